@@ -1,0 +1,242 @@
+"""Gymnasium toy-text environments compiled into arrays.
+
+Gymnasium's transition model ``env.unwrapped.P[s][a] -> [(p, s', r, terminated), ...]`` is the
+source of truth. :func:`compile_env` turns it into dense arrays padded to the largest number of
+outcomes ``K`` so that the numba kernels can step any such env without calling Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+DEFAULT_ENV_ID = "Taxi-v4"
+#: Ids from older tutorials that Gymnasium >= 1.3 no longer registers, with the same default dynamics.
+ENV_ALIASES = {"Taxi-v2": DEFAULT_ENV_ID, "Taxi-v3": DEFAULT_ENV_ID}
+
+#: Taxi's four pads (row, col), in Gymnasium's index order, and their letters.
+TAXI_LOCS = ((0, 0), (0, 4), (4, 0), (4, 3))
+TAXI_PADS = ("R", "G", "Y", "B")
+TAXI_IN_TAXI = 4  # passenger location index meaning "in the taxi"
+
+_ACTION_NAMES = {
+    "TaxiEnv": ("South", "North", "East", "West", "Pickup", "Dropoff"),
+    "FrozenLakeEnv": ("Left", "Down", "Right", "Up"),
+    "CliffWalkingEnv": ("Up", "Right", "Down", "Left"),
+}
+
+EnvKwargs = tuple[tuple[str, Any], ...]
+
+
+class EnvError(ValueError):
+    """An env id or env keyword argument that cannot be used; the message is one line for people."""
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledEnv:
+    """A finite MDP as arrays. Outcome ``k`` of ``(s, a)`` happens with ``prob[s, a, k]``."""
+
+    env_id: str
+    env_kwargs: EnvKwargs
+    n_states: int
+    n_actions: int
+    prob: np.ndarray  # (S, A, K) float64, zero-padded
+    cum_prob: np.ndarray  # (S, A, K) float64, cumulative over k
+    next_state: np.ndarray  # (S, A, K) int64
+    reward: np.ndarray  # (S, A, K) float64
+    terminated: np.ndarray  # (S, A, K) bool
+    n_outcomes: np.ndarray  # (S, A) int64
+    initial_distribution: np.ndarray  # (S,) float64
+    cum_initial: np.ndarray  # (S,) float64
+    max_episode_steps: int  # the registered time limit; 0 = none
+    penalty_reward: float  # rewards <= this count as penalties (-inf: the env has none)
+    success_reward: float  # a terminating step with reward >= this is a success
+    action_names: tuple[str, ...]
+
+    @property
+    def start_states(self) -> np.ndarray:
+        """The support of the initial-state distribution."""
+        return np.flatnonzero(self.initial_distribution > 0)
+
+    @property
+    def is_deterministic(self) -> bool:
+        return bool(np.all(self.n_outcomes == 1))
+
+    @property
+    def is_taxi(self) -> bool:
+        return self.env_id.startswith("Taxi-")
+
+
+def supported_env_ids() -> list[str]:
+    """Registered Gymnasium envs that ship a transition model (the toy-text family, but Blackjack)."""
+    import gymnasium as gym
+
+    ids = []
+    for env_id, spec in gym.registry.items():
+        entry = spec.entry_point if isinstance(spec.entry_point, str) else ""
+        if "toy_text" in entry and "blackjack" not in entry:
+            ids.append(env_id)
+    return sorted(ids)
+
+
+def resolve_env_id(env_id: str) -> tuple[str, str | None]:
+    """The id to make, and a one-line notice when an old tutorial alias was given."""
+    if env_id in ENV_ALIASES:
+        new = ENV_ALIASES[env_id]
+        return new, (
+            f"{env_id} is registered as {new} since Gymnasium 1.3 (same default dynamics); "
+            f"using {new}"
+        )
+    return env_id, None
+
+
+def parse_env_kwarg(text: str) -> tuple[str, Any]:
+    """``"is_rainy=true"`` -> ``("is_rainy", True)``; numbers become int/float, else strings."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key.isidentifier():
+        raise EnvError(f"env keyword argument {text!r} must look like NAME=VALUE, e.g. is_rainy=true")
+    raw = raw.strip()
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    if lowered in ("none", "null"):
+        return key, None
+    for cast in (int, float):
+        try:
+            return key, cast(raw)
+        except ValueError:
+            pass
+    return key, raw
+
+
+def normalize_kwargs(kwargs: dict[str, Any] | EnvKwargs | None) -> EnvKwargs:
+    items = kwargs.items() if isinstance(kwargs, dict) else (kwargs or ())
+    return tuple(sorted((str(k), v) for k, v in items))
+
+
+def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
+    """``gymnasium.make`` with errors turned into one-line :class:`EnvError` messages."""
+    import gymnasium as gym
+
+    if env_id not in gym.registry:
+        raise EnvError(
+            f"unknown env id {env_id!r}; supported: {', '.join(supported_env_ids())}"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return gym.make(env_id, **dict(env_kwargs))
+    except TypeError as exc:
+        raise EnvError(f"{env_id} rejected its keyword arguments {dict(env_kwargs)}: {exc}") from None
+    except (ValueError, AssertionError) as exc:
+        raise EnvError(f"{env_id} with {dict(env_kwargs)} could not be made: {exc}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> CompiledEnv:
+    """Compile a registered env with Discrete spaces and a transition model into a CompiledEnv.
+
+    ``env_id`` must already be resolved (see :func:`resolve_env_id`); the result is cached and
+    its arrays are read-only.
+    """
+    import gymnasium as gym
+
+    env = make_gym_env(env_id, env_kwargs)
+    base = env.unwrapped
+    if not (
+        isinstance(env.observation_space, gym.spaces.Discrete)
+        and isinstance(env.action_space, gym.spaces.Discrete)
+    ):
+        raise EnvError(f"{env_id} needs Discrete observation and action spaces to be tabular")
+    transitions = getattr(base, "P", None)
+    if not isinstance(transitions, dict):
+        raise EnvError(
+            f"{env_id} has no transition model (env.unwrapped.P); "
+            f"supported: {', '.join(supported_env_ids())}"
+        )
+    if getattr(base, "fickle_passenger", False):
+        raise EnvError(
+            f"{env_id} with fickle_passenger=True changes destinations outside its transition "
+            "model and cannot be compiled; use is_rainy=true for a stochastic Taxi"
+        )
+    isd = getattr(base, "initial_state_distrib", None)
+    if isd is None:
+        raise EnvError(f"{env_id} exposes no initial-state distribution (initial_state_distrib)")
+
+    n_states = int(env.observation_space.n)
+    n_actions = int(env.action_space.n)
+    k_max = max(len(transitions[s][a]) for s in range(n_states) for a in range(n_actions))
+    shape = (n_states, n_actions, k_max)
+    prob = np.zeros(shape)
+    next_state = np.zeros(shape, dtype=np.int64)
+    reward = np.zeros(shape)
+    terminated = np.zeros(shape, dtype=bool)
+    n_outcomes = np.zeros(shape[:2], dtype=np.int64)
+    for s in range(n_states):
+        for a in range(n_actions):
+            outcomes = transitions[s][a]
+            n_outcomes[s, a] = len(outcomes)
+            for k, (p, s_next, r, term) in enumerate(outcomes):
+                prob[s, a, k] = p
+                next_state[s, a, k] = s_next
+                reward[s, a, k] = r
+                terminated[s, a, k] = term
+            # padded slots repeat the last outcome with probability 0
+            last = len(outcomes) - 1
+            next_state[s, a, last + 1 :] = next_state[s, a, last]
+    cum_prob = np.cumsum(prob, axis=2)
+    cum_prob[:, :, -1] = np.maximum(cum_prob[:, :, -1], 1.0)  # guard against rounding below 1
+    initial = np.asarray(isd, dtype=np.float64)
+    initial = initial / initial.sum()
+    cum_initial = np.cumsum(initial)
+    cum_initial[-1] = 1.0
+
+    real = prob > 0
+    rewards_seen = reward[real]
+    values, counts = np.unique(rewards_seen, return_counts=True)
+    modal = values[np.argmax(counts)]
+    penalty = float(values[0]) if values[0] < modal else float("-inf")
+    ends = real & terminated
+    success = float(reward[ends].max()) if ends.any() else float("inf")
+
+    spec_steps = env.spec.max_episode_steps if env.spec is not None else None
+    names = _ACTION_NAMES.get(type(base).__name__) or tuple(f"a{i}" for i in range(n_actions))
+    arrays = (prob, cum_prob, next_state, reward, terminated, n_outcomes, initial, cum_initial)
+    for arr in arrays:
+        arr.setflags(write=False)
+    env.close()
+    return CompiledEnv(
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        n_states=n_states,
+        n_actions=n_actions,
+        prob=prob,
+        cum_prob=cum_prob,
+        next_state=next_state,
+        reward=reward,
+        terminated=terminated,
+        n_outcomes=n_outcomes,
+        initial_distribution=initial,
+        cum_initial=cum_initial,
+        max_episode_steps=int(spec_steps or 0),
+        penalty_reward=penalty,
+        success_reward=success,
+        action_names=names,
+    )
+
+
+def taxi_decode(state: int) -> tuple[int, int, int, int]:
+    """Taxi state -> (taxi_row, taxi_col, passenger_location, destination), as Gymnasium encodes it."""
+    state, dest = divmod(int(state), 4)
+    state, passenger = divmod(state, 5)
+    row, col = divmod(state, 5)
+    return row, col, passenger, dest
+
+
+def taxi_encode(row: int, col: int, passenger: int, dest: int) -> int:
+    return ((row * 5 + col) * 5 + passenger) * 4 + dest

@@ -1,0 +1,112 @@
+"""Per-episode history whose memory stays bounded over millions of episodes.
+
+Up to ``capacity`` bins of ``width`` episodes each. While the run is short, ``width`` is 1 and the
+history is exact; when the bins are full, neighbouring pairs merge and ``width`` doubles, so the
+whole run stays covered at a coarser resolution (never truncated to the last N). Sums are
+accumulated strictly left to right, so the result does not depend on how the episodes arrived.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+#: Columns of each bin: sums over its episodes.
+COLUMNS = ("episodic_return", "episodic_length", "penalties", "success")
+RECENT = 100
+
+
+class History:
+    def __init__(self, capacity: int = 1 << 17) -> None:
+        if capacity < 2 or capacity & (capacity - 1):
+            raise ValueError("history capacity must be a power of two >= 2")
+        self.capacity = capacity
+        self.width = 1
+        self.n_bins = 0
+        self.last_count = 0  # episodes in the last bin (<= width)
+        self.episodes = 0
+        self._sums = np.zeros((capacity, len(COLUMNS)))
+        self._recent: deque[tuple[float, bool]] = deque(maxlen=RECENT)
+
+    def extend(self, returns, lengths, penalties, successes) -> None:
+        data = np.column_stack([returns, lengths, penalties, successes]).astype(np.float64)
+        for row_return, row_success in zip(data[-RECENT:, 0], data[-RECENT:, 3], strict=True):
+            self._recent.append((float(row_return), bool(row_success)))
+        i, n = 0, len(data)
+        while i < n:
+            if self.n_bins and self.last_count < self.width:  # top up the open bin
+                take = min(self.width - self.last_count, n - i)
+                block = np.vstack([self._sums[self.n_bins - 1 : self.n_bins], data[i : i + take]])
+                self._sums[self.n_bins - 1] = np.cumsum(block, axis=0)[-1]
+                self.last_count += take
+                i += take
+                continue
+            if self.n_bins == self.capacity:
+                self._merge()
+                continue
+            room = (self.capacity - self.n_bins) * self.width
+            take = min(room, n - i)
+            full, rest = divmod(take, self.width)
+            if full:
+                block = data[i : i + full * self.width].reshape(full, self.width, -1)
+                self._sums[self.n_bins : self.n_bins + full] = np.cumsum(block, axis=1)[:, -1]
+                self.n_bins += full
+                self.last_count = self.width
+                i += full * self.width
+            if rest:
+                self._sums[self.n_bins] = data[i]
+                self.n_bins += 1
+                self.last_count = 1
+                i += 1
+        self.episodes += n
+
+    def _merge(self) -> None:
+        half = self.capacity // 2
+        pairs = self._sums.reshape(half, 2, -1)
+        self._sums[:half] = pairs[:, 0] + pairs[:, 1]
+        self._sums[half:] = 0.0
+        self.n_bins = half
+        self.width *= 2
+        self.last_count = self.width
+
+    def counts(self) -> np.ndarray:
+        counts = np.full(self.n_bins, self.width, dtype=np.int64)
+        if self.n_bins:
+            counts[-1] = self.last_count
+        return counts
+
+    def sums(self) -> np.ndarray:
+        return self._sums[: self.n_bins].copy()
+
+    def means(self) -> dict[str, np.ndarray]:
+        """Per-bin means of each column, plus ``episode``: the index of each bin's first episode."""
+        counts = self.counts()
+        out = {name: self._sums[: self.n_bins, j] / counts for j, name in enumerate(COLUMNS)}
+        out["episode"] = np.arange(self.n_bins, dtype=np.int64) * self.width
+        return out
+
+    def recent_mean_return(self) -> float:
+        return float(np.mean([r for r, _ in self._recent])) if self._recent else float("nan")
+
+    def recent_success_rate(self) -> float:
+        return float(np.mean([s for _, s in self._recent])) if self._recent else float("nan")
+
+    # -- persistence (plain arrays, no pickle) -------------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        recent = np.array(list(self._recent), dtype=np.float64).reshape(-1, 2)
+        meta = np.array([self.capacity, self.width, self.n_bins, self.last_count, self.episodes])
+        return {"history_sums": self.sums(), "history_meta": meta, "history_recent": recent}
+
+    @classmethod
+    def from_arrays(cls, sums, meta, recent) -> History:
+        capacity, width, n_bins, last_count, episodes = (int(x) for x in meta)
+        history = cls(capacity)
+        if sums.shape != (n_bins, len(COLUMNS)) or not 0 <= last_count <= width or n_bins > capacity:
+            raise ValueError("history arrays are inconsistent")
+        history.width, history.n_bins, history.last_count = width, n_bins, last_count
+        history.episodes = episodes
+        history._sums[:n_bins] = sums
+        for r, s in recent.reshape(-1, 2)[-RECENT:]:
+            history._recent.append((float(r), bool(s)))
+        return history

@@ -1,0 +1,71 @@
+"""An explicit, saveable random generator for the numba kernels.
+
+numba's built-in ``np.random`` keeps hidden per-thread state that cannot be saved or restored, so
+the kernels draw from xoshiro256** (Blackman & Vigna) whose whole state is a ``uint64[4]`` array
+passed in and out. Saving that array is what makes save/resume and chunked runs exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_MASK64 = (1 << 64) - 1
+_U11 = np.uint64(11)
+_INV_2_53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def _splitmix64(x: int) -> tuple[int, int]:
+    """One step of splitmix64 (the recommended seeder for xoshiro): returns (new_x, output)."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x, z ^ (z >> 31)
+
+
+def make_rng(seed: int, stream: int = 0) -> np.ndarray:
+    """A fresh generator state for ``seed``; different ``stream`` values give independent streams."""
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    x = (seed * 0x100000001B3 + stream * 0xD1B54A32D192ED03) & _MASK64
+    words = []
+    for _ in range(4):
+        x, out = _splitmix64(x)
+        words.append(out)
+    return np.array(words, dtype=np.uint64)
+
+
+@njit(nogil=True, cache=True)
+def next_u64(state):
+    """xoshiro256**: advance ``state`` in place and return 64 random bits."""
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    x = s1 * np.uint64(5)
+    result = ((x << np.uint64(7)) | (x >> np.uint64(57))) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+    return result
+
+
+@njit(nogil=True, cache=True)
+def uniform(state):
+    """A float64 uniform on [0, 1) with 53 random bits."""
+    return np.float64(next_u64(state) >> _U11) * _INV_2_53
+
+
+@njit(nogil=True, cache=True)
+def randint(state, n):
+    """A uniform integer in [0, n) (n small: the bias of the float method is below 2**-45)."""
+    return np.int64(uniform(state) * n)

@@ -1,0 +1,285 @@
+"""A training session: configuration, Q-table(s), counters, generator and history in one place.
+
+The CLI and the app's trainer both drive a :class:`Session`; it is not thread-safe, so one
+thread owns it. Changing a hyperparameter swaps the frozen :class:`TrainConfig` for a new one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_taxi.core import learners as K
+from tui_taxi.core.envs import (
+    DEFAULT_ENV_ID,
+    CompiledEnv,
+    EnvKwargs,
+    compile_env,
+)
+from tui_taxi.core.history import History
+from tui_taxi.core.rng import make_rng
+from tui_taxi.core.schedules import Schedule
+
+LEARNER_ALIASES = {
+    "q": "q-learning", "qlearning": "q-learning", "q_learning": "q-learning",
+    "expected_sarsa": "expected-sarsa", "expectedsarsa": "expected-sarsa",
+    "double": "double-q", "double_q": "double-q", "double-q-learning": "double-q",
+}  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """A setting out of range; the message is one line naming the value and what is allowed."""
+
+
+def canonical_learner(name: str) -> str:
+    key = name.strip().lower()
+    key = LEARNER_ALIASES.get(key, key)
+    if key not in K.LEARNERS:
+        raise ConfigError(f"unknown learner {name!r}; choose one of {', '.join(K.LEARNERS)}")
+    return key
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run. Defaults are the classic Taxi tutorial's."""
+
+    env_id: str = field(default=DEFAULT_ENV_ID, metadata={"help": "Gymnasium env id"})
+    env_kwargs: EnvKwargs = field(default=(), metadata={"help": "env keyword arguments"})
+    learner: str = field(default="q-learning", metadata={"help": "the TD learner"})
+    alpha: Schedule = field(
+        default=Schedule.constant(0.1), metadata={"help": "learning rate alpha, in (0, 1]"}
+    )
+    gamma: float = field(default=0.6, metadata={"help": "discount factor gamma, in [0, 1]"})
+    epsilon: Schedule = field(
+        default=Schedule.constant(0.1), metadata={"help": "exploration rate epsilon, in [0, 1]"}
+    )
+    max_steps: int | None = field(
+        default=None,
+        metadata={"help": "time limit per episode; 0 = none; default: the env's registered limit"},
+    )
+    seed: int = field(default=0, metadata={"help": "seed of the run's random generator"})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "learner", canonical_learner(self.learner))
+        try:
+            self.alpha.check("alpha", 0.0, 1.0, low_open=True)
+            self.epsilon.check("epsilon", 0.0, 1.0)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if not (isinstance(self.gamma, (int, float)) and 0.0 <= self.gamma <= 1.0):
+            raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
+        if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 0):
+            raise ConfigError(f"max-steps must be a whole number >= 0 (0 = no limit), got {self.max_steps}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number >= 0, got {self.seed}")
+
+    def time_limit(self, model: CompiledEnv) -> int:
+        return model.max_episode_steps if self.max_steps is None else self.max_steps
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """Episodes finished by one call, named as TensorBoard scalars would be."""
+
+    episodic_return: np.ndarray
+    episodic_length: np.ndarray
+    penalties: np.ndarray
+    success: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.episodic_return)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One environment step and the TD update it caused, with the numbers a teacher shows."""
+
+    state: int
+    action: int
+    reward: float
+    next_state: int
+    terminated: bool
+    truncated: bool
+    explored: bool
+    q_old: float
+    bootstrap: float
+    td_target: float
+    td_error: float
+    q_new: float
+    epsilon: float
+    alpha: float
+    gamma: float
+    table: int  # Double Q: 0 updated Q_A, 1 updated Q_B
+    episode: int
+    t: int
+
+    @classmethod
+    def from_array(cls, record: np.ndarray) -> StepRecord:
+        kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+        values = {}
+        for name, raw in zip(K.RECORD_FIELDS, record, strict=True):
+            kind = kinds[name]
+            values[name] = bool(raw) if kind == "bool" else int(raw) if kind == "int" else float(raw)
+        return cls(**values)
+
+
+def kernel_params(config: TrainConfig, model: CompiledEnv) -> np.ndarray:
+    params = np.zeros(K.N_PARAMS)
+    params[K.P_GAMMA] = config.gamma
+    params[K.P_EPSILON] = config.epsilon.as_array()
+    params[K.P_ALPHA] = config.alpha.as_array()
+    params[K.P_PENALTY] = model.penalty_reward
+    params[K.P_SUCCESS] = model.success_reward
+    return params
+
+
+def run_model(
+    model: CompiledEnv, q_a, q_b, params, iparams, cursor, fcursor, rng,
+    episodes: int | None, steps: int | None, record: np.ndarray,
+) -> EpisodeBatch:  # fmt: skip
+    """Call the kernel with output buffers sized for at most ``episodes`` / ``steps``."""
+    if episodes is None and steps is None:
+        raise ValueError("give episodes, steps or both")
+    max_episodes = episodes if episodes is not None else steps
+    max_steps = steps if steps is not None else np.iinfo(np.int64).max
+    size = max(0, min(max_episodes, max_steps))
+    out_return = np.zeros(size)
+    out_length = np.zeros(size, dtype=np.int64)
+    out_penalties = np.zeros(size, dtype=np.int64)
+    out_success = np.zeros(size, dtype=np.bool_)
+    finished = K.run_kernel(
+        model.cum_prob, model.next_state, model.reward, model.terminated, model.n_outcomes,
+        model.cum_initial, q_a, q_b, params, iparams, cursor, fcursor, rng,
+        max_episodes, max_steps, out_return, out_length, out_penalties, out_success, record,
+    )  # fmt: skip
+    return EpisodeBatch(
+        out_return[:finished], out_length[:finished], out_penalties[:finished],
+        out_success[:finished],
+    )  # fmt: skip
+
+
+class Session:
+    """One learner's run on one env. ``train`` and ``step`` may be mixed freely: the result
+    depends only on the seed, the configuration and the total number of steps taken."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        model: CompiledEnv | None = None,
+        q_a: np.ndarray | None = None,
+        q_b: np.ndarray | None = None,
+        cursor: np.ndarray | None = None,
+        fcursor: np.ndarray | None = None,
+        rng: np.ndarray | None = None,
+        history: History | None = None,
+    ) -> None:
+        self.config = config
+        self.model = model if model is not None else compile_env(config.env_id, config.env_kwargs)
+        shape = (self.model.n_states, self.model.n_actions)
+        self.q_a = np.zeros(shape) if q_a is None else q_a
+        if config.learner == "double-q":
+            self.q_b = self.q_a.copy() if q_b is None else q_b
+        else:
+            self.q_b = self.q_a
+        new_cursor, new_fcursor = K.new_cursor()
+        self.cursor = new_cursor if cursor is None else cursor
+        self.fcursor = new_fcursor if fcursor is None else fcursor
+        self.rng = make_rng(config.seed) if rng is None else rng
+        self.history = History() if history is None else history
+        self.record = np.full(K.N_RECORD, np.nan)
+        self._refresh_params()
+        if self.cursor[K.C_STATE] < 0:  # draw the first start state so the state is always valid
+            self._run(episodes=0, steps=0)
+
+    # -- settings --------------------------------------------------------------------------
+    def _refresh_params(self) -> None:
+        self._params = kernel_params(self.config, self.model)
+        self._iparams = np.array(
+            [K.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1, 1],
+            dtype=np.int64,
+        )
+
+    def reconfigure(self, **changes) -> None:
+        """Apply new settings at once (validated: raises ConfigError). Env and seed are fixed."""
+        if {"env_id", "env_kwargs", "seed"} & changes.keys():
+            raise ConfigError("env and seed cannot change during a session; start a new one")
+        new = self.config.replace(**changes)
+        if new.learner != self.config.learner:
+            if new.learner == "double-q":
+                self.q_b = self.q_a.copy()
+            elif self.config.learner == "double-q":
+                self.q_a = (self.q_a + self.q_b) / 2.0
+                self.q_b = self.q_a
+        self.config = new
+        self._refresh_params()
+
+    # -- running ---------------------------------------------------------------------------
+    def _run(self, episodes: int | None, steps: int | None) -> EpisodeBatch:
+        return run_model(
+            self.model, self.q_a, self.q_b, self._params, self._iparams, self.cursor,
+            self.fcursor, self.rng, episodes, steps, self.record,
+        )  # fmt: skip
+
+    def train(self, episodes: int | None = None, steps: int | None = None) -> EpisodeBatch:
+        """Run flat out until ``episodes`` more episodes end or ``steps`` more steps are taken."""
+        for name, value in (("episodes", episodes), ("steps", steps)):
+            if value is not None and value < 0:
+                raise ConfigError(f"{name} must be >= 0, got {value}")
+        batch = self._run(episodes, steps)
+        if len(batch):
+            self.history.extend(
+                batch.episodic_return, batch.episodic_length, batch.penalties, batch.success
+            )
+        return batch
+
+    def step(self) -> tuple[StepRecord, EpisodeBatch]:
+        """One environment step with its TD update; the batch holds the episode it ended, if any."""
+        batch = self.train(steps=1)
+        return StepRecord.from_array(self.record), batch
+
+    # -- views -----------------------------------------------------------------------------
+    @property
+    def q(self) -> np.ndarray:
+        """The action values shown and evaluated (Double Q: the mean of both tables)."""
+        if self.config.learner == "double-q":
+            return (self.q_a + self.q_b) / 2.0
+        return self.q_a
+
+    @property
+    def state(self) -> int:
+        return int(self.cursor[K.C_STATE])
+
+    @property
+    def episode(self) -> int:
+        """Episodes finished so far."""
+        return int(self.cursor[K.C_EPISODE])
+
+    @property
+    def total_steps(self) -> int:
+        return int(self.cursor[K.C_TOTAL])
+
+    @property
+    def t(self) -> int:
+        """Steps taken in the current episode."""
+        return int(self.cursor[K.C_T])
+
+    @property
+    def episode_return(self) -> float:
+        return float(self.fcursor[K.F_RETURN])
+
+    @property
+    def last_step(self) -> StepRecord | None:
+        return None if math.isnan(self.record[0]) else StepRecord.from_array(self.record)
+
+    def epsilon_now(self) -> float:
+        return self.config.epsilon.value(self.episode)
+
+    def alpha_now(self) -> float:
+        return self.config.alpha.value(self.episode)
