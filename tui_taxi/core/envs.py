@@ -99,7 +99,9 @@ def parse_env_kwarg(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key.isidentifier():
-        raise EnvError(f"env keyword argument {text!r} must look like NAME=VALUE, e.g. is_rainy=true")
+        raise EnvError(
+            f"env keyword argument {text!r} must look like NAME=VALUE, e.g. is_rainy=true"
+        )
     raw = raw.strip()
     lowered = raw.lower()
     if lowered in ("true", "false"):
@@ -124,15 +126,15 @@ def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
     import gymnasium as gym
 
     if env_id not in gym.registry:
-        raise EnvError(
-            f"unknown env id {env_id!r}; supported: {', '.join(supported_env_ids())}"
-        )
+        raise EnvError(f"unknown env id {env_id!r}; supported: {', '.join(supported_env_ids())}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return gym.make(env_id, **dict(env_kwargs))
     except TypeError as exc:
-        raise EnvError(f"{env_id} rejected its keyword arguments {dict(env_kwargs)}: {exc}") from None
+        raise EnvError(
+            f"{env_id} rejected its keyword arguments {dict(env_kwargs)}: {exc}"
+        ) from None
     except (ValueError, AssertionError) as exc:
         raise EnvError(f"{env_id} with {dict(env_kwargs)} could not be made: {exc}") from None
 

@@ -102,7 +102,11 @@ class History:
     def from_arrays(cls, sums, meta, recent) -> History:
         capacity, width, n_bins, last_count, episodes = (int(x) for x in meta)
         history = cls(capacity)
-        if sums.shape != (n_bins, len(COLUMNS)) or not 0 <= last_count <= width or n_bins > capacity:
+        if (
+            sums.shape != (n_bins, len(COLUMNS))
+            or not 0 <= last_count <= width
+            or n_bins > capacity
+        ):
             raise ValueError("history arrays are inconsistent")
         history.width, history.n_bins, history.last_count = width, n_bins, last_count
         history.episodes = episodes
@@ -110,3 +114,28 @@ class History:
         for r, s in recent.reshape(-1, 2)[-RECENT:]:
             history._recent.append((float(r), bool(s)))
         return history
+
+
+def downsample(x: np.ndarray, y: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of consecutive blocks so that at most ``n_points`` remain (the whole run, coarser)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if n_points < 1:
+        raise ValueError("n_points must be >= 1")
+    if len(y) <= n_points:
+        return x, y
+    edges = np.linspace(0, len(y), n_points + 1).astype(np.int64)
+    sizes = np.diff(edges)
+    return np.add.reduceat(x, edges[:-1]) / sizes, np.add.reduceat(y, edges[:-1]) / sizes
+
+
+def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an exponential moving average with the start-up bias removed."""
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+    out = np.empty(len(values))
+    last = 0.0
+    for i, value in enumerate(np.asarray(values, dtype=np.float64)):
+        last = last * weight + (1.0 - weight) * value
+        out[i] = last / (1.0 - weight ** (i + 1))
+    return out

@@ -12,6 +12,8 @@ With ``learn = 0`` the same kernel evaluates a fixed policy (epsilon 0: greedy, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
@@ -38,11 +40,28 @@ I_LEARNER, I_TIME_LIMIT, I_LEARN, I_RECORD = range(4)
 N_IPARAMS = 4
 # record: the last step, for the TD-update explainer
 RECORD_FIELDS = (
-    "state", "action", "reward", "next_state", "terminated", "truncated", "explored",
-    "q_old", "bootstrap", "td_target", "td_error", "q_new",
-    "epsilon", "alpha", "gamma", "table", "episode", "t",
-)  # fmt: skip
+    "state",
+    "action",
+    "reward",
+    "next_state",
+    "terminated",
+    "truncated",
+    "explored",
+    "q_old",
+    "bootstrap",
+    "td_target",
+    "td_error",
+    "q_new",
+    "epsilon",
+    "alpha",
+    "gamma",
+    "table",
+    "episode",
+    "t",
+)
 N_RECORD = len(RECORD_FIELDS)
+# how an episode ended
+TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
 
 def new_cursor() -> tuple[np.ndarray, np.ndarray]:
@@ -136,14 +155,31 @@ def _begin_episode(cursor, fcursor, cum_initial, rng):
 
 @njit(nogil=True, cache=True)
 def run_kernel(
-    cum_prob, next_state, reward, terminated, n_outcomes, cum_initial,
-    q_a, q_b, params, iparams, cursor, fcursor, rng,
-    max_episodes, max_steps,
-    out_return, out_length, out_penalties, out_success, record,
-):  # fmt: skip
+    cum_prob,
+    next_state,
+    reward,
+    terminated,
+    n_outcomes,
+    cum_initial,
+    q_a,
+    q_b,
+    params,
+    iparams,
+    cursor,
+    fcursor,
+    rng,
+    max_episodes,
+    max_steps,
+    out_return,
+    out_length,
+    out_penalties,
+    out_outcome,
+    record,
+):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
-    Writes one row per finished episode into the ``out_*`` arrays and returns how many finished.
+    Writes one row per finished episode into the ``out_*`` arrays and returns how many finished;
+    ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS.
     Bootstraps on truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on
     termination.
     """
@@ -243,10 +279,100 @@ def run_kernel(
             out_return[finished] = fcursor[F_RETURN]
             out_length[finished] = t
             out_penalties[finished] = cursor[C_PENALTIES]
-            out_success[finished] = term and r >= success_reward
+            if not term:
+                out_outcome[finished] = TRUNCATED
+            elif r >= success_reward:
+                out_outcome[finished] = SUCCESS
+            else:
+                out_outcome[finished] = TERMINATED
             finished += 1
             cursor[C_EPISODE] += 1
             _begin_episode(cursor, fcursor, cum_initial, rng)
         else:
             cursor[C_STATE] = s_next
     return finished
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """Episodes finished by one kernel call, named as TensorBoard scalars would be."""
+
+    episodic_return: np.ndarray
+    episodic_length: np.ndarray
+    penalties: np.ndarray
+    outcome: np.ndarray  # TRUNCATED / TERMINATED / SUCCESS
+
+    def __len__(self) -> int:
+        return len(self.episodic_return)
+
+    @property
+    def success(self) -> np.ndarray:
+        return self.outcome == SUCCESS
+
+    @property
+    def truncated(self) -> np.ndarray:
+        return self.outcome == TRUNCATED
+
+
+def kernel_params(model, gamma: float, epsilon, alpha) -> np.ndarray:
+    """Pack gamma, the epsilon and alpha schedules and the env's reward thresholds."""
+    params = np.zeros(N_PARAMS)
+    params[P_GAMMA] = gamma
+    params[P_EPSILON] = epsilon.as_array()
+    params[P_ALPHA] = alpha.as_array()
+    params[P_PENALTY] = model.penalty_reward
+    params[P_SUCCESS] = model.success_reward
+    return params
+
+
+def run_model(
+    model,
+    q_a,
+    q_b,
+    params,
+    iparams,
+    cursor,
+    fcursor,
+    rng,
+    episodes: int | None,
+    steps: int | None,
+    record: np.ndarray,
+) -> EpisodeBatch:
+    """Call :func:`run_kernel` with output buffers sized for at most ``episodes`` / ``steps``."""
+    if episodes is None and steps is None:
+        raise ValueError("give episodes, steps or both")
+    max_episodes = episodes if episodes is not None else steps
+    max_steps = steps if steps is not None else np.iinfo(np.int64).max
+    size = max(0, min(max_episodes, max_steps))
+    out_return = np.zeros(size)
+    out_length = np.zeros(size, dtype=np.int64)
+    out_penalties = np.zeros(size, dtype=np.int64)
+    out_outcome = np.zeros(size, dtype=np.int8)
+    finished = run_kernel(
+        model.cum_prob,
+        model.next_state,
+        model.reward,
+        model.terminated,
+        model.n_outcomes,
+        model.cum_initial,
+        q_a,
+        q_b,
+        params,
+        iparams,
+        cursor,
+        fcursor,
+        rng,
+        max_episodes,
+        max_steps,
+        out_return,
+        out_length,
+        out_penalties,
+        out_outcome,
+        record,
+    )
+    return EpisodeBatch(
+        out_return[:finished],
+        out_length[:finished],
+        out_penalties[:finished],
+        out_outcome[:finished],
+    )

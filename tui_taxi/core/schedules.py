@@ -60,8 +60,9 @@ class Schedule:
                 interval = f"({low:g}, {high:g}]" if low_open else f"[{low:g}, {high:g}]"
                 raise ScheduleError(f"{name} must be in {interval}, got {value:g}")
         if self.kind == "linear" and not (self.param >= 1 and float(self.param).is_integer()):
-            raise ScheduleError(f"{name} linear decay needs a whole number of episodes >= 1, "
-                                f"got {self.param:g}")
+            raise ScheduleError(
+                f"{name} linear decay needs a whole number of episodes >= 1, got {self.param:g}"
+            )
         if self.kind == "exp" and not 0 < self.param <= 1:
             raise ScheduleError(f"{name} exp decay rate must be in (0, 1], got {self.param:g}")
 

@@ -24,10 +24,15 @@ from tui_taxi.core.rng import make_rng
 from tui_taxi.core.schedules import Schedule
 
 LEARNER_ALIASES = {
-    "q": "q-learning", "qlearning": "q-learning", "q_learning": "q-learning",
-    "expected_sarsa": "expected-sarsa", "expectedsarsa": "expected-sarsa",
-    "double": "double-q", "double_q": "double-q", "double-q-learning": "double-q",
-}  # fmt: skip
+    "q": "q-learning",
+    "qlearning": "q-learning",
+    "q_learning": "q-learning",
+    "expected_sarsa": "expected-sarsa",
+    "expectedsarsa": "expected-sarsa",
+    "double": "double-q",
+    "double_q": "double-q",
+    "double-q-learning": "double-q",
+}
 
 
 class ConfigError(ValueError):
@@ -71,8 +76,12 @@ class TrainConfig:
             raise ConfigError(str(exc)) from None
         if not (isinstance(self.gamma, (int, float)) and 0.0 <= self.gamma <= 1.0):
             raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
-        if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 0):
-            raise ConfigError(f"max-steps must be a whole number >= 0 (0 = no limit), got {self.max_steps}")
+        if self.max_steps is not None and (
+            not isinstance(self.max_steps, int) or self.max_steps < 0
+        ):
+            raise ConfigError(
+                f"max-steps must be a whole number >= 0 (0 = no limit), got {self.max_steps}"
+            )
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"seed must be a whole number >= 0, got {self.seed}")
 
@@ -81,19 +90,6 @@ class TrainConfig:
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class EpisodeBatch:
-    """Episodes finished by one call, named as TensorBoard scalars would be."""
-
-    episodic_return: np.ndarray
-    episodic_length: np.ndarray
-    penalties: np.ndarray
-    success: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.episodic_return)
 
 
 @dataclass(frozen=True)
@@ -125,43 +121,10 @@ class StepRecord:
         values = {}
         for name, raw in zip(K.RECORD_FIELDS, record, strict=True):
             kind = kinds[name]
-            values[name] = bool(raw) if kind == "bool" else int(raw) if kind == "int" else float(raw)
+            values[name] = (
+                bool(raw) if kind == "bool" else int(raw) if kind == "int" else float(raw)
+            )
         return cls(**values)
-
-
-def kernel_params(config: TrainConfig, model: CompiledEnv) -> np.ndarray:
-    params = np.zeros(K.N_PARAMS)
-    params[K.P_GAMMA] = config.gamma
-    params[K.P_EPSILON] = config.epsilon.as_array()
-    params[K.P_ALPHA] = config.alpha.as_array()
-    params[K.P_PENALTY] = model.penalty_reward
-    params[K.P_SUCCESS] = model.success_reward
-    return params
-
-
-def run_model(
-    model: CompiledEnv, q_a, q_b, params, iparams, cursor, fcursor, rng,
-    episodes: int | None, steps: int | None, record: np.ndarray,
-) -> EpisodeBatch:  # fmt: skip
-    """Call the kernel with output buffers sized for at most ``episodes`` / ``steps``."""
-    if episodes is None and steps is None:
-        raise ValueError("give episodes, steps or both")
-    max_episodes = episodes if episodes is not None else steps
-    max_steps = steps if steps is not None else np.iinfo(np.int64).max
-    size = max(0, min(max_episodes, max_steps))
-    out_return = np.zeros(size)
-    out_length = np.zeros(size, dtype=np.int64)
-    out_penalties = np.zeros(size, dtype=np.int64)
-    out_success = np.zeros(size, dtype=np.bool_)
-    finished = K.run_kernel(
-        model.cum_prob, model.next_state, model.reward, model.terminated, model.n_outcomes,
-        model.cum_initial, q_a, q_b, params, iparams, cursor, fcursor, rng,
-        max_episodes, max_steps, out_return, out_length, out_penalties, out_success, record,
-    )  # fmt: skip
-    return EpisodeBatch(
-        out_return[:finished], out_length[:finished], out_penalties[:finished],
-        out_success[:finished],
-    )  # fmt: skip
 
 
 class Session:
@@ -200,7 +163,8 @@ class Session:
 
     # -- settings --------------------------------------------------------------------------
     def _refresh_params(self) -> None:
-        self._params = kernel_params(self.config, self.model)
+        c = self.config
+        self._params = K.kernel_params(self.model, c.gamma, c.epsilon, c.alpha)
         self._iparams = np.array(
             [K.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1, 1],
             dtype=np.int64,
@@ -221,13 +185,22 @@ class Session:
         self._refresh_params()
 
     # -- running ---------------------------------------------------------------------------
-    def _run(self, episodes: int | None, steps: int | None) -> EpisodeBatch:
-        return run_model(
-            self.model, self.q_a, self.q_b, self._params, self._iparams, self.cursor,
-            self.fcursor, self.rng, episodes, steps, self.record,
-        )  # fmt: skip
+    def _run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
+        return K.run_model(
+            self.model,
+            self.q_a,
+            self.q_b,
+            self._params,
+            self._iparams,
+            self.cursor,
+            self.fcursor,
+            self.rng,
+            episodes,
+            steps,
+            self.record,
+        )
 
-    def train(self, episodes: int | None = None, steps: int | None = None) -> EpisodeBatch:
+    def train(self, episodes: int | None = None, steps: int | None = None) -> K.EpisodeBatch:
         """Run flat out until ``episodes`` more episodes end or ``steps`` more steps are taken."""
         for name, value in (("episodes", episodes), ("steps", steps)):
             if value is not None and value < 0:
@@ -239,7 +212,7 @@ class Session:
             )
         return batch
 
-    def step(self) -> tuple[StepRecord, EpisodeBatch]:
+    def step(self) -> tuple[StepRecord, K.EpisodeBatch]:
         """One environment step with its TD update; the batch holds the episode it ended, if any."""
         batch = self.train(steps=1)
         return StepRecord.from_array(self.record), batch

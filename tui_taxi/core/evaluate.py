@@ -1,0 +1,86 @@
+"""Greedy and random evaluation with the classic tutorial's metrics.
+
+The same numba kernel as training runs with learning switched off: epsilon 0 is the greedy
+policy (ties broken at random), epsilon 1 the random agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_taxi.core import learners as K
+from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.core.rng import make_rng
+from tui_taxi.core.schedules import Schedule
+
+POLICIES = ("greedy", "random")
+#: Without a time limit an episode still stops here, so a looping greedy policy cannot hang.
+SAFETY_CAP = 100_000
+_STREAM = {"greedy": 1, "random": 2}
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The tutorial's table, per policy."""
+
+    policy: str
+    episodes: int
+    mean_steps: float  # average timesteps per episode
+    mean_penalties: float  # average penalties per episode
+    reward_per_move: float  # total reward / total steps
+    mean_return: float
+    success_rate: float
+    truncated: int  # episodes stopped by the time limit (or the safety cap)
+    time_limit: int  # 0 = none (the safety cap still applies)
+
+
+def evaluate(
+    model: CompiledEnv,
+    q: np.ndarray | None,
+    *,
+    policy: str = "greedy",
+    episodes: int = 100,
+    time_limit: int = 0,
+    seed: int = 0,
+) -> EvalResult:
+    """Run ``episodes`` episodes of the greedy policy on ``q`` (or the random agent), no learning."""
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if q is None:
+        q = np.zeros((model.n_states, model.n_actions))
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
+    params = K.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
+    limit = time_limit if time_limit > 0 else SAFETY_CAP
+    iparams = np.array([K.Q_LEARNING, limit, 0, 0], dtype=np.int64)
+    cursor, fcursor = K.new_cursor()
+    record = np.zeros(K.N_RECORD)
+    batch = K.run_model(
+        model,
+        q,
+        q,
+        params,
+        iparams,
+        cursor,
+        fcursor,
+        make_rng(seed, _STREAM[policy]),
+        episodes,
+        None,
+        record,
+    )
+    total_steps = int(batch.episodic_length.sum())
+    return EvalResult(
+        policy=policy,
+        episodes=episodes,
+        mean_steps=float(batch.episodic_length.mean()),
+        mean_penalties=float(batch.penalties.mean()),
+        reward_per_move=float(batch.episodic_return.sum() / total_steps),
+        mean_return=float(batch.episodic_return.mean()),
+        success_rate=float(batch.success.mean()),
+        truncated=int(batch.truncated.sum()),
+        time_limit=time_limit,
+    )

@@ -1,0 +1,219 @@
+"""The exact optimum of a compiled env, and how close a greedy policy comes to it.
+
+Returns here are undiscounted episode returns (what the tutorials report), whatever gamma the
+learner trains with, and ignore the time limit (Taxi's optimal trips are far shorter than it).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from tui_taxi.core.envs import CompiledEnv
+
+TOL = 1e-9
+MAX_SWEEPS = 100_000
+
+
+@njit(nogil=True, cache=True)
+def _value_iteration(
+    prob, next_state, reward, terminated, n_outcomes, allowed, gamma, tol, max_sweeps
+):
+    """V(s) = max over allowed actions of E[r + gamma * V(s')] (not after termination)."""
+    n_states, n_actions = n_outcomes.shape
+    v = np.zeros(n_states)
+    for sweep in range(max_sweeps):
+        delta = 0.0
+        for s in range(n_states):
+            best = -np.inf
+            for a in range(n_actions):
+                if not allowed[s, a]:
+                    continue
+                total = 0.0
+                for k in range(n_outcomes[s, a]):
+                    cont = 0.0 if terminated[s, a, k] else gamma * v[next_state[s, a, k]]
+                    total += prob[s, a, k] * (reward[s, a, k] + cont)
+                if total > best:
+                    best = total
+            change = abs(best - v[s])
+            if change > delta:
+                delta = change
+            v[s] = best
+        if delta <= tol:
+            return v, sweep + 1
+    return v, max_sweeps
+
+
+@njit(nogil=True, cache=True)
+def _policy_evaluation(prob, next_state, reward, terminated, n_outcomes, pi, tol, max_sweeps):
+    """V^pi, undiscounted, for any per-outcome ``reward`` (ones: the expected episode length).
+    Returns V and each state's change on the last sweep (non-zero: the policy never ends)."""
+    n_states, n_actions = n_outcomes.shape
+    v = np.zeros(n_states)
+    change = np.zeros(n_states)
+    for _ in range(max_sweeps):
+        delta = 0.0
+        for s in range(n_states):
+            total = 0.0
+            for a in range(n_actions):
+                if pi[s, a] == 0.0:
+                    continue
+                q = 0.0
+                for k in range(n_outcomes[s, a]):
+                    cont = 0.0 if terminated[s, a, k] else v[next_state[s, a, k]]
+                    q += prob[s, a, k] * (reward[s, a, k] + cont)
+                total += pi[s, a] * q
+            change[s] = abs(total - v[s])
+            if change[s] > delta:
+                delta = change[s]
+            v[s] = total
+        if delta <= tol:
+            break
+    return v, change
+
+
+def q_from_v(model: CompiledEnv, v: np.ndarray, gamma: float = 1.0) -> np.ndarray:
+    return _q_for(model, model.reward, v, gamma)
+
+
+def _q_for(model: CompiledEnv, reward: np.ndarray, v: np.ndarray, gamma: float = 1.0) -> np.ndarray:
+    cont = np.where(model.terminated, 0.0, gamma * v[model.next_state])
+    return np.sum(model.prob * (reward + cont), axis=2)
+
+
+def _solve(model: CompiledEnv, reward: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, int]:
+    return _value_iteration(
+        model.prob,
+        model.next_state,
+        reward,
+        model.terminated,
+        model.n_outcomes,
+        allowed,
+        1.0,
+        TOL * 1e-3,
+        MAX_SWEEPS,
+    )
+
+
+def _argmax_mask(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return q >= q.max(axis=1, keepdims=True) - TOL * np.maximum(1.0, np.abs(v))[:, None]
+
+
+def greedy_policy(q: np.ndarray) -> np.ndarray:
+    """The greedy policy as probabilities: uniform over the actions that tie for the maximum."""
+    best = q == q.max(axis=1, keepdims=True)
+    return best / best.sum(axis=1, keepdims=True)
+
+
+def outcome_rewards(model: CompiledEnv, measure: str) -> np.ndarray:
+    """Per-outcome values whose expected sum is the episode's ``measure``."""
+    if measure == "return":
+        return model.reward
+    if measure == "steps":
+        return np.ones_like(model.reward)
+    if measure == "penalties":
+        return (model.reward <= model.penalty_reward).astype(np.float64)
+    if measure == "success":
+        return (model.terminated & (model.reward >= model.success_reward)).astype(np.float64)
+    raise ValueError(f"unknown measure {measure!r}")
+
+
+def policy_values(model: CompiledEnv, pi: np.ndarray, measure: str = "return") -> np.ndarray:
+    """Undiscounted expected ``measure`` per state under pi. From states where pi may never
+    terminate, returns are -inf and steps +inf (penalties and successes stay as accumulated)."""
+    sweeps = MAX_SWEEPS if not model.is_deterministic else 10 * model.n_states
+    v, change = _policy_evaluation(
+        model.prob,
+        model.next_state,
+        outcome_rewards(model, measure),
+        model.terminated,
+        model.n_outcomes,
+        np.ascontiguousarray(pi, dtype=np.float64),
+        TOL,
+        sweeps,
+    )
+    stuck = change > TOL * np.maximum(1.0, np.abs(v))
+    if measure == "return":
+        v[stuck] = -np.inf
+    elif measure == "steps":
+        v[stuck] = np.inf
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class Optimum:
+    v: np.ndarray  # V*(s), undiscounted
+    q: np.ndarray  # Q*(s, a)
+    optimal_actions: np.ndarray  # (S, A) bool
+    mean_return: float  # over the initial distribution
+    mean_steps: float  # of the optimal policy that is shortest among the optimal ones
+    mean_penalties: float
+    success_rate: float
+    sweeps: int
+
+
+@functools.lru_cache(maxsize=16)
+def solve(model: CompiledEnv) -> Optimum:
+    """Value iteration on the compiled model (cached per model). Among the optimal actions, a
+    second value iteration picks the fastest (fewest expected steps) for the steps figure."""
+    v, sweeps = _solve(model, model.reward, np.ones(model.n_outcomes.shape, dtype=np.bool_))
+    q = q_from_v(model, v)
+    optimal = _argmax_mask(q, v)
+    minus_steps, _ = _solve(model, -np.ones_like(model.reward), optimal)
+    fastest = _argmax_mask(
+        np.where(optimal, _q_for(model, -np.ones_like(model.reward), minus_steps), -np.inf),
+        minus_steps,
+    )
+    pi = fastest / fastest.sum(axis=1, keepdims=True)
+    isd = model.initial_distribution
+    mean = {
+        m: _weighted(isd, policy_values(model, pi, m)) for m in ("steps", "penalties", "success")
+    }
+    for arr in (v, q, optimal):
+        arr.setflags(write=False)
+    return Optimum(
+        v, q, optimal, _weighted(isd, v), mean["steps"], mean["penalties"], mean["success"], sweeps
+    )
+
+
+def _weighted(isd: np.ndarray, values: np.ndarray) -> float:
+    support = isd > 0
+    return float(isd[support] @ values[support])
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """How the greedy policy of a Q-table compares with the optimum over the start states."""
+
+    optimality: float  # fraction of start states where the greedy policy attains V*
+    n_optimal: int
+    n_start: int
+    mean_return: float  # greedy policy, exact, over the initial distribution (-inf: it can loop)
+    mean_steps: float
+    optimal_mean_return: float
+    optimal_mean_steps: float
+    mean_gap: float  # expected return lost against the optimum
+
+
+def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
+    opt = solve(model)
+    pi = greedy_policy(q)
+    v = policy_values(model, pi)
+    steps = policy_values(model, pi, "steps")
+    start = model.start_states
+    gap = opt.v[start] - v[start]
+    attained = gap <= TOL * np.maximum(1.0, np.abs(opt.v[start]))
+    isd = model.initial_distribution
+    return PolicyReport(
+        optimality=float(attained.mean()),
+        n_optimal=int(attained.sum()),
+        n_start=len(start),
+        mean_return=_weighted(isd, v),
+        mean_steps=_weighted(isd, steps),
+        optimal_mean_return=opt.mean_return,
+        optimal_mean_steps=opt.mean_steps,
+        mean_gap=float(isd[start] @ gap),
+    )
