@@ -8,6 +8,7 @@ outcomes ``K`` so that the numba kernels can step any such env without calling P
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -132,9 +133,11 @@ def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
             warnings.simplefilter("ignore")
             return gym.make(env_id, **dict(env_kwargs))
     except TypeError as exc:
-        raise EnvError(
-            f"{env_id} rejected its keyword arguments {dict(env_kwargs)}: {exc}"
-        ) from None
+        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        what = (
+            f"keyword argument {bad.group(1)!r}" if bad else f"keyword arguments {dict(env_kwargs)}"
+        )
+        raise EnvError(f"{env_id} does not accept {what}") from None
     except (ValueError, AssertionError) as exc:
         raise EnvError(f"{env_id} with {dict(env_kwargs)} could not be made: {exc}") from None
 
@@ -154,7 +157,10 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         isinstance(env.observation_space, gym.spaces.Discrete)
         and isinstance(env.action_space, gym.spaces.Discrete)
     ):
-        raise EnvError(f"{env_id} needs Discrete observation and action spaces to be tabular")
+        raise EnvError(
+            f"{env_id} needs Discrete observation and action spaces to be tabular; "
+            f"supported: {', '.join(supported_env_ids())}"
+        )
     transitions = getattr(base, "P", None)
     if not isinstance(transitions, dict):
         raise EnvError(

@@ -81,8 +81,19 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
 def load_session(path: str | os.PathLike) -> Session:
     """Read a session written by :func:`save_session`, validating everything it contains."""
     path = Path(path)
+    if path.is_dir():
+        raise SessionFileError(f"{path}: is a folder, not a session file")
     if not path.is_file():
         raise SessionFileError(f"{path}: no such file")
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise SessionFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if magic[:1] == b"\x80":
+        raise SessionFileError(f"{path}: contains pickled data, which is never loaded")
+    if magic != b"PK\x03\x04":
+        raise SessionFileError(f"{path}: not a tui-taxi session file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
