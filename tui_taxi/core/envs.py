@@ -176,8 +176,33 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
     if isd is None:
         raise EnvError(f"{env_id} exposes no initial-state distribution (initial_state_distrib)")
 
-    n_states = int(env.observation_space.n)
-    n_actions = int(env.action_space.n)
+    spec_steps = env.spec.max_episode_steps if env.spec is not None else None
+    names = _ACTION_NAMES.get(type(base).__name__)
+    env.close()
+    return model_from_transitions(
+        transitions,
+        isd,
+        n_states=int(env.observation_space.n),
+        n_actions=int(env.action_space.n),
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        max_episode_steps=int(spec_steps or 0),
+        action_names=names,
+    )
+
+
+def model_from_transitions(
+    transitions,
+    initial_distribution,
+    *,
+    n_states: int,
+    n_actions: int,
+    env_id: str,
+    env_kwargs: EnvKwargs = (),
+    max_episode_steps: int = 0,
+    action_names: tuple[str, ...] | None = None,
+) -> CompiledEnv:
+    """Arrays from a Gymnasium-style model ``P[s][a] -> [(p, s', r, terminated), ...]``."""
     k_max = max(len(transitions[s][a]) for s in range(n_states) for a in range(n_actions))
     shape = (n_states, n_actions, k_max)
     prob = np.zeros(shape)
@@ -195,29 +220,24 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
                 reward[s, a, k] = r
                 terminated[s, a, k] = term
             # padded slots repeat the last outcome with probability 0
-            last = len(outcomes) - 1
-            next_state[s, a, last + 1 :] = next_state[s, a, last]
+            next_state[s, a, len(outcomes) :] = next_state[s, a, len(outcomes) - 1]
     cum_prob = np.cumsum(prob, axis=2)
     cum_prob[:, :, -1] = np.maximum(cum_prob[:, :, -1], 1.0)  # guard against rounding below 1
-    initial = np.asarray(isd, dtype=np.float64)
+    initial = np.asarray(initial_distribution, dtype=np.float64)
     initial = initial / initial.sum()
     cum_initial = np.cumsum(initial)
     cum_initial[-1] = 1.0
 
     real = prob > 0
-    rewards_seen = reward[real]
-    values, counts = np.unique(rewards_seen, return_counts=True)
+    values, counts = np.unique(reward[real], return_counts=True)
     modal = values[np.argmax(counts)]
     penalty = float(values[0]) if values[0] < modal else float("-inf")
     ends = real & terminated
     success = float(reward[ends].max()) if ends.any() else float("inf")
 
-    spec_steps = env.spec.max_episode_steps if env.spec is not None else None
-    names = _ACTION_NAMES.get(type(base).__name__) or tuple(f"a{i}" for i in range(n_actions))
     arrays = (prob, cum_prob, next_state, reward, terminated, n_outcomes, initial, cum_initial)
     for arr in arrays:
         arr.setflags(write=False)
-    env.close()
     return CompiledEnv(
         env_id=env_id,
         env_kwargs=env_kwargs,
@@ -231,10 +251,10 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         n_outcomes=n_outcomes,
         initial_distribution=initial,
         cum_initial=cum_initial,
-        max_episode_steps=int(spec_steps or 0),
+        max_episode_steps=max_episode_steps,
         penalty_reward=penalty,
         success_reward=success,
-        action_names=names,
+        action_names=action_names or tuple(f"a{i}" for i in range(n_actions)),
     )
 
 

@@ -1,0 +1,91 @@
+"""Same seed and configuration: bitwise-identical results however the run is cut up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui_taxi.core import learners as K
+from tui_taxi.core.schedules import Schedule
+
+
+def _state(session):
+    return (session.q_a.copy(), session.q_b.copy(), session.cursor.copy(), session.fcursor.copy(),
+            session.rng.copy(), session.history.sums())  # fmt: skip
+
+
+def _assert_same(a, b):
+    for x, y in zip(_state(a), _state(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("learner", K.LEARNERS)
+def test_one_call_many_calls_and_single_steps_agree(taxi, learner):
+    eps = Schedule("linear", 1.0, 0.1, 300)
+    whole = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    whole.train(episodes=600)
+    chunked = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    for _ in range(6):
+        chunked.train(episodes=100)
+    _assert_same(whole, chunked)
+
+    # steps: part by single steps, part by step chunks, the rest by episodes
+    mixed = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    for _ in range(2000):
+        mixed.step()
+    mixed.train(steps=12_345)
+    mixed.train(episodes=600 - mixed.episode)
+    _assert_same(whole, mixed)
+
+
+def test_the_tutorial_run_is_the_same_in_one_call_or_100(taxi):
+    whole = make_session(taxi, seed=3)
+    whole.train(episodes=100_000)
+    chunked = make_session(taxi, seed=3)
+    for _ in range(100):
+        chunked.train(episodes=1_000)
+    _assert_same(whole, chunked)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.integers(1, 3000), min_size=1, max_size=12), st.sampled_from(K.LEARNERS))
+def test_any_split_into_step_chunks_agrees(taxi, chunks, learner):
+    one = make_session(taxi, learner=learner, seed=5)
+    one.train(steps=sum(chunks))
+    split = make_session(taxi, learner=learner, seed=5)
+    for n in chunks:
+        split.train(steps=n)
+    _assert_same(one, split)
+    assert split.total_steps == sum(chunks)
+
+
+def test_different_seeds_differ(taxi):
+    a = make_session(taxi, seed=1)
+    b = make_session(taxi, seed=2)
+    a.train(episodes=50)
+    b.train(episodes=50)
+    assert not np.array_equal(a.q, b.q)
+
+
+def test_changing_epsilon_mid_run_takes_effect_at_once(taxi):
+    session = make_session(taxi, epsilon=0.0, seed=4)
+    session.train(episodes=5)
+    session.reconfigure(epsilon=Schedule.constant(1.0))
+    records = [session.step()[0] for _ in range(50)]
+    assert all(r.explored and r.epsilon == 1.0 for r in records)
+
+
+def test_switching_learner_keeps_what_was_learned(taxi):
+    session = make_session(taxi, seed=4)
+    session.train(episodes=200)
+    q = session.q.copy()
+    session.reconfigure(learner="double-q")
+    np.testing.assert_array_equal(session.q, q)
+    session.train(episodes=10)
+    session.reconfigure(learner="sarsa")
+    np.testing.assert_array_equal(session.q_a, session.q_b)

@@ -1,0 +1,152 @@
+"""The compiled model must behave exactly like the Gymnasium env it came from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tui_taxi.core import learners as K
+from tui_taxi.core.envs import (
+    EnvError,
+    compile_env,
+    make_gym_env,
+    parse_env_kwarg,
+    resolve_env_id,
+    supported_env_ids,
+    taxi_decode,
+    taxi_encode,
+)
+from tui_taxi.core.rng import make_rng
+
+
+def _step_for_step(env_id, kwargs, n_steps, seed):
+    model = compile_env(env_id, kwargs)
+    env = make_gym_env(env_id, kwargs)
+    rng = np.random.default_rng(seed)
+    s, _ = env.reset(seed=seed)
+    assert model.initial_distribution[s] > 0
+    for _ in range(n_steps):
+        a = int(rng.integers(model.n_actions))
+        s_next, r, terminated, truncated, _ = env.step(a)
+        k = np.flatnonzero(model.next_state[s, a, : model.n_outcomes[s, a]] == s_next)
+        assert len(k) == 1, (s, a, s_next)
+        assert model.reward[s, a, k[0]] == r
+        assert model.terminated[s, a, k[0]] == terminated
+        if terminated or truncated:
+            s, _ = env.reset()
+        else:
+            s = s_next
+
+
+@pytest.mark.parametrize(
+    "env_id", ["Taxi-v4", "CliffWalking-v1", pytest.param("FrozenLake8x8-v1", id="lake8")]
+)
+def test_deterministic_envs_match_gymnasium_step_for_step(env_id):
+    kwargs = (("is_slippery", False),) if "Lake" in env_id else ()
+    model = compile_env(env_id, kwargs)
+    assert model.is_deterministic
+    _step_for_step(env_id, kwargs, 20_000, seed=1)
+
+
+def test_taxi_model_shape_and_start_states(taxi):
+    assert (taxi.n_states, taxi.n_actions) == (500, 6)
+    assert len(taxi.start_states) == 300
+    np.testing.assert_allclose(taxi.initial_distribution[taxi.start_states], 1 / 300)
+    assert taxi.max_episode_steps == 200
+    assert taxi.action_names == ("South", "North", "East", "West", "Pickup", "Dropoff")
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs"),
+    [("Taxi-v4", (("is_rainy", True),)), ("FrozenLake-v1", ())],
+)
+def test_stochastic_envs_match_gymnasium_by_frequency(env_id, kwargs):
+    model = compile_env(env_id, kwargs)
+    assert model.n_outcomes.max() == 3
+    env = make_gym_env(env_id, kwargs)
+    env.reset(seed=0)
+    base = env.unwrapped
+    rng = np.random.default_rng(0)
+    pairs = [(s, a) for s in range(model.n_states) for a in range(model.n_actions)
+             if model.n_outcomes[s, a] == 3 and not model.terminated[s, a].any()]  # fmt: skip
+    n = 4000
+    kernel_rng = make_rng(9)
+    for idx in rng.choice(len(pairs), size=5, replace=False):
+        s, a = pairs[idx]
+        targets = model.next_state[s, a, :3]
+        states = np.unique(targets)  # several outcomes may lead to the same state
+        expected = np.array([model.prob[s, a, :3][targets == t].sum() for t in states])
+        gym_counts = np.zeros(len(states))
+        kernel_counts = np.zeros(len(states))
+        for _ in range(n):
+            base.s = s
+            s_next, *_ = base.step(a)
+            gym_counts[np.searchsorted(states, s_next)] += 1
+            k = K._sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
+            kernel_counts[np.searchsorted(states, targets[k])] += 1
+        sigma = np.sqrt(n * expected * (1 - expected)) + 1e-9
+        assert np.all(np.abs(gym_counts - n * expected) < 5 * sigma), (s, a, gym_counts)
+        assert np.all(np.abs(kernel_counts - n * expected) < 5 * sigma), (s, a, kernel_counts)
+
+
+def test_start_states_are_drawn_from_the_initial_distribution(taxi):
+    from conftest import make_session
+
+    session = make_session(taxi, epsilon=1.0, max_steps=1)  # every step ends an episode
+    starts = []
+    for _ in range(6000):
+        record, _ = session.step()
+        starts.append(record.state)
+    counts = np.bincount(starts, minlength=500)
+    assert set(np.flatnonzero(counts)) <= set(taxi.start_states)
+    assert counts[taxi.start_states].min() > 3  # all 300 reached (mean 20)
+
+
+def test_old_tutorial_ids_are_aliases_with_a_notice():
+    assert resolve_env_id("Taxi-v4") == ("Taxi-v4", None)
+    new, notice = resolve_env_id("Taxi-v3")
+    assert new == "Taxi-v4" and "Taxi-v3" in notice and "\n" not in notice
+    assert resolve_env_id("Taxi-v2")[0] == "Taxi-v4"
+
+
+def test_unknown_env_lists_the_supported_ones():
+    with pytest.raises(EnvError, match="supported: .*Taxi-v4") as info:
+        compile_env("Taxi-v99")
+    assert "\n" not in str(info.value)
+    assert "Blackjack-v1" not in supported_env_ids()
+    assert {"Taxi-v4", "FrozenLake-v1", "CliffWalking-v1"} <= set(supported_env_ids())
+
+
+def test_envs_without_a_model_or_with_hidden_dynamics_are_refused():
+    with pytest.raises(EnvError, match="Discrete"):
+        compile_env("Blackjack-v1")
+    with pytest.raises(EnvError, match="fickle_passenger"):
+        compile_env("Taxi-v4", (("fickle_passenger", True),))
+    with pytest.raises(EnvError, match="does not accept keyword argument 'colour'"):
+        compile_env("Taxi-v4", (("colour", "red"),))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("is_rainy=true", ("is_rainy", True)), ("is_slippery=False", ("is_slippery", False)),
+     ("rainy_probability=0.9", ("rainy_probability", 0.9)), ("map_name=8x8", ("map_name", "8x8")),
+     ("n=3", ("n", 3))],
+)  # fmt: skip
+def test_env_kwargs_parse(text, expected):
+    assert parse_env_kwarg(text) == expected
+
+
+@pytest.mark.parametrize("text", ["is_rainy", "=1", "1x=2"])
+def test_bad_env_kwargs_are_refused(text):
+    with pytest.raises(EnvError, match="NAME=VALUE"):
+        parse_env_kwarg(text)
+
+
+@given(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4), st.integers(0, 3))
+def test_taxi_encode_decode_match_gymnasium(row, col, passenger, dest):
+    env = make_gym_env("Taxi-v4").unwrapped
+    state = taxi_encode(row, col, passenger, dest)
+    assert state == env.encode(row, col, passenger, dest)
+    assert taxi_decode(state) == tuple(env.decode(state))
