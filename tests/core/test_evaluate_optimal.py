@@ -1,0 +1,91 @@
+"""The tutorial's metrics and the exact optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import chain_model
+
+from tui_taxi.core.envs import compile_env
+from tui_taxi.core.evaluate import evaluate
+from tui_taxi.core.optimal import greedy_policy, policy_report, solve
+
+
+def test_taxi_optimum_is_13_07_steps_and_7_93_return(taxi):
+    optimum = solve(taxi)
+    assert optimum.mean_steps == pytest.approx(13.07)
+    assert optimum.mean_return == pytest.approx(7.93)  # Gymnasium's "8.46" comment is stale
+    assert optimum.mean_penalties == 0.0
+    assert optimum.success_rate == pytest.approx(1.0)
+    # every optimal Taxi trip: +20 for the drop-off, -1 for each of the other moves
+    start = taxi.start_states
+    steps = 21 - optimum.v[start]
+    assert steps.min() >= 1 and np.all(steps == np.round(steps))
+
+
+def test_optimum_on_the_chain_by_hand():
+    optimum = solve(chain_model())
+    np.testing.assert_allclose(optimum.v[:3], [8.0, 9.0, 10.0])  # -1, -1, +10
+    assert optimum.mean_steps == 3.0
+    assert optimum.optimal_actions[:3, 1].all() and not optimum.optimal_actions[:3, 0].any()
+
+
+def test_policy_optimality_of_the_optimum_and_of_nothing(taxi):
+    optimum = solve(taxi)
+    best = policy_report(taxi, optimum.q)
+    assert (best.optimality, best.n_optimal, best.n_start) == (1.0, 300, 300)
+    assert best.mean_gap == pytest.approx(0.0, abs=1e-9)
+    blank = policy_report(taxi, np.zeros((500, 6)))
+    assert blank.optimality == 0.0
+    assert blank.mean_return == -np.inf  # random tie-breaking forever: never provably ends
+
+
+def test_one_wrong_action_breaks_optimality_where_it_is_used(taxi):
+    optimum = solve(taxi)
+    q = np.array(optimum.q)
+    s = next(int(s) for s in taxi.start_states if not optimum.optimal_actions[s, 4])
+    q[s, 4] = 100.0  # an illegal pickup that keeps the taxi where it is, forever
+    report = policy_report(taxi, q)
+    assert 0 < report.n_optimal < 300
+    assert report.mean_return == -np.inf
+    q[s, 4] = optimum.q[s, 4]
+    assert policy_report(taxi, q).n_optimal == 300
+
+
+def test_greedy_policy_spreads_over_ties():
+    pi = greedy_policy(np.array([[1.0, 1.0, 0.0], [0.0, 2.0, 1.0]]))
+    np.testing.assert_array_equal(pi, [[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+
+
+def test_random_agent_is_the_tutorials(taxi):
+    result = evaluate(taxi, None, policy="random", episodes=100, time_limit=0, seed=0)
+    assert 1000 < result.mean_steps < 5000  # thousands of steps
+    assert 300 < result.mean_penalties < 1500  # hundreds of penalties
+    assert result.reward_per_move < -3
+    assert result.truncated == 0 and result.success_rate == 1.0
+
+
+def test_trained_agent_matches_the_optimum(trained_taxi):
+    report = policy_report(trained_taxi.model, trained_taxi.q)
+    assert report.n_optimal == 300  # the tutorial's run reaches the optimum everywhere
+    result = evaluate(trained_taxi.model, trained_taxi.q, episodes=300, seed=1)
+    assert result.mean_penalties == 0.0
+    assert result.mean_steps == pytest.approx(13.07, abs=0.6)
+    assert result.success_rate == 1.0
+
+
+def test_a_looping_greedy_policy_hits_the_time_limit_not_forever(taxi):
+    result = evaluate(taxi, np.zeros((500, 6)) + np.eye(6)[4], episodes=3, time_limit=0)
+    assert result.truncated == 3 and result.mean_steps == 100_000
+
+
+@pytest.mark.parametrize(("env_id", "kwargs"), [("FrozenLake-v1", ()), ("CliffWalking-v1", ())])
+def test_other_envs_solve(env_id, kwargs):
+    model = compile_env(env_id, kwargs)
+    optimum = solve(model)
+    if env_id == "FrozenLake-v1":
+        assert optimum.mean_return == pytest.approx(0.8235, abs=1e-3)  # best success probability
+        assert model.penalty_reward == -np.inf
+    else:
+        assert optimum.mean_return == -13.0 and optimum.mean_steps == 13.0
+        assert model.penalty_reward == -100.0

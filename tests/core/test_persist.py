@@ -1,0 +1,139 @@
+"""Save, load and resume: exact continuation, strict validation, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from conftest import make_session
+
+from tui_taxi.core import learners as K
+from tui_taxi.core import persist
+from tui_taxi.core.persist import SessionFileError, load_session, save_session
+from tui_taxi.core.schedules import Schedule
+
+
+@pytest.mark.parametrize("learner", K.LEARNERS)
+def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learner):
+    eps = Schedule("exp", 1.0, 0.05, 0.99)
+    uninterrupted = make_session(taxi, learner=learner, epsilon=eps, seed=21)
+    uninterrupted.train(steps=40_000)
+
+    first = make_session(taxi, learner=learner, epsilon=eps, seed=21)
+    first.train(steps=17_777)  # stops mid-episode (and, for SARSA, with a pending action)
+    path = save_session(first, tmp_path / "run.npz")
+    resumed = load_session(path)
+    assert resumed.config == first.config
+    resumed.train(steps=40_000 - 17_777)
+
+    np.testing.assert_array_equal(resumed.q_a, uninterrupted.q_a)
+    np.testing.assert_array_equal(resumed.q_b, uninterrupted.q_b)
+    np.testing.assert_array_equal(resumed.rng, uninterrupted.rng)
+    np.testing.assert_array_equal(resumed.cursor, uninterrupted.cursor)
+    np.testing.assert_array_equal(resumed.history.sums(), uninterrupted.history.sums())
+    assert resumed.history.recent_mean_return() == uninterrupted.history.recent_mean_return()
+
+
+def test_env_kwargs_and_hyperparameters_round_trip(tmp_path):
+    from tui_taxi.core.session import Session, TrainConfig
+
+    config = TrainConfig(env_kwargs=(("is_rainy", True),), learner="expected-sarsa",
+                         alpha=Schedule("linear", 0.5, 0.1, 1000), gamma=0.9, max_steps=0, seed=8)  # fmt: skip
+    session = Session(config)
+    session.train(episodes=20)
+    loaded = load_session(save_session(session, tmp_path / "rainy.npz"))
+    assert loaded.config == config
+    assert loaded.model.n_outcomes.max() == 3
+    assert loaded.last_step == session.last_step
+
+
+def test_loading_never_unpickles(tmp_path, monkeypatch):
+    path = tmp_path / "evil.npz"
+    path.write_bytes(pickle.dumps({"q_a": np.zeros((500, 6))}))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
+    with pytest.raises(SessionFileError, match="pickled data, which is never loaded"):
+        load_session(path)
+
+
+def _good_arrays(taxi, tmp_path):
+    session = make_session(taxi, seed=1)
+    session.train(episodes=10)
+    path = save_session(session, tmp_path / "good.npz")
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def _write(tmp_path, arrays, name="bad.npz"):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(q_a=np.zeros((3, 3))), "q_a has shape"),
+        (lambda d: d["q_a"].__setitem__((0, 0), np.nan), "NaN"),
+        (lambda d: d["q_a"].__setitem__((0, 0), np.inf), "NaN or infinite"),
+        (lambda d: d.pop("rng"), "missing array 'rng'"),
+        (lambda d: d.update(rng=np.zeros(4, dtype=np.uint64)), "all zero"),
+        (lambda d: d.update(cursor=np.full(K.N_CURSOR, 999, dtype=np.int64)), "out of range"),
+        (lambda d: d.update(q_a=d["q_a"].astype(np.float32)), "dtype float32"),
+        (lambda d: d.update(header=np.array(json.dumps({"format": "other"}))), "not a tui-taxi"),
+        (lambda d: d.update(q_a=np.array([object()], dtype=object)), "pickled"),
+    ],
+)
+def test_invalid_files_are_refused_with_one_line(taxi, tmp_path, change, message):
+    arrays = _good_arrays(taxi, tmp_path)
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays, allow_pickle=True)
+    with pytest.raises(SessionFileError, match=message) as info:
+        load_session(tmp_path / "bad.npz")
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_env_in_header_is_refused(taxi, tmp_path):
+    arrays = _good_arrays(taxi, tmp_path)
+    header = json.loads(str(arrays["header"][()]))
+    header["env_id"] = "FrozenLake-v1"  # 16 states, but the Q-table has 500 rows
+    arrays["header"] = np.array(json.dumps(header))
+    with pytest.raises(SessionFileError, match="shape"):
+        load_session(_write(tmp_path, arrays))
+
+
+def test_corrupt_truncated_and_missing_files(taxi, tmp_path):
+    good = tmp_path / "good.npz"
+    save_session(make_session(taxi), good)
+    (tmp_path / "text.npz").write_text("hello")
+    (tmp_path / "cut.npz").write_bytes(good.read_bytes()[:2000])
+    for name, message in [("text.npz", "not an .npz archive"), ("cut.npz", "corrupt or truncated"),
+                          ("nope.npz", "no such file")]:  # fmt: skip
+        with pytest.raises(SessionFileError, match=message):
+            load_session(tmp_path / name)
+    with pytest.raises(SessionFileError, match="is a folder"):
+        load_session(tmp_path)
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_litter(taxi, tmp_path, monkeypatch):
+    target = tmp_path / "keep.npz"
+    session = make_session(taxi)
+    save_session(session, target)
+    before = target.read_bytes()
+    session.train(episodes=50)
+
+    def broken_savez(f, **arrays):
+        f.write(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persist.np, "savez", broken_savez)
+    with pytest.raises(SessionFileError, match="No space left"):
+        save_session(session, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]
+
+
+def test_saving_into_a_missing_folder_is_a_clear_error(taxi, tmp_path):
+    with pytest.raises(SessionFileError, match="does not exist"):
+        save_session(make_session(taxi), tmp_path / "no" / "such.npz")
