@@ -255,18 +255,20 @@ class Progress:
 
 
 def train_session(session: Session, episodes: int, progress: Progress | None = None) -> float:
-    """Train in chunks of about 0.1 s (for the progress bar); returns the wall time."""
+    """Train ``episodes`` more episodes in calls of about 0.1 s each (so the progress bar moves
+    and Ctrl-C is heard even when one episode is very long); returns the wall time."""
     start = time.perf_counter()
-    done, chunk = 0, 1000
-    while done < episodes:
-        n = min(chunk, episodes - done)
+    target = session.episode + episodes
+    steps = 1_000_000
+    while session.episode < target:
         t0 = time.perf_counter()
-        session.train(episodes=n)
+        session.train(episodes=target - session.episode, steps=steps)
         dt = time.perf_counter() - t0
-        done += n
-        chunk = max(100, min(1_000_000, int(n * 0.1 / dt))) if dt > 0 else chunk * 2
+        steps = max(10_000, min(50_000_000, int(steps * 0.1 / dt))) if dt > 0 else steps * 2
         if progress:
-            progress.update(done, session.history.recent_mean_return())
+            progress.update(
+                episodes - (target - session.episode), session.history.recent_mean_return()
+            )
     if progress:
         progress.close()
     return time.perf_counter() - start

@@ -84,7 +84,7 @@ def test_stochastic_envs_match_gymnasium_by_frequency(env_id, kwargs):
             base.s = s
             s_next, *_ = base.step(a)
             gym_counts[np.searchsorted(states, s_next)] += 1
-            k = K._sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
+            k = K.sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
             kernel_counts[np.searchsorted(states, targets[k])] += 1
         sigma = np.sqrt(n * expected * (1 - expected)) + 1e-9
         assert np.all(np.abs(gym_counts - n * expected) < 5 * sigma), (s, a, gym_counts)

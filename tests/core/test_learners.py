@@ -134,11 +134,11 @@ def test_max_steps_zero_means_no_time_limit(taxi):
 def test_ties_are_broken_uniformly_at_random():
     q = np.zeros((1, 6))
     rng = make_rng(3)
-    counts = np.bincount([K.greedy_action(q, q, 0, 0.0, rng) for _ in range(6000)], minlength=6)
+    counts = np.bincount([K.greedy_action(q, 0, rng) for _ in range(6000)], minlength=6)
     assert counts.min() > 850 and counts.max() < 1150  # ~1000 each (4.5 sigma band)
 
     q = np.array([[0.0, 2.0, 1.0, 2.0, -1.0, 2.0]])
-    counts = np.bincount([K.greedy_action(q, q, 0, 0.0, rng) for _ in range(3000)], minlength=6)
+    counts = np.bincount([K.greedy_action(q, 0, rng) for _ in range(3000)], minlength=6)
     assert counts[[0, 2, 4]].sum() == 0
     assert counts[[1, 3, 5]].min() > 850
 
@@ -147,15 +147,22 @@ def test_a_unique_maximum_takes_no_random_draw():
     q = np.array([[0.0, 3.0, 1.0]])
     rng = make_rng(5)
     before = rng.copy()
-    assert K.greedy_action(q, q, 0, 0.0, rng) == 1
+    assert K.greedy_action(q, 0, rng) == 1
     np.testing.assert_array_equal(rng, before)
 
 
-def test_double_q_acts_greedily_on_the_sum_of_its_tables():
-    q_a = np.array([[3.0, 0.0]])
-    q_b = np.array([[-5.0, 1.0]])
-    assert K.greedy_action(q_a, q_b, 0, 1.0, make_rng(0)) == 1
-    assert K.greedy_action(q_a, q_b, 0, 0.0, make_rng(0)) == 0
+def test_double_q_acts_greedily_on_the_sum_of_its_tables(taxi):
+    q_a = np.zeros((4, 2))
+    q_b = np.zeros((4, 2))
+    q_a[0], q_b[0] = [3.0, 0.0], [-5.0, 1.0]  # Q_A alone says LEFT, the sum says RIGHT
+    double = make_session(chain_model(), q_a, q_b, learner="double-q", epsilon=0.0)
+    assert double.step()[0].action == RIGHT
+    single = make_session(chain_model(), q_a, learner="q-learning", epsilon=0.0)
+    assert single.step()[0].action == LEFT
+
+    session = make_session(taxi, learner="double-q", seed=2)
+    session.train(episodes=300)
+    np.testing.assert_array_equal(session.q_act, session.q_a + session.q_b)  # kept in step
 
 
 def test_penalties_count_illegal_pickups_and_dropoffs(taxi):

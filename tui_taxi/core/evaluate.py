@@ -56,11 +56,12 @@ def evaluate(
     epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
     params = K.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
     limit = time_limit if time_limit > 0 else SAFETY_CAP
-    iparams = np.array([K.Q_LEARNING, limit, 0, 0], dtype=np.int64)
+    iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
     cursor, fcursor = K.new_cursor()
     record = np.zeros(K.N_RECORD)
     batch = K.run_model(
         model,
+        q,
         q,
         q,
         params,

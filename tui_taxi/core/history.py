@@ -30,7 +30,9 @@ class History:
         self._recent: deque[tuple[float, bool]] = deque(maxlen=RECENT)
 
     def extend(self, returns, lengths, penalties, successes) -> None:
-        data = np.column_stack([returns, lengths, penalties, successes]).astype(np.float64)
+        data = np.empty((len(returns), len(COLUMNS)))
+        for j, column in enumerate((returns, lengths, penalties, successes)):
+            data[:, j] = column
         for row_return, row_success in zip(data[-RECENT:, 0], data[-RECENT:, 3], strict=True):
             self._recent.append((float(row_return), bool(row_success)))
         i, n = 0, len(data)
@@ -49,8 +51,10 @@ class History:
             take = min(room, n - i)
             full, rest = divmod(take, self.width)
             if full:
-                block = data[i : i + full * self.width].reshape(full, self.width, -1)
-                self._sums[self.n_bins : self.n_bins + full] = np.cumsum(block, axis=1)[:, -1]
+                block = data[i : i + full * self.width]
+                if self.width > 1:
+                    block = np.cumsum(block.reshape(full, self.width, -1), axis=1)[:, -1]
+                self._sums[self.n_bins : self.n_bins + full] = block
                 self.n_bins += full
                 self.last_count = self.width
                 i += full * self.width

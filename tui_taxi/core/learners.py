@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.rng import randint, uniform
+from tui_taxi.core.rng import uniform, uniform4
 from tui_taxi.core.schedules import schedule_value
 
 LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
@@ -36,8 +36,8 @@ P_ALPHA = slice(5, 9)
 P_PENALTY, P_SUCCESS = 9, 10
 N_PARAMS = 11
 # iparams: int64 settings
-I_LEARNER, I_TIME_LIMIT, I_LEARN, I_RECORD = range(4)
-N_IPARAMS = 4
+I_LEARNER, I_TIME_LIMIT, I_LEARN = range(3)
+N_IPARAMS = 3
 # record: the last step, for the TD-update explainer
 RECORD_FIELDS = (
     "state",
@@ -71,16 +71,20 @@ def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     return cursor, np.zeros(N_FCURSOR, dtype=np.float64)
 
 
-@njit(nogil=True, cache=True)
-def greedy_action(q_a, q_b, s, weight_b, rng):
-    """argmax_a of ``q_a[s] + weight_b * q_b[s]`` (weight 1: Double Q's sum, 0: q_a alone), ties
-    broken uniformly at random with one draw, taken only when there is a tie."""
-    n = q_a.shape[1]
-    best = -np.inf
+# The hot loop keeps the generator's state in four locals (s0..s3) so that it stays in
+# registers; helpers that draw take and return it. Python-facing wrappers take the array.
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _greedy4(q, s, s0, s1, s2, s3):
+    """argmax_a q[s, a], ties broken uniformly at random with one draw, taken only when there
+    is a tie. Returns ``(a, s0, s1, s2, s3)``."""
+    n = q.shape[1]
+    best = q[s, 0]
     first = 0
-    count = 0
-    for a in range(n):
-        v = q_a[s, a] + weight_b * q_b[s, a]
+    count = 1
+    for a in range(1, n):
+        v = q[s, a]
         if v > best:
             best = v
             first = a
@@ -88,24 +92,37 @@ def greedy_action(q_a, q_b, s, weight_b, rng):
         elif v == best:
             count += 1
     if count == 1:
-        return first
-    k = np.int64(uniform(rng) * count)
+        return first, s0, s1, s2, s3
+    u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+    k = np.int64(u * count)
     for a in range(first, n):
-        if q_a[s, a] + weight_b * q_b[s, a] == best:
+        if q[s, a] == best:
             if k == 0:
-                return a
+                return a, s0, s1, s2, s3
             k -= 1
-    return first
+    return first, s0, s1, s2, s3
 
 
 @njit(nogil=True, cache=True)
-def _epsilon_greedy(q_a, q_b, s, weight_b, epsilon, rng):
-    if epsilon > 0.0 and uniform(rng) < epsilon:
-        return randint(rng, q_a.shape[1]), True
-    return greedy_action(q_a, q_b, s, weight_b, rng), False
+def greedy_action(q, s, rng):
+    """:func:`_greedy4` drawing from (and advancing) a ``uint64[4]`` generator array."""
+    a, rng[0], rng[1], rng[2], rng[3] = _greedy4(q, s, rng[0], rng[1], rng[2], rng[3])
+    return a
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
+def _epsilon_greedy4(q, s, epsilon, s0, s1, s2, s3):
+    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, s0, s1, s2, s3)``."""
+    if epsilon > 0.0:
+        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        if u < epsilon:
+            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+            return np.int64(u * q.shape[1]), True, s0, s1, s2, s3
+    a, s0, s1, s2, s3 = _greedy4(q, s, s0, s1, s2, s3)
+    return a, False, s0, s1, s2, s3
+
+
+@njit(nogil=True, cache=True, inline="always")
 def _row_max(q, s):
     best = q[s, 0]
     for a in range(1, q.shape[1]):
@@ -114,43 +131,35 @@ def _row_max(q, s):
     return best
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _expected_value(q, s, epsilon):
-    """E_pi[Q(s, .)] under epsilon-greedy with uniform tie-breaking: eps * mean + (1 - eps) * max."""
+    """E_pi[Q(s, .)] for epsilon-greedy with uniform tie-breaking: eps * mean + (1 - eps) * max."""
     total = 0.0
     for a in range(q.shape[1]):
         total += q[s, a]
     return epsilon * total / q.shape[1] + (1.0 - epsilon) * _row_max(q, s)
 
 
-@njit(nogil=True, cache=True)
-def _sample_outcome(cum_prob, n_outcomes, s, a, rng):
-    n = n_outcomes[s, a]
-    if n == 1:
-        return 0
-    u = uniform(rng)
-    k = 0
-    while k < n - 1 and u >= cum_prob[s, a, k]:
-        k += 1
-    return k
-
-
-@njit(nogil=True, cache=True)
-def _begin_episode(cursor, fcursor, cum_initial, rng):
-    u = uniform(rng)
+@njit(nogil=True, cache=True, inline="always")
+def _first_above(cum, u):
+    """The first index whose cumulative probability exceeds ``u`` (binary search)."""
     lo = 0
-    hi = cum_initial.shape[0] - 1
-    while lo < hi:  # first index with cum_initial > u
+    hi = cum.shape[0] - 1
+    while lo < hi:
         mid = (lo + hi) // 2
-        if cum_initial[mid] > u:
+        if cum[mid] > u:
             hi = mid
         else:
             lo = mid + 1
-    cursor[C_STATE] = lo
-    cursor[C_PENDING] = 0
-    cursor[C_T] = 0
-    cursor[C_PENALTIES] = 0
-    fcursor[F_RETURN] = 0.0
+    return lo
+
+
+@njit(nogil=True, cache=True)
+def sample_outcome(cum_prob, n_outcomes, s, a, rng):
+    """Draw the outcome index of (s, a) as the kernel does (no draw when there is one outcome)."""
+    if n_outcomes[s, a] == 1:
+        return 0
+    return _first_above(cum_prob[s, a, : n_outcomes[s, a]], uniform(rng))
 
 
 @njit(nogil=True, cache=True)
@@ -163,6 +172,7 @@ def run_kernel(
     cum_initial,
     q_a,
     q_b,
+    q_act,
     params,
     iparams,
     cursor,
@@ -178,107 +188,113 @@ def run_kernel(
 ):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
+    ``q_act`` is the table the agent acts on: ``q_a`` itself, or for Double Q a table kept equal
+    to ``q_a + q_b`` (updated here with the table that learns).
+
     Writes one row per finished episode into the ``out_*`` arrays and returns how many finished;
-    ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS.
-    Bootstraps on truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on
-    termination.
+    ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS. Bootstraps on
+    truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination.
     """
     learner = iparams[I_LEARNER]
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
-    keep_record = iparams[I_RECORD] != 0
-    weight_b = 1.0 if learner == DOUBLE_Q else 0.0
+    double = learner == DOUBLE_Q
     gamma = params[P_GAMMA]
     eps_schedule = params[P_EPSILON]
     alpha_schedule = params[P_ALPHA]
     penalty_reward = params[P_PENALTY]
     success_reward = params[P_SUCCESS]
-    if cursor[C_STATE] < 0:
-        _begin_episode(cursor, fcursor, cum_initial, rng)
+    # everything the loop touches lives in locals; written back once at the end
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
+    s = cursor[C_STATE]
+    pending = cursor[C_PENDING] == 1
+    pending_action = cursor[C_ACTION]
+    pending_explored = cursor[C_PENDING_EXPLORED] == 1
+    t = cursor[C_T]
+    episode = cursor[C_EPISODE]
+    total = cursor[C_TOTAL]
+    penalties = cursor[C_PENALTIES]
+    episode_return = fcursor[F_RETURN]
+    if s < 0:  # a fresh run: draw the first start state
+        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        s = _first_above(cum_initial, u)
+        pending = False
+        t = 0
+        penalties = 0
+        episode_return = 0.0
+    epsilon = schedule_value(eps_schedule, episode)
+    alpha = schedule_value(alpha_schedule, episode)
     finished = 0
     steps = 0
+    # the last step's values, written to ``record`` once after the loop
+    a = last_s = s_next = last_t = last_episode = table = 0
+    r = q_old = bootstrap = td_target = q_new = last_epsilon = last_alpha = 0.0
+    explored = term = trunc = False
     while finished < max_episodes and steps < max_steps:
-        episode = cursor[C_EPISODE]
-        epsilon = schedule_value(eps_schedule, episode)
-        alpha = schedule_value(alpha_schedule, episode)
-        s = cursor[C_STATE]
-        if cursor[C_PENDING] == 1:
-            a = cursor[C_ACTION]
-            explored = cursor[C_PENDING_EXPLORED] == 1
+        if pending:
+            a = pending_action
+            explored = pending_explored
+            pending = False
         else:
-            a, explored = _epsilon_greedy(q_a, q_b, s, weight_b, epsilon, rng)
-        cursor[C_PENDING] = 0
-        k = _sample_outcome(cum_prob, n_outcomes, s, a, rng)
+            a, explored, s0, s1, s2, s3 = _epsilon_greedy4(q_act, s, epsilon, s0, s1, s2, s3)
+        k = 0
+        if n_outcomes[s, a] > 1:
+            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+            k = _first_above(cum_prob[s, a, : n_outcomes[s, a]], u)
         s_next = next_state[s, a, k]
         r = reward[s, a, k]
         term = terminated[s, a, k]
-        t = cursor[C_T] + 1
+        t += 1
         trunc = (not term) and time_limit > 0 and t >= time_limit
+        last_s, last_t, last_episode, last_epsilon, last_alpha = s, t, episode, epsilon, alpha
 
-        q_old = 0.0
-        bootstrap = 0.0
+        q_old = bootstrap = q_new = 0.0
         td_target = r
-        q_new = 0.0
         table = 0
         if learn:
             q = q_a
-            if learner == SARSA:
+            if learner == Q_LEARNING:
                 if not term:
-                    a_next, explored_next = _epsilon_greedy(q_a, q_b, s_next, 0.0, epsilon, rng)
+                    bootstrap = _row_max(q_a, s_next)
+            elif learner == SARSA:
+                if not term:
+                    a_next, explored_next, s0, s1, s2, s3 = _epsilon_greedy4(
+                        q_a, s_next, epsilon, s0, s1, s2, s3
+                    )
                     bootstrap = q_a[s_next, a_next]
                     if not trunc:
-                        cursor[C_ACTION] = a_next
-                        cursor[C_PENDING_EXPLORED] = 1 if explored_next else 0
-                        cursor[C_PENDING] = 1
+                        pending = True
+                        pending_action = a_next
+                        pending_explored = explored_next
             elif learner == EXPECTED_SARSA:
                 if not term:
                     bootstrap = _expected_value(q_a, s_next, epsilon)
-            elif learner == DOUBLE_Q:
-                if uniform(rng) < 0.5:
+            else:  # DOUBLE_Q
+                u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+                if u < 0.5:
                     q, other = q_a, q_b
                 else:
                     q, other = q_b, q_a
                     table = 1
                 if not term:
-                    a_star = greedy_action(q, q, s_next, 0.0, rng)
+                    a_star, s0, s1, s2, s3 = _greedy4(q, s_next, s0, s1, s2, s3)
                     bootstrap = other[s_next, a_star]
-            elif not term:
-                bootstrap = _row_max(q_a, s_next)
             q_old = q[s, a]
             td_target = r + gamma * bootstrap
             q_new = q_old + alpha * (td_target - q_old)
             q[s, a] = q_new
+            if double:
+                q_act[s, a] = q_a[s, a] + q_b[s, a]
 
-        if keep_record:
-            record[0] = s
-            record[1] = a
-            record[2] = r
-            record[3] = s_next
-            record[4] = term
-            record[5] = trunc
-            record[6] = explored
-            record[7] = q_old
-            record[8] = bootstrap
-            record[9] = td_target
-            record[10] = td_target - q_old
-            record[11] = q_new
-            record[12] = epsilon
-            record[13] = alpha
-            record[14] = gamma
-            record[15] = table
-            record[16] = episode
-            record[17] = t
-
-        fcursor[F_RETURN] += r
+        episode_return += r
         if r <= penalty_reward:
-            cursor[C_PENALTIES] += 1
-        cursor[C_T] = t
-        cursor[C_TOTAL] += 1
+            penalties += 1
+        total += 1
         steps += 1
         if term or trunc:
-            out_return[finished] = fcursor[F_RETURN]
+            out_return[finished] = episode_return
             out_length[finished] = t
-            out_penalties[finished] = cursor[C_PENALTIES]
+            out_penalties[finished] = penalties
             if not term:
                 out_outcome[finished] = TRUNCATED
             elif r >= success_reward:
@@ -286,10 +302,47 @@ def run_kernel(
             else:
                 out_outcome[finished] = TERMINATED
             finished += 1
-            cursor[C_EPISODE] += 1
-            _begin_episode(cursor, fcursor, cum_initial, rng)
+            episode += 1
+            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+            s = _first_above(cum_initial, u)
+            pending = False
+            t = 0
+            penalties = 0
+            episode_return = 0.0
+            epsilon = schedule_value(eps_schedule, episode)
+            alpha = schedule_value(alpha_schedule, episode)
         else:
-            cursor[C_STATE] = s_next
+            s = s_next
+
+    if steps > 0:  # the last step, for the TD-update explainer
+        record[0] = last_s
+        record[1] = a
+        record[2] = r
+        record[3] = s_next
+        record[4] = term
+        record[5] = trunc
+        record[6] = explored
+        record[7] = q_old
+        record[8] = bootstrap
+        record[9] = td_target
+        record[10] = td_target - q_old
+        record[11] = q_new
+        record[12] = last_epsilon
+        record[13] = last_alpha
+        record[14] = gamma
+        record[15] = table
+        record[16] = last_episode
+        record[17] = last_t
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
+    cursor[C_STATE] = s
+    cursor[C_PENDING] = 1 if pending else 0
+    cursor[C_ACTION] = pending_action
+    cursor[C_PENDING_EXPLORED] = 1 if pending_explored else 0
+    cursor[C_T] = t
+    cursor[C_EPISODE] = episode
+    cursor[C_TOTAL] = total
+    cursor[C_PENALTIES] = penalties
+    fcursor[F_RETURN] = episode_return
     return finished
 
 
@@ -329,6 +382,7 @@ def run_model(
     model,
     q_a,
     q_b,
+    q_act,
     params,
     iparams,
     cursor,
@@ -357,6 +411,7 @@ def run_model(
         model.cum_initial,
         q_a,
         q_b,
+        q_act,
         params,
         iparams,
         cursor,

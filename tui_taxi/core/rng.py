@@ -37,12 +37,11 @@ def make_rng(seed: int, stream: int = 0) -> np.ndarray:
 
 
 @njit(nogil=True, cache=True)
-def next_u64(state):
-    """xoshiro256**: advance ``state`` in place and return 64 random bits."""
-    s0 = state[0]
-    s1 = state[1]
-    s2 = state[2]
-    s3 = state[3]
+def uniform4(s0, s1, s2, s3):
+    """One xoshiro256** draw on a state held in four locals (registers, in a hot loop).
+
+    Returns ``(u, s0, s1, s2, s3)``: a float64 uniform on [0, 1) with 53 random bits, and the
+    advanced state."""
     x = s1 * np.uint64(5)
     result = ((x << np.uint64(7)) | (x >> np.uint64(57))) * np.uint64(9)
     t = s1 << np.uint64(17)
@@ -52,17 +51,14 @@ def next_u64(state):
     s0 ^= s3
     s2 ^= t
     s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
-    state[0] = s0
-    state[1] = s1
-    state[2] = s2
-    state[3] = s3
-    return result
+    return np.float64(result >> _U11) * _INV_2_53, s0, s1, s2, s3
 
 
 @njit(nogil=True, cache=True)
 def uniform(state):
-    """A float64 uniform on [0, 1) with 53 random bits."""
-    return np.float64(next_u64(state) >> _U11) * _INV_2_53
+    """One draw from a ``uint64[4]`` state array, advanced in place."""
+    u, state[0], state[1], state[2], state[3] = uniform4(state[0], state[1], state[2], state[3])
+    return u
 
 
 @njit(nogil=True, cache=True)

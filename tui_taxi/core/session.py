@@ -147,10 +147,8 @@ class Session:
         self.model = model if model is not None else compile_env(config.env_id, config.env_kwargs)
         shape = (self.model.n_states, self.model.n_actions)
         self.q_a = np.zeros(shape) if q_a is None else q_a
-        if config.learner == "double-q":
-            self.q_b = self.q_a.copy() if q_b is None else q_b
-        else:
-            self.q_b = self.q_a
+        self.q_b = q_b
+        self._link_tables()
         new_cursor, new_fcursor = K.new_cursor()
         self.cursor = new_cursor if cursor is None else cursor
         self.fcursor = new_fcursor if fcursor is None else fcursor
@@ -166,7 +164,7 @@ class Session:
         c = self.config
         self._params = K.kernel_params(self.model, c.gamma, c.epsilon, c.alpha)
         self._iparams = np.array(
-            [K.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1, 1],
+            [K.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1],
             dtype=np.int64,
         )
 
@@ -175,14 +173,22 @@ class Session:
         if {"env_id", "env_kwargs", "seed"} & changes.keys():
             raise ConfigError("env and seed cannot change during a session; start a new one")
         new = self.config.replace(**changes)
-        if new.learner != self.config.learner:
-            if new.learner == "double-q":
-                self.q_b = self.q_a.copy()
-            elif self.config.learner == "double-q":
-                self.q_a = (self.q_a + self.q_b) / 2.0
-                self.q_b = self.q_a
+        if new.learner != self.config.learner and self.config.learner == "double-q":
+            self.q_a = self.q  # the mean of both tables carries over
+            self.q_b = None
         self.config = new
+        self._link_tables()
         self._refresh_params()
+
+    def _link_tables(self) -> None:
+        """Double Q: a second table (a copy of the first unless given), and the table it acts on,
+        kept equal to Q_A + Q_B by the kernel. Otherwise all three names are the one table."""
+        if self.config.learner == "double-q":
+            if self.q_b is None or self.q_b is self.q_a:
+                self.q_b = self.q_a.copy()
+            self.q_act = self.q_a + self.q_b
+        else:
+            self.q_b = self.q_act = self.q_a
 
     # -- running ---------------------------------------------------------------------------
     def _run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
@@ -190,6 +196,7 @@ class Session:
             self.model,
             self.q_a,
             self.q_b,
+            self.q_act,
             self._params,
             self._iparams,
             self.cursor,
