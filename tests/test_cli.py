@@ -17,12 +17,17 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_no_arguments_lists_the_commands_and_pretends_nothing(capsys):
-    code, out, _ = run(capsys)
-    assert code == 0
+def test_help_lists_the_commands_and_the_app_options(capsys):
+    assert exit_status(["--help"]) == 0
+    out = capsys.readouterr().out
     for command in ("train", "eval", "compare"):
-        assert f"  {command} " in out
-    assert "not built yet" in out
+        assert command in out
+    assert "--load FILE" in out and "--speed" in out
+
+
+def test_the_app_refuses_to_start_without_a_terminal(capsys):
+    assert exit_status([]) == 2  # pytest captures stdin/stdout: not a terminal
+    assert "needs a terminal" in capsys.readouterr().err
 
 
 def test_train_with_the_tutorial_defaults_reaches_the_optimum(capsys, tmp_path):

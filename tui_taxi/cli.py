@@ -21,6 +21,7 @@ from tui_taxi.core.optimal import PolicyReport, policy_report, solve
 from tui_taxi.core.persist import SessionFileError, load_session, save_session
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 TUTORIAL_EPISODES = 100_000
@@ -123,10 +124,24 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Watch, steer and play a Q-learning agent on Gymnasium's Taxi.",
+        description="Watch, steer and play a Q-learning agent on Gymnasium's Taxi. Without a "
+        "COMMAND, opens the live app (press ? in it for the keys).",
         epilog="Run 'tui-taxi COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_config_options(parser)
+    app = parser.add_argument_group("the live app")
+    app.add_argument("--load", metavar="FILE", help="continue a saved session (its settings win)")
+    app.add_argument("--paused", action="store_true", help="start paused (space runs, n steps)")
+    app.add_argument(
+        "--speed",
+        type=_whole(1),
+        default=DEFAULT_SPEED + 1,
+        metavar=f"1-{len(SPEEDS)}",
+        help="starting speed level: "
+        + ", ".join(f"{i}={s.label}" for i, s in enumerate(SPEEDS, 1))
+        + f" (default: {DEFAULT_SPEED + 1})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"] + ".")
@@ -188,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            return _list_commands(sys.stdout)
+            return cmd_app(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
     except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -198,12 +213,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _list_commands(out: TextIO) -> int:
-    print(f"{PROG} {__version__}: Q-learning on Gymnasium's Taxi, in the terminal.", file=out)
-    print("The live app is not built yet; the headless commands are:\n", file=out)
-    for name, text in COMMANDS.items():
-        print(f"  {name:<9} {text}", file=out)
-    print(f"\nRun '{PROG} COMMAND --help' for a command's options.", file=out)
+def cmd_app(args: argparse.Namespace) -> int:
+    if args.speed > len(SPEEDS):
+        raise CliError(f"--speed must be 1 to {len(SPEEDS)}, got {args.speed}")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
+    config = None if args.load else config_from_args(args)
+    from tui_taxi.ui.app import create_app  # Textual loads only for the app
+
+    app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1)
+    app.run()
     return 0
 
 

@@ -268,3 +268,16 @@ def taxi_decode(state: int) -> tuple[int, int, int, int]:
 
 def taxi_encode(row: int, col: int, passenger: int, dest: int) -> int:
     return ((row * 5 + col) * 5 + passenger) * 4 + dest
+
+
+@functools.cache
+def taxi_walls() -> frozenset[tuple[int, int]]:
+    """Cells (row, col) with a wall on their east side, read from Gymnasium's Taxi map."""
+    from gymnasium.envs.toy_text.taxi import MAP
+
+    return frozenset(
+        (row, col)
+        for row, line in enumerate(MAP[1:-1])
+        for col in range(4)
+        if line[2 * col + 2] == "|"
+    )

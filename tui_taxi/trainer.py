@@ -1,0 +1,407 @@
+"""Drive a :class:`~tui_taxi.core.session.Session` from a worker thread.
+
+The trainer owns the session: only its thread touches it. Other threads send frozen command
+objects through a queue and receive immutable :class:`Snapshot` objects through a callback, at
+most ``max_fps`` of them per second. It knows nothing of widgets or Textual.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_taxi.core.history import downsample
+from tui_taxi.core.learners import LEARNERS
+from tui_taxi.core.optimal import Optimum, PolicyReport, policy_report, solve
+from tui_taxi.core.persist import load_session, save_session
+from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.session import Session, StepRecord, TrainConfig
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How fast the worker runs: ``steps_per_second`` animates every step; ``episodes_per_frame``
+    fast-forwards whole episodes; neither is turbo (flat out, frames sampled)."""
+
+    label: str
+    steps_per_second: float = 0.0
+    episodes_per_frame: int = 0
+
+    @property
+    def animated(self) -> bool:
+        return self.steps_per_second > 0
+
+
+SPEEDS = (
+    *(Speed(f"{n} step/s", steps_per_second=n) for n in (1, 2, 5, 10, 20, 30, 60)),
+    Speed("fast-forward: 1 episode/frame", episodes_per_frame=1),
+    Speed("fast-forward: 20 episodes/frame", episodes_per_frame=20),
+    Speed("turbo"),
+)
+DEFAULT_SPEED = 3  # 10 steps/s: every step visible
+FRAME_RATE = 20.0  # frames per second when fast-forwarding
+TURBO_CHUNK = 0.02  # seconds of kernel time per turbo call
+CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
+REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
+CHART_POINTS = 400  # the chart series is downsampled to at most this many points
+PARAM_LIMITS = {"epsilon": (0.0, 1.0), "alpha": (0.05, 1.0), "gamma": (0.0, 1.0)}
+
+
+# -- commands (sent from any thread) ----------------------------------------------------------
+@dataclass(frozen=True)
+class SetPaused:
+    paused: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
+class Step:
+    """One environment step (pauses first)."""
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    index: int
+
+
+@dataclass(frozen=True)
+class Adjust:
+    """Add ``delta`` to epsilon, alpha or gamma (clamped to its range), applied at once."""
+
+    name: str
+    delta: float
+
+
+@dataclass(frozen=True)
+class SetLearner:
+    learner: str
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A fresh agent with the current settings (zero Q-table, counters and history)."""
+
+
+@dataclass(frozen=True)
+class Save:
+    path: str
+
+
+@dataclass(frozen=True)
+class Load:
+    path: str
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+Command = SetPaused | Step | SetSpeed | Adjust | SetLearner | Reset | Save | Load | Shutdown
+
+
+# -- what the worker publishes ----------------------------------------------------------------
+@dataclass(frozen=True)
+class ChartSeries:
+    """The whole run's per-episode means, downsampled to at most CHART_POINTS points."""
+
+    episode: np.ndarray
+    episodic_return: np.ndarray
+    episodic_length: np.ndarray
+    penalties: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything the screen shows, copied out of the worker. Never mutated."""
+
+    seq: int
+    config: TrainConfig
+    env_id: str
+    action_names: tuple[str, ...]
+    is_taxi: bool
+    state: int
+    episode: int
+    t: int
+    total_steps: int
+    episode_return: float
+    q: np.ndarray  # read-only copy
+    last_step: StepRecord | None
+    epsilon: float
+    alpha: float
+    paused: bool
+    speed_index: int
+    steps_per_second: float
+    recent_mean_return: float
+    recent_success_rate: float
+    chart: ChartSeries
+    report: PolicyReport
+    optimum: Optimum
+    failed: str | None = None
+
+    @property
+    def speed(self) -> Speed:
+        return SPEEDS[self.speed_index]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A one-off fact for a notification: ``kind`` is "saved", "loaded", "error" or "failed"."""
+
+    kind: str
+    text: str
+
+
+SnapshotCallback = Callable[[Snapshot], None]
+EventCallback = Callable[[Event], None]
+
+
+@dataclass
+class _Rate:
+    """Steps per second, smoothed over about a second."""
+
+    last_time: float = field(default_factory=time.perf_counter)
+    last_steps: int = 0
+    value: float = 0.0
+
+    def update(self, total_steps: int) -> float:
+        now = time.perf_counter()
+        dt = now - self.last_time
+        if dt >= 0.2:
+            rate = (total_steps - self.last_steps) / dt
+            self.value = rate if self.value == 0 else 0.5 * self.value + 0.5 * rate
+            self.last_time, self.last_steps = now, total_steps
+        return self.value
+
+    def reset(self, total_steps: int) -> None:
+        self.last_time, self.last_steps, self.value = time.perf_counter(), total_steps, 0.0
+
+
+class Trainer:
+    """Owns a session; call :meth:`run` in a worker thread and :meth:`send` from anywhere."""
+
+    def __init__(
+        self,
+        session: Session,
+        on_snapshot: SnapshotCallback,
+        on_event: EventCallback,
+        *,
+        paused: bool = False,
+        speed_index: int = DEFAULT_SPEED,
+        max_fps: float = 30.0,
+    ) -> None:
+        self.session = session  # the worker's; other threads read snapshots only
+        self._on_snapshot = on_snapshot
+        self._on_event = on_event
+        self._commands: queue.Queue[Command] = queue.Queue()
+        self._stopped = threading.Event()
+        self.paused = paused
+        self.speed_index = speed_index
+        self.min_frame = 1.0 / max_fps
+        self.failed: str | None = None
+        self._seq = 0
+        self._rate = _Rate(last_steps=session.total_steps)
+        self._chart: ChartSeries | None = None
+        self._chart_time = -math.inf
+        self._report: PolicyReport | None = None
+        self._report_time = -math.inf
+        self._last_publish = -math.inf
+        self._turbo_steps = 10_000
+
+    # -- any thread ------------------------------------------------------------------------
+    def send(self, command: Command) -> None:
+        self._commands.put(command)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._commands.put(Shutdown())
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    # -- the worker thread -----------------------------------------------------------------
+    def run(self) -> None:
+        """The worker's loop: commands first, then as much training as the speed asks for."""
+        self._publish(force=True)
+        next_frame = time.perf_counter()
+        while not self._stopped.is_set():
+            idle = self.paused or self.failed is not None
+            timeout = None if idle else max(0.0, next_frame - time.perf_counter())
+            try:
+                if self._drain(timeout):
+                    next_frame = time.perf_counter()  # a command was handled: restart the clock
+                    continue
+                if self._stopped.is_set() or self.paused or self.failed is not None:
+                    continue
+                next_frame += self._advance()
+            except Exception as exc:  # noqa: BLE001 - shown to the user; training stops
+                self.failed = f"{type(exc).__name__}: {exc}"
+                self._on_event(Event("failed", f"training stopped: {self.failed}"))
+                self._publish(force=True)
+                continue
+            if next_frame < time.perf_counter() - 0.5:  # fell behind: do not try to catch up
+                next_frame = time.perf_counter()
+
+    def _drain(self, timeout: float | None) -> bool:
+        """Handle every queued command, waiting up to ``timeout`` for the first one."""
+        try:
+            command = (
+                self._commands.get(timeout=timeout) if timeout != 0 else self._commands.get_nowait()
+            )
+        except queue.Empty:
+            return False
+        while True:
+            self._handle(command)
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                break
+        self._publish(force=True)
+        return True
+
+    def _advance(self) -> float:
+        """One frame of work at the current speed; returns the seconds until the next frame."""
+        speed = SPEEDS[self.speed_index]
+        if speed.animated:
+            self.session.step()
+            self._publish(force=True)
+            return 1.0 / speed.steps_per_second
+        if speed.episodes_per_frame:
+            self.session.train(episodes=speed.episodes_per_frame, steps=1_000_000)
+            self._publish(force=True)
+            return 1.0 / FRAME_RATE
+        start = time.perf_counter()
+        self.session.train(steps=self._turbo_steps)
+        elapsed = time.perf_counter() - start
+        if elapsed > 0:  # keep each kernel call near TURBO_CHUNK seconds
+            scale = min(4.0, max(0.25, TURBO_CHUNK / elapsed))
+            self._turbo_steps = int(min(5_000_000, max(1_000, self._turbo_steps * scale)))
+        self._publish()
+        return 0.0
+
+    def _handle(self, command: Command) -> None:
+        session = self.session
+        match command:
+            case Shutdown():
+                self._stopped.set()
+            case SetPaused(paused=paused):
+                self.paused = (not self.paused) if paused is None else paused
+                if not self.paused:
+                    self.failed = None  # resuming after a failure tries again
+                self._rate.reset(session.total_steps)
+            case Step():
+                self.paused = True
+                if self.failed is None:
+                    self._guard(session.step)
+            case SetSpeed(index=index):
+                self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
+            case Adjust(name=name, delta=delta):
+                self._adjust(name, delta)
+            case SetLearner(learner=learner):
+                self._guard(lambda: session.reconfigure(learner=learner))
+            case Reset():
+                self.session = Session(session.config, model=session.model)
+                self.failed = None
+                self._after_new_session()
+            case Save(path=path):
+                self._guard(
+                    lambda: self._on_event(
+                        Event("saved", f"saved to {save_session(session, path)}")
+                    )
+                )
+            case Load(path=path):
+                self._guard(lambda: self._load(path))
+
+    def _guard(self, action: Callable[[], object]) -> None:
+        """Run a command; a bad value or file becomes an "error" event, never a dead worker."""
+        try:
+            action()
+        except (ValueError, OSError) as exc:
+            self._on_event(Event("error", str(exc)))
+
+    def _adjust(self, name: str, delta: float) -> None:
+        low, high = PARAM_LIMITS[name]
+        current = {
+            "epsilon": self.session.epsilon_now,
+            "alpha": self.session.alpha_now,
+            "gamma": lambda: self.session.config.gamma,
+        }[name]()
+        value = round(min(high, max(low, current + delta)), 4)
+        new = value if name == "gamma" else Schedule.constant(value)
+        self._guard(lambda: self.session.reconfigure(**{name: new}))
+
+    def _load(self, path: str) -> None:
+        self.session = load_session(path)
+        self.failed = None
+        self._after_new_session()
+        self._on_event(Event("loaded", f"loaded {path}: {self.session.episode:,} episodes"))
+
+    def _after_new_session(self) -> None:
+        self._rate.reset(self.session.total_steps)
+        self._chart_time = self._report_time = -math.inf
+
+    def _publish(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_publish < self.min_frame:
+            return
+        self._last_publish = now
+        self._seq += 1
+        self._on_snapshot(self.snapshot(now))
+
+    def snapshot(self, now: float | None = None) -> Snapshot:
+        """A frozen copy of everything on screen (rebuilding chart and report when they are due)."""
+        now = time.perf_counter() if now is None else now
+        session = self.session
+        if self._chart is None or now - self._chart_time >= CHART_INTERVAL or self.paused:
+            self._chart = chart_series(session)
+            self._chart_time = now
+        if self._report is None or now - self._report_time >= REPORT_INTERVAL or self.paused:
+            self._report = policy_report(session.model, session.q)
+            self._report_time = now
+        q = session.q.copy()
+        q.setflags(write=False)
+        model = session.model
+        return Snapshot(
+            seq=self._seq,
+            config=session.config,
+            env_id=model.env_id,
+            action_names=model.action_names,
+            is_taxi=model.is_taxi,
+            state=session.state,
+            episode=session.episode,
+            t=session.t,
+            total_steps=session.total_steps,
+            episode_return=session.episode_return,
+            q=q,
+            last_step=session.last_step,
+            epsilon=session.epsilon_now(),
+            alpha=session.alpha_now(),
+            paused=self.paused,
+            speed_index=self.speed_index,
+            steps_per_second=0.0 if self.paused else self._rate.update(session.total_steps),
+            recent_mean_return=session.history.recent_mean_return(),
+            recent_success_rate=session.history.recent_success_rate(),
+            chart=self._chart,
+            report=self._report,
+            optimum=solve(model),
+            failed=self.failed,
+        )
+
+
+def chart_series(session: Session) -> ChartSeries:
+    means = session.history.means()
+    x = means["episode"] + session.history.width / 2
+    series = {}
+    for name in ("episodic_return", "episodic_length", "penalties"):
+        x_down, series[name] = downsample(x, means[name], CHART_POINTS)
+    return ChartSeries(x_down, **series)
+
+
+def next_learner(current: str) -> str:
+    return LEARNERS[(LEARNERS.index(current) + 1) % len(LEARNERS)]

@@ -1,0 +1,1 @@
+"""The Textual app: a thin App, one widget per module, styles in app.tcss."""

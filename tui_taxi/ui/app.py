@@ -1,0 +1,242 @@
+"""The live app: wires a :class:`~tui_taxi.trainer.Trainer` (in a worker thread) to the widgets.
+
+The App holds no model: it sends commands to the trainer and hands each snapshot it receives to
+the widgets. Layout adapts to the terminal: compact (100x30: Q-table or chart, `c` switches),
+tall (stacked) or wide (side by side); below the minimum it asks for a larger terminal.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer, Static
+
+from tui_taxi.core.persist import load_session
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.trainer import (
+    DEFAULT_SPEED,
+    SPEEDS,
+    Adjust,
+    Load,
+    Reset,
+    Save,
+    SetLearner,
+    SetPaused,
+    SetSpeed,
+    Snapshot,
+    Step,
+    Trainer,
+    next_learner,
+)
+from tui_taxi.ui.messages import SnapshotReady, TrainerEvent
+from tui_taxi.ui.screens.confirm import ConfirmScreen
+from tui_taxi.ui.screens.help import HelpScreen
+from tui_taxi.ui.screens.path_prompt import PathPrompt
+from tui_taxi.ui.widgets.q_heatmap import QHeatmap
+from tui_taxi.ui.widgets.q_values import QValues
+from tui_taxi.ui.widgets.q_zoom import QZoom
+from tui_taxi.ui.widgets.reward_chart import RewardChart
+from tui_taxi.ui.widgets.stats_panel import StatsPanel
+from tui_taxi.ui.widgets.taxi_grid import TaxiGrid
+
+MIN_SIZE = (100, 30)
+WIDE = 160  # columns from which the Q-table and the chart sit side by side
+TALL = 46  # rows from which they are stacked
+STEP = 0.05  # epsilon / alpha / gamma change per key press
+
+
+class TaxiApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-taxi"
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/run"),
+        Binding("n,right", "step", "Step"),
+        Binding("right_square_bracket", "speed(1)", "Faster", key_display="]"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", key_display="["),
+        Binding("e", "adjust('epsilon', -1)", "ε−", key_display="e"),
+        Binding("E", "adjust('epsilon', 1)", "ε+", key_display="E"),
+        Binding("a", "adjust('alpha', -1)", "α−", show=False),
+        Binding("A", "adjust('alpha', 1)", "α+", show=False),
+        Binding("g", "adjust('gamma', -1)", "γ−", show=False),
+        Binding("G", "adjust('gamma', 1)", "γ+", show=False),
+        Binding("l", "cycle_learner", "Learner"),
+        Binding("c", "toggle_view", "Q/chart"),
+        Binding("w", "smoothing", "Smoothing", show=False),
+        Binding("v", "extra_series", "Steps+penalties", show=False),
+        Binding("r", "reset", "Reset"),
+        Binding("s", "save", "Save"),
+        Binding("o", "load", "Load"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        paused: bool = False,
+        speed_index: int = DEFAULT_SPEED,
+        save_path: str = "tui-taxi-session.npz",
+    ) -> None:
+        super().__init__()
+        self.trainer = Trainer(
+            session,
+            on_snapshot=lambda snap: self.post_message(SnapshotReady(snap)),
+            on_event=lambda event: self.post_message(TrainerEvent(event)),
+            paused=paused,
+            speed_index=speed_index,
+        )
+        self.snapshot: Snapshot | None = None
+        self.save_path = save_path
+        self.frames = 0  # snapshots rendered (for the benchmark)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield TaxiGrid(id="grid")
+                yield QValues(id="values")
+                yield StatsPanel(id="stats")
+            with Container(id="right"):
+                yield QHeatmap(id="heatmap")
+                with Container(id="side"):
+                    yield QZoom(id="zoom")
+                    yield RewardChart(id="chart")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(
+            self.trainer.run, name="trainer", group="trainer", thread=True, exclusive=True
+        )
+
+    # -- trainer -> screen -------------------------------------------------------------------
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        snap = message.snapshot
+        self.snapshot = snap
+        self.frames += 1
+        self.set_class(snap.paused, "-paused")
+        with self.batch_update():
+            self.query_one(TaxiGrid).show(snap)
+            self.query_one(QValues).show(snap)
+            self.query_one(StatsPanel).show(snap)
+            self.query_one(QHeatmap).show(snap)
+            self.query_one(QZoom).show(snap)
+            self.query_one(RewardChart).show(snap.chart)
+
+    def on_trainer_event(self, message: TrainerEvent) -> None:
+        event = message.event
+        severity = "error" if event.kind in ("error", "failed") else "information"
+        self.notify(event.text, severity=severity, timeout=6 if severity == "error" else 3)
+
+    # -- layout ------------------------------------------------------------------------------
+    @on(Resize)
+    def _fit(self, event: Resize) -> None:
+        width, height = event.size
+        too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(too_small, "-too-small")
+        self.set_class(width >= WIDE, "-wide")
+        self.set_class(width < WIDE and height >= TALL, "-tall")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"The terminal is {width}x{height}.\n"
+                f"Enlarge it to at least {MIN_SIZE[0]}x{MIN_SIZE[1]} for tui-taxi."
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.trainer.send(SetPaused())
+
+    def action_step(self) -> None:
+        self.trainer.send(Step())
+
+    def action_speed(self, change: int) -> None:
+        current = self.snapshot.speed_index if self.snapshot else self.trainer.speed_index
+        index = min(max(current + change, 0), len(SPEEDS) - 1)
+        self.trainer.send(SetSpeed(index))
+        self.notify(f"speed: {SPEEDS[index].label}", timeout=1.5)
+
+    def action_adjust(self, name: str, sign: int) -> None:
+        self.trainer.send(Adjust(name, sign * STEP))
+
+    def action_cycle_learner(self) -> None:
+        if self.snapshot is None:
+            return
+        learner = next_learner(self.snapshot.config.learner)
+        self.trainer.send(SetLearner(learner))
+        self.notify(f"learner: {learner}", timeout=2)
+
+    def action_toggle_view(self) -> None:
+        self.toggle_class("-chart-view")
+
+    def action_smoothing(self) -> None:
+        self.query_one(RewardChart).cycle_smoothing()
+
+    def action_extra_series(self) -> None:
+        self.query_one(RewardChart).toggle_extra()
+
+    def action_reset(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.trainer.send(Reset())
+                self.notify("agent reset: Q-table, counters and history cleared", timeout=3)
+
+        self.push_screen(
+            ConfirmScreen("Reset the agent? Its Q-table, counters and history go."), answered
+        )
+
+    def action_save(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.save_path = path
+                self.trainer.send(Save(path))
+
+        self.push_screen(PathPrompt("Save the session to:", self.save_path), chosen)
+
+    def action_load(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self.trainer.send(Load(path))
+
+        self.push_screen(PathPrompt("Load a session from:", self.save_path), chosen)
+
+    def action_help(self) -> None:
+        keys = [(b.key_display or b.key, b.description) for b in self.BINDINGS]
+        keys.insert(0, ("ctrl+p", "command palette"))
+        self.push_screen(HelpScreen(keys))
+
+    async def action_quit(self) -> None:
+        self.trainer.stop()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.trainer.stop()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if binding.action in ("quit",):
+                continue
+            yield SystemCommand(
+                f"{binding.description} ({binding.key_display or binding.key})",
+                f"Run '{binding.action}'",
+                lambda action=binding.action: self.run_action(action),
+            )
+
+
+def create_app(
+    config: TrainConfig | None = None,
+    *,
+    load: str | Path | None = None,
+    paused: bool = False,
+    speed_index: int = DEFAULT_SPEED,
+) -> TaxiApp:
+    """The factory the CLI and the tests share: a new session from ``config`` or a saved one."""
+    session = load_session(load) if load is not None else Session(config or TrainConfig())
+    save_path = str(load) if load is not None else f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    return TaxiApp(session, paused=paused, speed_index=speed_index, save_path=save_path)

@@ -1,0 +1,51 @@
+"""Colour scales as hex (Textual's themes remap named colours, so hues are given exactly)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Taxi's pads R, G, Y, B.
+PAD_COLORS = ("#d64545", "#3aa655", "#e3b505", "#3f7fd9")
+TAXI_EMPTY = "#f2c12e"
+TAXI_FULL = "#3aa655"
+WALL = "#c8c8c8"
+
+_NEG = np.array([0xD7, 0x30, 0x27])  # most negative: red
+_MID = np.array([0x26, 0x26, 0x2E])  # zero: near black
+_POS = np.array([0x1A, 0xC8, 0x6A])  # most positive: green
+
+
+class DivergingScale:
+    """Maps values to red (negative) .. dark (zero) .. green (positive), each side scaled to its
+    own extreme so both the penalties and the +20 stay readable."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low = min(low, 0.0)
+        self.high = max(high, 0.0)
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> DivergingScale:
+        finite = values[np.isfinite(values)]
+        return cls(float(finite.min()), float(finite.max())) if finite.size else cls(0.0, 0.0)
+
+    def rgb(self, value: float) -> np.ndarray:
+        if value < 0 and self.low < 0:
+            f = min(1.0, value / self.low) ** 0.6
+            return _MID + (_NEG - _MID) * f
+        if value > 0 and self.high > 0:
+            f = min(1.0, value / self.high) ** 0.6
+            return _MID + (_POS - _MID) * f
+        return _MID.astype(float)
+
+    def hex(self, value: float) -> str:
+        r, g, b = (int(round(c)) for c in self.rgb(value))
+        return f"#{r:02x}{g:02x}{b:02x}"
+
+    def hexes(self, values: np.ndarray) -> list[str]:
+        return [self.hex(v) for v in np.ravel(values)]
+
+
+def text_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (#rrggbb)."""
+    r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"

@@ -1,0 +1,123 @@
+"""All of Q (500 x 6 for Taxi) at once as a colour field, drawn with the Line API.
+
+Each state is three ``▀`` characters: the top halves are actions 0-2 (South, North, East), the
+bottom halves actions 3-5 (West, Pickup, Dropoff). For Taxi, a row is a taxi cell and a column
+group a (passenger, destination) pair; the current state's row and group are pointed at.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui_taxi.core.envs import TAXI_PADS
+from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.colors import DivergingScale
+
+LEVELS = 24  # colour steps on each side of zero
+LABEL = 5  # width of the row labels
+TAXI_PER_ROW = 20  # (passenger, destination) pairs per taxi cell
+
+
+@functools.lru_cache(maxsize=4096)
+def _style(top: str, bottom: str) -> Style:
+    return Style.parse(f"{top} on {bottom}")
+
+
+class QHeatmap(Widget):
+    DEFAULT_CSS = """
+    QHeatmap { height: 28; width: 66; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[Strip] = []
+
+    def show(self, snapshot: Snapshot) -> None:
+        self._lines = heatmap_lines(snapshot, self.size.width or 66)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._lines):
+            return self._lines[y].crop(0, self.size.width)
+        return Strip.blank(self.size.width)
+
+
+def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
+    q = snap.q
+    n_states, n_actions = q.shape
+    chars = math.ceil(n_actions / 2)
+    per_row = TAXI_PER_ROW if snap.is_taxi else max(1, (width - LABEL) // chars)
+    n_rows = math.ceil(n_states / per_row)
+    scale = DivergingScale.of(q)
+    palette, codes = _quantise(q, scale)
+    padded = np.full((n_rows * per_row, chars * 2), 2 * LEVELS + 1)  # an index for "no action"
+    grid = codes.reshape(n_states, n_actions)
+    padded[:n_states, :chars] = grid[:, :chars]
+    padded[:n_states, chars : chars + n_actions - chars] = grid[:, chars:]
+    palette = [*palette, "#000000"]
+    cur_row, cur_col = divmod(snap.state, per_row)
+    dim = Style.parse("#8a8a96")
+    lines = [_header(snap, per_row, chars, dim)]
+    for r in range(n_rows):
+        label = _row_label(snap, r, per_row)
+        marker = "▶" if r == cur_row else " "
+        segments = [
+            Segment(f"{marker}{label:<{LABEL - 1}}", Style.parse("bold") if r == cur_row else dim)
+        ]
+        for s in range(r * per_row, min((r + 1) * per_row, n_states)):
+            for j in range(chars):
+                top, bottom = padded[s, j], padded[s, chars + j]
+                segments.append(Segment("▀", _style(palette[top], palette[bottom])))
+        lines.append(Strip(segments))
+    pointer = " " * (LABEL + cur_col * chars) + "▲" * chars
+    lines.append(Strip([Segment(pointer, Style.parse("bold #f2c12e"))]))
+    lines.append(_legend(scale, palette))
+    return lines
+
+
+def _quantise(q: np.ndarray, scale: DivergingScale) -> tuple[list[str], np.ndarray]:
+    """A palette of 2 * LEVELS + 1 colours (negative .. zero .. positive) and each value's index."""
+    neg = np.linspace(scale.low, 0, LEVELS + 1)[:-1]
+    pos = np.linspace(0, scale.high, LEVELS + 1)[1:]
+    palette = [scale.hex(v) for v in (*neg, 0.0, *pos)]
+    flat = np.nan_to_num(q.ravel())
+    codes = np.full(flat.shape, LEVELS, dtype=np.int64)
+    if scale.low < 0:
+        neg_mask = flat < 0
+        codes[neg_mask] = LEVELS - np.ceil(flat[neg_mask] / scale.low * LEVELS).astype(np.int64)
+    if scale.high > 0:
+        pos_mask = flat > 0
+        codes[pos_mask] = LEVELS + np.ceil(flat[pos_mask] / scale.high * LEVELS).astype(np.int64)
+    return palette, np.clip(codes, 0, 2 * LEVELS)
+
+
+def _row_label(snap: Snapshot, r: int, per_row: int) -> str:
+    if snap.is_taxi:
+        return f"{r // 5},{r % 5}"
+    return str(r * per_row)
+
+
+def _header(snap: Snapshot, per_row: int, chars: int, dim: Style) -> Strip:
+    if not snap.is_taxi:
+        return Strip([Segment(f"{'state':<{LABEL}}" + "actions 0.. top / bottom", dim)])
+    # 20 groups: passenger R G Y B taxi, each with destinations R G Y B
+    text = "taxi "
+    for passenger in (*TAXI_PADS, "T"):
+        text += f"{'p=' + passenger:<{4 * chars}}"
+    return Strip([Segment(text, dim)])
+
+
+def _legend(scale: DivergingScale, palette: list[str]) -> Strip:
+    segments = [Segment(f"{scale.low:+.1f} ", Style.parse("#d64545"))]
+    for colour in palette[: 2 * LEVELS + 1 : 2]:
+        segments.append(Segment("█", Style.parse(colour)))
+    segments.append(Segment(f" {scale.high:+.1f}", Style.parse("#3aa655")))
+    segments.append(Segment("  cell: S N E / W P D", Style.parse("#8a8a96")))
+    return Strip(segments)

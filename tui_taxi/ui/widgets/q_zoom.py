@@ -1,0 +1,60 @@
+"""The current (passenger, destination) slice of Q as the 5x5 map: each cell coloured by
+max_a Q(s, a), with the greedy action drawn in it (ties: a dot)."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_PADS, taxi_decode, taxi_encode, taxi_walls
+from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.colors import WALL, DivergingScale, text_on
+
+ARROWS = ("↓", "↑", "→", "←", "P", "D")  # South North East West Pickup Dropoff
+
+
+class QZoom(Widget):
+    DEFAULT_CSS = """
+    QZoom { height: 7; width: 28; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.refresh()
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None or not snap.is_taxi:
+            return Text("")
+        return slice_text(snap.q, snap.state)
+
+
+def slice_text(q: np.ndarray, state: int) -> Text:
+    row, col, passenger, dest = taxi_decode(state)
+    where = "in taxi" if passenger == TAXI_IN_TAXI else TAXI_PADS[passenger]
+    text = Text(f"passenger {where} → {TAXI_PADS[dest]}\n", style="bold")
+    states = [[taxi_encode(r, c, passenger, dest) for c in range(5)] for r in range(5)]
+    scale = DivergingScale.of(q[np.ravel(states)].max(axis=1))
+    walls = taxi_walls()
+    for r in range(5):
+        for c in range(5):
+            values = q[states[r][c]]
+            best = values.max()
+            greedy = np.flatnonzero(values == best)
+            glyph = ARROWS[greedy[0]] if len(greedy) == 1 else "·"
+            bg = scale.hex(best)
+            here = (r, c) == (row, col)
+            cell = f"[{glyph}]" if here else f" {glyph} "
+            text.append(
+                cell, style=f"bold {text_on(bg)} on {bg}" if here else f"{text_on(bg)} on {bg}"
+            )
+            if c < 4:
+                text.append("┃" if (r, c) in walls else " ", style=f"bold {WALL}")
+        text.append("\n")
+    text.append("colour max Q · arrow greedy", style="#8a8a96")
+    return text

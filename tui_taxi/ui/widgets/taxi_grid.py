@@ -1,0 +1,122 @@
+"""The 5x5 Taxi map: walls, the four pads, passenger and destination, the taxi; cells grow with
+the space the widget is given (a projector gets big cells)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_LOCS, TAXI_PADS, taxi_decode, taxi_walls
+from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.colors import PAD_COLORS, TAXI_EMPTY, TAXI_FULL, WALL, text_on
+
+FLOOR = "#1c1c22"
+PASSENGER = "☺"
+FLAG = "⚑"
+
+
+class TaxiGrid(Widget):
+    DEFAULT_CSS = """
+    TaxiGrid { height: auto; min-height: 9; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.refresh(layout=True)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        _, cell_h = self._cell_size(width, max(viewport.height, 9))
+        return 5 * cell_h + 4
+
+    def _cell_size(self, width: int, height: int) -> tuple[int, int]:
+        cell_w = max(5, min(13, (width - 6) // 5))
+        cell_h = max(1, min(3, (height - 4) // 5, cell_w // 4))
+        return cell_w, cell_h
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None:
+            return Text("waiting for the trainer…", style="dim")
+        if not snap.is_taxi:
+            return Text(f"{snap.env_id}: state {snap.state}", style="bold")
+        cell_w, cell_h = self._cell_size(self.size.width, self.size.height or 9)
+        text = map_text(snap.state, cell_w, cell_h)
+        text.append("\n")
+        text.append_text(_last_action_line(snap))
+        return text
+
+
+def map_text(state: int, cell_w: int, cell_h: int) -> Text:
+    """The map for one Taxi state, with cells ``cell_w`` x ``cell_h`` characters."""
+    row, col, passenger, dest = taxi_decode(state)
+    walls = taxi_walls()
+    pads = {loc: i for i, loc in enumerate(TAXI_LOCS)}
+    border = f"bold {WALL}"
+    text = Text()
+    text.append("┏" + "━" * (5 * cell_w + 4) + "┓\n", style=border)
+    for r in range(5):
+        lines = [Text("┃", style=border) for _ in range(cell_h)]
+        for c in range(5):
+            cell = _cell(
+                r, c, pads.get((r, c)), (r, c) == (row, col), passenger, dest, cell_w, cell_h
+            )
+            for i in range(cell_h):
+                lines[i].append_text(cell[i])
+                if c < 4:
+                    wall = (r, c) in walls
+                    lines[i].append("┃" if wall else "┆", style=border if wall else "#44444c")
+        for line in lines:
+            line.append("┃\n", style=border)
+            text.append_text(line)
+    text.append("┗" + "━" * (5 * cell_w + 4) + "┛", style=border)
+    return text
+
+
+def _cell(r, c, pad, has_taxi, passenger, dest, cell_w, cell_h) -> list[Text]:
+    """One cell as ``cell_h`` lines: pad letter and passenger/flag on top, the taxi at the bottom
+    (the same line when the cell is one line tall)."""
+    bg = PAD_COLORS[pad] if pad is not None else FLOOR
+    plain = f"on {bg}"
+    rows = [[(" ", plain)] * cell_w for _ in range(cell_h)]
+    if pad is not None:
+        mark = f"bold {text_on(bg)} on {bg}"
+        rows[0][0] = (TAXI_PADS[pad], mark)
+        if pad == passenger:
+            rows[0][-1] = (PASSENGER, mark)
+        elif pad == dest:
+            rows[0][-1] = (FLAG, mark)
+    if has_taxi:
+        carrying = passenger == TAXI_IN_TAXI
+        style = f"bold #000000 on {TAXI_FULL if carrying else TAXI_EMPTY}"
+        width = max(3, cell_w - 2)
+        start = (cell_w - width) // 2
+        label = ("T" + PASSENGER) if carrying else "T"
+        for i, char in enumerate(f"{label:^{width}}"):
+            rows[-1][start + i] = (char, style)
+    return [Text.assemble(*row) for row in rows]
+
+
+def _last_action_line(snap: Snapshot) -> Text:
+    last = snap.last_step
+    text = Text()
+    if last is None:
+        return text.append("no step yet", style="dim")
+    name = snap.action_names[last.action]
+    how = "explored" if last.explored else "greedy"
+    reward_style = (
+        "bold #3aa655" if last.reward > 0 else "bold #d64545" if last.reward <= -10 else "bold"
+    )
+    text.append("last: ", style="dim")
+    text.append(f"{name} ", style="bold")
+    text.append(f"({how}) ", style="dim")
+    text.append("reward ", style="dim")
+    text.append(f"{last.reward:+g}", style=reward_style)
+    if last.terminated:
+        text.append("  delivered!", style="bold #3aa655")
+    elif last.truncated:
+        text.append("  time limit", style="bold #e3b505")
+    return text
