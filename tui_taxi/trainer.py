@@ -212,14 +212,23 @@ class Trainer:
         self._report_time = -math.inf
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
+        self.thread: threading.Thread | None = None
 
     # -- any thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Run :meth:`run` in a thread of its own (a daemon: it can never keep the process up)."""
+        self.thread = threading.Thread(target=self.run, name="tui-taxi-trainer", daemon=True)
+        self.thread.start()
+
     def send(self, command: Command) -> None:
         self._commands.put(command)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = 1.0) -> None:
+        """Ask the worker to finish (it does within one kernel call) and wait for it."""
         self._stopped.set()
         self._commands.put(Shutdown())
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
 
     @property
     def stopped(self) -> bool:

@@ -111,9 +111,7 @@ class TaxiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.run_worker(
-            self.trainer.run, name="trainer", group="trainer", thread=True, exclusive=True
-        )
+        self.trainer.start()
 
     # -- trainer -> screen -------------------------------------------------------------------
     def on_snapshot_ready(self, message: SnapshotReady) -> None:

@@ -28,6 +28,11 @@ class RewardChart(PlotextPlot):
         self._drawn_at = 0.0
 
     @property
+    def up_to_date(self) -> bool:
+        """True when the chart shows the latest series it was given."""
+        return self.series is None or self._drawn is self.series
+
+    @property
     def smoothing(self) -> float:
         return SMOOTHING[self.smoothing_index]
 
