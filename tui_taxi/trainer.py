@@ -102,7 +102,14 @@ class Shutdown:
     pass
 
 
-Command = SetPaused | Step | SetSpeed | Adjust | SetLearner | Reset | Save | Load | Shutdown
+@dataclass(frozen=True)
+class Refresh:
+    """Publish a snapshot (a background result is ready)."""
+
+
+Command = (
+    SetPaused | Step | SetSpeed | Adjust | SetLearner | Reset | Save | Load | Shutdown | Refresh
+)
 
 
 # -- what the worker publishes ----------------------------------------------------------------
@@ -157,6 +164,39 @@ class Event:
     text: str
 
 
+class BackgroundReport:
+    """Policy optimality, computed off the worker's command path (it takes 50-100 ms on an
+    untrained Q-table) in a daemon thread of its own; the latest finished result is kept."""
+
+    def __init__(self, model, q: np.ndarray, on_done: Callable[[], None]) -> None:
+        self.model = model
+        self.latest: PolicyReport = policy_report(model, q)
+        self._on_done = on_done
+        self._key: object = None
+        self._thread: threading.Thread | None = None
+
+    def request(self, key: object, model, q: np.ndarray) -> None:
+        """Recompute for a Q-table that changed (``key`` differs from the last one), unless a
+        computation is already running; ``on_done`` is called when the result is in."""
+        if key == self._key or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._key = key
+        if model is not self.model:  # a loaded session on another env: compute now
+            self.model, self.latest = model, policy_report(model, q)
+            return
+        self._thread = threading.Thread(target=self._compute, args=(model, q.copy()), daemon=True,
+                                        name="tui-taxi-report")  # fmt: skip
+        self._thread.start()
+
+    def _compute(self, model, q: np.ndarray) -> None:
+        self.latest = policy_report(model, q)
+        self._on_done()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
 SnapshotCallback = Callable[[Snapshot], None]
 EventCallback = Callable[[Event], None]
 
@@ -208,7 +248,8 @@ class Trainer:
         self._rate = _Rate(last_steps=session.total_steps)
         self._chart: ChartSeries | None = None
         self._chart_time = -math.inf
-        self._report: PolicyReport | None = None
+        self._chart_key: object = None
+        self.report = BackgroundReport(session.model, session.q, lambda: self.send(Refresh()))
         self._report_time = -math.inf
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
@@ -299,6 +340,8 @@ class Trainer:
         match command:
             case Shutdown():
                 self._stopped.set()
+            case Refresh():
+                pass
             case SetPaused(paused=paused):
                 self.paused = (not self.paused) if paused is None else paused
                 if not self.paused:
@@ -367,11 +410,14 @@ class Trainer:
         """A frozen copy of everything on screen (rebuilding chart and report when they are due)."""
         now = time.perf_counter() if now is None else now
         session = self.session
-        if self._chart is None or now - self._chart_time >= CHART_INTERVAL or self.paused:
-            self._chart = chart_series(session)
-            self._chart_time = now
-        if self._report is None or now - self._report_time >= REPORT_INTERVAL or self.paused:
-            self._report = policy_report(session.model, session.q)
+        chart_key = (id(session), session.history.episodes)
+        due = now - self._chart_time >= CHART_INTERVAL or self.paused
+        if self._chart is None or (due and chart_key != self._chart_key):
+            self._chart = chart_series(session)  # a new object only when episodes were added
+            self._chart_time, self._chart_key = now, chart_key
+        if now - self._report_time >= REPORT_INTERVAL or self.paused:
+            key = (id(session), session.total_steps, session.config.learner)
+            self.report.request(key, session.model, session.q)
             self._report_time = now
         q = session.q.copy()
         q.setflags(write=False)
@@ -397,7 +443,7 @@ class Trainer:
             recent_mean_return=session.history.recent_mean_return(),
             recent_success_rate=session.history.recent_success_rate(),
             chart=self._chart,
-            report=self._report,
+            report=self.report.latest,
             optimum=solve(model),
             failed=self.failed,
         )

@@ -37,7 +37,25 @@ def test_policy_optimality_of_the_optimum_and_of_nothing(taxi):
     assert best.mean_gap == pytest.approx(0.0, abs=1e-9)
     blank = policy_report(taxi, np.zeros((500, 6)))
     assert blank.optimality == 0.0
-    assert blank.mean_return == -np.inf  # random tie-breaking forever: never provably ends
+    assert np.isfinite(blank.mean_return)  # all ties: the random agent, which always ends
+
+
+def test_exact_policy_values_match_simulation(taxi):
+    """All-zero Q is the random agent: its exact expected steps and return (linear solve) must
+    agree with thousands of simulated episodes."""
+    exact = policy_report(taxi, np.zeros((500, 6)))
+    simulated = evaluate(taxi, None, policy="random", episodes=4000, time_limit=0, seed=5)
+    assert simulated.mean_steps == pytest.approx(exact.mean_steps, rel=0.08)
+    assert simulated.mean_return == pytest.approx(exact.mean_return, rel=0.08)
+
+
+def test_zero_reward_loops_are_harmless_for_the_return():
+    """FrozenLake: bumping into a wall forever is worth 0, not minus infinity."""
+    model = compile_env("FrozenLake-v1", (("is_slippery", False),))
+    left = np.zeros((16, 4))
+    left[:, 0] = 1.0  # always LEFT: stuck against the west wall, never reaching the goal
+    report = policy_report(model, left)
+    assert report.mean_return == 0.0 and report.mean_steps == np.inf
 
 
 def test_one_wrong_action_breaks_optimality_where_it_is_used(taxi):

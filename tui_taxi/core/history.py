@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+from numba import njit
 
 #: Columns of each bin: sums over its episodes.
 COLUMNS = ("episodic_return", "episodic_length", "penalties", "success")
@@ -35,44 +36,10 @@ class History:
             data[:, j] = column
         for row_return, row_success in zip(data[-RECENT:, 0], data[-RECENT:, 3], strict=True):
             self._recent.append((float(row_return), bool(row_success)))
-        i, n = 0, len(data)
-        while i < n:
-            if self.n_bins and self.last_count < self.width:  # top up the open bin
-                take = min(self.width - self.last_count, n - i)
-                block = np.vstack([self._sums[self.n_bins - 1 : self.n_bins], data[i : i + take]])
-                self._sums[self.n_bins - 1] = np.cumsum(block, axis=0)[-1]
-                self.last_count += take
-                i += take
-                continue
-            if self.n_bins == self.capacity:
-                self._merge()
-                continue
-            room = (self.capacity - self.n_bins) * self.width
-            take = min(room, n - i)
-            full, rest = divmod(take, self.width)
-            if full:
-                block = data[i : i + full * self.width]
-                if self.width > 1:
-                    block = np.cumsum(block.reshape(full, self.width, -1), axis=1)[:, -1]
-                self._sums[self.n_bins : self.n_bins + full] = block
-                self.n_bins += full
-                self.last_count = self.width
-                i += full * self.width
-            if rest:
-                self._sums[self.n_bins] = data[i]
-                self.n_bins += 1
-                self.last_count = 1
-                i += 1
-        self.episodes += n
-
-    def _merge(self) -> None:
-        half = self.capacity // 2
-        pairs = self._sums.reshape(half, 2, -1)
-        self._sums[:half] = pairs[:, 0] + pairs[:, 1]
-        self._sums[half:] = 0.0
-        self.n_bins = half
-        self.width *= 2
-        self.last_count = self.width
+        self.n_bins, self.last_count, self.width = _accumulate(
+            self._sums, self.n_bins, self.last_count, self.width, data
+        )
+        self.episodes += len(data)
 
     def counts(self) -> np.ndarray:
         counts = np.full(self.n_bins, self.width, dtype=np.int64)
@@ -118,6 +85,32 @@ class History:
         for r, s in recent.reshape(-1, 2)[-RECENT:]:
             history._recent.append((float(r), bool(s)))
         return history
+
+
+@njit(nogil=True, cache=True)
+def _accumulate(sums, n_bins, last_count, width, data):
+    """Add ``data`` rows to the bins strictly left to right; when all bins are full, merge
+    neighbouring pairs (the width doubles). Returns the new (n_bins, last_count, width)."""
+    capacity = sums.shape[0]
+    for i in range(data.shape[0]):
+        if n_bins == 0 or last_count == width:  # open a new bin
+            if n_bins == capacity:
+                half = capacity // 2
+                for b in range(half):
+                    for j in range(sums.shape[1]):
+                        sums[b, j] = sums[2 * b, j] + sums[2 * b + 1, j]
+                sums[half:] = 0.0
+                n_bins = half
+                width *= 2
+            for j in range(sums.shape[1]):
+                sums[n_bins, j] = data[i, j]
+            n_bins += 1
+            last_count = 1
+        else:
+            for j in range(sums.shape[1]):
+                sums[n_bins - 1, j] += data[i, j]
+            last_count += 1
+    return n_bins, last_count, width
 
 
 def downsample(x: np.ndarray, y: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:

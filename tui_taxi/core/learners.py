@@ -398,10 +398,10 @@ def run_model(
     max_episodes = episodes if episodes is not None else steps
     max_steps = steps if steps is not None else np.iinfo(np.int64).max
     size = max(0, min(max_episodes, max_steps))
-    out_return = np.zeros(size)
-    out_length = np.zeros(size, dtype=np.int64)
-    out_penalties = np.zeros(size, dtype=np.int64)
-    out_outcome = np.zeros(size, dtype=np.int8)
+    out_return = np.empty(size)  # the kernel fills the rows it returns; the rest is cut off
+    out_length = np.empty(size, dtype=np.int64)
+    out_penalties = np.empty(size, dtype=np.int64)
+    out_outcome = np.empty(size, dtype=np.int8)
     finished = run_kernel(
         model.cum_prob,
         model.next_state,

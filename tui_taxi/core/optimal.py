@@ -47,34 +47,6 @@ def _value_iteration(
     return v, max_sweeps
 
 
-@njit(nogil=True, cache=True)
-def _policy_evaluation(prob, next_state, reward, terminated, n_outcomes, pi, tol, max_sweeps):
-    """V^pi, undiscounted, for any per-outcome ``reward`` (ones: the expected episode length).
-    Returns V and each state's change on the last sweep (non-zero: the policy never ends)."""
-    n_states, n_actions = n_outcomes.shape
-    v = np.zeros(n_states)
-    change = np.zeros(n_states)
-    for _ in range(max_sweeps):
-        delta = 0.0
-        for s in range(n_states):
-            total = 0.0
-            for a in range(n_actions):
-                if pi[s, a] == 0.0:
-                    continue
-                q = 0.0
-                for k in range(n_outcomes[s, a]):
-                    cont = 0.0 if terminated[s, a, k] else v[next_state[s, a, k]]
-                    q += prob[s, a, k] * (reward[s, a, k] + cont)
-                total += pi[s, a] * q
-            change[s] = abs(total - v[s])
-            if change[s] > delta:
-                delta = change[s]
-            v[s] = total
-        if delta <= tol:
-            break
-    return v, change
-
-
 def q_from_v(model: CompiledEnv, v: np.ndarray, gamma: float = 1.0) -> np.ndarray:
     return _q_for(model, model.reward, v, gamma)
 
@@ -122,25 +94,46 @@ def outcome_rewards(model: CompiledEnv, measure: str) -> np.ndarray:
 
 
 def policy_values(model: CompiledEnv, pi: np.ndarray, measure: str = "return") -> np.ndarray:
-    """Undiscounted expected ``measure`` per state under pi. From states where pi may never
-    terminate, returns are -inf and steps +inf (penalties and successes stay as accumulated)."""
-    sweeps = MAX_SWEEPS if not model.is_deterministic else 10 * model.n_states
-    v, change = _policy_evaluation(
-        model.prob,
-        model.next_state,
-        outcome_rewards(model, measure),
-        model.terminated,
-        model.n_outcomes,
-        np.ascontiguousarray(pi, dtype=np.float64),
-        TOL,
-        sweeps,
-    )
-    stuck = change > TOL * np.maximum(1.0, np.abs(v))
-    if measure == "return":
-        v[stuck] = -np.inf
-    elif measure == "steps":
-        v[stuck] = np.inf
+    """Exact undiscounted expected ``measure`` per state under the stochastic policy ``pi``.
+
+    Graph analysis first: states that can never terminate are sinks. A sink whose outcomes are
+    all worth 0 under ``measure`` is harmless (value 0: e.g. FrozenLake bumping into a wall, for
+    the return); any state that can reach another sink gets an infinite value (-inf for the
+    return, +inf for steps and penalties). The rest leave with probability 1, and a linear
+    solve (I - P) V = r gives their values.
+    """
+    reward = outcome_rewards(model, measure)
+    n = model.n_states
+    weight = pi[:, :, None] * model.prob  # (S, A, K): probability of each outcome
+    r = np.sum(weight * reward, axis=(1, 2))
+    cont = np.where(model.terminated, 0.0, weight)
+    transition = np.zeros((n, n))
+    rows = np.broadcast_to(np.arange(n)[:, None, None], cont.shape)
+    np.add.at(transition, (rows.ravel(), model.next_state.ravel()), cont.ravel())
+    edges = transition > 0
+    exits = np.sum(np.where(model.terminated, weight, 0.0), axis=(1, 2)) > 0
+    sinks = ~_can_reach(edges, exits)
+    stakes = np.sum(weight * np.abs(reward), axis=(1, 2)) > 0
+    doomed = _can_reach(edges, sinks & stakes)  # may wander into a sink that costs forever
+    harmless = sinks & ~doomed
+    live = ~(doomed | harmless)
+    v = np.zeros(n)
+    v[doomed] = -np.inf if measure == "return" else np.inf
+    if live.any():
+        system = np.eye(int(live.sum())) - transition[np.ix_(live, live)]
+        v[live] = np.linalg.solve(system, r[live])
     return v
+
+
+def _can_reach(edges: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """States with a path of positive-probability edges to any ``targets`` state (or in it)."""
+    matrix = edges.astype(np.float32)  # float: the product runs in BLAS
+    reach = targets.copy()
+    while True:
+        grown = reach | (matrix @ reach.astype(np.float32) > 0)
+        if np.array_equal(grown, reach):
+            return reach
+        reach = grown
 
 
 @dataclass(frozen=True, eq=False)

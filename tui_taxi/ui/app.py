@@ -7,6 +7,7 @@ tall (stacked) or wide (side by side); below the minimum it asks for a larger te
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -49,10 +50,12 @@ MIN_SIZE = (100, 30)
 WIDE = 160  # columns from which the Q-table and the chart sit side by side
 TALL = 46  # rows from which they are stacked
 STEP = 0.05  # epsilon / alpha / gamma change per key press
+GIL_SWITCH_INTERVAL = 0.001  # seconds
+HEAVY_INTERVAL = 0.07  # while training runs, one big widget is updated this often, in turn
 
 
 class TaxiApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "tui-taxi"
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/run"),
@@ -95,6 +98,8 @@ class TaxiApp(App[None]):
         self.snapshot: Snapshot | None = None
         self.save_path = save_path
         self.frames = 0  # snapshots rendered (for the benchmark)
+        self._heavy_at = -1.0
+        self._heavy_turn = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -111,6 +116,10 @@ class TaxiApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The trainer's thread holds the GIL between kernel calls; hand it back to the UI
+        # thread every 1 ms instead of CPython's 5 ms so key presses are not kept waiting.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self.trainer.start()
 
     # -- trainer -> screen -------------------------------------------------------------------
@@ -123,9 +132,27 @@ class TaxiApp(App[None]):
             self.query_one(TaxiGrid).show(snap)
             self.query_one(QValues).show(snap)
             self.query_one(StatsPanel).show(snap)
-            self.query_one(QHeatmap).show(snap)
-            self.query_one(QZoom).show(snap)
-            self.query_one(RewardChart).show(snap.chart)
+            self._show_heavy(snap)
+
+    def _show_heavy(self, snap: Snapshot) -> None:
+        """The Q-table, slice and chart are costly to draw and change slowly: while training
+        runs, each frame updates at most one of them, in turn (each about 5 times a second), so
+        no single frame delays a key press for long. Paused or slow, all of them, every time."""
+        heavy = (
+            lambda: self.query_one(QHeatmap).show(snap),
+            lambda: self.query_one(QZoom).show(snap),
+            lambda: self.query_one(RewardChart).show(snap.chart),
+        )
+        slow = snap.speed.animated and snap.speed.steps_per_second <= 10
+        if snap.paused or slow:
+            for show in heavy:
+                show()
+            return
+        now = time.monotonic()
+        if now - self._heavy_at >= HEAVY_INTERVAL:
+            self._heavy_at = now
+            heavy[self._heavy_turn % len(heavy)]()
+            self._heavy_turn += 1
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
         event = message.event
@@ -214,6 +241,7 @@ class TaxiApp(App[None]):
 
     def on_unmount(self) -> None:
         self.trainer.stop()
+        sys.setswitchinterval(self._switch_interval)
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

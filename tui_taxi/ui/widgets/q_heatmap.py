@@ -38,8 +38,12 @@ class QHeatmap(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._lines: list[Strip] = []
+        self._shown: tuple[int, np.ndarray] | None = None
 
     def show(self, snapshot: Snapshot) -> None:
+        if self._shown is not None and _same(self._shown, snapshot):
+            return  # nothing it draws has changed
+        self._shown = (snapshot.state, snapshot.q)
         self._lines = heatmap_lines(snapshot, self.size.width or 66)
         self.refresh()
 
@@ -47,6 +51,11 @@ class QHeatmap(Widget):
         if y < len(self._lines):
             return self._lines[y].crop(0, self.size.width)
         return Strip.blank(self.size.width)
+
+
+def _same(shown: tuple[int, np.ndarray], snap: Snapshot) -> bool:
+    state, q = shown
+    return state == snap.state and q.shape == snap.q.shape and np.array_equal(q, snap.q)
 
 
 def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:

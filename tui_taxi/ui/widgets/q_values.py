@@ -22,7 +22,7 @@ class QValues(Widget):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.refresh(layout=True)
+        self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 1 + (len(self.snapshot.action_names) if self.snapshot else 6)

@@ -24,8 +24,10 @@ class QZoom(Widget):
         self.snapshot: Snapshot | None = None
 
     def show(self, snapshot: Snapshot) -> None:
+        old = self.snapshot
         self.snapshot = snapshot
-        self.refresh()
+        if old is None or old.state != snapshot.state or not np.array_equal(old.q, snapshot.q):
+            self.refresh()
 
     def render(self) -> Text:
         snap = self.snapshot

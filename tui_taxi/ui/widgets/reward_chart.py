@@ -7,10 +7,10 @@ import time
 
 from textual_plotext import PlotextPlot
 
-from tui_taxi.core.history import debiased_ema
+from tui_taxi.core.history import debiased_ema, downsample
 from tui_taxi.trainer import ChartSeries
 
-REDRAW = 0.3  # seconds between rebuilds
+REDRAW = 0.5  # seconds between rebuilds
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)  # TensorBoard-style weights the user cycles through
 
 
@@ -66,6 +66,18 @@ class RewardChart(PlotextPlot):
         plt.title(f"return per episode · smoothing {self.smoothing:g}")
         plt.xlabel("episode")
         if len(series.episode):
+            points = max(20, 2 * self.size.width)  # about two points per column is plenty
+            series = ChartSeries(
+                *(
+                    downsample(series.episode, y, points)[1]
+                    for y in (
+                        series.episode,
+                        series.episodic_return,
+                        series.episodic_length,
+                        series.penalties,
+                    )
+                )
+            )
             x = list(series.episode)
             plt.scatter(
                 x, list(series.episodic_return), marker="dot", color=(110, 110, 130), label="return"

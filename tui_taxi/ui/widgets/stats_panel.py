@@ -21,10 +21,10 @@ class StatsPanel(Widget):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.refresh(layout=True)
+        self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return 11 if self.snapshot and self.snapshot.failed else 10
+        return 11  # the last line is for a failure message
 
     def render(self) -> Text:
         snap = self.snapshot

@@ -26,7 +26,7 @@ class TaxiGrid(Widget):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.refresh(layout=True)
+        self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         _, cell_h = self._cell_size(width, max(viewport.height, 9))
