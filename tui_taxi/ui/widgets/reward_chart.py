@@ -45,6 +45,10 @@ class RewardChart(PlotextPlot):
         if time.monotonic() - self._drawn_at >= REDRAW:
             self._redraw_if_stale()
 
+    def on_resize(self) -> None:
+        self._drawn = None  # the point count follows the width
+        self._redraw_if_stale()
+
     def cycle_smoothing(self) -> None:
         self.smoothing_index = (self.smoothing_index + 1) % len(SMOOTHING)
         self._drawn = None
@@ -66,7 +70,8 @@ class RewardChart(PlotextPlot):
         plt.title(f"return per episode · smoothing {self.smoothing:g}")
         plt.xlabel("episode")
         if len(series.episode):
-            points = max(20, 2 * self.size.width)  # about two points per column is plenty
+            # about two points per column is plenty (before the first layout: a wide guess)
+            points = 2 * self.size.width if self.size.width else 300
             series = ChartSeries(
                 *(
                     downsample(series.episode, y, points)[1]
