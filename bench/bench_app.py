@@ -20,6 +20,7 @@ from tui_taxi.core.session import Session, TrainConfig
 from tui_taxi.trainer import SPEEDS, SetPaused, SetSpeed
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.messages import SnapshotReady
+from tui_taxi.ui.widgets.stats_panel import StatsPanel
 
 MODES = {
     "paused": None,
@@ -30,7 +31,8 @@ MODES = {
 
 
 class MeasuredApp(TaxiApp):
-    """Records when each snapshot's refresh has been applied to the screen."""
+    """Knows when the stats panel has drawn a given epsilon (the key's visible effect), and
+    counts frames."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -41,11 +43,15 @@ class MeasuredApp(TaxiApp):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         super().on_snapshot_ready(message)
-        self.call_after_refresh(self._record, message.snapshot.epsilon)
+        self.call_after_refresh(self._frame_done)
+        if self.query_one(StatsPanel).snapshot is message.snapshot:  # the panel redraws now
+            self.call_after_refresh(self.epsilon_drawn, message.snapshot.epsilon)
 
-    def _record(self, epsilon: float) -> None:
-        """Runs once the refresh showing this snapshot is done."""
+    def _frame_done(self) -> None:
         self.frames_shown += 1
+
+    def epsilon_drawn(self, epsilon: float) -> None:
+        """Runs once the refresh that draws this epsilon in the stats panel is done."""
         if self.waiting_for is not None and abs(epsilon - self.waiting_for) < 1e-9:
             self.waiting_for = None
             self.arrived_at = time.perf_counter()

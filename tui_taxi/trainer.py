@@ -46,7 +46,7 @@ SPEEDS = (
 )
 DEFAULT_SPEED = 3  # 10 steps/s: every step visible
 FRAME_RATE = 20.0  # frames per second when fast-forwarding
-TURBO_CHUNK = 0.02  # seconds of kernel time per turbo call
+TURBO_CHUNK = 0.005  # seconds of kernel time per turbo call (commands wait at most this)
 CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
 REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
 CHART_POINTS = 400  # the chart series is downsampled to at most this many points

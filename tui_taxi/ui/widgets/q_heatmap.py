@@ -48,9 +48,10 @@ class QHeatmap(Widget):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
+        width, style = self.size.width, self.rich_style
         if y < len(self._lines):
-            return self._lines[y].crop(0, self.size.width)
-        return Strip.blank(self.size.width)
+            return self._lines[y].apply_style(style).extend_cell_length(width, style).crop(0, width)
+        return Strip.blank(width, style)
 
 
 def _same(shown: tuple[int, np.ndarray], snap: Snapshot) -> bool:

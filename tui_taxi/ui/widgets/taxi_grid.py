@@ -3,7 +3,11 @@ the space the widget is given (a projector gets big cells)."""
 
 from __future__ import annotations
 
+import functools
+
+from rich.console import Console
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_LOCS, TAXI_PADS, taxi_decode, taxi_walls
@@ -16,6 +20,9 @@ FLAG = "⚑"
 
 
 class TaxiGrid(Widget):
+    """Drawn with the Line API from cached strips: a map depends only on the state and the cell
+    size, and converting styled text anew each frame was the costliest part of a turbo frame."""
+
     DEFAULT_CSS = """
     TaxiGrid { height: auto; min-height: 9; }
     """
@@ -23,10 +30,30 @@ class TaxiGrid(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.snapshot: Snapshot | None = None
+        self._lines: list[Strip] = []
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self._lines = self._strips(snapshot)
         self.refresh()
+
+    def on_resize(self) -> None:
+        if self.snapshot is not None:
+            self._lines = self._strips(self.snapshot)
+
+    def render_line(self, y: int) -> Strip:
+        width, style = self.size.width, self.rich_style
+        if y < len(self._lines):
+            return self._lines[y].apply_style(style).extend_cell_length(width, style).crop(0, width)
+        return Strip.blank(width, style)
+
+    def _strips(self, snap: Snapshot) -> list[Strip]:
+        width = self.size.width or 32
+        if not snap.is_taxi:
+            return _to_strips(Text(f"{snap.env_id}: state {snap.state}", style="bold"), width)
+        cell_w, cell_h = self._cell_size(width, self.size.height or 9)
+        return [*_map_strips(snap.state, cell_w, cell_h, width),
+                *_to_strips(_last_action_line(snap), width)]  # fmt: skip
 
     def get_content_height(self, container, viewport, width: int) -> int:
         _, cell_h = self._cell_size(width, max(viewport.height, 9))
@@ -37,17 +64,16 @@ class TaxiGrid(Widget):
         cell_h = max(1, min(3, (height - 4) // 5, cell_w // 4))
         return cell_w, cell_h
 
-    def render(self) -> Text:
-        snap = self.snapshot
-        if snap is None:
-            return Text("waiting for the trainer…", style="dim")
-        if not snap.is_taxi:
-            return Text(f"{snap.env_id}: state {snap.state}", style="bold")
-        cell_w, cell_h = self._cell_size(self.size.width, self.size.height or 9)
-        text = map_text(snap.state, cell_w, cell_h)
-        text.append("\n")
-        text.append_text(_last_action_line(snap))
-        return text
+
+@functools.lru_cache(maxsize=2048)
+def _map_strips(state: int, cell_w: int, cell_h: int, width: int) -> tuple[Strip, ...]:
+    return tuple(_to_strips(map_text(state, cell_w, cell_h), width))
+
+
+def _to_strips(text: Text, width: int) -> list[Strip]:
+    console = Console(width=width, color_system="truecolor", legacy_windows=False)
+    lines = console.render_lines(text, console.options.update(width=width), pad=False)
+    return [Strip(line).crop(0, width) for line in lines]
 
 
 def map_text(state: int, cell_w: int, cell_h: int) -> Text:
