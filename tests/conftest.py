@@ -1,43 +1,11 @@
-"""Shared fixtures: tiny hand-made MDPs whose TD updates can be computed by hand."""
+"""Session-wide fixtures: the compiled Taxi and the tutorial's trained agent."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from tui_taxi.core.envs import compile_env, model_from_transitions
-from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.envs import compile_env
 from tui_taxi.core.session import Session, TrainConfig
-
-LEFT, RIGHT = 0, 1
-
-
-def chain_model(start: int = 0, max_episode_steps: int = 0):
-    """States 0-1-2-3 in a row. RIGHT from 2 reaches 3 with +10 and terminates; every other
-    move costs -1 (LEFT from 0 stays at 0). State 3 is absorbing but never reached alive."""
-    transitions = {s: {} for s in range(4)}
-    for s in range(4):
-        transitions[s][LEFT] = [(1.0, max(s - 1, 0), -1.0, False)]
-        if s == 2:
-            transitions[s][RIGHT] = [(1.0, 3, 10.0, True)]
-        else:
-            transitions[s][RIGHT] = [(1.0, min(s + 1, 3), -1.0, False)]
-    isd = np.zeros(4)
-    isd[start] = 1.0
-    return model_from_transitions(
-        transitions, isd, n_states=4, n_actions=2, env_id="Chain",
-        max_episode_steps=max_episode_steps,
-    )  # fmt: skip
-
-
-def make_session(model, q=None, q_b=None, **config) -> Session:
-    """A session on ``model`` with alpha/epsilon given as plain numbers."""
-    for name in ("alpha", "epsilon"):
-        if name in config and not isinstance(config[name], Schedule):
-            config[name] = Schedule.constant(config[name])
-    q_a = None if q is None else np.array(q, dtype=np.float64)
-    q_b = None if q_b is None else np.array(q_b, dtype=np.float64)
-    return Session(TrainConfig(**config), model=model, q_a=q_a, q_b=q_b)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_session
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mdps import make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core.schedules import Schedule

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from mdps import make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core.envs import (
@@ -92,7 +93,6 @@ def test_stochastic_envs_match_gymnasium_by_frequency(env_id, kwargs):
 
 
 def test_start_states_are_drawn_from_the_initial_distribution(taxi):
-    from conftest import make_session
 
     session = make_session(taxi, epsilon=1.0, max_steps=1)  # every step ends an episode
     starts = []

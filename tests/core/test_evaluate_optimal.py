@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import chain_model
+from mdps import chain_model
 
 from tui_taxi.core.envs import compile_env
 from tui_taxi.core.evaluate import evaluate

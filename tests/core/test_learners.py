@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import LEFT, RIGHT, chain_model, make_session
+from mdps import LEFT, RIGHT, chain_model, make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core.rng import make_rng

@@ -7,7 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import make_session
+from mdps import make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core import persist

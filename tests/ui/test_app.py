@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TURBO, make_app, press, settle
+from driver import TURBO, make_app, press, settle
 
 from tui_taxi.core.persist import load_session, save_session
 from tui_taxi.core.session import Session, TrainConfig

@@ -5,7 +5,7 @@ Update after an intended change with `pytest tests/ui/test_snapshots.py --snapsh
 
 from __future__ import annotations
 
-from conftest import make_app, settle
+from driver import make_app, settle
 
 from tui_taxi.ui.widgets.reward_chart import RewardChart
 

@@ -1,0 +1,33 @@
+"""Helpers to drive the app with Pilot and wait on the trainer's snapshots (never on time)."""
+
+from __future__ import annotations
+
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.trainer import SPEEDS
+from tui_taxi.ui.app import TaxiApp
+
+TURBO = len(SPEEDS) - 1
+
+
+async def settle(pilot, predicate, rounds: int = 400):
+    """Let the app run until its latest snapshot satisfies ``predicate``."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause(0.01)
+        if app.snapshot is not None and predicate(app.snapshot):
+            return app.snapshot
+    raise AssertionError(f"no snapshot satisfied the condition; last: {app.snapshot}")
+
+
+async def press(pilot, key: str):
+    """Send a key and wait until the trainer has published the state after it."""
+    seq = pilot.app.snapshot.seq if pilot.app.snapshot else -1
+    await pilot.press(key)
+    return await settle(pilot, lambda snap: snap.seq > seq)
+
+
+def make_app(episodes: int = 0, seed: int = 0, paused: bool = True, **config) -> TaxiApp:
+    session = Session(TrainConfig(seed=seed, **config))
+    if episodes:
+        session.train(episodes=episodes)
+    return TaxiApp(session, paused=paused, save_path="session.npz")
