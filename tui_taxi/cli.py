@@ -88,6 +88,9 @@ def _help(name: str) -> str:
     return f"{field.metadata['help']} (default: {shown})"
 
 
+CONFIG_OPTIONS = ("env", "env_kwarg", "learner", "alpha", "gamma", "epsilon", "max_steps", "seed")
+
+
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("agent and environment")
     group.add_argument("--env", default=TrainConfig.env_id, help=_help("env_id"))
@@ -218,6 +221,12 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise CliError(f"--speed must be 1 to {len(SPEEDS)}, got {args.speed}")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
+    if args.load:
+        ignored = [f"--{name.replace('_', '-')}" for name in CONFIG_OPTIONS
+                   if getattr(args, name) != build_parser().get_default(name)]  # fmt: skip
+        if ignored:
+            print(f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
+                  file=sys.stderr)  # fmt: skip
     config = None if args.load else config_from_args(args)
     from tui_taxi.ui.app import create_app  # Textual loads only for the app
 

@@ -137,3 +137,13 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(taxi, tmp_path, monkeyp
 def test_saving_into_a_missing_folder_is_a_clear_error(taxi, tmp_path):
     with pytest.raises(SessionFileError, match="does not exist"):
         save_session(make_session(taxi), tmp_path / "no" / "such.npz")
+
+
+def test_saved_files_get_ordinary_permissions(taxi, tmp_path):
+    import os
+    import stat
+
+    path = save_session(make_session(taxi), tmp_path / "mode.npz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

@@ -24,6 +24,8 @@ from tui_taxi.core.session import ConfigError, Session, TrainConfig
 
 FORMAT = "tui-taxi-session"
 VERSION = 1
+_UMASK = os.umask(0o022)  # read once at import (setting it back at once): files get 0o666 & ~umask
+os.umask(_UMASK)
 
 
 class SessionFileError(ValueError):
@@ -68,6 +70,7 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it private; a save is an ordinary file
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
