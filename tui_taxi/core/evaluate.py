@@ -85,3 +85,51 @@ def evaluate(
         truncated=int(batch.truncated.sum()),
         time_limit=time_limit,
     )
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One episode, step by step: ``states[i]`` --``actions[i]``--> reward ``rewards[i]``."""
+
+    states: tuple[int, ...]
+    actions: tuple[int, ...]
+    rewards: tuple[float, ...]
+    final_state: int
+    terminated: bool
+
+    @property
+    def steps(self) -> int:
+        return len(self.actions)
+
+    @property
+    def episodic_return(self) -> float:
+        return float(sum(self.rewards))
+
+    def penalties(self, model: CompiledEnv) -> int:
+        return sum(1 for r in self.rewards if r <= model.penalty_reward)
+
+
+def greedy_rollout(
+    model: CompiledEnv, q: np.ndarray, start_state: int, *, time_limit: int = 0, seed: int = 0
+) -> Trajectory:
+    """The greedy policy's episode from ``start_state`` (ties at random with ``seed``), no
+    learning: the trained agent's answer to a player's trip from the same start."""
+    if not 0 <= start_state < model.n_states:
+        raise ValueError(f"start state must be 0-{model.n_states - 1}, got {start_state}")
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    params = K.kernel_params(model, 0.0, Schedule.constant(0.0), Schedule.constant(1.0))
+    limit = time_limit if time_limit > 0 else SAFETY_CAP
+    iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
+    cursor, fcursor = K.new_cursor()
+    cursor[K.C_STATE] = start_state
+    rng = make_rng(seed, _STREAM["greedy"])
+    record = np.zeros(K.N_RECORD)
+    states, actions, rewards = [], [], []
+    while True:
+        batch = K.run_model(model, q, q, q, params, iparams, cursor, fcursor, rng, None, 1, record)
+        states.append(int(record[0]))
+        actions.append(int(record[1]))
+        rewards.append(float(record[2]))
+        if len(batch):
+            return Trajectory(tuple(states), tuple(actions), tuple(rewards), int(record[3]),
+                              bool(record[4]))  # fmt: skip

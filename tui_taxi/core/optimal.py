@@ -142,6 +142,7 @@ class Optimum:
     q: np.ndarray  # Q*(s, a)
     optimal_actions: np.ndarray  # (S, A) bool
     mean_return: float  # over the initial distribution
+    steps: np.ndarray  # per state: expected steps of the fastest optimal policy
     mean_steps: float  # of the optimal policy that is shortest among the optimal ones
     mean_penalties: float
     success_rate: float
@@ -162,13 +163,19 @@ def solve(model: CompiledEnv) -> Optimum:
     )
     pi = fastest / fastest.sum(axis=1, keepdims=True)
     isd = model.initial_distribution
-    mean = {
-        m: _weighted(isd, policy_values(model, pi, m)) for m in ("steps", "penalties", "success")
-    }
-    for arr in (v, q, optimal):
+    values = {m: policy_values(model, pi, m) for m in ("steps", "penalties", "success")}
+    for arr in (v, q, optimal, values["steps"]):
         arr.setflags(write=False)
     return Optimum(
-        v, q, optimal, _weighted(isd, v), mean["steps"], mean["penalties"], mean["success"], sweeps
+        v=v,
+        q=q,
+        optimal_actions=optimal,
+        mean_return=_weighted(isd, v),
+        steps=values["steps"],
+        mean_steps=_weighted(isd, values["steps"]),
+        mean_penalties=_weighted(isd, values["penalties"]),
+        success_rate=_weighted(isd, values["success"]),
+        sweeps=sweeps,
     )
 
 

@@ -219,9 +219,25 @@ class Session:
             )
         return batch
 
-    def step(self) -> tuple[StepRecord, K.EpisodeBatch]:
-        """One environment step with its TD update; the batch holds the episode it ended, if any."""
-        batch = self.train(steps=1)
+    def step(
+        self, action: int | None = None, learn: bool = True
+    ) -> tuple[StepRecord, K.EpisodeBatch]:
+        """One environment step with its TD update; the batch holds the episode it ended, if any.
+
+        ``action`` overrides the agent's choice (a person at the keyboard); ``learn=False`` takes
+        the step without updating Q (the person's moves need not teach the agent).
+        """
+        if action is not None:
+            if not 0 <= action < self.model.n_actions:
+                raise ConfigError(f"action must be 0-{self.model.n_actions - 1}, got {action}")
+            self.cursor[K.C_ACTION] = action
+            self.cursor[K.C_PENDING] = 1
+            self.cursor[K.C_PENDING_EXPLORED] = 0
+        self._iparams[K.I_LEARN] = 1 if learn else 0
+        try:
+            batch = self.train(steps=1)
+        finally:
+            self._iparams[K.I_LEARN] = 1
         return StepRecord.from_array(self.record), batch
 
     # -- views -----------------------------------------------------------------------------
