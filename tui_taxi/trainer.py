@@ -11,11 +11,13 @@ import math
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from tui_taxi.core.evaluate import Trajectory, greedy_rollout
 from tui_taxi.core.history import downsample
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import Optimum, PolicyReport, policy_report, solve
@@ -103,13 +105,37 @@ class Shutdown:
 
 
 @dataclass(frozen=True)
+class SetManual:
+    """A person drives (training stops); off hands the taxi back and training resumes."""
+
+    on: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
+class Move:
+    """The person's move (manual mode only)."""
+
+    action: int
+
+
+@dataclass(frozen=True)
+class SetLearnFromHuman:
+    """Whether the person's moves update the Q-table (learning from demonstration)."""
+
+    on: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
 class Refresh:
     """Publish a snapshot (a background result is ready)."""
 
 
 Command = (
     SetPaused | Step | SetSpeed | Adjust | SetLearner | Reset | Save | Load | Shutdown | Refresh
-)
+    | SetManual | Move | SetLearnFromHuman
+)  # fmt: skip
+REPLAY_EPISODES = 20  # recorded episodes kept for replay
+REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
 
 
 # -- what the worker publishes ----------------------------------------------------------------
@@ -150,6 +176,13 @@ class Snapshot:
     report: PolicyReport
     optimum: Optimum
     failed: str | None = None
+    manual: bool = False
+    learn_from_human: bool = False
+    human_step: bool = False  # the last step was the person's
+    trip_steps: int = 0  # the person's current trip so far
+    trip_return: float = 0.0
+    last_trip: TripResult | None = None
+    replays: tuple[tuple[Frame, ...], ...] = ()  # recent episodes taken one step at a time
 
     @property
     def speed(self) -> Speed:
@@ -195,6 +228,35 @@ class BackgroundReport:
     def wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One recorded step, with the state's Q-values as they were before its update."""
+
+    state: int
+    action: int
+    reward: float
+    next_state: int
+    q_row: tuple[float, ...]
+    explored: bool
+    human: bool
+
+
+@dataclass(frozen=True)
+class TripResult:
+    """A person's trip beside the best possible and the trained agent's, from the same start."""
+
+    start_state: int
+    steps: int
+    episodic_return: float
+    penalties: int
+    delivered: bool
+    optimal_steps: float
+    optimal_return: float
+    agent: Trajectory  # the greedy agent from the same start, with the Q-table of the trip's start
+    agent_penalties: int
+    agent_frames: tuple[Frame, ...]
 
 
 SnapshotCallback = Callable[[Snapshot], None]
@@ -254,6 +316,13 @@ class Trainer:
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
         self.thread: threading.Thread | None = None
+        self.manual = False
+        self.learn_from_human = False
+        self._human_step = False
+        self._trip: _Trip | None = None
+        self.last_trip: TripResult | None = None
+        self._frames: list[Frame] = []
+        self._replays: deque[tuple[Frame, ...]] = deque(maxlen=REPLAY_EPISODES)
 
     # -- any thread ------------------------------------------------------------------------
     def start(self) -> None:
@@ -281,13 +350,13 @@ class Trainer:
         self._publish(force=True)
         next_frame = time.perf_counter()
         while not self._stopped.is_set():
-            idle = self.paused or self.failed is not None
+            idle = self.paused or self.manual or self.failed is not None
             timeout = None if idle else max(0.0, next_frame - time.perf_counter())
             try:
                 if self._drain(timeout):
                     next_frame = time.perf_counter()  # a command was handled: restart the clock
                     continue
-                if self._stopped.is_set() or self.paused or self.failed is not None:
+                if self._stopped.is_set() or self.paused or self.manual or self.failed is not None:
                     continue
                 next_frame += self._advance()
             except Exception as exc:  # noqa: BLE001 - shown to the user; training stops
@@ -319,9 +388,10 @@ class Trainer:
         """One frame of work at the current speed; returns the seconds until the next frame."""
         speed = SPEEDS[self.speed_index]
         if speed.animated:
-            self.session.step()
+            self._step_once()
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
+        self._frames = []  # whole episodes at once: not recorded
         if speed.episodes_per_frame:
             self.session.train(episodes=speed.episodes_per_frame, steps=1_000_000)
             self._publish(force=True)
@@ -349,8 +419,15 @@ class Trainer:
                 self._rate.reset(session.total_steps)
             case Step():
                 self.paused = True
-                if self.failed is None:
-                    self._guard(session.step)
+                if self.failed is None and not self.manual:
+                    self._step_once()
+            case SetManual(on=on):
+                self._set_manual((not self.manual) if on is None else on)
+            case Move(action=action):
+                if self.manual and self.failed is None:
+                    self._guard(lambda: self._step_once(action))
+            case SetLearnFromHuman(on=on):
+                self.learn_from_human = (not self.learn_from_human) if on is None else on
             case SetSpeed(index=index):
                 self.speed_index = min(max(index, 0), len(SPEEDS) - 1)
             case Adjust(name=name, delta=delta):
@@ -361,6 +438,8 @@ class Trainer:
                 self.session = Session(session.config, model=session.model)
                 self.failed = None
                 self._after_new_session()
+                if self.manual:
+                    self._begin_trip()
             case Save(path=path):
                 self._guard(
                     lambda: self._on_event(
@@ -369,6 +448,43 @@ class Trainer:
                 )
             case Load(path=path):
                 self._guard(lambda: self._load(path))
+
+    def _set_manual(self, on: bool) -> None:
+        if on == self.manual:
+            return
+        self.manual = on
+        if on:
+            self._begin_trip()
+        else:
+            self._trip = None
+            self.paused = False  # the agent takes over from where the person left the taxi
+            self._rate.reset(self.session.total_steps)
+
+    def _begin_trip(self) -> None:
+        session = self.session
+        agent = greedy_rollout(session.model, session.q, session.state,
+                               time_limit=session.config.time_limit(session.model))  # fmt: skip
+        self._trip = _Trip(session.state, agent, _frames_of(agent, session.q))
+
+    def _step_once(self, action: int | None = None) -> None:
+        """One step (the person's when ``action`` is given), recorded for replay and trips."""
+        session = self.session
+        row = tuple(session.q[session.state].tolist())  # the values as they were at this step
+        human = action is not None
+        record, batch = session.step(action, learn=self.learn_from_human if human else True)
+        self._human_step = human
+        if len(self._frames) < REPLAY_STEPS:
+            self._frames.append(Frame(record.state, record.action, record.reward, record.next_state,
+                                      row, record.explored, human))  # fmt: skip
+        if human and self._trip is not None:
+            self._trip.add(record.reward, record.reward <= session.model.penalty_reward)
+        if len(batch):  # the episode ended
+            self._replays.append(tuple(self._frames))
+            self._frames = []
+            if human and self._trip is not None:
+                self.last_trip = self._trip.result(session.model, bool(batch.success[0]))
+                self._on_event(Event("trip", _trip_text(self.last_trip)))
+                self._begin_trip()
 
     def _guard(self, action: Callable[[], object]) -> None:
         """Run a command; a bad value or file becomes an "error" event, never a dead worker."""
@@ -396,6 +512,9 @@ class Trainer:
 
     def _after_new_session(self) -> None:
         self._rate.reset(self.session.total_steps)
+        self._frames = []
+        self._replays.clear()
+        self.last_trip = None
         self._chart_time = self._report_time = -math.inf
 
     def _publish(self, force: bool = False) -> None:
@@ -446,6 +565,13 @@ class Trainer:
             report=self.report.latest,
             optimum=solve(model),
             failed=self.failed,
+            manual=self.manual,
+            learn_from_human=self.learn_from_human,
+            human_step=self._human_step,
+            trip_steps=self._trip.steps if self._trip else 0,
+            trip_return=self._trip.episodic_return if self._trip else 0.0,
+            last_trip=self.last_trip,
+            replays=tuple(self._replays),
         )
 
 
@@ -456,6 +582,57 @@ def chart_series(session: Session) -> ChartSeries:
     for name in ("episodic_return", "episodic_length", "penalties"):
         x_down, series[name] = downsample(x, means[name], CHART_POINTS)
     return ChartSeries(x_down, **series)
+
+
+@dataclass
+class _Trip:
+    """A person's trip in progress (the worker's own, mutable)."""
+
+    start_state: int
+    agent: Trajectory
+    agent_frames: tuple[Frame, ...]
+    steps: int = 0
+    episodic_return: float = 0.0
+    penalties: int = 0
+
+    def add(self, reward: float, penalty: bool) -> None:
+        self.steps += 1
+        self.episodic_return += reward
+        self.penalties += int(penalty)
+
+    def result(self, model, delivered: bool) -> TripResult:
+        optimum = solve(model)
+        return TripResult(
+            start_state=self.start_state,
+            steps=self.steps,
+            episodic_return=self.episodic_return,
+            penalties=self.penalties,
+            delivered=delivered,
+            optimal_steps=float(optimum.steps[self.start_state]),
+            optimal_return=float(optimum.v[self.start_state]),
+            agent=self.agent,
+            agent_penalties=self.agent.penalties(model),
+            agent_frames=self.agent_frames,
+        )
+
+
+def _frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:
+    nexts = (*trajectory.states[1:], trajectory.final_state)
+    return tuple(
+        Frame(s, a, r, s2, tuple(q[s].tolist()), False, False)
+        for s, a, r, s2 in zip(
+            trajectory.states, trajectory.actions, trajectory.rewards, nexts, strict=True
+        )
+    )
+
+
+def _trip_text(trip: TripResult) -> str:
+    how = "delivered" if trip.delivered else "ended"
+    return (
+        f"you {how} in {trip.steps} steps (return {trip.episodic_return:+g}, {trip.penalties} "
+        f"penalties); the best possible is {trip.optimal_steps:g} steps (return "
+        f"{trip.optimal_return:+g}); the agent took {trip.agent.steps}"
+    )
 
 
 def next_learner(current: str) -> str:
