@@ -232,7 +232,7 @@ async def test_a_failing_worker_notifies_stops_and_stays_usable(monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
 
-        def broken():
+        def broken(*args, **kwargs):
             raise RuntimeError("kernel exploded")
 
         monkeypatch.setattr(app.trainer.session, "step", broken)
