@@ -27,6 +27,7 @@ PROG = "tui-taxi"
 TUTORIAL_EPISODES = 100_000
 EVAL_EPISODES = 100
 COMMANDS = {
+    "play": "drive the taxi yourself in the app, then compare with the optimum and the agent",
     "train": "train an agent headless, show its learning curve and how close it is to optimal",
     "eval": "evaluate a saved session's greedy policy (tutorial metrics + optimality)",
     "compare": "random agent vs trained agent vs the exact optimum, as the tutorial's table",
@@ -133,8 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_config_options(parser)
+    _add_app_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    play = sub.add_parser("play", help=COMMANDS["play"], description=COMMANDS["play"] + ".")
+    _add_config_options(play)
+    _add_app_options(play)
+    return _add_headless(parser, sub)
+
+
+def _add_app_options(parser: argparse.ArgumentParser) -> None:
     app = parser.add_argument_group("the live app")
     app.add_argument("--load", metavar="FILE", help="continue a saved session (its settings win)")
+    app.add_argument("--presenter", action="store_true",
+                     help="high-contrast theme and a big grid, for a projector (T toggles)")  # fmt: skip
     app.add_argument("--paused", action="store_true", help="start paused (space runs, n steps)")
     app.add_argument(
         "--speed",
@@ -145,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
         + ", ".join(f"{i}={s.label}" for i, s in enumerate(SPEEDS, 1))
         + f" (default: {DEFAULT_SPEED + 1})",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+
+def _add_headless(parser: argparse.ArgumentParser, sub) -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"] + ".")
     _add_config_options(train)
@@ -205,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command is None:
+        if args.command in (None, "play"):
             return cmd_app(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
     except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError) as exc:
@@ -230,7 +244,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     config = None if args.load else config_from_args(args)
     from tui_taxi.ui.app import create_app  # Textual loads only for the app
 
-    app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1)
+    app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1,
+                     manual=args.command == "play", presenter=args.presenter)  # fmt: skip
     app.run()
     return 0
 

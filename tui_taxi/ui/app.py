@@ -26,9 +26,12 @@ from tui_taxi.trainer import (
     SPEEDS,
     Adjust,
     Load,
+    Move,
     Reset,
     Save,
     SetLearner,
+    SetLearnFromHuman,
+    SetManual,
     SetPaused,
     SetSpeed,
     Snapshot,
@@ -40,12 +43,16 @@ from tui_taxi.ui.messages import SnapshotReady, TrainerEvent
 from tui_taxi.ui.screens.confirm import ConfirmScreen
 from tui_taxi.ui.screens.help import HelpScreen
 from tui_taxi.ui.screens.path_prompt import PathPrompt
+from tui_taxi.ui.screens.replay import ReplayScreen
+from tui_taxi.ui.screens.trip import TripScreen
+from tui_taxi.ui.theme import PRESENTER
 from tui_taxi.ui.widgets.q_heatmap import QHeatmap
 from tui_taxi.ui.widgets.q_values import QValues
 from tui_taxi.ui.widgets.q_zoom import QZoom
 from tui_taxi.ui.widgets.reward_chart import RewardChart
 from tui_taxi.ui.widgets.stats_panel import StatsPanel
 from tui_taxi.ui.widgets.taxi_grid import TaxiGrid
+from tui_taxi.ui.widgets.td_explainer import TDExplainer
 
 MIN_SIZE = (100, 30)
 WIDE = 160  # columns from which the Q-table and the chart sit side by side
@@ -60,6 +67,16 @@ class TaxiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "tui-taxi"
     BINDINGS = [
+        # play mode first: the same keys step or cycle the learner when the agent drives
+        Binding("m", "manual", "Play/agent"),
+        Binding("up,k", "move(1)", "North", key_display="↑"),
+        Binding("down,j", "move(0)", "South", key_display="↓"),
+        Binding("left,h", "move(3)", "West", key_display="←"),
+        Binding("right,l", "move(2)", "East", key_display="→"),
+        Binding("p", "move(4)", "Pickup"),
+        Binding("d", "move(5)", "Dropoff"),
+        Binding("t", "hint", "Hint"),
+        Binding("L", "learn_from_human", "Learn from me"),
         Binding("space", "toggle_pause", "Pause/run"),
         Binding("n,right", "step", "Step"),
         Binding("right_square_bracket", "speed(1)", "Faster", key_display="]"),
@@ -77,6 +94,10 @@ class TaxiApp(App[None]):
         Binding("r", "reset", "Reset"),
         Binding("s", "save", "Save"),
         Binding("o", "load", "Load"),
+        Binding("x", "explain", "Explain/stats"),
+        Binding("R", "replay", "Replay"),
+        Binding("S", "screenshot", "Screenshot"),
+        Binding("T", "presenter", "Presenter"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
@@ -88,8 +109,15 @@ class TaxiApp(App[None]):
         paused: bool = False,
         speed_index: int = DEFAULT_SPEED,
         save_path: str = "tui-taxi-session.npz",
+        manual: bool = False,
+        presenter: bool = False,
     ) -> None:
         super().__init__()
+        self.register_theme(PRESENTER)
+        self.start_manual = manual
+        self.presenter = presenter
+        self.prefer_stats = False  # `x`: the stats instead of the TD explainer
+        self._seen_trip = None
         self.trainer = Trainer(
             session,
             on_snapshot=lambda snap: self.post_message(SnapshotReady(snap)),
@@ -109,6 +137,7 @@ class TaxiApp(App[None]):
             with Vertical(id="left"):
                 yield TaxiGrid(id="grid")
                 yield QValues(id="values")
+                yield TDExplainer(id="explainer")
                 yield StatsPanel(id="stats")
             with Container(id="right"):
                 yield QHeatmap(id="heatmap")
@@ -126,6 +155,10 @@ class TaxiApp(App[None]):
         # The objects built so far live as long as the app: keep the collector from scanning
         # them again and again (its full passes were 100-200 ms pauses while training ran).
         gc.freeze()
+        if self.start_manual:
+            self.trainer.send(SetManual(True))
+        if self.presenter:
+            self._set_presenter(True)
         self.trainer.start()
 
     # -- trainer -> screen -------------------------------------------------------------------
@@ -134,6 +167,9 @@ class TaxiApp(App[None]):
         self.snapshot = snap
         self.frames += 1
         self.set_class(snap.paused, "-paused")
+        if snap.manual != self.has_class("-manual"):
+            self.set_class(snap.manual, "-manual")
+            self.refresh_bindings()  # the footer shows the play keys, or the agent's
         every_frame = snap.paused or (snap.speed.animated and snap.speed.steps_per_second <= 10)
         settings = (
             snap.config,
@@ -147,11 +183,16 @@ class TaxiApp(App[None]):
         now = time.monotonic()
         with self.batch_update():
             self.query_one(TaxiGrid).show(snap)
+            self.set_class((every_frame or snap.manual) and not self.prefer_stats, "-explain")
             if every_frame or changed or now - self._text_at >= TEXT_INTERVAL:
                 self._text_at = now
                 self.query_one(QValues).show(snap)
                 self.query_one(StatsPanel).show(snap)
+                self.query_one(TDExplainer).show(snap)
             self._show_heavy(snap, every_frame, now)
+        if snap.last_trip is not None and snap.last_trip is not self._seen_trip:
+            self._seen_trip = snap.last_trip
+            self.push_screen(TripScreen(snap.last_trip), self._after_trip)
 
     def _show_heavy(self, snap: Snapshot, every_frame: bool, now: float) -> None:
         """The Q-table, slice and chart are costly to draw and change slowly: while training
@@ -171,8 +212,16 @@ class TaxiApp(App[None]):
             heavy[self._heavy_turn % len(heavy)]()
             self._heavy_turn += 1
 
+    def _after_trip(self, watch_agent: bool | None) -> None:
+        trip = self._seen_trip
+        if watch_agent and trip is not None and self.snapshot is not None:
+            self.push_screen(ReplayScreen([trip.agent_frames], self.snapshot.action_names,
+                                          "the agent from your start"))  # fmt: skip
+
     def on_trainer_event(self, message: TrainerEvent) -> None:
         event = message.event
+        if event.kind == "trip":
+            return  # shown as the trip screen
         severity = "error" if event.kind in ("error", "failed") else "information"
         self.notify(event.text, severity=severity, timeout=6 if severity == "error" else 3)
 
@@ -191,6 +240,58 @@ class TaxiApp(App[None]):
             )
 
     # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Play keys work in play mode; the agent's keys when the agent drives."""
+        manual = self.snapshot.manual if self.snapshot else self.start_manual
+        if action in ("move", "hint", "learn_from_human"):
+            return manual
+        if action in ("step", "cycle_learner", "toggle_pause", "speed"):
+            return not manual
+        return True
+
+    def action_manual(self) -> None:
+        self.trainer.send(SetManual())
+
+    def action_move(self, action: int) -> None:
+        self.trainer.send(Move(action))
+
+    def action_hint(self) -> None:
+        self.toggle_class("-no-hint")
+
+    def action_learn_from_human(self) -> None:
+        self.trainer.send(SetLearnFromHuman())
+        learning = not (self.snapshot and self.snapshot.learn_from_human)
+        self.notify("your moves now teach the agent" if learning else "your moves no longer teach the agent",
+                    timeout=2)  # fmt: skip
+
+    def action_explain(self) -> None:
+        self.prefer_stats = not self.prefer_stats
+        if self.snapshot is not None:
+            self.post_message(SnapshotReady(self.snapshot))  # redraw with the choice
+
+    def action_replay(self) -> None:
+        if self.snapshot is not None:
+            self.push_screen(ReplayScreen(list(self.snapshot.replays), self.snapshot.action_names,
+                                          "recent episodes"))  # fmt: skip
+
+    def action_screenshot(self) -> None:
+        name = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            path = self.save_screenshot(filename=name)
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"screenshot saved to {path}", timeout=4)
+
+    def action_presenter(self) -> None:
+        self._set_presenter(not self.has_class("-presenter"))
+
+    def _set_presenter(self, on: bool) -> None:
+        self.set_class(on, "-presenter")
+        if on:
+            self._theme_before = self.theme
+        self.theme = PRESENTER.name if on else getattr(self, "_theme_before", "textual-dark")
+
     def action_toggle_pause(self) -> None:
         self.trainer.send(SetPaused())
 
@@ -279,8 +380,11 @@ def create_app(
     load: str | Path | None = None,
     paused: bool = False,
     speed_index: int = DEFAULT_SPEED,
+    manual: bool = False,
+    presenter: bool = False,
 ) -> TaxiApp:
     """The factory the CLI and the tests share: a new session from ``config`` or a saved one."""
     session = load_session(load) if load is not None else Session(config or TrainConfig())
     save_path = str(load) if load is not None else f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
-    return TaxiApp(session, paused=paused, speed_index=speed_index, save_path=save_path)
+    return TaxiApp(session, paused=paused, speed_index=speed_index, save_path=save_path,
+                   manual=manual, presenter=presenter)  # fmt: skip

@@ -132,7 +132,7 @@ def _last_action_line(snap: Snapshot) -> Text:
     if last is None:
         return text.append("no step yet", style="dim")
     name = snap.action_names[last.action]
-    how = "explored" if last.explored else "greedy"
+    how = "you" if snap.human_step else "explored" if last.explored else "greedy"
     reward_style = (
         "bold #3aa655" if last.reward > 0 else "bold #d64545" if last.reward <= -10 else "bold"
     )

@@ -1,0 +1,92 @@
+"""Scrub a recorded episode step by step: grid, action, reward and Q-values as they were."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui_taxi.trainer import Frame
+from tui_taxi.ui.widgets.q_values import values_text
+from tui_taxi.ui.widgets.taxi_grid import map_text
+
+
+class ReplayScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("right,l", "move(1)", "Next step"),
+        Binding("left,h", "move(-1)", "Previous step"),
+        Binding("home", "jump(0)", "First"),
+        Binding("end", "jump(-1)", "Last"),
+        Binding("right_square_bracket", "episode(1)", "Next episode", key_display="]"),
+        Binding("left_square_bracket", "episode(-1)", "Previous episode", key_display="["),
+        Binding("escape,q", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    ReplayScreen { align: center middle; }
+    ReplayScreen > Vertical {
+        width: 84; height: auto; border: thick $accent; background: $surface; padding: 0 1;
+    }
+    ReplayScreen #replay-body { height: auto; }
+    """
+
+    def __init__(self, episodes: list[tuple[Frame, ...]], action_names: tuple[str, ...],
+                 title: str, episode: int = -1) -> None:  # fmt: skip
+        super().__init__()
+        self.episodes = [e for e in episodes if e]
+        self.action_names = action_names
+        self.title_text = title
+        self.episode = episode % len(self.episodes) if self.episodes else 0
+        self.index = 0
+
+    @property
+    def frame(self) -> Frame | None:
+        return self.episodes[self.episode][self.index] if self.episodes else None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(id="replay-body")
+            yield Static("[dim]←/→ step · home/end · [ ] episode · escape close[/dim]")
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def action_move(self, delta: int) -> None:
+        self.index = (
+            min(max(self.index + delta, 0), len(self.episodes[self.episode]) - 1)
+            if self.episodes
+            else 0
+        )
+        self._draw()
+
+    def action_jump(self, where: int) -> None:
+        if self.episodes:
+            self.index = where % len(self.episodes[self.episode])
+        self._draw()
+
+    def action_episode(self, delta: int) -> None:
+        if self.episodes:
+            self.episode = (self.episode + delta) % len(self.episodes)
+            self.index = 0
+        self._draw()
+
+    def _draw(self) -> None:
+        body = self.query_one("#replay-body", Static)
+        frame = self.frame
+        if frame is None:
+            body.update("No recorded episode yet: episodes taken step by step (n, slow speeds, "
+                        "play mode) are kept for replay.")  # fmt: skip
+            return
+        steps = len(self.episodes[self.episode])
+        text = Text()
+        text.append(f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
+                     f"step {self.index + 1} of {steps}\n", style="bold")  # fmt: skip
+        text.append_text(map_text(frame.state, 9, 2))
+        who = "you" if frame.human else ("explored" if frame.explored else "greedy")
+        text.append(f"\n{self.action_names[frame.action]} ({who}), reward {frame.reward:+g} "
+                    f"→ state {frame.next_state}\n\n")  # fmt: skip
+        text.append_text(values_text(np.array(frame.q_row), self.action_names, frame.state, 60))
+        body.update(text)

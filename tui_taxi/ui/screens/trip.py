@@ -1,0 +1,50 @@
+"""A finished trip: the person beside the optimum and the agent, from the same start."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui_taxi.trainer import TripResult
+
+
+class TripScreen(ModalScreen[bool]):
+    """Dismisses with True when the person asks to watch the agent's run."""
+
+    BINDINGS = [
+        Binding("a", "dismiss(True)", "Replay the agent"),
+        Binding("escape,enter,space", "dismiss(False)", "Continue"),
+    ]
+    DEFAULT_CSS = """
+    TripScreen { align: center middle; }
+    TripScreen > Vertical {
+        width: 70; height: auto; border: thick $success; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, trip: TripResult) -> None:
+        super().__init__()
+        self.trip = trip
+
+    def compose(self) -> ComposeResult:
+        t = self.trip
+        verdict = ("optimal!" if t.steps <= t.optimal_steps and t.delivered
+                   else f"{t.steps - t.optimal_steps:g} steps more than the best")  # fmt: skip
+        table = Table(box=None, padding=(0, 2))
+        table.add_column("")
+        table.add_column("steps", justify="right")
+        table.add_column("penalties", justify="right")
+        table.add_column("return", justify="right")
+        table.add_row("you", str(t.steps), str(t.penalties), f"{t.episodic_return:+g}")
+        table.add_row("best possible", f"{t.optimal_steps:g}", "0", f"{t.optimal_return:+g}")
+        table.add_row("the agent", str(t.agent.steps), str(t.agent_penalties),
+                      f"{t.agent.episodic_return:+g}")  # fmt: skip
+        with Vertical():
+            yield Static(f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
+                         f"{t.optimal_steps:g} ({verdict})")  # fmt: skip
+            yield Static(table)
+            yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
