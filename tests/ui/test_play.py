@@ -1,0 +1,168 @@
+"""Play mode, the TD explainer, replay, screenshots and the presenter theme, driven with Pilot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from driver import make_app, press, settle
+
+from tui_taxi.core.optimal import solve
+from tui_taxi.trainer import SetManual
+from tui_taxi.ui.screens.replay import ReplayScreen
+from tui_taxi.ui.screens.trip import TripScreen
+from tui_taxi.ui.widgets.td_explainer import TDExplainer
+
+SIZE = (100, 30)
+KEYS = {0: "down", 1: "up", 2: "right", 3: "left", 4: "p", 5: "d"}
+
+
+async def _manual(pilot):
+    pilot.app.trainer.send(SetManual(True))
+    return await settle(pilot, lambda s: s.manual)
+
+
+async def test_m_toggles_play_mode_and_training_resumes_after(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        snap = await press(pilot, "m")
+        assert snap.manual and app.has_class("-manual")
+        snap = await press(pilot, "m")
+        assert not snap.manual and not snap.paused  # the agent drives again
+
+
+@pytest.mark.parametrize("action", range(6))
+async def test_each_move_key_steps_the_env_as_it_says(action):
+    app = make_app(seed=4)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await _manual(pilot)
+        model = app.trainer.session.model
+        state = snap.state
+        snap = await press(pilot, KEYS[action])
+        record = snap.last_step
+        assert snap.human_step and record.action == action and record.state == state
+        assert record.next_state == model.next_state[state, action, 0]
+        assert record.reward == model.reward[state, action, 0]
+        if action >= 4:  # a wrong pickup or drop-off here
+            assert record.reward == -10.0
+
+
+async def test_hjkl_move_too():
+    app = make_app(seed=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await _manual(pilot)
+        for key, action in (("j", 0), ("k", 1), ("l", 2), ("h", 3)):
+            snap = await press(pilot, key)
+            assert snap.last_step.action == action
+
+
+async def test_learning_from_the_player_is_off_then_on():
+    app = make_app(seed=4)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await _manual(pilot)
+        assert not snap.learn_from_human
+        before = app.trainer.session.q.copy()
+        await press(pilot, "d")
+        np.testing.assert_array_equal(app.trainer.session.q, before)  # kept
+        snap = await press(pilot, "L")
+        assert snap.learn_from_human
+        snap = await press(pilot, "d")
+        assert (app.trainer.session.q != before).sum() == 1  # learned from the person
+        assert snap.last_step.q_new == app.trainer.session.q[snap.last_step.state, 5]
+
+
+async def test_the_explainer_shows_the_cores_numbers():
+    app = make_app(episodes=300, seed=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.episode == 300)
+        snap = await press(pilot, "n")
+        record = snap.last_step
+        explainer = app.query_one(TDExplainer)
+        assert explainer.display
+        text = str(explainer.render())
+        for value in (
+            record.q_old,
+            record.bootstrap,
+            record.td_target,
+            record.td_error,
+            record.q_new,
+        ):
+            assert f"{value:.3f}" in text
+        assert f"{record.gamma:.2f} × {record.bootstrap:.3f}" in text
+        assert f"{record.alpha:.2f} × {record.td_error:.3f}" in text
+        assert snap.action_names[record.action] in text
+
+
+async def test_a_trip_ends_with_the_comparison_and_the_agents_replay():
+    app = make_app(episodes=100_000, seed=3)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await _manual(pilot)
+        optimum = solve(app.trainer.session.model)
+        start = snap.state
+        for _ in range(30):  # drive optimally
+            action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
+            snap = await press(pilot, KEYS[action])
+            if snap.last_trip is not None:
+                break
+        trip = snap.last_trip
+        assert trip.start_state == start and trip.delivered
+        assert trip.steps == optimum.steps[start] and trip.episodic_return == optimum.v[start]
+        assert trip.agent.steps == trip.optimal_steps  # the trained agent is optimal too
+        await pilot.pause()
+        assert isinstance(app.screen, TripScreen)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayScreen)
+        assert app.screen.frame.state == start
+        await pilot.press("right")
+        assert app.screen.frame.state == trip.agent.states[1]
+
+
+async def test_replay_scrubs_the_recorded_steps():
+    app = make_app(episodes=100_000, seed=6)  # trained: an episode takes about 13 steps
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        taken = []
+        while not app.snapshot.replays:  # step until an episode is recorded
+            snap = await press(pilot, "n")
+            taken.append(snap.last_step)
+        episode = app.snapshot.replays[-1]
+        assert [f.state for f in episode] == [r.state for r in taken[-len(episode) :]]
+        await pilot.press("R")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        for i in (0, 1, 2):
+            frame = screen.frame
+            assert (frame.state, frame.action, frame.reward) == (
+                episode[i].state, episode[i].action, episode[i].reward,
+            )  # fmt: skip
+            await pilot.press("right")
+        await pilot.press("left")
+        assert screen.index == 2
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReplayScreen)
+
+
+async def test_screenshot_key_saves_an_svg(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("S")
+        await pilot.pause()
+        (svg,) = tmp_path.glob("tui-taxi-*.svg")
+        assert svg.read_text().startswith("<svg")
+        assert any(str(svg.name) in n.message for n in app._notifications)
+
+
+async def test_presenter_theme_toggles(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        before = app.theme
+        frame_width = app.query_one("#grid").render_line(0).text.count("━")
+        await pilot.press("T")
+        await pilot.pause()
+        assert app.has_class("-presenter") and app.theme == "tui-taxi-presenter"
+        assert app.query_one("#grid").render_line(0).text.count("━") > frame_width  # big cells
+        await pilot.press("T")
+        assert app.theme == before
