@@ -21,12 +21,14 @@ from tui_taxi.core.optimal import PolicyReport, policy_report, solve
 from tui_taxi.core.persist import SessionFileError, load_session, save_session
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.demo import TourError, load_tour
 from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 TUTORIAL_EPISODES = 100_000
 EVAL_EPISODES = 100
 COMMANDS = {
+    "demo": "a scripted, seeded tour of Q-learning for presenting (space: next, left: back)",
     "play": "drive the taxi yourself in the app, then compare with the optimum and the agent",
     "train": "train an agent headless, show its learning curve and how close it is to optimal",
     "eval": "evaluate a saved session's greedy policy (tutorial metrics + optimality)",
@@ -139,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     play = sub.add_parser("play", help=COMMANDS["play"], description=COMMANDS["play"] + ".")
     _add_config_options(play)
     _add_app_options(play)
+    demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"] + ".")
+    demo.add_argument("--script", metavar="FILE",
+                      help="a tour script (default: the built-in tour; a copy to edit is in "
+                      "assets/demo.tour)")  # fmt: skip
+    demo.add_argument("--presenter", action="store_true", help="high-contrast theme, big grid")
     return _add_headless(parser, sub)
 
 
@@ -221,8 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "play"):
             return cmd_app(args)
+        if args.command == "demo":
+            return cmd_demo(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
-    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError) as exc:
+    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, TourError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -233,8 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     if args.speed > len(SPEEDS):
         raise CliError(f"--speed must be 1 to {len(SPEEDS)}, got {args.speed}")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
+    _require_terminal()
     if args.load:
         ignored = [f"--{name.replace('_', '-')}" for name in CONFIG_OPTIONS
                    if getattr(args, name) != build_parser().get_default(name)]  # fmt: skip
@@ -248,6 +256,20 @@ def cmd_app(args: argparse.Namespace) -> int:
                      manual=args.command == "play", presenter=args.presenter)  # fmt: skip
     app.run()
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    tour = load_tour(args.script)  # a bad script fails here, before the screen changes
+    _require_terminal()
+    from tui_taxi.ui.app import create_app
+
+    create_app(TrainConfig(seed=tour.seed), paused=True, presenter=args.presenter, tour=tour).run()
+    return 0
+
+
+def _require_terminal() -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -126,13 +126,22 @@ class SetLearnFromHuman:
 
 
 @dataclass(frozen=True)
+class RunTour:
+    """A fresh session with the tour's seed and the tutorial's settings, then ``actions`` in
+    order (see tui_taxi.demo); the result depends on nothing else, so a tour is repeatable."""
+
+    seed: int
+    actions: tuple[tuple, ...]
+
+
+@dataclass(frozen=True)
 class Refresh:
     """Publish a snapshot (a background result is ready)."""
 
 
 Command = (
     SetPaused | Step | SetSpeed | Adjust | SetLearner | Reset | Save | Load | Shutdown | Refresh
-    | SetManual | Move | SetLearnFromHuman
+    | SetManual | Move | SetLearnFromHuman | RunTour
 )  # fmt: skip
 REPLAY_EPISODES = 20  # recorded episodes kept for replay
 REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
@@ -183,6 +192,7 @@ class Snapshot:
     trip_return: float = 0.0
     last_trip: TripResult | None = None
     replays: tuple[tuple[Frame, ...], ...] = ()  # recent episodes taken one step at a time
+    handled: int = 0  # commands handled before this snapshot (compare with Trainer.sent)
 
     @property
     def speed(self) -> Speed:
@@ -316,6 +326,9 @@ class Trainer:
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
         self.thread: threading.Thread | None = None
+        self.sent = 0  # commands sent; snapshots carry how many were handled
+        self._handled = 0
+        self._count_lock = threading.Lock()
         self.manual = False
         self.learn_from_human = False
         self._human_step = False
@@ -331,6 +344,8 @@ class Trainer:
         self.thread.start()
 
     def send(self, command: Command) -> None:
+        with self._count_lock:
+            self.sent += 1
         self._commands.put(command)
 
     def stop(self, timeout: float | None = 1.0) -> None:
@@ -377,6 +392,7 @@ class Trainer:
             return False
         while True:
             self._handle(command)
+            self._handled += 1
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
@@ -426,6 +442,8 @@ class Trainer:
             case Move(action=action):
                 if self.manual and self.failed is None:
                     self._guard(lambda: self._step_once(action))
+            case RunTour(seed=seed, actions=actions):
+                self._run_tour(seed, actions)
             case SetLearnFromHuman(on=on):
                 self.learn_from_human = (not self.learn_from_human) if on is None else on
             case SetSpeed(index=index):
@@ -448,6 +466,27 @@ class Trainer:
                 )
             case Load(path=path):
                 self._guard(lambda: self._load(path))
+
+    def _run_tour(self, seed: int, actions: tuple[tuple, ...]) -> None:
+        config = self.session.config
+        self.session = Session(TrainConfig(env_id=config.env_id, env_kwargs=config.env_kwargs,
+                                           seed=seed), model=self.session.model)  # fmt: skip
+        self.paused, self.manual, self.failed, self._trip = True, False, None, None
+        self._after_new_session()
+        for action in actions:
+            match action:
+                case ("set", "gamma", value):
+                    self.session.reconfigure(gamma=value)
+                case ("set", name, value):
+                    self.session.reconfigure(**{name: Schedule.constant(value)})
+                case ("learner", name):
+                    self.session.reconfigure(learner=name)
+                case ("steps", n):
+                    for _ in range(n):
+                        self._step_once()
+                case ("train", n):
+                    self._frames = []
+                    self.session.train(episodes=n)
 
     def _set_manual(self, on: bool) -> None:
         if on == self.manual:
@@ -572,6 +611,7 @@ class Trainer:
             trip_return=self._trip.episodic_return if self._trip else 0.0,
             last_trip=self.last_trip,
             replays=tuple(self._replays),
+            handled=self._handled,
         )
 
 

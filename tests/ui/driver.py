@@ -19,6 +19,12 @@ async def settle(pilot, predicate, rounds: int = 400):
     raise AssertionError(f"no snapshot satisfied the condition; last: {app.snapshot}")
 
 
+async def settled(pilot):
+    """Wait until the trainer has handled every command sent and published the result."""
+    trainer = pilot.app.trainer
+    return await settle(pilot, lambda snap: snap.handled >= trainer.sent)
+
+
 async def press(pilot, key: str):
     """Send a key and wait until the trainer has published the state after it."""
     seq = pilot.app.snapshot.seq if pilot.app.snapshot else -1

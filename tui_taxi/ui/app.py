@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from tui_taxi.core.persist import load_session
 from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.demo import Tour
 from tui_taxi.trainer import (
     DEFAULT_SPEED,
     SPEEDS,
@@ -28,6 +29,7 @@ from tui_taxi.trainer import (
     Load,
     Move,
     Reset,
+    RunTour,
     Save,
     SetLearner,
     SetLearnFromHuman,
@@ -67,7 +69,10 @@ class TaxiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "tui-taxi"
     BINDINGS = [
-        # play mode first: the same keys step or cycle the learner when the agent drives
+        # a demo tour first, then play mode: the same keys mean other things when the agent drives
+        Binding("space,right,n", "tour(1)", "Next", key_display="→"),
+        Binding("left,backspace", "tour(-1)", "Back", key_display="←"),
+        Binding("home", "tour(0)", "Restart"),
         Binding("m", "manual", "Play/agent"),
         Binding("up,k", "move(1)", "North", key_display="↑"),
         Binding("down,j", "move(0)", "South", key_display="↓"),
@@ -111,8 +116,11 @@ class TaxiApp(App[None]):
         save_path: str = "tui-taxi-session.npz",
         manual: bool = False,
         presenter: bool = False,
+        tour: Tour | None = None,
     ) -> None:
         super().__init__()
+        self.tour = tour
+        self.tour_index = 0
         self.register_theme(PRESENTER)
         self.start_manual = manual
         self.presenter = presenter
@@ -133,6 +141,8 @@ class TaxiApp(App[None]):
         self._heavy_turn = 0
 
     def compose(self) -> ComposeResult:
+        if self.tour is not None:
+            yield Static(id="caption")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield TaxiGrid(id="grid")
@@ -160,6 +170,9 @@ class TaxiApp(App[None]):
         if self.presenter:
             self._set_presenter(True)
         self.trainer.start()
+        if self.tour is not None:
+            self.add_class("-demo")
+            self._show_tour_step(0)
 
     # -- trainer -> screen -------------------------------------------------------------------
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -241,13 +254,32 @@ class TaxiApp(App[None]):
 
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Play keys work in play mode; the agent's keys when the agent drives."""
+        """Tour keys in a tour; play keys in play mode; the agent's keys when the agent drives."""
+        if action == "tour":
+            return self.tour is not None
         manual = self.snapshot.manual if self.snapshot else self.start_manual
         if action in ("move", "hint", "learn_from_human"):
             return manual
         if action in ("step", "cycle_learner", "toggle_pause", "speed"):
             return not manual
         return True
+
+    def action_tour(self, move: int) -> None:
+        """Next (1), back (-1) or the first step (0) of the tour."""
+        index = 0 if move == 0 else min(max(self.tour_index + move, 0), len(self.tour.steps) - 1)
+        self._show_tour_step(index)
+
+    def _show_tour_step(self, index: int) -> None:
+        tour = self.tour
+        self.tour_index = index
+        step = tour.steps[index]
+        self.trainer.send(RunTour(tour.seed, tour.actions_until(index)))
+        self.set_class(tour.view_at(index) == "chart", "-chart-view")
+        self.prefer_stats = tour.panel_at(index) == "stats"
+        keys = "[dim]space/→ next · ← back · home restart · q quit[/dim]"
+        self.query_one("#caption", Static).update(
+            f"[b]{index + 1}/{len(tour.steps)} · {step.title}[/b]   {keys}\n{step.caption}"
+        )
 
     def action_manual(self) -> None:
         self.trainer.send(SetManual())
@@ -382,9 +414,10 @@ def create_app(
     speed_index: int = DEFAULT_SPEED,
     manual: bool = False,
     presenter: bool = False,
+    tour: Tour | None = None,
 ) -> TaxiApp:
     """The factory the CLI and the tests share: a new session from ``config`` or a saved one."""
     session = load_session(load) if load is not None else Session(config or TrainConfig())
     save_path = str(load) if load is not None else f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
     return TaxiApp(session, paused=paused, speed_index=speed_index, save_path=save_path,
-                   manual=manual, presenter=presenter)  # fmt: skip
+                   manual=manual, presenter=presenter, tour=tour)  # fmt: skip

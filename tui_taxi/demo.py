@@ -1,0 +1,183 @@
+"""Presentation tours: a small line-based script of captioned, deterministic steps.
+
+    # a comment
+    seed 7                      (before the first step: the tour's seed, default 0)
+    == Meet the taxi            (a step and its title)
+    > The yellow T is the taxi. (caption lines, joined with spaces; "> " alone breaks the line)
+    set epsilon 1.0             (commands, run in order when the step is shown)
+    steps 40
+
+Commands: ``set epsilon|alpha|gamma VALUE``, ``learner NAME``, ``steps N`` (environment steps,
+one by one, each shown in the explainer and kept for replay), ``train N`` (episodes flat out),
+``view qtable|chart``, ``panel explain|stats``. Step k is shown by replaying steps 1..k from a fresh session with the
+tour's seed, so going back or restarting lands on exactly the same screen.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_taxi.core.learners import LEARNERS
+from tui_taxi.core.session import canonical_learner
+
+PARAMS = {"epsilon": (0.0, 1.0), "alpha": (0.0, 1.0), "gamma": (0.0, 1.0)}
+VIEWS = ("qtable", "chart")
+PANELS = ("explain", "stats")
+MAX_COUNT = 10_000_000
+
+
+class TourError(ValueError):
+    """A malformed tour: the message names the file, the line and what is wrong."""
+
+
+@dataclass(frozen=True)
+class TourStep:
+    title: str
+    caption: str
+    actions: tuple[
+        tuple, ...
+    ]  # ("set", name, value) | ("learner", name) | ("steps", n) | ("train", n)
+    view: str | None
+    panel: str | None
+
+
+@dataclass(frozen=True)
+class Tour:
+    seed: int
+    steps: tuple[TourStep, ...]
+    source: str
+
+    def actions_until(self, index: int) -> tuple[tuple, ...]:
+        """Every action of steps 0..index, in order (what showing step ``index`` replays)."""
+        return tuple(action for step in self.steps[: index + 1] for action in step.actions)
+
+    def view_at(self, index: int) -> str:
+        """The last view chosen up to step ``index`` (the Q-table by default)."""
+        views = [step.view for step in self.steps[: index + 1] if step.view]
+        return views[-1] if views else "qtable"
+
+    def panel_at(self, index: int) -> str:
+        """The last panel chosen up to step ``index`` (the TD explainer by default)."""
+        panels = [step.panel for step in self.steps[: index + 1] if step.panel]
+        return panels[-1] if panels else "explain"
+
+
+def builtin_tour_text() -> str:
+    return importlib.resources.files("tui_taxi").joinpath("data/demo.tour").read_text("utf-8")
+
+
+def load_tour(path: str | Path | None = None) -> Tour:
+    """The shipped tour, or the one in ``path``; raises TourError with file and line."""
+    if path is None:
+        return parse_tour(builtin_tour_text(), "demo.tour (built in)")
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise TourError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise TourError(f"{path}: not a UTF-8 text file") from None
+    return parse_tour(text, str(path))
+
+
+def parse_tour(text: str, source: str = "<tour>") -> Tour:
+    seed = 0
+    steps: list[dict] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        where = f"{source}:{number}"
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("=="):
+            title = line[2:].strip()
+            if not title:
+                raise TourError(f"{where}: a step needs a title after '=='")
+            steps.append({"title": title, "caption": [], "actions": [], "view": None,
+                          "panel": None, "line": number})  # fmt: skip
+            continue
+        if line.startswith(">"):
+            if not steps:
+                raise TourError(f"{where}: caption before the first '== step'")
+            steps[-1]["caption"].append(line[1:].strip())
+            continue
+        words = line.split()
+        verb, args = words[0].lower(), words[1:]
+        if verb == "seed":
+            if steps:
+                raise TourError(f"{where}: 'seed' must come before the first step")
+            seed = _count(args, where, "seed", minimum=0)
+            continue
+        if not steps:
+            raise TourError(f"{where}: '{verb}' before the first '== step'")
+        step = steps[-1]
+        if verb == "set":
+            if len(args) != 2 or args[0] not in PARAMS:
+                raise TourError(f"{where}: expected 'set epsilon|alpha|gamma VALUE', got {line!r}")
+            value = _number(args[1], where)
+            low, high = PARAMS[args[0]]
+            if not low <= value <= high or (args[0] == "alpha" and value == 0):
+                raise TourError(f"{where}: {args[0]} must be in [{low:g}, {high:g}], got {value:g}")
+            step["actions"].append(("set", args[0], value))
+        elif verb == "learner":
+            if len(args) != 1:
+                raise TourError(f"{where}: expected 'learner NAME'")
+            try:
+                step["actions"].append(("learner", canonical_learner(args[0])))
+            except ValueError:
+                raise TourError(f"{where}: unknown learner {args[0]!r}; choose one of "
+                                f"{', '.join(LEARNERS)}") from None  # fmt: skip
+        elif verb in ("steps", "train"):
+            step["actions"].append((verb, _count(args, where, verb, minimum=1)))
+        elif verb == "view":
+            if len(args) != 1 or args[0] not in VIEWS:
+                raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
+            step["view"] = args[0]
+        elif verb == "panel":
+            if len(args) != 1 or args[0] not in PANELS:
+                raise TourError(f"{where}: expected 'panel {'|'.join(PANELS)}', got {line!r}")
+            step["panel"] = args[0]
+        else:
+            raise TourError(f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
+                            "view, panel or seed")  # fmt: skip
+    if not steps:
+        raise TourError(f"{source}: no steps; start one with a line '== Title'")
+    for step in steps:
+        if not step["caption"]:
+            raise TourError(f"{source}:{step['line']}: step {step['title']!r} has no '>' caption")
+    return Tour(seed, tuple(
+        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"])
+        for s in steps
+    ), source)  # fmt: skip
+
+
+def _join(lines: list[str]) -> str:
+    paragraphs, current = [], []
+    for line in lines:
+        if line:
+            current.append(line)
+        else:
+            paragraphs.append(" ".join(current))
+            current = []
+    paragraphs.append(" ".join(current))
+    return "\n".join(p for p in paragraphs if p)
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise TourError(f"{where}: {text!r} is not a number") from None
+
+
+def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
+    if len(args) != 1:
+        raise TourError(f"{where}: expected '{verb} N'")
+    try:
+        value = int(args[0])
+    except ValueError:
+        raise TourError(f"{where}: {verb} needs a whole number, got {args[0]!r}") from None
+    if not minimum <= value <= MAX_COUNT:
+        raise TourError(f"{where}: {verb} must be {minimum} to {MAX_COUNT:,}, got {value}")
+    return value
