@@ -155,3 +155,16 @@ def test_every_command_has_help(capsys):
             main([command, "--help"])
         assert info.value.code == 0
         assert "usage: tui-taxi " + command in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--", "--epsilon", "5"], "epsilon must be in [0, 1], got 5"),
+        (["serve", "train"], "serve runs the app (play, demo or no command), not 'train'"),
+        (["serve", "--port", "0"], "--port: must be a whole number >= 1"),
+    ],
+)
+def test_serve_checks_what_it_will_run_before_serving(capsys, argv, message):
+    assert exit_status(argv) == 2
+    assert message in capsys.readouterr().err

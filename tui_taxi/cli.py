@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +32,7 @@ EVAL_EPISODES = 100
 COMMANDS = {
     "demo": "a scripted, seeded tour of Q-learning for presenting (space: next, left: back)",
     "play": "drive the taxi yourself in the app, then compare with the optimum and the agent",
+    "serve": "serve the app to a web browser (textual-serve), for projectors",
     "train": "train an agent headless, show its learning curve and how close it is to optimal",
     "eval": "evaluate a saved session's greedy policy (tutorial metrics + optimality)",
     "compare": "random agent vs trained agent vs the exact optimum, as the tutorial's table",
@@ -146,6 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a tour script (default: the built-in tour; a copy to edit is in "
                       "assets/demo.tour)")  # fmt: skip
     demo.add_argument("--presenter", action="store_true", help="high-contrast theme, big grid")
+    serve = sub.add_parser(
+        "serve", help=COMMANDS["serve"],
+        description=COMMANDS["serve"] + ". Each browser tab runs its own app.",
+        epilog="Examples: tui-taxi serve --port 8000 demo --presenter; "
+        "app options go after --: tui-taxi serve -- --load run.npz --presenter",
+    )  # fmt: skip
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=_whole(1), default=8000, help="port (default: 8000)")
+    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="APP-ARGS",
+                       help="what the app runs, as for tui-taxi itself: e.g. 'demo --presenter', "
+                       "'play', '--load run.npz'")  # fmt: skip
     return _add_headless(parser, sub)
 
 
@@ -230,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_app(args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
     except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, TourError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -267,7 +285,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    app_args = list(args.app_args)
+    if app_args[:1] == ["--"]:
+        app_args = app_args[1:]
+    inner = build_parser().parse_args(app_args)  # a bad option fails now, not in the browser
+    if inner.command not in (None, "play", "demo"):
+        raise CliError(f"serve runs the app (play, demo or no command), not {inner.command!r}")
+    if inner.command == "demo":
+        load_tour(inner.script)
+    elif inner.load:
+        load_session(inner.load)
+    else:
+        config_from_args(inner)  # out-of-range values fail here
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise CliError("serve needs textual-serve: pip install textual-serve") from None
+    command = shlex.join([sys.executable, "-m", "tui_taxi", *app_args])
+    print(f"{PROG}: serving '{' '.join(['tui-taxi', *app_args])}' at http://{args.host}:{args.port}",
+          file=sys.stderr)  # fmt: skip
+    Server(command, host=args.host, port=args.port, title="tui-taxi").serve()
+    return 0
+
+
 def _require_terminal() -> None:
+    if os.environ.get("TEXTUAL_DRIVER"):  # another driver (textual-serve's web driver) draws it
+        return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
 

@@ -38,7 +38,7 @@ def _number(value: float, digits: int = 2) -> str:
         return "—"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    return f"{value:,.{digits}f}"
+    return f"{value:,.{0 if abs(value) >= 1000 else digits}f}"  # big numbers: no decimals
 
 
 def stats_table(snap: Snapshot) -> Text:
