@@ -172,6 +172,7 @@ class Snapshot:
     t: int
     total_steps: int
     episode_return: float
+    episode_penalties: int
     q: np.ndarray  # read-only copy
     last_step: StepRecord | None
     epsilon: float
@@ -591,6 +592,7 @@ class Trainer:
             t=session.t,
             total_steps=session.total_steps,
             episode_return=session.episode_return,
+            episode_penalties=session.episode_penalties,
             q=q,
             last_step=session.last_step,
             epsilon=session.epsilon_now(),

@@ -271,6 +271,11 @@ class Session:
         return float(self.fcursor[K.F_RETURN])
 
     @property
+    def episode_penalties(self) -> int:
+        """Penalties (wrong pickups and drop-offs, for Taxi) in the current episode so far."""
+        return int(self.cursor[K.C_PENALTIES])
+
+    @property
     def last_step(self) -> StepRecord | None:
         return None if math.isnan(self.record[0]) else StepRecord.from_array(self.record)
 

@@ -56,7 +56,7 @@ def stats_table(snap: Snapshot) -> Text:
         ("learner", c.learner),
         ("params", f"ε {snap.epsilon:.2f}  α {snap.alpha:.2f}  γ {c.gamma:.2f}"),
         ("speed", snap.speed.label),
-        ("return", f"{snap.episode_return:+g} this episode"),
+        ("return", f"{snap.episode_return:+g} · {snap.episode_penalties} penalties"),
         (
             "last 100",
             f"{_number(snap.recent_mean_return)} mean · {_percent(snap.recent_success_rate)} ok",

@@ -31,17 +31,16 @@ class TaxiGrid(Widget):
         super().__init__(**kwargs)
         self.snapshot: Snapshot | None = None
         self._lines: list[Strip] = []
+        self._lines_for: tuple = ()  # (snapshot, size) the cached lines were drawn for
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self._lines = self._strips(snapshot)
         self.refresh()
 
-    def on_resize(self) -> None:
-        if self.snapshot is not None:
-            self._lines = self._strips(self.snapshot)
-
     def render_line(self, y: int) -> Strip:
+        if self.snapshot is not None and self._lines_for != (self.snapshot, self.size):
+            self._lines = self._strips(self.snapshot)  # new data or a new size (cells follow it)
+            self._lines_for = (self.snapshot, self.size)
         width, style = self.size.width, self.rich_style
         if y < len(self._lines):
             return self._lines[y].apply_style(style).extend_cell_length(width, style).crop(0, width)
