@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
-from textual.widget import Widget
 
-from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 POSITIVE, NEGATIVE = "#3aa655", "#d64545"
 
 
-class QValues(Widget):
+class QValues(SnapshotView):
     DEFAULT_CSS = """
     QValues { height: auto; }
     """
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 1 + (len(self.snapshot.action_names) if self.snapshot else 6)

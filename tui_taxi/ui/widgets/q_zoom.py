@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
-from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_PADS, taxi_decode, taxi_encode, taxi_walls
 from tui_taxi.trainer import Snapshot
 from tui_taxi.ui.colors import WALL, DivergingScale, text_on
+from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 ARROWS = ("↓", "↑", "→", "←", "P", "D")  # South North East West Pickup Dropoff
 
 
-class QZoom(Widget):
+class QZoom(SnapshotView):
     DEFAULT_CSS = """
     QZoom { height: 7; width: 28; }
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
-
     def show(self, snapshot: Snapshot) -> None:
         old = self.snapshot
-        self.snapshot = snapshot
         if old is None or old.state != snapshot.state or not np.array_equal(old.q, snapshot.q):
-            self.refresh()
+            super().show(snapshot)
+        self.snapshot = snapshot
 
     def render(self) -> Text:
         snap = self.snapshot

@@ -5,23 +5,15 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.widget import Widget
 
 from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 
-class StatsPanel(Widget):
+class StatsPanel(SnapshotView):
     DEFAULT_CSS = """
     StatsPanel { height: auto; }
     """
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 11  # the last line is for a failure message

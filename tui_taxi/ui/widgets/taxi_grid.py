@@ -8,18 +8,18 @@ import functools
 from rich.console import Console
 from rich.text import Text
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_LOCS, TAXI_PADS, taxi_decode, taxi_walls
 from tui_taxi.trainer import Snapshot
 from tui_taxi.ui.colors import PAD_COLORS, TAXI_EMPTY, TAXI_FULL, WALL, text_on
+from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 FLOOR = "#1c1c22"
 PASSENGER = "☺"
 FLAG = "⚑"
 
 
-class TaxiGrid(Widget):
+class TaxiGrid(SnapshotView):
     """Drawn with the Line API from cached strips: a map depends only on the state and the cell
     size, and converting styled text anew each frame was the costliest part of a turbo frame."""
 
@@ -29,13 +29,8 @@ class TaxiGrid(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
         self._lines: list[Strip] = []
         self._lines_for: tuple = ()  # (snapshot, size) the cached lines were drawn for
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         if self.snapshot is not None and self._lines_for != (self.snapshot, self.size):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_PADS, taxi_decode
 from tui_taxi.core.session import StepRecord
 from tui_taxi.trainer import Snapshot
+from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 #: What each learner bootstraps on, as written in the explainer.
 BOOTSTRAP = {
@@ -19,18 +19,10 @@ BOOTSTRAP = {
 DIM = "#8a8a96"
 
 
-class TDExplainer(Widget):
+class TDExplainer(SnapshotView):
     DEFAULT_CSS = """
     TDExplainer { height: 11; }
     """
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def render(self) -> Text:
         snap = self.snapshot
