@@ -356,10 +356,6 @@ class Trainer:
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join(timeout)
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped.is_set()
-
     # -- the worker thread -----------------------------------------------------------------
     def run(self) -> None:
         """The worker's loop: commands first, then as much training as the speed asks for."""

@@ -59,9 +59,3 @@ def uniform(state):
     """One draw from a ``uint64[4]`` state array, advanced in place."""
     u, state[0], state[1], state[2], state[3] = uniform4(state[0], state[1], state[2], state[3])
     return u
-
-
-@njit(nogil=True, cache=True)
-def randint(state, n):
-    """A uniform integer in [0, n) (n small: the bias of the float method is below 2**-45)."""
-    return np.int64(uniform(state) * n)

@@ -41,9 +41,6 @@ class DivergingScale:
         r, g, b = (int(round(c)) for c in self.rgb(value))
         return f"#{r:02x}{g:02x}{b:02x}"
 
-    def hexes(self, values: np.ndarray) -> list[str]:
-        return [self.hex(v) for v in np.ravel(values)]
-
 
 def text_on(background: str) -> str:
     """Black or white, whichever reads better on ``background`` (#rrggbb)."""
