@@ -332,7 +332,7 @@ class Trainer:
         self._count_lock = threading.Lock()
         self.manual = False
         self.learn_from_human = False
-        self._human_step = False
+        self._human_at = -1  # total_steps just after the person's last move
         self._trip: _Trip | None = None
         self.last_trip: TripResult | None = None
         self._frames: list[Frame] = []
@@ -508,7 +508,8 @@ class Trainer:
         row = tuple(session.q[session.state].tolist())  # the values as they were at this step
         human = action is not None
         record, batch = session.step(action, learn=self.learn_from_human if human else True)
-        self._human_step = human
+        if human:
+            self._human_at = session.total_steps
         if len(self._frames) < REPLAY_STEPS:
             self._frames.append(Frame(record.state, record.action, record.reward, record.next_state,
                                       row, record.explored, human))  # fmt: skip
@@ -547,6 +548,7 @@ class Trainer:
         self._on_event(Event("loaded", f"loaded {path}: {self.session.episode:,} episodes"))
 
     def _after_new_session(self) -> None:
+        self._human_at = -1
         self._rate.reset(self.session.total_steps)
         self._frames = []
         self._replays.clear()
@@ -604,7 +606,7 @@ class Trainer:
             failed=self.failed,
             manual=self.manual,
             learn_from_human=self.learn_from_human,
-            human_step=self._human_step,
+            human_step=self._human_at == session.total_steps,
             trip_steps=self._trip.steps if self._trip else 0,
             trip_return=self._trip.episodic_return if self._trip else 0.0,
             last_trip=self.last_trip,

@@ -7,7 +7,7 @@ import pytest
 from driver import make_app, press, settle
 
 from tui_taxi.core.optimal import solve
-from tui_taxi.trainer import SetManual
+from tui_taxi.trainer import SPEEDS, SetManual
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
 from tui_taxi.ui.widgets.td_explainer import TDExplainer
@@ -166,3 +166,15 @@ async def test_presenter_theme_toggles(app):
         assert app.query_one("#grid").render_line(0).text.count("━") > frame_width  # big cells
         await pilot.press("T")
         assert app.theme == before
+
+
+async def test_after_handing_back_the_agents_steps_are_not_called_yours():
+    app = make_app(seed=4)
+    app.trainer.speed_index = len(SPEEDS) - 1  # turbo: training in chunks, not single steps
+    async with app.run_test(size=SIZE) as pilot:
+        await _manual(pilot)
+        snap = await press(pilot, "down")
+        assert snap.human_step
+        app.trainer.send(SetManual(False))
+        snap = await settle(pilot, lambda s: not s.manual and s.total_steps > 1000)
+        assert not snap.human_step
