@@ -178,3 +178,15 @@ async def test_after_handing_back_the_agents_steps_are_not_called_yours():
         app.trainer.send(SetManual(False))
         snap = await settle(pilot, lambda s: not s.manual and s.total_steps > 1000)
         assert not snap.human_step
+
+
+async def test_x_swaps_the_explainer_and_the_stats(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.paused)
+        await pilot.pause()
+        explainer, stats = app.query_one("#explainer"), app.query_one("#stats")
+        assert explainer.display and not stats.display  # paused: the TD update
+        await pilot.press("x")
+        assert stats.display and not explainer.display
+        await pilot.press("x")
+        assert explainer.display and not stats.display

@@ -135,7 +135,6 @@ class TaxiApp(App[None]):
         )
         self.snapshot: Snapshot | None = None
         self.save_path = save_path
-        self.frames = 0  # snapshots rendered (for the benchmark)
         self._heavy_at = self._text_at = -1.0
         self._settings: tuple = ()
         self._heavy_turn = 0
@@ -178,12 +177,11 @@ class TaxiApp(App[None]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snap = message.snapshot
         self.snapshot = snap
-        self.frames += 1
         self.set_class(snap.paused, "-paused")
         if snap.manual != self.has_class("-manual"):
             self.set_class(snap.manual, "-manual")
             self.refresh_bindings()  # the footer shows the play keys, or the agent's
-        every_frame = snap.paused or (snap.speed.animated and snap.speed.steps_per_second <= 10)
+        every_frame = _step_by_step(snap)
         settings = (
             snap.config,
             snap.epsilon,
@@ -196,7 +194,7 @@ class TaxiApp(App[None]):
         now = time.monotonic()
         with self.batch_update():
             self.query_one(TaxiGrid).show(snap)
-            self.set_class((every_frame or snap.manual) and not self.prefer_stats, "-explain")
+            self._choose_panel(snap)
             if every_frame or changed or now - self._text_at >= TEXT_INTERVAL:
                 self._text_at = now
                 self.query_one(QValues).show(snap)
@@ -206,6 +204,11 @@ class TaxiApp(App[None]):
         if snap.last_trip is not None and snap.last_trip is not self._seen_trip:
             self._seen_trip = snap.last_trip
             self.push_screen(TripScreen(snap.last_trip), self._after_trip)
+
+    def _choose_panel(self, snap: Snapshot) -> None:
+        """The TD explainer when stepping, playing or slow (unless `x` chose the stats)."""
+        wanted = _step_by_step(snap) or snap.manual
+        self.set_class(wanted and not self.prefer_stats, "-explain")
 
     def _show_heavy(self, snap: Snapshot, every_frame: bool, now: float) -> None:
         """The Q-table, slice and chart are costly to draw and change slowly: while training
@@ -299,7 +302,7 @@ class TaxiApp(App[None]):
     def action_explain(self) -> None:
         self.prefer_stats = not self.prefer_stats
         if self.snapshot is not None:
-            self.post_message(SnapshotReady(self.snapshot))  # redraw with the choice
+            self._choose_panel(self.snapshot)
 
     def action_replay(self) -> None:
         if self.snapshot is not None:
@@ -404,6 +407,11 @@ class TaxiApp(App[None]):
                 f"Run '{binding.action}'",
                 lambda action=binding.action: self.run_action(action),
             )
+
+
+def _step_by_step(snap: Snapshot) -> bool:
+    """Paused or at most 10 steps/s: every frame redraws everything, and the explainer shows."""
+    return snap.paused or (snap.speed.animated and snap.speed.steps_per_second <= 10)
 
 
 def create_app(
