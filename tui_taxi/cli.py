@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from tui_taxi import __version__
-from tui_taxi.core.envs import EnvError, parse_env_kwarg, resolve_env_id
+from tui_taxi.core.envs import EnvError, normalize_kwargs, parse_env_kwarg, resolve_env_id
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
@@ -320,7 +320,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
-    kwargs = tuple(sorted(dict(args.env_kwarg).items()))
+    kwargs = normalize_kwargs(dict(args.env_kwarg))
     return TrainConfig(
         env_id=env_id,
         env_kwargs=kwargs,

@@ -52,27 +52,7 @@ def evaluate(
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if q is None:
         q = np.zeros((model.n_states, model.n_actions))
-    q = np.ascontiguousarray(q, dtype=np.float64)
-    epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
-    params = K.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
-    limit = time_limit if time_limit > 0 else SAFETY_CAP
-    iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
-    cursor, fcursor = K.new_cursor()
-    record = np.zeros(K.N_RECORD)
-    batch = K.run_model(
-        model,
-        q,
-        q,
-        q,
-        params,
-        iparams,
-        cursor,
-        fcursor,
-        make_rng(seed, _STREAM[policy]),
-        episodes,
-        None,
-        record,
-    )
+    batch = _PolicyRun(model, q, policy, time_limit, seed).run(episodes, None)
     total_steps = int(batch.episodic_length.sum())
     return EvalResult(
         policy=policy,
@@ -85,6 +65,30 @@ def evaluate(
         truncated=int(batch.truncated.sum()),
         time_limit=time_limit,
     )
+
+
+class _PolicyRun:
+    """A fixed policy on the kernel with learning off: epsilon 0 (greedy, ties at random) or
+    1 (random). Time limit 0 still stops at SAFETY_CAP steps."""
+
+    def __init__(self, model: CompiledEnv, q: np.ndarray, policy: str, time_limit: int,
+                 seed: int, start_state: int | None = None) -> None:  # fmt: skip
+        self.model = model
+        self.q = np.ascontiguousarray(q, dtype=np.float64)
+        epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
+        self.params = K.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
+        limit = time_limit if time_limit > 0 else SAFETY_CAP
+        self.iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
+        self.cursor, self.fcursor = K.new_cursor()
+        if start_state is not None:
+            self.cursor[K.C_STATE] = start_state
+        self.rng = make_rng(seed, _STREAM[policy])
+        self.record = np.zeros(K.N_RECORD)
+
+    def run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
+        q = self.q
+        return K.run_model(self.model, q, q, q, self.params, self.iparams, self.cursor,
+                           self.fcursor, self.rng, episodes, steps, self.record)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -116,17 +120,11 @@ def greedy_rollout(
     learning: the trained agent's answer to a player's trip from the same start."""
     if not 0 <= start_state < model.n_states:
         raise ValueError(f"start state must be 0-{model.n_states - 1}, got {start_state}")
-    q = np.ascontiguousarray(q, dtype=np.float64)
-    params = K.kernel_params(model, 0.0, Schedule.constant(0.0), Schedule.constant(1.0))
-    limit = time_limit if time_limit > 0 else SAFETY_CAP
-    iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
-    cursor, fcursor = K.new_cursor()
-    cursor[K.C_STATE] = start_state
-    rng = make_rng(seed, _STREAM["greedy"])
-    record = np.zeros(K.N_RECORD)
+    walk = _PolicyRun(model, q, "greedy", time_limit, seed, start_state)
+    record = walk.record
     states, actions, rewards = [], [], []
     while True:
-        batch = K.run_model(model, q, q, q, params, iparams, cursor, fcursor, rng, None, 1, record)
+        batch = walk.run(None, 1)
         states.append(int(record[0]))
         actions.append(int(record[1]))
         rewards.append(float(record[2]))
