@@ -202,7 +202,8 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Event:
-    """A one-off fact for a notification: ``kind`` is "saved", "loaded", "error" or "failed"."""
+    """A one-off fact for a notification: ``kind`` is "saved", "loaded", "error" or "failed"
+    (a finished trip arrives in the snapshot, as ``last_trip``)."""
 
     kind: str
     text: str
@@ -472,10 +473,8 @@ class Trainer:
         self._after_new_session()
         for action in actions:
             match action:
-                case ("set", "gamma", value):
-                    self.session.reconfigure(gamma=value)
                 case ("set", name, value):
-                    self.session.reconfigure(**{name: Schedule.constant(value)})
+                    self._set_param(name, value)
                 case ("learner", name):
                     self.session.reconfigure(learner=name)
                 case ("steps", n):
@@ -520,7 +519,6 @@ class Trainer:
             self._frames = []
             if human and self._trip is not None:
                 self.last_trip = self._trip.result(session.model, bool(batch.success[0]))
-                self._on_event(Event("trip", _trip_text(self.last_trip)))
                 self._begin_trip()
 
     def _guard(self, action: Callable[[], object]) -> None:
@@ -538,8 +536,12 @@ class Trainer:
             "gamma": lambda: self.session.config.gamma,
         }[name]()
         value = round(min(high, max(low, current + delta)), 4)
+        self._guard(lambda: self._set_param(name, value))
+
+    def _set_param(self, name: str, value: float) -> None:
+        """gamma is a number; epsilon and alpha become constant schedules."""
         new = value if name == "gamma" else Schedule.constant(value)
-        self._guard(lambda: self.session.reconfigure(**{name: new}))
+        self.session.reconfigure(**{name: new})
 
     def _load(self, path: str) -> None:
         self.session = load_session(path)
@@ -663,15 +665,6 @@ def _frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:
         for s, a, r, s2 in zip(
             trajectory.states, trajectory.actions, trajectory.rewards, nexts, strict=True
         )
-    )
-
-
-def _trip_text(trip: TripResult) -> str:
-    how = "delivered" if trip.delivered else "ended"
-    return (
-        f"you {how} in {trip.steps} steps (return {trip.episodic_return:+g}, {trip.penalties} "
-        f"penalties); the best possible is {trip.optimal_steps:g} steps (return "
-        f"{trip.optimal_return:+g}); the agent took {trip.agent.steps}"
     )
 
 

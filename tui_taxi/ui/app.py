@@ -236,8 +236,6 @@ class TaxiApp(App[None]):
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
         event = message.event
-        if event.kind == "trip":
-            return  # shown as the trip screen
         severity = "error" if event.kind in ("error", "failed") else "information"
         self.notify(event.text, severity=severity, timeout=6 if severity == "error" else 3)
 
