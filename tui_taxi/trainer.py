@@ -210,8 +210,8 @@ class Event:
 
 
 class BackgroundReport:
-    """Policy optimality, computed off the worker's command path (it takes 50-100 ms on an
-    untrained Q-table) in a daemon thread of its own; the latest finished result is kept."""
+    """Policy optimality, computed off the worker's command path (5-30 ms, more than a frame)
+    in a daemon thread of its own; the latest finished result is kept."""
 
     def __init__(self, model, q: np.ndarray, on_done: Callable[[], None]) -> None:
         self.model = model
@@ -454,8 +454,6 @@ class Trainer:
                 self.session = Session(session.config, model=session.model)
                 self.failed = None
                 self._after_new_session()
-                if self.manual:
-                    self._begin_trip()
             case Save(path=path):
                 self._guard(
                     lambda: self._on_event(
@@ -469,7 +467,7 @@ class Trainer:
         config = self.session.config
         self.session = Session(TrainConfig(env_id=config.env_id, env_kwargs=config.env_kwargs,
                                            seed=seed), model=self.session.model)  # fmt: skip
-        self.paused, self.manual, self.failed, self._trip = True, False, None, None
+        self.paused, self.manual, self.failed = True, False, None
         self._after_new_session()
         for action in actions:
             match action:
@@ -550,6 +548,10 @@ class Trainer:
         self._on_event(Event("loaded", f"loaded {path}: {self.session.episode:,} episodes"))
 
     def _after_new_session(self) -> None:
+        """Reset, load or a tour replaced the session: nothing of the old one carries over."""
+        self._trip = None
+        if self.manual:  # a person playing starts a trip from the new session's state
+            self._begin_trip()
         self._human_at = -1
         self._rate.reset(self.session.total_steps)
         self._frames = []

@@ -190,3 +190,19 @@ async def test_x_swaps_the_explainer_and_the_stats(app):
         assert stats.display and not explainer.display
         await pilot.press("x")
         assert explainer.display and not stats.display
+
+
+async def test_loading_while_playing_starts_the_trip_from_the_loaded_state(tmp_path):
+    from tui_taxi.core.persist import save_session
+    from tui_taxi.core.session import Session, TrainConfig
+    from tui_taxi.trainer import Load
+
+    other = Session(TrainConfig(seed=11))
+    other.train(episodes=7)
+    path = save_session(other, tmp_path / "other.npz")
+    app = make_app(seed=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await _manual(pilot)
+        app.trainer.send(Load(str(path)))
+        snap = await settle(pilot, lambda s: s.episode == 7)
+        assert snap.manual and app.trainer._trip.start_state == other.state == snap.state
