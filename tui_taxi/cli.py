@@ -20,7 +20,12 @@ from tui_taxi.core.envs import EnvError, normalize_kwargs, parse_env_kwarg, reso
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
-from tui_taxi.core.persist import SessionFileError, load_session, save_session
+from tui_taxi.core.persist import (
+    SessionFileError,
+    check_save_target,
+    load_session,
+    save_session,
+)
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
 from tui_taxi.demo import TourError, load_tour
@@ -383,23 +388,10 @@ def train_session(session: Session, episodes: int, progress: Progress | None = N
     return time.perf_counter() - start
 
 
-def _check_save_target(path: str | None) -> None:
-    """Fail before training, not after, when the file could not be written."""
-    from pathlib import Path
-
-    if path is None:
-        return
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise CliError(f"--save {path}: folder {folder} does not exist")
-    if target.is_dir():
-        raise CliError(f"--save {path}: is a folder")
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    _check_save_target(args.save)
+    if args.save:
+        check_save_target(args.save)  # fail before training, not after
     session = Session(config)
     seconds = train_session(session, args.episodes, Progress(args.episodes, sys.stderr))
     if not args.no_chart:

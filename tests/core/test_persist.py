@@ -147,3 +147,9 @@ def test_saved_files_get_ordinary_permissions(taxi, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_saving_onto_a_folder_is_a_clear_error(taxi, tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(SessionFileError, match="it is a folder"):
+        save_session(make_session(taxi), tmp_path / "taken")

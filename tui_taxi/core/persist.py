@@ -58,9 +58,7 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
         "record": session.record,
         **session.history.to_arrays(),
     }
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise SessionFileError(f"cannot save to {path}: folder {folder} does not exist")
+    folder = check_save_target(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -79,6 +77,18 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_save_target(path: str | os.PathLike) -> Path:
+    """The folder a save to ``path`` would write into; raises SessionFileError (before any
+    work is done, if called early) when the file could not be written there."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SessionFileError(f"cannot save to {path}: folder {folder} does not exist")
+    if path.is_dir():
+        raise SessionFileError(f"cannot save to {path}: it is a folder")
+    return folder
 
 
 def load_session(path: str | os.PathLike) -> Session:
