@@ -125,9 +125,9 @@ def greedy_rollout(
     states, actions, rewards = [], [], []
     while True:
         batch = walk.run(None, 1)
-        states.append(int(record[0]))
-        actions.append(int(record[1]))
-        rewards.append(float(record[2]))
+        states.append(int(record[K.R_STATE]))
+        actions.append(int(record[K.R_ACTION]))
+        rewards.append(float(record[K.R_REWARD]))
         if len(batch):
-            return Trajectory(tuple(states), tuple(actions), tuple(rewards), int(record[3]),
-                              bool(record[4]))  # fmt: skip
+            return Trajectory(tuple(states), tuple(actions), tuple(rewards), int(record[K.R_NEXT_STATE]),
+                              bool(record[K.R_TERMINATED]))  # fmt: skip

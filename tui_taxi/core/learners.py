@@ -60,6 +60,10 @@ RECORD_FIELDS = (
     "t",
 )
 N_RECORD = len(RECORD_FIELDS)
+# their indices, named once: record[R_STATE], ...
+(R_STATE, R_ACTION, R_REWARD, R_NEXT_STATE, R_TERMINATED, R_TRUNCATED, R_EXPLORED, R_Q_OLD,
+ R_BOOTSTRAP, R_TD_TARGET, R_TD_ERROR, R_Q_NEW, R_EPSILON, R_ALPHA, R_GAMMA, R_TABLE, R_EPISODE,
+ R_T) = range(N_RECORD)  # fmt: skip
 # how an episode ended
 TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
@@ -315,24 +319,24 @@ def run_kernel(
             s = s_next
 
     if steps > 0:  # the last step, for the TD-update explainer
-        record[0] = last_s
-        record[1] = a
-        record[2] = r
-        record[3] = s_next
-        record[4] = term
-        record[5] = trunc
-        record[6] = explored
-        record[7] = q_old
-        record[8] = bootstrap
-        record[9] = td_target
-        record[10] = td_target - q_old
-        record[11] = q_new
-        record[12] = last_epsilon
-        record[13] = last_alpha
-        record[14] = gamma
-        record[15] = table
-        record[16] = last_episode
-        record[17] = last_t
+        record[R_STATE] = last_s
+        record[R_ACTION] = a
+        record[R_REWARD] = r
+        record[R_NEXT_STATE] = s_next
+        record[R_TERMINATED] = term
+        record[R_TRUNCATED] = trunc
+        record[R_EXPLORED] = explored
+        record[R_Q_OLD] = q_old
+        record[R_BOOTSTRAP] = bootstrap
+        record[R_TD_TARGET] = td_target
+        record[R_TD_ERROR] = td_target - q_old
+        record[R_Q_NEW] = q_new
+        record[R_EPSILON] = last_epsilon
+        record[R_ALPHA] = last_alpha
+        record[R_GAMMA] = gamma
+        record[R_TABLE] = table
+        record[R_EPISODE] = last_episode
+        record[R_T] = last_t
     rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
     cursor[C_STATE] = s
     cursor[C_PENDING] = 1 if pending else 0

@@ -277,7 +277,7 @@ class Session:
 
     @property
     def last_step(self) -> StepRecord | None:
-        return None if math.isnan(self.record[0]) else StepRecord.from_array(self.record)
+        return None if math.isnan(self.record[K.R_STATE]) else StepRecord.from_array(self.record)
 
     def epsilon_now(self) -> float:
         return self.config.epsilon.value(self.episode)
