@@ -17,7 +17,7 @@ import statistics
 import time
 
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.trainer import SPEEDS, SetPaused, SetSpeed
+from tui_taxi.protocol import SPEEDS, SetPaused, SetSpeed
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.messages import SnapshotReady
 from tui_taxi.ui.widgets.stats_panel import StatsPanel

@@ -1,4 +1,5 @@
-"""Presentation tours: a small line-based script of captioned, deterministic steps.
+"""Presentation tours: a small line-based script of captioned, deterministic steps, and the
+runner that plays them on a session.
 
     # a comment
     seed 7                      (before the first step: the tour's seed, default 0)
@@ -7,10 +8,12 @@
     set epsilon 1.0             (commands, run in order when the step is shown)
     steps 40
 
-Commands: ``set epsilon|alpha|gamma VALUE``, ``learner NAME``, ``steps N`` (environment steps,
-one by one, each shown in the explainer and kept for replay), ``train N`` (episodes flat out),
-``view qtable|chart``, ``panel explain|stats``. Step k is shown by replaying steps 1..k from a fresh session with the
-tour's seed, so going back or restarting lands on exactly the same screen.
+Commands: ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
+``exp:1:0.05:0.999``), ``learner NAME``, ``steps N`` (environment steps, one by one, each shown in
+the explainer and kept for replay; when they end the step being shown they play at a visible
+pace), ``train N`` (episodes flat out), ``view qtable|chart``, ``panel explain|stats``.
+Step k is shown by replaying steps 1..k from a fresh session with the tour's seed, so going back
+or restarting lands on exactly the same screen.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from __future__ import annotations
 import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.session import canonical_learner
+from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
+from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, check_param
 
-PARAMS = {"epsilon": (0.0, 1.0), "alpha": (0.0, 1.0), "gamma": (0.0, 1.0)}
 VIEWS = ("qtable", "chart")
 PANELS = ("explain", "stats")
 MAX_COUNT = 10_000_000
@@ -33,12 +37,40 @@ class TourError(ValueError):
 
 
 @dataclass(frozen=True)
+class SetValue:
+    """Set epsilon, alpha (a number or a schedule) or gamma."""
+
+    name: str
+    value: float | Schedule
+
+
+@dataclass(frozen=True)
+class UseLearner:
+    name: str
+
+
+@dataclass(frozen=True)
+class TakeSteps:
+    """Environment steps one by one (shown, recorded for replay)."""
+
+    n: int
+
+
+@dataclass(frozen=True)
+class TrainEpisodes:
+    """Whole episodes flat out."""
+
+    n: int
+
+
+TourAction = SetValue | UseLearner | TakeSteps | TrainEpisodes
+
+
+@dataclass(frozen=True)
 class TourStep:
     title: str
     caption: str
-    actions: tuple[
-        tuple, ...
-    ]  # ("set", name, value) | ("learner", name) | ("steps", n) | ("train", n)
+    actions: tuple[TourAction, ...]
     view: str | None
     panel: str | None
 
@@ -49,7 +81,7 @@ class Tour:
     steps: tuple[TourStep, ...]
     source: str
 
-    def actions_until(self, index: int) -> tuple[tuple, ...]:
+    def actions_until(self, index: int) -> tuple[TourAction, ...]:
         """Every action of steps 0..index, in order (what showing step ``index`` replays)."""
         return tuple(action for step in self.steps[: index + 1] for action in step.actions)
 
@@ -113,23 +145,20 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
         step = steps[-1]
         if verb == "set":
-            if len(args) != 2 or args[0] not in PARAMS:
+            if len(args) != 2 or args[0] not in PARAM_RANGES:
                 raise TourError(f"{where}: expected 'set epsilon|alpha|gamma VALUE', got {line!r}")
-            value = _number(args[1], where)
-            low, high = PARAMS[args[0]]
-            if not low <= value <= high or (args[0] == "alpha" and value == 0):
-                raise TourError(f"{where}: {args[0]} must be in [{low:g}, {high:g}], got {value:g}")
-            step["actions"].append(("set", args[0], value))
+            step["actions"].append(SetValue(args[0], _param(args[0], args[1], where)))
         elif verb == "learner":
             if len(args) != 1:
                 raise TourError(f"{where}: expected 'learner NAME'")
             try:
-                step["actions"].append(("learner", canonical_learner(args[0])))
+                step["actions"].append(UseLearner(canonical_learner(args[0])))
             except ValueError:
                 raise TourError(f"{where}: unknown learner {args[0]!r}; choose one of "
                                 f"{', '.join(LEARNERS)}") from None  # fmt: skip
         elif verb in ("steps", "train"):
-            step["actions"].append((verb, _count(args, where, verb, minimum=1)))
+            kind = TakeSteps if verb == "steps" else TrainEpisodes
+            step["actions"].append(kind(_count(args, where, verb, minimum=1)))
         elif verb == "view":
             if len(args) != 1 or args[0] not in VIEWS:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
@@ -164,11 +193,18 @@ def _join(lines: list[str]) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-def _number(text: str, where: str) -> float:
+def _param(name: str, text: str, where: str) -> float | Schedule:
+    """A value for ``set``: gamma a number; epsilon and alpha a number or a schedule."""
     try:
-        return float(text)
+        value = parse_schedule(text, name) if name != "gamma" else float(text)
+        check_param(name, value)
+    except (ScheduleError, ConfigError) as exc:
+        raise TourError(f"{where}: {exc}") from None
     except ValueError:
         raise TourError(f"{where}: {text!r} is not a number") from None
+    if isinstance(value, Schedule) and value.kind == "constant":
+        return value.start
+    return value
 
 
 def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
@@ -181,3 +217,35 @@ def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
     if not minimum <= value <= MAX_COUNT:
         raise TourError(f"{where}: {verb} must be {minimum} to {MAX_COUNT:,}, got {value}")
     return value
+
+
+class TourTarget(Protocol):
+    """What a tour drives: the trainer implements these on the session it owns."""
+
+    def set_param(self, name: str, value: float | Schedule) -> None: ...
+    def set_learner(self, name: str) -> None: ...
+    def take_step(self) -> None: ...
+    def train_episodes(self, n: int) -> None: ...
+
+
+def run_tour(target: TourTarget, tour: Tour, index: int) -> int:
+    """Play the actions of steps 0..index on ``target`` (a fresh session with the tour's seed).
+    Steps that end the step being shown are not taken: their number is returned, for the
+    caller to play at a visible pace."""
+    actions = tour.actions_until(index)
+    shown = tour.steps[index].actions
+    animate = shown[-1].n if shown and isinstance(shown[-1], TakeSteps) else 0
+    if animate:
+        actions = actions[:-1]
+    for action in actions:
+        match action:
+            case SetValue(name=name, value=value):
+                target.set_param(name, value)
+            case UseLearner(name=name):
+                target.set_learner(name)
+            case TakeSteps(n=n):
+                for _ in range(n):
+                    target.take_step()
+            case TrainEpisodes(n=n):
+                target.train_episodes(n)
+    return animate

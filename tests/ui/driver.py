@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.trainer import SPEEDS
+from tui_taxi.protocol import SPEEDS
 from tui_taxi.ui.app import TaxiApp
 
 TURBO = len(SPEEDS) - 1

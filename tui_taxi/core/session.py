@@ -6,6 +6,7 @@ thread owns it. Changing a hyperparameter swaps the frozen :class:`TrainConfig` 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -39,6 +40,33 @@ class ConfigError(ValueError):
     """A setting out of range; the message is one line naming the value and what is allowed."""
 
 
+#: The one source of the ranges of epsilon, alpha and gamma: (low, high, low excluded).
+PARAM_RANGES = {
+    "epsilon": (0.0, 1.0, False),
+    "alpha": (0.0, 1.0, True),
+    "gamma": (0.0, 1.0, False),
+}
+
+
+def check_param(name: str, value) -> None:
+    """Raise a one-line ConfigError unless ``value`` is allowed for ``name``: gamma a number,
+    epsilon and alpha a number or a :class:`Schedule` whose every value is in range."""
+    low, high, low_open = PARAM_RANGES[name]
+    if isinstance(value, Schedule):
+        if name == "gamma":
+            raise ConfigError("gamma must be a number, not a schedule")
+        try:
+            value.check(name, low, high, low_open=low_open)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return
+    interval = f"({low:g}, {high:g}]" if low_open else f"[{low:g}, {high:g}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number in {interval}, got {value!r}")
+    if not (math.isfinite(value) and (low < value if low_open else low <= value) and value <= high):
+        raise ConfigError(f"{name} must be in {interval}, got {value:g}")
+
+
 def canonical_learner(name: str) -> str:
     key = name.strip().lower()
     key = LEARNER_ALIASES.get(key, key)
@@ -69,13 +97,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "learner", canonical_learner(self.learner))
-        try:
-            self.alpha.check("alpha", 0.0, 1.0, low_open=True)
-            self.epsilon.check("epsilon", 0.0, 1.0)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        if not (isinstance(self.gamma, (int, float)) and 0.0 <= self.gamma <= 1.0):
-            raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
+        for name in PARAM_RANGES:
+            check_param(name, getattr(self, name))
         if self.max_steps is not None and (
             not isinstance(self.max_steps, int) or self.max_steps < 0
         ):
@@ -239,6 +262,16 @@ class Session:
         finally:
             self._iparams[K.I_LEARN] = 1
         return StepRecord.from_array(self.record), batch
+
+    def new_episode(self) -> None:
+        """Abandon the episode in progress (it is not counted) and draw a fresh start state
+        from the session's generator."""
+        self.cursor[K.C_STATE] = -1
+        self._run(episodes=0, steps=0)
+
+    def copy(self) -> Session:
+        """An independent copy (the compiled model is shared: it is read-only)."""
+        return copy.deepcopy(self, memo={id(self.model): self.model})
 
     # -- views -----------------------------------------------------------------------------
     @property
