@@ -48,26 +48,32 @@ def nice_ticks(lo: float, hi: float, max_ticks: int) -> list[float]:
     return ticks
 
 
-def tick_label(value: float, step: float) -> str:
-    """``25k``, ``1.5M``, ``-2.5k``, ``0.5``: as short as the step allows."""
-    magnitude = max(abs(value), step)
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= scale and step >= scale / 10:
-            return _trim(value / scale, step / scale) + suffix
-    return _trim(value, step)
-
-
-def _trim(value: float, step: float) -> str:
-    decimals = 0 if step >= 1 else min(6, max(0, -math.floor(math.log10(step) + 1e-9)))
-    if decimals and not float(round(step, decimals)).is_integer():
-        decimals = max(decimals, len(f"{step:g}".split(".")[-1]) if "." in f"{step:g}" else 0)
-    return f"{value:.{decimals}f}"
+def tick_labels(ticks: list[float]) -> list[str]:
+    """``0 25k 50k``, ``0 0.5M 1M 1.5M``, ``-2.5k``, ``0.5``: one unit for the whole axis, and
+    as few decimals as the step needs."""
+    if not ticks:
+        return []
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else max(abs(ticks[0]), 1.0)
+    largest = max(abs(t) for t in ticks)
+    scale, suffix = 1.0, ""
+    for s, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if largest >= s and step >= s / 10:
+            scale, suffix = s, name
+            break
+    unit_step = step / scale
+    decimals = 0
+    while decimals < 6 and abs(round(unit_step, decimals) - unit_step) > 1e-9 * unit_step:
+        decimals += 1
+    labels = []
+    for t in ticks:
+        text = f"{t / scale:.{decimals}f}"
+        labels.append("0" if float(text) == 0 else text + suffix)
+    return labels
 
 
 def ticks_for(lo: float, hi: float, max_ticks: int) -> tuple[list[float], list[str]]:
     ticks = nice_ticks(lo, hi, max_ticks)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else max(abs(hi - lo), 1.0)
-    return ticks, [tick_label(t, step) for t in ticks]
+    return ticks, tick_labels(ticks)
 
 
 def readable_range(curve: np.ndarray, points: np.ndarray, clip: bool = True
@@ -95,10 +101,10 @@ def readable_range(curve: np.ndarray, points: np.ndarray, clip: bool = True
         return lo, hi, ""
     hidden = []
     if c_lo > lo:
-        hidden.append(f"down to {_round(lo)}")
+        hidden.append(f"min {_round(lo)}")
     if c_hi < hi:
-        hidden.append(f"up to {_round(hi)}")
-    return c_lo, c_hi, f"y clipped (first episodes {' and '.join(hidden)}; z: whole range)"
+        hidden.append(f"max {_round(hi)}")
+    return c_lo, c_hi, f"y clipped ({', '.join(hidden)})"
 
 
 def _round(value: float) -> str:

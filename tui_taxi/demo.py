@@ -11,7 +11,9 @@ runner that plays them on a session.
 Commands: ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
 ``exp:1:0.05:0.999``), ``learner NAME``, ``steps N`` (environment steps, one by one, each shown in
 the explainer and kept for replay; when they end the step being shown they play at a visible
-pace), ``train N`` (episodes flat out), ``view qtable|chart``, ``panel explain|stats``.
+pace), ``train N`` (episodes flat out), ``view qtable|chart``, ``chart return|steps|penalties|
+staircase [clipped|whole]`` (the chart, showing that metric), ``panel explain|stats|policy|
+compare`` (the TD explainer, the statistics, Q and π(a|s), or random vs trained vs optimum).
 Step k is shown by replaying steps 1..k from a fresh session with the tour's seed, so going back
 or restarting lands on exactly the same screen.
 """
@@ -28,7 +30,10 @@ from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
 from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, check_param
 
 VIEWS = ("qtable", "chart")
-PANELS = ("explain", "stats")
+PANELS = ("explain", "stats", "policy", "compare")
+CHART_METRICS = {"return": "episodic_return", "steps": "episodic_length",
+                 "penalties": "penalties", "staircase": "staircase"}  # fmt: skip
+CHART_RANGES = ("clipped", "whole")
 MAX_COUNT = 10_000_000
 
 
@@ -73,6 +78,7 @@ class TourStep:
     actions: tuple[TourAction, ...]
     view: str | None
     panel: str | None
+    chart: tuple[str, str] | None = None  # (metric, range) when the step shows a chart
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,11 @@ class Tour:
         """The last panel chosen up to step ``index`` (the TD explainer by default)."""
         panels = [step.panel for step in self.steps[: index + 1] if step.panel]
         return panels[-1] if panels else "explain"
+
+    def chart_at(self, index: int) -> tuple[str, str]:
+        """The last chart chosen up to step ``index`` (return per episode, clipped)."""
+        charts = [step.chart for step in self.steps[: index + 1] if step.chart]
+        return charts[-1] if charts else ("episodic_return", "clipped")
 
 
 def builtin_tour_text() -> str:
@@ -127,7 +138,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             if not title:
                 raise TourError(f"{where}: a step needs a title after '=='")
             steps.append({"title": title, "caption": [], "actions": [], "view": None,
-                          "panel": None, "line": number})  # fmt: skip
+                          "panel": None, "chart": None, "line": number})  # fmt: skip
             continue
         if line.startswith(">"):
             if not steps:
@@ -163,20 +174,29 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             if len(args) != 1 or args[0] not in VIEWS:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
             step["view"] = args[0]
+        elif verb == "chart":
+            if not 1 <= len(args) <= 2 or args[0] not in CHART_METRICS or (
+                len(args) == 2 and args[1] not in CHART_RANGES
+            ):
+                raise TourError(f"{where}: expected 'chart {'|'.join(CHART_METRICS)} "
+                                f"[{'|'.join(CHART_RANGES)}]', got {line!r}")  # fmt: skip
+            step["chart"] = (CHART_METRICS[args[0]], args[1] if len(args) == 2 else "clipped")
+            step["view"] = "chart"
         elif verb == "panel":
             if len(args) != 1 or args[0] not in PANELS:
                 raise TourError(f"{where}: expected 'panel {'|'.join(PANELS)}', got {line!r}")
             step["panel"] = args[0]
         else:
             raise TourError(f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
-                            "view, panel or seed")  # fmt: skip
+                            "view, chart, panel or seed")  # fmt: skip
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")
     for step in steps:
         if not step["caption"]:
             raise TourError(f"{source}:{step['line']}: step {step['title']!r} has no '>' caption")
     return Tour(seed, tuple(
-        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"])
+        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"],
+                 s["chart"])
         for s in steps
     ), source)  # fmt: skip
 

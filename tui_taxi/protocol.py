@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_taxi.core.envs import CompiledEnv
-from tui_taxi.core.evaluate import Trajectory
-from tui_taxi.core.optimal import PolicyReport
+from tui_taxi.core.evaluate import EvalResult, Trajectory
+from tui_taxi.core.optimal import Optimum, PolicyReport
 from tui_taxi.core.session import StepRecord, TrainConfig
 
 
@@ -140,6 +140,14 @@ class RunTour:
 
 
 @dataclass(frozen=True)
+class Compare:
+    """Evaluate the random agent and the greedy agent (no learning) beside the exact optimum:
+    the tutorials' table; answered with a :class:`Comparison` event."""
+
+    episodes: int = 100
+
+
+@dataclass(frozen=True)
 class Refresh:
     """Publish a snapshot (a background result is ready)."""
 
@@ -151,7 +159,7 @@ class Shutdown:
 
 Command = (
     SetPaused | Step | ChangeSpeed | SetSpeed | Adjust | SetParam | NextLearner | Reset | Save
-    | Load | SetManual | Move | SetLearnFromHuman | RunTour | Refresh | Shutdown
+    | Load | SetManual | Move | SetLearnFromHuman | RunTour | Compare | Refresh | Shutdown
 )  # fmt: skip
 
 
@@ -264,4 +272,14 @@ class TripFinished:
     trip: TripResult
 
 
-Event = Notice | Starting | TripFinished
+@dataclass(frozen=True)
+class Comparison:
+    """The tutorials' table: the random agent, the greedy agent and the exact optimum."""
+
+    random: EvalResult
+    trained: EvalResult
+    optimum: Optimum
+    episode: int  # episodes the agent had trained
+
+
+Event = Notice | Starting | TripFinished | Comparison

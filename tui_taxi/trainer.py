@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.history import downsample
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.optimal import PolicyReport, policy_report
+from tui_taxi.core.optimal import PolicyReport, policy_report, solve
 from tui_taxi.core.persist import load_session, save_session
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.session import PARAM_RANGES, Session, TrainConfig, check_param
@@ -33,6 +34,8 @@ from tui_taxi.protocol import (
     ChangeSpeed,
     ChartSeries,
     Command,
+    Compare,
+    Comparison,
     Event,
     Frame,
     Load,
@@ -396,6 +399,8 @@ class Trainer:
             case Load(path=path):
                 self._new_session(load_session(path))
                 self._emit(Notice(f"loaded {path}: {self.session.episode:,} episodes"))
+            case Compare(episodes=episodes):
+                self._emit(compare(self.session, episodes))
 
     # -- commands --------------------------------------------------------------------------
     def _set_speed(self, index: int, quiet: bool = False) -> None:
@@ -580,6 +585,18 @@ class Trainer:
             replays=self._recorder.episodes,
             playing_to=self._play_to,
         )
+
+
+def compare(session: Session, episodes: int) -> Comparison:
+    """The random agent and the greedy agent, no learning and no time limit (as the tutorial),
+    beside the exact optimum: the numbers of ``tui-taxi compare``."""
+    model = session.model
+    return Comparison(
+        random=evaluate(model, None, policy="random", episodes=episodes),
+        trained=evaluate(model, session.q, episodes=episodes),
+        optimum=solve(model),
+        episode=session.episode,
+    )
 
 
 def chart_series(session: Session) -> ChartSeries:

@@ -26,6 +26,8 @@ from tui_taxi.protocol import (
     DEFAULT_SPEED,
     Adjust,
     ChangeSpeed,
+    Compare,
+    Comparison,
     Load,
     Move,
     NextLearner,
@@ -51,6 +53,7 @@ from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
 from tui_taxi.ui.theme import PRESENTER
 from tui_taxi.ui.views import move_action
+from tui_taxi.ui.widgets.compare_table import CompareTable
 from tui_taxi.ui.widgets.dashboard import Dashboard
 from tui_taxi.ui.widgets.key_bar import KeyBar
 from tui_taxi.ui.widgets.reward_chart import RewardChart
@@ -165,6 +168,8 @@ class TaxiApp(App[None]):
             case Starting(text=text):
                 if self.tour is None:
                     self.query_one(StatusBar).show_starting(text)
+            case Comparison() as comparison:
+                self.query_one(CompareTable).show(comparison)
             case TripFinished(trip=trip):
                 self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
 
@@ -197,9 +202,14 @@ class TaxiApp(App[None]):
         caption = self.query_one(TourCaption)
         index = caption.go(move)
         self.trainer.send(RunTour(self.tour, index))
+        panel = self.tour.panel_at(index)
+        if panel == "compare":
+            self.trainer.send(Compare())
         dashboard = self.query_one(Dashboard)
         dashboard.set_chart_view(self.tour.view_at(index) == "chart")
-        dashboard.set_prefer_stats(self.tour.panel_at(index) == "stats")
+        dashboard.set_tour_panel(panel)
+        metric, shown = self.tour.chart_at(index)
+        self.query_one(RewardChart).set_view(metric, shown == "clipped")
 
     def action_manual(self) -> None:
         self.trainer.send(SetManual())

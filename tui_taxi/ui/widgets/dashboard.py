@@ -13,6 +13,7 @@ from textual.containers import Container, Vertical
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.views import view_for
+from tui_taxi.ui.widgets.compare_table import CompareTable
 from tui_taxi.ui.widgets.q_heatmap import QHeatmap, heatmap_size
 from tui_taxi.ui.widgets.q_values import QValues
 from tui_taxi.ui.widgets.reward_chart import RewardChart
@@ -23,7 +24,6 @@ TEXT_INTERVAL = 0.08  # while training runs fast, the text panels are redrawn th
 HEAVY_INTERVAL = 0.07  # while training runs, one big widget is updated this often, in turn
 EXPLAINER_ROWS = 11
 STATS_ROWS = 9
-VALUES_ROWS = 7
 ZOOM_SIZE = (28, 7)
 
 
@@ -57,7 +57,7 @@ def plan_layout(width: int, height: int, model: CompiledEnv, *, presenter: bool 
         size = "medium"
     else:
         size = "compact"
-    text_rows = VALUES_ROWS + 1 + EXPLAINER_ROWS + 1
+    text_rows = model.n_actions + 2 + EXPLAINER_ROWS + 1
     both = height - text_rows - STATS_ROWS >= 8
     spare = height - text_rows - (STATS_ROWS if both else 0) - 1
     return Layout(size, left, max(8, spare), both, right >= heat_w + 1)
@@ -79,6 +79,7 @@ class Dashboard(Container):
         self.chart_view = False  # `c`: the chart instead of (compact) or over (else) the Q-table
         self.prefer_stats = False  # `x`: the statistics instead of the explainer, where one fits
         self.presenter = False
+        self.tour_panel: str | None = None  # a tour shows this one panel under the world
         self._heavy_at = self._text_at = -1.0
         self._heavy_turn = 0
         self._settings: tuple = ()
@@ -89,6 +90,7 @@ class Dashboard(Container):
             yield QValues(id="values")
             yield TDExplainer(id="explainer")
             yield StatsPanel(id="stats")
+            yield CompareTable(id="compare")
         with Container(id="right"):
             yield QHeatmap(id="heatmap")
             if self.view.zoom is not None:
@@ -108,7 +110,11 @@ class Dashboard(Container):
         self.layout_plan = plan
         left = self.query_one("#left")
         left.styles.width = plan.left_width
-        self.query_one("#world").max_rows = plan.world_rows
+        world = self.query_one("#world")
+        if world.max_rows != plan.world_rows:
+            world.max_rows = plan.world_rows
+            world.refresh(layout=True)
+        self.query_one(QValues).styles.height = self.model.n_actions + 1
         right = self.query_one("#right")
         for size in ("compact", "medium", "wide"):
             right.set_class(plan.size == size, f"-{size}")
@@ -126,6 +132,12 @@ class Dashboard(Container):
         snap = snap or self.query_one(StatsPanel).snapshot
         if plan is None:
             return
+        if self.tour_panel is not None:
+            for panel, name in (("#values", "policy"), ("#explainer", "explain"),
+                                ("#stats", "stats"), ("#compare", "compare")):  # fmt: skip
+                self.query_one(panel).display = self.tour_panel == name
+            return
+        self.query_one("#compare").display = False
         if plan.both_panels:
             explain = stats = True
         else:
@@ -141,6 +153,10 @@ class Dashboard(Container):
 
     def set_prefer_stats(self, on: bool) -> None:
         self.prefer_stats = on
+        self._choose_panels()
+
+    def set_tour_panel(self, panel: str) -> None:
+        self.tour_panel = panel
         self._choose_panels()
 
     def set_presenter(self, on: bool) -> None:

@@ -76,6 +76,12 @@ class RewardChart(PlotextPlot):
         self._redraw(force=True)
         return RANGES[self.range_index]
 
+    def set_view(self, metric: str, clipped: bool) -> None:
+        """The metric and range to show (a tour's step chooses them)."""
+        self.metric_index = METRICS.index(metric)
+        self.range_index = 0 if clipped else 1
+        self._redraw(force=True)
+
     def _redraw_if_stale(self) -> None:
         if self.series is not None and self.series is not self._drawn:
             self._redraw()
@@ -110,8 +116,15 @@ class RewardChart(PlotextPlot):
                 (0.0, float(x_all[-1])) if staircase else (float(x_all[0]), float(x_all[-1]))
             )
             self._ticks(plt, x_lo, x_hi, low, high)
-        smoothing = f" · smoothing {self.smoothing:g}" if not staircase else ""
-        self.title_text = f"{chart_title(self.metric)}{smoothing}" + (f" · {note}" if note else "")
+        parts = [chart_title(self.metric)]
+        if note:
+            parts.append(note)
+        if not staircase:
+            parts.append(f"smoothing {self.smoothing:g}")
+        width = (self.size.width or 80) - 4
+        while len(" · ".join(parts)) > width and len(parts) > 1:
+            parts.pop()  # plotext drops a title that does not fit: keep what fits
+        self.title_text = " · ".join(parts)
         plt.title(self.title_text)
         plt.xlabel("time steps" if staircase else "episode")
         self.refresh()
@@ -120,7 +133,7 @@ class RewardChart(PlotextPlot):
         width, height = self.size.width or 80, self.size.height or 12
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
-            xs, labels = ticks_for(x_lo, x_hi, max(2, width // 12))
+            xs, labels = ticks_for(x_lo, x_hi, max(2, width // 10))
             plt.xticks(xs, labels)
         if y_hi > y_lo:
             plt.ylim(y_lo, y_hi)

@@ -10,7 +10,7 @@ from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 class StateText(SnapshotView):
     DEFAULT_CSS = """
-    StateText { height: auto; }
+    StateText { height: 3; }
     """
 
     def render(self) -> Text:

@@ -16,7 +16,7 @@ LABEL = 9
 
 class StatsPanel(SnapshotView):
     DEFAULT_CSS = """
-    StatsPanel { height: auto; }
+    StatsPanel { height: 9; }
     """
 
     def render(self) -> Text:
