@@ -395,9 +395,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     session = Session(config)
     seconds = train_session(session, args.episodes, Progress(args.episodes, sys.stderr))
     if not args.no_chart:
-        from tui_taxi.charts import learning_curve
+        from tui_taxi.charts import learning_curve, use_color
 
-        print(learning_curve(session.history))
+        print(learning_curve(session.history, color=use_color(sys.stdout)))
     print(
         f"trained {config.learner} on {config.env_id} for {session.episode:,} episodes "
         f"({session.total_steps:,} steps) in {seconds:.2f} s: "
