@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_taxi.cli import main
+from tui_taxi.cli import main, make_server
 from tui_taxi.core.persist import load_session
 from tui_taxi.demo import load_tour
 
@@ -355,3 +356,25 @@ def test_demo_export_writes_the_shipped_tour_and_never_clobbers(capsys, tmp_path
 
     code, _, err = run(capsys, "demo", "--export", str(tmp_path / "no" / "my.tour"))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "does not exist" in err
+
+
+# -- serve -----------------------------------------------------------------------------------
+URL = re.compile(r"""\b(?:https?|wss?)://[^\s"'<>)]+""")
+
+
+async def test_the_served_page_loads_nothing_from_the_internet():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = make_server("true", "127.0.0.1", 8123)
+    async with TestClient(TestServer(await server._make_app())) as client:
+        response = await client.get("/")
+        assert response.status == 200
+        page = await response.text()
+        urls = URL.findall(page)
+        own = ("http://127.0.0.1:8123/", "ws://127.0.0.1:8123/")
+        assert urls and all(url.startswith(own) for url in urls), urls
+        for url in urls:  # the font, styles and script it names are served here
+            if url.startswith("http"):
+                path = url.removeprefix("http://127.0.0.1:8123")
+                assert (await client.get(path)).status == 200, path
+    assert "fonts/RobotoMono" in page and "googleapis" not in page

@@ -11,6 +11,7 @@ import argparse
 import copy
 import dataclasses
 import decimal
+import importlib.resources
 import os
 import shlex
 import socket
@@ -305,7 +306,8 @@ def build_parser() -> _Parser:
     )
     serve = command(
         "serve",
-        "Each browser tab runs its own app.",
+        "Each browser tab runs its own app; the page needs no internet (fonts and "
+        "scripts are served locally).",
         "examples:\n  tui-taxi serve --port 8000 demo --presenter\n"
         "  tui-taxi serve -- --load run.npz --presenter    (app options go after --)",
     )
@@ -528,13 +530,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+SERVE_TEMPLATES = "data/serve"  # our page for textual-serve: no fonts or scripts from the web
+
+
 def make_server(command: str, host: str, port: int):
-    """A textual-serve Server for ``command``."""
+    """A textual-serve Server for ``command`` whose page loads nothing from the internet: our
+    template (``tui_taxi/data/serve/app_index.html``) instead of textual-serve's, which fetches
+    a Google web font; the font, script and styles come from textual-serve's own static files."""
     try:
         from textual_serve.server import Server
     except ImportError:
         raise CliError("serve needs textual-serve: pip install textual-serve") from None
-    return Server(command, host=host, port=port, title="tui-taxi")
+    templates = importlib.resources.files("tui_taxi").joinpath(SERVE_TEMPLATES)
+    return Server(command, host=host, port=port, title="tui-taxi", templates_path=str(templates))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
