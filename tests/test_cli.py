@@ -239,6 +239,21 @@ def test_options_before_the_command_reach_the_app(monkeypatch):
     assert options["speed_index"] == 1 and options["paused"] and options["manual"]
 
 
+def test_load_says_which_given_options_it_ignores(monkeypatch, capsys, tmp_path):
+    run(capsys, "train", "--episodes", "10", "--no-chart", "--save", str(tmp_path / "s.npz"))
+    seen = _fake_app(monkeypatch, return_code=0)
+    assert main(["--seed", "3", "--load", str(tmp_path / "s.npz"), "--gamma", "0.6"]) == 0
+    assert seen["call"][1]["load"] == str(tmp_path / "s.npz")
+    # --gamma 0.6 equals the default, but it was given: it is named too
+    assert "ignoring --gamma, --seed" in capsys.readouterr().err
+
+
+def test_episode_counts_may_be_written_1e2_style(capsys):
+    code, out, err = run(capsys, "train", "--episodes", "1e2", "--no-chart")
+    assert code == 0, err
+    assert "for 100 episodes" in out
+
+
 # -- the app's exit status -------------------------------------------------------------------
 def _fake_app(monkeypatch, return_code=None, crash=None):
     """The app stands in for Textual: main must report what App.run left in return_code."""
