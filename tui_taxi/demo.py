@@ -20,7 +20,10 @@ or restarting lands on exactly the same screen.
 
 from __future__ import annotations
 
+import errno
 import importlib.resources
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -109,6 +112,48 @@ class Tour:
 
 def builtin_tour_text() -> str:
     return importlib.resources.files("tui_taxi").joinpath("data/demo.tour").read_text("utf-8")
+
+
+def export_tour(path: str | Path, *, force: bool = False) -> Path:
+    """Write the built-in tour to ``path`` (to edit and run with ``demo --script``), atomically:
+    a temporary file in the same folder, then linked (or, with ``force``, renamed) into place,
+    so an existing file is never clobbered without ``force`` nor left half-written."""
+    from tui_taxi.core.persist import check_save_target  # the one check of a target path
+
+    path = Path(path)
+    folder = check_save_target(path)
+    if path.exists() and not force:
+        raise TourError(f"{path} exists; use --force to overwrite it")
+    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as umask says
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(builtin_tour_text())
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
+    except OSError as exc:
+        raise TourError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Put ``tmp`` at ``path`` unless something is there (atomically where hard links work)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise TourError(f"{path} exists; use --force to overwrite it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if path.exists():  # no hard links on this file system: check, then rename
+            raise TourError(f"{path} exists; use --force to overwrite it") from None
+        os.replace(tmp, path)
 
 
 def load_tour(path: str | Path | None = None) -> Tour:
