@@ -17,6 +17,15 @@ import numpy as np
 
 from tui_taxi.core.history import History, debiased_ema, downsample
 
+#: The learning-curve metrics, in the order the app's `v` cycles through them, and their titles.
+METRICS = ("episodic_return", "episodic_length", "penalties", "staircase")
+TITLES = {
+    "episodic_return": "return per episode",
+    "episodic_length": "steps per episode",
+    "penalties": "penalties per episode",
+    "staircase": "episodes completed against time steps",
+}
+
 #: Tick steps are these mantissas times a power of ten (1-2-5, with 2.5 for quarters).
 MANTISSAS = (1.0, 2.0, 2.5, 5.0)
 _SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))

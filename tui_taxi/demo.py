@@ -220,8 +220,10 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
             step["view"] = args[0]
         elif verb == "chart":
-            if not 1 <= len(args) <= 2 or args[0] not in CHART_METRICS or (
-                len(args) == 2 and args[1] not in CHART_RANGES
+            if (
+                not 1 <= len(args) <= 2
+                or args[0] not in CHART_METRICS
+                or (len(args) == 2 and args[1] not in CHART_RANGES)
             ):
                 raise TourError(f"{where}: expected 'chart {'|'.join(CHART_METRICS)} "
                                 f"[{'|'.join(CHART_RANGES)}]', got {line!r}")  # fmt: skip

@@ -10,7 +10,15 @@ import time
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from tui_taxi.chart_axes import METRICS, chart_title, readable_range, ticks_for
+from tui_taxi.charts import (
+    METRICS,
+    TITLES,
+    YRange,
+    clip_line,
+    nice_ticks,
+    readable_range,
+    tick_labels,
+)
 from tui_taxi.core.history import debiased_ema, downsample
 from tui_taxi.protocol import ChartSeries, Snapshot
 
@@ -35,6 +43,7 @@ class RewardChart(PlotextPlot):
         self._drawn: ChartSeries | None = None
         self._drawn_at = 0.0
         self.title_text = ""
+        self.y_note = ""  # what the clipped range leaves out, in words
 
     @property
     def up_to_date(self) -> bool:
@@ -69,7 +78,7 @@ class RewardChart(PlotextPlot):
     def cycle_metric(self) -> str:
         self.metric_index = (self.metric_index + 1) % len(METRICS)
         self._redraw(force=True)
-        return chart_title(self.metric)
+        return TITLES[self.metric]
 
     def toggle_range(self) -> str:
         self.range_index = (self.range_index + 1) % len(RANGES)
@@ -100,42 +109,49 @@ class RewardChart(PlotextPlot):
             x, y = series.time_step, series.episodes_done
         else:
             x, y = series.episode, getattr(series, self.metric)
-        note = ""
+        view: YRange | None = None
         if len(x):
             x_all = np.asarray(x, dtype=np.float64)
             x, y = downsample(x_all, np.asarray(y, dtype=np.float64), points)
             smooth = (
                 debiased_ema(y, self.smoothing) if self.smoothing > 0 and not staircase else None
             )
-            low, high, note = readable_range(y if smooth is None else smooth, y,
-                                             clip=RANGES[self.range_index] == "learnt part")  # fmt: skip
-            plt.scatter(list(x), list(np.clip(y, low, high)), marker="dot", color=POINTS)
+            view = self._y_range(y)
+            plt.scatter(list(x), list(y), marker="dot", color=POINTS)  # plotext clips to ylim
             if smooth is not None:
-                plt.plot(list(x), list(smooth), marker="braille", color=LINE)
-            x_lo, x_hi = (
-                (0.0, float(x_all[-1])) if staircase else (float(x_all[0]), float(x_all[-1]))
-            )
-            self._ticks(plt, x_lo, x_hi, low, high)
-        parts = [chart_title(self.metric)]
-        if note:
-            parts.append(note)
+                for run_x, run_y in clip_line(x, smooth, view.lo, view.hi):
+                    plt.plot(run_x, run_y, marker="braille", color=LINE)
+            x_hi = float(x_all[-1])
+            x_lo = 0.0 if staircase else float(x_all[0])
+            self._ticks(plt, x_lo, x_hi, view)
+        parts = [TITLES[self.metric]]
+        if view is not None and view.clipped:
+            parts.append("y clipped (z: all)")
         if not staircase:
             parts.append(f"smoothing {self.smoothing:g}")
         width = (self.size.width or 80) - 4
         while len(" · ".join(parts)) > width and len(parts) > 1:
             parts.pop()  # plotext drops a title that does not fit: keep what fits
         self.title_text = " · ".join(parts)
+        self.y_note = view.note if view is not None else ""
         plt.title(self.title_text)
         plt.xlabel("time steps" if staircase else "episode")
         self.refresh()
 
-    def _ticks(self, plt, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> None:
-        width, height = self.size.width or 80, self.size.height or 12
+    def _y_range(self, y: np.ndarray) -> YRange:
+        max_ticks = max(2, (self.size.height or 12) // 3)
+        if RANGES[self.range_index] == "learnt part":
+            return readable_range(y, max_ticks=max_ticks)
+        lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
+        if lo == hi:
+            lo, hi = lo - 1.0, hi + 1.0
+        return YRange(lo, hi, tuple(nice_ticks(lo, hi, max_ticks)))
+
+    def _ticks(self, plt, x_lo: float, x_hi: float, view: YRange) -> None:
+        width = self.size.width or 80
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
-            xs, labels = ticks_for(x_lo, x_hi, max(2, width // 10))
-            plt.xticks(xs, labels)
-        if y_hi > y_lo:
-            plt.ylim(y_lo, y_hi)
-            ys, labels = ticks_for(y_lo, y_hi, max(2, height // 3))
-            plt.yticks(ys, labels)
+            xs = nice_ticks(x_lo, x_hi, max(2, width // 10), integer=True)
+            plt.xticks(xs, tick_labels(xs))
+        plt.ylim(view.lo, view.hi)
+        plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
