@@ -690,12 +690,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: PolicyReport) -> None:
-    print(
+    """One line; a policy that loops from some starts is said so, with its means over the
+    starts it finishes from (never an infinity)."""
+    head = (
         f"policy optimality: greedy policy optimal from {report.n_optimal}/{report.n_start} start "
-        f"states ({report.optimality:.1%}); mean return {report.mean_return:.2f} "
-        f"(optimum {report.optimal_mean_return:.2f}), mean steps {report.mean_steps:.2f} "
-        f"(optimum {report.optimal_mean_steps:.2f})"
+        f"states ({report.optimality:.1%})"
     )
+    if report.n_loops == report.n_start:
+        print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
+        return
+    means = (
+        f"mean return {report.finished_mean_return:.2f} "
+        f"(optimum {report.finished_optimal_mean_return:.2f}), "
+        f"mean steps {report.finished_mean_steps:.2f} "
+        f"(optimum {report.finished_optimal_mean_steps:.2f})"
+    )
+    if report.n_loops:
+        loops = "start" if report.n_loops == 1 else "starts"
+        means = (
+            f"loops from {report.n_loops} {loops}; "
+            f"over the {report.n_finished} it finishes: {means}"
+        )
+    print(f"{head}; {means}")
 
 
 # -- eval -----------------------------------------------------------------------------------
