@@ -696,20 +696,19 @@ def _print_report(report: PolicyReport) -> None:
         f"policy optimality: greedy policy optimal from {report.n_optimal}/{report.n_start} start "
         f"states ({report.optimality:.1%})"
     )
-    if report.n_loops == report.n_start:
+    if report.n_loop == report.n_start:
         print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
         return
     means = (
-        f"mean return {report.finished_mean_return:.2f} "
-        f"(optimum {report.finished_optimal_mean_return:.2f}), "
-        f"mean steps {report.finished_mean_steps:.2f} "
-        f"(optimum {report.finished_optimal_mean_steps:.2f})"
+        f"mean return {report.finish_mean_return:.2f} "
+        f"(optimum {report.finish_optimal_mean_return:.2f}), "
+        f"mean steps {report.finish_mean_steps:.2f} "
+        f"(optimum {report.finish_optimal_mean_steps:.2f})"
     )
-    if report.n_loops:
-        loops = "start" if report.n_loops == 1 else "starts"
+    if report.n_loop:
+        loops = "start" if report.n_loop == 1 else "starts"
         means = (
-            f"loops from {report.n_loops} {loops}; "
-            f"over the {report.n_finished} it finishes: {means}"
+            f"loops from {report.n_loop} {loops}; over the {report.n_finish} it finishes: {means}"
         )
     print(f"{head}; {means}")
 

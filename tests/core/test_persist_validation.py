@@ -281,3 +281,12 @@ def test_fresh_and_just_finished_sessions_round_trip(taxi, tmp_path):
     back = load_session(save_session(ended, tmp_path / "ended.npz"))
     assert back.last_step.terminated and back.last_step.reward == 20.0
     assert (back.episode, back.t, back.history.episodes) == (1, 0, 1)
+
+
+def test_a_session_whose_episode_was_abandoned_round_trips(taxi, tmp_path):
+    session = make_session(taxi, seed=6)
+    session.train(steps=7)
+    session.new_episode()  # the last step's episode is dropped, not counted
+    back = load_session(save_session(session, tmp_path / "fresh_start.npz"))
+    assert (back.t, back.episode, back.state) == (0, 0, session.state)
+    assert back.last_step == session.last_step and back.last_step.t == 7

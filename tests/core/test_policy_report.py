@@ -35,13 +35,13 @@ def test_a_policy_that_loops_from_one_start_is_measured_over_the_others():
     model = chain_from_three_starts()
     q = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 0.0]])  # LEFT at 0: stuck, -1 a step
     report = policy_report(model, q)
-    assert (report.n_start, report.n_loops, report.n_finished, report.n_optimal) == (3, 1, 2, 2)
+    assert (report.n_start, report.n_loop, report.n_finish, report.n_optimal) == (3, 1, 2, 2)
     assert report.mean_return == -math.inf and report.mean_steps == math.inf
     # from 1: -1 then +10 in 2 steps; from 2: +10 in 1 step; both optimal
-    assert report.finished_mean_return == pytest.approx(9.5)
-    assert report.finished_mean_steps == pytest.approx(1.5)
-    assert report.finished_optimal_mean_return == pytest.approx(9.5)  # the same two starts
-    assert report.finished_optimal_mean_steps == pytest.approx(1.5)
+    assert report.finish_mean_return == pytest.approx(9.5)
+    assert report.finish_mean_steps == pytest.approx(1.5)
+    assert report.finish_optimal_mean_return == pytest.approx(9.5)  # the same two starts
+    assert report.finish_optimal_mean_steps == pytest.approx(1.5)
     assert report.optimal_mean_return == pytest.approx(9.0)  # all three: (8 + 9 + 10) / 3
 
 
@@ -50,17 +50,17 @@ def test_a_slow_policy_that_always_finishes_has_no_loops():
     q = np.array([[0.0, 1.0], [0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # a coin at 1
     report = policy_report(model, q)
     # E1 = 1 + (E0 + E2) / 2 with E0 = 1 + E1, E2 = 1: E1 = 4 steps, E0 = 5; returns R1 = 7, R0 = 6
-    assert (report.n_loops, report.n_optimal) == (0, 1)
-    assert report.finished_mean_steps == pytest.approx((5 + 4 + 1) / 3) == report.mean_steps
-    assert report.finished_mean_return == pytest.approx((6 + 7 + 10) / 3) == report.mean_return
-    assert report.finished_optimal_mean_return == pytest.approx(9.0)
+    assert (report.n_loop, report.n_optimal) == (0, 1)
+    assert report.finish_mean_steps == pytest.approx((5 + 4 + 1) / 3) == report.mean_steps
+    assert report.finish_mean_return == pytest.approx((6 + 7 + 10) / 3) == report.mean_return
+    assert report.finish_optimal_mean_return == pytest.approx(9.0)
 
 
 def test_looping_everywhere_has_no_means():
     model = chain_from_three_starts()
     report = policy_report(model, np.array([[1.0, 0.0]] * 4))  # always LEFT
-    assert report.n_loops == 3 and report.n_finished == 0
-    assert math.isnan(report.finished_mean_return) and math.isnan(report.finished_mean_steps)
+    assert report.n_loop == 3 and report.n_finish == 0
+    assert math.isnan(report.finish_mean_return) and math.isnan(report.finish_mean_steps)
 
 
 def test_one_bad_action_in_taxi_splits_the_starts_into_optimal_and_looping(taxi):
@@ -68,8 +68,8 @@ def test_one_bad_action_in_taxi_splits_the_starts_into_optimal_and_looping(taxi)
     s = taxi_encode(2, 2, 0, 1)  # the passenger waits at R: a pickup here changes nothing
     q[s, PICKUP] = 100.0
     report = policy_report(taxi, q)
-    assert report.n_loops >= 1 and report.n_optimal + report.n_loops == 300
-    assert report.finished_mean_steps == pytest.approx(report.finished_optimal_mean_steps)
+    assert report.n_loop >= 1 and report.n_optimal + report.n_loop == 300
+    assert report.finish_mean_steps == pytest.approx(report.finish_optimal_mean_steps)
 
 
 def test_the_report_line_says_loops_and_never_inf(capsys):
@@ -89,7 +89,7 @@ def test_the_report_line_says_loops_and_never_inf(capsys):
 def test_eval_of_a_barely_trained_agent_prints_no_infinity(taxi, tmp_path, capsys):
     session = make_session(taxi, seed=1)
     session.train(episodes=1000)  # an early table: the greedy policy loops from many starts
-    assert policy_report(taxi, session.q).n_loops > 0
+    assert policy_report(taxi, session.q).n_loop > 0
     path = save_session(session, tmp_path / "early.npz")
     assert main(["eval", str(path), "--episodes", "3", "--max-steps", "50"]) == 0
     out = capsys.readouterr().out

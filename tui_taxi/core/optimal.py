@@ -192,7 +192,7 @@ class PolicyReport:
     A greedy policy may loop forever from some starts (its exact expected steps are infinite, and
     its return -inf, or 0 when the loop costs nothing). The overall means then are infinite, so the ``finished_*``
     figures average over the starts it does finish from, next to the optimum over the same starts:
-    show those, with ``n_loops``, rather than an infinity.
+    show those, with ``n_loop``, rather than an infinity.
     """
 
     optimality: float  # fraction of start states where the greedy policy attains V*
@@ -204,20 +204,20 @@ class PolicyReport:
     optimal_mean_steps: float
     mean_gap: float  # expected return lost against the optimum
     #: start states from which the greedy policy can loop forever (its expected steps are infinite)
-    n_loops: int = 0
+    n_loop: int = 0
     #: the greedy policy's mean return over the starts it finishes from (NaN if none)
-    finished_mean_return: float = math.nan
+    finish_mean_return: float = math.nan
     #: the greedy policy's mean steps over the starts it finishes from (NaN if none)
-    finished_mean_steps: float = math.nan
+    finish_mean_steps: float = math.nan
     #: the optimum's mean return over the same starts (the whole optimum when none loop)
-    finished_optimal_mean_return: float = math.nan
+    finish_optimal_mean_return: float = math.nan
     #: the optimum's mean steps over the same starts
-    finished_optimal_mean_steps: float = math.nan
+    finish_optimal_mean_steps: float = math.nan
 
     @property
-    def n_finished(self) -> int:
+    def n_finish(self) -> int:
         """Start states from which the greedy policy finishes."""
-        return self.n_start - self.n_loops
+        return self.n_start - self.n_loop
 
 
 def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
@@ -239,11 +239,11 @@ def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
         optimal_mean_return=opt.mean_return,
         optimal_mean_steps=opt.mean_steps,
         mean_gap=float(isd[start] @ gap),
-        n_loops=len(start) - len(finishes),
-        finished_mean_return=_mean_over(isd, v, finishes),
-        finished_mean_steps=_mean_over(isd, steps, finishes),
-        finished_optimal_mean_return=_mean_over(isd, opt.v, finishes),
-        finished_optimal_mean_steps=_mean_over(isd, opt.steps, finishes),
+        n_loop=len(start) - len(finishes),
+        finish_mean_return=_mean_over(isd, v, finishes),
+        finish_mean_steps=_mean_over(isd, steps, finishes),
+        finish_optimal_mean_return=_mean_over(isd, opt.v, finishes),
+        finish_optimal_mean_steps=_mean_over(isd, opt.steps, finishes),
     )
 
 

@@ -577,7 +577,7 @@ def _check_record(record, cursor, model: CompiledEnv) -> None:
     episode, t = int(record[K.R_EPISODE]), int(record[K.R_T])
     if terminated or truncated:  # the episode ended: the counters start the next one
         ok = cursor[K.C_T] == 0 and episode == cursor[K.C_EPISODE] - 1 and t >= 1
-    else:
-        ok = (t == cursor[K.C_T] and episode == cursor[K.C_EPISODE]
-              and s_next == cursor[K.C_STATE])  # fmt: skip
+    else:  # the episode goes on from there, unless Session.new_episode abandoned it
+        goes_on = t == cursor[K.C_T] and s_next == cursor[K.C_STATE]
+        ok = episode == cursor[K.C_EPISODE] and t >= 1 and (goes_on or cursor[K.C_T] == 0)
     _check(ok, f"record's step {t} of episode {episode} does not match the counters")
