@@ -45,9 +45,7 @@ KEYS: tuple[Key, ...] = (
     _k("right,l", "move('right')", "Right", "Move right (east)", "Play", {PLAY}, "→"),
     _k("p", "move('pickup')", "Pick up", "Pick the passenger up", "Play", {PLAY}, None, 2),
     _k("d", "move('dropoff')", "Drop off", "Drop the passenger off", "Play", {PLAY}, None, 3),
-    _k(
-        "t", "hint", "Hint", "Show or hide the agent's Q-values", "Play", {PLAY}, None, 5
-    ),
+    _k("t", "hint", "Hint", "Show or hide the agent's Q-values", "Play", {PLAY}, None, 5),
     _k(
         "L",
         "learn_from_human",
