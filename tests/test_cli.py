@@ -58,15 +58,35 @@ def test_eval_reports_the_tutorial_metrics(capsys, tmp_path):
     assert "3,000 episodes trained" in out
 
 
+def test_eval_of_the_tutorials_agent_gives_its_numbers(capsys, tmp_path):
+    run(capsys, "train", "--no-chart", "--save", str(tmp_path / "s.npz"))  # 100k episodes
+    code, out, err = run(capsys, "eval", str(tmp_path / "s.npz"), "--episodes", "200")
+    assert code == 0, err
+    values = {line.strip().split("  ")[0]: line.split()[-1] for line in out.splitlines()
+              if line.startswith("  ")}  # fmt: skip
+    assert float(values["average timesteps per episode"]) == pytest.approx(13.07, abs=0.6)
+    assert float(values["average penalties per episode"]) == 0.0
+    assert values["success rate"] == "100.0%"
+    assert "optimal from 300/300 start states" in out
+
+
 def test_compare_reproduces_the_tutorial_table(capsys):
     code, out, err = run(capsys, "compare")
     assert code == 0, err
     rows = {line[:29].strip(): line[29:].split() for line in out.splitlines() if "average" in line}
     random_steps, trained_steps, optimum_steps = map(float, rows["average timesteps per episode"])
     random_pen, trained_pen, _ = map(float, rows["average penalties per episode"])
-    assert random_steps > 1000 and random_pen > 100  # thousands of steps, hundreds of penalties
-    assert trained_steps == pytest.approx(13, abs=1.0) and trained_pen == 0.0
-    assert optimum_steps == 13.07
+    _, trained_per_move, optimum_per_move = map(float, rows["average reward per move"])
+    # The random agent's exact expectations, from a linear solve on Gymnasium's P (see
+    # tests/core/test_evaluate_values.py): 2479.1 steps and 802.6 penalties a trip; the mean of
+    # 100 trips lies within about 3.5 standard errors of them (one is about 250 steps).
+    assert random_steps == pytest.approx(2479.1, abs=900)
+    assert random_pen == pytest.approx(802.6, abs=300)
+    # Trained: optimal from every start (13.07 steps, return 7.93 on average, by value
+    # iteration), so 100 greedy trips average about 13 steps with no penalty.
+    assert trained_steps == pytest.approx(13.07, abs=0.8) and trained_pen == 0.0
+    assert trained_per_move == pytest.approx(7.93 / 13.07, abs=0.05)
+    assert optimum_steps == 13.07 and optimum_per_move == pytest.approx(0.607, abs=0.001)
     assert "no time limit (as in the tutorial" in out
 
 
