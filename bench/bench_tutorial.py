@@ -115,9 +115,9 @@ def kernel_loop(model: CompiledEnv, episodes: int, seed: int) -> tuple[float, in
     adding to the session's history): (seconds, steps, Q-table)."""
     session = Session(TrainConfig(max_steps=0, seed=seed), model=model)
     s = session
+    tables, carried = (s.q_a, s.q_b, s.q_act), (s.cursor, s.fcursor, s.rng)
     start = time.perf_counter()
-    batch = K.run_model(model, s.q_a, s.q_b, s.q_act, s._params, s._iparams, s.cursor,
-                        s.fcursor, s.rng, episodes, None, s.record)  # fmt: skip
+    batch = K.run_model(model, tables, s._params, s._iparams, carried, episodes, None, s.record)
     return time.perf_counter() - start, int(batch.episodic_length.sum()), s.q_a
 
 

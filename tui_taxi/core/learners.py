@@ -13,11 +13,12 @@ With ``learn = 0`` the same kernel evaluates a fixed policy (epsilon 0: greedy, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.rng import uniform, uniform4
+from tui_taxi.core.rng import draw, load, store, uniform
 from tui_taxi.core.schedules import schedule_value
 
 LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
@@ -68,6 +69,48 @@ N_RECORD = len(RECORD_FIELDS)
 TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
 
+class EnvArrays(NamedTuple):
+    """A :class:`~tui_taxi.core.envs.CompiledEnv`'s arrays, as the kernel takes them."""
+
+    cum_prob: np.ndarray
+    next_state: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    n_outcomes: np.ndarray
+    cum_initial: np.ndarray
+
+    @classmethod
+    def of(cls, model) -> EnvArrays:
+        return cls(model.cum_prob, model.next_state, model.reward, model.terminated,
+                   model.n_outcomes, model.cum_initial)  # fmt: skip
+
+
+class Tables(NamedTuple):
+    """The Q-tables: ``q_act`` is the one the agent acts on, ``q_a`` itself or, for Double Q, a
+    table the kernel keeps equal to ``q_a + q_b``. Single-table learners pass ``q_a`` three times."""
+
+    q_a: np.ndarray
+    q_b: np.ndarray
+    q_act: np.ndarray
+
+
+class Carried(NamedTuple):
+    """What a run carries from one kernel call to the next (see ``C_*``, ``F_*``)."""
+
+    cursor: np.ndarray  # int64[N_CURSOR]
+    fcursor: np.ndarray  # float64[N_FCURSOR]
+    rng: np.ndarray  # uint64[4], the generator's state
+
+
+class Episodes(NamedTuple):
+    """One row per finished episode, filled by the kernel."""
+
+    episodic_return: np.ndarray  # float64
+    episodic_length: np.ndarray  # int64
+    penalties: np.ndarray  # int64
+    outcome: np.ndarray  # int8: TRUNCATED, TERMINATED or SUCCESS
+
+
 def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     """Counters for a run that has not started (state -1: the next call draws a start state)."""
     cursor = np.zeros(N_CURSOR, dtype=np.int64)
@@ -75,14 +118,16 @@ def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     return cursor, np.zeros(N_FCURSOR, dtype=np.float64)
 
 
-# The hot loop keeps the generator's state in four locals (s0..s3) so that it stays in
-# registers; helpers that draw take and return it. Python-facing wrappers take the array.
+# The hot loop keeps the generator's state in a tuple of four uint64 (``g``, registers after
+# inlining); helpers that draw take it and return it advanced. Python-facing wrappers take the
+# ``uint64[4]`` array. Helpers marked inline="always" are inlined into the kernel by numba.
+_INLINE = {"nogil": True, "cache": True, "inline": "always"}
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _greedy4(q, s, s0, s1, s2, s3):
+@njit(**_INLINE)
+def _greedy(q, s, g):
     """argmax_a q[s, a], ties broken uniformly at random with one draw, taken only when there
-    is a tie. Returns ``(a, s0, s1, s2, s3)``."""
+    is a tie. Returns ``(a, g)``."""
     n = q.shape[1]
     best = q[s, 0]
     first = 0
@@ -96,38 +141,40 @@ def _greedy4(q, s, s0, s1, s2, s3):
         elif v == best:
             count += 1
     if count == 1:
-        return first, s0, s1, s2, s3
-    u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        return first, g
+    u, g = draw(g)
     k = np.int64(u * count)
     for a in range(first, n):
         if q[s, a] == best:
             if k == 0:
-                return a, s0, s1, s2, s3
+                return a, g
             k -= 1
-    return first, s0, s1, s2, s3
+    return first, g
 
 
 @njit(nogil=True, cache=True)
 def greedy_action(q, s, rng):
-    """:func:`_greedy4` drawing from (and advancing) a ``uint64[4]`` generator array."""
-    a, rng[0], rng[1], rng[2], rng[3] = _greedy4(q, s, rng[0], rng[1], rng[2], rng[3])
+    """:func:`_greedy` drawing from (and advancing) a ``uint64[4]`` generator array."""
+    a, g = _greedy(q, s, load(rng))
+    store(rng, g)
     return a
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _epsilon_greedy4(q, s, epsilon, s0, s1, s2, s3):
-    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, s0, s1, s2, s3)``."""
+@njit(**_INLINE)
+def _epsilon_greedy(q, s, epsilon, g):
+    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, g)``."""
     if epsilon > 0.0:
-        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        u, g = draw(g)
         if u < epsilon:
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            return np.int64(u * q.shape[1]), True, s0, s1, s2, s3
-    a, s0, s1, s2, s3 = _greedy4(q, s, s0, s1, s2, s3)
-    return a, False, s0, s1, s2, s3
+            u, g = draw(g)
+            return np.int64(u * q.shape[1]), True, g
+    a, g = _greedy(q, s, g)
+    return a, False, g
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _row_max(q, s):
+@njit(**_INLINE)
+def _max_q(q, s):
+    """max_a Q(s, a)."""
     best = q[s, 0]
     for a in range(1, q.shape[1]):
         if q[s, a] > best:
@@ -135,16 +182,16 @@ def _row_max(q, s):
     return best
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _expected_value(q, s, epsilon):
+@njit(**_INLINE)
+def _expected_q(q, s, epsilon):
     """E_pi[Q(s, .)] for epsilon-greedy with uniform tie-breaking: eps * mean + (1 - eps) * max."""
     total = 0.0
     for a in range(q.shape[1]):
         total += q[s, a]
-    return epsilon * total / q.shape[1] + (1.0 - epsilon) * _row_max(q, s)
+    return epsilon * total / q.shape[1] + (1.0 - epsilon) * _max_q(q, s)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(**_INLINE)
 def _first_above(cum, u):
     """The first index whose cumulative probability exceeds ``u`` (binary search)."""
     lo = 0
@@ -160,56 +207,100 @@ def _first_above(cum, u):
 
 @njit(nogil=True, cache=True)
 def sample_outcome(cum_prob, n_outcomes, s, a, rng):
-    """Draw the outcome index of (s, a) as the kernel does (no draw when there is one outcome)."""
+    """Draw the outcome index of (s, a) as :func:`_env_step` does (no draw when there is only
+    one outcome), from a ``uint64[4]`` generator array."""
     if n_outcomes[s, a] == 1:
         return 0
     return _first_above(cum_prob[s, a, : n_outcomes[s, a]], uniform(rng))
 
 
+@njit(**_INLINE)
+def _env_step(env, s, a, g):
+    """Take action ``a`` in state ``s``: ``(s_next, r, terminated, g)``. Outcome ``k`` of
+    ``(s, a)`` happens with its probability; there is no draw when there is only one."""
+    k = 0
+    if env.n_outcomes[s, a] > 1:
+        u, g = draw(g)
+        k = _first_above(env.cum_prob[s, a, : env.n_outcomes[s, a]], u)
+    return env.next_state[s, a, k], env.reward[s, a, k], env.terminated[s, a, k], g
+
+
+@njit(**_INLINE)
+def _env_reset(env, g):
+    """A start state drawn from the env's initial distribution: ``(s, g)``."""
+    u, g = draw(g)
+    return _first_above(env.cum_initial, u), g
+
+
+@njit(**_INLINE)
+def _td_update(q, s, a, td_target, alpha):
+    """Q(S,A) <- Q(S,A) + alpha * [td_target - Q(S,A)]. Returns the old and the new value."""
+    q_old = q[s, a]
+    q_new = q_old + alpha * (td_target - q_old)
+    q[s, a] = q_new
+    return q_old, q_new
+
+
+# Each learner's bootstrap: the estimate of the return from S' that the TD target adds to R,
+# gamma * bootstrap. None of them is called past a termination (the bootstrap is then 0).
+
+
+@njit(**_INLINE)
+def _q_learning_bootstrap(q, s_next):
+    """Q-learning: max_a Q(S', a), the greedy policy's value whatever the agent does next."""
+    return _max_q(q, s_next)
+
+
+@njit(**_INLINE)
+def _sarsa_bootstrap(q, s_next, epsilon, g):
+    """SARSA: Q(S', A') for the action A' the agent will take next (epsilon-greedy, drawn now).
+    Returns ``(bootstrap, a_next, explored_next, g)``."""
+    a_next, explored_next, g = _epsilon_greedy(q, s_next, epsilon, g)
+    return q[s_next, a_next], a_next, explored_next, g
+
+
+@njit(**_INLINE)
+def _expected_sarsa_bootstrap(q, s_next, epsilon):
+    """Expected SARSA: sum_a pi(a|S') Q(S', a) under the epsilon-greedy policy."""
+    return _expected_q(q, s_next, epsilon)
+
+
+@njit(**_INLINE)
+def _double_q_bootstrap(q, other, s_next, g):
+    """Double Q: the other table's value of this table's greedy action at S'. ``(value, g)``."""
+    a_star, g = _greedy(q, s_next, g)
+    return other[s_next, a_star], g
+
+
 @njit(nogil=True, cache=True)
-def run_kernel(
-    cum_prob,
-    next_state,
-    reward,
-    terminated,
-    n_outcomes,
-    cum_initial,
-    q_a,
-    q_b,
-    q_act,
-    params,
-    iparams,
-    cursor,
-    fcursor,
-    rng,
-    max_episodes,
-    max_steps,
-    out_return,
-    out_length,
-    out_penalties,
-    out_outcome,
-    record,
-):
+def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, out, record):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
+    The arguments travel in small tuples, built by :func:`run_model`:
+    ``env = (cum_prob, next_state, reward, terminated, n_outcomes, cum_initial)`` (a
+    :class:`~tui_taxi.core.envs.CompiledEnv`'s arrays); ``tables = (q_a, q_b, q_act)``, where
     ``q_act`` is the table the agent acts on: ``q_a`` itself, or for Double Q a table kept equal
-    to ``q_a + q_b`` (updated here with the table that learns).
+    to ``q_a + q_b``; ``carried = (cursor, fcursor, rng)``, the state carried between calls;
+    ``out = (out_return, out_length, out_penalties, out_outcome)``.
 
-    Writes one row per finished episode into the ``out_*`` arrays and returns how many finished;
+    Writes one row per finished episode into ``out`` and returns how many finished;
     ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS. Bootstraps on
-    truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination.
+    truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination. The last
+    step taken is written to ``record``.
     """
+    q_a, q_b, q_act = tables
+    cursor, fcursor, rng = carried
+    out_return, out_length, out_penalties, out_outcome = out
     learner = iparams[I_LEARNER]
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
-    double = learner == DOUBLE_Q
     gamma = params[P_GAMMA]
     eps_schedule = params[P_EPSILON]
     alpha_schedule = params[P_ALPHA]
     penalty_reward = params[P_PENALTY]
     success_reward = params[P_SUCCESS]
-    # everything the loop touches lives in locals; written back once at the end
-    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
+    # everything the loop carries lives in locals; written back once at the end
+    g = load(rng)
     s = cursor[C_STATE]
     pending = cursor[C_PENDING] == 1
     pending_action = cursor[C_ACTION]
@@ -220,8 +311,7 @@ def run_kernel(
     penalties = cursor[C_PENALTIES]
     episode_return = fcursor[F_RETURN]
     if s < 0:  # a fresh run: draw the first start state
-        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-        s = _first_above(cum_initial, u)
+        s, g = _env_reset(env, g)
         pending = False
         t = 0
         penalties = 0
@@ -230,64 +320,48 @@ def run_kernel(
     alpha = schedule_value(alpha_schedule, episode)
     finished = 0
     steps = 0
-    # the last step's values, written to ``record`` once after the loop
-    a = last_s = s_next = last_t = last_episode = table = 0
-    r = q_old = bootstrap = td_target = q_new = last_epsilon = last_alpha = 0.0
-    explored = term = trunc = False
-    while finished < max_episodes and steps < max_steps:
+    stop = max_episodes <= 0 or max_steps <= 0
+    while not stop:
+        # A: the action SARSA chose last step, or epsilon-greedy on the table the agent acts on
         if pending:
-            a = pending_action
-            explored = pending_explored
+            a, explored = pending_action, pending_explored
             pending = False
         else:
-            a, explored, s0, s1, s2, s3 = _epsilon_greedy4(q_act, s, epsilon, s0, s1, s2, s3)
-        k = 0
-        if n_outcomes[s, a] > 1:
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            k = _first_above(cum_prob[s, a, : n_outcomes[s, a]], u)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        term = terminated[s, a, k]
+            a, explored, g = _epsilon_greedy(q_act, s, epsilon, g)
+        s_next, r, term, g = _env_step(env, s, a, g)
         t += 1
-        trunc = (not term) and time_limit > 0 and t >= time_limit
-        last_s, last_t, last_episode, last_epsilon, last_alpha = s, t, episode, epsilon, alpha
+        trunc = (not term) and 0 < time_limit <= t
 
         q_old = bootstrap = q_new = 0.0
         td_target = r
         table = 0
         if learn:
-            q = q_a
             if learner == Q_LEARNING:
+                # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
                 if not term:
-                    bootstrap = _row_max(q_a, s_next)
+                    bootstrap = _q_learning_bootstrap(q_a, s_next)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == SARSA:
                 if not term:
-                    a_next, explored_next, s0, s1, s2, s3 = _epsilon_greedy4(
-                        q_a, s_next, epsilon, s0, s1, s2, s3
-                    )
-                    bootstrap = q_a[s_next, a_next]
-                    if not trunc:
-                        pending = True
-                        pending_action = a_next
-                        pending_explored = explored_next
+                    bootstrap, a_next, explored_next, g = _sarsa_bootstrap(q_a, s_next, epsilon, g)
+                    if not trunc:  # A' is the action taken next
+                        pending, pending_action, pending_explored = True, a_next, explored_next
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == EXPECTED_SARSA:
                 if not term:
-                    bootstrap = _expected_value(q_a, s_next, epsilon)
-            else:  # DOUBLE_Q
-                u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-                if u < 0.5:
-                    q, other = q_a, q_b
-                else:
-                    q, other = q_b, q_a
-                    table = 1
+                    bootstrap = _expected_sarsa_bootstrap(q_a, s_next, epsilon)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
+            else:  # DOUBLE_Q: a coin picks the table that learns
+                u, g = draw(g)
+                table = 0 if u < 0.5 else 1
+                q, other = (q_a, q_b) if table == 0 else (q_b, q_a)
                 if not term:
-                    a_star, s0, s1, s2, s3 = _greedy4(q, s_next, s0, s1, s2, s3)
-                    bootstrap = other[s_next, a_star]
-            q_old = q[s, a]
-            td_target = r + gamma * bootstrap
-            q_new = q_old + alpha * (td_target - q_old)
-            q[s, a] = q_new
-            if double:
+                    bootstrap, g = _double_q_bootstrap(q, other, s_next, g)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q, s, a, td_target, alpha)
                 q_act[s, a] = q_a[s, a] + q_b[s, a]
 
         episode_return += r
@@ -295,7 +369,8 @@ def run_kernel(
             penalties += 1
         total += 1
         steps += 1
-        if term or trunc:
+        ended = term or trunc
+        if ended:
             out_return[finished] = episode_return
             out_length[finished] = t
             out_penalties[finished] = penalties
@@ -306,9 +381,29 @@ def run_kernel(
             else:
                 out_outcome[finished] = TERMINATED
             finished += 1
+        stop = finished >= max_episodes or steps >= max_steps
+        if stop:  # the last step, for the TD-update explainer
+            record[R_STATE] = s
+            record[R_ACTION] = a
+            record[R_REWARD] = r
+            record[R_NEXT_STATE] = s_next
+            record[R_TERMINATED] = term
+            record[R_TRUNCATED] = trunc
+            record[R_EXPLORED] = explored
+            record[R_Q_OLD] = q_old
+            record[R_BOOTSTRAP] = bootstrap
+            record[R_TD_TARGET] = td_target
+            record[R_TD_ERROR] = td_target - q_old
+            record[R_Q_NEW] = q_new
+            record[R_EPSILON] = epsilon
+            record[R_ALPHA] = alpha
+            record[R_GAMMA] = gamma
+            record[R_TABLE] = table
+            record[R_EPISODE] = episode
+            record[R_T] = t
+        if ended:  # the next episode begins
             episode += 1
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            s = _first_above(cum_initial, u)
+            s, g = _env_reset(env, g)
             pending = False
             t = 0
             penalties = 0
@@ -318,26 +413,7 @@ def run_kernel(
         else:
             s = s_next
 
-    if steps > 0:  # the last step, for the TD-update explainer
-        record[R_STATE] = last_s
-        record[R_ACTION] = a
-        record[R_REWARD] = r
-        record[R_NEXT_STATE] = s_next
-        record[R_TERMINATED] = term
-        record[R_TRUNCATED] = trunc
-        record[R_EXPLORED] = explored
-        record[R_Q_OLD] = q_old
-        record[R_BOOTSTRAP] = bootstrap
-        record[R_TD_TARGET] = td_target
-        record[R_TD_ERROR] = td_target - q_old
-        record[R_Q_NEW] = q_new
-        record[R_EPSILON] = last_epsilon
-        record[R_ALPHA] = last_alpha
-        record[R_GAMMA] = gamma
-        record[R_TABLE] = table
-        record[R_EPISODE] = last_episode
-        record[R_T] = last_t
-    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
+    store(rng, g)
     cursor[C_STATE] = s
     cursor[C_PENDING] = 1 if pending else 0
     cursor[C_ACTION] = pending_action
@@ -384,54 +460,26 @@ def kernel_params(model, gamma: float, epsilon, alpha) -> np.ndarray:
 
 def run_model(
     model,
-    q_a,
-    q_b,
-    q_act,
-    params,
-    iparams,
-    cursor,
-    fcursor,
-    rng,
+    tables: Tables,
+    params: np.ndarray,
+    iparams: np.ndarray,
+    carried: Carried,
     episodes: int | None,
     steps: int | None,
     record: np.ndarray,
 ) -> EpisodeBatch:
-    """Call :func:`run_kernel` with output buffers sized for at most ``episodes`` / ``steps``."""
+    """Call :func:`run_kernel` on ``model`` with output buffers sized for at most ``episodes`` /
+    ``steps``. ``tables`` and ``carried`` may be plain tuples in :class:`Tables` and
+    :class:`Carried` order."""
     if episodes is None and steps is None:
         raise ValueError("give episodes, steps or both")
     max_episodes = episodes if episodes is not None else steps
     max_steps = steps if steps is not None else np.iinfo(np.int64).max
     size = max(0, min(max_episodes, max_steps))
-    out_return = np.empty(size)  # the kernel fills the rows it returns; the rest is cut off
-    out_length = np.empty(size, dtype=np.int64)
-    out_penalties = np.empty(size, dtype=np.int64)
-    out_outcome = np.empty(size, dtype=np.int8)
-    finished = run_kernel(
-        model.cum_prob,
-        model.next_state,
-        model.reward,
-        model.terminated,
-        model.n_outcomes,
-        model.cum_initial,
-        q_a,
-        q_b,
-        q_act,
-        params,
-        iparams,
-        cursor,
-        fcursor,
-        rng,
-        max_episodes,
-        max_steps,
-        out_return,
-        out_length,
-        out_penalties,
-        out_outcome,
-        record,
+    # the kernel fills the rows it returns; the rest is cut off
+    out = Episodes(
+        np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int8)
     )
-    return EpisodeBatch(
-        out_return[:finished],
-        out_length[:finished],
-        out_penalties[:finished],
-        out_outcome[:finished],
-    )
+    finished = run_kernel(EnvArrays.of(model), Tables(*tables), params, iparams, Carried(*carried),
+                          max_episodes, max_steps, out, record)  # fmt: skip
+    return EpisodeBatch(*(column[:finished] for column in out))
