@@ -118,6 +118,11 @@ def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     return cursor, np.zeros(N_FCURSOR, dtype=np.float64)
 
 
+# States and actions are indices, carried in the kernel as unsigned integers: numba then skips
+# the check for negative (from-the-end) indices on every q[s, a], a tenth of the kernel's time.
+# They are never negative: the cursor's -1 (no state yet) is checked before it is read as one.
+_index = np.uint64
+
 # The hot loop keeps the generator's state in a tuple of four uint64 (``g``, registers after
 # inlining); helpers that draw take it and return it advanced. Python-facing wrappers take the
 # ``uint64[4]`` array. Helpers marked inline="always" are inlined into the kernel by numba.
@@ -141,15 +146,15 @@ def _greedy(q, s, g):
         elif v == best:
             count += 1
     if count == 1:
-        return first, g
+        return _index(first), g
     u, g = draw(g)
     k = np.int64(u * count)
     for a in range(first, n):
         if q[s, a] == best:
             if k == 0:
-                return a, g
+                return _index(a), g
             k -= 1
-    return first, g
+    return _index(first), g
 
 
 @njit(nogil=True, cache=True)
@@ -157,7 +162,7 @@ def greedy_action(q, s, rng):
     """:func:`_greedy` drawing from (and advancing) a ``uint64[4]`` generator array."""
     a, g = _greedy(q, s, load(rng))
     store(rng, g)
-    return a
+    return np.int64(a)
 
 
 @njit(**_INLINE)
@@ -167,28 +172,9 @@ def _epsilon_greedy(q, s, epsilon, g):
         u, g = draw(g)
         if u < epsilon:
             u, g = draw(g)
-            return np.int64(u * q.shape[1]), True, g
+            return _index(u * q.shape[1]), True, g
     a, g = _greedy(q, s, g)
     return a, False, g
-
-
-@njit(**_INLINE)
-def _max_q(q, s):
-    """max_a Q(s, a)."""
-    best = q[s, 0]
-    for a in range(1, q.shape[1]):
-        if q[s, a] > best:
-            best = q[s, a]
-    return best
-
-
-@njit(**_INLINE)
-def _expected_q(q, s, epsilon):
-    """E_pi[Q(s, .)] for epsilon-greedy with uniform tie-breaking: eps * mean + (1 - eps) * max."""
-    total = 0.0
-    for a in range(q.shape[1]):
-        total += q[s, a]
-    return epsilon * total / q.shape[1] + (1.0 - epsilon) * _max_q(q, s)
 
 
 @njit(**_INLINE)
@@ -222,14 +208,14 @@ def _env_step(env, s, a, g):
     if env.n_outcomes[s, a] > 1:
         u, g = draw(g)
         k = _first_above(env.cum_prob[s, a, : env.n_outcomes[s, a]], u)
-    return env.next_state[s, a, k], env.reward[s, a, k], env.terminated[s, a, k], g
+    return _index(env.next_state[s, a, k]), env.reward[s, a, k], env.terminated[s, a, k], g
 
 
 @njit(**_INLINE)
 def _env_reset(env, g):
     """A start state drawn from the env's initial distribution: ``(s, g)``."""
     u, g = draw(g)
-    return _first_above(env.cum_initial, u), g
+    return _index(_first_above(env.cum_initial, u)), g
 
 
 @njit(**_INLINE)
@@ -248,7 +234,11 @@ def _td_update(q, s, a, td_target, alpha):
 @njit(**_INLINE)
 def _q_learning_bootstrap(q, s_next):
     """Q-learning: max_a Q(S', a), the greedy policy's value whatever the agent does next."""
-    return _max_q(q, s_next)
+    best = q[s_next, 0]
+    for a in range(1, q.shape[1]):
+        if q[s_next, a] > best:
+            best = q[s_next, a]
+    return best
 
 
 @njit(**_INLINE)
@@ -261,8 +251,14 @@ def _sarsa_bootstrap(q, s_next, epsilon, g):
 
 @njit(**_INLINE)
 def _expected_sarsa_bootstrap(q, s_next, epsilon):
-    """Expected SARSA: sum_a pi(a|S') Q(S', a) under the epsilon-greedy policy."""
-    return _expected_q(q, s_next, epsilon)
+    """Expected SARSA: sum_a pi(a|S') Q(S', a) under the epsilon-greedy policy (ties broken at
+    random), which is epsilon * mean_a Q(S', a) + (1 - epsilon) * max_a Q(S', a)."""
+    total = best = q[s_next, 0]
+    for a in range(1, q.shape[1]):
+        total += q[s_next, a]
+        if q[s_next, a] > best:
+            best = q[s_next, a]
+    return epsilon * total / q.shape[1] + (1.0 - epsilon) * best
 
 
 @njit(**_INLINE)
@@ -272,69 +268,64 @@ def _double_q_bootstrap(q, other, s_next, g):
     return other[s_next, a_star], g
 
 
+@njit(**_INLINE)
+def _write_episode(out, i, episodic_return, episodic_length, penalties, outcome):
+    """Row ``i`` of :class:`Episodes`."""
+    out.episodic_return[i] = episodic_return
+    out.episodic_length[i] = episodic_length
+    out.penalties[i] = penalties
+    out.outcome[i] = outcome
+
+
 @njit(nogil=True, cache=True)
 def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, out, record):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
-    The arguments travel in small tuples, built by :func:`run_model`:
-    ``env = (cum_prob, next_state, reward, terminated, n_outcomes, cum_initial)`` (a
-    :class:`~tui_taxi.core.envs.CompiledEnv`'s arrays); ``tables = (q_a, q_b, q_act)``, where
-    ``q_act`` is the table the agent acts on: ``q_a`` itself, or for Double Q a table kept equal
-    to ``q_a + q_b``; ``carried = (cursor, fcursor, rng)``, the state carried between calls;
-    ``out = (out_return, out_length, out_penalties, out_outcome)``.
-
-    Writes one row per finished episode into ``out`` and returns how many finished;
-    ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS. Bootstraps on
+    ``env`` is an :class:`EnvArrays`, ``tables`` :class:`Tables`, ``carried`` :class:`Carried`
+    (updated in place, so that the next call continues exactly where this one stopped) and
+    ``out`` :class:`Episodes`, which gets one row per finished episode; returns how many
+    finished. ``params`` and ``iparams`` hold the settings (``P_*``, ``I_*``). Bootstraps on
     truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination. The last
-    step taken is written to ``record``.
+    step taken is written to ``record`` (``R_*``).
     """
     q_a, q_b, q_act = tables
     cursor, fcursor, rng = carried
-    out_return, out_length, out_penalties, out_outcome = out
     learner = iparams[I_LEARNER]
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
     gamma = params[P_GAMMA]
-    eps_schedule = params[P_EPSILON]
-    alpha_schedule = params[P_ALPHA]
-    penalty_reward = params[P_PENALTY]
-    success_reward = params[P_SUCCESS]
-    # everything the loop carries lives in locals; written back once at the end
+    eps_schedule, alpha_schedule = params[P_EPSILON], params[P_ALPHA]
+    penalty_reward, success_reward = params[P_PENALTY], params[P_SUCCESS]
+    # what the loop carries lives in locals, written back once at the end
     g = load(rng)
-    s = cursor[C_STATE]
-    pending = cursor[C_PENDING] == 1
-    pending_action = cursor[C_ACTION]
+    episode, total = cursor[C_EPISODE], cursor[C_TOTAL]
+    pending_action = _index(cursor[C_ACTION])  # the action SARSA chose for the next step
     pending_explored = cursor[C_PENDING_EXPLORED] == 1
-    t = cursor[C_T]
-    episode = cursor[C_EPISODE]
-    total = cursor[C_TOTAL]
-    penalties = cursor[C_PENALTIES]
-    episode_return = fcursor[F_RETURN]
-    if s < 0:  # a fresh run: draw the first start state
+    if cursor[C_STATE] < 0:  # a fresh run: the first episode begins
         s, g = _env_reset(env, g)
-        pending = False
-        t = 0
-        penalties = 0
-        episode_return = 0.0
+        t, penalties, episode_return, pending = 0, 0, 0.0, False
+    else:
+        s = _index(cursor[C_STATE])
+        t, penalties, episode_return = cursor[C_T], cursor[C_PENALTIES], fcursor[F_RETURN]
+        pending = cursor[C_PENDING] == 1
     epsilon = schedule_value(eps_schedule, episode)
     alpha = schedule_value(alpha_schedule, episode)
-    finished = 0
-    steps = 0
+    finished = steps = 0
     stop = max_episodes <= 0 or max_steps <= 0
     while not stop:
-        # A: the action SARSA chose last step, or epsilon-greedy on the table the agent acts on
+        # choose A: the action SARSA chose last step, or epsilon-greedy on the acting table
         if pending:
-            a, explored = pending_action, pending_explored
-            pending = False
+            a, explored, pending = pending_action, pending_explored, False
         else:
             a, explored, g = _epsilon_greedy(q_act, s, epsilon, g)
+        # take A, observe R and S'
         s_next, r, term, g = _env_step(env, s, a, g)
         t += 1
-        trunc = (not term) and 0 < time_limit <= t
+        trunc = not term and 0 < time_limit <= t
 
-        q_old = bootstrap = q_new = 0.0
-        td_target = r
-        table = 0
+        # learn: Q(S,A) <- Q(S,A) + alpha * [R + gamma * bootstrap - Q(S,A)], where each learner
+        # has its own bootstrap, and there is none past a termination
+        table, q_old, bootstrap, td_target, q_new = 0, 0.0, 0.0, r, 0.0
         if learn:
             if learner == Q_LEARNING:
                 # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
@@ -354,14 +345,14 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                     bootstrap = _expected_sarsa_bootstrap(q_a, s_next, epsilon)
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
-            else:  # DOUBLE_Q: a coin picks the table that learns
+            else:  # DOUBLE_Q: a coin picks the table that learns; the other values its choice
                 u, g = draw(g)
                 table = 0 if u < 0.5 else 1
-                q, other = (q_a, q_b) if table == 0 else (q_b, q_a)
+                learns, values = (q_a, q_b) if table == 0 else (q_b, q_a)
                 if not term:
-                    bootstrap, g = _double_q_bootstrap(q, other, s_next, g)
+                    bootstrap, g = _double_q_bootstrap(learns, values, s_next, g)
                 td_target = r + gamma * bootstrap
-                q_old, q_new = _td_update(q, s, a, td_target, alpha)
+                q_old, q_new = _td_update(learns, s, a, td_target, alpha)
                 q_act[s, a] = q_a[s, a] + q_b[s, a]
 
         episode_return += r
@@ -371,15 +362,8 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
         steps += 1
         ended = term or trunc
         if ended:
-            out_return[finished] = episode_return
-            out_length[finished] = t
-            out_penalties[finished] = penalties
-            if not term:
-                out_outcome[finished] = TRUNCATED
-            elif r >= success_reward:
-                out_outcome[finished] = SUCCESS
-            else:
-                out_outcome[finished] = TERMINATED
+            outcome = TRUNCATED if trunc else SUCCESS if r >= success_reward else TERMINATED
+            _write_episode(out, finished, episode_return, t, penalties, outcome)
             finished += 1
         stop = finished >= max_episodes or steps >= max_steps
         if stop:  # the last step, for the TD-update explainer
@@ -404,10 +388,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
         if ended:  # the next episode begins
             episode += 1
             s, g = _env_reset(env, g)
-            pending = False
-            t = 0
-            penalties = 0
-            episode_return = 0.0
+            t, penalties, episode_return, pending = 0, 0, 0.0, False
             epsilon = schedule_value(eps_schedule, episode)
             alpha = schedule_value(alpha_schedule, episode)
         else:
@@ -415,9 +396,9 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
 
     store(rng, g)
     cursor[C_STATE] = s
-    cursor[C_PENDING] = 1 if pending else 0
     cursor[C_ACTION] = pending_action
-    cursor[C_PENDING_EXPLORED] = 1 if pending_explored else 0
+    cursor[C_PENDING] = pending
+    cursor[C_PENDING_EXPLORED] = pending_explored
     cursor[C_T] = t
     cursor[C_EPISODE] = episode
     cursor[C_TOTAL] = total
