@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.rng import draw, load, store, uniform
+from tui_taxi.core.rng import draw, uniform
 from tui_taxi.core.schedules import schedule_value
 
 LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
@@ -160,8 +160,8 @@ def _greedy(q, s, g):
 @njit(nogil=True, cache=True)
 def greedy_action(q, s, rng):
     """:func:`_greedy` drawing from (and advancing) a ``uint64[4]`` generator array."""
-    a, g = _greedy(q, s, load(rng))
-    store(rng, g)
+    a, g = _greedy(q, s, (rng[0], rng[1], rng[2], rng[3]))
+    rng[0], rng[1], rng[2], rng[3] = g
     return np.int64(a)
 
 
@@ -296,8 +296,9 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
     gamma = params[P_GAMMA]
     eps_schedule, alpha_schedule = params[P_EPSILON], params[P_ALPHA]
     penalty_reward, success_reward = params[P_PENALTY], params[P_SUCCESS]
-    # what the loop carries lives in locals, written back once at the end
-    g = load(rng)
+    # what the loop carries lives in locals (the generator's state in a tuple: registers),
+    # written back once at the end
+    g = (rng[0], rng[1], rng[2], rng[3])
     episode, total = cursor[C_EPISODE], cursor[C_TOTAL]
     pending_action = _index(cursor[C_ACTION])  # the action SARSA chose for the next step
     pending_explored = cursor[C_PENDING_EXPLORED] == 1
@@ -394,7 +395,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
         else:
             s = s_next
 
-    store(rng, g)
+    rng[0], rng[1], rng[2], rng[3] = g
     cursor[C_STATE] = s
     cursor[C_ACTION] = pending_action
     cursor[C_PENDING] = pending

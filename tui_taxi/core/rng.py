@@ -55,20 +55,8 @@ def draw(g):
 
 
 @njit(nogil=True, cache=True)
-def load(state):
-    """The ``uint64[4]`` state array as a tuple for :func:`draw`."""
-    return state[0], state[1], state[2], state[3]
-
-
-@njit(nogil=True, cache=True)
-def store(state, g):
-    """Write a tuple from :func:`draw` back into the state array."""
-    state[0], state[1], state[2], state[3] = g
-
-
-@njit(nogil=True, cache=True)
 def uniform(state):
     """One draw from a ``uint64[4]`` state array, advanced in place."""
-    u, g = draw(load(state))
-    store(state, g)
+    u, g = draw((state[0], state[1], state[2], state[3]))
+    state[0], state[1], state[2], state[3] = g
     return u
