@@ -33,10 +33,12 @@ import numpy as np
 from tui_taxi.core import learners as K
 from tui_taxi.core.envs import DEFAULT_ENV_ID, CompiledEnv, compile_env
 from tui_taxi.core.rng import make_rng
+from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.session import Session, TrainConfig
 
 ALPHA, GAMMA, EPSILON = 0.1, 0.6, 0.1
 C_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "q_learning_ref.c")
+Run = tuple[float, int, np.ndarray]  # seconds, steps, Q-table
 
 
 def tutorial(episodes: int, seed: int) -> tuple[float, int, np.ndarray]:
@@ -81,7 +83,8 @@ def load_c_loop(folder: str):
     build = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", library, C_SOURCE],
                            capture_output=True, text=True)  # fmt: skip
     if build.returncode != 0:
-        return None, f"{cc} could not build {C_SOURCE}: {build.stderr.strip().splitlines()[-1]}"
+        last = (build.stderr.strip().splitlines() or [f"exit status {build.returncode}"])[-1]
+        return None, f"{cc} could not build {C_SOURCE}: {last}"
     array = np.ctypeslib.ndpointer
     i64, f64 = ctypes.c_int64, ctypes.c_double
     fn = ctypes.CDLL(library).q_learning
@@ -89,7 +92,7 @@ def load_c_loop(folder: str):
     fn.argtypes = [
         *(array(t, flags="C") for t in (np.float64, np.int64, np.float64, np.bool_, np.int64)),
         array(np.float64, flags="C"),  # cum_initial
-        i64, i64, i64,  # n_states, n_actions, outcomes per (s, a)
+        i64, i64, i64,  # n_states, n_actions, outcome slots per (s, a)
         array(np.float64, flags="C"), array(np.uint64, flags="C"),  # q, rng
         i64, f64, f64, f64, f64,  # episodes, alpha, gamma, epsilon, penalty_reward
         array(np.float64, flags="C"), array(np.int64, flags="C"), array(np.int64, flags="C"),
@@ -97,7 +100,7 @@ def load_c_loop(folder: str):
     return fn, None
 
 
-def c_loop(fn, model: CompiledEnv, episodes: int, seed: int) -> tuple[float, int, np.ndarray]:
+def c_loop(fn, model: CompiledEnv, episodes: int, seed: int) -> Run:
     """One call of the C loop on a fresh table: (seconds, steps, Q-table)."""
     q = np.zeros((model.n_states, model.n_actions))
     rng = make_rng(seed)
@@ -110,18 +113,18 @@ def c_loop(fn, model: CompiledEnv, episodes: int, seed: int) -> tuple[float, int
     return time.perf_counter() - start, steps, q
 
 
-def kernel_loop(model: CompiledEnv, episodes: int, seed: int) -> tuple[float, int, np.ndarray]:
-    """One call of the kernel on a fresh table, set up as Session.train sets it up (but without
-    adding to the session's history): (seconds, steps, Q-table)."""
-    session = Session(TrainConfig(max_steps=0, seed=seed), model=model)
-    s = session
-    tables, carried = (s.q_a, s.q_b, s.q_act), (s.cursor, s.fcursor, s.rng)
+def kernel_loop(model: CompiledEnv, episodes: int, seed: int) -> Run:
+    """One call of the kernel on a fresh table, set up as a session sets it up (but without a
+    session's history): (seconds, steps, Q-table)."""
+    q = np.zeros((model.n_states, model.n_actions))
+    params = K.kernel_params(model, GAMMA, Schedule.constant(EPSILON), Schedule.constant(ALPHA))
+    iparams = np.zeros(K.N_IPARAMS, dtype=np.int64)
+    iparams[K.I_LEARNER], iparams[K.I_TIME_LIMIT], iparams[K.I_LEARN] = K.Q_LEARNING, 0, 1
+    carried = (*K.new_cursor(), make_rng(seed))
+    record = np.zeros(K.N_RECORD)
     start = time.perf_counter()
-    batch = K.run_model(model, tables, s._params, s._iparams, carried, episodes, None, s.record)
-    return time.perf_counter() - start, int(batch.episodic_length.sum()), s.q_a
-
-
-Run = tuple[float, int, np.ndarray]  # seconds, steps, Q-table
+    batch = K.run_model(model, (q, q, q), params, iparams, carried, episodes, None, record)
+    return time.perf_counter() - start, int(batch.episodic_length.sum()), q
 
 
 def kernel_vs_c(episodes: int, seed: int, repeats: int) -> tuple[list[Run], list[Run], str | None]:
