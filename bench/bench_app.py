@@ -4,7 +4,7 @@ paused, animated (60 steps/s), fast-forward and turbo (training flat out).
     python bench/bench_app.py [--keys 60]
 
 For each mode it presses `E` / `e` (epsilon up / down) and measures key-to-screen latency: from
-the key press to the end of the refresh that shows the new epsilon. It also counts frames (screen
+the key press to the end of the refresh that shows the new epsilon on the status line. It also counts frames (screen
 refreshes carrying a new snapshot) per second, and the trainer's steps per second.
 Targets (issue 3): p95 latency <= 50 ms and >= 20 frames/s while training flat out.
 """
@@ -17,10 +17,10 @@ import statistics
 import time
 
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.trainer import SPEEDS, SetPaused, SetSpeed
+from tui_taxi.protocol import SPEEDS, SetPaused, SetSpeed
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.messages import SnapshotReady
-from tui_taxi.ui.widgets.stats_panel import StatsPanel
+from tui_taxi.ui.widgets.status_bar import StatusBar
 
 MODES = {
     "paused": None,
@@ -31,7 +31,7 @@ MODES = {
 
 
 class MeasuredApp(TaxiApp):
-    """Knows when the stats panel has drawn a given epsilon (the key's visible effect), and
+    """Knows when the status line has drawn a given epsilon (the key's visible effect), and
     counts frames."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -44,7 +44,7 @@ class MeasuredApp(TaxiApp):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         super().on_snapshot_ready(message)
         self.call_after_refresh(self._frame_done)
-        if self.query_one(StatsPanel).snapshot is message.snapshot:  # the panel redraws now
+        if self.query_one(StatusBar).snapshot is message.snapshot:  # the status line redraws now
             self.call_after_refresh(self.epsilon_drawn, message.snapshot.epsilon)
 
     def _frame_done(self) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tui_taxi.cli import main
+from tui_taxi.cli import main, make_server
 from tui_taxi.core.persist import load_session
+from tui_taxi.demo import load_tour
 
 
 def run(capsys, *argv):
@@ -92,6 +97,9 @@ def test_env_kwargs_pass_through(capsys, tmp_path):
     assert session.config.learner == "sarsa"
 
 
+WHOLE = "must be a whole number from"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -100,22 +108,49 @@ def test_env_kwargs_pass_through(capsys, tmp_path):
         (["train", "--gamma", "1.1"], "gamma must be in [0, 1], got 1.1"),
         (["train", "--epsilon", "-0.1"], "epsilon must be in [0, 1], got -0.1"),
         (["train", "--epsilon", "linear:1:0:0"], "whole number of episodes >= 1"),
-        (["train", "--episodes", "0"], "--episodes: must be a whole number >= 1, got 0"),
+        (["train", "--episodes", "0"], f"--episodes: {WHOLE} 1 to 1,000,000,000, got 0"),
         (["train", "--episodes", "ten"], "'ten' is not a whole number"),
-        (["train", "--max-steps", "-1"], "--max-steps: must be a whole number >= 0"),
+        (["train", "--episodes", "2.5"], "'2.5' is not a whole number"),
+        (["train", "--episodes", "nan"], "'nan' is not a whole number"),
+        (["train", "--episodes", "9223372036854775808"], "got 9223372036854775808"),  # 2**63
+        (["train", "--episodes", "1e999999999"], f"{WHOLE} 1 to 1,000,000,000, got 1e999999999"),
+        (["train", "--max-steps", "-1"], f"--max-steps: {WHOLE} 0 to 1,000,000,000, got -1"),
+        (["train", "--max-steps", "9223372036854775808"], "got 9223372036854775808"),
+        (["train", "--seed", str(2**64)], f"--seed: {WHOLE} 0 to 2**64 - 1, got {2**64}"),
+        (["train", "--seed", "-1"], "--seed: must be a whole number from 0 to 2**64 - 1"),
+        (["eval", "x.npz", "--episodes", "1e30"], f"{WHOLE} 1 to 10,000,000, got 1e30"),
+        (["eval", "x.npz", "--seed", str(2**64)], "--seed: must be a whole number"),
+        (["compare", "--train-episodes", "1e10"], f"{WHOLE} 1 to 1,000,000,000, got 1e10"),
+        (["--speed", "11"], f"--speed: {WHOLE} 1 to 10, got 11"),
+        (["play", "--speed", "0"], f"--speed: {WHOLE} 1 to 10, got 0"),
         (["train", "--env", "Taxi-v9"], "unknown env id 'Taxi-v9'; supported: "),
         (["train", "--env", "Blackjack-v1"], "Discrete"),
         (["train", "--env-kwarg", "rainy"], "NAME=VALUE"),
+        (["train", "--env", "FrozenLake-v1", "--env-kwarg", "map_name=16x16"],
+         "map_name must be one of 4x4, 8x8, got '16x16'"),
+        (["train", "--env-kwarg", "is_rainy=maybe"], "is_rainy must be true or false, got 'maybe'"),
+        (["train", "--env", "FrozenLake-v1", "--env-kwarg", "is_slippery=3.5"],
+         "is_slippery must be true or false, got 3.5"),
+        (["train", "--env-kwarg", "is_rainy=true", "--env-kwarg", "is_rainy=false"],
+         "--env-kwarg is_rainy is given more than once"),
         (["train", "--learner", "dqn"], "unknown learner 'dqn'; choose one of q-learning"),
         (["eval", "nowhere.npz"], "nowhere.npz: no such file"),
         (["eval"], "the following arguments are required: FILE"),
+        (["eval", "x.npz", "--alpha", "0.5"], "unrecognized arguments for 'eval': --alpha 0.5"),
         (["fly"], "invalid choice: 'fly'"),
+        (["--alpha", "0.5", "eval", "x.npz"], "--alpha does not apply to 'eval'"),
+        (["--seed", "9", "train", "--seed", "3"], "--seed is given both before and after 'train'"),
+        (["--presenter", "train"], "--presenter does not apply to 'train'"),
+        (["compare", "x.npz", "--alpha", "0.5", "--train-episodes", "5"],
+         "--alpha, --train-episodes: only for compare without FILE"),
+        (["demo", "--force"], "--force only applies with --export FILE"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_is_one_line_exit_2_no_traceback(capsys, argv, message):
     assert exit_status(argv) == 2
     _, err = capsys.readouterr()
     assert message in err
+    assert err.startswith("tui-taxi: error: ")
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
 
@@ -162,9 +197,199 @@ def test_every_command_has_help(capsys):
     [
         (["serve", "--", "--epsilon", "5"], "epsilon must be in [0, 1], got 5"),
         (["serve", "train"], "serve runs the app (play, demo or no command), not 'train'"),
-        (["serve", "--port", "0"], "--port: must be a whole number >= 1"),
+        (["serve", "--port", "0"], "--port: must be a whole number from 1 to 65535, got 0"),
+        (["serve", "--port", "70000"], "--port: must be a whole number from 1 to 65535, got 70000"),
+        (["serve", "--", "--speed", "99"], "--speed: must be a whole number from 1 to 10, got 99"),
+        (["serve", "--", "--seed", "9", "demo"], "--seed does not apply to 'demo'"),
+        (["serve", "demo", "--export", "x.tour"], "run 'tui-taxi demo --export FILE' by itself"),
     ],
 )
 def test_serve_checks_what_it_will_run_before_serving(capsys, argv, message):
     assert exit_status(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"tui-taxi: error: cannot serve at 127.0.0.1:{port}: Address already in use\n"
+
+
+# -- options before the command ---------------------------------------------------------------
+def test_options_before_the_command_apply_to_it(capsys, tmp_path):
+    path = tmp_path / "run.npz"
+    code, _, err = run(capsys, "--seed", "9", "--alpha", "0.5", "--env-kwarg", "is_rainy=true",
+                       "train", "--episodes", "10", "--no-chart", "--save", str(path),
+                       "--env-kwarg", "rainy_probability=0.9")  # fmt: skip
+    assert code == 0, err
+    config = load_session(path).config
+    assert (config.seed, config.alpha.start) == (9, 0.5)
+    assert config.env_kwargs == (("is_rainy", True), ("rainy_probability", 0.9))
+
+
+def test_options_before_the_command_reach_the_app(monkeypatch):
+    seen = _fake_app(monkeypatch, return_code=0)
+    assert main(["--seed", "9", "--speed", "2", "play", "--paused"]) == 0
+    config, options = seen["call"]
+    assert config.seed == 9
+    assert options["speed_index"] == 1 and options["paused"] and options["manual"]
+
+
+def test_load_says_which_given_options_it_ignores(monkeypatch, capsys, tmp_path):
+    run(capsys, "train", "--episodes", "10", "--no-chart", "--save", str(tmp_path / "s.npz"))
+    seen = _fake_app(monkeypatch, return_code=0)
+    assert main(["--seed", "3", "--load", str(tmp_path / "s.npz"), "--gamma", "0.6"]) == 0
+    assert seen["call"][1]["load"] == str(tmp_path / "s.npz")
+    # --gamma 0.6 equals the default, but it was given: it is named too
+    assert "ignoring --gamma, --seed" in capsys.readouterr().err
+
+
+def test_episode_counts_may_be_written_1e2_style(capsys):
+    code, out, err = run(capsys, "train", "--episodes", "1e2", "--no-chart")
+    assert code == 0, err
+    assert "for 100 episodes" in out
+
+
+# -- the app's exit status -------------------------------------------------------------------
+def _fake_app(monkeypatch, return_code=None, crash=None):
+    """The app stands in for Textual: main must report what App.run left in return_code."""
+    import tui_taxi.cli as cli
+    import tui_taxi.ui.app as ui_app
+
+    seen = {}
+
+    class FakeApp:
+        def __init__(self):
+            self.return_code = None
+
+        def run(self):
+            if crash:
+                raise crash
+            self.return_code = return_code
+
+    def create_app(config, **options):
+        seen["call"] = (config, options)
+        return FakeApp()
+
+    monkeypatch.setattr(cli, "_require_terminal", lambda: None)
+    monkeypatch.setattr(ui_app, "create_app", create_app)
+    return seen
+
+
+@pytest.mark.parametrize("argv", [[], ["play"], ["demo"]])
+def test_the_app_exit_status_is_non_zero_when_it_crashed(monkeypatch, argv):
+    _fake_app(monkeypatch, return_code=1)  # Textual sets 1 after an unhandled exception
+    assert main(argv) == 1
+    _fake_app(monkeypatch, return_code=0)
+    assert main(argv) == 0
+    _fake_app(monkeypatch, crash=RuntimeError("boom"))
+    with pytest.raises(RuntimeError):  # not swallowed: the process exits 1 with the traceback
+        main(argv)
+
+
+# -- save targets are checked before any training ----------------------------------------------
+@pytest.fixture
+def no_training(monkeypatch):
+    import tui_taxi.cli as cli
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started before the save target was checked")
+
+    monkeypatch.setattr(cli, "Session", refuse)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "",  # was: nothing saved, no message
+        "newdir/",  # was: a file named newdir
+        "x" * 300 + ".npz",  # was: an OSError traceback after training
+        "missing/run.npz",
+        ".",  # a folder
+    ],
+)
+def test_bad_save_targets_fail_before_training(capsys, tmp_path, monkeypatch, no_training, target):
+    """Some cases need persist.check_save_target's refusals of '', 'dir/' and long names."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "train", "--save", target)
+    assert code == 2, err
+    assert err.startswith("tui-taxi: error: ") and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
+def test_an_unwritable_save_folder_fails_before_training(capsys, tmp_path, no_training):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    code, _, err = run(capsys, "train", "--save", str(folder / "run.npz"))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+# -- help ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["compare"], ["play"], ["demo"],
+                                     ["serve"]])  # fmt: skip
+def test_help_says_what_each_command_does_and_each_default_once(capsys, command):
+    assert exit_status([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "(default: None)" not in out and "SUPPRESS" not in out
+    assert "example" in out
+    if "--max-steps" in out:
+        assert out.count("default: the env's registered limit") <= 1
+    if "--alpha" in out:
+        assert "exp:START:END:DECAY decays from START down to END" in " ".join(out.split())
+
+
+def test_demo_help_points_to_export_not_to_the_source_tree(capsys):
+    exit_status(["demo", "--help"])
+    out = capsys.readouterr().out
+    assert "assets/" not in out and "--export FILE" in out
+
+
+# -- demo --export ---------------------------------------------------------------------------
+SHIPPED_TOUR = Path(__file__).resolve().parents[1] / "tui_taxi" / "data" / "demo.tour"
+
+
+def test_demo_export_writes_the_shipped_tour_and_never_clobbers(capsys, tmp_path):
+    path = tmp_path / "my.tour"
+    code, out, err = run(capsys, "demo", "--export", str(path))
+    assert code == 0, err
+    assert path.read_text("utf-8") == SHIPPED_TOUR.read_text("utf-8")
+    assert "tui-taxi demo --script" in out
+    load_tour(path)  # it runs as a script
+
+    path.write_text("my edits")
+    code, _, err = run(capsys, "demo", "--export", str(path))
+    assert code == 2 and "exists; use --force to overwrite it" in err
+    assert path.read_text() == "my edits"
+    assert run(capsys, "demo", "--export", str(path), "--force")[0] == 0
+    assert path.read_text("utf-8") == SHIPPED_TOUR.read_text("utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my.tour"]  # no temporary files left
+
+    code, _, err = run(capsys, "demo", "--export", str(tmp_path / "no" / "my.tour"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "does not exist" in err
+
+
+# -- serve -----------------------------------------------------------------------------------
+URL = re.compile(r"""\b(?:https?|wss?)://[^\s"'<>)]+""")
+
+
+async def test_the_served_page_loads_nothing_from_the_internet():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = make_server("true", "127.0.0.1", 8123)
+    async with TestClient(TestServer(await server._make_app())) as client:
+        response = await client.get("/")
+        assert response.status == 200
+        page = await response.text()
+        urls = URL.findall(page)
+        own = ("http://127.0.0.1:8123/", "ws://127.0.0.1:8123/")
+        assert urls and all(url.startswith(own) for url in urls), urls
+        for url in urls:  # the font, styles and script it names are served here
+            if url.startswith("http"):
+                path = url.removeprefix("http://127.0.0.1:8123")
+                assert (await client.get(path)).status == 200, path
+    assert "fonts/RobotoMono" in page and "googleapis" not in page

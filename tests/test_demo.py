@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from tui_taxi.cli import main
-from tui_taxi.demo import TourError, builtin_tour_text, load_tour, parse_tour
+from tui_taxi.demo import (
+    SetValue,
+    TakeSteps,
+    TourError,
+    TrainEpisodes,
+    UseLearner,
+    builtin_tour_text,
+    load_tour,
+    parse_tour,
+)
 
 GOOD = """\
 seed 3
@@ -32,8 +41,8 @@ def test_a_tour_parses_into_steps_and_actions():
     tour = parse_tour(GOOD, "t.tour")
     assert tour.seed == 3 and [s.title for s in tour.steps] == ["First", "Second"]
     assert tour.steps[0].caption == "Hello world\nsecond paragraph"
-    assert tour.actions_until(0) == (("set", "epsilon", 1.0), ("steps", 5))
-    assert tour.actions_until(1)[-2:] == (("train", 100), ("learner", "sarsa"))
+    assert tour.actions_until(0) == (SetValue("epsilon", 1.0), TakeSteps(5))
+    assert tour.actions_until(1)[-2:] == (TrainEpisodes(100), UseLearner("sarsa"))
     assert (tour.view_at(0), tour.view_at(1)) == ("qtable", "chart")
     assert (tour.panel_at(0), tour.panel_at(1)) == ("explain", "stats")
 

@@ -1,24 +1,231 @@
-"""Learning curves drawn with plotext for the terminal (each chart its own figure, no globals)."""
+"""Learning curves for the terminal: round ticks, a readable y-range, no colour off a terminal.
+
+The tick and range logic are plain functions of numbers (no plotext at module level), shared
+with the app's chart; only :func:`learning_curve` draws, each chart its own plotext figure.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TextIO
+
+import numpy as np
+
 from tui_taxi.core.history import History, debiased_ema, downsample
+
+#: The learning-curve metrics, in the order the app's `v` cycles through them, and their titles.
+METRICS = ("episodic_return", "episodic_length", "penalties", "staircase")
+TITLES = {
+    "episodic_return": "return per episode",
+    "episodic_length": "steps per episode",
+    "penalties": "penalties per episode",
+    "staircase": "episodes completed against time steps",
+}
+
+#: Tick steps are these mantissas times a power of ten (1-2-5, with 2.5 for quarters).
+MANTISSAS = (1.0, 2.0, 2.5, 5.0)
+_SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def nice_step(lo: float, hi: float, max_ticks: int = 5, *, integer: bool = False) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten; whole numbers only when
+    ``integer``) that puts at most ``max_ticks`` multiples of itself in ``[lo, hi]``."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or max_ticks < 1:
+        raise ValueError(f"cannot place ticks in [{lo}, {hi}] with max_ticks={max_ticks}")
+    lo, hi = min(lo, hi), max(lo, hi)
+    span = hi - lo
+    if span == 0:
+        return 1.0
+    exponent = math.floor(math.log10(span / max_ticks)) - 1
+    while True:
+        for mantissa in MANTISSAS:
+            step = mantissa * 10.0**exponent
+            if integer and (step < 1 or not float(step).is_integer()):
+                continue
+            if _count(lo, hi, step) <= max_ticks:
+                return step
+        exponent += 1
+
+
+def _count(lo: float, hi: float, step: float) -> int:
+    return math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+
+
+def nice_ticks(lo: float, hi: float, max_ticks: int = 5, *, integer: bool = False) -> list[float]:
+    """Round tick values inside ``[lo, hi]``: every multiple of :func:`nice_step` there.
+
+    ``nice_ticks(0, 100_000)`` is ``[0, 25000, 50000, 75000, 100000]``; ``lo == hi`` gives the
+    one value. Values are exact to the step's decimals (no ``0.30000000000000004``).
+    """
+    lo, hi = min(lo, hi), max(lo, hi)
+    if lo == hi:
+        return [float(lo)] if math.isfinite(lo) else []
+    step = nice_step(lo, hi, max_ticks, integer=integer)
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    digits = max(0, 1 - math.floor(math.log10(step)))
+    return [round(k * step, digits) + 0.0 for k in range(first, last + 1)]  # + 0.0: no -0.0
+
+
+def tick_label(value: float) -> str:
+    """A short label: ``0``, ``25k``, ``1.5M``, ``-200``, ``-2.5k``, ``0.5``."""
+    if value == 0:
+        return "0"
+    size = abs(value)
+    for scale, suffix in _SUFFIXES:
+        if size >= scale * (1 - 1e-12):
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
+def tick_labels(values: list[float]) -> list[str]:
+    return [tick_label(v) for v in values]
+
+
+def amount(value: float) -> str:
+    """A number for a sentence: ``-2,480``, ``-84.3``, ``7.5``."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+@dataclass(frozen=True)
+class YRange:
+    """The y-range to draw, its ticks and, when some points fall outside it, a note saying so."""
+
+    lo: float
+    hi: float
+    ticks: tuple[float, ...]
+    note: str = ""
+
+    @property
+    def clipped(self) -> bool:
+        return bool(self.note)
+
+
+def readable_range(values, *, spread: float = 3.0, gain: float = 2.0, max_ticks: int = 5) -> YRange:
+    """A y-range in which the bulk of ``values`` (a series in run order) is readable, rounded
+    out to round ticks.
+
+    Points further than ``spread`` interquartile ranges beyond the quartiles (the first
+    episodes of a run, at -2,000 when the learnt policy earns about 8) are left outside when
+    that makes the range at least ``gain`` times narrower, and the note says where they went:
+    ``"y clipped to -30..10; the first episodes go down to -2,480"``. Otherwise the series is
+    shown whole, with an empty note.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if len(y) == 0:
+        return YRange(0.0, 1.0, tuple(nice_ticks(0.0, 1.0, max_ticks)))
+    low, high = float(y.min()), float(y.max())
+    q1, q3 = (float(q) for q in np.percentile(y, [25, 75]))
+    lo, hi = max(low, q1 - spread * (q3 - q1)), min(high, q3 + spread * (q3 - q1))
+    if not 0 < (hi - lo) * gain <= high - low:  # clipping would not help enough: show all
+        lo, hi = low, high
+    if hi == lo:
+        pad = abs(lo) * 0.1 or 1.0
+        lo, hi = lo - pad, hi + pad
+    step = nice_step(lo, hi, 4 * max_ticks)  # round the ends out, by a finer step than the ticks'
+    lo = math.floor(lo / step + 1e-9) * step + 0.0
+    hi = math.ceil(hi / step - 1e-9) * step + 0.0
+    ticks = tuple(nice_ticks(lo, hi, max_ticks))
+    below, above = np.flatnonzero(y < lo), np.flatnonzero(y > hi)
+    parts = []
+    if len(below):
+        parts.append(f"{_which(below, len(y))} go down to {amount(low)}")
+    if len(above):
+        parts.append(f"{_which(above, len(y))} go up to {amount(high)}")
+    note = f"y clipped to {tick_label(lo)}..{tick_label(hi)}; " + "; ".join(parts) if parts else ""
+    return YRange(lo, hi, ticks, note)
+
+
+def _which(indices: np.ndarray, n: int) -> str:
+    return "the first episodes" if indices.max() < n / 4 else "some episodes"
+
+
+def clip_line(x, y, lo: float, hi: float) -> list[tuple[list[float], list[float]]]:
+    """The parts of the polyline ``(x, y)`` inside ``lo <= y <= hi``, each run ending where the
+    line crosses the edge (plotext walks a line point by point across its whole extent, so a
+    line reaching 1000 times past the limits would take seconds to draw)."""
+    runs: list[tuple[list[float], list[float]]] = []
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) == 1 and lo <= y[0] <= hi:
+        return [([float(x[0])], [float(y[0])])]
+    for i in range(len(y) - 1):
+        (x0, x1), (y0, y1) = x[i : i + 2], y[i : i + 2]
+        t0, t1 = 0.0, 1.0
+        if y0 != y1:  # the part of the segment, as a fraction t of it, inside the limits
+            ta, tb = (lo - y0) / (y1 - y0), (hi - y0) / (y1 - y0)
+            t0, t1 = max(0.0, min(ta, tb)), min(1.0, max(ta, tb))
+        elif not lo <= y0 <= hi:
+            continue
+        if t0 > t1:
+            continue
+        start = (float(x0 + t0 * (x1 - x0)), float(y0 + t0 * (y1 - y0)))
+        end = (float(x0 + t1 * (x1 - x0)), float(y0 + t1 * (y1 - y0)))
+        if runs and t0 == 0.0 and runs[-1][0][-1] == start[0]:
+            runs[-1][0].append(end[0])
+            runs[-1][1].append(end[1])
+        else:
+            runs.append(([start[0], end[0]], [start[1], end[1]]))
+    return runs
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    if environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def curve_points(history: History, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean return per episode, at most ``n_points`` of them; x is the number of episodes done
+    at the end of each point's stretch (so the axis runs from 0 to the last episode)."""
+    means = history.means()
+    done = means["episode"] + history.counts()
+    return downsample(done, means["episodic_return"], n_points)
 
 
 def learning_curve(
-    history: History, width: int = 80, height: int = 18, smoothing: float = 0.9
+    history: History,
+    width: int = 80,
+    height: int = 18,
+    smoothing: float = 0.9,
+    *,
+    color: bool = False,
 ) -> str:
-    """The run's mean return per episode, downsampled to the width, with a debiased EMA line."""
+    """The run's mean return per episode with its debiased EMA, on round ticks, y clipped to
+    the readable part (a last line says what was clipped). ANSI colour only if ``color``."""
     from plotext._figure import _figure_class
 
-    means = history.means()
-    x, y = downsample(means["episode"] + history.width / 2, means["episodic_return"], width * 2)
+    x, y = curve_points(history, width * 2)
+    smooth = debiased_ema(y, smoothing) if len(y) > 1 else y
+    view = readable_range(y)
+    x_ticks = nice_ticks(0, max(history.episodes, 1), 6, integer=True)
     fig = _figure_class()
     fig.plot_size(width, height)
     fig.theme("clear")
     fig.title("return per episode")
-    fig.xlabel("episode")
-    fig.scatter(list(x), list(y), marker="dot", label="return")
+    fig.xlabel("episodes trained")
+    fig.xlim(0, max(history.episodes, 1))
+    fig.xticks(x_ticks, tick_labels(x_ticks))
+    fig.ylim(view.lo, view.hi)
+    fig.yticks(list(view.ticks), tick_labels(list(view.ticks)))
+    fig.scatter(list(x), list(y), marker="dot", label="return")  # plotext clips to the limits
     if len(y) > 1:
-        fig.plot(list(x), list(debiased_ema(y, smoothing)), marker="braille", label="smoothed")
-    return fig.build()
+        for i, (run_x, run_y) in enumerate(clip_line(x, smooth, view.lo, view.hi)):
+            fig.plot(run_x, run_y, marker="braille", label=None if i else "smoothed",
+                     color="orange" if color else "default")  # fmt: skip
+    chart = fig.build().rstrip("\n")
+    if not color:
+        chart = strip_ansi(chart)
+    return chart + (f"\n{view.note}" if view.note else "")

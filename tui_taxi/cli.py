@@ -1,22 +1,33 @@
 """The one entry point: ``tui-taxi`` and ``python -m tui_taxi``.
 
 Headless commands (``train``, ``eval``, ``compare``) call the same core functions the app's
-trainer calls. Every error a person can cause ends in one line on stderr and exit status 2.
+trainer calls. Every error a person can cause ends in one line on stderr and exit status 2,
+before any work is done; options given before the command apply to it (or are refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
+import decimal
+import importlib.resources
 import os
 import shlex
+import socket
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from tui_taxi import __version__
-from tui_taxi.core.envs import EnvError, normalize_kwargs, parse_env_kwarg, resolve_env_id
+from tui_taxi.core.envs import (
+    EnvError,
+    check_env_kwargs,
+    compile_env,
+    parse_env_kwarg,
+    resolve_env_id,
+)
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
@@ -28,12 +39,18 @@ from tui_taxi.core.persist import (
 )
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
-from tui_taxi.demo import TourError, load_tour
+from tui_taxi.demo import TourError, export_tour, load_tour
 from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 TUTORIAL_EPISODES = 100_000
 EVAL_EPISODES = 100
+#: Upper bounds of the whole-number options: far beyond any useful run, far below what would
+#: overflow the kernel's 64-bit counters or allocate without limit.
+MAX_TRAIN_EPISODES = 10**9
+MAX_EVAL_EPISODES = 10**7
+MAX_STEPS = 10**9
+MAX_SEED = 2**64 - 1  # the generator is seeded from 64 bits; larger seeds would alias smaller
 COMMANDS = {
     "demo": "a scripted, seeded tour of Q-learning for presenting (space: next, left: back)",
     "play": "drive the taxi yourself in the app, then compare with the optimum and the agent",
@@ -42,26 +59,61 @@ COMMANDS = {
     "eval": "evaluate a saved session's greedy policy (tutorial metrics + optimality)",
     "compare": "random agent vs trained agent vs the exact optimum, as the tutorial's table",
 }
+#: Options given before the command are parsed into ``LEADING + dest`` and then applied.
+LEADING = "leading_"
 
 
 class CliError(Exception):
     """A one-line error for people; exits with status 2."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Wraps paragraphs; keeps text that has its own line breaks (examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 class _Parser(argparse.ArgumentParser):
+    """One-line errors, and options whose defaults are filled in by :func:`parse_args`, so that
+    it can tell a given option from a default one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self.late_defaults: dict[str, Any] = {}
+        self.commands: dict[str, _Parser] = {}
+
     def error(self, message: str) -> None:  # one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+    def option(self, group, *flags: str, default: Any = None, leading: bool = False, **kwargs):
+        """``group.add_argument`` with the default kept aside (see :func:`parse_args`)."""
+        dest = flags[0].lstrip("-").replace("-", "_")
+        action = group.add_argument(
+            *flags, dest=LEADING + dest if leading else dest, default=argparse.SUPPRESS, **kwargs
+        )
+        self.late_defaults[dest] = default
+        return action
 
 
-def _whole(minimum: int):
+def _whole(minimum: int, maximum: int, shown: str | None = None):
+    """A whole number in [minimum, maximum]; ``1e6`` and ``100_000`` count when they are
+    whole numbers (``1.5e3`` is 1500, ``2.5`` is refused)."""
+    allowed = shown or f"from {minimum:,} to {maximum:,}"
+
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
+            value = decimal.Decimal(text.strip())
+        except decimal.InvalidOperation:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {value}")
-        return value
+        if not value.is_finite() or value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        if not minimum <= value <= maximum:  # compared as decimals: 1e999999 is never expanded
+            raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, got {text}")
+        return int(value)
 
     return parse
 
@@ -91,161 +143,328 @@ def _env_kwarg(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _help(name: str) -> str:
-    """The help text of a TrainConfig field (one source for the CLI and the code)."""
+def _help(name: str, detail: str = "", extra: str = "") -> str:
+    """The help text of a TrainConfig field (one source for the CLI and the code), then
+    ``detail``, the default (shown once: not when the text says it or there is none), ``extra``."""
     field = next(f for f in dataclasses.fields(TrainConfig) if f.name == name)
+    text = field.metadata["help"] + detail
     default = field.default
-    shown = default.describe() if hasattr(default, "describe") else default
-    return f"{field.metadata['help']} (default: {shown})"
+    if default is not None and "default:" not in text:
+        shown = default.describe() if hasattr(default, "describe") else default
+        text += f" (default: {shown})"
+    return text + extra
 
 
 CONFIG_OPTIONS = ("env", "env_kwarg", "learner", "alpha", "gamma", "epsilon", "max_steps", "seed")
+SCHEDULES = (
+    "; or a schedule: linear:START:END:EPISODES goes from START to END over EPISODES episodes, "
+    "exp:START:END:DECAY decays from START down to END (so START >= END), times DECAY per episode"
+)
 
 
-def _add_config_options(parser: argparse.ArgumentParser) -> None:
+def _add_config_options(parser: _Parser, leading: bool = False) -> None:
     group = parser.add_argument_group("agent and environment")
-    group.add_argument("--env", default=TrainConfig.env_id, help=_help("env_id"))
-    group.add_argument(
+
+    def option(*flags: str, **kwargs):
+        parser.option(group, *flags, leading=leading, **kwargs)
+
+    option(
+        "--env",
+        default=TrainConfig.env_id,
+        metavar="ID",
+        help=_help("env_id", ", a toy-text one such as FrozenLake-v1 (a wrong id lists them)"),
+    )
+    option(
         "--env-kwarg",
         action="append",
         type=_env_kwarg,
         default=[],
         metavar="NAME=VALUE",
-        help="keyword argument for the env, repeatable (e.g. is_rainy=true)",
+        help="a keyword argument of the env's constructor, repeatable, checked against it "
+        "(e.g. is_rainy=true, map_name=8x8)",
     )
-    group.add_argument(
+    option(
         "--learner",
         default=TrainConfig.learner,
-        help=_help("learner") + f"; one of {', '.join(LEARNERS)}",
+        metavar="NAME",
+        help=_help("learner", f": {', '.join(LEARNERS)}"),
     )
-    group.add_argument(
+    option(
         "--alpha",
         type=_schedule("alpha"),
         default=TrainConfig.alpha,
-        help=_help("alpha") + "; or linear:START:END:EPISODES | exp:START:END:DECAY",
+        metavar="A",
+        help=_help("alpha", extra=SCHEDULES),
     )
-    group.add_argument("--gamma", type=_number, default=TrainConfig.gamma, help=_help("gamma"))
-    group.add_argument(
+    option("--gamma", type=_number, default=TrainConfig.gamma, metavar="G", help=_help("gamma"))
+    option(
         "--epsilon",
         type=_schedule("epsilon"),
         default=TrainConfig.epsilon,
-        help=_help("epsilon") + "; or a schedule, as --alpha",
+        metavar="E",
+        help=_help("epsilon", extra="; or a schedule, as for --alpha"),
     )
-    group.add_argument("--max-steps", type=_whole(0), default=None, help=_help("max_steps"))
-    group.add_argument("--seed", type=_whole(0), default=TrainConfig.seed, help=_help("seed"))
+    option(
+        "--max-steps",
+        type=_whole(0, MAX_STEPS),
+        default=None,
+        metavar="N",
+        help=_help("max_steps", extra=f"; at most {MAX_STEPS:,}"),
+    )
+    option("--seed", type=_whole(0, MAX_SEED, "from 0 to 2**64 - 1"), default=TrainConfig.seed,
+           metavar="N", help=_help("seed", ", 0 to 2**64 - 1"))  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_app_options(parser: _Parser, leading: bool = False) -> None:
+    group = parser.add_argument_group("the live app")
+
+    def option(*flags: str, **kwargs):
+        parser.option(group, *flags, leading=leading, **kwargs)
+
+    option("--load", metavar="FILE", help="continue a saved session (its settings win)")
+    option(
+        "--presenter",
+        action="store_true",
+        default=False,
+        help="high-contrast theme and a big grid, for a projector (T toggles)",
+    )
+    option(
+        "--paused", action="store_true", default=False, help="start paused (space runs, n steps)"
+    )
+    option("--speed", type=_whole(1, len(SPEEDS)), default=DEFAULT_SPEED + 1,
+           metavar=f"1-{len(SPEEDS)}",
+           help="starting speed level: " + ", ".join(f"{i}={s.label}" for i, s in
+                                                     enumerate(SPEEDS, 1))
+           + f" (default: {DEFAULT_SPEED + 1})")  # fmt: skip
+
+
+def build_parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
         description="Watch, steer and play a Q-learning agent on Gymnasium's Taxi. Without a "
-        "COMMAND, opens the live app (press ? in it for the keys).",
-        epilog="Run 'tui-taxi COMMAND --help' for a command's options.",
+        "COMMAND, opens the live app (press ? in it for the keys) with the options below; "
+        "given before a COMMAND, they apply to it.",
+        epilog="examples:\n"
+        "  tui-taxi                                the live app, the tutorial's settings\n"
+        "  tui-taxi --learner sarsa --seed 7       the app with SARSA and seed 7\n"
+        "  tui-taxi train --episodes 20000         train headless: chart and report\n"
+        "  tui-taxi demo --presenter               the captioned tour, for a projector\n"
+        "Run 'tui-taxi COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_config_options(parser)
-    _add_app_options(parser)
+    _add_config_options(parser, leading=True)
+    _add_app_options(parser, leading=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    play = sub.add_parser("play", help=COMMANDS["play"], description=COMMANDS["play"] + ".")
+    parser.commands = sub.choices
+
+    def command(name: str, description: str = "", epilog: str | None = None) -> _Parser:
+        summary = COMMANDS[name][0].upper() + COMMANDS[name][1:] + "."
+        text = summary + (f" {description}" if description else "")
+        return sub.add_parser(name, help=COMMANDS[name], description=text, epilog=epilog)
+
+    play = command(
+        "play",
+        "Arrows or hjkl drive, p picks up, d drops off, t shows a hint; m hands the wheel "
+        "back to the agent and again to you.",
+        "examples:\n  tui-taxi play\n  tui-taxi play --load run.npz --presenter",
+    )
     _add_config_options(play)
     _add_app_options(play)
-    demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"] + ".")
-    demo.add_argument("--script", metavar="FILE",
-                      help="a tour script (default: the built-in tour; a copy to edit is in "
-                      "assets/demo.tour)")  # fmt: skip
-    demo.add_argument("--presenter", action="store_true", help="high-contrast theme, big grid")
-    serve = sub.add_parser(
-        "serve", help=COMMANDS["serve"],
-        description=COMMANDS["serve"] + ". Each browser tab runs its own app.",
-        epilog="Examples: tui-taxi serve --port 8000 demo --presenter; "
-        "app options go after --: tui-taxi serve -- --load run.npz --presenter",
-    )  # fmt: skip
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    demo = command(
+        "demo",
+        "Each step is replayed from the tour's seed, so back and restart land on the same screen.",
+        "examples:\n  tui-taxi demo --presenter\n"
+        "  tui-taxi demo --export my.tour    (edit it, then:)\n"
+        "  tui-taxi demo --script my.tour",
     )
-    serve.add_argument("--port", type=_whole(1), default=8000, help="port (default: 8000)")
+    demo.option(
+        demo,
+        "--script",
+        metavar="FILE",
+        help="run the tour in FILE instead of the built-in one (write a copy of that "
+        "to edit with --export)",
+    )
+    demo.option(
+        demo,
+        "--export",
+        metavar="FILE",
+        help="write the built-in tour to FILE, to edit and run with --script, and exit",
+    )
+    demo.option(
+        demo,
+        "--force",
+        action="store_true",
+        default=False,
+        help="with --export: overwrite FILE if it exists",
+    )
+    demo.option(
+        demo,
+        "--presenter",
+        action="store_true",
+        default=False,
+        help="high-contrast theme, big grid",
+    )
+    serve = command(
+        "serve",
+        "Each browser tab runs its own app; the page needs no internet (fonts and "
+        "scripts are served locally).",
+        "examples:\n  tui-taxi serve --port 8000 demo --presenter\n"
+        "  tui-taxi serve -- --load run.npz --presenter    (app options go after --)",
+    )
+    serve.option(
+        serve,
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    serve.option(
+        serve,
+        "--port",
+        type=_whole(1, 65535, "from 1 to 65535"),
+        default=8000,
+        metavar="PORT",
+        help="port, 1 to 65535 (default: 8000)",
+    )
     serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="APP-ARGS",
                        help="what the app runs, as for tui-taxi itself: e.g. 'demo --presenter', "
                        "'play', '--load run.npz'")  # fmt: skip
-    return _add_headless(parser, sub)
-
-
-def _add_app_options(parser: argparse.ArgumentParser) -> None:
-    app = parser.add_argument_group("the live app")
-    app.add_argument("--load", metavar="FILE", help="continue a saved session (its settings win)")
-    app.add_argument("--presenter", action="store_true",
-                     help="high-contrast theme and a big grid, for a projector (T toggles)")  # fmt: skip
-    app.add_argument("--paused", action="store_true", help="start paused (space runs, n steps)")
-    app.add_argument(
-        "--speed",
-        type=_whole(1),
-        default=DEFAULT_SPEED + 1,
-        metavar=f"1-{len(SPEEDS)}",
-        help="starting speed level: "
-        + ", ".join(f"{i}={s.label}" for i, s in enumerate(SPEEDS, 1))
-        + f" (default: {DEFAULT_SPEED + 1})",
-    )
-
-
-def _add_headless(parser: argparse.ArgumentParser, sub) -> argparse.ArgumentParser:
-
-    train = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"] + ".")
-    _add_config_options(train)
-    train.add_argument(
-        "--episodes",
-        type=_whole(1),
-        default=TUTORIAL_EPISODES,
-        help=f"episodes to train (default: {TUTORIAL_EPISODES:,})",
-    )
-    train.add_argument("--save", metavar="FILE", help="save the session to FILE (.npz)")
-    train.add_argument("--no-chart", action="store_true", help="skip the learning-curve chart")
-
-    ev = sub.add_parser("eval", help=COMMANDS["eval"], description=COMMANDS["eval"] + ".")
-    ev.add_argument("file", metavar="FILE", help="a session saved by 'tui-taxi train --save'")
-    ev.add_argument(
-        "--episodes",
-        type=_whole(1),
-        default=EVAL_EPISODES,
-        help=f"evaluation episodes (default: {EVAL_EPISODES})",
-    )
-    ev.add_argument(
-        "--max-steps",
-        type=_whole(0),
-        default=None,
-        help="time limit per episode; 0 = none (default: the session's)",
-    )
-    ev.add_argument("--seed", type=_whole(0), default=0, help="evaluation seed (default: 0)")
-
-    cmp = sub.add_parser(
-        "compare",
-        help=COMMANDS["compare"],
-        description=COMMANDS["compare"] + ". Without FILE it first trains with the tutorial's "
-        "defaults. Like the tutorial, episodes run without the time limit unless --time-limit.",
-    )
-    cmp.add_argument("file", metavar="FILE", nargs="?", help="a saved session (default: train one)")
-    _add_config_options(cmp)
-    cmp.add_argument(
-        "--train-episodes",
-        type=_whole(1),
-        default=TUTORIAL_EPISODES,
-        help=f"episodes to train when no FILE is given (default: {TUTORIAL_EPISODES:,})",
-    )
-    cmp.add_argument(
-        "--episodes",
-        type=_whole(1),
-        default=EVAL_EPISODES,
-        help=f"evaluation episodes per agent (default: {EVAL_EPISODES})",
-    )
-    cmp.add_argument(
-        "--time-limit",
-        action="store_true",
-        help="apply the env's registered time limit during evaluation",
-    )
+    _add_headless(command)
     return parser
 
 
+def _add_headless(command) -> None:
+    train = command(
+        "train",
+        "Prints the learning curve (y clipped to the learnt part when the first "
+        "episodes would flatten it, and says so), the speed, and the greedy policy's optimality.",
+        "examples:\n  tui-taxi train --save run.npz\n"
+        "  tui-taxi train --learner double-q --epsilon linear:1:0.05:20000 --episodes 5e4\n"
+        "  tui-taxi train --env FrozenLake-v1 --env-kwarg map_name=8x8 --gamma 0.99",
+    )
+    _add_config_options(train)
+    train.option(
+        train,
+        "--episodes",
+        type=_whole(1, MAX_TRAIN_EPISODES),
+        default=TUTORIAL_EPISODES,
+        metavar="N",
+        help=f"episodes to train, 1 to {MAX_TRAIN_EPISODES:,}; 1e6 style is fine "
+        f"(default: {TUTORIAL_EPISODES:,})",
+    )
+    train.option(
+        train,
+        "--save",
+        metavar="FILE",
+        help="save the session to FILE (.npz); checked before training starts",
+    )
+    train.option(
+        train,
+        "--no-chart",
+        action="store_true",
+        default=False,
+        help="skip the learning-curve chart",
+    )
+
+    ev = command(
+        "eval",
+        "Greedy: the best action in every state, ties broken at random.",
+        "example:\n  tui-taxi eval run.npz --episodes 1000 --seed 3",
+    )
+    ev.add_argument("file", metavar="FILE", help="a session saved by 'tui-taxi train --save'")
+    ev.option(
+        ev,
+        "--episodes",
+        type=_whole(1, MAX_EVAL_EPISODES),
+        default=EVAL_EPISODES,
+        metavar="N",
+        help=f"evaluation episodes, 1 to {MAX_EVAL_EPISODES:,} (default: {EVAL_EPISODES})",
+    )
+    ev.option(
+        ev,
+        "--max-steps",
+        type=_whole(0, MAX_STEPS),
+        metavar="N",
+        help="time limit per episode; 0 = none (default: the session's)",
+    )
+    ev.option(
+        ev,
+        "--seed",
+        type=_whole(0, MAX_SEED, "from 0 to 2**64 - 1"),
+        default=0,
+        metavar="N",
+        help="evaluation seed (default: 0)",
+    )
+
+    cmp = command(
+        "compare",
+        "Without FILE it first trains with the options below (the tutorial's "
+        "defaults). Like the tutorial, episodes run without the time limit unless --time-limit.",
+        "examples:\n  tui-taxi compare\n  tui-taxi compare run.npz --time-limit",
+    )
+    cmp.add_argument("file", metavar="FILE", nargs="?", help="a saved session (default: train one)")
+    _add_config_options(cmp)
+    cmp.option(
+        cmp,
+        "--train-episodes",
+        type=_whole(1, MAX_TRAIN_EPISODES),
+        default=TUTORIAL_EPISODES,
+        metavar="N",
+        help=f"episodes to train when no FILE is given (default: {TUTORIAL_EPISODES:,})",
+    )
+    cmp.option(cmp, "--episodes", type=_whole(1, MAX_EVAL_EPISODES), default=EVAL_EPISODES,
+               metavar="N", help=f"evaluation episodes per agent, 1 to {MAX_EVAL_EPISODES:,} "
+               f"(default: {EVAL_EPISODES})")  # fmt: skip
+    cmp.option(
+        cmp,
+        "--time-limit",
+        action="store_true",
+        default=False,
+        help="apply the env's registered time limit during evaluation",
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse like ``build_parser().parse_args``, then apply options given before the command
+    (``tui-taxi --seed 9 train`` trains seed 9), refuse those that do not apply to it, and fill
+    in the defaults. ``args.given`` holds the names of the options given explicitly."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    command = args.command
+    target = parser if command is None else parser.commands[command]
+    helps = f"see '{PROG} {command} --help'" if command else f"see '{PROG} --help'"
+    if unknown:
+        where = f" for '{command}'" if command else ""
+        _refuse(f"unrecognized arguments{where}: {' '.join(unknown)} ({helps})")
+    leading = {
+        name.removeprefix(LEADING): value
+        for name, value in vars(args).items()
+        if name.startswith(LEADING)
+    }
+    for name, value in leading.items():
+        delattr(args, LEADING + name)
+        flag = "--" + name.replace("_", "-")
+        if name not in target.late_defaults:
+            _refuse(f"{flag} does not apply to '{command}' ({helps})")
+        if hasattr(args, name):
+            if name != "env_kwarg":
+                _refuse(f"{flag} is given both before and after '{command}'; give it once")
+            value = value + args.env_kwarg
+        setattr(args, name, value)
+    args.given = frozenset(name for name in target.late_defaults if hasattr(args, name))
+    for name, default in target.late_defaults.items():
+        if not hasattr(args, name):
+            setattr(args, name, copy.copy(default))
+    return args
+
+
+def _refuse(message: str) -> None:
+    """argparse's way out for usage errors: one line, exit status 2."""
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         if args.command in (None, "play"):
             return cmd_app(args)
@@ -260,15 +479,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # 'tui-taxi train | head': the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a path the system refuses (too long, no permission, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    if args.speed > len(SPEEDS):
-        raise CliError(f"--speed must be 1 to {len(SPEEDS)}, got {args.speed}")
+    """The live app (also ``play``); its exit status is the app's: 0 on a normal quit,
+    non-zero when it crashed."""
     _require_terminal()
     if args.load:
-        ignored = [f"--{name.replace('_', '-')}" for name in CONFIG_OPTIONS
-                   if getattr(args, name) != build_parser().get_default(name)]  # fmt: skip
+        ignored = [_flag(name) for name in CONFIG_OPTIONS if name in args.given]
         if ignored:
             print(f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
                   file=sys.stderr)  # fmt: skip
@@ -278,40 +504,86 @@ def cmd_app(args: argparse.Namespace) -> int:
     app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1,
                      manual=args.command == "play", presenter=args.presenter)  # fmt: skip
     app.run()
-    return 0
+    return app.return_code or 0
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.export is not None:
+        if args.script is not None or args.presenter:
+            raise CliError("--export writes the built-in tour and exits; drop --script/--presenter")
+        path = export_tour(args.export, force=args.force)
+        print(f"wrote the built-in tour to {path}; run it with: "
+              f"{PROG} demo --script {shlex.quote(str(path))}")  # fmt: skip
+        return 0
+    if args.force:
+        raise CliError("--force only applies with --export FILE")
     tour = load_tour(args.script)  # a bad script fails here, before the screen changes
     _require_terminal()
     from tui_taxi.ui.app import create_app
 
-    create_app(TrainConfig(seed=tour.seed), paused=True, presenter=args.presenter, tour=tour).run()
-    return 0
+    app = create_app(TrainConfig(seed=tour.seed), paused=True, presenter=args.presenter, tour=tour)
+    app.run()
+    return app.return_code or 0
+
+
+SERVE_TEMPLATES = "data/serve"  # our page for textual-serve: no fonts or scripts from the web
+
+
+def make_server(command: str, host: str, port: int):
+    """A textual-serve Server for ``command`` whose page loads nothing from the internet: our
+    template (``tui_taxi/data/serve/app_index.html``) instead of textual-serve's, which fetches
+    a Google web font; the font, script and styles come from textual-serve's own static files."""
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise CliError("serve needs textual-serve: pip install textual-serve") from None
+    templates = importlib.resources.files("tui_taxi").joinpath(SERVE_TEMPLATES)
+    return Server(command, host=host, port=port, title="tui-taxi", templates_path=str(templates))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     app_args = list(args.app_args)
     if app_args[:1] == ["--"]:
         app_args = app_args[1:]
-    inner = build_parser().parse_args(app_args)  # a bad option fails now, not in the browser
+    inner = parse_args(app_args)  # a bad option fails now, not in the browser
     if inner.command not in (None, "play", "demo"):
         raise CliError(f"serve runs the app (play, demo or no command), not {inner.command!r}")
     if inner.command == "demo":
+        if inner.export is not None:
+            raise CliError("serve runs the tour; run 'tui-taxi demo --export FILE' by itself")
         load_tour(inner.script)
     elif inner.load:
         load_session(inner.load)
     else:
         config_from_args(inner)  # out-of-range values fail here
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        raise CliError("serve needs textual-serve: pip install textual-serve") from None
+    _check_can_listen(args.host, args.port)
     command = shlex.join([sys.executable, "-m", "tui_taxi", *app_args])
+    server = make_server(command, args.host, args.port)
     print(f"{PROG}: serving '{' '.join(['tui-taxi', *app_args])}' at http://{args.host}:{args.port}",
           file=sys.stderr)  # fmt: skip
-    Server(command, host=args.host, port=args.port, title="tui-taxi").serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the address is taken, or not this machine's
+        raise CliError(f"cannot serve at {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind the address once, so a port in use or a wrong host is one line, not a traceback
+    after textual-serve's banner."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+            sock.bind(address)
+    except OSError as exc:
+        raise CliError(f"cannot serve at {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _require_terminal() -> None:
@@ -322,13 +594,18 @@ def _require_terminal() -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run the options describe, checked through: env id, env keyword arguments (against
+    the env's constructor), hyperparameters, and the env itself (compiled, and cached)."""
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
-    kwargs = normalize_kwargs(dict(args.env_kwarg))
-    return TrainConfig(
+    names = [name for name, _ in args.env_kwarg]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise CliError(f"--env-kwarg {', '.join(twice)} is given more than once; give it once")
+    config = TrainConfig(
         env_id=env_id,
-        env_kwargs=kwargs,
+        env_kwargs=check_env_kwargs(env_id, args.env_kwarg),
         learner=args.learner,
         alpha=args.alpha,
         gamma=args.gamma,
@@ -336,6 +613,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         max_steps=args.max_steps,
         seed=args.seed,
     )
+    compile_env(config.env_id, config.env_kwargs)  # an env that cannot be made fails now
+    return config
 
 
 # -- train ----------------------------------------------------------------------------------
@@ -390,14 +669,14 @@ def train_session(session: Session, episodes: int, progress: Progress | None = N
 
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    if args.save:
-        check_save_target(args.save)  # fail before training, not after
+    if args.save is not None:
+        check_save_target(args.save)  # fail before training, not after ('' included)
     session = Session(config)
     seconds = train_session(session, args.episodes, Progress(args.episodes, sys.stderr))
     if not args.no_chart:
-        from tui_taxi.charts import learning_curve
+        from tui_taxi.charts import learning_curve, use_color
 
-        print(learning_curve(session.history))
+        print(learning_curve(session.history, color=use_color(sys.stdout)))
     print(
         f"trained {config.learner} on {config.env_id} for {session.episode:,} episodes "
         f"({session.total_steps:,} steps) in {seconds:.2f} s: "
@@ -405,18 +684,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"mean return of the last 100 episodes: {session.history.recent_mean_return():.2f}")
     _print_report(policy_report(session.model, session.q))
-    if args.save:
+    if args.save is not None:
         print(f"saved to {save_session(session, args.save)}")
     return 0
 
 
 def _print_report(report: PolicyReport) -> None:
-    print(
+    """One line; a policy that loops from some starts is said so, with its means over the
+    starts it finishes from (never an infinity)."""
+    head = (
         f"policy optimality: greedy policy optimal from {report.n_optimal}/{report.n_start} start "
-        f"states ({report.optimality:.1%}); mean return {report.mean_return:.2f} "
-        f"(optimum {report.optimal_mean_return:.2f}), mean steps {report.mean_steps:.2f} "
-        f"(optimum {report.optimal_mean_steps:.2f})"
+        f"states ({report.optimality:.1%})"
     )
+    if report.n_loop == report.n_start:
+        print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
+        return
+    means = (
+        f"mean return {report.finish_mean_return:.2f} "
+        f"(optimum {report.finish_optimal_mean_return:.2f}), "
+        f"mean steps {report.finish_mean_steps:.2f} "
+        f"(optimum {report.finish_optimal_mean_steps:.2f})"
+    )
+    if report.n_loop:
+        loops = "start" if report.n_loop == 1 else "starts"
+        means = (
+            f"loops from {report.n_loop} {loops}; over the {report.n_finish} it finishes: {means}"
+        )
+    print(f"{head}; {means}")
 
 
 # -- eval -----------------------------------------------------------------------------------
@@ -446,6 +740,11 @@ def _limit_text(limit: int) -> str:
 
 # -- compare --------------------------------------------------------------------------------
 def cmd_compare(args: argparse.Namespace) -> int:
+    unused = [_flag(name) for name in (*CONFIG_OPTIONS, "train_episodes") if name in args.given]
+    if args.file and unused:
+        raise CliError(f"{', '.join(unused)}: only for compare without FILE (it trains then); "
+                       "compare FILE evaluates the session as saved")  # fmt: skip
+
     if args.file:
         session = load_session(args.file)
         source = args.file

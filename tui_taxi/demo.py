@@ -1,4 +1,5 @@
-"""Presentation tours: a small line-based script of captioned, deterministic steps.
+"""Presentation tours: a small line-based script of captioned, deterministic steps, and the
+runner that plays them on a session.
 
     # a comment
     seed 7                      (before the first step: the tour's seed, default 0)
@@ -7,24 +8,35 @@
     set epsilon 1.0             (commands, run in order when the step is shown)
     steps 40
 
-Commands: ``set epsilon|alpha|gamma VALUE``, ``learner NAME``, ``steps N`` (environment steps,
-one by one, each shown in the explainer and kept for replay), ``train N`` (episodes flat out),
-``view qtable|chart``, ``panel explain|stats``. Step k is shown by replaying steps 1..k from a fresh session with the
-tour's seed, so going back or restarting lands on exactly the same screen.
+Commands: ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
+``exp:1:0.05:0.999``), ``learner NAME``, ``steps N`` (environment steps, one by one, each shown in
+the explainer and kept for replay; when they end the step being shown they play at a visible
+pace), ``train N`` (episodes flat out), ``view qtable|chart``, ``chart return|steps|penalties|
+staircase [clipped|whole]`` (the chart, showing that metric), ``panel explain|stats|policy|
+compare`` (the TD explainer, the statistics, Q and π(a|s), or random vs trained vs optimum).
+Step k is shown by replaying steps 1..k from a fresh session with the tour's seed, so going back
+or restarting lands on exactly the same screen.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.resources
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.session import canonical_learner
+from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
+from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, check_param
 
-PARAMS = {"epsilon": (0.0, 1.0), "alpha": (0.0, 1.0), "gamma": (0.0, 1.0)}
 VIEWS = ("qtable", "chart")
-PANELS = ("explain", "stats")
+PANELS = ("explain", "stats", "policy", "compare")
+CHART_METRICS = {"return": "episodic_return", "steps": "episodic_length",
+                 "penalties": "penalties", "staircase": "staircase"}  # fmt: skip
+CHART_RANGES = ("clipped", "whole")
 MAX_COUNT = 10_000_000
 
 
@@ -33,14 +45,43 @@ class TourError(ValueError):
 
 
 @dataclass(frozen=True)
+class SetValue:
+    """Set epsilon, alpha (a number or a schedule) or gamma."""
+
+    name: str
+    value: float | Schedule
+
+
+@dataclass(frozen=True)
+class UseLearner:
+    name: str
+
+
+@dataclass(frozen=True)
+class TakeSteps:
+    """Environment steps one by one (shown, recorded for replay)."""
+
+    n: int
+
+
+@dataclass(frozen=True)
+class TrainEpisodes:
+    """Whole episodes flat out."""
+
+    n: int
+
+
+TourAction = SetValue | UseLearner | TakeSteps | TrainEpisodes
+
+
+@dataclass(frozen=True)
 class TourStep:
     title: str
     caption: str
-    actions: tuple[
-        tuple, ...
-    ]  # ("set", name, value) | ("learner", name) | ("steps", n) | ("train", n)
+    actions: tuple[TourAction, ...]
     view: str | None
     panel: str | None
+    chart: tuple[str, str] | None = None  # (metric, range) when the step shows a chart
 
 
 @dataclass(frozen=True)
@@ -49,7 +90,7 @@ class Tour:
     steps: tuple[TourStep, ...]
     source: str
 
-    def actions_until(self, index: int) -> tuple[tuple, ...]:
+    def actions_until(self, index: int) -> tuple[TourAction, ...]:
         """Every action of steps 0..index, in order (what showing step ``index`` replays)."""
         return tuple(action for step in self.steps[: index + 1] for action in step.actions)
 
@@ -63,9 +104,56 @@ class Tour:
         panels = [step.panel for step in self.steps[: index + 1] if step.panel]
         return panels[-1] if panels else "explain"
 
+    def chart_at(self, index: int) -> tuple[str, str]:
+        """The last chart chosen up to step ``index`` (return per episode, clipped)."""
+        charts = [step.chart for step in self.steps[: index + 1] if step.chart]
+        return charts[-1] if charts else ("episodic_return", "clipped")
+
 
 def builtin_tour_text() -> str:
     return importlib.resources.files("tui_taxi").joinpath("data/demo.tour").read_text("utf-8")
+
+
+def export_tour(path: str | Path, *, force: bool = False) -> Path:
+    """Write the built-in tour to ``path`` (to edit and run with ``demo --script``), atomically:
+    a temporary file in the same folder, then linked (or, with ``force``, renamed) into place,
+    so an existing file is never clobbered without ``force`` nor left half-written."""
+    from tui_taxi.core.persist import check_save_target  # the one check of a target path
+
+    path = Path(path)
+    folder = check_save_target(path)
+    if path.exists() and not force:
+        raise TourError(f"{path} exists; use --force to overwrite it")
+    tmp = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as umask says
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(builtin_tour_text())
+            f.flush()
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
+    except OSError as exc:
+        raise TourError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Put ``tmp`` at ``path`` unless something is there (atomically where hard links work)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise TourError(f"{path} exists; use --force to overwrite it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if path.exists():  # no hard links on this file system: check, then rename
+            raise TourError(f"{path} exists; use --force to overwrite it") from None
+        os.replace(tmp, path)
 
 
 def load_tour(path: str | Path | None = None) -> Tour:
@@ -95,7 +183,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             if not title:
                 raise TourError(f"{where}: a step needs a title after '=='")
             steps.append({"title": title, "caption": [], "actions": [], "view": None,
-                          "panel": None, "line": number})  # fmt: skip
+                          "panel": None, "chart": None, "line": number})  # fmt: skip
             continue
         if line.startswith(">"):
             if not steps:
@@ -113,41 +201,49 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
         step = steps[-1]
         if verb == "set":
-            if len(args) != 2 or args[0] not in PARAMS:
+            if len(args) != 2 or args[0] not in PARAM_RANGES:
                 raise TourError(f"{where}: expected 'set epsilon|alpha|gamma VALUE', got {line!r}")
-            value = _number(args[1], where)
-            low, high = PARAMS[args[0]]
-            if not low <= value <= high or (args[0] == "alpha" and value == 0):
-                raise TourError(f"{where}: {args[0]} must be in [{low:g}, {high:g}], got {value:g}")
-            step["actions"].append(("set", args[0], value))
+            step["actions"].append(SetValue(args[0], _param(args[0], args[1], where)))
         elif verb == "learner":
             if len(args) != 1:
                 raise TourError(f"{where}: expected 'learner NAME'")
             try:
-                step["actions"].append(("learner", canonical_learner(args[0])))
+                step["actions"].append(UseLearner(canonical_learner(args[0])))
             except ValueError:
                 raise TourError(f"{where}: unknown learner {args[0]!r}; choose one of "
                                 f"{', '.join(LEARNERS)}") from None  # fmt: skip
         elif verb in ("steps", "train"):
-            step["actions"].append((verb, _count(args, where, verb, minimum=1)))
+            kind = TakeSteps if verb == "steps" else TrainEpisodes
+            step["actions"].append(kind(_count(args, where, verb, minimum=1)))
         elif verb == "view":
             if len(args) != 1 or args[0] not in VIEWS:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
             step["view"] = args[0]
+        elif verb == "chart":
+            if (
+                not 1 <= len(args) <= 2
+                or args[0] not in CHART_METRICS
+                or (len(args) == 2 and args[1] not in CHART_RANGES)
+            ):
+                raise TourError(f"{where}: expected 'chart {'|'.join(CHART_METRICS)} "
+                                f"[{'|'.join(CHART_RANGES)}]', got {line!r}")  # fmt: skip
+            step["chart"] = (CHART_METRICS[args[0]], args[1] if len(args) == 2 else "clipped")
+            step["view"] = "chart"
         elif verb == "panel":
             if len(args) != 1 or args[0] not in PANELS:
                 raise TourError(f"{where}: expected 'panel {'|'.join(PANELS)}', got {line!r}")
             step["panel"] = args[0]
         else:
             raise TourError(f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
-                            "view, panel or seed")  # fmt: skip
+                            "view, chart, panel or seed")  # fmt: skip
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")
     for step in steps:
         if not step["caption"]:
             raise TourError(f"{source}:{step['line']}: step {step['title']!r} has no '>' caption")
     return Tour(seed, tuple(
-        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"])
+        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"],
+                 s["chart"])
         for s in steps
     ), source)  # fmt: skip
 
@@ -164,11 +260,18 @@ def _join(lines: list[str]) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-def _number(text: str, where: str) -> float:
+def _param(name: str, text: str, where: str) -> float | Schedule:
+    """A value for ``set``: gamma a number; epsilon and alpha a number or a schedule."""
     try:
-        return float(text)
+        value = parse_schedule(text, name) if name != "gamma" else float(text)
+        check_param(name, value)
+    except (ScheduleError, ConfigError) as exc:
+        raise TourError(f"{where}: {exc}") from None
     except ValueError:
         raise TourError(f"{where}: {text!r} is not a number") from None
+    if isinstance(value, Schedule) and value.kind == "constant":
+        return value.start
+    return value
 
 
 def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
@@ -181,3 +284,35 @@ def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
     if not minimum <= value <= MAX_COUNT:
         raise TourError(f"{where}: {verb} must be {minimum} to {MAX_COUNT:,}, got {value}")
     return value
+
+
+class TourTarget(Protocol):
+    """What a tour drives: the trainer implements these on the session it owns."""
+
+    def set_param(self, name: str, value: float | Schedule) -> None: ...
+    def set_learner(self, name: str) -> None: ...
+    def take_step(self) -> None: ...
+    def train_episodes(self, n: int) -> None: ...
+
+
+def run_tour(target: TourTarget, tour: Tour, index: int) -> int:
+    """Play the actions of steps 0..index on ``target`` (a fresh session with the tour's seed).
+    Steps that end the step being shown are not taken: their number is returned, for the
+    caller to play at a visible pace."""
+    actions = tour.actions_until(index)
+    shown = tour.steps[index].actions
+    animate = shown[-1].n if shown and isinstance(shown[-1], TakeSteps) else 0
+    if animate:
+        actions = actions[:-1]
+    for action in actions:
+        match action:
+            case SetValue(name=name, value=value):
+                target.set_param(name, value)
+            case UseLearner(name=name):
+                target.set_learner(name)
+            case TakeSteps(n=n):
+                for _ in range(n):
+                    target.take_step()
+            case TrainEpisodes(n=n):
+                target.train_episodes(n)
+    return animate

@@ -11,8 +11,10 @@ from mdps import make_session
 from tui_taxi.core import learners as K
 from tui_taxi.core.envs import (
     EnvError,
+    check_env_kwargs,
     compile_env,
     make_gym_env,
+    model_from_transitions,
     parse_env_kwarg,
     resolve_env_id,
     supported_env_ids,
@@ -142,6 +144,100 @@ def test_env_kwargs_parse(text, expected):
 def test_bad_env_kwargs_are_refused(text):
     with pytest.raises(EnvError, match="NAME=VALUE"):
         parse_env_kwarg(text)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "message"),
+    [
+        ("FrozenLake-v1", {"map_name": "16x16"}, "map_name must be one of 4x4, 8x8, got '16x16'"),
+        ("FrozenLake-v1", {"map_name": 4}, "map_name must be one of 4x4, 8x8, got 4"),
+        ("Taxi-v4", {"is_rainy": "maybe"}, "is_rainy must be true or false, got 'maybe'"),
+        ("FrozenLake-v1", {"is_slippery": 3.5}, "is_slippery must be true or false, got 3.5"),
+        ("Taxi-v4", {"is_rainy": None}, "is_rainy must be true or false, got None"),
+        (
+            "Taxi-v4",
+            {"rainy_probability": "high"},
+            "rainy_probability must be a number, got 'high'",
+        ),
+        ("Taxi-v4", {"rainy_probability": True}, "rainy_probability must be a number, got True"),
+        ("Taxi-v4", {"fickle_probability": float("nan")}, "must be a finite number, got nan"),
+        ("FrozenLake-v1", {"success_rate": 1.5}, "probability and must be in [0, 1], got 1.5"),
+        ("Taxi-v4", {"rainy_probability": -0.1}, "probability and must be in [0, 1], got -0.1"),
+        ("FrozenLake-v1", {"desc": "SFFG"}, "desc takes a structured value"),
+        ("FrozenLake-v1", {"reward_schedule": 1}, "reward_schedule takes a structured value"),
+        ("Taxi-v4", {"render_mode": "human"}, "does not accept keyword argument 'render_mode'"),
+        # gymnasium.make's own options would slip through a plain **kwargs pass-through
+        ("Taxi-v4", {"max_episode_steps": 5}, "does not accept keyword argument 'max_episode_s"),
+        ("CliffWalking-v1", {"is_rainy": True}, "it takes is_slippery"),
+    ],
+)
+def test_env_kwargs_are_checked_against_the_constructor(env_id, kwargs, message):
+    for check in (
+        lambda: check_env_kwargs(env_id, kwargs),
+        lambda: compile_env(env_id, tuple(kwargs.items())),
+    ):
+        with pytest.raises(EnvError) as info:
+            check()
+        assert message in str(info.value)
+        assert "\n" not in str(info.value)
+
+
+def test_good_env_kwargs_are_normalised_and_used():
+    checked = check_env_kwargs("Taxi-v4", {"rainy_probability": 1, "is_rainy": True})
+    assert checked == (("is_rainy", True), ("rainy_probability", 1.0))
+    assert isinstance(checked[1][1], float)
+    assert compile_env("FrozenLake-v1", (("map_name", "8x8"),)).n_states == 64  # an 8x8 grid
+    assert check_env_kwargs("FrozenLake8x8-v1", ()) == ()
+
+
+class _Broken:
+    def __init__(self, size: int = 3) -> None:
+        raise RuntimeError(f"size {size} is\nnot supported")
+
+
+class _Anything:
+    def __init__(self, **kwargs) -> None:
+        raise KeyError("colour")
+
+
+@pytest.fixture
+def broken_envs():
+    import gymnasium as gym
+
+    ids = {"TuiTaxiTest/Broken-v0": _Broken, "TuiTaxiTest/Anything-v0": _Anything}
+    for env_id, entry in ids.items():
+        gym.register(id=env_id, entry_point=entry)
+    yield
+    for env_id in ids:
+        del gym.registry[env_id]
+
+
+def test_whatever_the_constructor_raises_becomes_one_line(broken_envs):
+    with pytest.raises(EnvError) as info:
+        make_gym_env("TuiTaxiTest/Broken-v0", (("size", 4),))
+    assert str(info.value) == (
+        "TuiTaxiTest/Broken-v0 with size=4 could not be made: RuntimeError: size 4 is not supported"
+    )
+    with pytest.raises(EnvError, match="size must be a whole number, got 4.5"):
+        make_gym_env("TuiTaxiTest/Broken-v0", (("size", 4.5),))
+    # a constructor taking **kwargs cannot be checked by name: gymnasium.make has the last word
+    assert check_env_kwargs("TuiTaxiTest/Anything-v0", {"colour": "red"}) == (("colour", "red"),)
+    with pytest.raises(EnvError, match="could not be made: KeyError: 'colour'"):
+        make_gym_env("TuiTaxiTest/Anything-v0", (("colour", "red"),))
+
+
+def _one_state(outcomes):
+    return model_from_transitions({0: {0: outcomes}}, [1.0], n_states=1, n_actions=1, env_id="X")
+
+
+def test_a_model_that_is_not_a_distribution_is_refused():
+    _one_state([(0.5, 0, 0.0, False), (0.5, 0, 1.0, True)])  # fine
+    with pytest.raises(EnvError, match="state 0, action 0 are not a probability distribution"):
+        _one_state([(1.5, 0, 0.0, False), (-0.5, 0, 1.0, True)])  # sums to 1, but not >= 0
+    with pytest.raises(EnvError, match="not a probability distribution"):
+        _one_state([(0.5, 0, 0.0, False), (0.7, 0, 1.0, True)])
+    with pytest.raises(EnvError, match="next states or rewards out of range"):
+        _one_state([(1.0, 3, 0.0, False)])
 
 
 @given(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4), st.integers(0, 3))

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_taxi.core.history import History, debiased_ema, downsample
+from tui_taxi.core.history import MAX_CAPACITY, History, debiased_ema, downsample
 
 
 def _fill(history, returns, splits):
@@ -17,6 +17,7 @@ def _fill(history, returns, splits):
         start = end
 
 
+@settings(deadline=None)  # the first example compiles _accumulate when numba's cache is cold
 @given(st.lists(st.integers(-20, 20), min_size=1, max_size=300),
        st.lists(st.integers(0, 300), max_size=6))  # fmt: skip
 def test_bins_cover_every_episode_and_ignore_how_they_arrived(returns, splits):
@@ -65,3 +66,75 @@ def test_debiased_ema_starts_at_the_first_value_and_follows():
     assert out[0] == 10.0 and out[1] == 10.0  # no bias towards zero at the start
     assert 0 < out[2] < 10
     np.testing.assert_array_equal(debiased_ema(np.array([1.0, 2.0, 3.0]), 0.0), [1.0, 2.0, 3.0])
+
+
+def test_absurd_capacities_are_refused_before_allocating():
+    for capacity in (2**40, 3, 0, 1, True, 2.0):
+        with pytest.raises(ValueError, match="capacity must be a power of two from 2 to"):
+            History(capacity)
+    assert History(MAX_CAPACITY).capacity == MAX_CAPACITY
+
+
+def _saved(episodes=11, capacity=8):
+    history = History(capacity)
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 30, episodes).astype(np.float64)
+    history.extend(rng.normal(size=episodes), lengths, lengths // 3, rng.random(episodes) < 0.5)
+    return history, history.to_arrays()
+
+
+def test_a_saved_history_comes_back_whole():
+    history, arrays = _saved()
+    assert (history.width, history.n_bins, history.last_count) == (2, 6, 1)  # 11 = 5 * 2 + 1
+    back = History.from_arrays(arrays["history_sums"], arrays["history_meta"],
+                               arrays["history_recent"])  # fmt: skip
+    np.testing.assert_array_equal(back.sums(), history.sums())
+    assert (back.capacity, back.width, back.n_bins, back.last_count, back.episodes) == (
+        8,
+        2,
+        6,
+        1,
+        11,
+    )
+    assert back.recent_mean_return() == history.recent_mean_return()
+
+
+# (capacity, width, n_bins, last_count, episodes) of the history above: (8, 2, 6, 1, 11)
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ((2**40, 2, 6, 1, 11), "capacity must be a power of two from 2 to"),
+        ((12, 2, 6, 1, 11), "capacity must be a power of two"),
+        ((8, 0, 6, 1, 11), "bin width must be a power of two >= 1, got 0"),
+        ((8, 3, 6, 1, 11), "bin width must be a power of two"),
+        ((8, 2, 9, 1, 11), "9 bins, outside 0..8"),
+        ((8, 2, 6, 0, 11), "last bin holds 0 episodes"),
+        ((8, 2, 6, 3, 11), "last bin holds 3 episodes"),
+        ((8, 2, 6, 1, 12), "counts 12 episodes but its bins hold 11"),
+        ((8, 4, 3, 1, 9), "width 4 has only 3 of 8 bins"),
+        ((8, 1, 0, 1, 0), "last bin holds 1 episodes"),
+    ],
+)
+def test_inconsistent_counters_are_refused(meta, message):
+    _, arrays = _saved()
+    with pytest.raises(ValueError, match=message):
+        History.from_arrays(arrays["history_sums"], np.array(meta), arrays["history_recent"])
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("history_sums", lambda a: a[:-1], "sums have shape"),
+        ("history_sums", lambda a: np.where(a == a[0, 0], np.nan, a), "NaN or infinite"),
+        ("history_sums", lambda a: a * np.array([1, 0, 1, 1]), "impossible"),  # 0 steps
+        ("history_sums", lambda a: a + np.array([0, 0, 0, 5]), "impossible"),  # 5 wins in 2
+        ("history_recent", lambda a: a[1:], "recent episodes have shape"),
+        ("history_recent", lambda a: a + np.array([0, 0.5]), "0/1 success flags"),
+    ],
+)
+def test_impossible_sums_and_recent_rows_are_refused(name, change, message):
+    _, arrays = _saved()
+    arrays[name] = change(arrays[name])
+    with pytest.raises(ValueError, match=message):
+        History.from_arrays(arrays["history_sums"], arrays["history_meta"],
+                            arrays["history_recent"])  # fmt: skip

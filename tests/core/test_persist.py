@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pickle
+import re
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,7 +105,7 @@ def test_wrong_env_in_header_is_refused(taxi, tmp_path):
     header = json.loads(str(arrays["header"][()]))
     header["env_id"] = "FrozenLake-v1"  # 16 states, but the Q-table has 500 rows
     arrays["header"] = np.array(json.dumps(header))
-    with pytest.raises(SessionFileError, match="shape"):
+    with pytest.raises(SessionFileError, match=r"q_a declares [\d,]+ bytes, at most"):
         load_session(_write(tmp_path, arrays))
 
 
@@ -153,3 +159,121 @@ def test_saving_onto_a_folder_is_a_clear_error(taxi, tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(SessionFileError, match="it is a folder"):
         save_session(make_session(taxi), tmp_path / "taken")
+
+
+# -- save targets, checked before any work ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("", "cannot save to '': the file name is empty"),
+        ("newdir/", "cannot save to newdir/: it names a folder; add a file name"),
+        ("x" * 300 + ".npz", "the file name is 304 bytes long, at most 255 allowed"),
+        ("no/such/folder/run.npz", "folder no/such/folder does not exist"),
+        (".", "it is a folder"),
+        ("..", "it is a folder"),
+        ("/dev/null", "it exists and is not a file"),
+        ("a\0b.npz", "contains a NUL byte"),
+    ],
+)
+def test_bad_save_targets_are_one_line_errors_before_any_work(
+    target, message, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SessionFileError, match=re.escape(message)) as info:
+        persist.check_save_target(target)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_used_as_a_folder_is_refused(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SessionFileError, match="is not a folder"):
+        persist.check_save_target(tmp_path / "file" / "run.npz")
+
+
+def test_an_unwritable_folder_is_refused_before_training(tmp_path):
+    """Tried for real with a temporary file (root writes anywhere: it drops to nobody)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # nobody can reach /tmp, not pytest's tmp_path
+    try:
+        folder.chmod(0o555)
+        refused = pytest.raises(SessionFileError, match="is not writable .Permission denied.")
+        with _as_nobody(), refused:
+            persist.check_save_target(folder / "run.npz")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+        folder.rmdir()
+
+
+@contextlib.contextmanager
+def _as_nobody():
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_a_good_target_leaves_nothing_behind(tmp_path):
+    assert persist.check_save_target(tmp_path / "run.npz") == tmp_path
+    assert list(tmp_path.iterdir()) == []
+    assert persist.check_save_target("run.npz") == Path(".")
+
+
+def test_every_os_error_of_a_save_is_a_session_file_error(taxi, tmp_path, monkeypatch):
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(persist.os, "replace", refuse)
+    with pytest.raises(SessionFileError, match="cannot save to .*run.npz: Permission denied"):
+        save_session(make_session(taxi), tmp_path / "run.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- temporary files left by a save killed mid-write -----------------------------------------
+DEAD_PID = 2**31 - 1  # above any pid_max: no such process
+
+
+def _leftover(folder, pid, age, name="run.npz"):
+    path = folder / f".{name}.pid{pid}.abcd_123.tmp"
+    path.write_bytes(b"PK\x03\x04 half a file")
+    mtime = time.time() - age
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_a_stale_temp_file_is_removed_by_the_next_save(taxi, tmp_path):
+    stale = _leftover(tmp_path, DEAD_PID, age=3600)
+    other_target = _leftover(tmp_path, DEAD_PID, age=3600, name="other.npz")
+    save_session(make_session(taxi), tmp_path / "run.npz")
+    assert not stale.exists() and not other_target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
+
+
+def test_temp_files_of_live_or_recent_writers_are_kept(taxi, tmp_path):
+    live = _leftover(tmp_path, os.getppid(), age=3600)  # pytest's parent: alive
+    mine = _leftover(tmp_path, os.getpid(), age=3600, name="other.npz")
+    recent = _leftover(tmp_path, DEAD_PID, age=5, name="third.npz")  # its writer may be elsewhere
+    foreign = tmp_path / ".notes.txt.tmp"  # not one of ours
+    foreign.write_text("keep")
+    os.utime(foreign, (0, 0))
+    save_session(make_session(taxi), tmp_path / "run.npz")
+    assert live.exists() and mine.exists() and recent.exists() and foreign.exists()
+
+
+def test_a_save_cleans_only_its_own_folder(taxi, tmp_path):
+    (tmp_path / "sub").mkdir()
+    elsewhere = _leftover(tmp_path, DEAD_PID, age=3600)
+    save_session(make_session(taxi), tmp_path / "sub" / "run.npz")
+    assert elsewhere.exists()
+
+
+def test_devices_and_pipes_are_not_read(tmp_path):
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)  # opening it to read would block until a writer came
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(SessionFileError, match="not a regular file"):
+            load_session(path)

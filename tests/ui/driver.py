@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.trainer import SPEEDS
+from tui_taxi.protocol import SPEEDS
 from tui_taxi.ui.app import TaxiApp
 
 TURBO = len(SPEEDS) - 1
@@ -37,3 +37,21 @@ def make_app(episodes: int = 0, seed: int = 0, paused: bool = True, **config) ->
     if episodes:
         session.train(episodes=episodes)
     return TaxiApp(session, paused=paused, save_path="session.npz")
+
+
+async def quiesce(pilot):
+    """Everything sent handled, the policy report in, the chart drawn, then the trainer stopped:
+    the screen no longer changes (for captures)."""
+    from tui_taxi.ui.widgets.reward_chart import RewardChart
+
+    app = pilot.app
+    await settle(pilot, lambda s: s.handled >= app.trainer.sent and s.report is not None
+                 and not s.playing_to)  # fmt: skip
+    app.trainer.stop()  # no live thread while the screen is captured
+    app.trainer.report.wait()
+    chart = app.query_one(RewardChart)
+    for _ in range(200):
+        if chart.up_to_date:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()

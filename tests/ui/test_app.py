@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from driver import TURBO, make_app, press, settle
+from driver import TURBO, make_app, press, settle, settled
 
 from tui_taxi.core.persist import load_session, save_session
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
-from tui_taxi.ui.app import TaxiApp
+from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
+from tui_taxi.ui import keys
 from tui_taxi.ui.screens.confirm import ConfirmScreen
 from tui_taxi.ui.screens.help import HelpScreen
 from tui_taxi.ui.screens.path_prompt import PathPrompt
+from tui_taxi.ui.widgets.key_bar import key_bar_text
 from tui_taxi.ui.widgets.reward_chart import SMOOTHING, RewardChart
+from tui_taxi.ui.widgets.status_bar import StatusBar
 
 SIZE = (100, 30)
 
@@ -154,40 +156,57 @@ async def test_escape_cancels_the_prompt(app):
         assert not isinstance(app.screen, PathPrompt)
 
 
-async def test_help_lists_every_binding(app):
+@pytest.mark.parametrize("mode", [keys.TRAIN, keys.PLAY])
+async def test_help_lists_the_keys_of_the_current_mode_grouped(mode):
+    app = make_app(seed=4)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
+        if mode == keys.PLAY:
+            await press(pilot, "m")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        listed = {description for _, description in app.screen.keys}
-        assert {b.description for b in TaxiApp.BINDINGS} <= listed
+        listed = {k.help for k in app.screen.keys}
+        assert listed == {k.help for k in keys.KEYS if mode in k.modes}
+        other = keys.PLAY if mode == keys.TRAIN else keys.TRAIN
+        assert any(k.help not in listed for k in keys.KEYS if other in k.modes)  # not mixed
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_every_binding_is_in_the_command_palette(app):
+async def test_the_palette_names_every_key_of_the_mode_for_people(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        for binding in TaxiApp.BINDINGS:
-            if binding.action != "quit":
-                assert any(binding.description in title for title in titles), binding.description
+        commands = list(app.get_system_commands(app.screen))
+        titles = {c.title for c in commands}
+        for key in keys.keys_for(keys.TRAIN):
+            if key.action != "quit":
+                assert key.help in titles
+        assert not any("Run '" in c.help or "(" in c.title and "'" in c.title for c in commands)
+        assert "Move up (north)" not in titles  # play keys only in play mode
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 200])
+def test_the_key_bar_always_shows_help_and_quit(width):
+    for mode in (keys.TRAIN, keys.PLAY, keys.TOUR):
+        text = key_bar_text(keys.keys_for(mode), width - 2).plain
+        assert len(text) <= width - 2
+        assert text.rstrip().endswith("? Help  q Quit")
 
 
 async def test_view_and_chart_keys(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
-        heatmap = app.query_one("#heatmap")
-        assert heatmap.display and not app.query_one("#side").display
+        heatmap, chart = app.query_one("#heatmap"), app.query_one(RewardChart)
+        assert heatmap.display and not chart.display
         await pilot.press("c")
-        assert app.has_class("-chart-view")
-        assert not heatmap.display and app.query_one("#chart").display
-        chart = app.query_one(RewardChart)
+        assert not heatmap.display and chart.display and app.query_one("#zoom").display
         before = chart.smoothing
         await pilot.press("w")
         assert chart.smoothing == SMOOTHING[(SMOOTHING.index(before) + 1) % len(SMOOTHING)]
         await pilot.press("v")
-        assert chart.show_extra
+        assert chart.metric == "episodic_length"
+        await pilot.press("z")
+        assert chart.range_index == 1
 
 
 async def test_q_quits_and_the_worker_ends(app):
@@ -227,27 +246,97 @@ async def test_quit_during_turbo_leaves_no_thread():
     assert app.return_code in (0, None)
 
 
-async def test_a_failing_worker_notifies_stops_and_stays_usable(monkeypatch):
+async def test_a_failing_command_is_a_notice_and_the_session_stays_as_it_was(monkeypatch):
+    app = make_app(episodes=20)
+    async with app.run_test(size=SIZE) as pilot:
+        before = await settle(pilot, lambda s: True)
+
+        real, calls = Session.step, []
+
+        def broken_once(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                self.train(steps=1)  # half done: a step taken, then the failure
+                raise RuntimeError("kernel exploded")
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Session, "step", broken_once)
+        await pilot.press("n")
+        await settle(
+            pilot, lambda s: any("kernel exploded" in n.message for n in app._notifications)
+        )
+        (note,) = [n for n in app._notifications if "kernel exploded" in n.message]
+        assert note.severity == "error"
+        assert app.trainer.thread.is_alive()
+        assert app.trainer.session.total_steps == before.total_steps  # as before the command
+        snap = await press(pilot, "n")  # keys still work
+        assert snap.total_steps == before.total_steps + 1
+
+
+async def test_a_failure_while_training_pauses_restores_and_keeps_taking_keys(monkeypatch):
+    app = make_app(episodes=20)
+    async with app.run_test(size=SIZE) as pilot:
+        before = await settle(pilot, lambda s: True)
+        monkeypatch.setattr(app.trainer.session, "train", lambda *a, **k: 1 / 0)
+        await pilot.press("space")
+        snap = await settle(pilot, lambda s: any("training paused" in n.message
+                                                 for n in app._notifications))  # fmt: skip
+        snap = await settle(pilot, lambda s: s.paused)
+        assert snap.episode == before.episode and app.trainer.thread.is_alive()
+        snap = await press(pilot, "n")
+        assert snap.total_steps == before.total_steps + 1
+
+
+async def test_a_snapshot_that_cannot_be_built_does_not_stop_the_worker(monkeypatch):
+    app = make_app(episodes=20)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        real = type(app.trainer).snapshot
+        calls = {"n": 0}
+
+        def flaky(self, now=None):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise ValueError("cannot convert float NaN to integer")
+            return real(self, now)
+
+        monkeypatch.setattr(type(app.trainer), "snapshot", flaky)
+        await pilot.press("n")
+        await settle(pilot, lambda s: any("NaN" in n.message for n in app._notifications))
+        snap = await press(pilot, "n")
+        assert app.trainer.thread.is_alive() and snap.total_steps >= 1
+
+
+async def test_quick_key_presses_all_count():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
+        for _ in range(3):
+            app.simulate_key("right_square_bracket")  # one burst, no waiting in between
+        snap = await settled(pilot)
+        assert snap.speed_index == DEFAULT_SPEED + 3
+        for _ in range(4):
+            app.simulate_key("E")
+        snap = await settled(pilot)
+        assert snap.epsilon == pytest.approx(0.3)
 
-        def broken(*args, **kwargs):
-            raise RuntimeError("kernel exploded")
 
-        monkeypatch.setattr(app.trainer.session, "step", broken)
-        snap = await press(pilot, "n")
-        snap = await settle(pilot, lambda s: s.failed is not None)
-        assert "kernel exploded" in snap.failed
-        assert any(
-            n.severity == "error" and "kernel exploded" in n.message for n in app._notifications
-        )
-        assert app.trainer.thread.is_alive()  # the worker waits for commands
-        await pilot.press("r")
-        await pilot.press("y")
-        snap = await settle(pilot, lambda s: s.failed is None)
-        snap = await press(pilot, "n")  # the new session steps again
-        assert snap.total_steps == 1
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("e", "ε 0.05"), ("E", "ε 0.15"), ("a", "α 0.05"), ("A", "α 0.15"), ("g", "γ 0.55"),
+     ("G", "γ 0.65"), ("right_square_bracket", "20 step/s"), ("l", "sarsa")],
+)  # fmt: skip
+@pytest.mark.parametrize("size", [(100, 30), (120, 40)])
+async def test_every_parameter_key_shows_its_effect_on_screen(key, shown, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press(key)
+        await settled(pilot)
+        await pilot.pause()
+        status = app.query_one(StatusBar).render().plain
+        assert shown in status
+        assert any(n for n in app._notifications)  # and a notification confirms it
 
 
 async def test_a_small_terminal_asks_to_be_enlarged_and_recovers(app):
@@ -256,21 +345,37 @@ async def test_a_small_terminal_asks_to_be_enlarged_and_recovers(app):
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         message = app.query_one("#too-small")
-        assert message.display and not app.query_one("#main").display
+        assert message.display and not app.query_one("#dashboard").display
         assert "enlarge it to at least 100x30" in str(message.render()).lower()
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
-        assert app.query_one("#main").display and not message.display
+        assert app.query_one("#dashboard").display and not message.display
 
 
-async def test_layouts_follow_the_terminal(app):
-    async with app.run_test(size=(180, 50)) as pilot:
-        await settle(pilot, lambda s: True)
-        assert app.has_class("-wide")
-        assert app.query_one("#heatmap").display and app.query_one("#chart").display
-        await pilot.resize_terminal(120, 50)
+LAYOUTS = {
+    (100, 30): {"world", "values", "explainer", "heatmap"},
+    (120, 40): {"world", "values", "explainer", "stats", "heatmap", "zoom", "chart"},
+    (160, 50): {"world", "values", "explainer", "stats", "heatmap", "zoom", "chart"},
+    (200, 60): {"world", "values", "explainer", "stats", "heatmap", "zoom", "chart"},
+}
+
+
+@pytest.mark.parametrize("size", list(LAYOUTS))
+async def test_each_layout_shows_every_panel_that_fits_and_cuts_none(size):
+    app = make_app(episodes=50)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, lambda s: s.report is not None)
         await pilot.pause()
-        assert app.has_class("-tall") and not app.has_class("-wide")
+        dashboard = app.query_one("#dashboard")
+        assert dashboard.visible_panels() == LAYOUTS[size]
+        for panel in dashboard.query("#left > *, #right > *"):
+            if panel.display:  # nothing drawn past the screen's edges
+                region = panel.region
+                assert region.right <= size[0] and region.bottom <= size[1] - 1, panel.id
+                assert region.height > 0, panel.id
+        chart = app.query_one("#chart")
+        if chart.display:  # the free space goes to the chart
+            assert chart.region.height >= 10 and chart.region.width >= 50
 
 
 def test_load_option_opens_the_saved_session(tmp_path):

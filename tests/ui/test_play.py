@@ -7,7 +7,7 @@ import pytest
 from driver import make_app, press, settle
 
 from tui_taxi.core.optimal import solve
-from tui_taxi.trainer import SPEEDS, SetManual
+from tui_taxi.protocol import SPEEDS, SetManual
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
 from tui_taxi.ui.widgets.td_explainer import TDExplainer
@@ -101,20 +101,20 @@ async def test_a_trip_ends_with_the_comparison_and_the_agents_replay():
         for _ in range(30):  # drive optimally
             action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
             snap = await press(pilot, KEYS[action])
-            if snap.last_trip is not None:
+            if snap.last_step.terminated:
                 break
-        trip = snap.last_trip
+        await pilot.pause()
+        assert isinstance(app.screen, TripScreen)
+        trip = app.screen.trip
         assert trip.start_state == start and trip.delivered
         assert trip.steps == optimum.steps[start] and trip.episodic_return == optimum.v[start]
         assert trip.agent.steps == trip.optimal_steps  # the trained agent is optimal too
-        await pilot.pause()
-        assert isinstance(app.screen, TripScreen)
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, ReplayScreen)
-        assert app.screen.frame.state == start
+        assert app.screen.frame.record.state == start
         await pilot.press("right")
-        assert app.screen.frame.state == trip.agent.states[1]
+        assert app.screen.frame.record.state == trip.agent.states[1]
 
 
 async def test_replay_scrubs_the_recorded_steps():
@@ -126,16 +126,13 @@ async def test_replay_scrubs_the_recorded_steps():
             snap = await press(pilot, "n")
             taken.append(snap.last_step)
         episode = app.snapshot.replays[-1]
-        assert [f.state for f in episode] == [r.state for r in taken[-len(episode) :]]
+        assert [f.record for f in episode] == taken[-len(episode) :]
         await pilot.press("R")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReplayScreen)
         for i in (0, 1, 2):
-            frame = screen.frame
-            assert (frame.state, frame.action, frame.reward) == (
-                episode[i].state, episode[i].action, episode[i].reward,
-            )  # fmt: skip
+            assert screen.frame == episode[i]
             await pilot.press("right")
         await pilot.press("left")
         assert screen.index == 2
@@ -159,11 +156,11 @@ async def test_presenter_theme_toggles(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
         before = app.theme
-        frame_width = app.query_one("#grid").render_line(0).text.count("━")
+        frame_width = app.query_one("#world").render_line(0).text.count("━")
         await pilot.press("T")
         await pilot.pause()
         assert app.has_class("-presenter") and app.theme == "tui-taxi-presenter"
-        assert app.query_one("#grid").render_line(0).text.count("━") > frame_width  # big cells
+        assert app.query_one("#world").render_line(0).text.count("━") > frame_width  # big cells
         await pilot.press("T")
         assert app.theme == before
 
@@ -195,7 +192,7 @@ async def test_x_swaps_the_explainer_and_the_stats(app):
 async def test_loading_while_playing_starts_the_trip_from_the_loaded_state(tmp_path):
     from tui_taxi.core.persist import save_session
     from tui_taxi.core.session import Session, TrainConfig
-    from tui_taxi.trainer import Load
+    from tui_taxi.protocol import Load
 
     other = Session(TrainConfig(seed=11))
     other.train(episodes=7)

@@ -8,7 +8,10 @@ outcomes ``K`` so that the numba kernels can step any such env without calling P
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -122,24 +125,159 @@ def normalize_kwargs(kwargs: dict[str, Any] | EnvKwargs | None) -> EnvKwargs:
     return tuple(sorted((str(k), v) for k, v in items))
 
 
-def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
-    """``gymnasium.make`` with errors turned into one-line :class:`EnvError` messages."""
+#: Constructor arguments that tui-taxi sets itself (it draws the env; it never renders it).
+_RESERVED = ("self", "render_mode")
+
+
+@dataclass(frozen=True)
+class EnvParameter:
+    """One keyword argument of an env's constructor that can be given as ``NAME=VALUE``.
+
+    ``kind`` is ``"bool"``, ``"int"``, ``"float"`` or ``"str"`` (from the constructor's
+    default), or ``None`` when the value is not a plain scalar (a custom map, a tuple): such
+    arguments cannot be given as text. ``choices`` lists the allowed strings when known.
+    """
+
+    name: str
+    kind: str | None
+    default: Any
+    choices: tuple[str, ...] = ()
+
+    @property
+    def is_probability(self) -> bool:
+        return self.kind == "float" and ("probability" in self.name or self.name.endswith("_rate"))
+
+    def check(self, env_id: str, value: Any) -> Any:
+        """``value`` converted to the parameter's type, or a one-line EnvError."""
+        where = f"{env_id} keyword argument {self.name}"
+        if self.kind is None:
+            raise EnvError(
+                f"{where} takes a structured value (default {self.default!r}) and cannot be "
+                "set as NAME=VALUE"
+            )
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise EnvError(f"{where} must be true or false, got {value!r}")
+        if self.kind == "int":
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            raise EnvError(f"{where} must be a whole number, got {value!r}")
+        if self.kind == "float":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise EnvError(f"{where} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise EnvError(f"{where} must be a finite number, got {value!r}")
+            if self.is_probability and not 0.0 <= value <= 1.0:
+                raise EnvError(f"{where} is a probability and must be in [0, 1], got {value!r}")
+            return float(value)
+        if not isinstance(value, str) or (self.choices and value not in self.choices):
+            allowed = f"one of {', '.join(self.choices)}" if self.choices else "a text value"
+            raise EnvError(f"{where} must be {allowed}, got {value!r}")
+        return value
+
+
+def env_parameters(env_id: str) -> dict[str, EnvParameter] | None:
+    """The keyword arguments ``env_id``'s constructor takes, by name (``render_mode`` left out),
+    with the defaults its registration sets; ``None`` when the constructor takes ``**kwargs``
+    (then any name may be valid and only ``gymnasium.make`` can tell)."""
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    spec = _spec(env_id)
+    try:
+        creator = (
+            load_env_creator(spec.entry_point)
+            if isinstance(spec.entry_point, str)
+            else spec.entry_point
+        )
+        signature = inspect.signature(creator)
+    except (ImportError, AttributeError, ValueError, TypeError, gym.error.Error) as exc:
+        raise EnvError(f"{env_id} cannot be loaded: {_one_line(exc)}") from None
+    params = {}
+    for p in signature.parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if p.name in _RESERVED or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        default = p.default
+        kind = next(
+            (name for name, t in _KINDS if isinstance(default, t)),
+            None,
+        )
+        params[p.name] = EnvParameter(
+            p.name,
+            kind,
+            spec.kwargs.get(p.name, default),
+            _choices(creator, p.name) if kind == "str" else (),
+        )
+    return params
+
+
+_KINDS = (("bool", bool), ("int", int), ("float", float), ("str", str))  # bool before int
+
+
+def _choices(creator, name: str) -> tuple[str, ...]:
+    """The strings a parameter allows, where the env's module says (FrozenLake's maps)."""
+    module = sys.modules.get(getattr(creator, "__module__", ""), None)
+    maps = getattr(module, "MAPS", None)
+    if name == "map_name" and isinstance(maps, dict):
+        return tuple(str(key) for key in maps)
+    return ()
+
+
+def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any] | EnvKwargs | None) -> EnvKwargs:
+    """``env_kwargs`` checked against ``env_id``'s constructor and normalised (sorted, numbers
+    for float parameters as floats); raises a one-line EnvError naming the bad name or value
+    and what is allowed. The app and the CLI both go through here (via :func:`make_gym_env`)."""
+    kwargs = normalize_kwargs(env_kwargs)
+    params = env_parameters(env_id)
+    if params is None:
+        return kwargs
+    settable = [p.name for p in params.values() if p.kind is not None]
+    checked = []
+    for name, value in kwargs:
+        if name not in params:
+            takes = f"it takes {', '.join(settable)}" if settable else "it takes none"
+            raise EnvError(f"{env_id} does not accept keyword argument {name!r}; {takes}")
+        checked.append((name, params[name].check(env_id, value)))
+    return tuple(checked)
+
+
+def _spec(env_id: str):
     import gymnasium as gym
 
     if env_id not in gym.registry:
         raise EnvError(f"unknown env id {env_id!r}; supported: {', '.join(supported_env_ids())}")
+    return gym.registry[env_id]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
+    """``gymnasium.make`` after :func:`check_env_kwargs`; any error it raises becomes a one-line
+    :class:`EnvError`."""
+    import gymnasium as gym
+
+    kwargs = check_env_kwargs(env_id, env_kwargs)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return gym.make(env_id, **dict(env_kwargs))
-    except TypeError as exc:
+            return gym.make(env_id, **dict(kwargs))
+    except Exception as exc:  # a third-party constructor: whatever it raises, say it in one line
         bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        what = (
-            f"keyword argument {bad.group(1)!r}" if bad else f"keyword arguments {dict(env_kwargs)}"
-        )
-        raise EnvError(f"{env_id} does not accept {what}") from None
-    except (ValueError, AssertionError) as exc:
-        raise EnvError(f"{env_id} with {dict(env_kwargs)} could not be made: {exc}") from None
+        if isinstance(exc, TypeError) and bad:
+            raise EnvError(f"{env_id} does not accept keyword argument {bad.group(1)!r}") from None
+        raise EnvError(
+            f"{env_id} with {_describe_kwargs(kwargs)} could not be made: {_one_line(exc)}"
+        ) from None
+
+
+def _describe_kwargs(kwargs: EnvKwargs) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in kwargs) or "no keyword arguments"
 
 
 @functools.lru_cache(maxsize=16)
@@ -221,6 +359,7 @@ def model_from_transitions(
                 terminated[s, a, k] = term
             # padded slots repeat the last outcome with probability 0
             next_state[s, a, len(outcomes) :] = next_state[s, a, len(outcomes) - 1]
+    _check_model(env_id, prob, next_state, reward, n_states, initial_distribution)
     cum_prob = np.cumsum(prob, axis=2)
     cum_prob[:, :, -1] = np.maximum(cum_prob[:, :, -1], 1.0)  # guard against rounding below 1
     initial = np.asarray(initial_distribution, dtype=np.float64)
@@ -256,6 +395,25 @@ def model_from_transitions(
         success_reward=success,
         action_names=action_names or tuple(f"a{i}" for i in range(n_actions)),
     )
+
+
+def _check_model(env_id, prob, next_state, reward, n_states, initial_distribution) -> None:
+    """A one-line EnvError unless every row is a probability distribution over valid states
+    (a constructor given, say, a success rate of 1.5 builds negative probabilities)."""
+    bad = ~np.isfinite(prob) | (prob < 0) | (prob > 1)
+    sums = prob.sum(axis=2)
+    off = np.abs(sums - 1.0) > 1e-6
+    if bad.any() or off.any():
+        s, a = np.argwhere(bad.any(axis=2) | off)[0]
+        raise EnvError(
+            f"{env_id}: the outcomes of state {s}, action {a} are not a probability "
+            f"distribution (probabilities {np.round(prob[s, a], 6).tolist()})"
+        )
+    if np.any((next_state < 0) | (next_state >= n_states)) or not np.all(np.isfinite(reward)):
+        raise EnvError(f"{env_id}: the transition model has next states or rewards out of range")
+    initial = np.asarray(initial_distribution, dtype=np.float64)
+    if initial.shape != (n_states,) or not (np.all(initial >= 0) and initial.sum() > 0):
+        raise EnvError(f"{env_id}: the initial-state distribution is not a distribution")
 
 
 def taxi_decode(state: int) -> tuple[int, int, int, int]:

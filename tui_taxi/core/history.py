@@ -15,13 +15,29 @@ from numba import njit
 
 #: Columns of each bin: sums over its episodes.
 COLUMNS = ("episodic_return", "episodic_length", "penalties", "success")
+RETURN, LENGTH, PENALTIES, SUCCESS = range(len(COLUMNS))
 RECENT = 100
+DEFAULT_CAPACITY = 1 << 17
+#: The most bins a history may have (32 MiB of sums), checked before anything is allocated.
+MAX_CAPACITY = 1 << 20
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
 
 
 class History:
-    def __init__(self, capacity: int = 1 << 17) -> None:
-        if capacity < 2 or capacity & (capacity - 1):
-            raise ValueError("history capacity must be a power of two >= 2")
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if (
+            not isinstance(capacity, (int, np.integer))
+            or isinstance(capacity, bool)
+            or not 2 <= capacity <= MAX_CAPACITY
+            or not _is_power_of_two(int(capacity))
+        ):
+            raise ValueError(
+                f"history capacity must be a power of two from 2 to {MAX_CAPACITY}, got {capacity}"
+            )
+        capacity = int(capacity)
         self.capacity = capacity
         self.width = 1
         self.n_bins = 0
@@ -69,20 +85,67 @@ class History:
         meta = np.array([self.capacity, self.width, self.n_bins, self.last_count, self.episodes])
         return {"history_sums": self.sums(), "history_meta": meta, "history_recent": recent}
 
+    @staticmethod
+    def check_meta(meta: np.ndarray) -> tuple[int, int, int, int, int]:
+        """``(capacity, width, n_bins, last_count, episodes)`` from saved counters, each checked
+        against how :meth:`extend` fills the bins (raises a one-line ValueError), so nothing is
+        allocated for an absurd capacity."""
+        meta = np.asarray(meta)
+        if meta.shape != (5,) or meta.dtype.kind not in "iu":
+            raise ValueError(f"history counters must be 5 integers, got {meta.dtype} {meta.shape}")
+        capacity, width, n_bins, last_count, episodes = (int(x) for x in meta)
+        if not (2 <= capacity <= MAX_CAPACITY and _is_power_of_two(capacity)):
+            raise ValueError(
+                f"history capacity must be a power of two from 2 to {MAX_CAPACITY}, got {capacity}"
+            )
+        if not (_is_power_of_two(width) and width < 1 << 62):
+            raise ValueError(f"history bin width must be a power of two >= 1, got {width}")
+        if not 0 <= n_bins <= capacity:
+            raise ValueError(f"history has {n_bins} bins, outside 0..{capacity}")
+        if width > 1 and n_bins <= capacity // 2:  # bins merge only when all are full
+            raise ValueError(f"history of width {width} has only {n_bins} of {capacity} bins")
+        if not (1 <= last_count <= width if n_bins else last_count == 0):
+            raise ValueError(f"history's last bin holds {last_count} episodes, width {width}")
+        covered = (n_bins - 1) * width + last_count if n_bins else 0
+        if episodes != covered:
+            raise ValueError(f"history counts {episodes} episodes but its bins hold {covered}")
+        return capacity, width, n_bins, last_count, episodes
+
     @classmethod
     def from_arrays(cls, sums, meta, recent) -> History:
-        capacity, width, n_bins, last_count, episodes = (int(x) for x in meta)
-        history = cls(capacity)
-        if (
-            sums.shape != (n_bins, len(COLUMNS))
-            or not 0 <= last_count <= width
-            or n_bins > capacity
+        """The inverse of :meth:`to_arrays`, refusing (ValueError, one line) anything that
+        :meth:`extend` could not have produced."""
+        capacity, width, n_bins, last_count, episodes = cls.check_meta(meta)
+        sums = np.asarray(sums)
+        recent = np.asarray(recent)
+        if sums.shape != (n_bins, len(COLUMNS)) or sums.dtype != np.float64:
+            raise ValueError(
+                f"history sums have shape {sums.shape}, expected {(n_bins, len(COLUMNS))}"
+            )
+        if not np.all(np.isfinite(sums)):
+            raise ValueError("history sums contain NaN or infinite values")
+        counts = np.full(n_bins, width, dtype=np.float64)
+        if n_bins:
+            counts[-1] = last_count
+        length, penalties, success = sums[:, LENGTH], sums[:, PENALTIES], sums[:, SUCCESS]
+        if not (
+            np.all(length >= counts)  # every episode takes a step
+            and np.all((penalties >= 0) & (penalties <= length))  # at most one a step
+            and np.all((success >= 0) & (success <= counts))
         ):
-            raise ValueError("history arrays are inconsistent")
+            raise ValueError("history sums are impossible for their episode counts")
+        k = min(RECENT, episodes)
+        if recent.shape != (k, 2) or recent.dtype != np.float64:
+            raise ValueError(
+                f"history recent episodes have shape {recent.shape}, expected {(k, 2)}"
+            )
+        if not (np.all(np.isfinite(recent[:, 0])) and np.all(np.isin(recent[:, 1], (0.0, 1.0)))):
+            raise ValueError("history recent episodes need finite returns and 0/1 success flags")
+        history = cls(capacity)
         history.width, history.n_bins, history.last_count = width, n_bins, last_count
         history.episodes = episodes
         history._sums[:n_bins] = sums
-        for r, s in recent.reshape(-1, 2)[-RECENT:]:
+        for r, s in recent:
             history._recent.append((float(r), bool(s)))
         return history
 

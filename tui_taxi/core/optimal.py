@@ -7,6 +7,7 @@ learner trains with, and ignore the time limit (Taxi's optimal trips are far sho
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,16 +187,37 @@ def _weighted(isd: np.ndarray, values: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class PolicyReport:
-    """How the greedy policy of a Q-table compares with the optimum over the start states."""
+    """How the greedy policy of a Q-table compares with the optimum over the start states.
+
+    A greedy policy may loop forever from some starts (its exact expected steps are infinite, and
+    its return -inf, or 0 when the loop costs nothing). The overall means then are infinite, so the ``finished_*``
+    figures average over the starts it does finish from, next to the optimum over the same starts:
+    show those, with ``n_loop``, rather than an infinity.
+    """
 
     optimality: float  # fraction of start states where the greedy policy attains V*
     n_optimal: int
     n_start: int
     mean_return: float  # greedy policy, exact, over the initial distribution (-inf: it can loop)
-    mean_steps: float
+    mean_steps: float  # (inf: it can loop)
     optimal_mean_return: float
     optimal_mean_steps: float
     mean_gap: float  # expected return lost against the optimum
+    #: start states from which the greedy policy can loop forever (its expected steps are infinite)
+    n_loop: int = 0
+    #: the greedy policy's mean return over the starts it finishes from (NaN if none)
+    finish_mean_return: float = math.nan
+    #: the greedy policy's mean steps over the starts it finishes from (NaN if none)
+    finish_mean_steps: float = math.nan
+    #: the optimum's mean return over the same starts (the whole optimum when none loop)
+    finish_optimal_mean_return: float = math.nan
+    #: the optimum's mean steps over the same starts
+    finish_optimal_mean_steps: float = math.nan
+
+    @property
+    def n_finish(self) -> int:
+        """Start states from which the greedy policy finishes."""
+        return self.n_start - self.n_loop
 
 
 def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
@@ -207,6 +229,7 @@ def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
     gap = opt.v[start] - v[start]
     attained = gap <= TOL * np.maximum(1.0, np.abs(opt.v[start]))
     isd = model.initial_distribution
+    finishes = start[np.isfinite(steps[start])]
     return PolicyReport(
         optimality=float(attained.mean()),
         n_optimal=int(attained.sum()),
@@ -216,4 +239,15 @@ def policy_report(model: CompiledEnv, q: np.ndarray) -> PolicyReport:
         optimal_mean_return=opt.mean_return,
         optimal_mean_steps=opt.mean_steps,
         mean_gap=float(isd[start] @ gap),
+        n_loop=len(start) - len(finishes),
+        finish_mean_return=_mean_over(isd, v, finishes),
+        finish_mean_steps=_mean_over(isd, steps, finishes),
+        finish_optimal_mean_return=_mean_over(isd, opt.v, finishes),
+        finish_optimal_mean_steps=_mean_over(isd, opt.steps, finishes),
     )
+
+
+def _mean_over(isd: np.ndarray, values: np.ndarray, states: np.ndarray) -> float:
+    """The mean of ``values`` over ``states``, weighted as the initial distribution weighs them."""
+    weight = isd[states]
+    return float(weight @ values[states] / weight.sum()) if len(states) else math.nan

@@ -39,10 +39,14 @@ class Schedule:
 
     @classmethod
     def from_array(cls, arr: np.ndarray) -> Schedule:
-        code = int(arr[0])
-        if not 0 <= code < len(KINDS):
-            raise ScheduleError(f"unknown schedule kind code {code}")
-        return cls(KINDS[code], float(arr[1]), float(arr[2]), float(arr[3]))
+        """The inverse of :meth:`as_array`; the kind code must be exactly 0, 1 or 2 (ranges are
+        left to :meth:`check`)."""
+        code = float(arr[0])
+        if code not in _KIND_CODE.values():
+            raise ScheduleError(
+                f"unknown schedule kind code {code:g}; expected 0 (constant), 1 (linear) or 2 (exp)"
+            )
+        return cls(KINDS[int(code)], float(arr[1]), float(arr[2]), float(arr[3]))
 
     def value(self, episode: int) -> float:
         return float(schedule_value(self.as_array(), episode))
@@ -54,6 +58,11 @@ class Schedule:
 
     def check(self, name: str, low: float, high: float, low_open: bool = False) -> None:
         """Raise a one-line ScheduleError unless every value the schedule takes is in range."""
+        if self.kind not in KINDS:
+            raise ScheduleError(f"{name} schedule kind must be one of {', '.join(KINDS)}")
+        for value in (self.start, self.end, self.param):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ScheduleError(f"{name} schedule values must be numbers, got {value!r}")
         for value in (self.start, self.end):
             below = value <= low if low_open else value < low
             if not np.isfinite(value) or below or value > high:
@@ -65,6 +74,11 @@ class Schedule:
             )
         if self.kind == "exp" and not 0 < self.param <= 1:
             raise ScheduleError(f"{name} exp decay rate must be in (0, 1], got {self.param:g}")
+        if self.kind == "exp" and self.start < self.end:
+            raise ScheduleError(
+                f"{name} {self.describe()}: exp decays from START down to END, so START must be "
+                f">= END (got {self.start:g} < {self.end:g}); use linear:START:END:EPISODES to rise"
+            )
 
 
 def parse_schedule(text: str, name: str = "value") -> Schedule:

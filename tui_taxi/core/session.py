@@ -6,6 +6,7 @@ thread owns it. Changing a hyperparameter swaps the frozen :class:`TrainConfig` 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -39,6 +40,51 @@ class ConfigError(ValueError):
     """A setting out of range; the message is one line naming the value and what is allowed."""
 
 
+#: The one source of the ranges of epsilon, alpha and gamma: (low, high, low excluded).
+PARAM_RANGES = {
+    "epsilon": (0.0, 1.0, False),
+    "alpha": (0.0, 1.0, True),
+    "gamma": (0.0, 1.0, False),
+}
+#: Seeds alias beyond this: the generator is seeded from the seed modulo 2**64.
+SEED_LIMIT = 2**64
+#: The kernel holds the time limit in an int64.
+MAX_TIME_LIMIT = 2**63 - 1
+
+
+def check_param(name: str, value) -> None:
+    """Raise a one-line ConfigError unless ``value`` is allowed for ``name``: gamma a number,
+    epsilon and alpha a number or a :class:`Schedule` whose every value is in range. A bool is
+    not a number here (``True`` would pass for 1)."""
+    low, high, low_open = PARAM_RANGES[name]
+    if isinstance(value, Schedule):
+        if name == "gamma":
+            raise ConfigError("gamma must be a number, not a schedule")
+        try:
+            value.check(name, low, high, low_open=low_open)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return
+    interval = f"({low:g}, {high:g}]" if low_open else f"[{low:g}, {high:g}]"
+    if not _is_real(value):
+        raise ConfigError(f"{name} must be a number in {interval}, got {value!r}")
+    if not (math.isfinite(value) and (low < value if low_open else low <= value) and value <= high):
+        raise ConfigError(f"{name} must be in {interval}, got {value:g}")
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _shown(value) -> str:
+    """A value as a person typed it: numbers plainly, anything else with its quotes."""
+    return str(value) if _is_real(value) else repr(value)
+
+
 def canonical_learner(name: str) -> str:
     key = name.strip().lower()
     key = LEARNER_ALIASES.get(key, key)
@@ -68,22 +114,39 @@ class TrainConfig:
     seed: int = field(default=0, metadata={"help": "seed of the run's random generator"})
 
     def __post_init__(self) -> None:
+        if not isinstance(self.env_id, str):
+            raise ConfigError(f"env id must be a name, got {self.env_id!r}")
+        if not (
+            isinstance(self.env_kwargs, tuple)
+            and all(isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str)
+                    for i in self.env_kwargs)
+        ):  # fmt: skip
+            raise ConfigError(f"env kwargs must be (name, value) pairs, got {self.env_kwargs!r}")
+        if not isinstance(self.learner, str):
+            raise ConfigError(f"learner must be a name, got {self.learner!r}")
         object.__setattr__(self, "learner", canonical_learner(self.learner))
-        try:
-            self.alpha.check("alpha", 0.0, 1.0, low_open=True)
-            self.epsilon.check("epsilon", 0.0, 1.0)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        if not (isinstance(self.gamma, (int, float)) and 0.0 <= self.gamma <= 1.0):
-            raise ConfigError(f"gamma must be in [0, 1], got {self.gamma}")
-        if self.max_steps is not None and (
-            not isinstance(self.max_steps, int) or self.max_steps < 0
+        for name in PARAM_RANGES:
+            check_param(name, getattr(self, name))
+        for name in ("alpha", "epsilon"):  # a plain number is a constant schedule
+            if not isinstance(getattr(self, name), Schedule):
+                object.__setattr__(self, name, Schedule.constant(float(getattr(self, name))))
+        gamma = self.gamma
+        if self.max_steps is not None and not (
+            _is_whole(self.max_steps) and 0 <= self.max_steps <= MAX_TIME_LIMIT
         ):
             raise ConfigError(
-                f"max-steps must be a whole number >= 0 (0 = no limit), got {self.max_steps}"
+                "max-steps must be a whole number >= 0 and < 2**63 (0 = no limit), "
+                f"got {_shown(self.max_steps)}"
             )
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number >= 0, got {self.seed}")
+        if not (_is_whole(self.seed) and 0 <= self.seed < SEED_LIMIT):
+            raise ConfigError(
+                f"seed must be a whole number >= 0 and < 2**64, got {_shown(self.seed)}"
+            )
+        # numpy scalars are accepted, stored as plain Python numbers (the header is JSON)
+        object.__setattr__(self, "gamma", gamma.item() if isinstance(gamma, np.generic) else gamma)
+        if self.max_steps is not None:
+            object.__setattr__(self, "max_steps", int(self.max_steps))
+        object.__setattr__(self, "seed", int(self.seed))
 
     def time_limit(self, model: CompiledEnv) -> int:
         return model.max_episode_steps if self.max_steps is None else self.max_steps
@@ -173,6 +236,11 @@ class Session:
         if {"env_id", "env_kwargs", "seed"} & changes.keys():
             raise ConfigError("env and seed cannot change during a session; start a new one")
         new = self.config.replace(**changes)
+        limit = new.time_limit(self.model)
+        if 0 < limit <= self.t:  # the episode would be past its limit (and a save invalid)
+            raise ConfigError(
+                f"max-steps must be above the current episode's {self.t} steps, got {limit}"
+            )
         if new.learner != self.config.learner and self.config.learner == "double-q":
             self.q_a = self.q  # the mean of both tables carries over
             self.q_b = None
@@ -229,6 +297,16 @@ class Session:
         finally:
             self._iparams[K.I_LEARN] = 1
         return StepRecord.from_array(self.record), batch
+
+    def new_episode(self) -> None:
+        """Abandon the episode in progress (it is not counted) and draw a fresh start state
+        from the session's generator."""
+        self.cursor[K.C_STATE] = -1
+        self._run(episodes=0, steps=0)
+
+    def copy(self) -> Session:
+        """An independent copy (the compiled model is shared: it is read-only)."""
+        return copy.deepcopy(self, memo={id(self.model): self.model})
 
     # -- views -----------------------------------------------------------------------------
     @property

@@ -1,46 +1,50 @@
-"""The live app: wires a :class:`~tui_taxi.trainer.Trainer` (in a worker thread) to the widgets.
-
-The App holds no model: it sends commands to the trainer and hands each snapshot it receives to
-the widgets. Layout adapts to the terminal: compact (100x30: Q-table or chart, `c` switches),
-tall (stacked) or wide (side by side); below the minimum it asks for a larger terminal.
-"""
+"""The live app: compose, bindings and actions; it wires a :class:`~tui_taxi.trainer.Trainer`
+(in its own thread) to the widgets. Keys become intents; snapshots and events come back."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import signal
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Container, Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui_taxi.core.envs import CompiledEnv, compile_env
 from tui_taxi.core.persist import load_session
 from tui_taxi.core.session import Session, TrainConfig
 from tui_taxi.demo import Tour
-from tui_taxi.trainer import (
+from tui_taxi.protocol import (
     DEFAULT_SPEED,
-    SPEEDS,
     Adjust,
+    ChangeSpeed,
+    Compare,
+    Comparison,
     Load,
     Move,
+    NextLearner,
+    Notice,
     Reset,
     RunTour,
     Save,
-    SetLearner,
     SetLearnFromHuman,
     SetManual,
     SetPaused,
-    SetSpeed,
     Snapshot,
+    Starting,
     Step,
-    Trainer,
-    next_learner,
+    TripFinished,
 )
+from tui_taxi.trainer import PLAY_PRETRAIN, Trainer
+from tui_taxi.ui import keys
 from tui_taxi.ui.messages import SnapshotReady, TrainerEvent
 from tui_taxi.ui.screens.confirm import ConfirmScreen
 from tui_taxi.ui.screens.help import HelpScreen
@@ -48,113 +52,67 @@ from tui_taxi.ui.screens.path_prompt import PathPrompt
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
 from tui_taxi.ui.theme import PRESENTER
-from tui_taxi.ui.widgets.q_heatmap import QHeatmap
-from tui_taxi.ui.widgets.q_values import QValues
-from tui_taxi.ui.widgets.q_zoom import QZoom
+from tui_taxi.ui.views import move_action
+from tui_taxi.ui.widgets.compare_table import CompareTable
+from tui_taxi.ui.widgets.dashboard import Dashboard
+from tui_taxi.ui.widgets.key_bar import KeyBar
 from tui_taxi.ui.widgets.reward_chart import RewardChart
-from tui_taxi.ui.widgets.stats_panel import StatsPanel
-from tui_taxi.ui.widgets.taxi_grid import TaxiGrid
-from tui_taxi.ui.widgets.td_explainer import TDExplainer
+from tui_taxi.ui.widgets.status_bar import StatusBar
+from tui_taxi.ui.widgets.tour_caption import TourCaption
 
 MIN_SIZE = (100, 30)
-WIDE = 160  # columns from which the Q-table and the chart sit side by side
-TALL = 46  # rows from which they are stacked
 STEP = 0.05  # epsilon / alpha / gamma change per key press
 GIL_SWITCH_INTERVAL = 0.001  # seconds
-TEXT_INTERVAL = 0.08  # while training runs fast, the Q-values and stats are redrawn this often
-HEAVY_INTERVAL = 0.07  # while training runs, one big widget is updated this often, in turn
 
 
 class TaxiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "tui-taxi"
-    BINDINGS = [
-        # a demo tour first, then play mode: the same keys mean other things when the agent drives
-        Binding("space,right,n", "tour(1)", "Next", key_display="→"),
-        Binding("left,backspace", "tour(-1)", "Back", key_display="←"),
-        Binding("home", "tour(0)", "Restart"),
-        Binding("m", "manual", "Play/agent"),
-        Binding("up,k", "move(1)", "North", key_display="↑"),
-        Binding("down,j", "move(0)", "South", key_display="↓"),
-        Binding("left,h", "move(3)", "West", key_display="←"),
-        Binding("right,l", "move(2)", "East", key_display="→"),
-        Binding("p", "move(4)", "Pickup"),
-        Binding("d", "move(5)", "Dropoff"),
-        Binding("t", "hint", "Hint"),
-        Binding("L", "learn_from_human", "Learn from me"),
-        Binding("space", "toggle_pause", "Pause/run"),
-        Binding("n,right", "step", "Step"),
-        Binding("right_square_bracket", "speed(1)", "Faster", key_display="]"),
-        Binding("left_square_bracket", "speed(-1)", "Slower", key_display="["),
-        Binding("e", "adjust('epsilon', -1)", "ε−", key_display="e"),
-        Binding("E", "adjust('epsilon', 1)", "ε+", key_display="E"),
-        Binding("a", "adjust('alpha', -1)", "α−"),
-        Binding("A", "adjust('alpha', 1)", "α+"),
-        Binding("g", "adjust('gamma', -1)", "γ−"),
-        Binding("G", "adjust('gamma', 1)", "γ+"),
-        Binding("l", "cycle_learner", "Learner"),
-        Binding("c", "toggle_view", "Q/chart"),
-        Binding("w", "smoothing", "Smoothing"),
-        Binding("v", "extra_series", "Steps+penalties"),
-        Binding("r", "reset", "Reset"),
-        Binding("s", "save", "Save"),
-        Binding("o", "load", "Load"),
-        Binding("x", "explain", "Explain/stats"),
-        Binding("R", "replay", "Replay"),
-        Binding("S", "screenshot", "Screenshot"),
-        Binding("T", "presenter", "Presenter"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = keys.bindings()
 
     def __init__(
         self,
-        session: Session,
+        session: Session | Callable[[], Session],
         *,
+        model: CompiledEnv | None = None,
         paused: bool = False,
         speed_index: int = DEFAULT_SPEED,
         save_path: str = "tui-taxi-session.npz",
         manual: bool = False,
+        pretrain: int = 0,
         presenter: bool = False,
         tour: Tour | None = None,
     ) -> None:
         super().__init__()
+        self.model = session.model if isinstance(session, Session) else model
         self.tour = tour
-        self.tour_index = 0
         self.register_theme(PRESENTER)
-        self.start_manual = manual
         self.presenter = presenter
-        self.prefer_stats = False  # `x`: the stats instead of the TD explainer
-        self._seen_trip = None
         self.trainer = Trainer(
             session,
             on_snapshot=lambda snap: self.post_message(SnapshotReady(snap)),
             on_event=lambda event: self.post_message(TrainerEvent(event)),
             paused=paused,
             speed_index=speed_index,
+            manual=manual,
+            pretrain=pretrain,
         )
         self.snapshot: Snapshot | None = None
         self.save_path = save_path
-        self._heavy_at = self._text_at = -1.0
-        self._settings: tuple = ()
-        self._heavy_turn = 0
+        self.mode = keys.TOUR if tour is not None else keys.PLAY if manual else keys.TRAIN
+
+    @property
+    def tour_index(self) -> int:
+        return self.query_one(TourCaption).index if self.tour is not None else 0
 
     def compose(self) -> ComposeResult:
         if self.tour is not None:
-            yield Static(id="caption")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield TaxiGrid(id="grid")
-                yield QValues(id="values")
-                yield TDExplainer(id="explainer")
-                yield StatsPanel(id="stats")
-            with Container(id="right"):
-                yield QHeatmap(id="heatmap")
-                with Container(id="side"):
-                    yield QZoom(id="zoom")
-                    yield RewardChart(id="chart")
+            yield TourCaption(self.tour, id="caption")
+        else:
+            yield StatusBar(id="status")
+        yield Dashboard(self.model, id="dashboard")
+        yield KeyBar(self.mode, id="keys")
         yield Static(id="too-small")
-        yield Footer()
 
     def on_mount(self) -> None:
         # The trainer's thread holds the GIL between kernel calls; hand it back to the UI
@@ -164,80 +122,61 @@ class TaxiApp(App[None]):
         # The objects built so far live as long as the app: keep the collector from scanning
         # them again and again (its full passes were 100-200 ms pauses while training ran).
         gc.freeze()
-        if self.start_manual:
-            self.trainer.send(SetManual(True))
+        self._handle_signals()
         if self.presenter:
             self._set_presenter(True)
+        self.set_class(self.tour is not None, "-demo")
         self.trainer.start()
         if self.tour is not None:
-            self.add_class("-demo")
-            self._show_tour_step(0)
+            self.action_tour(0)
+
+    def _handle_signals(self) -> None:
+        """SIGTERM and SIGHUP quit cleanly, so the terminal is left as it was (the handlers go
+        when the app does)."""
+        self._signals: list[signal.Signals] = []
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError):  # Windows: no loop signal handlers
+                loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+                self._signals.append(sig)
 
     # -- trainer -> screen -------------------------------------------------------------------
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snap = message.snapshot
         self.snapshot = snap
         self.set_class(snap.paused, "-paused")
-        if snap.manual != self.has_class("-manual"):
-            self.set_class(snap.manual, "-manual")
-            self.refresh_bindings()  # the footer shows the play keys, or the agent's
-        every_frame = _step_by_step(snap)
-        settings = (
-            snap.config,
-            snap.epsilon,
-            snap.alpha,
-            snap.paused,
-            snap.speed_index,
-            snap.failed,
-        )
-        changed, self._settings = settings != self._settings, settings  # a key's effect: show now
-        now = time.monotonic()
+        mode = keys.TOUR if self.tour is not None else keys.PLAY if snap.manual else keys.TRAIN
+        if mode != self.mode:
+            self.mode = mode
+            self.set_class(mode == keys.PLAY, "-manual")
+            self.query_one(KeyBar).set_mode(mode)
+            self.refresh_bindings()
         with self.batch_update():
-            self.query_one(TaxiGrid).show(snap)
-            self._choose_panel(snap)
-            if every_frame or changed or now - self._text_at >= TEXT_INTERVAL:
-                self._text_at = now
-                self.query_one(QValues).show(snap)
-                self.query_one(StatsPanel).show(snap)
-                self.query_one(TDExplainer).show(snap)
-            self._show_heavy(snap, every_frame, now)
-        if snap.last_trip is not None and snap.last_trip is not self._seen_trip:
-            self._seen_trip = snap.last_trip
-            self.push_screen(TripScreen(snap.last_trip), self._after_trip)
-
-    def _choose_panel(self, snap: Snapshot) -> None:
-        """The TD explainer when stepping, playing or slow (unless `x` chose the stats)."""
-        wanted = _step_by_step(snap) or snap.manual
-        self.set_class(wanted and not self.prefer_stats, "-explain")
-
-    def _show_heavy(self, snap: Snapshot, every_frame: bool, now: float) -> None:
-        """The Q-table, slice and chart are costly to draw and change slowly: while training
-        runs, each frame updates at most one of them, in turn (each about 5 times a second), so
-        no single frame delays a key press for long. Paused or slow, all of them, every time."""
-        heavy = (
-            lambda: self.query_one(QHeatmap).show(snap),
-            lambda: self.query_one(QZoom).show(snap),
-            lambda: self.query_one(RewardChart).show(snap.chart),
-        )
-        if every_frame:
-            for show in heavy:
-                show()
-            return
-        if now - self._heavy_at >= HEAVY_INTERVAL:
-            self._heavy_at = now
-            heavy[self._heavy_turn % len(heavy)]()
-            self._heavy_turn += 1
-
-    def _after_trip(self, watch_agent: bool | None) -> None:
-        trip = self._seen_trip
-        if watch_agent and trip is not None and self.snapshot is not None:
-            self.push_screen(ReplayScreen([trip.agent_frames], self.snapshot.action_names,
-                                          "the agent from your start"))  # fmt: skip
+            if self.tour is not None:
+                self.query_one(TourCaption).show(snap)
+            else:
+                self.query_one(StatusBar).show(snap)
+            self.query_one(Dashboard).show(snap)
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
-        event = message.event
-        severity = "error" if event.kind in ("error", "failed") else "information"
-        self.notify(event.text, severity=severity, timeout=6 if severity == "error" else 3)
+        match message.event:
+            case Notice(text=text, severity=severity):
+                timeout = 6 if severity == "error" else 2
+                self.notify(text, severity=severity, timeout=timeout)
+            case Starting(text=text):
+                if self.tour is None:
+                    self.query_one(StatusBar).show_starting(text)
+            case Comparison() as comparison:
+                self.query_one(CompareTable).show(comparison)
+            case TripFinished(trip=trip):
+                self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
+
+    def _after_trip(self, trip, watch_agent: bool | None) -> None:
+        if watch_agent:
+            self.push_screen(ReplayScreen([trip.agent_frames], self.model,
+                                          "the agent from your start"))  # fmt: skip
 
     # -- layout ------------------------------------------------------------------------------
     @on(Resize)
@@ -245,8 +184,6 @@ class TaxiApp(App[None]):
         width, height = event.size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(too_small, "-too-small")
-        self.set_class(width >= WIDE, "-wide")
-        self.set_class(width < WIDE and height >= TALL, "-tall")
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"The terminal is {width}x{height}.\n"
@@ -255,57 +192,49 @@ class TaxiApp(App[None]):
 
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Tour keys in a tour; play keys in play mode; the agent's keys when the agent drives."""
-        if action == "tour":
-            return self.tour is not None
-        manual = self.snapshot.manual if self.snapshot else self.start_manual
-        if action in ("move", "hint", "learn_from_human"):
-            return manual
-        if action in ("step", "cycle_learner", "toggle_pause", "speed"):
-            return not manual
+        """Each mode has its own keys (see tui_taxi.ui.keys)."""
+        if action in keys.ACTIONS:
+            return keys.allowed(action, parameters, self.mode)
         return True
 
     def action_tour(self, move: int) -> None:
-        """Next (1), back (-1) or the first step (0) of the tour."""
-        index = 0 if move == 0 else min(max(self.tour_index + move, 0), len(self.tour.steps) - 1)
-        self._show_tour_step(index)
-
-    def _show_tour_step(self, index: int) -> None:
-        tour = self.tour
-        self.tour_index = index
-        step = tour.steps[index]
-        self.trainer.send(RunTour(tour.seed, tour.actions_until(index)))
-        self.set_class(tour.view_at(index) == "chart", "-chart-view")
-        self.prefer_stats = tour.panel_at(index) == "stats"
-        keys = "[dim]space/→ next · ← back · home restart · q quit[/dim]"
-        self.query_one("#caption", Static).update(
-            f"[b]{index + 1}/{len(tour.steps)} · {step.title}[/b]   {keys}\n{step.caption}"
-        )
+        """Next (1), back (-1) or the first slide (0) of the tour."""
+        caption = self.query_one(TourCaption)
+        index = caption.go(move)
+        self.trainer.send(RunTour(self.tour, index))
+        panel = self.tour.panel_at(index)
+        if panel == "compare":
+            self.trainer.send(Compare())
+        dashboard = self.query_one(Dashboard)
+        dashboard.set_chart_view(self.tour.view_at(index) == "chart")
+        dashboard.set_tour_panel(panel)
+        metric, shown = self.tour.chart_at(index)
+        self.query_one(RewardChart).set_view(metric, shown == "clipped")
 
     def action_manual(self) -> None:
         self.trainer.send(SetManual())
 
-    def action_move(self, action: int) -> None:
+    def action_move(self, move: str) -> None:
+        action = move_action(self.model, move)
+        if action is None:
+            self.notify(f"{self.model.env_id} has no {move} action", timeout=2)
+            return
         self.trainer.send(Move(action))
 
     def action_hint(self) -> None:
         self.toggle_class("-no-hint")
+        self.notify("hint hidden" if self.has_class("-no-hint") else "hint shown", timeout=1.5)
 
     def action_learn_from_human(self) -> None:
         self.trainer.send(SetLearnFromHuman())
-        learning = not (self.snapshot and self.snapshot.learn_from_human)
-        self.notify("your moves now teach the agent" if learning else "your moves no longer teach the agent",
-                    timeout=2)  # fmt: skip
 
     def action_explain(self) -> None:
-        self.prefer_stats = not self.prefer_stats
-        if self.snapshot is not None:
-            self._choose_panel(self.snapshot)
+        dashboard = self.query_one(Dashboard)
+        dashboard.set_prefer_stats(not dashboard.prefer_stats)
 
     def action_replay(self) -> None:
-        if self.snapshot is not None:
-            self.push_screen(ReplayScreen(list(self.snapshot.replays), self.snapshot.action_names,
-                                          "recent episodes"))  # fmt: skip
+        replays = list(self.snapshot.replays) if self.snapshot else []
+        self.push_screen(ReplayScreen(replays, self.model, "recent episodes"))
 
     def action_screenshot(self) -> None:
         name = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.svg"
@@ -324,6 +253,7 @@ class TaxiApp(App[None]):
         if on:
             self._theme_before = self.theme
         self.theme = PRESENTER.name if on else getattr(self, "_theme_before", "textual-dark")
+        self.query_one(Dashboard).set_presenter(on)
 
     def action_toggle_pause(self) -> None:
         self.trainer.send(SetPaused())
@@ -332,35 +262,36 @@ class TaxiApp(App[None]):
         self.trainer.send(Step())
 
     def action_speed(self, change: int) -> None:
-        current = self.snapshot.speed_index if self.snapshot else self.trainer.speed_index
-        index = min(max(current + change, 0), len(SPEEDS) - 1)
-        self.trainer.send(SetSpeed(index))
-        self.notify(f"speed: {SPEEDS[index].label}", timeout=1.5)
+        self.trainer.send(ChangeSpeed(change))
 
     def action_adjust(self, name: str, sign: int) -> None:
         self.trainer.send(Adjust(name, sign * STEP))
 
     def action_cycle_learner(self) -> None:
-        if self.snapshot is None:
-            return
-        learner = next_learner(self.snapshot.config.learner)
-        self.trainer.send(SetLearner(learner))
-        self.notify(f"learner: {learner}", timeout=2)
+        self.trainer.send(NextLearner())
 
     def action_toggle_view(self) -> None:
-        self.toggle_class("-chart-view")
+        dashboard = self.query_one(Dashboard)
+        if dashboard.layout_plan is not None and not dashboard.layout_plan.heatmap_fits:
+            self.notify("the Q-table needs a wider terminal in the presenter layout (T leaves it)",
+                        timeout=3)  # fmt: skip
+            return
+        dashboard.set_chart_view(not dashboard.chart_view)
+
+    def action_chart_metric(self) -> None:
+        self.notify(f"chart: {self.query_one(RewardChart).cycle_metric()}", timeout=1.5)
 
     def action_smoothing(self) -> None:
-        self.query_one(RewardChart).cycle_smoothing()
+        self.notify(f"chart smoothing: {self.query_one(RewardChart).cycle_smoothing():g}",
+                    timeout=1.5)  # fmt: skip
 
-    def action_extra_series(self) -> None:
-        self.query_one(RewardChart).toggle_extra()
+    def action_chart_range(self) -> None:
+        self.notify(f"chart: {self.query_one(RewardChart).toggle_range()}", timeout=2)
 
     def action_reset(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self.trainer.send(Reset())
-                self.notify("agent reset: Q-table, counters and history cleared", timeout=3)
 
         self.push_screen(
             ConfirmScreen("Reset the agent? Its Q-table, counters and history go."), answered
@@ -382,34 +313,33 @@ class TaxiApp(App[None]):
         self.push_screen(PathPrompt("Load a session from:", self.save_path), chosen)
 
     def action_help(self) -> None:
-        keys = [(b.key_display or b.key, b.description) for b in self.BINDINGS]
-        keys.insert(0, ("ctrl+p", "command palette"))
-        self.push_screen(HelpScreen(keys))
+        view = self.query_one(Dashboard).view
+        self.push_screen(HelpScreen(self.mode, keys.keys_for(self.mode), view.guide))
 
     async def action_quit(self) -> None:
         self.trainer.stop()
         self.exit()
 
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
         self.trainer.stop()
         sys.setswitchinterval(self._switch_interval)
         gc.unfreeze()
 
     def get_system_commands(self, screen):
+        """The palette: Textual's own commands, then every key of the current mode, named for
+        people (with its key)."""
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if binding.action in ("quit",):
+        for key in keys.keys_for(self.mode):
+            if key.action == "quit":
                 continue
             yield SystemCommand(
-                f"{binding.description} ({binding.key_display or binding.key})",
-                f"Run '{binding.action}'",
-                lambda action=binding.action: self.run_action(action),
+                key.help,
+                f"key: {key.shown}",
+                lambda action=key.action: self.run_action(action),
             )
-
-
-def _step_by_step(snap: Snapshot) -> bool:
-    """Paused or at most 10 steps/s: every frame redraws everything, and the explainer shows."""
-    return snap.paused or (snap.speed.animated and snap.speed.steps_per_second <= 10)
 
 
 def create_app(
@@ -422,8 +352,18 @@ def create_app(
     presenter: bool = False,
     tour: Tour | None = None,
 ) -> TaxiApp:
-    """The factory the CLI and the tests share: a new session from ``config`` or a saved one."""
-    session = load_session(load) if load is not None else Session(config or TrainConfig())
-    save_path = str(load) if load is not None else f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
-    return TaxiApp(session, paused=paused, speed_index=speed_index, save_path=save_path,
-                   manual=manual, presenter=presenter, tour=tour)  # fmt: skip
+    """The factory the CLI and the tests share. A saved session is read (and validated) now;
+    a new one is built on the trainer's thread, so the screen is up before the kernels compile."""
+    if load is not None:
+        session: Session | Callable[[], Session] = load_session(load)
+        model = session.model
+        save_path = str(load)
+    else:
+        config = config or TrainConfig()
+        model = compile_env(config.env_id, config.env_kwargs)
+        session = lambda: Session(config, model=model)  # noqa: E731
+        save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    pretrain = PLAY_PRETRAIN if manual and load is None else 0
+    return TaxiApp(session, model=model, paused=paused, speed_index=speed_index,
+                   save_path=save_path, manual=manual, pretrain=pretrain, presenter=presenter,
+                   tour=tour)  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tui_taxi.trainer import Event, Snapshot
+from tui_taxi.protocol import Event, Snapshot
 
 
 class SnapshotReady(Message):

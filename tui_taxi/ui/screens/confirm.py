@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
+        Binding("y,enter", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
     DEFAULT_CSS = """
@@ -28,7 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question)
-            yield Static("[b]y[/b] yes    [b]n[/b] / escape: no")
+            yield Static("[b]y[/b] / enter: yes    [b]n[/b] / escape: no")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

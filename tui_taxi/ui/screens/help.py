@@ -1,4 +1,4 @@
-"""The `?` screen: every key, what it does, and how to read the screen."""
+"""The `?` screen: the keys of the current mode, grouped, and how to read the screen."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_taxi.ui.keys import MODE_NAMES, Key
+
 GUIDE = """\
-[b]Reading the screen[/b]
-[b]Grid[/b]: pads R G Y B; ☺ waiting passenger; ⚑ destination; yellow T: empty taxi; green T☺: carrying.
-[b]Q-table[/b]: every state as 3 cells (top S N E, bottom W P D); a row per taxi cell, a column group
-per (passenger, destination); red negative, green positive; ▶ ▲ point at the current state.
-[b]Slice[/b]: the current (passenger, destination) as the map, coloured by max Q, arrow = greedy action.
-[b]Optimal[/b]: start states (of 300) from which the greedy policy earns the optimal return.
+[b]Status line[/b]: running or paused, the speed, the learner with ε (explore), α (learn) and γ
+(discount), the episode and its step, and from how many start states the greedy policy is optimal.
+[b]Q-table[/b]: every state as cells of two actions each (top / bottom half, letters in the legend);
+red negative, green positive; ▶ and the lit ▼ point at the current state.
+[b]TD explainer[/b]: the last update with its numbers: target = r + γ · bootstrap, δ = target − Q,
+Q ← Q + α · δ.
+[b]Optimal[/b]: start states from which the greedy policy earns the best possible return.
 """
 
 
@@ -24,23 +27,46 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 100; max-width: 95%; height: auto; max-height: 90%;
+        width: 104; max-width: 96%; height: auto; max-height: 92%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     """
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(self, mode: str, keys: list[Key], world_guide: str) -> None:
         super().__init__()
-        self.keys = bindings
+        self.mode = mode
+        self.keys = keys
+        self.world_guide = world_guide
 
     def compose(self) -> ComposeResult:
+        groups: dict[str, list[Key]] = {}
+        for key in self.keys:
+            groups.setdefault(key.group, []).append(key)
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold #f2c12e", justify="right")
-        table.add_column()
-        for key, description in self.keys:
-            table.add_row(key, description)
+        for _ in range(2):
+            table.add_column(style="bold #f2c12e", justify="right", no_wrap=True)
+            table.add_column(no_wrap=True)
+        cells: list[tuple[str, str]] = []
+        for group, keys in groups.items():
+            cells.append(("", f"[b u]{group}[/b u]"))
+            cells.extend((_keys(k), k.help) for k in keys)
+        half = (len(cells) + 1) // 2
+        left, right = cells[:half], cells[half:]
+        for i in range(half):
+            a = left[i]
+            b = right[i] if i < len(right) else ("", "")
+            table.add_row(*a, *b)
         with VerticalScroll():
-            yield Static("[b]Keys[/b]  (also in the footer and the command palette, ctrl+p)")
+            yield Static(f"[b]Keys in {MODE_NAMES[self.mode]}[/b]  (also in the command palette, "
+                         "ctrl+p)")  # fmt: skip
             yield Static(table)
-            yield Static(GUIDE)
+            yield Static(self.world_guide + "\n" + GUIDE)
             yield Static("[dim]escape or ? closes this screen[/dim]")
+
+
+def _keys(key: Key) -> str:
+    """All the keys of a binding, as people write them."""
+    names = {"right_square_bracket": "]", "left_square_bracket": "[", "question_mark": "?",
+             "space": "space", "right": "→", "left": "←", "up": "↑", "down": "↓",
+             "pagedown": "pgdn", "pageup": "pgup", "backspace": "⌫"}  # fmt: skip
+    return " ".join(names.get(k, k) for k in key.keys.split(","))

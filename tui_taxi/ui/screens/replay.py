@@ -10,7 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_taxi.trainer import Frame
+from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.protocol import Frame
 from tui_taxi.ui.widgets.q_values import values_text
 from tui_taxi.ui.widgets.taxi_grid import map_text
 
@@ -33,11 +34,11 @@ class ReplayScreen(ModalScreen[None]):
     ReplayScreen #replay-body { height: auto; }
     """
 
-    def __init__(self, episodes: list[tuple[Frame, ...]], action_names: tuple[str, ...],
-                 title: str, episode: int = -1) -> None:  # fmt: skip
+    def __init__(self, episodes: list[tuple[Frame, ...]], model: CompiledEnv, title: str,
+                 episode: int = -1) -> None:  # fmt: skip
         super().__init__()
         self.episodes = [e for e in episodes if e]
-        self.action_names = action_names
+        self.model = model
         self.title_text = title
         self.episode = episode % len(self.episodes) if self.episodes else 0
         self.index = 0
@@ -84,9 +85,13 @@ class ReplayScreen(ModalScreen[None]):
         text = Text()
         text.append(f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
                      f"step {self.index + 1} of {steps}\n", style="bold")  # fmt: skip
-        text.append_text(map_text(frame.state, 9, 2))
-        who = "you" if frame.human else ("explored" if frame.explored else "greedy")
-        text.append(f"\n{self.action_names[frame.action]} ({who}), reward {frame.reward:+g} "
-                    f"→ state {frame.next_state}\n\n")  # fmt: skip
-        text.append_text(values_text(np.array(frame.q_row), self.action_names, frame.state, 60))
+        record = frame.record
+        if self.model.is_taxi:
+            text.append_text(map_text(record.state, 9, 2))
+            text.append("\n")
+        who = "you" if frame.human else ("explored" if record.explored else "greedy")
+        names = self.model.action_names
+        text.append(f"{names[record.action]} ({who}), reward {record.reward:+g} "
+                    f"→ state {record.next_state}\n\n")  # fmt: skip
+        text.append_text(values_text(np.array(frame.q_row), names, record.state, 60))
         body.update(text)

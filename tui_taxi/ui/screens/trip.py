@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_taxi.trainer import TripResult
+from tui_taxi.protocol import TripResult
 
 
 class TripScreen(ModalScreen[bool]):
@@ -41,10 +41,14 @@ class TripScreen(ModalScreen[bool]):
         table.add_column("return", justify="right")
         table.add_row("you", str(t.steps), str(t.penalties), f"{t.episodic_return:+g}")
         table.add_row("best possible", f"{t.optimal_steps:g}", "0", f"{t.optimal_return:+g}")
-        table.add_row("the agent", str(t.agent.steps), str(t.agent_penalties),
-                      f"{t.agent.episodic_return:+g}")  # fmt: skip
+        loops = not t.agent.terminated
+        table.add_row("the agent", f"{t.agent.steps}+" if loops else str(t.agent.steps),
+                      str(t.agent_penalties), f"{t.agent.episodic_return:+g}")  # fmt: skip
         with Vertical():
             yield Static(f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
                          f"{t.optimal_steps:g} ({verdict})")  # fmt: skip
             yield Static(table)
+            if loops:
+                yield Static(f"[b #d64545]The agent loops[/]: from your start its greedy policy "
+                             f"never finishes (stopped after {t.agent.steps} steps).")  # fmt: skip
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")

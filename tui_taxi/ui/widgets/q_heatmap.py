@@ -1,8 +1,9 @@
 """All of Q (500 x 6 for Taxi) at once as a colour field, drawn with the Line API.
 
-Each state is three ``▀`` characters: the top halves are actions 0-2 (South, North, East), the
-bottom halves actions 3-5 (West, Pickup, Dropoff). For Taxi, a row is a taxi cell and a column
-group a (passenger, destination) pair; the current state's row and group are pointed at.
+Each state is ``ceil(A / 2)`` ``▀`` characters: the top halves are the first half of the actions,
+the bottom halves the rest (Taxi: top South North East, bottom West Pickup Dropoff). For Taxi, a
+row is a taxi cell and a column group a (passenger, destination) pair; the current state's row is
+pointed at and its group lit in the header.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_PADS
-from tui_taxi.trainer import Snapshot
+from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.colors import DivergingScale
 
 LEVELS = 24  # colour steps on each side of zero
@@ -30,9 +31,17 @@ def _style(top: str, bottom: str) -> Style:
     return Style.parse(f"{top} on {bottom}")
 
 
+def heatmap_size(model, width: int = 66) -> tuple[int, int]:
+    """(columns, rows) the heatmap of ``model`` needs: a header, the states, a legend."""
+    chars = math.ceil(model.n_actions / 2)
+    per_row = TAXI_PER_ROW if model.is_taxi else max(1, (width - LABEL) // chars)
+    per_row = min(per_row, model.n_states)
+    return LABEL + per_row * chars, math.ceil(model.n_states / per_row) + 2
+
+
 class QHeatmap(Widget):
     DEFAULT_CSS = """
-    QHeatmap { height: 28; width: 66; }
+    QHeatmap { height: 27; width: 66; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -63,7 +72,7 @@ def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
     q = snap.q
     n_states, n_actions = q.shape
     chars = math.ceil(n_actions / 2)
-    per_row = TAXI_PER_ROW if snap.is_taxi else max(1, (width - LABEL) // chars)
+    per_row = TAXI_PER_ROW if snap.model.is_taxi else max(1, (width - LABEL) // chars)
     n_rows = math.ceil(n_states / per_row)
     scale = DivergingScale.of(q)
     palette, codes = _quantise(q, scale)
@@ -74,7 +83,7 @@ def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
     palette = [*palette, "#000000"]
     cur_row, cur_col = divmod(snap.state, per_row)
     dim = Style.parse("#8a8a96")
-    lines = [_header(snap, per_row, chars, dim)]
+    lines = [_header(snap, per_row, chars, dim, cur_col)]
     for r in range(n_rows):
         label = _row_label(snap, r, per_row)
         marker = "▶" if r == cur_row else " "
@@ -86,9 +95,7 @@ def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
                 top, bottom = padded[s, j], padded[s, chars + j]
                 segments.append(Segment("▀", _style(palette[top], palette[bottom])))
         lines.append(Strip(segments))
-    pointer = " " * (LABEL + cur_col * chars) + "▲" * chars
-    lines.append(Strip([Segment(pointer, Style.parse("bold #f2c12e"))]))
-    lines.append(_legend(scale, palette))
+    lines.append(_legend(scale, palette, snap.model.action_names))
     return lines
 
 
@@ -109,25 +116,46 @@ def _quantise(q: np.ndarray, scale: DivergingScale) -> tuple[list[str], np.ndarr
 
 
 def _row_label(snap: Snapshot, r: int, per_row: int) -> str:
-    if snap.is_taxi:
+    if snap.model.is_taxi:
         return f"{r // 5},{r % 5}"
     return str(r * per_row)
 
 
-def _header(snap: Snapshot, per_row: int, chars: int, dim: Style) -> Strip:
-    if not snap.is_taxi:
-        return Strip([Segment(f"{'state':<{LABEL}}" + "actions 0.. top / bottom", dim)])
-    # 20 groups: passenger R G Y B taxi, each with destinations R G Y B
-    text = "taxi "
-    for passenger in (*TAXI_PADS, "T"):
-        text += f"{'p=' + passenger:<{4 * chars}}"
-    return Strip([Segment(text, dim)])
+POINTER = Style.parse("bold #000000 on #f2c12e")
 
 
-def _legend(scale: DivergingScale, palette: list[str]) -> Strip:
-    segments = [Segment(f"{scale.low:+.1f} ", Style.parse("#d64545"))]
-    for colour in palette[: 2 * LEVELS + 1 : 2]:
-        segments.append(Segment("█", Style.parse(colour)))
-    segments.append(Segment(f" {scale.high:+.1f}", Style.parse("#3aa655")))
-    segments.append(Segment("  cell: S N E / W P D", Style.parse("#8a8a96")))
+def _header(snap: Snapshot, per_row: int, chars: int, dim: Style, cur_col: int) -> Strip:
+    """Column labels; the current state's column (group, for Taxi) is lit."""
+    if not snap.model.is_taxi:
+        text = f"{'state':<{LABEL}}"
+        segments = [Segment(text, dim)]
+        before = " " * (cur_col * chars)
+        return Strip([*segments, Segment(before, dim), Segment("▼" * chars, POINTER)])
+    # 20 groups: passenger R G Y B taxi (T), each with destinations R G Y B
+    segments = [Segment("taxi ", dim)]
+    group = cur_col // 4
+    for g, passenger in enumerate((*TAXI_PADS, "T")):
+        label = f"{'p=' + passenger:<{4 * chars}}"
+        if g == group:
+            offset = (cur_col % 4) * chars
+            lit = label[:offset] + "▼" * chars + label[offset + chars :]
+            segments.append(Segment(lit, POINTER))
+        else:
+            segments.append(Segment(label, dim))
     return Strip(segments)
+
+
+def _legend(scale: DivergingScale, palette: list[str], names: tuple[str, ...]) -> Strip:
+    chars = math.ceil(len(names) / 2)
+    top = " ".join(n[0] for n in names[:chars])
+    bottom = " ".join(n[0] for n in names[chars:])
+    segments = [Segment(f"{_short(scale.low)} ", Style.parse("#d64545"))]
+    for colour in palette[: 2 * LEVELS + 1 : 4]:
+        segments.append(Segment("█", Style.parse(colour)))
+    segments.append(Segment(f" {_short(scale.high)}", Style.parse("#3aa655")))
+    segments.append(Segment(f"  cell ▀: {top} / {bottom}", Style.parse("#8a8a96")))
+    return Strip(segments)
+
+
+def _short(value: float) -> str:
+    return f"{value:+.1f}" if abs(value) < 100 else f"{value:+.0f}"

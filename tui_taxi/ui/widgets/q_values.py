@@ -1,4 +1,5 @@
-"""The current state's action values, one bar each, the greedy action marked."""
+"""The current state's action values and the behaviour policy's probabilities π(a|s) under
+epsilon-greedy: exploration against exploitation, with the numbers."""
 
 from __future__ import annotations
 
@@ -7,34 +8,45 @@ from rich.text import Text
 
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
-POSITIVE, NEGATIVE = "#3aa655", "#d64545"
+GREEDY, OTHER, DIM = "#3aa655", "#6f7a8a", "#8a8a96"
 
 
 class QValues(SnapshotView):
     DEFAULT_CSS = """
-    QValues { height: auto; }
+    QValues { height: 7; }
     """
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return 1 + (len(self.snapshot.action_names) if self.snapshot else 6)
 
     def render(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("")
-        return values_text(snap.q[snap.state], snap.action_names, snap.state, self.size.width or 32)
+        return values_text(snap.q[snap.state], snap.action_names, snap.state,
+                           self.size.width or 32, snap.epsilon)  # fmt: skip
 
 
-def values_text(values: np.ndarray, names: tuple[str, ...], state: int, width: int) -> Text:
+def epsilon_greedy(values: np.ndarray, epsilon: float) -> np.ndarray:
+    """π(a|s): epsilon spread evenly, the rest shared by the actions that tie for the max."""
+    best = values == values.max()
+    return epsilon / len(values) + (1.0 - epsilon) * best / best.sum()
+
+
+def values_text(values: np.ndarray, names: tuple[str, ...], state: int, width: int,
+                epsilon: float | None = None) -> Text:  # fmt: skip
+    """One line per action: the greedy mark, its Q-value and, given epsilon, π(a|s) as a bar."""
     best = values.max()
     greedy = np.flatnonzero(values == best)
     text = Text(f"Q(s={state}, ·)", style="bold")
-    text.append("   ★ greedy" if len(greedy) == 1 else "   tie: random pick", style="#8a8a96")
-    bar_width = max(4, width - 20)
-    top = max(1e-12, np.abs(values).max())
+    if epsilon is not None:
+        text.append(f"  π(a|s) at ε {epsilon:.2f}", style=DIM)
+    else:
+        text.append("   ★ greedy" if len(greedy) == 1 else "   tie: random pick", style=DIM)
+    pi = epsilon_greedy(values, epsilon) if epsilon is not None else None
+    bar_width = max(3, width - 27)
     for a, (name, value) in enumerate(zip(names, values, strict=True)):
         mark = "★" if a in greedy and len(greedy) == 1 else " "
-        text.append(f"\n{mark} {name:<8}{value:>8.3f} ", style="bold" if mark == "★" else "")
-        n = int(round(abs(value) / top * bar_width))
-        text.append("█" * n, style=POSITIVE if value > 0 else NEGATIVE)
+        text.append(f"\n{mark} {name:<8}{value:>8.3f}", style="bold" if mark == "★" else "")
+        if pi is not None:
+            text.append(f" {pi[a]:>5.1%}"[:7] + " ", style=DIM)
+            text.append("█" * int(round(pi[a] * bar_width)),
+                        style=GREEDY if a in greedy else OTHER)  # fmt: skip
     return text

@@ -7,7 +7,7 @@ import numpy as np
 from rich.text import Text
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_PADS, taxi_decode, taxi_encode, taxi_walls
-from tui_taxi.trainer import Snapshot
+from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.colors import WALL, DivergingScale, text_on
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
@@ -16,7 +16,7 @@ ARROWS = ("↓", "↑", "→", "←", "P", "D")  # South North East West Pickup 
 
 class QZoom(SnapshotView):
     DEFAULT_CSS = """
-    QZoom { height: 7; width: 28; }
+    QZoom { height: 8; width: 28; }
     """
 
     def show(self, snapshot: Snapshot) -> None:
@@ -27,7 +27,7 @@ class QZoom(SnapshotView):
 
     def render(self) -> Text:
         snap = self.snapshot
-        if snap is None or not snap.is_taxi:
+        if snap is None:
             return Text("")
         return slice_text(snap.q, snap.state)
 

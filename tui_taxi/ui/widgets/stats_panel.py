@@ -1,75 +1,86 @@
-"""Counters, settings and how close the greedy policy is to the optimum."""
+"""Counters and how close the greedy policy is to the optimum (the settings and the speed are
+on the status line)."""
 
 from __future__ import annotations
 
-import math
-
 from rich.text import Text
 
-from tui_taxi.trainer import Snapshot
+from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.format import percent, value
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
+
+DIM = "#8a8a96"
+GOOD, WARN, BAD = "#3aa655", "#e3b505", "#d64545"
+LABEL = 9
 
 
 class StatsPanel(SnapshotView):
     DEFAULT_CSS = """
-    StatsPanel { height: auto; }
+    StatsPanel { height: 9; }
     """
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return 11  # the last line is for a failure message
 
     def render(self) -> Text:
         snap = self.snapshot
         if snap is None:
-            return Text("starting…", style="dim")
+            return Text("starting…", style=DIM)
         return stats_table(snap)
 
 
-def _number(value: float, digits: int = 2) -> str:
-    if math.isnan(value):
-        return "—"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    return f"{value:,.{0 if abs(value) >= 1000 else digits}f}"  # big numbers: no decimals
-
-
 def stats_table(snap: Snapshot) -> Text:
-    """Short labelled lines that fit a 34-column pane."""
-    c = snap.config
-    r = snap.report
-    colour = "#3aa655" if r.optimality == 1.0 else "#e3b505" if r.optimality > 0.5 else "#d64545"
+    """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
+    counters are on the status line)."""
+    success = "delivered" if snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [
-        ("episode", f"{snap.episode:,}  step {snap.t:,}"),
-        (
-            "steps",
-            f"{snap.total_steps:,} · "
-            + ("paused" if snap.paused else f"{snap.steps_per_second:,.0f}/s"),
-        ),
-        ("learner", c.learner),
-        ("params", f"ε {snap.epsilon:.2f}  α {snap.alpha:.2f}  γ {c.gamma:.2f}"),
-        ("speed", snap.speed.label),
-        ("return", f"{snap.episode_return:+g} · {snap.episode_penalties} penalties"),
-        (
-            "last 100",
-            f"{_number(snap.recent_mean_return)} mean · {_percent(snap.recent_success_rate)} ok",
-        ),
-        (
-            "optimal",
-            Text(f"{r.n_optimal}/{r.n_start} starts ({r.optimality:.0%})", style=f"bold {colour}"),
-        ),
-        ("greedy", f"{_number(r.mean_steps)} steps · {_number(r.mean_return)}"),
-        ("optimum", f"{_number(r.optimal_mean_steps)} steps · {_number(r.optimal_mean_return)}"),
+        ("this ep.", f"return {snap.episode_return:+g} · {snap.episode_penalties} penalties"),
     ]
-    if snap.failed:
-        rows.append(("failed", Text(snap.failed, style="bold #d64545")))
+    if snap.episode == 0:
+        rows.append(("last 100", Text("no episode finished yet", style=DIM)))
+    else:
+        rows.append(("last 100", f"mean return {value(snap.recent_mean_return)}"))
+        rows.append(("", f"{percent(snap.recent_success_rate)} {success}"))
+    rows.extend(_policy_rows(snap))
     text = Text()
-    for i, (label, value) in enumerate(rows):
-        text.append(f"{label:>8} ", style="#8a8a96")
-        text.append_text(value if isinstance(value, Text) else Text(value, style="bold"))
+    for i, (label, shown) in enumerate(rows):
+        text.append(f"{label:<{LABEL}}", style=DIM)
+        text.append_text(shown if isinstance(shown, Text) else Text(shown, style="bold"))
         if i < len(rows) - 1:
             text.append("\n")
     return text
 
 
-def _percent(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.0%}"
+def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
+    """Policy optimality, then greedy against optimum in a small table; a policy that loops
+    from some starts says so, and its figures are over the starts it finishes from."""
+    r = snap.report
+    if r is None:
+        return [("optimal", Text("computing…", style=DIM))]
+    colour = GOOD if r.optimality == 1.0 else WARN if r.optimality > 0.5 else BAD
+    r = _ReportView(r)  # TEMP until the core's report names loops
+    rows: list[tuple[str, str | Text]] = [
+        (
+            "optimal",
+            Text(f"{r.n_optimal}/{r.n_start} starts ({r.optimality:.0%})", style=f"bold {colour}"),
+        ),  # fmt: skip
+    ]
+    if r.n_loop:
+        rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
+    rows.append(("", Text(f"{'steps':>9} {'return':>8}", style=DIM)))
+    if r.n_loop < r.n_start:
+        mark = "greedy*" if r.n_loop else "greedy"
+        rows.append((mark, _pair(r.finish_mean_steps, r.finish_mean_return)))
+    rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
+    if r.n_loop and r.n_loop < r.n_start:
+        rows.append(("", Text(f"* the {r.n_start - r.n_loop} starts it finishes", style=DIM)))
+    return rows
+
+
+def _pair(steps: float, episodic_return: float) -> str:
+    return f"{value(steps):>9} {value(episodic_return):>8}"
+
+
+class _ReportView:  # TEMP
+    def __init__(self, r):
+        self.__dict__.update(r.__dict__)
+        self.n_loop = getattr(r, "n_loop", 0)
+        self.finish_mean_steps = getattr(r, "finish_mean_steps", r.mean_steps)
+        self.finish_mean_return = getattr(r, "finish_mean_return", r.mean_return)

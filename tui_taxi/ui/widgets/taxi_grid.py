@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_LOCS, TAXI_PADS, taxi_decode, taxi_walls
-from tui_taxi.trainer import Snapshot
+from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.colors import PAD_COLORS, TAXI_EMPTY, TAXI_FULL, WALL, text_on
+from tui_taxi.ui.widgets.last_action import last_action_text
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 FLOOR = "#1c1c22"
@@ -24,7 +25,7 @@ class TaxiGrid(SnapshotView):
     size, and converting styled text anew each frame was the costliest part of a turbo frame."""
 
     DEFAULT_CSS = """
-    TaxiGrid { height: auto; min-height: 9; }
+    TaxiGrid { height: auto; min-height: 8; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -43,19 +44,19 @@ class TaxiGrid(SnapshotView):
 
     def _strips(self, snap: Snapshot) -> list[Strip]:
         width = self.size.width or 32
-        if not snap.is_taxi:
-            return _to_strips(Text(f"{snap.env_id}: state {snap.state}", style="bold"), width)
-        cell_w, cell_h = self._cell_size(width, self.size.height or 9)
+        cell_w, cell_h = self._cell_size(width, self.size.height or 8)
         return [*_map_strips(snap.state, cell_w, cell_h, width),
-                *_to_strips(_last_action_line(snap), width)]  # fmt: skip
+                *_to_strips(last_action_text(snap), width)]  # fmt: skip
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        _, cell_h = self._cell_size(width, max(viewport.height, 9))
-        return 5 * cell_h + 4
+        _, cell_h = self._cell_size(width, self.max_rows or 8)
+        return 5 * cell_h + 3
 
     def _cell_size(self, width: int, height: int) -> tuple[int, int]:
+        """Cells as wide as the column allows and as tall as the rows given allow, about twice
+        as wide as tall in characters (terminal cells are about twice as tall as wide)."""
         cell_w = max(5, min(13, (width - 6) // 5))
-        cell_h = max(1, min(3, (height - 4) // 5, cell_w // 4))
+        cell_h = max(1, min(3, (height - 3) // 5, cell_w // 3))
         return cell_w, cell_h
 
 
@@ -118,25 +119,3 @@ def _cell(r, c, pad, has_taxi, passenger, dest, cell_w, cell_h) -> list[Text]:
         for i, char in enumerate(f"{label:^{width}}"):
             rows[-1][start + i] = (char, style)
     return [Text.assemble(*row) for row in rows]
-
-
-def _last_action_line(snap: Snapshot) -> Text:
-    last = snap.last_step
-    text = Text()
-    if last is None:
-        return text.append("no step yet", style="dim")
-    name = snap.action_names[last.action]
-    how = "you" if snap.human_step else "explored" if last.explored else "greedy"
-    reward_style = (
-        "bold #3aa655" if last.reward > 0 else "bold #d64545" if last.reward <= -10 else "bold"
-    )
-    text.append("last: ", style="dim")
-    text.append(f"{name} ", style="bold")
-    text.append(f"({how}) ", style="dim")
-    text.append("reward ", style="dim")
-    text.append(f"{last.reward:+g}", style=reward_style)
-    if last.terminated:
-        text.append("  delivered!", style="bold #3aa655")
-    elif last.truncated:
-        text.append("  time limit", style="bold #e3b505")
-    return text

@@ -1,0 +1,73 @@
+"""The text panels never wrap in their 32-column pane, whatever the numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.trainer import Trainer
+from tui_taxi.ui.widgets.stats_panel import stats_table
+from tui_taxi.ui.widgets.status_bar import status_text
+from tui_taxi.ui.widgets.td_explainer import explain
+
+WIDTH = 32
+
+
+def _snapshot(session: Session, **changes):
+    trainer = Trainer(session, lambda s: None, lambda e: None)
+    trainer._new_session(session)
+    snap = trainer.snapshot()
+    trainer.report.wait()
+    snap = dataclasses.replace(snap, report=trainer.report.latest(trainer._generation))
+    return dataclasses.replace(snap, **changes)
+
+
+def _lines(text) -> list[str]:
+    return text.plain.split("\n")
+
+
+@pytest.mark.parametrize("learner", ["q-learning", "sarsa", "expected-sarsa", "double-q"])
+def test_the_explainer_fits_for_every_learner_and_kind_of_step(learner):
+    session = Session(TrainConfig(learner=learner, seed=2))
+    session.train(episodes=300)
+    seen_terminal = False
+    base = _snapshot(session)
+    for _ in range(2000):
+        record, batch = session.step()
+        for human, learn in ((False, True), (True, False), (True, True)):
+            snap = dataclasses.replace(base, human_step=human, learn_from_human=learn)
+            lines = _lines(explain(record, snap))
+            assert len(lines) <= 11
+            assert max(len(line) for line in lines) <= WIDTH, lines
+        if record.terminated:
+            seen_terminal = True
+            break
+    assert seen_terminal
+
+
+def test_the_stats_fit_with_huge_counts_and_a_looping_policy():
+    session = Session(TrainConfig(seed=1))
+    session.train(episodes=30)  # a greedy policy that still loops from some starts
+    snap = _snapshot(session, episode=123_456_789, total_steps=9_876_543_210,
+                     episode_return=-12_345.0, episode_penalties=1234,
+                     recent_mean_return=-2_479.123)  # fmt: skip
+    assert snap.report.n_loop > 0
+    lines = _lines(stats_table(snap))
+    assert len(lines) <= 9
+    assert max(len(line) for line in lines) <= WIDTH, lines
+    assert any(f"loops from {snap.report.n_loop} starts" in line for line in lines)
+    assert not any("∞" in line for line in lines)
+
+
+@pytest.mark.parametrize("width", [98, 118, 158])
+def test_the_status_line_fits_and_keeps_the_parameters(width):
+    session = Session(TrainConfig(learner="expected-sarsa", seed=1))
+    session.train(episodes=30)
+    snap = _snapshot(session, episode=1_234_567, total_steps=98_765_432, paused=False,
+                     speed_index=9, steps_per_second=18_200_000.0)  # fmt: skip
+    text = status_text(snap, width).plain
+    assert len(text) <= width
+    for shown in ("ε 0.10", "α 0.10", "γ 0.60", "turbo", "expected-sarsa"):
+        assert shown in text

@@ -1,0 +1,112 @@
+"""The screen is up before the session is built (the first run compiles the kernels), keys work
+meanwhile, and SIGTERM leaves the terminal as it was."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import threading
+import time
+
+from driver import settle
+
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.ui.app import TaxiApp
+from tui_taxi.ui.screens.help import HelpScreen
+from tui_taxi.ui.widgets.status_bar import StatusBar
+
+
+async def test_the_screen_and_its_keys_work_while_the_session_is_being_built():
+    built = threading.Event()
+
+    def slow_session() -> Session:
+        built.wait(timeout=30)  # as a first run compiling the kernels
+        return Session(TrainConfig())
+
+    app = TaxiApp(slow_session, model=Session(TrainConfig()).model)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if "compiling" in app.query_one(StatusBar).render().plain:
+                break
+        assert "compiling" in app.query_one(StatusBar).render().plain
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("space")  # pause, queued until the session exists
+        built.set()
+        snap = await settle(pilot, lambda s: s.handled >= app.trainer.sent)
+        assert snap.paused and snap.total_steps >= 0
+
+
+def _run_in_pty(argv: list[str], until: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
+    """Start ``argv`` on a pseudo-terminal, wait for ``until`` in its output, send SIGTERM,
+    and return its exit status and everything it wrote."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the app, on the pty
+        os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
+        os.execv(sys.executable, [sys.executable, *argv])
+    out = b""
+    deadline = time.monotonic() + timeout
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    sent = False
+    status = None
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            out += chunk
+        if not sent and until in out:
+            os.kill(pid, signal.SIGTERM)
+            sent = True
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise AssertionError(f"no exit within {timeout} s; output tail {out[-300:]!r}")
+    try:
+        while True:  # drain what is left
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+def test_sigterm_quits_cleanly_and_restores_the_terminal():
+    code, out = _run_in_pty(["-m", "tui_taxi", "--paused"], until=b"paused")
+    assert code == 0
+    tail = out[out.rfind(b"paused") :]
+    assert b"\x1b[?1049l" in tail  # left the alternate screen
+    assert b"\x1b[?25h" in tail  # the cursor shown again
+    assert b"\x1b[?1000l" in tail or b"\x1b[?1003l" in tail  # mouse tracking off
+    assert b"Traceback" not in out
+
+
+def test_a_crash_of_the_app_exits_non_zero(tmp_path):
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import sys\n"
+        "from tui_taxi import cli\n"
+        "from tui_taxi.ui import app as app_module\n"
+        "def boom(self, message):\n"
+        "    raise RuntimeError('boom')\n"
+        "app_module.TaxiApp.on_snapshot_ready = boom\n"
+        "sys.exit(cli.main(['--paused']))\n"
+    )
+    code, out = _run_in_pty([str(script)], until=b"\x00never", timeout=60)
+    assert code != 0 and b"boom" in out

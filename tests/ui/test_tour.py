@@ -1,0 +1,93 @@
+"""The tour in the app: back and restart land on the very same screen, steps play at a visible
+pace, and every slide fits a 100x30 terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from driver import quiesce, settle
+
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.demo import TakeSteps, load_tour
+from tui_taxi.ui.app import TaxiApp
+
+
+def _tour_app():
+    tour = load_tour()
+    return TaxiApp(Session(TrainConfig(seed=tour.seed)), paused=True, tour=tour)
+
+
+async def _screen_after(keys: tuple[str, ...], size=(100, 30)) -> str:
+    app = _tour_app()
+    async with app.run_test(size=size) as pilot:
+        for key in keys:
+            await pilot.press(key)
+        await quiesce(pilot)
+        return app.export_screenshot()
+
+
+@pytest.mark.parametrize(
+    ("keys", "same_as"),
+    [
+        (("space",) * 9 + ("left",), ("space",) * 8),  # nine forward, one back
+        (("space",) * 5 + ("home",), ()),  # restart
+    ],
+)
+async def test_back_and_restart_land_on_the_same_screen(keys, same_as):
+    assert await _screen_after(keys) == await _screen_after(same_as)
+
+
+def test_every_caption_fits_two_lines_and_titles_leave_room_for_the_keys():
+    tour = load_tour()
+    for step in tour.steps:
+        assert len(textwrap.wrap(step.caption.replace("\n", " "), 98)) <= 2, step.title
+        assert len(step.title) <= 30, step.title
+
+
+async def test_the_random_agent_walks_at_a_visible_pace():
+    tour = load_tour()
+    slide = next(i for i, s in enumerate(tour.steps) if s.title == "A random agent wanders")
+    (walk,) = [a for a in tour.steps[slide].actions if isinstance(a, TakeSteps)]
+    app = _tour_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(slide):
+            await pilot.press("space")
+        first = await settle(pilot, lambda s: s.playing_to and 0 < s.total_steps < walk.n)
+        assert not first.paused  # the steps are playing, one by one
+        last = await settle(pilot, lambda s: not s.playing_to, rounds=2000)
+        assert last.total_steps == walk.n and last.paused
+
+
+async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():
+    tour = load_tour()
+    slide = next(i for i, s in enumerate(tour.steps) if s.title == "One TD update")
+    app = _tour_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(slide):
+            await pilot.press("space")
+        snap = await settle(pilot, lambda s: s.handled >= app.trainer.sent and not s.playing_to
+                            and s.last_step is not None and s.last_step.t > 0)  # fmt: skip
+        record = snap.last_step
+        assert record.bootstrap != 0 and record.gamma == pytest.approx(0.6)
+        assert app.query_one("#explainer").display
+
+
+async def test_every_slide_shows_its_panels_whole_at_100x30():
+    tour = load_tour()
+    app = _tour_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        for i in range(len(tour.steps)):
+            if i:
+                await pilot.press("space")
+            await settle(pilot, lambda s: s.handled >= app.trainer.sent)
+            await pilot.pause()
+            for panel in app.query("#left > *, #right > *"):
+                if panel.display:
+                    region = panel.region
+                    assert region.bottom <= 30 and region.height > 0, (
+                        tour.steps[i].title,
+                        panel.id,
+                    )
+                    if panel.id == "heatmap":  # its legend, the last line, is on screen
+                        assert region.height == 27, tour.steps[i].title

@@ -1,0 +1,110 @@
+"""A person's trips and the replay recorder: what the worker keeps of the steps it takes one at a
+time. Owned and mutated by the trainer's thread only; what leaves it is frozen (see protocol)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_taxi.core.evaluate import Trajectory, greedy_rollout
+from tui_taxi.core.optimal import solve
+from tui_taxi.core.session import Session, StepRecord
+from tui_taxi.protocol import Frame, TripResult
+
+REPLAY_EPISODES = 20  # recorded episodes kept for replay
+REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
+AGENT_TRIP_CAP = 200  # the agent's answer to a trip stops here when the env has no time limit
+
+
+class Recorder:
+    """Steps taken one at a time, kept per episode for replay (the last REPLAY_EPISODES)."""
+
+    def __init__(self) -> None:
+        self._frames: list[Frame] = []
+        self._episodes: deque[tuple[Frame, ...]] = deque(maxlen=REPLAY_EPISODES)
+
+    def add(self, frame: Frame, episode_ended: bool) -> None:
+        if len(self._frames) < REPLAY_STEPS:
+            self._frames.append(frame)
+        if episode_ended:
+            self._episodes.append(tuple(self._frames))
+            self._frames = []
+
+    def drop_partial(self) -> None:
+        """Whole episodes ran unrecorded: the episode in progress is no longer complete."""
+        self._frames = []
+
+    def clear(self) -> None:
+        self._frames = []
+        self._episodes.clear()
+
+    @property
+    def episodes(self) -> tuple[tuple[Frame, ...], ...]:
+        return tuple(self._episodes)
+
+
+def agent_trip_cap(session: Session) -> int:
+    """How long the agent's answer to a trip may run: the session's time limit, else the env's
+    registered one, else AGENT_TRIP_CAP (a looping greedy policy must not stall the worker)."""
+    limit = session.config.time_limit(session.model)
+    return limit if limit > 0 else AGENT_TRIP_CAP
+
+
+@dataclass
+class Trip:
+    """A person's trip in progress (the worker's own, mutable), with the greedy agent's run
+    from the same start computed when it began."""
+
+    start_state: int
+    agent: Trajectory
+    agent_frames: tuple[Frame, ...]
+    steps: int = 0
+    episodic_return: float = 0.0
+    penalties: int = 0
+
+    @classmethod
+    def begin(cls, session: Session) -> Trip:
+        start = session.state
+        agent = greedy_rollout(session.model, session.q, start, time_limit=agent_trip_cap(session))
+        return cls(start, agent, frames_of(agent, session.q))
+
+    def add(self, record: StepRecord, penalty_reward: float) -> None:
+        self.steps += 1
+        self.episodic_return += record.reward
+        self.penalties += int(record.reward <= penalty_reward)
+
+    def result(self, session: Session, delivered: bool) -> TripResult:
+        optimum = solve(session.model)
+        return TripResult(
+            start_state=self.start_state,
+            steps=self.steps,
+            episodic_return=self.episodic_return,
+            penalties=self.penalties,
+            delivered=delivered,
+            optimal_steps=float(optimum.steps[self.start_state]),
+            optimal_return=float(optimum.v[self.start_state]),
+            agent=self.agent,
+            agent_penalties=self.agent.penalties(session.model),
+            agent_frames=self.agent_frames,
+        )
+
+
+def frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:
+    """The agent's run as replay frames (greedy, not learned: Q stays as it was)."""
+    nexts = (*trajectory.states[1:], trajectory.final_state)
+    last = trajectory.steps - 1
+    frames = []
+    for t, (s, a, r, s2) in enumerate(
+        zip(trajectory.states, trajectory.actions, trajectory.rewards, nexts, strict=True)
+    ):
+        value = float(q[s, a])
+        record = StepRecord(
+            state=s, action=a, reward=r, next_state=s2,
+            terminated=t == last and trajectory.terminated, truncated=t == last and not trajectory.terminated,
+            explored=False, q_old=value, bootstrap=0.0, td_target=value, td_error=0.0, q_new=value,
+            epsilon=0.0, alpha=0.0, gamma=0.0, table=0, episode=0, t=t + 1,
+        )  # fmt: skip
+        frames.append(Frame(record, tuple(q[s].tolist()), human=False))
+    return tuple(frames)

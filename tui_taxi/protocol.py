@@ -1,0 +1,285 @@
+"""The contract between the trainer (a worker thread) and the UI.
+
+Data walks one way: a key becomes an *intent* (a frozen command); the worker resolves it against
+the session it owns and answers with immutable :class:`Snapshot` objects (what the screen shows)
+and one-off *events* (:class:`Notice`, :class:`TripFinished`). The UI never computes a new state
+from an old snapshot, so quick key presses all count. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.core.evaluate import EvalResult, Trajectory
+from tui_taxi.core.optimal import Optimum, PolicyReport
+from tui_taxi.core.session import StepRecord, TrainConfig
+
+
+# -- speeds -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Speed:
+    """How fast the worker runs: ``steps_per_second`` animates every step; ``episodes_per_frame``
+    fast-forwards whole episodes; neither is turbo (flat out, frames sampled)."""
+
+    label: str
+    steps_per_second: float = 0.0
+    episodes_per_frame: int = 0
+
+    @property
+    def animated(self) -> bool:
+        return self.steps_per_second > 0
+
+    @property
+    def step_by_step(self) -> bool:
+        """Slow enough (at most 10 steps/s) for every step to be read: the TD explainer shows."""
+        return self.animated and self.steps_per_second <= 10
+
+
+SPEEDS = (
+    *(Speed(f"{n} step/s", steps_per_second=n) for n in (1, 2, 5, 10, 20, 30, 60)),
+    Speed("1 episode/frame", episodes_per_frame=1),
+    Speed("20 episodes/frame", episodes_per_frame=20),
+    Speed("turbo"),
+)
+DEFAULT_SPEED = 3  # 10 steps/s: every step visible
+TURBO = len(SPEEDS) - 1
+
+
+# -- intents (sent from any thread) -----------------------------------------------------------
+@dataclass(frozen=True)
+class SetPaused:
+    paused: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
+class Step:
+    """One environment step by the agent (pauses first)."""
+
+
+@dataclass(frozen=True)
+class ChangeSpeed:
+    """One or more levels faster (+) or slower (-), from whatever the speed is when it arrives."""
+
+    delta: int
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    index: int
+
+
+@dataclass(frozen=True)
+class Adjust:
+    """Add ``delta`` to epsilon, alpha or gamma, clamped to the range the config allows."""
+
+    name: str
+    delta: float
+
+
+@dataclass(frozen=True)
+class SetParam:
+    """Set epsilon, alpha or gamma (a number) or epsilon / alpha to a schedule."""
+
+    name: str
+    value: object
+
+
+@dataclass(frozen=True)
+class NextLearner:
+    """The next TD learner in the cycle, keeping the Q-table."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A fresh agent with the current settings (zero Q-table, counters and history)."""
+
+
+@dataclass(frozen=True)
+class Save:
+    path: str
+
+
+@dataclass(frozen=True)
+class Load:
+    path: str
+
+
+@dataclass(frozen=True)
+class SetManual:
+    """A person drives (training stops; each trip starts from a fresh start state); off hands
+    the world back to the agent and training resumes."""
+
+    on: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
+class Move:
+    """The person's move (play mode only)."""
+
+    action: int
+
+
+@dataclass(frozen=True)
+class SetLearnFromHuman:
+    """Whether the person's moves update the Q-table (learning from demonstration)."""
+
+    on: bool | None = None  # None toggles
+
+
+@dataclass(frozen=True)
+class RunTour:
+    """A fresh session with the tour's seed and settings, then the actions of every step up to
+    ``index`` (see :mod:`tui_taxi.demo`): the result depends on nothing else, so going back or
+    restarting lands on the same screen. The last step's animated steps play at a visible pace."""
+
+    tour: object  # tui_taxi.demo.Tour
+    index: int
+
+
+@dataclass(frozen=True)
+class Compare:
+    """Evaluate the random agent and the greedy agent (no learning) beside the exact optimum:
+    the tutorials' table; answered with a :class:`Comparison` event."""
+
+    episodes: int = 100
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Publish a snapshot (a background result is ready)."""
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+Command = (
+    SetPaused | Step | ChangeSpeed | SetSpeed | Adjust | SetParam | NextLearner | Reset | Save
+    | Load | SetManual | Move | SetLearnFromHuman | RunTour | Compare | Refresh | Shutdown
+)  # fmt: skip
+
+
+# -- what the worker publishes ----------------------------------------------------------------
+@dataclass(frozen=True)
+class ChartSeries:
+    """The whole run's per-episode means, downsampled: x is the episode and, for the book's
+    staircase, the time step at which each point's episodes ended."""
+
+    episode: np.ndarray  # each point's episode (the centre of the episodes it averages)
+    time_step: np.ndarray  # total steps taken when those episodes had ended
+    episodes_done: np.ndarray  # episodes completed by then
+    episodic_return: np.ndarray
+    episodic_length: np.ndarray
+    penalties: np.ndarray
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One recorded step, with the state's Q-values as they were before its update."""
+
+    record: StepRecord
+    q_row: tuple[float, ...]
+    human: bool
+
+
+@dataclass(frozen=True)
+class TripResult:
+    """A person's trip beside the best possible and the trained agent's, from the same start."""
+
+    start_state: int
+    steps: int
+    episodic_return: float
+    penalties: int
+    delivered: bool
+    optimal_steps: float
+    optimal_return: float
+    agent: Trajectory  # the greedy agent from the same start (cut off if it loops)
+    agent_penalties: int
+    agent_frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything the screen shows, copied out of the worker. Never mutated."""
+
+    seq: int
+    handled: int  # commands handled before this snapshot (compare with Trainer.sent)
+    config: TrainConfig
+    model: CompiledEnv  # immutable: its arrays are read-only
+    state: int
+    episode: int
+    t: int
+    total_steps: int
+    episode_return: float
+    episode_penalties: int
+    q: np.ndarray  # read-only copy
+    last_step: StepRecord | None
+    epsilon: float
+    alpha: float
+    paused: bool
+    speed_index: int
+    steps_per_second: float
+    recent_mean_return: float
+    recent_success_rate: float
+    chart: ChartSeries
+    report: PolicyReport | None  # None while the first one is computed
+    manual: bool = False
+    learn_from_human: bool = False
+    human_step: bool = False  # the last step was the person's
+    trip_steps: int = 0  # the person's current trip so far
+    trip_return: float = 0.0
+    pretraining: int = 0  # episodes the agent still trains before play starts
+    replays: tuple[tuple[Frame, ...], ...] = ()  # recent episodes taken one step at a time
+    playing_to: int = 0  # total_steps at which an animated tour step pauses (0: none)
+
+    @property
+    def speed(self) -> Speed:
+        return SPEEDS[self.speed_index]
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return self.model.action_names
+
+    @property
+    def step_by_step(self) -> bool:
+        """Paused or slow: every frame redraws everything, and the TD explainer shows."""
+        return self.paused or self.speed.step_by_step
+
+
+# -- events -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notice:
+    """A one-off message for a notification: a command's outcome ("speed: turbo"), a saved or
+    loaded file, a bad value, or a failure (``severity`` "error")."""
+
+    text: str
+    severity: str = "information"
+
+
+@dataclass(frozen=True)
+class Starting:
+    """The worker is building the session (the first run compiles the numba kernels)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TripFinished:
+    trip: TripResult
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The tutorials' table: the random agent, the greedy agent and the exact optimum."""
+
+    random: EvalResult
+    trained: EvalResult
+    optimum: Optimum
+    episode: int  # episodes the agent had trained
+
+
+Event = Notice | Starting | TripFinished | Comparison

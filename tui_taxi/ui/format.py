@@ -1,0 +1,30 @@
+"""Numbers for people, short enough for a narrow column: 1,234 · 102.3M · 16.0M/s · —."""
+
+from __future__ import annotations
+
+import math
+
+
+def count(n: float) -> str:
+    """Whole counts: exact up to 99,999, then k / M / G with one decimal."""
+    if math.isnan(n):
+        return "—"
+    if abs(n) < 100_000:
+        return f"{n:,.0f}"
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.1f}{suffix}"
+    return f"{n:,.0f}"  # pragma: no cover - unreachable
+
+
+def value(x: float, digits: int = 2) -> str:
+    """A measured value: decimals while small, none from 1,000 on, — when unknown."""
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return f"{x:,.{0 if abs(x) >= 1000 else digits}f}"
+
+
+def percent(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.0%}"

@@ -1,0 +1,195 @@
+"""Every key of the app, once: the bindings, the key bar, the help screen and the command
+palette are all made from this table, per mode (training, play, tour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+TRAIN, PLAY, TOUR = "train", "play", "tour"
+ALL = frozenset((TRAIN, PLAY, TOUR))
+MODE_NAMES = {TRAIN: "training", PLAY: "play mode", TOUR: "tour"}
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual key names, comma-separated
+    action: str
+    label: str  # short, for the key bar
+    help: str  # for people: the help screen and the command palette
+    group: str
+    modes: frozenset[str]
+    display: str | None = None  # how the key is written
+    bar: int = 0  # the key bar shows keys with bar > 0, lowest first; 0: help and palette only
+    bar_text: tuple[str, str] | None = None  # (keys, label) on the key bar, if not shown/label
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.keys.split(",")[0]
+
+
+def _k(keys, action, label, help, group, modes, display=None, bar=0, bar_text=None) -> Key:  # noqa: A002
+    return Key(keys, action, label, help, group, frozenset(modes), display, bar, bar_text)
+
+
+KEYS: tuple[Key, ...] = (
+    # the tour first: its keys mean other things outside it
+    _k("space,right,pagedown", "tour(1)", "Next", "Next slide of the tour", "Tour", {TOUR}, "→", 1),
+    _k("left,backspace,pageup", "tour(-1)", "Back", "Previous slide", "Tour", {TOUR}, "←", 2),
+    _k("home", "tour(0)", "Restart", "Back to the first slide", "Tour", {TOUR}, None, 3),
+    # play mode
+    _k("up,k", "move('up')", "Up", "Move up (north)", "Play", {PLAY}, "↑", 1, ("↑↓←→", "Move")),
+    _k("down,j", "move('down')", "Down", "Move down (south)", "Play", {PLAY}, "↓"),
+    _k("left,h", "move('left')", "Left", "Move left (west)", "Play", {PLAY}, "←"),
+    _k("right,l", "move('right')", "Right", "Move right (east)", "Play", {PLAY}, "→"),
+    _k("p", "move('pickup')", "Pick up", "Pick the passenger up", "Play", {PLAY}, None, 2),
+    _k("d", "move('dropoff')", "Drop off", "Drop the passenger off", "Play", {PLAY}, None, 3),
+    _k(
+        "t", "hint", "Hint", "Show or hide the agent's Q-values (the hint)", "Play", {PLAY}, None, 5
+    ),
+    _k(
+        "L",
+        "learn_from_human",
+        "Teach",
+        "Let your moves teach the agent (or not)",
+        "Play",
+        {PLAY},
+        None,
+        6,
+    ),
+    _k(
+        "m",
+        "manual",
+        "Play/agent",
+        "Play mode: drive yourself, or hand back to the agent",
+        "Play",
+        {TRAIN, PLAY},
+        None,
+        4,
+    ),  # fmt: skip
+    # training
+    _k("space", "toggle_pause", "Run/pause", "Run or pause training", "Training", {TRAIN}, None, 1),
+    _k(
+        "n,right",
+        "step",
+        "Step",
+        "Take one step and show its TD update",
+        "Training",
+        {TRAIN, TOUR},
+        "n",
+        2,
+    ),
+    _k(
+        "right_square_bracket",
+        "speed(1)",
+        "Faster",
+        "Faster (up to turbo)",
+        "Training",
+        {TRAIN},
+        "]",
+        3,
+        ("[ ]", "Speed"),
+    ),  # fmt: skip
+    _k(
+        "left_square_bracket",
+        "speed(-1)",
+        "Slower",
+        "Slower (down to 1 step/s)",
+        "Training",
+        {TRAIN},
+        "[",
+    ),
+    _k(
+        "l",
+        "cycle_learner",
+        "Learner",
+        "Next learner: Q-learning, SARSA, Expected SARSA, Double Q",
+        "Training",
+        {TRAIN},
+    ),  # fmt: skip
+    _k("e", "adjust('epsilon', -1)", "ε−", "Explore less: epsilon − 0.05", "Parameters", {TRAIN}),
+    _k("E", "adjust('epsilon', 1)", "ε+", "Explore more: epsilon + 0.05", "Parameters", {TRAIN}),
+    _k("a", "adjust('alpha', -1)", "α−", "Learn slower: alpha − 0.05", "Parameters", {TRAIN}),
+    _k("A", "adjust('alpha', 1)", "α+", "Learn faster: alpha + 0.05", "Parameters", {TRAIN}),
+    _k(
+        "g",
+        "adjust('gamma', -1)",
+        "γ−",
+        "Care less about the future: gamma − 0.05",
+        "Parameters",
+        {TRAIN},
+    ),
+    _k(
+        "G",
+        "adjust('gamma', 1)",
+        "γ+",
+        "Care more about the future: gamma + 0.05",
+        "Parameters",
+        {TRAIN},
+    ),
+    # views
+    _k(
+        "c",
+        "toggle_view",
+        "View",
+        "Switch the Q-table and the chart (or enlarge the chart)",
+        "View",
+        ALL,
+        None,
+        5,
+    ),  # fmt: skip
+    _k(
+        "v",
+        "chart_metric",
+        "Metric",
+        "Chart: return, steps, penalties, episodes vs time steps",
+        "View",
+        ALL,
+    ),
+    _k("w", "smoothing", "Smoothing", "Chart: the next smoothing weight", "View", ALL),
+    _k(
+        "z",
+        "chart_range",
+        "Range",
+        "Chart: whole range, or clipped to the learnt part",
+        "View",
+        ALL,
+    ),
+    _k("x", "explain", "Explain/stats", "Show the TD explainer or the statistics", "View", ALL),
+    _k("R", "replay", "Replay", "Replay recent episodes step by step", "View", ALL),
+    _k("T", "presenter", "Presenter", "High-contrast presenter theme with a big grid", "View", ALL),
+    _k("S", "screenshot", "Screenshot", "Save a screenshot (SVG)", "View", ALL),
+    # session
+    _k("r", "reset", "Reset", "Reset the agent (asks first)", "Session", {TRAIN, PLAY}),
+    _k("s", "save", "Save", "Save the session to a file", "Session", {TRAIN, PLAY}),
+    _k("o", "load", "Load", "Load a saved session", "Session", {TRAIN, PLAY}),
+    # always
+    _k("question_mark", "help", "Help", "Keys and how to read the screen", "App", ALL, "?", 90),
+    _k("q", "quit", "Quit", "Quit", "App", ALL, None, 91),
+)
+
+#: Play mode's move names, mapped to each world's actions by the world's view.
+MOVES = ("up", "down", "left", "right", "pickup", "dropoff")
+
+
+def bindings() -> list[Binding]:
+    """Textual bindings for every key (all hidden: the key bar shows the essentials)."""
+    return [Binding(k.keys, k.action, k.label, show=False, key_display=k.display) for k in KEYS]
+
+
+def keys_for(mode: str) -> list[Key]:
+    return [k for k in KEYS if mode in k.modes]
+
+
+def action_name(action: str) -> str:
+    return action.split("(")[0]
+
+
+def allowed(action: str, parameters: tuple, mode: str) -> bool:
+    """Whether ``action`` (with ``parameters``) has a key in ``mode``."""
+    return any(action_name(k.action) == action and mode in k.modes for k in KEYS)
+
+
+#: Every action a key can run (others, e.g. the palette's own, are always allowed).
+ACTIONS = frozenset(action_name(k.action) for k in KEYS)

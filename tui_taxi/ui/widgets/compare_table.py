@@ -1,0 +1,59 @@
+"""The tutorials' table: the random agent against the trained (greedy) agent and the optimum."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_taxi.protocol import Comparison
+from tui_taxi.ui.format import count, value
+
+DIM, GOOD, BAD = "#8a8a96", "#3aa655", "#d64545"
+
+
+class CompareTable(Widget):
+    DEFAULT_CSS = """
+    CompareTable { height: 9; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.comparison: Comparison | None = None
+
+    def show(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.refresh()
+
+    def render(self) -> Text:
+        c = self.comparison
+        if c is None:
+            return Text("evaluating the random and the trained agent…", style=DIM)
+        return compare_text(c)
+
+
+def compare_text(c: Comparison) -> Text:
+    """At most 9 lines of 32 characters."""
+    opt = c.optimum
+    rows = [
+        ("steps/trip", c.random.mean_steps, c.trained.mean_steps, opt.mean_steps),
+        ("penalties", c.random.mean_penalties, c.trained.mean_penalties, opt.mean_penalties),
+        ("reward/step", c.random.reward_per_move, c.trained.reward_per_move,
+         opt.mean_return / opt.mean_steps),
+        ("success", c.random.success_rate, c.trained.success_rate, opt.success_rate),
+    ]  # fmt: skip
+    text = Text(f"{c.random.episodes} episodes each, no learning\n", style="bold")
+    text.append(f"after {count(c.episode)} training episodes\n", style=DIM)
+    text.append(f"{'':<11}{'random':>7}{'agent':>7}{'best':>7}\n", style=DIM)
+    for label, *cells in rows:
+        text.append(f"{label:<11}", style=DIM)
+        for i, cell in enumerate(cells):
+            shown = f"{cell:.0%}" if label == "success" else _cell(cell)
+            style = BAD if i == 0 else GOOD if i == 1 else ""
+            text.append(f"{shown:>7}", style=style)
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _cell(x: float) -> str:
+    return count(x) if abs(x) >= 1000 else value(x, 2 if abs(x) < 10 else 1)

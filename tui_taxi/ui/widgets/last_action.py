@@ -1,0 +1,37 @@
+"""The line under a world: the last action, who chose it, its reward and how the episode ended."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui_taxi.protocol import Snapshot
+
+GOOD, BAD, WARN, DIM = "#3aa655", "#d64545", "#e3b505", "#8a8a96"
+
+
+def last_action_text(snap: Snapshot) -> Text:
+    last = snap.last_step
+    text = Text()
+    if last is None:
+        hint = "move with the arrow keys" if snap.manual else "n takes a step"
+        return text.append(f"no step yet · {hint}", style=DIM)
+    model = snap.model
+    name = model.action_names[last.action]
+    how = "you" if snap.human_step else "explored" if last.explored else "greedy"
+    if last.reward > 0:
+        reward_style = f"bold {GOOD}"
+    elif last.reward <= model.penalty_reward:
+        reward_style = f"bold {BAD}"
+    else:
+        reward_style = "bold"
+    text.append("last ", style=DIM)
+    text.append(f"{name} ", style="bold")
+    text.append(f"({how}) ", style=DIM)
+    text.append(f"{last.reward:+g}", style=reward_style)
+    if last.terminated:
+        success = last.reward >= model.success_reward
+        word = ("delivered!" if model.is_taxi else "goal!") if success else "ended"
+        text.append(f"  {word}", style=f"bold {GOOD if success else BAD}")
+    elif last.truncated:
+        text.append("  time limit", style=f"bold {WARN}")
+    return text

@@ -1,0 +1,88 @@
+"""One line, always on screen: what runs (or that it is paused), how fast, the learner and its
+parameters, the counters and the policy's optimality. Every key's effect shows here."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_taxi.core.schedules import Schedule
+from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.format import count
+
+DIM = "#8a8a96"
+RUN, PAUSE, PLAY, BAD = "#3aa655", "#e3b505", "#d670d6", "#d64545"
+
+
+class StatusBar(Widget):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: Snapshot | None = None
+        self.starting: str | None = "starting…"
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot, self.starting = snapshot, None
+        self.refresh()
+
+    def show_starting(self, text: str) -> None:
+        self.starting = text
+        self.refresh()
+
+    def render(self) -> Text:
+        width = max(20, self.size.width - 2)
+        if self.snapshot is None:
+            return Text(f"⏳ {self.starting}  (space: start paused · ? help · q quit)", style=PAUSE)
+        return status_text(self.snapshot, width)
+
+
+def _param(symbol: str, setting, now: float) -> str:
+    """ε 0.10, or ε 0.53↘ while a schedule decays it."""
+    moving = isinstance(setting, Schedule) and setting.kind != "constant" and now != setting.end
+    return f"{symbol} {now:.2f}{'↘' if moving and setting.end < now else ''}"
+
+
+def status_text(snap: Snapshot, width: int) -> Text:
+    """Segments in order of importance; the least important are dropped to fit ``width``."""
+    c = snap.config
+    if snap.manual:
+        head = Text("● PLAY MODE ", style=f"bold {PLAY}")
+        if snap.pretraining:
+            head.append(f"the agent trains first: {count(snap.pretraining)} episodes to go",
+                        style=PLAY)  # fmt: skip
+        else:
+            head.append(f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}",
+                        style="bold")  # fmt: skip
+    elif snap.paused:
+        head = Text("⏸ paused", style=f"bold {PAUSE}")
+        head.append(f" · {snap.speed.label}", style=DIM)
+    else:
+        head = Text("▶ ", style=f"bold {RUN}")
+        head.append(snap.speed.label, style="bold")
+        if not snap.speed.step_by_step:
+            head.append(f" {count(snap.steps_per_second)} steps/s", style=DIM)
+    params = Text(c.learner, style="bold")
+    params.append("  " + _param("ε", c.epsilon, snap.epsilon), style="bold")
+    params.append("  " + _param("α", c.alpha, snap.alpha), style="bold")
+    params.append(f"  γ {c.gamma:.2f}", style="bold")
+    counters = Text(f"episode {count(snap.episode)} · step {snap.t}", style="")
+    steps = Text(f"{count(snap.total_steps)} steps total", style=DIM)
+    report = snap.report
+    if report is None:
+        optimal = Text("optimal …", style=DIM)
+    else:
+        colour = RUN if report.optimality == 1.0 else PAUSE if report.optimality > 0.5 else BAD
+        optimal = Text(f"optimal {report.n_optimal}/{report.n_start}", style=f"bold {colour}")
+    # (segment, priority): lower numbers stay longest
+    segments = [(head, 0), (params, 1), (counters, 2), (optimal, 3), (steps, 4)]
+    sep = Text(" │ ", style=DIM)
+    while True:
+        parts = [s for s, _ in segments]
+        line = sep.join(parts)
+        if line.cell_len <= width or len(segments) == 1:
+            line.truncate(width, overflow="ellipsis")
+            return line
+        segments.remove(max(segments, key=lambda item: item[1]))
