@@ -20,7 +20,7 @@ from tui_taxi.ui.widgets.reward_chart import RewardChart
 from tui_taxi.ui.widgets.stats_panel import StatsPanel
 from tui_taxi.ui.widgets.td_explainer import TDExplainer
 
-TEXT_INTERVAL = 0.08  # while training runs fast, the text panels are redrawn this often
+TEXT_INTERVAL = 0.15  # while training runs fast, the text panels are redrawn this often
 HEAVY_INTERVAL = 0.07  # while training runs, one big widget is updated this often, in turn
 EXPLAINER_ROWS = 11
 STATS_ROWS = 9

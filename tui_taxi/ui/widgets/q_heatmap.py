@@ -15,11 +15,11 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui_taxi.core.envs import TAXI_PADS
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.colors import DivergingScale
+from tui_taxi.ui.widgets.line_cache import LineCache
 
 LEVELS = 24  # colour steps on each side of zero
 LABEL = 5  # width of the row labels
@@ -39,28 +39,20 @@ def heatmap_size(model, width: int = 66) -> tuple[int, int]:
     return LABEL + per_row * chars, math.ceil(model.n_states / per_row) + 2
 
 
-class QHeatmap(Widget):
+class QHeatmap(LineCache):
     DEFAULT_CSS = """
     QHeatmap { height: 27; width: 66; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._lines: list[Strip] = []
         self._shown: tuple[int, np.ndarray] | None = None
 
     def show(self, snapshot: Snapshot) -> None:
         if self._shown is not None and _same(self._shown, snapshot):
             return  # nothing it draws has changed
         self._shown = (snapshot.state, snapshot.q)
-        self._lines = heatmap_lines(snapshot, self.size.width or 66)
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        width, style = self.size.width, self.rich_style
-        if y < len(self._lines):
-            return self._lines[y].apply_style(style).extend_cell_length(width, style).crop(0, width)
-        return Strip.blank(width, style)
+        self.set_lines(heatmap_lines(snapshot, self.size.width or 66))
 
 
 def _same(shown: tuple[int, np.ndarray], snap: Snapshot) -> bool:

@@ -1,14 +1,18 @@
 """The learning curve: one metric at a time (return, steps or penalties per episode, or the book's
 episodes against time steps), the whole run downsampled, its debiased EMA, round ticks, and a
 range that shows the learnt part when the first episodes would flatten it (and says so).
-plotext is slow, so the chart is rebuilt at most every REDRAW seconds."""
+plotext is slow, so the chart is rebuilt at most every REDRAW seconds, in a worker thread."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
+from rich.text import Text
+from textual.message import Message
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from tui_taxi.charts import (
     METRICS,
@@ -36,7 +40,6 @@ class RewardChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series: ChartSeries | None = None
-        self.success_word = "delivered"
         self.smoothing_index = 2
         self.metric_index = 0
         self.range_index = 0
@@ -44,11 +47,14 @@ class RewardChart(PlotextPlot):
         self._drawn_at = 0.0
         self.title_text = ""
         self.y_note = ""  # what the clipped range leaves out, in words
+        self._text = Text("")
+        self._generation = 0  # of the newest build asked for
+        self._building = 0  # builds running in worker threads
 
     @property
     def up_to_date(self) -> bool:
         """True when the chart shows the latest series it was given."""
-        return self.series is None or self._drawn is self.series
+        return self.series is None or (self._drawn is self.series and not self._building)
 
     @property
     def smoothing(self) -> float:
@@ -96,62 +102,109 @@ class RewardChart(PlotextPlot):
             self._redraw()
 
     def _redraw(self, force: bool = False) -> None:
+        """Build the chart in a worker thread (plotext takes tens of milliseconds for a big
+        chart); the UI thread only swaps in the finished text."""
         series = self.series
-        if series is None or (series is self._drawn and not force):
+        if series is None or (series is self._drawn and not force) or not self.size.width:
             return
         self._drawn, self._drawn_at = series, time.monotonic()
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        points = 2 * self.size.width if self.size.width else 300  # about two per column
-        staircase = self.metric == "staircase"
-        if staircase:
-            x, y = series.time_step, series.episodes_done
-        else:
-            x, y = series.episode, getattr(series, self.metric)
-        view: YRange | None = None
-        if len(x):
-            x_all = np.asarray(x, dtype=np.float64)
-            x, y = downsample(x_all, np.asarray(y, dtype=np.float64), points)
-            smooth = (
-                debiased_ema(y, self.smoothing) if self.smoothing > 0 and not staircase else None
-            )
-            view = self._y_range(y)
-            plt.scatter(list(x), list(y), marker="dot", color=POINTS)  # plotext clips to ylim
-            if smooth is not None:
-                for run_x, run_y in clip_line(x, smooth, view.lo, view.hi):
-                    plt.plot(run_x, run_y, marker="braille", color=LINE)
-            x_hi = float(x_all[-1])
-            x_lo = 0.0 if staircase else float(x_all[0])
-            self._ticks(plt, x_lo, x_hi, view)
-        parts = [TITLES[self.metric]]
-        if view is not None and view.clipped:
-            parts.append("y clipped (z: all)")
-        if not staircase:
-            parts.append(f"smoothing {self.smoothing:g}")
-        width = (self.size.width or 80) - 4
-        while len(" · ".join(parts)) > width and len(parts) > 1:
-            parts.pop()  # plotext drops a title that does not fit: keep what fits
-        self.title_text = " · ".join(parts)
-        self.y_note = view.note if view is not None else ""
-        plt.title(self.title_text)
-        plt.xlabel("time steps" if staircase else "episode")
+        self._generation += 1
+        spec = ChartSpec(series, self.metric, self.smoothing, self.range_index == 0,
+                         self.size.width, self.size.height,
+                         self._get_plotext_theme_name(self.app.theme))  # fmt: skip
+        generation = self._generation
+        self._building += 1
+        self.run_worker(lambda: self._build(generation, spec), thread=True, group="chart",
+                        exit_on_error=False)  # fmt: skip
+
+    def _build(self, generation: int, spec: ChartSpec) -> None:
+        try:
+            built = build_chart(spec)
+        except Exception as exc:  # noqa: BLE001 - shown in the chart's place, never lost
+            text = Text(f"the chart could not be drawn: {type(exc).__name__}: {exc}", style="red")
+            built = (text, "", "")
+        self.post_message(ChartBuilt(generation, built))
+
+    def on_chart_built(self, message: ChartBuilt) -> None:
+        self._building -= 1
+        if message.generation != self._generation:
+            return  # superseded by a newer build
+        self._text, self.title_text, self.y_note = message.built
         self.refresh()
 
-    def _y_range(self, y: np.ndarray) -> YRange:
-        max_ticks = max(2, (self.size.height or 12) // 3)
-        if RANGES[self.range_index] == "learnt part":
-            return readable_range(y, max_ticks=max_ticks)
-        lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
-        if lo == hi:
-            lo, hi = lo - 1.0, hi + 1.0
-        return YRange(lo, hi, tuple(nice_ticks(lo, hi, max_ticks)))
+    def render(self) -> Text:
+        return self._text
 
-    def _ticks(self, plt, x_lo: float, x_hi: float, view: YRange) -> None:
-        width = self.size.width or 80
+
+class ChartBuilt(Message):
+    def __init__(self, generation: int, built: tuple[Text, str, str]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.built = built
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """Everything a chart is built from (so a worker thread can build it alone)."""
+
+    series: ChartSeries
+    metric: str
+    smoothing: float
+    clipped: bool
+    width: int
+    height: int
+    theme: str
+
+
+def build_chart(spec: ChartSpec) -> tuple[Text, str, str]:
+    """The chart as text, its title and what a clipped y-range leaves out (thread-safe: a
+    plotext figure of its own)."""
+    plt = Plot()
+    plt.plotsize(spec.width, spec.height)
+    plt._set_size(spec.width, spec.height)
+    plt.theme(spec.theme)
+    series = spec.series
+    staircase = spec.metric == "staircase"
+    if staircase:
+        x, y = series.time_step, series.episodes_done
+    else:
+        x, y = series.episode, getattr(series, spec.metric)
+    view: YRange | None = None
+    if len(x):
+        x_all = np.asarray(x, dtype=np.float64)
+        x, y = downsample(x_all, np.asarray(y, dtype=np.float64), spec.width)  # one per column
+        smooth = debiased_ema(y, spec.smoothing) if spec.smoothing > 0 and not staircase else None
+        view = _y_range(y, spec)
+        plt.scatter(list(x), list(y), marker="dot", color=POINTS)  # plotext clips to ylim
+        if smooth is not None:
+            for run_x, run_y in clip_line(x, smooth, view.lo, view.hi):
+                plt.plot(run_x, run_y, marker="braille", color=LINE)
+        x_hi = float(x_all[-1])
+        x_lo = 0.0 if staircase else float(x_all[0])
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
-            xs = nice_ticks(x_lo, x_hi, max(2, width // 10), integer=True)
+            xs = nice_ticks(x_lo, x_hi, max(2, spec.width // 10), integer=True)
             plt.xticks(xs, tick_labels(xs))
         plt.ylim(view.lo, view.hi)
         plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
+    parts = [TITLES[spec.metric]]
+    if view is not None and view.clipped:
+        parts.append("y clipped (z: all)")
+    if not staircase:
+        parts.append(f"smoothing {spec.smoothing:g}")
+    while len(" · ".join(parts)) > spec.width - 4 and len(parts) > 1:
+        parts.pop()  # plotext drops a title that does not fit: keep what fits
+    title = " · ".join(parts)
+    plt.title(title)
+    plt.xlabel("time steps" if staircase else "episode")
+    return Text.from_ansi(plt.build()), title, view.note if view is not None else ""
+
+
+def _y_range(y: np.ndarray, spec: ChartSpec) -> YRange:
+    max_ticks = max(2, spec.height // 3)
+    if spec.clipped:
+        return readable_range(y, max_ticks=max_ticks)
+    lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
+    if lo == hi:
+        lo, hi = lo - 1.0, hi + 1.0
+    return YRange(lo, hi, tuple(nice_ticks(lo, hi, max_ticks)))

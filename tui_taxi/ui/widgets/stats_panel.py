@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
-from tui_taxi.ui.format import percent, value
+from tui_taxi.ui.format import count, percent, value
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 DIM = "#8a8a96"
@@ -31,7 +31,8 @@ def stats_table(snap: Snapshot) -> Text:
     counters are on the status line)."""
     success = "delivered" if snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [
-        ("this ep.", f"return {snap.episode_return:+g} · {snap.episode_penalties} penalties"),
+        ("this ep.", f"return {value(snap.episode_return, 0)}"),
+        ("", f"{count(snap.episode_penalties)} penalties"),
     ]
     if snap.episode == 0:
         rows.append(("last 100", Text("no episode finished yet", style=DIM)))
@@ -55,32 +56,28 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
     if r is None:
         return [("optimal", Text("computing…", style=DIM))]
     colour = GOOD if r.optimality == 1.0 else WARN if r.optimality > 0.5 else BAD
-    r = _ReportView(r)  # TEMP until the core's report names loops
     rows: list[tuple[str, str | Text]] = [
         (
             "optimal",
             Text(f"{r.n_optimal}/{r.n_start} starts ({r.optimality:.0%})", style=f"bold {colour}"),
         ),  # fmt: skip
     ]
-    if r.n_loop:
+    if r.n_loop == r.n_start:
+        rows.append(("", Text("loops from every start", style=f"bold {BAD}")))
+    elif r.n_loop:  # the starred figures are over the other starts, for both rows
         rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
-    rows.append(("", Text(f"{'steps':>9} {'return':>8}", style=DIM)))
-    if r.n_loop < r.n_start:
-        mark = "greedy*" if r.n_loop else "greedy"
-        rows.append((mark, _pair(r.finish_mean_steps, r.finish_mean_return)))
-    rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
-    if r.n_loop and r.n_loop < r.n_start:
-        rows.append(("", Text(f"* the {r.n_start - r.n_loop} starts it finishes", style=DIM)))
+    header = "*others" if 0 < r.n_loop < r.n_start else ""
+    rows.append((header, Text(f"{'steps':>9} {'return':>8}", style=DIM)))
+    if r.n_loop == 0:
+        rows.append(("greedy", _pair(r.mean_steps, r.mean_return)))
+        rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
+    elif r.n_loop < r.n_start:
+        rows.append(("greedy*", _pair(r.finish_mean_steps, r.finish_mean_return)))
+        rows.append(("optimum*", _pair(r.finish_optimal_mean_steps, r.finish_optimal_mean_return)))
+    else:
+        rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
     return rows
 
 
 def _pair(steps: float, episodic_return: float) -> str:
     return f"{value(steps):>9} {value(episodic_return):>8}"
-
-
-class _ReportView:  # TEMP
-    def __init__(self, r):
-        self.__dict__.update(r.__dict__)
-        self.n_loop = getattr(r, "n_loop", 0)
-        self.finish_mean_steps = getattr(r, "finish_mean_steps", r.mean_steps)
-        self.finish_mean_return = getattr(r, "finish_mean_return", r.mean_return)

@@ -3,6 +3,8 @@ parameters, the counters and the policy's optimality. Every key's effect shows h
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -10,6 +12,7 @@ from tui_taxi.core.schedules import Schedule
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.format import count
 
+INTERVAL = 0.1  # seconds between redraws while training runs fast
 DIM = "#8a8a96"
 RUN, PAUSE, PLAY, BAD = "#3aa655", "#e3b505", "#d670d6", "#d64545"
 
@@ -23,10 +26,17 @@ class StatusBar(Widget):
         super().__init__(**kwargs)
         self.snapshot: Snapshot | None = None
         self.starting: str | None = "starting…"
+        self._drawn_at = 0.0
 
     def show(self, snapshot: Snapshot) -> None:
-        self.snapshot, self.starting = snapshot, None
-        self.refresh()
+        """At once when a setting changed or when stepping; at most every INTERVAL seconds
+        while training runs fast (the counters change on every frame)."""
+        old, self.snapshot, self.starting = self.snapshot, snapshot, None
+        now = time.monotonic()
+        if (old is None or snapshot.step_by_step or _settings(old) != _settings(snapshot)
+                or now - self._drawn_at >= INTERVAL):  # fmt: skip
+            self._drawn_at = now
+            self.refresh()
 
     def show_starting(self, text: str) -> None:
         self.starting = text
@@ -37,6 +47,11 @@ class StatusBar(Widget):
         if self.snapshot is None:
             return Text(f"⏳ {self.starting}  (space: start paused · ? help · q quit)", style=PAUSE)
         return status_text(self.snapshot, width)
+
+
+def _settings(snap: Snapshot) -> tuple:
+    return (snap.config, snap.epsilon, snap.alpha, snap.paused, snap.speed_index, snap.manual,
+            snap.pretraining > 0, snap.report is None)  # fmt: skip
 
 
 def _param(symbol: str, setting, now: float) -> str:
