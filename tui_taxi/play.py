@@ -15,7 +15,6 @@ from tui_taxi.protocol import Frame, TripResult
 
 REPLAY_EPISODES = 20  # recorded episodes kept for replay
 REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
-AGENT_TRIP_CAP = 200  # the agent's answer to a trip stops here when the env has no time limit
 
 
 class Recorder:
@@ -45,13 +44,6 @@ class Recorder:
         return tuple(self._episodes)
 
 
-def agent_trip_cap(session: Session) -> int:
-    """How long the agent's answer to a trip may run: the session's time limit, else the env's
-    registered one, else AGENT_TRIP_CAP (a looping greedy policy must not stall the worker)."""
-    limit = session.config.time_limit(session.model)
-    return limit if limit > 0 else AGENT_TRIP_CAP
-
-
 @dataclass
 class Trip:
     """A person's trip in progress (the worker's own, mutable), with the greedy agent's run
@@ -67,7 +59,8 @@ class Trip:
     @classmethod
     def begin(cls, session: Session) -> Trip:
         start = session.state
-        agent = greedy_rollout(session.model, session.q, start, time_limit=agent_trip_cap(session))
+        limit = session.config.time_limit(session.model)  # the core caps a looping agent
+        agent = greedy_rollout(session.model, session.q, start, time_limit=limit)
         return cls(start, agent, frames_of(agent, session.q))
 
     def add(self, record: StepRecord, penalty_reward: float) -> None:

@@ -441,7 +441,7 @@ class Trainer:
             if isinstance(setting, Schedule) and setting.kind != "constant"
             else f"{value:.2f}"
         )
-        return f"{symbol} {name} = {shown}{edge}"
+        return f"{name} {symbol} = {shown}{edge}"
 
     # TourTarget (tui_taxi.demo), used by the commands too
     def set_param(self, name: str, value: float | Schedule) -> None:

@@ -49,6 +49,7 @@ async def quiesce(pilot):
                  and not s.playing_to)  # fmt: skip
     app.trainer.stop()  # no live thread while the screen is captured
     app.trainer.report.wait()
+    app.clear_notifications()  # toasts time out: a capture must not depend on when it is taken
     chart = app.query_one(RewardChart)
     for _ in range(200):
         if chart.up_to_date:

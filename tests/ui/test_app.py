@@ -105,6 +105,18 @@ async def test_reset_asks_first():
         assert not snap.q.any() and snap.total_steps == 0
 
 
+async def test_enter_confirms_the_reset_and_escape_keeps_the_agent():
+    app = make_app(episodes=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.episode == 30)
+        await pilot.press("r")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConfirmScreen) and app.trainer.session.episode == 30
+        await pilot.press("r")
+        await pilot.press("enter")
+        await settle(pilot, lambda s: s.episode == 0)
+
+
 async def test_save_then_load_restores_the_q_table(tmp_path):
     app = make_app(episodes=500)
     path = tmp_path / "saved.npz"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from driver import make_app, press, settle
+from rich.console import Console
 
 from tui_taxi.core.optimal import solve
 from tui_taxi.protocol import SPEEDS, SetManual
@@ -203,3 +206,30 @@ async def test_loading_while_playing_starts_the_trip_from_the_loaded_state(tmp_p
         app.trainer.send(Load(str(path)))
         snap = await settle(pilot, lambda s: s.episode == 7)
         assert snap.manual and app.trainer._trip.start_state == other.state == snap.state
+
+
+async def test_an_agent_that_loops_is_cut_off_and_said_to_loop():
+    from tui_taxi.core.session import Session, TrainConfig
+    from tui_taxi.ui.app import TaxiApp
+
+    session = Session(TrainConfig(seed=3, max_steps=0))  # no time limit: only the cap stops it
+    session.q_a[:, 1] = 1.0  # always North: up to the top row, then into the wall forever
+    app = TaxiApp(session, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await _manual(pilot)
+        trip = app.trainer._trip
+        assert trip.agent.truncated and trip.agent.loops
+        assert trip.agent.steps == 200  # Taxi's registered limit caps the agent's answer
+        optimum = solve(session.model)
+        for _ in range(30):  # the person drives optimally
+            action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
+            snap = await press(pilot, KEYS[action])
+            if snap.last_step.terminated:
+                break
+        await pilot.pause()
+        assert isinstance(app.screen, TripScreen)
+        console = Console(width=80, record=True, file=io.StringIO())
+        for widget in app.screen.query("Static"):
+            console.print(widget.content)
+        text = console.export_text()
+        assert "The agent loops" in text and "200+" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -30,6 +30,8 @@ class HelpScreen(ModalScreen[None]):
         width: 104; max-width: 96%; height: auto; max-height: 92%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
+    HelpScreen #help-keys { height: auto; }
+    HelpScreen #help-keys > Static { width: 1fr; }
     """
 
     def __init__(self, mode: str, keys: list[Key], world_guide: str) -> None:
@@ -42,26 +44,32 @@ class HelpScreen(ModalScreen[None]):
         groups: dict[str, list[Key]] = {}
         for key in self.keys:
             groups.setdefault(key.group, []).append(key)
-        table = Table.grid(padding=(0, 2))
-        for _ in range(2):
-            table.add_column(style="bold #f2c12e", justify="right", no_wrap=True)
-            table.add_column(no_wrap=True)
-        cells: list[tuple[str, str]] = []
-        for group, keys in groups.items():
-            cells.append(("", f"[b u]{group}[/b u]"))
-            cells.extend((_keys(k), k.help) for k in keys)
-        half = (len(cells) + 1) // 2
-        left, right = cells[:half], cells[half:]
-        for i in range(half):
-            a = left[i]
-            b = right[i] if i < len(right) else ("", "")
-            table.add_row(*a, *b)
+        first = {"train": "Training", "play": "Play", "tour": "Tour"}[self.mode]
+        left = sorted((g for g in groups if g not in RIGHT), key=lambda g: g != first)
+        right = [g for g in groups if g in RIGHT]
         with VerticalScroll():
             yield Static(f"[b]Keys in {MODE_NAMES[self.mode]}[/b]  (also in the command palette, "
                          "ctrl+p)")  # fmt: skip
-            yield Static(table)
+            with Horizontal(id="help-keys"):
+                yield Static(_table(groups, left))
+                yield Static(_table(groups, right))
             yield Static(self.world_guide + "\n" + GUIDE)
             yield Static("[dim]escape or ? closes this screen[/dim]")
+
+
+#: Groups shown in the right-hand table (the mode's own keys go left).
+RIGHT = ("View", "Session", "App")
+
+
+def _table(groups: dict[str, list[Key]], names: list[str]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold #f2c12e", justify="right", no_wrap=True, min_width=6)
+    table.add_column(no_wrap=True, overflow="ellipsis")
+    for name in names:
+        table.add_row("", f"[b u]{name}[/b u]")
+        for key in groups[name]:
+            table.add_row(_keys(key), key.help)
+    return table
 
 
 def _keys(key: Key) -> str:

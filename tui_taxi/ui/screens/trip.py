@@ -41,14 +41,17 @@ class TripScreen(ModalScreen[bool]):
         table.add_column("return", justify="right")
         table.add_row("you", str(t.steps), str(t.penalties), f"{t.episodic_return:+g}")
         table.add_row("best possible", f"{t.optimal_steps:g}", "0", f"{t.optimal_return:+g}")
-        loops = not t.agent.terminated
-        table.add_row("the agent", f"{t.agent.steps}+" if loops else str(t.agent.steps),
+        cut = t.agent.truncated
+        table.add_row("the agent", f"{t.agent.steps}+" if cut else str(t.agent.steps),
                       str(t.agent_penalties), f"{t.agent.episodic_return:+g}")  # fmt: skip
         with Vertical():
             yield Static(f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
                          f"{t.optimal_steps:g} ({verdict})")  # fmt: skip
             yield Static(table)
-            if loops:
+            if t.agent.loops:
                 yield Static(f"[b #d64545]The agent loops[/]: from your start its greedy policy "
-                             f"never finishes (stopped after {t.agent.steps} steps).")  # fmt: skip
+                             f"goes round in circles (stopped after {t.agent.steps} steps).")  # fmt: skip
+            elif cut:
+                yield Static(f"[b #d64545]The agent did not finish[/] within {t.agent.steps} "
+                             "steps from your start.")  # fmt: skip
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")

@@ -128,12 +128,13 @@ def _header(snap: Snapshot, per_row: int, chars: int, dim: Style, cur_col: int) 
     group = cur_col // 4
     for g, passenger in enumerate((*TAXI_PADS, "T")):
         label = f"{'p=' + passenger:<{4 * chars}}"
-        if g == group:
-            offset = (cur_col % 4) * chars
-            lit = label[:offset] + "▼" * chars + label[offset + chars :]
-            segments.append(Segment(lit, POINTER))
-        else:
+        if g != group:
             segments.append(Segment(label, dim))
+            continue
+        start = (cur_col % 4) * chars  # this state's column: lit, its label kept where it has one
+        here = "".join(c if c != " " else "▼" for c in label[start : start + chars])
+        segments += [Segment(label[:start], dim), Segment(here, POINTER),
+                     Segment(label[start + chars :], dim)]  # fmt: skip
     return Strip(segments)
 
 

@@ -171,9 +171,11 @@ def build_chart(spec: ChartSpec) -> tuple[Text, str, str]:
         x, y = series.episode, getattr(series, spec.metric)
     view: YRange | None = None
     if len(x):
-        x_all = np.asarray(x, dtype=np.float64)
-        x, y = downsample(x_all, np.asarray(y, dtype=np.float64), spec.width)  # one per column
-        smooth = debiased_ema(y, spec.smoothing) if spec.smoothing > 0 and not staircase else None
+        x_all, y_all = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        smooth = None
+        if spec.smoothing > 0 and not staircase:  # smoothed at the finer resolution: less lag
+            smooth = downsample(x_all, debiased_ema(y_all, spec.smoothing), spec.width)[1]
+        x, y = downsample(x_all, y_all, spec.width)  # one point per column
         view = _y_range(y, spec)
         plt.scatter(list(x), list(y), marker="dot", color=POINTS)  # plotext clips to ylim
         if smooth is not None:

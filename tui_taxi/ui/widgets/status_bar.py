@@ -72,7 +72,7 @@ def status_text(snap: Snapshot, width: int) -> Text:
             head.append(f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}",
                         style="bold")  # fmt: skip
     elif snap.paused:
-        head = Text("⏸ paused", style=f"bold {PAUSE}")
+        head = Text("‖ paused", style=f"bold {PAUSE}")
         head.append(f" · {snap.speed.label}", style=DIM)
     else:
         head = Text("▶ ", style=f"bold {RUN}")
