@@ -125,8 +125,9 @@ class _PolicyRun:
 
     def run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
         q = self.q
-        return K.run_model(self.model, q, q, q, self.params, self.iparams, self.cursor,
-                           self.fcursor, self.rng, episodes, steps, self.record)  # fmt: skip
+        return K.run_model(self.model, (q, q, q), self.params, self.iparams,
+                           (self.cursor, self.fcursor, self.rng), episodes, steps,
+                           self.record)  # fmt: skip
 
 
 @dataclass(frozen=True)

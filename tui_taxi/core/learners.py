@@ -1,23 +1,33 @@
 """Tabular TD learners as one numba kernel: Q-learning, SARSA, Expected SARSA, Double Q-learning.
 
 :func:`run_kernel` runs an agent on a :class:`~tui_taxi.core.envs.CompiledEnv` for up to
-``max_episodes`` episodes or ``max_steps`` steps and returns. Everything that must survive
-between calls (current state, pending SARSA action, step-in-episode, counters, the running
-return and the random generator) lives in small arrays passed in and out, so one call of 100k
-episodes, 100 calls of 1k, and 1-step calls give bitwise-identical results. It is compiled with
-``nogil=True`` so a worker thread training flat out never blocks the UI thread.
+``max_episodes`` episodes or ``max_steps`` steps and returns. Its arguments travel in small named
+tuples of arrays (:class:`EnvArrays`, :class:`Tables`, :class:`Carried`, :class:`Episodes`) that
+:func:`run_model` builds. Everything that must survive between calls (current state, pending
+SARSA action, step-in-episode, counters, the running return and the random generator) is in
+:class:`Carried`, so one call of 100k episodes, 100 calls of 1k, and 1-step calls give
+bitwise-identical results. It is compiled with ``nogil=True`` so a worker thread training flat
+out never blocks the UI thread. With ``learn = 0`` the same kernel evaluates a fixed policy
+(epsilon 0: greedy, 1: random).
 
-With ``learn = 0`` the same kernel evaluates a fixed policy (epsilon 0: greedy, 1: random).
+Speed: ``bench/bench_tutorial.py`` times the kernel against a plain C loop of the same algorithm
+(about 1.1x). Three habits keep it there. The helpers are inlined by numba (``inline="always"``).
+Inside the loop, an array that is not already a local name (a tuple's field, a slice) costs a
+pair of reference-count calls per step when it is bound to a name, for instance by unpacking
+a tuple or by handing it to a helper; so tuples are unpacked before the loop and fields are
+read in place (``env.reward[s, a, k]``). Double Q's pick of the learning table pays it, a few
+percent. And states and actions are unsigned (see ``_index``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.rng import uniform, uniform4
+from tui_taxi.core.rng import draw, uniform
 from tui_taxi.core.schedules import schedule_value
 
 LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
@@ -68,6 +78,48 @@ N_RECORD = len(RECORD_FIELDS)
 TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
 
+class EnvArrays(NamedTuple):
+    """A :class:`~tui_taxi.core.envs.CompiledEnv`'s arrays, as the kernel takes them."""
+
+    cum_prob: np.ndarray
+    next_state: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    n_outcomes: np.ndarray
+    cum_initial: np.ndarray
+
+    @classmethod
+    def of(cls, model) -> EnvArrays:
+        return cls(model.cum_prob, model.next_state, model.reward, model.terminated,
+                   model.n_outcomes, model.cum_initial)  # fmt: skip
+
+
+class Tables(NamedTuple):
+    """The Q-tables: ``q_act`` is the one the agent acts on, ``q_a`` itself or, for Double Q, a
+    table the kernel keeps equal to ``q_a + q_b``. Single-table learners pass ``q_a`` three times."""
+
+    q_a: np.ndarray
+    q_b: np.ndarray
+    q_act: np.ndarray
+
+
+class Carried(NamedTuple):
+    """What a run carries from one kernel call to the next (see ``C_*``, ``F_*``)."""
+
+    cursor: np.ndarray  # int64[N_CURSOR]
+    fcursor: np.ndarray  # float64[N_FCURSOR]
+    rng: np.ndarray  # uint64[4], the generator's state
+
+
+class Episodes(NamedTuple):
+    """One row per finished episode, filled by the kernel."""
+
+    episodic_return: np.ndarray  # float64
+    episodic_length: np.ndarray  # int64
+    penalties: np.ndarray  # int64
+    outcome: np.ndarray  # int8: TRUNCATED, TERMINATED or SUCCESS
+
+
 def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     """Counters for a run that has not started (state -1: the next call draws a start state)."""
     cursor = np.zeros(N_CURSOR, dtype=np.int64)
@@ -75,14 +127,21 @@ def new_cursor() -> tuple[np.ndarray, np.ndarray]:
     return cursor, np.zeros(N_FCURSOR, dtype=np.float64)
 
 
-# The hot loop keeps the generator's state in four locals (s0..s3) so that it stays in
-# registers; helpers that draw take and return it. Python-facing wrappers take the array.
+# States and actions are indices, carried in the kernel as unsigned integers: numba then skips
+# the check for negative (from-the-end) indices on every q[s, a], a tenth of the kernel's time.
+# They are never negative: the cursor's -1 (no state yet) is checked before it is read as one.
+_index = np.uint64
+
+# The hot loop keeps the generator's state in a tuple of four uint64 (``g``, registers after
+# inlining); helpers that draw take it and return it advanced. Python-facing wrappers take the
+# ``uint64[4]`` array. Helpers marked inline="always" are inlined into the kernel by numba.
+_INLINE = {"nogil": True, "cache": True, "inline": "always"}
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _greedy4(q, s, s0, s1, s2, s3):
+@njit(**_INLINE)
+def _greedy(q, s, g):
     """argmax_a q[s, a], ties broken uniformly at random with one draw, taken only when there
-    is a tie. Returns ``(a, s0, s1, s2, s3)``."""
+    is a tie. Returns ``(a, g)``."""
     n = q.shape[1]
     best = q[s, 0]
     first = 0
@@ -96,55 +155,38 @@ def _greedy4(q, s, s0, s1, s2, s3):
         elif v == best:
             count += 1
     if count == 1:
-        return first, s0, s1, s2, s3
-    u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        return _index(first), g
+    u, g = draw(g)
     k = np.int64(u * count)
     for a in range(first, n):
         if q[s, a] == best:
             if k == 0:
-                return a, s0, s1, s2, s3
+                return _index(a), g
             k -= 1
-    return first, s0, s1, s2, s3
+    return _index(first), g
 
 
 @njit(nogil=True, cache=True)
 def greedy_action(q, s, rng):
-    """:func:`_greedy4` drawing from (and advancing) a ``uint64[4]`` generator array."""
-    a, rng[0], rng[1], rng[2], rng[3] = _greedy4(q, s, rng[0], rng[1], rng[2], rng[3])
-    return a
+    """:func:`_greedy` drawing from (and advancing) a ``uint64[4]`` generator array."""
+    a, g = _greedy(q, s, (rng[0], rng[1], rng[2], rng[3]))
+    rng[0], rng[1], rng[2], rng[3] = g
+    return np.int64(a)
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _epsilon_greedy4(q, s, epsilon, s0, s1, s2, s3):
-    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, s0, s1, s2, s3)``."""
+@njit(**_INLINE)
+def _epsilon_greedy(q, s, epsilon, g):
+    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, g)``."""
     if epsilon > 0.0:
-        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
+        u, g = draw(g)
         if u < epsilon:
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            return np.int64(u * q.shape[1]), True, s0, s1, s2, s3
-    a, s0, s1, s2, s3 = _greedy4(q, s, s0, s1, s2, s3)
-    return a, False, s0, s1, s2, s3
+            u, g = draw(g)
+            return _index(u * q.shape[1]), True, g
+    a, g = _greedy(q, s, g)
+    return a, False, g
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _row_max(q, s):
-    best = q[s, 0]
-    for a in range(1, q.shape[1]):
-        if q[s, a] > best:
-            best = q[s, a]
-    return best
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _expected_value(q, s, epsilon):
-    """E_pi[Q(s, .)] for epsilon-greedy with uniform tie-breaking: eps * mean + (1 - eps) * max."""
-    total = 0.0
-    for a in range(q.shape[1]):
-        total += q[s, a]
-    return epsilon * total / q.shape[1] + (1.0 - epsilon) * _row_max(q, s)
-
-
-@njit(nogil=True, cache=True, inline="always")
+@njit(**_INLINE)
 def _first_above(cum, u):
     """The first index whose cumulative probability exceeds ``u`` (binary search)."""
     lo = 0
@@ -160,134 +202,167 @@ def _first_above(cum, u):
 
 @njit(nogil=True, cache=True)
 def sample_outcome(cum_prob, n_outcomes, s, a, rng):
-    """Draw the outcome index of (s, a) as the kernel does (no draw when there is one outcome)."""
+    """Draw the outcome index of (s, a) as :func:`_env_step` does (no draw when there is only
+    one outcome), from a ``uint64[4]`` generator array."""
     if n_outcomes[s, a] == 1:
         return 0
     return _first_above(cum_prob[s, a, : n_outcomes[s, a]], uniform(rng))
 
 
+@njit(**_INLINE)
+def _env_step(env, s, a, g):
+    """Take action ``a`` in state ``s``: ``(s_next, r, terminated, g)``. Outcome ``k`` of
+    ``(s, a)`` happens with its probability; there is no draw when there is only one."""
+    k = 0
+    if env.n_outcomes[s, a] > 1:
+        u, g = draw(g)
+        k = _first_above(env.cum_prob[s, a, : env.n_outcomes[s, a]], u)
+    return _index(env.next_state[s, a, k]), env.reward[s, a, k], env.terminated[s, a, k], g
+
+
+@njit(**_INLINE)
+def _env_reset(env, g):
+    """A start state drawn from the env's initial distribution: ``(s, g)``."""
+    u, g = draw(g)
+    return _index(_first_above(env.cum_initial, u)), g
+
+
+@njit(**_INLINE)
+def _td_update(q, s, a, td_target, alpha):
+    """Q(S,A) <- Q(S,A) + alpha * [td_target - Q(S,A)]. Returns the old and the new value."""
+    q_old = q[s, a]
+    q_new = q_old + alpha * (td_target - q_old)
+    q[s, a] = q_new
+    return q_old, q_new
+
+
+# Each learner's bootstrap: the estimate of the return from S' that the TD target adds to R,
+# gamma * bootstrap. None of them is called past a termination (the bootstrap is then 0).
+
+
+@njit(**_INLINE)
+def _q_learning_bootstrap(q, s_next):
+    """Q-learning: max_a Q(S', a), the greedy policy's value whatever the agent does next."""
+    best = q[s_next, 0]
+    for a in range(1, q.shape[1]):
+        if q[s_next, a] > best:
+            best = q[s_next, a]
+    return best
+
+
+@njit(**_INLINE)
+def _sarsa_bootstrap(q, s_next, epsilon, g):
+    """SARSA: Q(S', A') for the action A' the agent will take next (epsilon-greedy, drawn now).
+    Returns ``(bootstrap, a_next, explored_next, g)``."""
+    a_next, explored_next, g = _epsilon_greedy(q, s_next, epsilon, g)
+    return q[s_next, a_next], a_next, explored_next, g
+
+
+@njit(**_INLINE)
+def _expected_sarsa_bootstrap(q, s_next, epsilon):
+    """Expected SARSA: sum_a pi(a|S') Q(S', a) under the epsilon-greedy policy (ties broken at
+    random), which is epsilon * mean_a Q(S', a) + (1 - epsilon) * max_a Q(S', a)."""
+    total = best = q[s_next, 0]
+    for a in range(1, q.shape[1]):
+        total += q[s_next, a]
+        if q[s_next, a] > best:
+            best = q[s_next, a]
+    return epsilon * total / q.shape[1] + (1.0 - epsilon) * best
+
+
+@njit(**_INLINE)
+def _double_q_bootstrap(q, other, s_next, g):
+    """Double Q: the other table's value of this table's greedy action at S'. ``(value, g)``."""
+    a_star, g = _greedy(q, s_next, g)
+    return other[s_next, a_star], g
+
+
+@njit(**_INLINE)
+def _write_episode(out, i, episodic_return, episodic_length, penalties, outcome):
+    """Row ``i`` of :class:`Episodes`."""
+    out.episodic_return[i] = episodic_return
+    out.episodic_length[i] = episodic_length
+    out.penalties[i] = penalties
+    out.outcome[i] = outcome
+
+
 @njit(nogil=True, cache=True)
-def run_kernel(
-    cum_prob,
-    next_state,
-    reward,
-    terminated,
-    n_outcomes,
-    cum_initial,
-    q_a,
-    q_b,
-    q_act,
-    params,
-    iparams,
-    cursor,
-    fcursor,
-    rng,
-    max_episodes,
-    max_steps,
-    out_return,
-    out_length,
-    out_penalties,
-    out_outcome,
-    record,
-):
+def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, out, record):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
-    ``q_act`` is the table the agent acts on: ``q_a`` itself, or for Double Q a table kept equal
-    to ``q_a + q_b`` (updated here with the table that learns).
-
-    Writes one row per finished episode into the ``out_*`` arrays and returns how many finished;
-    ``out_outcome`` is TRUNCATED, TERMINATED (a failure, e.g. a hole) or SUCCESS. Bootstraps on
-    truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination.
+    ``env`` is an :class:`EnvArrays`, ``tables`` :class:`Tables`, ``carried`` :class:`Carried`
+    (updated in place, so that the next call continues exactly where this one stopped) and
+    ``out`` :class:`Episodes`, which gets one row per finished episode; returns how many
+    finished. ``params`` and ``iparams`` hold the settings (``P_*``, ``I_*``). Bootstraps on
+    truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination. The last
+    step taken is written to ``record`` (``R_*``).
     """
+    q_a, q_b, q_act = tables
+    cursor, fcursor, rng = carried
     learner = iparams[I_LEARNER]
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
-    double = learner == DOUBLE_Q
     gamma = params[P_GAMMA]
-    eps_schedule = params[P_EPSILON]
-    alpha_schedule = params[P_ALPHA]
-    penalty_reward = params[P_PENALTY]
-    success_reward = params[P_SUCCESS]
-    # everything the loop touches lives in locals; written back once at the end
-    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
-    s = cursor[C_STATE]
-    pending = cursor[C_PENDING] == 1
-    pending_action = cursor[C_ACTION]
+    eps_schedule, alpha_schedule = params[P_EPSILON], params[P_ALPHA]
+    penalty_reward, success_reward = params[P_PENALTY], params[P_SUCCESS]
+    # what the loop carries lives in locals (the generator's state in a tuple: registers),
+    # written back once at the end
+    g = (rng[0], rng[1], rng[2], rng[3])
+    episode, total = cursor[C_EPISODE], cursor[C_TOTAL]
+    pending_action = _index(cursor[C_ACTION])  # the action SARSA chose for the next step
     pending_explored = cursor[C_PENDING_EXPLORED] == 1
-    t = cursor[C_T]
-    episode = cursor[C_EPISODE]
-    total = cursor[C_TOTAL]
-    penalties = cursor[C_PENALTIES]
-    episode_return = fcursor[F_RETURN]
-    if s < 0:  # a fresh run: draw the first start state
-        u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-        s = _first_above(cum_initial, u)
-        pending = False
-        t = 0
-        penalties = 0
-        episode_return = 0.0
+    if cursor[C_STATE] < 0:  # a fresh run: the first episode begins
+        s, g = _env_reset(env, g)
+        t, penalties, episode_return, pending = 0, 0, 0.0, False
+    else:
+        s = _index(cursor[C_STATE])
+        t, penalties, episode_return = cursor[C_T], cursor[C_PENALTIES], fcursor[F_RETURN]
+        pending = cursor[C_PENDING] == 1
     epsilon = schedule_value(eps_schedule, episode)
     alpha = schedule_value(alpha_schedule, episode)
-    finished = 0
-    steps = 0
-    # the last step's values, written to ``record`` once after the loop
-    a = last_s = s_next = last_t = last_episode = table = 0
-    r = q_old = bootstrap = td_target = q_new = last_epsilon = last_alpha = 0.0
-    explored = term = trunc = False
-    while finished < max_episodes and steps < max_steps:
+    finished = steps = 0
+    stop = max_episodes <= 0 or max_steps <= 0
+    while not stop:
+        # choose A: the action SARSA chose last step, or epsilon-greedy on the acting table
         if pending:
-            a = pending_action
-            explored = pending_explored
-            pending = False
+            a, explored, pending = pending_action, pending_explored, False
         else:
-            a, explored, s0, s1, s2, s3 = _epsilon_greedy4(q_act, s, epsilon, s0, s1, s2, s3)
-        k = 0
-        if n_outcomes[s, a] > 1:
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            k = _first_above(cum_prob[s, a, : n_outcomes[s, a]], u)
-        s_next = next_state[s, a, k]
-        r = reward[s, a, k]
-        term = terminated[s, a, k]
+            a, explored, g = _epsilon_greedy(q_act, s, epsilon, g)
+        # take A, observe R and S'
+        s_next, r, term, g = _env_step(env, s, a, g)
         t += 1
-        trunc = (not term) and time_limit > 0 and t >= time_limit
-        last_s, last_t, last_episode, last_epsilon, last_alpha = s, t, episode, epsilon, alpha
+        trunc = not term and 0 < time_limit <= t
 
-        q_old = bootstrap = q_new = 0.0
-        td_target = r
-        table = 0
+        # learn: Q(S,A) <- Q(S,A) + alpha * [R + gamma * bootstrap - Q(S,A)], where each learner
+        # has its own bootstrap, and there is none past a termination
+        table, q_old, bootstrap, td_target, q_new = 0, 0.0, 0.0, r, 0.0
         if learn:
-            q = q_a
             if learner == Q_LEARNING:
+                # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
                 if not term:
-                    bootstrap = _row_max(q_a, s_next)
+                    bootstrap = _q_learning_bootstrap(q_a, s_next)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == SARSA:
                 if not term:
-                    a_next, explored_next, s0, s1, s2, s3 = _epsilon_greedy4(
-                        q_a, s_next, epsilon, s0, s1, s2, s3
-                    )
-                    bootstrap = q_a[s_next, a_next]
-                    if not trunc:
-                        pending = True
-                        pending_action = a_next
-                        pending_explored = explored_next
+                    bootstrap, a_next, explored_next, g = _sarsa_bootstrap(q_a, s_next, epsilon, g)
+                    if not trunc:  # A' is the action taken next
+                        pending, pending_action, pending_explored = True, a_next, explored_next
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == EXPECTED_SARSA:
                 if not term:
-                    bootstrap = _expected_value(q_a, s_next, epsilon)
-            else:  # DOUBLE_Q
-                u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-                if u < 0.5:
-                    q, other = q_a, q_b
-                else:
-                    q, other = q_b, q_a
-                    table = 1
+                    bootstrap = _expected_sarsa_bootstrap(q_a, s_next, epsilon)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
+            else:  # DOUBLE_Q: a coin picks the table that learns; the other values its choice
+                u, g = draw(g)
+                table = 0 if u < 0.5 else 1
+                learns, values = (q_a, q_b) if table == 0 else (q_b, q_a)
                 if not term:
-                    a_star, s0, s1, s2, s3 = _greedy4(q, s_next, s0, s1, s2, s3)
-                    bootstrap = other[s_next, a_star]
-            q_old = q[s, a]
-            td_target = r + gamma * bootstrap
-            q_new = q_old + alpha * (td_target - q_old)
-            q[s, a] = q_new
-            if double:
+                    bootstrap, g = _double_q_bootstrap(learns, values, s_next, g)
+                td_target = r + gamma * bootstrap
+                q_old, q_new = _td_update(learns, s, a, td_target, alpha)
                 q_act[s, a] = q_a[s, a] + q_b[s, a]
 
         episode_return += r
@@ -295,53 +370,45 @@ def run_kernel(
             penalties += 1
         total += 1
         steps += 1
-        if term or trunc:
-            out_return[finished] = episode_return
-            out_length[finished] = t
-            out_penalties[finished] = penalties
-            if not term:
-                out_outcome[finished] = TRUNCATED
-            elif r >= success_reward:
-                out_outcome[finished] = SUCCESS
-            else:
-                out_outcome[finished] = TERMINATED
+        ended = term or trunc
+        if ended:
+            outcome = TRUNCATED if trunc else SUCCESS if r >= success_reward else TERMINATED
+            _write_episode(out, finished, episode_return, t, penalties, outcome)
             finished += 1
+        stop = finished >= max_episodes or steps >= max_steps
+        if stop:  # the last step, for the TD-update explainer
+            record[R_STATE] = s
+            record[R_ACTION] = a
+            record[R_REWARD] = r
+            record[R_NEXT_STATE] = s_next
+            record[R_TERMINATED] = term
+            record[R_TRUNCATED] = trunc
+            record[R_EXPLORED] = explored
+            record[R_Q_OLD] = q_old
+            record[R_BOOTSTRAP] = bootstrap
+            record[R_TD_TARGET] = td_target
+            record[R_TD_ERROR] = td_target - q_old
+            record[R_Q_NEW] = q_new
+            record[R_EPSILON] = epsilon
+            record[R_ALPHA] = alpha
+            record[R_GAMMA] = gamma
+            record[R_TABLE] = table
+            record[R_EPISODE] = episode
+            record[R_T] = t
+        if ended:  # the next episode begins
             episode += 1
-            u, s0, s1, s2, s3 = uniform4(s0, s1, s2, s3)
-            s = _first_above(cum_initial, u)
-            pending = False
-            t = 0
-            penalties = 0
-            episode_return = 0.0
+            s, g = _env_reset(env, g)
+            t, penalties, episode_return, pending = 0, 0, 0.0, False
             epsilon = schedule_value(eps_schedule, episode)
             alpha = schedule_value(alpha_schedule, episode)
         else:
             s = s_next
 
-    if steps > 0:  # the last step, for the TD-update explainer
-        record[R_STATE] = last_s
-        record[R_ACTION] = a
-        record[R_REWARD] = r
-        record[R_NEXT_STATE] = s_next
-        record[R_TERMINATED] = term
-        record[R_TRUNCATED] = trunc
-        record[R_EXPLORED] = explored
-        record[R_Q_OLD] = q_old
-        record[R_BOOTSTRAP] = bootstrap
-        record[R_TD_TARGET] = td_target
-        record[R_TD_ERROR] = td_target - q_old
-        record[R_Q_NEW] = q_new
-        record[R_EPSILON] = last_epsilon
-        record[R_ALPHA] = last_alpha
-        record[R_GAMMA] = gamma
-        record[R_TABLE] = table
-        record[R_EPISODE] = last_episode
-        record[R_T] = last_t
-    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
+    rng[0], rng[1], rng[2], rng[3] = g
     cursor[C_STATE] = s
-    cursor[C_PENDING] = 1 if pending else 0
     cursor[C_ACTION] = pending_action
-    cursor[C_PENDING_EXPLORED] = 1 if pending_explored else 0
+    cursor[C_PENDING] = pending
+    cursor[C_PENDING_EXPLORED] = pending_explored
     cursor[C_T] = t
     cursor[C_EPISODE] = episode
     cursor[C_TOTAL] = total
@@ -384,54 +451,26 @@ def kernel_params(model, gamma: float, epsilon, alpha) -> np.ndarray:
 
 def run_model(
     model,
-    q_a,
-    q_b,
-    q_act,
-    params,
-    iparams,
-    cursor,
-    fcursor,
-    rng,
+    tables: Tables,
+    params: np.ndarray,
+    iparams: np.ndarray,
+    carried: Carried,
     episodes: int | None,
     steps: int | None,
     record: np.ndarray,
 ) -> EpisodeBatch:
-    """Call :func:`run_kernel` with output buffers sized for at most ``episodes`` / ``steps``."""
+    """Call :func:`run_kernel` on ``model`` with output buffers sized for at most ``episodes`` /
+    ``steps``. ``tables`` and ``carried`` may be plain tuples in :class:`Tables` and
+    :class:`Carried` order."""
     if episodes is None and steps is None:
         raise ValueError("give episodes, steps or both")
     max_episodes = episodes if episodes is not None else steps
     max_steps = steps if steps is not None else np.iinfo(np.int64).max
     size = max(0, min(max_episodes, max_steps))
-    out_return = np.empty(size)  # the kernel fills the rows it returns; the rest is cut off
-    out_length = np.empty(size, dtype=np.int64)
-    out_penalties = np.empty(size, dtype=np.int64)
-    out_outcome = np.empty(size, dtype=np.int8)
-    finished = run_kernel(
-        model.cum_prob,
-        model.next_state,
-        model.reward,
-        model.terminated,
-        model.n_outcomes,
-        model.cum_initial,
-        q_a,
-        q_b,
-        q_act,
-        params,
-        iparams,
-        cursor,
-        fcursor,
-        rng,
-        max_episodes,
-        max_steps,
-        out_return,
-        out_length,
-        out_penalties,
-        out_outcome,
-        record,
+    # the kernel fills the rows it returns; the rest is cut off
+    out = Episodes(
+        np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int8)
     )
-    return EpisodeBatch(
-        out_return[:finished],
-        out_length[:finished],
-        out_penalties[:finished],
-        out_outcome[:finished],
-    )
+    finished = run_kernel(EnvArrays.of(model), Tables(*tables), params, iparams, Carried(*carried),
+                          max_episodes, max_steps, out, record)  # fmt: skip
+    return EpisodeBatch(*(column[:finished] for column in out))

@@ -37,11 +37,11 @@ def make_rng(seed: int, stream: int = 0) -> np.ndarray:
 
 
 @njit(nogil=True, cache=True)
-def uniform4(s0, s1, s2, s3):
-    """One xoshiro256** draw on a state held in four locals (registers, in a hot loop).
+def draw(g):
+    """One xoshiro256** draw on a state held as a tuple of four uint64 (registers, in a hot loop).
 
-    Returns ``(u, s0, s1, s2, s3)``: a float64 uniform on [0, 1) with 53 random bits, and the
-    advanced state."""
+    Returns ``(u, g)``: a float64 uniform on [0, 1) with 53 random bits, and the advanced state."""
+    s0, s1, s2, s3 = g
     x = s1 * np.uint64(5)
     result = ((x << np.uint64(7)) | (x >> np.uint64(57))) * np.uint64(9)
     t = s1 << np.uint64(17)
@@ -51,11 +51,12 @@ def uniform4(s0, s1, s2, s3):
     s0 ^= s3
     s2 ^= t
     s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
-    return np.float64(result >> _U11) * _INV_2_53, s0, s1, s2, s3
+    return np.float64(result >> _U11) * _INV_2_53, (s0, s1, s2, s3)
 
 
 @njit(nogil=True, cache=True)
 def uniform(state):
     """One draw from a ``uint64[4]`` state array, advanced in place."""
-    u, state[0], state[1], state[2], state[3] = uniform4(state[0], state[1], state[2], state[3])
+    u, g = draw((state[0], state[1], state[2], state[3]))
+    state[0], state[1], state[2], state[3] = g
     return u

@@ -260,20 +260,10 @@ class Session:
 
     # -- running ---------------------------------------------------------------------------
     def _run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
-        return K.run_model(
-            self.model,
-            self.q_a,
-            self.q_b,
-            self.q_act,
-            self._params,
-            self._iparams,
-            self.cursor,
-            self.fcursor,
-            self.rng,
-            episodes,
-            steps,
-            self.record,
-        )
+        tables = (self.q_a, self.q_b, self.q_act)
+        carried = (self.cursor, self.fcursor, self.rng)
+        return K.run_model(self.model, tables, self._params, self._iparams, carried, episodes,
+                           steps, self.record)  # fmt: skip
 
     def train(self, episodes: int | None = None, steps: int | None = None) -> K.EpisodeBatch:
         """Run flat out until ``episodes`` more episodes end or ``steps`` more steps are taken."""
