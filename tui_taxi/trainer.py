@@ -68,6 +68,8 @@ CHART_POINTS = 400  # the chart series is downsampled to at most this many point
 TOUR_SPEED = 3  # the animated steps of a tour play at this speed level (10 steps/s)
 PLAY_PRETRAIN = 100_000  # episodes the agent trains before a person plays against it
 
+_REFRESHED, _PACED = 1, 2  # what _drain handled: background results only, or a command
+
 SnapshotCallback = Callable[[Snapshot], None]
 EventCallback = Callable[[Event], None]
 
@@ -209,8 +211,10 @@ class Trainer:
         while not self._stopped.is_set():
             try:
                 timeout = None if self._idle() else max(0.0, next_frame - time.perf_counter())
-                if self._drain(timeout):
+                handled = self._drain(timeout)
+                if handled == _PACED:
                     next_frame = time.perf_counter()  # a command was handled: restart the clock
+                if handled:
                     continue
                 if self._stopped.is_set() or self._idle():
                     continue
@@ -249,15 +253,20 @@ class Trainer:
             return False
         return self.paused or self.manual
 
-    def _drain(self, timeout: float | None) -> bool:
-        """Handle every queued command, waiting up to ``timeout`` for the first one."""
+    def _drain(self, timeout: float | None) -> int:
+        """Handle every queued command, waiting up to ``timeout`` for the first one. Returns 0
+        (none), _REFRESHED (only background results came in: the pace goes on) or _PACED (a
+        person's command: the next frame is timed from now)."""
         try:
             command = (
                 self._commands.get(timeout=timeout) if timeout != 0 else self._commands.get_nowait()
             )
         except queue.Empty:
-            return False
+            return 0
+        outcome = _REFRESHED
         while True:
+            if not isinstance(command, Refresh):
+                outcome = _PACED
             self._handle_safely(command)
             self._handled += 1
             try:
@@ -265,7 +274,7 @@ class Trainer:
             except queue.Empty:
                 break
         self._publish(force=True)
-        return True
+        return outcome
 
     def _handle_safely(self, command: Command) -> None:
         """Handle one command; if it fails, the session is as it was before the command."""
@@ -547,7 +556,8 @@ class Trainer:
         if self._chart is None or (due and chart_key != self._chart_key):
             self._chart = chart_series(session)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
-        if now - self._report_time >= REPORT_INTERVAL or self.paused or self.manual:
+        stepping = (self.paused and not self._play_to) or self.manual  # every step is read
+        if now - self._report_time >= REPORT_INTERVAL or stepping:
             key = (session.total_steps, session.config.learner, session.config.gamma)
             self.report.request(self._generation, key, session)
             self._report_time = now
