@@ -63,6 +63,7 @@ TURBO_CHUNK = 0.005  # seconds of kernel time per turbo call (commands wait at m
 PRETRAIN_CHUNK = 0.02  # seconds per call while the agent trains before play starts
 CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
 REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
+FLAT_OUT_SLOWER = 2.0  # flat out, both come half as often: they share a core with the screen
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the session kept to recover from a failure
 CHART_POINTS = 400  # the chart series is downsampled to at most this many points
 TOUR_SPEED = 3  # the animated steps of a tour play at this speed level (10 steps/s)
@@ -243,6 +244,10 @@ class Trainer:
             self._publish(force=True)
         except Exception as exc:  # noqa: BLE001
             self._recover(exc)
+
+    def _flat_out(self) -> bool:
+        """Training whole episodes per frame (fast-forward or turbo), not step by step."""
+        return not (self._idle() or self._play_to or SPEEDS[self.speed_index].animated)
 
     def _idle(self) -> bool:
         if self.session is None:
@@ -552,12 +557,13 @@ class Trainer:
         now = time.perf_counter() if now is None else now
         session = self.session
         chart_key = (self._generation, session.history.episodes)
-        due = now - self._chart_time >= CHART_INTERVAL or self.paused
+        slower = FLAT_OUT_SLOWER if self._flat_out() else 1.0
+        due = now - self._chart_time >= CHART_INTERVAL * slower or self.paused
         if self._chart is None or (due and chart_key != self._chart_key):
             self._chart = chart_series(session)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
         stepping = (self.paused and not self._play_to) or self.manual  # every step is read
-        if now - self._report_time >= REPORT_INTERVAL or stepping:
+        if now - self._report_time >= REPORT_INTERVAL * slower or stepping:
             key = (session.total_steps, session.config.learner, session.config.gamma)
             self.report.request(self._generation, key, session)
             self._report_time = now

@@ -26,10 +26,13 @@ async def settled(pilot):
 
 
 async def press(pilot, key: str):
-    """Send a key and wait until the trainer has published the state after it."""
+    """Send a key and wait until the trainer has handled what it sent and published the state
+    after it (a snapshot published for a background result may come first: not that one)."""
+    trainer = pilot.app.trainer
     seq = pilot.app.snapshot.seq if pilot.app.snapshot else -1
     await pilot.press(key)
-    return await settle(pilot, lambda snap: snap.seq > seq)
+    sent = trainer.sent
+    return await settle(pilot, lambda snap: snap.seq > seq and snap.handled >= sent)
 
 
 def make_app(episodes: int = 0, seed: int = 0, paused: bool = True, **config) -> TaxiApp:

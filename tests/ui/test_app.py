@@ -346,7 +346,7 @@ async def test_every_parameter_key_shows_its_effect_on_screen(key, shown, size):
         await pilot.press(key)
         await settled(pilot)
         await pilot.pause()
-        status = app.query_one(StatusBar).render().plain
+        status = app.query_one(StatusBar).text().plain
         assert shown in status
         assert any(n for n in app._notifications)  # and a notification confirms it
 

@@ -81,7 +81,7 @@ async def test_the_explainer_shows_the_cores_numbers():
         record = snap.last_step
         explainer = app.query_one(TDExplainer)
         assert explainer.display
-        text = str(explainer.render())
+        text = explainer.text().plain
         for value in (
             record.q_old,
             record.bootstrap,

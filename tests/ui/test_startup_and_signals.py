@@ -33,9 +33,9 @@ async def test_the_screen_and_its_keys_work_while_the_session_is_being_built():
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(100):
             await pilot.pause(0.01)
-            if "compiling" in app.query_one(StatusBar).render().plain:
+            if "compiling" in app.query_one(StatusBar).text().plain:
                 break
-        assert "compiling" in app.query_one(StatusBar).render().plain
+        assert "compiling" in app.query_one(StatusBar).text().plain
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")

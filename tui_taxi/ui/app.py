@@ -63,6 +63,7 @@ from tui_taxi.ui.widgets.tour_caption import TourCaption
 MIN_SIZE = (100, 30)
 STEP = 0.05  # epsilon / alpha / gamma change per key press
 GIL_SWITCH_INTERVAL = 0.001  # seconds
+GC_FULL_EVERY = 100  # generation-1 collections between full ones (CPython's default: 10)
 
 
 class TaxiApp(App[None]):
@@ -122,6 +123,10 @@ class TaxiApp(App[None]):
         # The objects built so far live as long as the app: keep the collector from scanning
         # them again and again (its full passes were 100-200 ms pauses while training ran).
         gc.freeze()
+        # Full collections scan every live object (about 20 ms here, a key's whole budget);
+        # the young generations still collect often, so only long-lived cycles wait longer.
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], GC_FULL_EVERY)
         self._handle_signals()
         if self.presenter:
             self._set_presenter(True)
@@ -326,6 +331,7 @@ class TaxiApp(App[None]):
             loop.remove_signal_handler(sig)
         self.trainer.stop()
         sys.setswitchinterval(self._switch_interval)
+        gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
 
     def get_system_commands(self, screen):

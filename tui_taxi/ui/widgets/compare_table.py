@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from tui_taxi.protocol import Comparison
 from tui_taxi.ui.format import count, value
+from tui_taxi.ui.widgets.line_cache import LineCache
 
 DIM, GOOD, BAD = "#8a8a96", "#3aa655", "#d64545"
 
 
-class CompareTable(Widget):
+class CompareTable(LineCache):
     DEFAULT_CSS = """
     CompareTable { height: 9; }
     """
@@ -22,9 +22,9 @@ class CompareTable(Widget):
 
     def show(self, comparison: Comparison) -> None:
         self.comparison = comparison
-        self.refresh()
+        self.refresh_text()
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         c = self.comparison
         if c is None:
             return Text("evaluating the random and the trained agent…", style=DIM)

@@ -21,7 +21,7 @@ from tui_taxi.ui.widgets.stats_panel import StatsPanel
 from tui_taxi.ui.widgets.td_explainer import TDExplainer
 
 TEXT_INTERVAL = 0.15  # while training runs fast, the text panels are redrawn this often
-HEAVY_INTERVAL = 0.07  # while training runs, one big widget is updated this often, in turn
+HEAVY_INTERVAL = 0.12  # while training runs, one big widget is updated this often, in turn
 EXPLAINER_ROWS = 11
 STATS_ROWS = 9
 ZOOM_SIZE = (28, 7)
@@ -178,16 +178,19 @@ class Dashboard(Container):
         now = time.monotonic()
         self.query_one("#world").show(snap)
         self._choose_panels(snap)
-        if every_frame or changed or now - self._text_at >= TEXT_INTERVAL:
-            self._text_at = now
-            for panel in (QValues, StatsPanel, TDExplainer):
-                self.query_one(panel).show(snap)
         heavy = [self.query_one(QHeatmap).show, self.query_one(RewardChart).show]
         if self.view.zoom is not None:
             heavy.append(self.query_one("#zoom").show)
+        texts = (QValues, StatsPanel, TDExplainer)
         if every_frame:
-            for show in heavy:
+            for show in (*heavy, *(self.query_one(panel).show for panel in texts)):
                 show(snap)
+        elif changed:  # a key's effect, drawn alone so it shows soonest: π(a|s) follows ε
+            self.query_one(QValues).show(snap)
+        elif now - self._text_at >= TEXT_INTERVAL:  # text and big panels in different frames
+            self._text_at = now
+            for panel in texts:
+                self.query_one(panel).show(snap)
         elif now - self._heavy_at >= HEAVY_INTERVAL:
             self._heavy_at = now
             heavy[self._heavy_turn % len(heavy)](snap)

@@ -16,7 +16,7 @@ class QValues(SnapshotView):
     QValues { height: 7; }
     """
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("")

@@ -25,7 +25,7 @@ class QZoom(SnapshotView):
             super().show(snapshot)
         self.snapshot = snapshot
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("")

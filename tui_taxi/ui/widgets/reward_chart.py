@@ -9,8 +9,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from rich.console import Console
 from rich.text import Text
 from textual.message import Message
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -25,6 +27,7 @@ from tui_taxi.charts import (
 )
 from tui_taxi.core.history import debiased_ema, downsample
 from tui_taxi.protocol import ChartSeries, Snapshot
+from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 
 REDRAW = 0.5  # seconds between rebuilds
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)  # TensorBoard-style weights the user cycles through
@@ -32,7 +35,7 @@ RANGES = ("learnt part", "whole range")
 POINTS, LINE = (110, 110, 130), (242, 193, 46)
 
 
-class RewardChart(PlotextPlot):
+class RewardChart(LineCache, PlotextPlot):
     DEFAULT_CSS = """
     RewardChart { min-height: 8; }
     """
@@ -47,7 +50,6 @@ class RewardChart(PlotextPlot):
         self._drawn_at = 0.0
         self.title_text = ""
         self.y_note = ""  # what the clipped range leaves out, in words
-        self._text = Text("")
         self._generation = 0  # of the newest build asked for
         self._building = 0  # builds running in worker threads
 
@@ -66,11 +68,12 @@ class RewardChart(PlotextPlot):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_interval(REDRAW, self._redraw_if_stale)
+        self.set_interval(2 * REDRAW, self._redraw_if_stale)
 
     def show(self, snap: Snapshot) -> None:
         self.series = snap.chart
-        if time.monotonic() - self._drawn_at >= REDRAW:
+        wait = REDRAW if snap.step_by_step or snap.speed.animated else 2 * REDRAW  # flat out
+        if time.monotonic() - self._drawn_at >= wait:
             self._redraw_if_stale()
 
     def on_resize(self) -> None:
@@ -122,22 +125,19 @@ class RewardChart(PlotextPlot):
             built = build_chart(spec)
         except Exception as exc:  # noqa: BLE001 - shown in the chart's place, never lost
             text = Text(f"the chart could not be drawn: {type(exc).__name__}: {exc}", style="red")
-            built = (text, "", "")
+            built = (text_strips(text, spec.width, Console(width=spec.width)), "", "")
         self.post_message(ChartBuilt(generation, built))
 
     def on_chart_built(self, message: ChartBuilt) -> None:
         self._building -= 1
         if message.generation != self._generation:
             return  # superseded by a newer build
-        self._text, self.title_text, self.y_note = message.built
-        self.refresh()
-
-    def render(self) -> Text:
-        return self._text
+        lines, self.title_text, self.y_note = message.built
+        self.set_lines(lines)
 
 
 class ChartBuilt(Message):
-    def __init__(self, generation: int, built: tuple[Text, str, str]) -> None:
+    def __init__(self, generation: int, built: tuple[list[Strip], str, str]) -> None:
         super().__init__()
         self.generation = generation
         self.built = built
@@ -156,9 +156,9 @@ class ChartSpec:
     theme: str
 
 
-def build_chart(spec: ChartSpec) -> tuple[Text, str, str]:
-    """The chart as text, its title and what a clipped y-range leaves out (thread-safe: a
-    plotext figure of its own)."""
+def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
+    """The chart as lines, its title and what a clipped y-range leaves out (thread-safe: a
+    plotext figure and a console of its own, so the UI thread only shows the lines)."""
     plt = Plot()
     plt.plotsize(spec.width, spec.height)
     plt._set_size(spec.width, spec.height)
@@ -199,7 +199,10 @@ def build_chart(spec: ChartSpec) -> tuple[Text, str, str]:
     title = " · ".join(parts)
     plt.title(title)
     plt.xlabel("time steps" if staircase else "episode")
-    return Text.from_ansi(plt.build()), title, view.note if view is not None else ""
+    text = Text.from_ansi(plt.build())
+    lines = text_strips(text, spec.width, Console(width=spec.width, color_system="truecolor",
+                                                  force_terminal=True))  # fmt: skip
+    return lines, title, view.note if view is not None else ""
 
 
 def _y_range(y: np.ndarray, spec: ChartSpec) -> YRange:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widget import Widget
-
 from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.widgets.line_cache import LineCache
 
 
-class SnapshotView(Widget):
-    """A widget that draws the latest :class:`~tui_taxi.protocol.Snapshot` it was shown."""
+class SnapshotView(LineCache):
+    """A widget that draws the latest :class:`~tui_taxi.protocol.Snapshot` it was shown (as
+    the rich Text its ``text()`` makes, or as lines)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -17,4 +17,4 @@ class SnapshotView(Widget):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.refresh()
+        self.refresh_text()

@@ -13,7 +13,7 @@ class StateText(SnapshotView):
     StateText { height: 3; }
     """
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("")

@@ -19,7 +19,7 @@ class StatsPanel(SnapshotView):
     StatsPanel { height: 9; }
     """
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("starting…", style=DIM)

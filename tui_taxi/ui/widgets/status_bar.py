@@ -6,18 +6,18 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual.widget import Widget
 
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.format import count
+from tui_taxi.ui.widgets.line_cache import LineCache
 
 INTERVAL = 0.1  # seconds between redraws while training runs fast
 DIM = "#8a8a96"
 RUN, PAUSE, PLAY, BAD = "#3aa655", "#e3b505", "#d670d6", "#d64545"
 
 
-class StatusBar(Widget):
+class StatusBar(LineCache):
     DEFAULT_CSS = """
     StatusBar { height: 1; padding: 0 1; background: $boost; }
     """
@@ -36,14 +36,14 @@ class StatusBar(Widget):
         if (old is None or snapshot.step_by_step or _settings(old) != _settings(snapshot)
                 or now - self._drawn_at >= INTERVAL):  # fmt: skip
             self._drawn_at = now
-            self.refresh()
+            self.refresh_text()
 
     def show_starting(self, text: str) -> None:
         self.starting = text
-        self.refresh()
+        self.refresh_text()
 
-    def render(self) -> Text:
-        width = max(20, self.size.width - 2)
+    def text(self) -> Text:
+        width = max(20, self.size.width)
         if self.snapshot is None:
             return Text(f"⏳ {self.starting}  (space: start paused · ? help · q quit)", style=PAUSE)
         return status_text(self.snapshot, width)

@@ -27,7 +27,7 @@ class TDExplainer(SnapshotView):
     TDExplainer { height: 11; }
     """
 
-    def render(self) -> Text:
+    def text(self) -> Text:
         snap = self.snapshot
         if snap is None:
             return Text("")
