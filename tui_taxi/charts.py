@@ -84,7 +84,18 @@ def tick_label(value: float) -> str:
 
 
 def tick_labels(values: list[float]) -> list[str]:
-    return [tick_label(v) for v in values]
+    """Labels for evenly spaced ticks, with as many decimals as their step needs, all alike
+    (``2.36 2.38 2.40 2.42``, never ``2.4`` beside ``2.42``)."""
+    if len(values) < 2:
+        return [tick_label(v) for v in values]
+    step = abs(values[1] - values[0])
+    largest = max(abs(v) for v in values)
+    if largest >= 1000 or step >= 1:
+        return [tick_label(v) for v in values]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if abs(round(step, decimals) - step) > 1e-9 * step:
+        decimals += 1
+    return ["0" if v == 0 else f"{v:.{decimals}f}" for v in values]
 
 
 def amount(value: float) -> str:

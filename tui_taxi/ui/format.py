@@ -6,12 +6,12 @@ import math
 
 
 def count(n: float) -> str:
-    """Whole counts: exact up to 99,999, then k / M / G with one decimal."""
+    """Whole counts: exact up to 999,999, then M / G with one decimal."""
     if math.isnan(n):
         return "—"
-    if abs(n) < 100_000:
+    if abs(n) < 1_000_000:
         return f"{n:,.0f}"
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for scale, suffix in ((1e9, "G"), (1e6, "M")):
         if abs(n) >= scale:
             return f"{n / scale:.1f}{suffix}"
     return f"{n:,.0f}"  # pragma: no cover - unreachable

@@ -24,7 +24,6 @@ def last_action_text(snap: Snapshot) -> Text:
         reward_style = f"bold {BAD}"
     else:
         reward_style = "bold"
-    text.append("last ", style=DIM)
     text.append(f"{name} ", style="bold")
     text.append(f"({how}) ", style=DIM)
     text.append(f"{last.reward:+g}", style=reward_style)
