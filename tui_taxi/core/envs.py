@@ -7,6 +7,7 @@ outcomes ``K`` so that the numba kernels can step any such env without calling P
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -40,6 +41,25 @@ class EnvError(ValueError):
     """An env id or env keyword argument that cannot be used; the message is one line for people."""
 
 
+@dataclass(frozen=True)
+class GridGeometry:
+    """A grid world's layout, for the views that draw it. State ``s`` is the cell
+    ``divmod(s, n_cols)`` (as in Gymnasium's FrozenLake and CliffWalking). ``kinds`` holds one
+    string per row, a letter per cell: ``S`` start, ``G`` goal, ``H`` hole, ``C`` cliff, ``F``
+    floor. ``wind`` is the upward push of each column (Windy Gridworld), else None."""
+
+    n_rows: int
+    n_cols: int
+    kinds: tuple[str, ...]
+    wind: tuple[int, ...] | None = None
+
+    def cell(self, state: int) -> tuple[int, int]:
+        return divmod(int(state), self.n_cols)
+
+    def kind(self, row: int, col: int) -> str:
+        return self.kinds[row][col]
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledEnv:
     """A finite MDP as arrays. Outcome ``k`` of ``(s, a)`` happens with ``prob[s, a, k]``."""
@@ -60,6 +80,7 @@ class CompiledEnv:
     penalty_reward: float  # rewards <= this count as penalties (-inf: the env has none)
     success_reward: float  # a terminating step with reward >= this is a success
     action_names: tuple[str, ...]
+    grid: GridGeometry | None = None  # the layout of a grid world, for its views
 
     @property
     def start_states(self) -> np.ndarray:
@@ -316,8 +337,9 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
 
     spec_steps = env.spec.max_episode_steps if env.spec is not None else None
     names = _ACTION_NAMES.get(type(base).__name__)
+    grid = grid_geometry(base)
     env.close()
-    return model_from_transitions(
+    model = model_from_transitions(
         transitions,
         isd,
         n_states=int(env.observation_space.n),
@@ -327,6 +349,39 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         max_episode_steps=int(spec_steps or 0),
         action_names=names,
     )
+    return dataclasses.replace(model, grid=grid) if grid is not None else model
+
+
+def grid_geometry(base) -> GridGeometry | None:
+    """The layout of a grid world, read from the env: FrozenLake's ``desc``, CliffWalking's
+    ``shape`` and cliff, or an env of ours with ``shape``, ``start``, ``goal`` and ``wind``."""
+    desc = getattr(base, "desc", None)
+    if desc is not None and getattr(desc, "ndim", 0) == 2:  # FrozenLake: S F H G
+        rows = tuple("".join(c.decode() if isinstance(c, bytes) else str(c) for c in row)
+                     for row in desc)  # fmt: skip
+        if set("".join(rows)) <= set("SFHG"):  # (Taxi has a desc too: its map, not a grid world)
+            return GridGeometry(len(rows), len(rows[0]), rows)
+        return None
+    shape = getattr(base, "shape", None)
+    if not (isinstance(shape, tuple) and len(shape) == 2):
+        return None
+    n_rows, n_cols = (int(x) for x in shape)
+    kinds = [["F"] * n_cols for _ in range(n_rows)]
+    cliff = getattr(base, "_cliff", None)
+    if cliff is not None:  # CliffWalking: start bottom left, goal bottom right
+        for r, c in zip(*np.nonzero(np.asarray(cliff)), strict=True):
+            kinds[r][c] = "C"
+        start = divmod(int(base.start_state_index), n_cols)
+        goal = (n_rows - 1, n_cols - 1)
+    else:
+        start, goal = getattr(base, "start", None), getattr(base, "goal", None)
+        if start is None or goal is None:
+            return None
+    kinds[start[0]][start[1]] = "S"
+    kinds[goal[0]][goal[1]] = "G"
+    wind = getattr(base, "wind", None)
+    return GridGeometry(n_rows, n_cols, tuple("".join(row) for row in kinds),
+                        tuple(int(w) for w in wind) if wind is not None else None)  # fmt: skip
 
 
 def model_from_transitions(
