@@ -16,7 +16,16 @@ async def settle(pilot, predicate, rounds: int = 400):
         await pilot.pause(0.01)
         if app.snapshot is not None and predicate(app.snapshot):
             return app.snapshot
-    raise AssertionError(f"no snapshot satisfied the condition; last: {app.snapshot}")
+    snap = app.snapshot
+    last = (
+        "none"
+        if snap is None
+        else (
+            f"seq {snap.seq}, handled {snap.handled} of {app.trainer.sent} sent, episode "
+            f"{snap.episode}, step {snap.total_steps}, paused {snap.paused}, manual {snap.manual}"
+        )
+    )
+    raise AssertionError(f"no snapshot satisfied the condition; last: {last}")
 
 
 async def settled(pilot):

@@ -89,5 +89,5 @@ async def test_every_slide_shows_its_panels_whole_at_100x30():
                         tour.steps[i].title,
                         panel.id,
                     )
-                    if panel.id == "heatmap":  # its legend, the last line, is on screen
+                    if panel.id == "qtable":  # its legend, the last line, is on screen
                         assert region.height == 27, tour.steps[i].title

@@ -52,7 +52,7 @@ from tui_taxi.ui.screens.path_prompt import PathPrompt
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
 from tui_taxi.ui.theme import PRESENTER
-from tui_taxi.ui.views import move_action
+from tui_taxi.ui.views import move_action, play_moves
 from tui_taxi.ui.widgets.compare_table import CompareTable
 from tui_taxi.ui.widgets.dashboard import Dashboard
 from tui_taxi.ui.widgets.key_bar import KeyBar
@@ -101,6 +101,7 @@ class TaxiApp(App[None]):
         self.snapshot: Snapshot | None = None
         self.save_path = save_path
         self.mode = keys.TOUR if tour is not None else keys.PLAY if manual else keys.TRAIN
+        self.moves = play_moves(self.model)
 
     @property
     def tour_index(self) -> int:
@@ -112,7 +113,7 @@ class TaxiApp(App[None]):
         else:
             yield StatusBar(id="status")
         yield Dashboard(self.model, id="dashboard")
-        yield KeyBar(self.mode, id="keys")
+        yield KeyBar(self.mode, play_moves(self.model), id="keys")
         yield Static(id="too-small")
 
     def on_mount(self) -> None:
@@ -198,6 +199,10 @@ class TaxiApp(App[None]):
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Each mode has its own keys (see tui_taxi.ui.keys)."""
+        if action == "move" and parameters and parameters[0] not in self.moves:
+            return False  # this world has no such action (Pickup outside Taxi, diagonals)
+        if action == "per_action":
+            return self.model.grid is not None
         if action in keys.ACTIONS:
             return keys.allowed(action, parameters, self.mode)
         return True
@@ -277,11 +282,16 @@ class TaxiApp(App[None]):
 
     def action_toggle_view(self) -> None:
         dashboard = self.query_one(Dashboard)
-        if dashboard.layout_plan is not None and not dashboard.layout_plan.heatmap_fits:
+        if dashboard.layout_plan is not None and not dashboard.layout_plan.table_fits:
             self.notify("the Q-table needs a wider terminal in the presenter layout (T leaves it)",
                         timeout=3)  # fmt: skip
             return
         dashboard.set_chart_view(not dashboard.chart_view)
+
+    def action_per_action(self) -> None:
+        on = self.query_one("#qtable").toggle_per_action()
+        self.notify("each action's value in each cell" if on else "max Q and the greedy action",
+                    timeout=2)  # fmt: skip
 
     def action_chart_metric(self) -> None:
         self.notify(f"chart: {self.query_one(RewardChart).cycle_metric()}", timeout=1.5)
@@ -319,7 +329,13 @@ class TaxiApp(App[None]):
 
     def action_help(self) -> None:
         view = self.query_one(Dashboard).view
-        self.push_screen(HelpScreen(self.mode, keys.keys_for(self.mode), view.guide))
+        self.push_screen(HelpScreen(self.mode, self._keys(), view.guide))
+
+    def _keys(self) -> list[keys.Key]:
+        """The keys of the current mode that this world has."""
+        grid_only = {"per_action"} if self.model.grid is None else set()
+        return [k for k in keys.keys_for(self.mode, self.moves)
+                if keys.action_name(k.action) not in grid_only]  # fmt: skip
 
     async def action_quit(self) -> None:
         self.trainer.stop()
@@ -338,7 +354,7 @@ class TaxiApp(App[None]):
         """The palette: Textual's own commands, then every key of the current mode, named for
         people (with its key)."""
         yield from super().get_system_commands(screen)
-        for key in keys.keys_for(self.mode):
+        for key in self._keys():
             if key.action == "quit":
                 continue
             yield SystemCommand(

@@ -46,3 +46,32 @@ def text_on(background: str) -> str:
     """Black or white, whichever reads better on ``background`` (#rrggbb)."""
     r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+class SequentialScale:
+    """Maps values from worst (red) through dark to best (green) along the range that holds
+    most of them: the few far below (a cliff's -100) all take the reddest colour, so the rest
+    keep their contrast. For grid worlds, where every value may share one sign."""
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> SequentialScale:
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            return cls(0.0, 0.0)
+        low, high = np.percentile(finite, [10, 100])
+        return cls(float(min(low, high)), float(high))
+
+    def rgb(self, value: float) -> np.ndarray:
+        if self.high <= self.low:
+            return _MID.astype(float)
+        f = min(1.0, max(0.0, (value - self.low) / (self.high - self.low)))
+        if f < 0.5:
+            return _NEG + (_MID - _NEG) * (f / 0.5) ** 0.8
+        return _MID + (_POS - _MID) * ((f - 0.5) / 0.5) ** 0.8
+
+    def hex(self, value: float) -> str:
+        r, g, b = (int(round(c)) for c in self.rgb(value))
+        return f"#{r:02x}{g:02x}{b:02x}"

@@ -43,9 +43,32 @@ KEYS: tuple[Key, ...] = (
     _k("down,j", "move('down')", "Down", "Move down (south)", "Play", {PLAY}, "↓"),
     _k("left,h", "move('left')", "Left", "Move left (west)", "Play", {PLAY}, "←"),
     _k("right,l", "move('right')", "Right", "Move right (east)", "Play", {PLAY}, "→"),
+    _k(
+        "y,7",
+        "move('up-left')",
+        "Up-left",
+        "Move up and left (king's moves)",
+        "Play",
+        {PLAY},
+        "↖ y",
+        2,
+        ("y u b n", "Diagonals"),
+    ),  # fmt: skip
+    _k("u,9", "move('up-right')", "Up-right", "Move up and right", "Play", {PLAY}, "↗ u"),
+    _k("b,1", "move('down-left')", "Down-left", "Move down and left", "Play", {PLAY}, "↙ b"),
+    _k("n,3", "move('down-right')", "Down-right", "Move down and right", "Play", {PLAY}, "↘ n"),
+    _k("full_stop,5", "move('stay')", "Stay", "Stay where you are", "Play", {PLAY}, ".", 3),
     _k("p", "move('pickup')", "Pick up", "Pick the passenger up", "Play", {PLAY}, None, 2),
     _k("d", "move('dropoff')", "Drop off", "Drop the passenger off", "Play", {PLAY}, None, 3),
     _k("t", "hint", "Hint", "Show or hide the agent's Q-values", "Play", {PLAY}, None, 5),
+    _k(
+        "i",
+        "per_action",
+        "Per action",
+        "Grid worlds: each action's value in each cell",
+        "View",
+        ALL,
+    ),  # fmt: skip
     _k(
         "L",
         "learn_from_human",
@@ -176,8 +199,16 @@ def bindings() -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=False, key_display=k.display) for k in KEYS]
 
 
-def keys_for(mode: str) -> list[Key]:
-    return [k for k in KEYS if mode in k.modes]
+def keys_for(mode: str, moves: list[str] | None = None) -> list[Key]:
+    """The keys of ``mode``; with ``moves`` (the world's play moves), only the move keys the
+    world has (no Pickup outside Taxi, diagonals only with king's moves)."""
+    return [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))]
+
+
+def _move_ok(key: Key, moves: list[str]) -> bool:
+    if action_name(key.action) != "move":
+        return True
+    return key.action.split("'")[1] in moves
 
 
 def action_name(action: str) -> str:

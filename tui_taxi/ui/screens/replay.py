@@ -12,8 +12,8 @@ from textual.widgets import Static
 
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.protocol import Frame
+from tui_taxi.ui.views import view_for
 from tui_taxi.ui.widgets.q_values import values_text
-from tui_taxi.ui.widgets.taxi_grid import map_text
 
 
 class ReplayScreen(ModalScreen[None]):
@@ -86,8 +86,9 @@ class ReplayScreen(ModalScreen[None]):
         text.append(f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
                      f"step {self.index + 1} of {steps}\n", style="bold")  # fmt: skip
         record = frame.record
-        if self.model.is_taxi:
-            text.append_text(map_text(record.state, 9, 2))
+        picture = view_for(self.model).picture
+        if picture is not None:
+            text.append_text(picture(self.model, record.state))
             text.append("\n")
         who = "you" if frame.human else ("explored" if record.explored else "greedy")
         names = self.model.action_names

@@ -12,9 +12,8 @@ from textual.containers import Container, Vertical
 
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.protocol import Snapshot
-from tui_taxi.ui.views import view_for
+from tui_taxi.ui.views import WorldView, view_for
 from tui_taxi.ui.widgets.compare_table import CompareTable
-from tui_taxi.ui.widgets.q_heatmap import QHeatmap, heatmap_size
 from tui_taxi.ui.widgets.q_values import QValues
 from tui_taxi.ui.widgets.reward_chart import RewardChart
 from tui_taxi.ui.widgets.stats_panel import StatsPanel
@@ -27,6 +26,9 @@ STATS_ROWS = 9
 ZOOM_SIZE = (28, 7)
 
 
+CHART_MIN_ROWS = 10  # a chart under the Q-table gets at least this many rows
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where the panels go for a given screen: computed, not guessed, so tests can assert it."""
@@ -35,32 +37,32 @@ class Layout:
     left_width: int
     world_rows: int  # rows the world may use (its cells grow with them)
     both_panels: bool  # the TD explainer and the statistics together
-    heatmap_fits: bool  # False: the presenter's big world leaves the Q-table no room
+    table: tuple[int, int]  # the Q-table's (columns, rows)
+    table_fits: bool  # False: the presenter's big world leaves the Q-table no room
 
 
-def plan_layout(width: int, height: int, model: CompiledEnv, *, presenter: bool = False,
-                has_zoom: bool = True) -> Layout:  # fmt: skip
+def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
+                presenter: bool = False) -> Layout:  # fmt: skip
     """The layout for a dashboard of ``width`` x ``height`` cells: compact (the Q-table or, with
     `c`, the chart), medium (the Q-table over the slice and the chart) or wide (the Q-table and
     the slice over the chart); the left column widens, and the world grows, when there is room."""
-    heat_w, heat_h = heatmap_size(model)
     left = 34 if width < 120 else 36
     if height >= 44 and width >= 150:
         left = 46 if width < 190 else 58
     if presenter:
         left = 58
-    right = width - left
-    zoom_w = ZOOM_SIZE[0] + 1 if has_zoom else 0
-    if right >= heat_w + 1 + zoom_w and height >= heat_h + 10:
-        size = "wide"
-    elif right >= heat_w and height >= heat_h + 9:
-        size = "medium"
+    right = width - left - 1
+    zoom_w = ZOOM_SIZE[0] + 1 if view.zoom is not None else 0
+    shared = view.table_size(model, right, height - CHART_MIN_ROWS)
+    alone = view.table_size(model, right, height)
+    if shared[0] <= right and shared[1] <= height - CHART_MIN_ROWS:
+        size, table = ("wide" if zoom_w and right >= shared[0] + zoom_w else "medium"), shared
     else:
-        size = "compact"
+        size, table = "compact", alone
     text_rows = model.n_actions + 2 + EXPLAINER_ROWS + 1
     both = height - text_rows - STATS_ROWS >= 8
     spare = height - text_rows - (STATS_ROWS if both else 0) - 1
-    return Layout(size, left, max(8, spare), both, right >= heat_w + 1)
+    return Layout(size, left, max(8, spare), both, table, table[0] <= right)
 
 
 class Dashboard(Container):
@@ -86,15 +88,15 @@ class Dashboard(Container):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="left"):
-            yield self.view.world(id="world")
+            yield self.view.world(self.model, id="world")
             yield QValues(id="values")
             yield TDExplainer(id="explainer")
             yield StatsPanel(id="stats")
             yield CompareTable(id="compare")
         with Container(id="right"):
-            yield QHeatmap(id="heatmap")
+            yield self.view.table(self.model, id="qtable")
             if self.view.zoom is not None:
-                yield self.view.zoom(id="zoom")
+                yield self.view.zoom(self.model, id="zoom")
             yield RewardChart(id="chart")
 
     # -- layout ----------------------------------------------------------------------------
@@ -105,8 +107,7 @@ class Dashboard(Container):
         width, height = self.size
         if not width or not height:
             return
-        plan = plan_layout(width, height, self.model, presenter=self.presenter,
-                           has_zoom=self.view.zoom is not None)  # fmt: skip
+        plan = plan_layout(width, height, self.model, self.view, presenter=self.presenter)
         self.layout_plan = plan
         left = self.query_one("#left")
         left.styles.width = plan.left_width
@@ -115,15 +116,40 @@ class Dashboard(Container):
             world.max_rows = plan.world_rows
             world.refresh(layout=True)
         self.query_one(QValues).styles.height = self.model.n_actions + 1
-        right = self.query_one("#right")
-        for size in ("compact", "medium", "wide"):
-            right.set_class(plan.size == size, f"-{size}")
-        right.set_class(self.chart_view or not plan.heatmap_fits, "-chart-view")
-        right.set_class(self.view.zoom is None, "-no-zoom")
-        heat_w, heat_h = heatmap_size(self.model)
-        heatmap = self.query_one(QHeatmap)
-        heatmap.styles.width, heatmap.styles.height = heat_w + 1, heat_h
+        self._arrange_right(plan)
         self._choose_panels()
+
+    def _arrange_right(self, plan: Layout) -> None:
+        """The right-hand grid: which of the Q-table, slice and chart show, and where."""
+        table = self.query_one("#qtable")
+        chart = self.query_one(RewardChart)
+        zoom = self.query("#zoom").first() if self.view.zoom is not None else None
+        table.styles.width, table.styles.height = plan.table[0] + 1, plan.table[1]
+        chart_view = self.chart_view or not plan.table_fits
+        table.display = not chart_view
+        chart.display = plan.size != "compact" or chart_view
+        if zoom is not None:
+            zoom.display = plan.size == "wide" or chart_view or plan.size == "medium"
+        right = self.query_one("#right")
+        zoom_col = f"{ZOOM_SIZE[0]}" if zoom is not None else ""
+        table.styles.column_span = chart.styles.column_span = 1
+        if chart_view and zoom is not None and plan.size == "compact":  # the slice above it
+            columns, rows = "1fr", f"{ZOOM_SIZE[1] + 1} 1fr"
+        elif chart_view:  # the slice beside the chart, or the chart alone
+            columns, rows = (f"{zoom_col} 1fr" if zoom is not None else "1fr"), "1fr"
+        elif plan.size == "compact":
+            columns, rows = "1fr", f"{plan.table[1]}"
+        elif zoom is None:  # the Q-table above the chart
+            columns, rows = "1fr", f"{plan.table[1]} 1fr"
+        elif plan.size == "medium":  # the Q-table above the slice and the chart
+            columns, rows = f"{zoom_col} 1fr", f"{plan.table[1]} 1fr"
+            table.styles.column_span = 2
+        else:  # wide: the Q-table and the slice above the chart
+            columns, rows = f"{plan.table[0] + 1} 1fr", f"{plan.table[1]} 1fr"
+            chart.styles.column_span = 2
+        right.styles.grid_size_columns = len(columns.split())
+        right.styles.grid_size_rows = len(rows.split())
+        right.styles.grid_columns, right.styles.grid_rows = columns, rows
 
     def _choose_panels(self, snap: Snapshot | None = None) -> None:
         """Both text panels where they fit; otherwise the explainer when stepping, playing or
@@ -178,7 +204,7 @@ class Dashboard(Container):
         now = time.monotonic()
         self.query_one("#world").show(snap)
         self._choose_panels(snap)
-        heavy = [self.query_one(QHeatmap).show, self.query_one(RewardChart).show]
+        heavy = [self.query_one("#qtable").show, self.query_one(RewardChart).show]
         if self.view.zoom is not None:
             heavy.append(self.query_one("#zoom").show)
         texts = (QValues, StatsPanel, TDExplainer)

@@ -17,9 +17,10 @@ class KeyBar(Widget):
     KeyBar { height: 1; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, mode: str, **kwargs) -> None:
+    def __init__(self, mode: str, moves: list[str], **kwargs) -> None:
         super().__init__(**kwargs)
         self.mode = mode
+        self.moves = moves
 
     def set_mode(self, mode: str) -> None:
         if mode != self.mode:
@@ -27,7 +28,7 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        return key_bar_text(keys_for(self.mode), max(10, self.size.width - 2))
+        return key_bar_text(keys_for(self.mode, self.moves), max(10, self.size.width - 2))
 
 
 def _item(key: Key) -> Text:

@@ -1,0 +1,105 @@
+"""Every grid world in the app: its map and value grid, its own action names and play keys,
+training, stepping, play and replay, at 100x30 and 160x50."""
+
+from __future__ import annotations
+
+import pytest
+from driver import press, settle, settled
+
+from tui_taxi.core.envs import compile_env, normalize_kwargs
+from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.ui.app import TaxiApp
+from tui_taxi.ui.screens.replay import ReplayScreen
+from tui_taxi.ui.widgets.grid_world import GridWorldMap, ValueGrid
+
+# (env id, kwargs, the action names Gymnasium documents for it, in action order)
+WORLDS = [
+    ("FrozenLake-v1", {}, ("Left", "Down", "Right", "Up")),
+    ("FrozenLake-v1", {"map_name": "8x8", "is_slippery": False}, ("Left", "Down", "Right", "Up")),
+    ("CliffWalking-v1", {}, ("Up", "Right", "Down", "Left")),
+]
+IDS = ["frozenlake", "frozenlake8x8", "cliffwalking"]
+
+
+def _app(env_id, kwargs, episodes=0, **config):
+    session = Session(TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(kwargs), seed=1,
+                                  **config))  # fmt: skip
+    if episodes:
+        session.train(episodes=episodes)
+    return TaxiApp(session, paused=True)
+
+
+@pytest.mark.parametrize(("env_id", "kwargs", "names"), WORLDS, ids=IDS)
+@pytest.mark.parametrize("size", [(100, 30), (160, 50)])
+async def test_the_world_is_drawn_whole_with_its_own_action_names(env_id, kwargs, names, size):
+    app = _app(env_id, kwargs, episodes=50)
+    async with app.run_test(size=size) as pilot:
+        snap = await settle(pilot, lambda s: s.report is not None)
+        assert snap.action_names == names
+        assert isinstance(app.query_one("#world"), GridWorldMap)
+        assert isinstance(app.query_one("#qtable"), ValueGrid)
+        await pilot.pause()
+        grid = compile_env(env_id, normalize_kwargs(kwargs)).grid
+        for panel in app.query("#left > *, #right > *"):
+            if panel.display:
+                assert panel.region.right <= size[0] and panel.region.bottom <= size[1] - 1
+        table = app.query_one("#qtable")
+        assert table.display and table.region.height >= grid.n_rows * 3  # a 3x3 compass fits
+        values = app.query_one("#values").text().plain
+        assert all(name in values for name in names) and "South" not in values
+        lines = ["".join(s.text for s in table.render_line(y)) for y in range(table.size.height)]
+        assert sum(line.count("G") for line in lines) >= 1  # the goal is drawn
+        assert not any("Pickup" in line for line in lines)
+
+
+@pytest.mark.parametrize(("env_id", "kwargs", "names"), WORLDS, ids=IDS)
+async def test_play_moves_by_the_worlds_action_names(env_id, kwargs, names):
+    app = _app(env_id, {**kwargs, "is_slippery": False} if "FrozenLake" in env_id else kwargs)
+    model = app.model
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        snap = await press(pilot, "m")
+        assert snap.manual
+        for key, name in (("right", "Right"), ("left", "Left"), ("down", "Down"), ("up", "Up")):
+            before = snap.state
+            snap = await press(pilot, key)
+            record = snap.last_step
+            assert snap.human_step and names[record.action] == name
+            assert record.state == before
+            assert record.next_state == model.next_state[before, record.action, 0]
+        steps = snap.total_steps
+        await pilot.press("p")  # no Pickup here: nothing happens
+        await settled(pilot)
+        assert app.snapshot.total_steps == steps
+
+
+@pytest.mark.parametrize(("env_id", "kwargs", "names"), WORLDS, ids=IDS)
+async def test_train_pause_step_replay_and_the_per_action_view(env_id, kwargs, names):
+    app = _app(env_id, kwargs)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket",
+                          "right_square_bracket", "right_square_bracket")  # fmt: skip
+        snap = await press(pilot, "space")
+        assert not snap.paused
+        await settle(pilot, lambda s: s.episode >= 3)
+        snap = await press(pilot, "space")
+        assert snap.paused
+        total = snap.total_steps
+        snap = await press(pilot, "n")
+        assert snap.total_steps == total + 1 and snap.last_step is not None
+        explainer = app.query_one("#explainer").text().plain
+        assert "row " in explainer and "col " in explainer  # the state in the world's words
+        for _ in range(400):  # step on until an episode taken step by step ends
+            if app.snapshot.replays:
+                break
+            await press(pilot, "n")
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayScreen) and app.screen.frame is not None
+        await pilot.press("escape")
+        table = app.query_one("#qtable")
+        await pilot.press("i")
+        assert table.per_action
+        await pilot.press("i")
+        assert not table.per_action
