@@ -140,6 +140,14 @@ class RunTour:
 
 
 @dataclass(frozen=True)
+class SetWorld:
+    """A fresh session on another world, with that world's default settings (the seed kept)."""
+
+    env_id: str
+    env_kwargs: tuple = ()
+
+
+@dataclass(frozen=True)
 class Compare:
     """Evaluate the random agent and the greedy agent (no learning) beside the exact optimum:
     the tutorials' table; answered with a :class:`Comparison` event."""
@@ -159,7 +167,8 @@ class Shutdown:
 
 Command = (
     SetPaused | Step | ChangeSpeed | SetSpeed | Adjust | SetParam | NextLearner | Reset | Save
-    | Load | SetManual | Move | SetLearnFromHuman | RunTour | Compare | Refresh | Shutdown
+    | Load | SetManual | Move | SetLearnFromHuman | RunTour | SetWorld | Compare | Refresh
+    | Shutdown
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tui_taxi.core.envs import normalize_kwargs
 from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.history import downsample
 from tui_taxi.core.learners import LEARNERS
@@ -51,6 +52,7 @@ from tui_taxi.protocol import (
     SetParam,
     SetPaused,
     SetSpeed,
+    SetWorld,
     Shutdown,
     Snapshot,
     Starting,
@@ -413,6 +415,10 @@ class Trainer:
             case Load(path=path):
                 self._new_session(load_session(path))
                 self._emit(Notice(f"loaded {path}: {self.session.episode:,} episodes"))
+            case SetWorld(env_id=env_id, env_kwargs=env_kwargs):
+                config = world_config(env_id, env_kwargs, seed=self.session.config.seed)
+                self._new_session(Session(config))
+                self._emit(Notice(f"{describe_world(config)}: a fresh agent"))
             case Compare(episodes=episodes):
                 self._emit(compare(self.session, episodes))
 
@@ -601,6 +607,16 @@ class Trainer:
             replays=self._recorder.episodes,
             playing_to=self._play_to,
         )
+
+
+def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:
+    """A new session's settings on a world: the world's defaults, the seed kept."""
+    return TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(env_kwargs), seed=seed)
+
+
+def describe_world(config: TrainConfig) -> str:
+    kwargs = ", ".join(f"{k}={v}" for k, v in config.env_kwargs)
+    return f"{config.env_id}" + (f" ({kwargs})" if kwargs else "")
 
 
 def compare(session: Session, episodes: int) -> Comparison:

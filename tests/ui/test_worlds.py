@@ -103,3 +103,29 @@ async def test_train_pause_step_replay_and_the_per_action_view(env_id, kwargs, n
         assert table.per_action
         await pilot.press("i")
         assert not table.per_action
+
+
+async def test_switching_worlds_asks_first_then_draws_the_new_world():
+    from driver import make_app
+
+    from tui_taxi.ui.screens.confirm import ConfirmScreen
+    from tui_taxi.ui.screens.world_picker import WorldPicker, available_worlds
+
+    app = make_app(episodes=20)  # Taxi, trained a little: switching would lose that
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("W")
+        assert isinstance(app.screen, WorldPicker)
+        target = next(i for i, w in enumerate(available_worlds()) if w[1] == "CliffWalking-v1")
+        for _ in range(target):
+            await pilot.press("down")
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        snap = await settle(pilot, lambda s: s.model.env_id == "CliffWalking-v1")
+        await pilot.pause()
+        assert snap.episode == 0 and snap.config.seed == 0  # fresh, the seed kept
+        assert isinstance(app.query_one("#world"), GridWorldMap)
+        assert snap.action_names == ("Up", "Right", "Down", "Left")
+        snap = await press(pilot, "n")  # the new world trains
+        assert snap.total_steps == 1 and snap.model.env_id == "CliffWalking-v1"

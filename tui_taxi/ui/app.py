@@ -38,6 +38,7 @@ from tui_taxi.protocol import (
     SetLearnFromHuman,
     SetManual,
     SetPaused,
+    SetWorld,
     Snapshot,
     Starting,
     Step,
@@ -51,6 +52,7 @@ from tui_taxi.ui.screens.help import HelpScreen
 from tui_taxi.ui.screens.path_prompt import PathPrompt
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.screens.trip import TripScreen
+from tui_taxi.ui.screens.world_picker import WorldPicker
 from tui_taxi.ui.theme import PRESENTER
 from tui_taxi.ui.views import move_action, play_moves
 from tui_taxi.ui.widgets.compare_table import CompareTable
@@ -149,8 +151,10 @@ class TaxiApp(App[None]):
                 self._signals.append(sig)
 
     # -- trainer -> screen -------------------------------------------------------------------
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+    async def on_snapshot_ready(self, message: SnapshotReady) -> None:
         snap = message.snapshot
+        if snap.model is not self.model:  # another world: its own widgets
+            await self._switch_world(snap.model)
         self.snapshot = snap
         self.set_class(snap.paused, "-paused")
         mode = keys.TOUR if self.tour is not None else keys.PLAY if snap.manual else keys.TRAIN
@@ -165,6 +169,19 @@ class TaxiApp(App[None]):
             else:
                 self.query_one(StatusBar).show(snap)
             self.query_one(Dashboard).show(snap)
+
+    async def _switch_world(self, model: CompiledEnv) -> None:
+        old = self.query_one(Dashboard)
+        presenter, chart_view = old.presenter, old.chart_view
+        self.model, self.moves = model, play_moves(model)
+        await old.remove()
+        dashboard = Dashboard(model, id="dashboard")
+        dashboard.presenter, dashboard.chart_view = presenter, chart_view
+        await self.mount(dashboard, before=self.query_one(KeyBar))
+        key_bar = self.query_one(KeyBar)
+        key_bar.moves = self.moves
+        key_bar.refresh()
+        self.refresh_bindings()
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
         match message.event:
@@ -220,6 +237,20 @@ class TaxiApp(App[None]):
         dashboard.set_tour_panel(panel)
         metric, shown = self.tour.chart_at(index)
         self.query_one(RewardChart).set_view(metric, shown == "clipped")
+
+    def action_world(self) -> None:
+        def chosen(world: tuple[str, tuple] | None) -> None:
+            if world is None:
+                return
+            if self.snapshot is not None and self.snapshot.total_steps:
+                self.push_screen(ConfirmScreen("Start a fresh agent on that world? This one's "
+                                               "Q-table, counters and history go."),
+                                 lambda yes: yes and self.trainer.send(SetWorld(*world)))  # fmt: skip
+            else:
+                self.trainer.send(SetWorld(*world))
+
+        current = (self.model.env_id, self.model.env_kwargs)
+        self.push_screen(WorldPicker(current), chosen)
 
     def action_manual(self) -> None:
         self.trainer.send(SetManual())

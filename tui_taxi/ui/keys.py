@@ -182,6 +182,9 @@ KEYS: tuple[Key, ...] = (
     _k("T", "presenter", "Presenter", "Presenter theme (high contrast)", "View", ALL),
     _k("S", "screenshot", "Screenshot", "Save a screenshot (SVG)", "View", ALL),
     # session
+    _k(
+        "W", "world", "World", "Switch to another world (a fresh agent)", "Session", {TRAIN, PLAY}
+    ),  # fmt: skip
     _k("r", "reset", "Reset", "Reset the agent (asks first)", "Session", {TRAIN, PLAY}),
     _k("s", "save", "Save", "Save the session to a file", "Session", {TRAIN, PLAY}),
     _k("o", "load", "Load", "Load a saved session", "Session", {TRAIN, PLAY}),
