@@ -8,6 +8,7 @@ import pytest
 
 from tui_taxi.cli import main
 from tui_taxi.demo import (
+    TOURS,
     SetValue,
     TakeSteps,
     TourError,
@@ -73,12 +74,13 @@ def test_malformed_tours_name_the_line_and_the_problem(text, message):
     assert "\n" not in str(info.value)
 
 
-def test_the_shipped_tour_parses_and_assets_holds_the_same_copy():
-    tour = load_tour()
-    assert len(tour.steps) >= 6
-    assets = Path(__file__).resolve().parents[1] / "assets" / "demo.tour"
-    if assets.exists():  # in a source checkout
-        assert assets.read_text("utf-8") == builtin_tour_text()
+@pytest.mark.parametrize("name", list(TOURS))
+def test_every_shipped_tour_parses_and_assets_holds_the_same_copy(name):
+    tour = load_tour(name=name)
+    assert len(tour.steps) >= 5
+    assets = Path(__file__).resolve().parents[1] / "assets" / "tours" / f"{name}.tour"
+    if (assets.parents[1] / "pyproject.toml").exists():  # in a source checkout
+        assert assets.read_text("utf-8") == builtin_tour_text(name)
 
 
 def test_demo_with_a_bad_script_is_one_line_exit_2(tmp_path, capsys):

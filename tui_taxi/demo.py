@@ -8,12 +8,20 @@ runner that plays them on a session.
     set epsilon 1.0             (commands, run in order when the step is shown)
     steps 40
 
-Commands: ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
-``exp:1:0.05:0.999``), ``learner NAME``, ``steps N`` (environment steps, one by one, each shown in
-the explainer and kept for replay; when they end the step being shown they play at a visible
-pace), ``train N`` (episodes flat out), ``view qtable|chart``, ``chart return|steps|penalties|
-staircase [clipped|whole]`` (the chart, showing that metric), ``panel explain|stats|policy|
-compare`` (the TD explainer, the statistics, Q and π(a|s), or random vs trained vs optimum).
+Before the first step: ``seed N`` and ``env ID [NAME=VALUE ...]`` (the world; Taxi by default).
+Commands:
+
+- ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
+  ``exp:1:0.05:0.999``), ``learner NAME``;
+- ``steps N``: environment steps, one by one, each shown in the explainer and kept for replay;
+  when they end the step being shown they play at a visible pace;
+- ``train N`` (episodes flat out), ``train N steps`` (time steps flat out);
+- ``reset``: a fresh agent with the settings so far and the tour's seed; ``env ID [...]``:
+  another world from this step on;
+- ``view qtable|chart``; ``chart return|steps|penalties|staircase [clipped|whole]`` (the chart,
+  showing that metric); ``panel explain|stats|policy|compare`` (the TD explainer, the
+  statistics, Q and π(a|s), or random vs trained vs optimum).
+
 Step k is shown by replaying steps 1..k from a fresh session with the tour's seed, so going back
 or restarting lands on exactly the same screen.
 """
@@ -28,6 +36,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tui_taxi.core.envs import (
+    DEFAULT_ENV_ID,
+    EnvError,
+    compile_env,
+    normalize_kwargs,
+    parse_env_kwarg,
+    resolve_env_id,
+)
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
 from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, check_param
@@ -65,13 +81,34 @@ class TakeSteps:
 
 
 @dataclass(frozen=True)
+class TrainSteps:
+    """Time steps flat out (the book's plots count time steps)."""
+
+    n: int
+
+
+@dataclass(frozen=True)
+class SwitchEnv:
+    """Another world, with a fresh agent, the settings so far and the tour's seed."""
+
+    env_id: str
+    env_kwargs: tuple = ()
+
+
+@dataclass(frozen=True)
+class ResetAgent:
+    """A fresh agent (zero Q-table, counters, history; the tour's seed) with the settings so
+    far: to run another learner from the same start."""
+
+
+@dataclass(frozen=True)
 class TrainEpisodes:
     """Whole episodes flat out."""
 
     n: int
 
 
-TourAction = SetValue | UseLearner | TakeSteps | TrainEpisodes
+TourAction = SetValue | UseLearner | TakeSteps | TrainEpisodes | TrainSteps | SwitchEnv | ResetAgent
 
 
 @dataclass(frozen=True)
@@ -89,6 +126,8 @@ class Tour:
     seed: int
     steps: tuple[TourStep, ...]
     source: str
+    env_id: str = "Taxi-v4"
+    env_kwargs: tuple = ()
 
     def actions_until(self, index: int) -> tuple[TourAction, ...]:
         """Every action of steps 0..index, in order (what showing step ``index`` replays)."""
@@ -110,12 +149,25 @@ class Tour:
         return charts[-1] if charts else ("episodic_return", "clipped")
 
 
-def builtin_tour_text() -> str:
-    return importlib.resources.files("tui_taxi").joinpath("data/demo.tour").read_text("utf-8")
+#: The shipped tours, by name, and what each is about (``tui-taxi demo --list``).
+TOURS = {
+    "taxi": "Q-learning on Taxi, a 10-minute lecture: explore or exploit, TD updates, the optimum",
+    "windy": "Sutton & Barto's Windy Gridworld: Sarsa, the episodes-vs-steps staircase, king's moves",
+    "cliff": "Cliff Walking: Sarsa's safe path against Q-learning's optimal one (Example 6.6)",
+}
+DEFAULT_TOUR = "taxi"
 
 
-def export_tour(path: str | Path, *, force: bool = False) -> Path:
-    """Write the built-in tour to ``path`` (to edit and run with ``demo --script``), atomically:
+def builtin_tour_text(name: str = DEFAULT_TOUR) -> str:
+    if name not in TOURS:
+        raise TourError(f"no tour named {name!r}; the tours: {', '.join(TOURS)}")
+    return (
+        importlib.resources.files("tui_taxi").joinpath(f"data/tours/{name}.tour").read_text("utf-8")
+    )
+
+
+def export_tour(path: str | Path, *, force: bool = False, name: str = DEFAULT_TOUR) -> Path:
+    """Write the built-in tour ``name`` to ``path`` (to edit and run with ``demo --script``), atomically:
     a temporary file in the same folder, then linked (or, with ``force``, renamed) into place,
     so an existing file is never clobbered without ``force`` nor left half-written."""
     from tui_taxi.core.persist import check_save_target  # the one check of a target path
@@ -128,7 +180,7 @@ def export_tour(path: str | Path, *, force: bool = False) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode as umask says
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(builtin_tour_text())
+            f.write(builtin_tour_text(name))
             f.flush()
             os.fsync(f.fileno())
         if force:
@@ -156,10 +208,10 @@ def _link_new(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
-def load_tour(path: str | Path | None = None) -> Tour:
-    """The shipped tour, or the one in ``path``; raises TourError with file and line."""
+def load_tour(path: str | Path | None = None, name: str = DEFAULT_TOUR) -> Tour:
+    """The shipped tour ``name``, or the one in ``path``; raises TourError with file and line."""
     if path is None:
-        return parse_tour(builtin_tour_text(), "demo.tour (built in)")
+        return parse_tour(builtin_tour_text(name), f"{name}.tour (built in)")
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -172,6 +224,7 @@ def load_tour(path: str | Path | None = None) -> Tour:
 
 def parse_tour(text: str, source: str = "<tour>") -> Tour:
     seed = 0
+    env_id, env_kwargs = DEFAULT_ENV_ID, ()
     steps: list[dict] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -197,6 +250,9 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: 'seed' must come before the first step")
             seed = _count(args, where, "seed", minimum=0)
             continue
+        if verb == "env" and not steps:  # the tour's world
+            env_id, env_kwargs = _env(args, where)
+            continue
         if not steps:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
         step = steps[-1]
@@ -204,6 +260,12 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             if len(args) != 2 or args[0] not in PARAM_RANGES:
                 raise TourError(f"{where}: expected 'set epsilon|alpha|gamma VALUE', got {line!r}")
             step["actions"].append(SetValue(args[0], _param(args[0], args[1], where)))
+        elif verb == "env":  # another world from this step on
+            step["actions"].append(SwitchEnv(*_env(args, where)))
+        elif verb == "reset":
+            if args:
+                raise TourError(f"{where}: 'reset' takes nothing after it")
+            step["actions"].append(ResetAgent())
         elif verb == "learner":
             if len(args) != 1:
                 raise TourError(f"{where}: expected 'learner NAME'")
@@ -212,6 +274,8 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             except ValueError:
                 raise TourError(f"{where}: unknown learner {args[0]!r}; choose one of "
                                 f"{', '.join(LEARNERS)}") from None  # fmt: skip
+        elif verb == "train" and len(args) == 2 and args[1] == "steps":
+            step["actions"].append(TrainSteps(_count(args[:1], where, verb, minimum=1)))
         elif verb in ("steps", "train"):
             kind = TakeSteps if verb == "steps" else TrainEpisodes
             step["actions"].append(kind(_count(args, where, verb, minimum=1)))
@@ -235,7 +299,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             step["panel"] = args[0]
         else:
             raise TourError(f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
-                            "view, chart, panel or seed")  # fmt: skip
+                            "view, chart, panel, reset, env or seed")  # fmt: skip
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")
     for step in steps:
@@ -245,7 +309,20 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"],
                  s["chart"])
         for s in steps
-    ), source)  # fmt: skip
+    ), source, env_id, env_kwargs)  # fmt: skip
+
+
+def _env(args: list[str], where: str) -> tuple[str, tuple]:
+    """``env ID [NAME=VALUE ...]``: a registered env with a transition model, checked now."""
+    if not args:
+        raise TourError(f"{where}: expected 'env ID [NAME=VALUE ...]'")
+    env_id, _ = resolve_env_id(args[0])
+    try:
+        kwargs = normalize_kwargs(dict(parse_env_kwarg(a) for a in args[1:]))
+        compile_env(env_id, kwargs)
+    except EnvError as exc:
+        raise TourError(f"{where}: {exc}") from None
+    return env_id, kwargs
 
 
 def _join(lines: list[str]) -> str:
@@ -293,6 +370,9 @@ class TourTarget(Protocol):
     def set_learner(self, name: str) -> None: ...
     def take_step(self) -> None: ...
     def train_episodes(self, n: int) -> None: ...
+    def reset_agent(self) -> None: ...
+    def train_steps(self, n: int) -> None: ...
+    def switch_env(self, env_id: str, env_kwargs: tuple) -> None: ...
 
 
 def run_tour(target: TourTarget, tour: Tour, index: int) -> int:
@@ -315,4 +395,10 @@ def run_tour(target: TourTarget, tour: Tour, index: int) -> int:
                     target.take_step()
             case TrainEpisodes(n=n):
                 target.train_episodes(n)
+            case ResetAgent():
+                target.reset_agent()
+            case TrainSteps(n=n):
+                target.train_steps(n)
+            case SwitchEnv(env_id=env_id, env_kwargs=env_kwargs):
+                target.switch_env(env_id, env_kwargs)
     return animate

@@ -481,10 +481,22 @@ class Trainer:
         self._recorder.drop_partial()
         self.session.train(episodes=n)
 
+    def reset_agent(self) -> None:
+        self._new_session(Session(self.session.config, model=self.session.model))
+
+    def train_steps(self, n: int) -> None:
+        self._recorder.drop_partial()
+        self.session.train(steps=n)
+
+    def switch_env(self, env_id: str, env_kwargs: tuple) -> None:
+        config = self.session.config.replace(env_id=env_id, env_kwargs=env_kwargs)
+        self._new_session(Session(config))
+
     def _run_tour(self, tour, index: int) -> None:
-        config = self.session.config
-        fresh = TrainConfig(env_id=config.env_id, env_kwargs=config.env_kwargs, seed=tour.seed)
-        self._new_session(Session(fresh, model=self.session.model))
+        model = self.session.model
+        same = (model.env_id, model.env_kwargs) == (tour.env_id, tour.env_kwargs)
+        fresh = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
+        self._new_session(Session(fresh, model=model if same else None))
         self.paused, self.manual = True, False
         animate = run_tour(self, tour, index)
         if animate:
