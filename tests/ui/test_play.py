@@ -19,6 +19,18 @@ SIZE = (100, 30)
 KEYS = {0: "down", 1: "up", 2: "right", 3: "left", 4: "p", 5: "d"}
 
 
+async def _drive_optimally(pilot, snap):
+    """The person drives an optimal route to the end of the trip (at most 30 moves)."""
+    optimum = solve(pilot.app.trainer.session.model)
+    for _ in range(30):
+        action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
+        snap = await press(pilot, KEYS[action])
+        if snap.last_step.terminated:
+            break
+    await pilot.pause()
+    return snap
+
+
 async def _manual(pilot):
     pilot.app.trainer.send(SetManual(True))
     return await settle(pilot, lambda s: s.manual)
@@ -101,12 +113,7 @@ async def test_a_trip_ends_with_the_comparison_and_the_agents_replay():
         snap = await _manual(pilot)
         optimum = solve(app.trainer.session.model)
         start = snap.state
-        for _ in range(30):  # drive optimally
-            action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
-            snap = await press(pilot, KEYS[action])
-            if snap.last_step.terminated:
-                break
-        await pilot.pause()
+        await _drive_optimally(pilot, snap)
         assert isinstance(app.screen, TripScreen)
         trip = app.screen.trip
         assert trip.start_state == start and trip.delivered
@@ -220,13 +227,7 @@ async def test_an_agent_that_loops_is_cut_off_and_said_to_loop():
         trip = app.trainer._trip
         assert trip.agent.truncated and trip.agent.loops
         assert trip.agent.steps == 200  # Taxi's registered limit caps the agent's answer
-        optimum = solve(session.model)
-        for _ in range(30):  # the person drives optimally
-            action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
-            snap = await press(pilot, KEYS[action])
-            if snap.last_step.terminated:
-                break
-        await pilot.pause()
+        await _drive_optimally(pilot, snap)
         assert isinstance(app.screen, TripScreen)
         console = Console(width=80, record=True, file=io.StringIO())
         for widget in app.screen.query("Static"):
