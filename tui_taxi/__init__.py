@@ -1,6 +1,12 @@
-"""tui_taxi: watch, steer and play a tabular RL agent on Gymnasium's Taxi."""
+"""tui_taxi: watch, steer and play a tabular RL agent on Gymnasium's Taxi.
+
+Importing the package registers its own grid worlds with Gymnasium (``tui_taxi/WindyGridworld-v0``,
+see :mod:`tui_taxi.core.worlds`), so ``gymnasium.make`` finds them in a user's code too.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+
+from tui_taxi.core import worlds as _worlds  # noqa: F401  (registers the envs)
 
 try:
     __version__ = version("tui-taxi")

@@ -97,13 +97,15 @@ class CompiledEnv:
 
 
 def supported_env_ids() -> list[str]:
-    """Registered Gymnasium envs that ship a transition model (the toy-text family, but Blackjack)."""
+    """Registered Gymnasium envs that ship a transition model: the toy-text family (but
+    Blackjack) and tui-taxi's own grid worlds (:mod:`tui_taxi.core.worlds`)."""
     import gymnasium as gym
 
     ids = []
     for env_id, spec in gym.registry.items():
         entry = spec.entry_point if isinstance(spec.entry_point, str) else ""
-        if "toy_text" in entry and "blackjack" not in entry:
+        toy_text = "toy_text" in entry and "blackjack" not in entry
+        if toy_text or entry.startswith("tui_taxi.core.worlds."):
             ids.append(env_id)
     return sorted(ids)
 
@@ -336,7 +338,7 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         raise EnvError(f"{env_id} exposes no initial-state distribution (initial_state_distrib)")
 
     spec_steps = env.spec.max_episode_steps if env.spec is not None else None
-    names = _ACTION_NAMES.get(type(base).__name__)
+    names = action_names(base, int(env.action_space.n))
     grid = grid_geometry(base)
     env.close()
     model = model_from_transitions(
@@ -350,6 +352,15 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         action_names=names,
     )
     return dataclasses.replace(model, grid=grid) if grid is not None else model
+
+
+def action_names(base, n_actions: int) -> tuple[str, ...] | None:
+    """The env's own ``action_names`` when it has one name per action (ours do), else the
+    toy-text names by class; None: unknown (the model then numbers them)."""
+    names = getattr(base, "action_names", None)
+    if names is not None and len(names) == n_actions:
+        return tuple(str(name) for name in names)
+    return _ACTION_NAMES.get(type(base).__name__)
 
 
 def grid_geometry(base) -> GridGeometry | None:

@@ -1,0 +1,169 @@
+"""Sutton & Barto's Windy Gridworld (Example 6.5), with king's moves and a stay action
+(Exercise 6.9) and stochastic wind (Exercise 6.10), as a Gymnasium env with an exact
+transition model ``P[s][a] -> [(p, s', r, terminated), ...]`` like the toy-text envs.
+
+The grid has 7 rows and 10 columns; state ``s`` is the cell ``divmod(s, 10)`` (row 0 at the
+top), as in Gymnasium's CliffWalking. An episode starts at (3, 0) and ends (``terminated``) on
+reaching the goal (3, 7); every step costs -1. The wind of the column the agent is in *before*
+it moves pushes it up by that many cells; move and push are added and the result is clipped
+to the grid (a push into the top edge leaves the agent on the top row).
+
+Stochastic wind (Exercise 6.10: "the effect of the wind, if there is any, is stochastic"):
+in a column with wind ``w > 0`` the push is ``w - 1``, ``w`` or ``w + 1``, each with
+probability 1/3, so each such (s, a) has three outcomes in ``P`` (two may reach the same cell
+at the top edge). Columns without wind stay calm: one outcome.
+
+No time limit is registered (the book has none, nor has CliffWalking-v1): an episode runs
+until the goal; ``gymnasium.make(..., max_episode_steps=N)`` or tui-taxi's ``--max-steps``
+cap it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import Env, logger, spaces
+from gymnasium.envs.toy_text.utils import categorical_sample
+
+SHAPE = (7, 10)
+WIND = (0, 0, 0, 1, 1, 1, 2, 2, 1, 0)  # upward push per column
+START = (3, 0)
+GOAL = (3, 7)
+STEP_REWARD = -1.0
+
+#: (name, (d_row, d_col)) in action order: the four moves, the king's diagonals, stay.
+MOVES = (("Up", (-1, 0)), ("Right", (0, 1)), ("Down", (1, 0)), ("Left", (0, -1)))
+KING_MOVES = (
+    ("Up-Right", (-1, 1)),
+    ("Down-Right", (1, 1)),
+    ("Down-Left", (1, -1)),
+    ("Up-Left", (-1, -1)),
+)
+STAY = (("Stay", (0, 0)),)
+
+Outcome = tuple[float, int, float, bool]
+
+
+class WindyGridworldEnv(Env):
+    """Windy Gridworld. ``king_moves`` adds the four diagonal moves (8 actions), ``stay`` an
+    action that moves only with the wind (after the others: 5 actions, or 9 with king's
+    moves), ``stochastic_wind`` makes a windy column's push vary by one either way."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        king_moves: bool = False,
+        stay: bool = False,
+        stochastic_wind: bool = False,
+    ) -> None:
+        for name, value in (
+            ("king_moves", king_moves),
+            ("stay", stay),
+            ("stochastic_wind", stochastic_wind),
+        ):
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"WindyGridworld {name} must be True or False, got {value!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"WindyGridworld render_mode must be 'ansi' or None, got {render_mode!r}"
+            )
+        self.shape = SHAPE
+        self.wind = np.array(WIND, dtype=np.int64)
+        self.start = START
+        self.goal = GOAL
+        self.king_moves = bool(king_moves)
+        self.stay = bool(stay)
+        self.stochastic_wind = bool(stochastic_wind)
+        moves = MOVES + (KING_MOVES if self.king_moves else ()) + (STAY if self.stay else ())
+        self.action_names = tuple(name for name, _ in moves)
+        self._deltas = tuple(delta for _, delta in moves)
+
+        n_rows, n_cols = self.shape
+        self.nS = n_rows * n_cols
+        self.nA = len(moves)
+        self.P = {
+            s: {a: self._outcomes(*divmod(s, n_cols), *self._deltas[a]) for a in range(self.nA)}
+            for s in range(self.nS)
+        }
+        self.start_state_index = self.to_state(*self.start)
+        self.initial_state_distrib = np.zeros(self.nS)
+        self.initial_state_distrib[self.start_state_index] = 1.0
+        self.observation_space = spaces.Discrete(self.nS)
+        self.action_space = spaces.Discrete(self.nA)
+        self.render_mode = render_mode
+        self.s = self.start_state_index
+        self.lastaction: int | None = None
+
+    def to_state(self, row: int, col: int) -> int:
+        return row * self.shape[1] + col
+
+    def pushes(self, col: int) -> tuple[int, ...]:
+        """The upward pushes the wind of column ``col`` may give (equally likely)."""
+        w = int(self.wind[col])
+        return (w - 1, w, w + 1) if self.stochastic_wind and w > 0 else (w,)
+
+    def _outcomes(self, row: int, col: int, d_row: int, d_col: int) -> list[Outcome]:
+        """The outcomes of a move from (row, col). The goal cell is never a current state (the
+        episode ends there); its rows are computed like any other, as CliffWalking does."""
+        n_rows, n_cols = self.shape
+        pushes = self.pushes(col)
+        outcomes = []
+        for push in pushes:
+            r = min(max(row + d_row - push, 0), n_rows - 1)
+            c = min(max(col + d_col, 0), n_cols - 1)
+            outcomes.append(
+                (1.0 / len(pushes), self.to_state(r, c), STEP_REWARD, (r, c) == self.goal)
+            )
+        return outcomes
+
+    def step(self, a: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        transitions = self.P[self.s][int(a)]
+        i = categorical_sample([t[0] for t in transitions], self.np_random)
+        p, s, r, terminated = transitions[i]
+        self.s = s
+        self.lastaction = int(a)
+        # truncated is False: a time limit is the TimeLimit wrapper's business
+        return int(s), float(r), bool(terminated), False, {"prob": p}
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
+        self.lastaction = None
+        return int(self.s), {"prob": 1.0}
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode, e.g. "
+                'gymnasium.make("tui_taxi/WindyGridworld-v0", render_mode="ansi")'
+            )
+            return None
+        return self._render_text()
+
+    def _render_text(self) -> str:
+        """The grid (x the agent, S start, G goal, . floor), the wind under its columns, and
+        the last action."""
+        n_rows, n_cols = self.shape
+        here = divmod(int(self.s), n_cols)
+        lines = []
+        for r in range(n_rows):
+            cells = []
+            for c in range(n_cols):
+                if (r, c) == here:
+                    cells.append("x")
+                elif (r, c) == self.goal:
+                    cells.append("G")
+                elif (r, c) == self.start:
+                    cells.append("S")
+                else:
+                    cells.append(".")
+            lines.append(" ".join(cells))
+        lines.append(" ".join(str(int(w)) for w in self.wind) + "  (wind)")
+        if self.lastaction is not None:
+            lines.append(f"  ({self.action_names[self.lastaction]})")
+        return "\n".join(lines) + "\n"
