@@ -370,7 +370,7 @@ def test_demo_help_points_to_export_not_to_the_source_tree(capsys):
 
 
 # -- demo --export ---------------------------------------------------------------------------
-SHIPPED_TOUR = Path(__file__).resolve().parents[1] / "tui_taxi" / "data" / "demo.tour"
+SHIPPED_TOUR = Path(__file__).resolve().parents[1] / "tui_taxi" / "data" / "tours" / "taxi.tour"
 
 
 def test_demo_export_writes_the_shipped_tour_and_never_clobbers(capsys, tmp_path):
