@@ -15,6 +15,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
+from exact import optimal_q, success_probability
 
 from tui_taxi.core.envs import compile_env, model_from_transitions
 from tui_taxi.core.optimal import policy_report, solve
@@ -37,38 +38,6 @@ def windy_registered() -> bool:
     if importlib.util.find_spec("tui_taxi.core.worlds") is not None:
         importlib.import_module("tui_taxi.core.worlds")
     return "tui_taxi/WindyGridworld-v0" in gym.registry
-
-
-def optimal_q(model, gamma: float) -> np.ndarray:
-    """Q*(s, a) = sum_k p_k (r_k + gamma max_a' Q*(s'_k, a'), nothing after termination),
-    iterated from 0 until no entry moves by more than 1e-13 of the largest."""
-    q = np.zeros((model.n_states, model.n_actions))
-    live = ~model.terminated
-    for _ in range(1_000_000):
-        v = q.max(axis=1)
-        new = np.sum(model.prob * (model.reward + gamma * live * v[model.next_state]), axis=2)
-        done = np.max(np.abs(new - q)) <= 1e-13 * max(1.0, np.max(np.abs(new)))
-        q = new
-        if done:
-            return q
-    raise AssertionError("value iteration did not settle")
-
-
-def success_probability(model, q: np.ndarray) -> float:
-    """The chance that the greedy policy of ``q`` (first best action) ever succeeds, from the
-    initial distribution: P(s) = sum_k p_k (success_k + P(s'_k) if not terminated)."""
-    act = np.argmax(q, axis=1)
-    rows = np.arange(model.n_states)
-    prob, nxt = model.prob[rows, act], model.next_state[rows, act]
-    end, reward = model.terminated[rows, act], model.reward[rows, act]
-    success = end & (reward >= reward.max())
-    p = np.zeros(model.n_states)
-    for _ in range(100_000):
-        new = np.sum(prob * (success + ~end * p[nxt]), axis=1)
-        if np.max(np.abs(new - p)) < 1e-14:
-            break
-        p = new
-    return float(model.initial_distribution @ p)
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
