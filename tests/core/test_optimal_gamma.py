@@ -8,14 +8,11 @@ compiled arrays, independent of :func:`tui_taxi.core.optimal.solve`.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 
-import gymnasium as gym
 import numpy as np
 import pytest
-from exact import optimal_q, success_probability
+from exact import optimal_q, success_probability, windy_registered
 
 from tui_taxi.core.envs import compile_env, model_from_transitions
 from tui_taxi.core.optimal import policy_report, solve
@@ -31,13 +28,6 @@ WORLDS = [
     ("tui_taxi/WindyGridworld-v0", ()),
 ]
 GAMMAS = (0.6, 0.9, 0.99, 1.0)  # every world here ends under some policy: gamma 1 is finite
-
-
-def windy_registered() -> bool:
-    """Importing tui_taxi.core.worlds registers the book's worlds, where the tree has it."""
-    if importlib.util.find_spec("tui_taxi.core.worlds") is not None:
-        importlib.import_module("tui_taxi.core.worlds")
-    return "tui_taxi/WindyGridworld-v0" in gym.registry
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)

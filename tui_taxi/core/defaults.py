@@ -54,7 +54,8 @@ def _linear(start: float, end: float, episodes: int) -> Schedule:
 #: for it reaches the goal within the time limit about as often as any policy can; gamma 1
 #: gives no reason to hurry), alpha decaying over the budget so that the stochastic returns
 #: average out. CliffWalking and Windy Gridworld: Sutton and Barto's alpha 0.5, epsilon 0.1,
-#: gamma 1 (Examples 6.5 and 6.6); on the slippery cliff alpha decays for the same reason.
+#: gamma 1 (Examples 6.5 and 6.6); on the slippery cliff and in the stochastic wind alpha decays
+#: for the same reason.
 WORLD_DEFAULTS: dict[str, WorldDefaults] = {
     "Taxi": WorldDefaults(Schedule.constant(0.1), 0.6, Schedule.constant(0.1), 100_000),
     "FrozenLake 4x4": WorldDefaults(
@@ -68,6 +69,9 @@ WORLD_DEFAULTS: dict[str, WorldDefaults] = {
         _linear(0.2, 0.0001, 100_000), 1.0, Schedule.constant(0.1), 100_000
     ),
     "WindyGridworld": WorldDefaults(Schedule.constant(0.5), 1.0, Schedule.constant(0.1), 500),
+    "WindyGridworld stochastic": WorldDefaults(
+        _linear(0.2, 0.0001, 100_000), 1.0, Schedule.constant(0.1), 100_000
+    ),
 }
 #: For an env that is none of these: the tutorial's.
 FALLBACK = "Taxi"
@@ -78,14 +82,15 @@ SUCCESS_SHORTFALL = 0.9
 
 def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | None:
     """The world an env is, for its defaults: ``"Taxi"``, ``"FrozenLake 4x4"``,
-    ``"FrozenLake 8x8"``, ``"CliffWalking"``, ``"CliffWalking slippery"``, ``"WindyGridworld"``
-    (from the id, the keyword arguments and those the id registers); None if none of these."""
+    ``"FrozenLake 8x8"``, ``"CliffWalking"``, ``"CliffWalking slippery"``, ``"WindyGridworld"``,
+    ``"WindyGridworld stochastic"`` (from the id, the keyword arguments and those the id
+    registers); None if none of these."""
     name = env_id.split("/")[-1]
     if name.startswith("Taxi-"):
         return "Taxi"
-    if name.startswith("WindyGridworld"):
-        return "WindyGridworld"
     kwargs = {**_registered_kwargs(env_id), **dict(normalize_kwargs(env_kwargs))}
+    if name.startswith("WindyGridworld"):
+        return "WindyGridworld stochastic" if kwargs.get("stochastic_wind") else "WindyGridworld"
     if name.startswith("CliffWalking"):
         return "CliffWalking slippery" if kwargs.get("is_slippery") else "CliffWalking"
     if name.startswith("FrozenLake"):
