@@ -32,7 +32,7 @@ from tui_taxi.core.envs import (
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.optimal import PolicyReport, policy_report, solve
+from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
     SessionFileError,
     check_save_target,
@@ -518,7 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
-    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, TourError) as exc:
+    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, SolveError,
+            TourError) as exc:  # fmt: skip
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import pytest
 from exact import optimal_q, success_probability, windy_registered
 
 from tui_taxi.core.envs import compile_env, model_from_transitions
-from tui_taxi.core.optimal import policy_report, solve
+from tui_taxi.core.optimal import SolveError, policy_report, solve
 
 WORLDS = [
     ("Taxi-v4", ()),
@@ -166,3 +166,13 @@ def test_the_optimum_is_cached_per_model_and_gamma_and_checks_gamma(taxi):
     assert solve(taxi, 0.6) is not solve(taxi, 0.9)
     with pytest.raises(ValueError, match="gamma must be in"):
         solve(taxi, 1.5)
+
+
+def test_gamma_1_on_a_world_that_pays_forever_is_refused_in_one_line():
+    """A state whose action earns +1 and stays there: undiscounted, it is worth infinity."""
+    transitions = {0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 1, 0.0, True)]},
+                   1: {0: [(1.0, 1, 0.0, True)], 1: [(1.0, 1, 0.0, True)]}}  # fmt: skip
+    model = model_from_transitions(transitions, [1, 0], n_states=2, n_actions=2, env_id="Fountain")
+    with pytest.raises(SolveError, match="Fountain: the undiscounted optimum does not settle"):
+        solve(model, 1.0)
+    assert solve(model, 0.5).v[0] == pytest.approx(2.0)  # 1 + 0.5 + 0.25 + ...
