@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tui_taxi import __version__
-from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose
+from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose, format_setting
 from tui_taxi.core.envs import (
     EnvError,
     check_env_kwargs,
@@ -781,8 +781,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _settings(config: TrainConfig) -> str:
-    return (f"alpha {config.alpha.describe()}, gamma {config.gamma:g}, "
-            f"epsilon {config.epsilon.describe()}")  # fmt: skip
+    return ", ".join(f"{name} {format_setting(getattr(config, name))}"
+                     for name in ("alpha", "gamma", "epsilon"))  # fmt: skip
 
 
 def _print_diagnosis(session: Session) -> None:
@@ -802,8 +802,8 @@ def _print_report(report: PolicyReport) -> None:
         f"{report.n_optimal}/{report.n_start} start states ({report.optimality:.1%})"
     )
     if report.n_optimal < report.n_start and math.isfinite(report.mean_value):
-        head += (f"; its value for gamma {gamma}: {report.mean_value:.4g} against "
-                 f"{report.optimal_mean_value:.4g} at best")  # fmt: skip
+        value, best = _apart(report.mean_value, report.optimal_mean_value)
+        head += f"; its value for gamma {gamma}: {value} against {best} at best"
     optimum = f"the optimal policy for gamma {gamma}"
     if report.n_loop == report.n_start:
         print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
@@ -828,6 +828,15 @@ def _print_report(report: PolicyReport) -> None:
         f"({optimum}: {_amount(report.finish_optimal_mean_steps)}, "
         f"{report.finish_optimal_success_rate:.1%}, {_amount(report.finish_optimal_mean_return)})"
     )
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """Two numbers with the significant digits (4 to 12) that tell them apart, if any do."""
+    for digits in range(4, 13):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
 
 
 def _amount(value: float) -> str:

@@ -131,7 +131,7 @@ def describe_defaults(name: str) -> str:
         whole_family = all(
             getattr(d, name) == value for w, d in WORLD_DEFAULTS.items() if w.split()[0] == family
         )
-        members = groups.setdefault(_plain(value), [])
+        members = groups.setdefault(format_setting(value), [])
         label = family if whole_family else world
         if label not in members:
             members.append(label)
@@ -144,13 +144,15 @@ def describe_defaults(name: str) -> str:
     return ", ".join(parts)
 
 
-def _plain(value) -> str:
-    """A setting as a person would type it: ``0.00001``, ``linear:0.1:0.001:100000``,
-    ``100,000`` episodes."""
+def format_setting(value) -> str:
+    """A setting as a person would type it: ``0.00001``, ``linear:0.1:0.001:100000``, ``1``
+    for gamma 1.0, ``100,000`` episodes (what :meth:`Schedule.describe` writes ``1e-05``)."""
     if isinstance(value, Schedule):
         if value.kind == "constant":
-            return _plain(value.start)
-        return ":".join([value.kind, *(_plain(x) for x in (value.start, value.end, value.param))])
+            return format_setting(value.start)
+        return ":".join(
+            [value.kind, *(format_setting(x) for x in (value.start, value.end, value.param))]
+        )
     if isinstance(value, int):
         return f"{value:,}"
     return np.format_float_positional(value, trim="-")
