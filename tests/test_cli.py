@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import pty
 import re
+import select
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,8 @@ from tui_taxi.cli import Progress, main, make_server
 from tui_taxi.core.persist import load_session
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.demo import load_tour
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(capsys, *argv):
@@ -520,3 +526,40 @@ def test_train_and_eval_say_why_a_setting_cannot_reach_the_goal(capsys, tmp_path
     code, out, err = run(capsys, "eval", str(path), "--episodes", "2")
     assert code == 0, err
     assert note in out
+
+
+def test_a_step_budget_shows_its_progress_and_stops_on_ctrl_c():
+    """On a terminal the bar counts steps toward the budget; Ctrl-C ends the run with status
+    130 and a line of its own (a run of 10**11 steps would take an hour)."""
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    argv = [sys.executable, "-m", "tui_taxi", "train", "--env", "FrozenLake8x8-v1", "--steps",
+            "1e11", "--no-chart"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"/100,000,000,000 steps" not in seen:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"no progress bar: {seen!r}"
+            seen += os.read(master, 4096)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    assert b" episodes, " in seen and b"steps/s" in seen
+    assert b"\ntui-taxi: interrupted" in seen.replace(b"\r\n", b"\n")

@@ -727,21 +727,25 @@ def train_session(
     start = time.perf_counter()
     first_episode, first_step = session.episode, session.total_steps
     chunk = 1_000_000
-    while True:
-        episodes_left = None if episodes is None else first_episode + episodes - session.episode
-        steps_left = None if steps is None else first_step + steps - session.total_steps
-        if episodes_left == 0 or steps_left == 0:
-            break
-        t0 = time.perf_counter()
-        session.train(episodes=episodes_left,
-                      steps=chunk if steps_left is None else min(chunk, steps_left))  # fmt: skip
-        dt = time.perf_counter() - t0
-        chunk = max(10_000, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
+    try:
+        while True:
+            episodes_left = (None if episodes is None
+                             else first_episode + episodes - session.episode)  # fmt: skip
+            steps_left = None if steps is None else first_step + steps - session.total_steps
+            if episodes_left == 0 or steps_left == 0:
+                break
+            t0 = time.perf_counter()
+            session.train(episodes=episodes_left,
+                          steps=chunk if steps_left is None else min(chunk, steps_left))  # fmt: skip
+            dt = time.perf_counter() - t0
+            chunk = max(10_000, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
+            if progress:
+                progress.update(session.episode - first_episode,
+                                session.total_steps - first_step,
+                                session.history.recent_mean_return())  # fmt: skip
+    finally:  # Ctrl-C included: what follows starts on a line of its own
         if progress:
-            progress.update(session.episode - first_episode, session.total_steps - first_step,
-                            session.history.recent_mean_return())  # fmt: skip
-    if progress:
-        progress.close()
+            progress.close()
     return time.perf_counter() - start
 
 
