@@ -3,6 +3,8 @@ reach the goal, checked against figures derived here from the map or by plain nu
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import deque
 
 import numpy as np
@@ -221,3 +223,13 @@ def test_epsilon_0_is_diagnosed_where_q_starts_below_every_value(taxi):
     session = Session(greedy_taxi)
     session.train(episodes=100_000)
     assert policy_report(taxi, session.q, 0.6).n_optimal == 300
+
+
+def test_the_defaults_module_stays_in_the_core():
+    """numpy, numba and gymnasium only (checked in a fresh interpreter)."""
+    code = ("import sys; from tui_taxi.core import defaults as d, envs; "
+            "d.diagnose(envs.compile_env('Taxi-v4'), d.config_for()); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'textual', 'rich', 'plotext', 'textual_plotext'}))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
