@@ -13,9 +13,11 @@ import pytest
 
 from tui_taxi.charts import (
     clip_line,
+    curve_points,
     learning_curve,
     nice_ticks,
     readable_range,
+    staircase,
     tick_label,
     use_color,
 )
@@ -171,3 +173,38 @@ def test_no_color_is_honoured_on_a_terminal():
     assert ESC.encode() in _on_a_terminal({"NO_COLOR": ""})  # a terminal does get colour
     plain = _on_a_terminal({"NO_COLOR": "1"})
     assert b"return per episode" in plain and ESC.encode() not in plain
+
+
+# -- the other charts: steps per episode and the book's staircase -------------------------------
+def _lengths(lengths, capacity=1 << 17) -> History:
+    history = History(capacity)
+    n = len(lengths)
+    history.extend(-np.asarray(lengths, dtype=float), np.asarray(lengths), np.zeros(n), np.ones(n))
+    return history
+
+
+def test_the_staircase_counts_episodes_against_time_steps_exactly():
+    """Episodes of 10, 5, 5 and 3 steps end at time steps 10, 15, 20 and 23."""
+    x, y = staircase(_lengths([10, 5, 5, 3]))
+    np.testing.assert_array_equal(x, [0, 10, 15, 20, 23])
+    np.testing.assert_array_equal(y, [0, 1, 2, 3, 4])
+    # bins of two episodes (the history merged them) still end exactly: after 2 and 4 episodes
+    x, y = staircase(_lengths([10, 5, 5, 3], capacity=2))
+    np.testing.assert_array_equal(x, [0, 15, 23])
+    np.testing.assert_array_equal(y, [0, 2, 4])
+    # thinned out to at most n points, the first and the last kept
+    x, y = curve_points(_lengths([1] * 1000), 11, "staircase")
+    np.testing.assert_array_equal(x, np.arange(0, 1001, 100))
+    np.testing.assert_array_equal(y, np.arange(0, 1001, 100))
+
+
+def test_learning_curves_of_each_metric_have_their_titles_and_axes():
+    history = _lengths([30] * 50 + [13] * 150)
+    stairs = learning_curve(history, metric="staircase")
+    assert "episodes completed against time steps" in stairs and "time steps" in stairs
+    # 50 * 30 + 150 * 13 = 3,450 steps: ticks of 500 would be 7, more than 6
+    assert stairs.splitlines()[-2].split() == ["0", "1k", "2k", "3k"]
+    lengths = learning_curve(history, metric="episodic_length")
+    assert "steps per episode" in lengths and "episodes trained" in lengths
+    with pytest.raises(ValueError, match="unknown chart metric 'speed'"):
+        learning_curve(history, metric="speed")

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import os
+import pty
 import re
+import select
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tui_taxi.cli import main, make_server
+from tui_taxi.cli import Progress, main, make_server
 from tui_taxi.core.persist import load_session
+from tui_taxi.core.schedules import Schedule
 from tui_taxi.demo import load_tour
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(capsys, *argv):
@@ -39,7 +47,7 @@ def test_train_with_the_tutorial_defaults_reaches_the_optimum(capsys, tmp_path):
     code, out, err = run(capsys, "train", "--save", str(tmp_path / "run.npz"))
     assert code == 0, err
     assert "100,000 episodes" in out
-    assert "optimal from 300/300 start states (100.0%)" in out
+    assert "optimal for gamma 0.6 from 300/300 start states (100.0%)" in out
     assert "return per episode" in out  # the learning curve
     session = load_session(tmp_path / "run.npz")
     assert session.episode == 100_000
@@ -67,7 +75,7 @@ def test_eval_of_the_tutorials_agent_gives_its_numbers(capsys, tmp_path):
     assert float(values["average timesteps per episode"]) == pytest.approx(13.07, abs=0.6)
     assert float(values["average penalties per episode"]) == 0.0
     assert values["success rate"] == "100.0%"
-    assert "optimal from 300/300 start states" in out
+    assert "optimal for gamma 0.6 from 300/300 start states" in out
 
 
 def test_compare_reproduces_the_tutorial_table(capsys):
@@ -164,6 +172,13 @@ WHOLE = "must be a whole number from"
         (["compare", "x.npz", "--alpha", "0.5", "--train-episodes", "5"],
          "--alpha, --train-episodes: only for compare without FILE"),
         (["demo", "--force"], "--force only applies with --export FILE"),
+        (["train", "--steps", "0"], f"--steps: {WHOLE} 1 to 1,000,000,000,000, got 0"),
+        (["train", "--steps", "2.5"], "--steps: '2.5' is not a whole number"),
+        (["train", "--plot", "bogus"],
+         "--plot: 'bogus' is not a chart; choose from return, steps, penalties, staircase"),
+        (["train", "--plot", "return,"], "--plot: 'return,' is not a chart"),
+        (["train", "--plot", "steps", "--no-chart"], "--plot and --no-chart contradict"),
+        (["compare", "x.npz", "--plot", "return"], "unrecognized arguments for 'compare'"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_no_traceback(capsys, argv, message):
@@ -413,3 +428,138 @@ async def test_the_served_page_loads_nothing_from_the_internet():
                 path = url.removeprefix("http://127.0.0.1:8123")
                 assert (await client.get(path)).status == 200, path
     assert "fonts/RobotoMono" in page and "googleapis" not in page
+
+
+# -- each world's defaults, a step budget, the charts, the diagnosis ---------------------------
+GAMMAS = "(default: 0.6 for Taxi, 0.99 for FrozenLake, 1 for CliffWalking and WindyGridworld)"
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["compare"], ["play"]])
+def test_help_shows_each_worlds_defaults(capsys, command):
+    assert exit_status([*command, "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert GAMMAS in out
+    assert "(default: 0.1 in every world)" in out  # epsilon
+
+
+def test_train_takes_the_worlds_defaults_for_what_is_not_given(capsys, tmp_path):
+    path = tmp_path / "lake.npz"
+    code, out, err = run(capsys, "train", "--env", "FrozenLake-v1", "--no-chart", "--save",
+                         str(path))  # fmt: skip
+    assert code == 0, err
+    config = load_session(path).config
+    assert config.gamma == 0.99 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
+    assert "for 100,000 episodes" in out  # FrozenLake 4x4's budget, 0.1 s
+    assert "settings: alpha linear:0.1:0.001:100000, gamma 0.99, epsilon 0.1" in out
+    assert "optimal for gamma 0.99 from 1/1 start states (100.0%)" in out
+    assert "note:" not in out  # nothing to diagnose
+
+    code, _, err = run(capsys, "--gamma", "0.9", "train", "--env", "FrozenLake-v1",
+                       "--episodes", "10", "--no-chart", "--save", str(path))  # fmt: skip
+    assert code == 0, err
+    config = load_session(path).config
+    assert config.gamma == 0.9 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
+
+
+def test_compare_trains_the_worlds_budget(capsys):
+    code, out, err = run(capsys, "compare", "--env", "CliffWalking-v1", "--episodes", "3")
+    assert code == 0, err
+    assert "trained 500 episodes" in out  # the book's 500 (Example 6.6)
+    assert "optimal for gamma 1 from 1/1 start states" in out
+
+
+@pytest.mark.parametrize(
+    ("budget", "episodes", "steps"),
+    [
+        (["--steps", "8000"], None, 8000),  # the book's Figure 6.3 counts 8,000 steps
+        (["--episodes", "5", "--steps", "100000"], 5, None),  # 5 episodes come first
+        (["--episodes", "100000", "--steps", "300"], None, 300),  # 300 steps come first
+    ],
+)
+def test_train_by_steps_episodes_or_whichever_runs_out_first(capsys, tmp_path, budget, episodes,
+                                                             steps):  # fmt: skip
+    path = tmp_path / "cliff.npz"
+    code, out, err = run(capsys, "train", "--env", "CliffWalking-v1", *budget, "--no-chart",
+                         "--save", str(path))  # fmt: skip
+    assert code == 0, err
+    session = load_session(path)
+    if steps is not None:
+        assert session.total_steps == steps and f"({steps:,} steps)" in out
+    else:
+        assert session.episode == episodes and f"for {episodes} episodes" in out
+
+
+def test_the_progress_bar_counts_toward_either_budget():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    bar = Progress(out, steps=8000)
+    bar.update(45, 2000, -20.0)
+    assert "[######------------------] 45 episodes, 2,000/8,000 steps" in out.getvalue()
+    both = Progress(Terminal(), episodes=100, steps=8000)
+    assert both.fraction(50, 2000) == 0.5  # the nearer end: half the episodes
+    assert both.fraction(10, 6000) == 0.75
+    assert Progress(Terminal(), episodes=100).fraction(25, 10**9) == 0.25
+
+
+def test_train_prints_the_charts_asked_for_in_order(capsys):
+    code, out, err = run(capsys, "train", "--env", "CliffWalking-v1", "--plot", "staircase,return",
+                         "--plot", "steps", "--plot", "return")  # fmt: skip
+    assert code == 0, err
+    titles = ["episodes completed against time steps", "return per episode", "steps per episode"]
+    positions = [out.index(title) for title in titles]
+    assert positions == sorted(positions)
+    assert out.count("return per episode") == 1  # asked twice, drawn once
+    assert "time steps" in out and "episodes trained" in out
+
+
+def test_train_and_eval_say_why_a_setting_cannot_reach_the_goal(capsys, tmp_path):
+    path = tmp_path / "lake8.npz"
+    code, out, err = run(capsys, "train", "--env", "FrozenLake8x8-v1", "--gamma", "0.6",
+                         "--episodes", "100", "--no-chart", "--save", str(path))  # fmt: skip
+    assert code == 0, err
+    note = ("note: with gamma 0.6 the +1 at the goal, 14 steps from the start, is worth "
+            "0.6**13 = 0.0013 there")  # fmt: skip
+    assert note in out and "try gamma 0.99" in out
+    code, out, err = run(capsys, "eval", str(path), "--episodes", "2")
+    assert code == 0, err
+    assert note in out
+
+
+def test_a_step_budget_shows_its_progress_and_stops_on_ctrl_c():
+    """On a terminal the bar counts steps toward the budget; Ctrl-C ends the run with status
+    130 and a line of its own (a run of 10**11 steps would take an hour)."""
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    argv = [sys.executable, "-m", "tui_taxi", "train", "--env", "FrozenLake8x8-v1", "--steps",
+            "1e11", "--no-chart"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"/100,000,000,000 steps" not in seen:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"no progress bar: {seen!r}"
+            seen += os.read(master, 4096)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    assert b" episodes, " in seen and b"steps/s" in seen
+    assert b"\ntui-taxi: interrupted" in seen.replace(b"\r\n", b"\n")

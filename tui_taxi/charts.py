@@ -1,7 +1,8 @@
 """Learning curves for the terminal: round ticks, a readable y-range, no colour off a terminal.
 
 The tick and range logic are plain functions of numbers (no plotext at module level), shared
-with the app's chart; only :func:`learning_curve` draws, each chart its own plotext figure.
+with the app's chart; only :func:`learning_curve` draws (any of :data:`METRICS`, the book's
+staircase included), each chart its own plotext figure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TextIO
 
 import numpy as np
 
-from tui_taxi.core.history import History, debiased_ema, downsample
+from tui_taxi.core.history import LENGTH, History, debiased_ema, downsample
 
 #: The learning-curve metrics, in the order the app's `v` cycles through them, and their titles.
 METRICS = ("episodic_return", "episodic_length", "penalties", "staircase")
@@ -198,12 +199,35 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-def curve_points(history: History, n_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean return per episode, at most ``n_points`` of them; x is the number of episodes done
-    at the end of each point's stretch (so the axis runs from 0 to the last episode)."""
+def curve_points(
+    history: History, n_points: int, metric: str = "episodic_return"
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``n_points`` points of ``metric`` (one of :data:`METRICS`).
+
+    Per-episode metrics: the mean per episode of each stretch, x the number of episodes done at
+    its end (so the axis runs from 0 to the last episode). ``"staircase"``: the book's episodes
+    completed (y) against time steps (x), exact at the end of each history bin (the cumulative
+    sums of its episode counts and lengths), from (0, 0), evenly thinned out."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown chart metric {metric!r}; choose from {', '.join(METRICS)}")
+    if metric == "staircase":
+        x, y = staircase(history)
+        if len(x) > n_points:
+            keep = np.unique(np.linspace(0, len(x) - 1, n_points).round().astype(np.int64))
+            x, y = x[keep], y[keep]
+        return x, y
     means = history.means()
     done = means["episode"] + history.counts()
-    return downsample(done, means["episodic_return"], n_points)
+    return downsample(done, means[metric], n_points)
+
+
+def staircase(history: History) -> tuple[np.ndarray, np.ndarray]:
+    """Time steps taken (x) and episodes completed (y) at the end of each history bin, from
+    (0, 0): exact, since the bins keep the sums of their episodes' lengths."""
+    sums = history.sums()
+    steps = np.concatenate([[0.0], np.cumsum(sums[:, LENGTH])])
+    episodes = np.concatenate([[0.0], np.cumsum(history.counts()).astype(np.float64)])
+    return steps, episodes
 
 
 def learning_curve(
@@ -212,27 +236,42 @@ def learning_curve(
     height: int = 18,
     smoothing: float = 0.9,
     *,
+    metric: str = "episodic_return",
     color: bool = False,
 ) -> str:
-    """The run's mean return per episode with its debiased EMA, on round ticks, y clipped to
-    the readable part (a last line says what was clipped). ANSI colour only if ``color``."""
+    """One chart of the run: ``metric`` per episode with its debiased EMA, y clipped to the
+    readable part (a last line says what was clipped); or, for ``"staircase"``, episodes
+    completed against time steps, whole. Round ticks; ANSI colour only if ``color``."""
     from plotext._figure import _figure_class
 
-    x, y = curve_points(history, width * 2)
-    smooth = debiased_ema(y, smoothing) if len(y) > 1 else y
-    view = readable_range(y)
-    x_ticks = nice_ticks(0, max(history.episodes, 1), 6, integer=True)
+    stairs = metric == "staircase"
+    x, y = curve_points(history, width * 2, metric)
+    if stairs:
+        x_hi = max(float(x[-1]), 1.0)
+        view = YRange(0.0, max(float(y[-1]), 1.0),
+                      tuple(nice_ticks(0.0, max(float(y[-1]), 1.0), 5, integer=True)))  # fmt: skip
+        smooth = None
+    else:
+        x_hi = max(history.episodes, 1)
+        view = readable_range(y)
+        smooth = debiased_ema(y, smoothing) if len(y) > 1 else None
+    x_ticks = nice_ticks(0, x_hi, 6, integer=True)
     fig = _figure_class()
     fig.plot_size(width, height)
     fig.theme("clear")
-    fig.title("return per episode")
-    fig.xlabel("episodes trained")
-    fig.xlim(0, max(history.episodes, 1))
+    fig.title(TITLES[metric])
+    fig.xlabel("time steps" if stairs else "episodes trained")
+    fig.xlim(0, x_hi)
     fig.xticks(x_ticks, tick_labels(x_ticks))
     fig.ylim(view.lo, view.hi)
     fig.yticks(list(view.ticks), tick_labels(list(view.ticks)))
-    fig.scatter(list(x), list(y), marker="dot", label="return")  # plotext clips to the limits
-    if len(y) > 1:
+    if stairs:
+        fig.plot(list(x), list(y), marker="braille", label="episodes",
+                 color="orange" if color else "default")  # fmt: skip
+    else:
+        label = {"episodic_return": "return", "episodic_length": "steps"}.get(metric, metric)
+        fig.scatter(list(x), list(y), marker="dot", label=label)  # plotext clips to the limits
+    if smooth is not None:
         for i, (run_x, run_y) in enumerate(clip_line(x, smooth, view.lo, view.hi)):
             fig.plot(run_x, run_y, marker="braille", label=None if i else "smoothed",
                      color="orange" if color else "default")  # fmt: skip

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import decimal
 import importlib.resources
+import math
 import os
 import shlex
 import socket
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tui_taxi import __version__
+from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose, format_setting
 from tui_taxi.core.envs import (
     EnvError,
     check_env_kwargs,
@@ -30,7 +32,7 @@ from tui_taxi.core.envs import (
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.optimal import PolicyReport, policy_report, solve
+from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
     SessionFileError,
     check_save_target,
@@ -43,11 +45,11 @@ from tui_taxi.demo import TourError, export_tour, load_tour
 from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
-TUTORIAL_EPISODES = 100_000
 EVAL_EPISODES = 100
 #: Upper bounds of the whole-number options: far beyond any useful run, far below what would
 #: overflow the kernel's 64-bit counters or allocate without limit.
 MAX_TRAIN_EPISODES = 10**9
+MAX_TRAIN_STEPS = 10**12
 MAX_EVAL_EPISODES = 10**7
 MAX_STEPS = 10**9
 MAX_SEED = 2**64 - 1  # the generator is seeded from 64 bits; larger seeds would alias smaller
@@ -136,6 +138,29 @@ def _schedule(name: str):
     return parse
 
 
+#: ``--plot`` names and the chart metric each draws (see :data:`tui_taxi.charts.METRICS`).
+PLOTS = {
+    "return": "episodic_return",
+    "steps": "episodic_length",
+    "penalties": "penalties",
+    "staircase": "staircase",
+}
+_PLOT_HELP = (
+    "return (per episode), steps (episode length), penalties, staircase (episodes completed "
+    "against time steps, the book's Figure 6.3)"
+)
+
+
+def _plots(text: str) -> list[str]:
+    names = [name.strip().lower() for name in text.split(",")]
+    for name in names:
+        if name not in PLOTS:
+            raise argparse.ArgumentTypeError(
+                f"{name or text!r} is not a chart; choose from {', '.join(PLOTS)}"
+            )
+    return names
+
+
 def _env_kwarg(text: str):
     try:
         return parse_env_kwarg(text)
@@ -143,13 +168,16 @@ def _env_kwarg(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _help(name: str, detail: str = "", extra: str = "") -> str:
+def _help(name: str, detail: str = "", extra: str = "", *, per_world: bool = False) -> str:
     """The help text of a TrainConfig field (one source for the CLI and the code), then
-    ``detail``, the default (shown once: not when the text says it or there is none), ``extra``."""
+    ``detail``, the default (shown once: not when the text says it or there is none; each
+    world's when ``per_world``), ``extra``."""
     field = next(f for f in dataclasses.fields(TrainConfig) if f.name == name)
     text = field.metadata["help"] + detail
     default = field.default
-    if default is not None and "default:" not in text:
+    if per_world:
+        text += f" (default: {describe_defaults(name)})"
+    elif default is not None and "default:" not in text:
         shown = default.describe() if hasattr(default, "describe") else default
         text += f" (default: {shown})"
     return text + extra
@@ -189,20 +217,18 @@ def _add_config_options(parser: _Parser, leading: bool = False) -> None:
         metavar="NAME",
         help=_help("learner", f": {', '.join(LEARNERS)}"),
     )
-    option(
+    option(  # alpha, gamma and epsilon default to the world's (see config_from_args)
         "--alpha",
         type=_schedule("alpha"),
-        default=TrainConfig.alpha,
         metavar="A",
-        help=_help("alpha", extra=SCHEDULES),
+        help=_help("alpha", extra=SCHEDULES, per_world=True),
     )
-    option("--gamma", type=_number, default=TrainConfig.gamma, metavar="G", help=_help("gamma"))
+    option("--gamma", type=_number, metavar="G", help=_help("gamma", per_world=True))
     option(
         "--epsilon",
         type=_schedule("epsilon"),
-        default=TrainConfig.epsilon,
         metavar="E",
-        help=_help("epsilon", extra="; or a schedule, as for --alpha"),
+        help=_help("epsilon", extra="; or a schedule, as for --alpha", per_world=True),
     )
     option(
         "--max-steps",
@@ -336,20 +362,30 @@ def _add_headless(command) -> None:
     train = command(
         "train",
         "Prints the learning curve (y clipped to the learnt part when the first "
-        "episodes would flatten it, and says so), the speed, and the greedy policy's optimality.",
+        "episodes would flatten it, and says so), the speed, the greedy policy's optimality "
+        "for the run's gamma, and why a setting cannot reach the goal when it cannot. Options "
+        "not given take the world's defaults.",
         "examples:\n  tui-taxi train --save run.npz\n"
         "  tui-taxi train --learner double-q --epsilon linear:1:0.05:20000 --episodes 5e4\n"
-        "  tui-taxi train --env FrozenLake-v1 --env-kwarg map_name=8x8 --gamma 0.99",
+        "  tui-taxi train --env FrozenLake8x8-v1                   the world's own defaults\n"
+        "  tui-taxi train --env CliffWalking-v1 --steps 8000 --plot staircase,return",
     )
     _add_config_options(train)
     train.option(
         train,
         "--episodes",
         type=_whole(1, MAX_TRAIN_EPISODES),
-        default=TUTORIAL_EPISODES,
         metavar="N",
         help=f"episodes to train, 1 to {MAX_TRAIN_EPISODES:,}; 1e6 style is fine "
-        f"(default: {TUTORIAL_EPISODES:,})",
+        f"(default: {describe_defaults('episodes')}; none with --steps alone)",
+    )
+    train.option(
+        train,
+        "--steps",
+        type=_whole(1, MAX_TRAIN_STEPS),
+        metavar="N",
+        help=f"time steps to train, 1 to {MAX_TRAIN_STEPS:,}, as the book's plots count them; "
+        "with --episodes too, training stops at whichever budget runs out first",
     )
     train.option(
         train,
@@ -359,10 +395,20 @@ def _add_headless(command) -> None:
     )
     train.option(
         train,
+        "--plot",
+        action="append",
+        type=_plots,
+        default=[],
+        metavar="CHART",
+        help=f"the charts to print at the end, repeatable or a comma list: {_PLOT_HELP} "
+        "(default: return)",
+    )
+    train.option(
+        train,
         "--no-chart",
         action="store_true",
         default=False,
-        help="skip the learning-curve chart",
+        help="print no chart",
     )
 
     ev = command(
@@ -397,8 +443,8 @@ def _add_headless(command) -> None:
 
     cmp = command(
         "compare",
-        "Without FILE it first trains with the options below (the tutorial's "
-        "defaults). Like the tutorial, episodes run without the time limit unless --time-limit.",
+        "Without FILE it first trains with the options below (the world's "
+        "defaults: the tutorial's for Taxi). Like the tutorial, episodes run without the time limit unless --time-limit.",
         "examples:\n  tui-taxi compare\n  tui-taxi compare run.npz --time-limit",
     )
     cmp.add_argument("file", metavar="FILE", nargs="?", help="a saved session (default: train one)")
@@ -407,9 +453,8 @@ def _add_headless(command) -> None:
         cmp,
         "--train-episodes",
         type=_whole(1, MAX_TRAIN_EPISODES),
-        default=TUTORIAL_EPISODES,
         metavar="N",
-        help=f"episodes to train when no FILE is given (default: {TUTORIAL_EPISODES:,})",
+        help=f"episodes to train when no FILE is given (default: {describe_defaults('episodes')})",
     )
     cmp.option(cmp, "--episodes", type=_whole(1, MAX_EVAL_EPISODES), default=EVAL_EPISODES,
                metavar="N", help=f"evaluation episodes per agent, 1 to {MAX_EVAL_EPISODES:,} "
@@ -473,7 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
-    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, TourError) as exc:
+    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, SolveError,
+            TourError) as exc:  # fmt: skip
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -595,7 +641,8 @@ def _require_terminal() -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run the options describe, checked through: env id, env keyword arguments (against
-    the env's constructor), hyperparameters, and the env itself (compiled, and cached)."""
+    the env's constructor), hyperparameters (the world's defaults for those not given: see
+    :func:`tui_taxi.core.defaults.defaults_for`), and the env itself (compiled, and cached)."""
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
@@ -603,15 +650,17 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise CliError(f"--env-kwarg {', '.join(twice)} is given more than once; give it once")
+    env_kwargs = check_env_kwargs(env_id, args.env_kwarg)
+    defaults = defaults_for(env_id, env_kwargs)
+    settings = {name: defaults[name] if getattr(args, name) is None else getattr(args, name)
+                for name in ("alpha", "gamma", "epsilon")}  # fmt: skip
     config = TrainConfig(
         env_id=env_id,
-        env_kwargs=check_env_kwargs(env_id, args.env_kwarg),
+        env_kwargs=env_kwargs,
         learner=args.learner,
-        alpha=args.alpha,
-        gamma=args.gamma,
-        epsilon=args.epsilon,
         max_steps=args.max_steps,
         seed=args.seed,
+        **settings,
     )
     compile_env(config.env_id, config.env_kwargs)  # an env that cannot be made fails now
     return config
@@ -619,25 +668,42 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 # -- train ----------------------------------------------------------------------------------
 class Progress:
-    """A one-line progress bar on a terminal; silent elsewhere."""
+    """A one-line progress bar on a terminal; silent elsewhere. It counts toward an episode
+    budget, a step budget, or both (the bar shows whichever is nearer its end)."""
 
-    def __init__(self, total: int, out: TextIO) -> None:
-        self.total = total
+    def __init__(self, out: TextIO, episodes: int | None = None, steps: int | None = None) -> None:
+        self.episodes = episodes
+        self.steps = steps
         self.out = out
         self.live = out.isatty()
         self.start = time.perf_counter()
 
-    def update(self, done: int, mean_return: float) -> None:
+    def fraction(self, episodes_done: int, steps_done: int) -> float:
+        parts = [done / total for done, total in ((episodes_done, self.episodes),
+                                                  (steps_done, self.steps)) if total]  # fmt: skip
+        return min(1.0, max(parts, default=1.0))
+
+    def update(self, episodes_done: int, steps_done: int, mean_return: float) -> None:
         if not self.live:
             return
         elapsed = time.perf_counter() - self.start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate else float("inf")
-        filled = int(24 * done / self.total)
+        done = self.fraction(episodes_done, steps_done)
+        eta = elapsed * (1 - done) / done if done > 0 else float("inf")
+        filled = int(24 * done)
         bar = "#" * filled + "-" * (24 - filled)
+        counts = []
+        if self.episodes or not self.steps:
+            counts.append(f"{episodes_done:,}/{self.episodes:,} episodes" if self.episodes
+                          else f"{episodes_done:,} episodes")  # fmt: skip
+        else:
+            counts.append(f"{episodes_done:,} episodes")
+        if self.steps:
+            counts.append(f"{steps_done:,}/{self.steps:,} steps")
+        rate = (f"{steps_done / elapsed:,.0f} steps/s" if self.steps else
+                f"{episodes_done / elapsed:,.0f} ep/s") if elapsed > 0 else "-"  # fmt: skip
         self.out.write(
-            f"\r[{bar}] {done:,}/{self.total:,} episodes | {rate:,.0f} ep/s | "
-            f"ETA {eta:.1f}s | mean return (last 100) {mean_return:.2f} "
+            f"\r[{bar}] {', '.join(counts)} | {rate} | ETA {eta:.1f}s | "
+            f"mean return (last 100) {mean_return:.2f} "
         )
         self.out.flush()
 
@@ -647,70 +713,141 @@ class Progress:
             self.out.flush()
 
 
-def train_session(session: Session, episodes: int, progress: Progress | None = None) -> float:
-    """Train ``episodes`` more episodes in calls of about 0.1 s each (so the progress bar moves
-    and Ctrl-C is heard even when one episode is very long); returns the wall time."""
+def train_session(
+    session: Session,
+    episodes: int | None = None,
+    steps: int | None = None,
+    progress: Progress | None = None,
+) -> float:
+    """Train ``episodes`` more episodes or ``steps`` more time steps, whichever runs out first
+    (at least one of them), in calls of about 0.1 s each (so the progress bar moves and Ctrl-C
+    is heard even when one episode is very long); returns the wall time."""
+    if episodes is None and steps is None:
+        raise ValueError("give episodes, steps or both")
     start = time.perf_counter()
-    target = session.episode + episodes
-    steps = 1_000_000
-    while session.episode < target:
-        t0 = time.perf_counter()
-        session.train(episodes=target - session.episode, steps=steps)
-        dt = time.perf_counter() - t0
-        steps = max(10_000, min(50_000_000, int(steps * 0.1 / dt))) if dt > 0 else steps * 2
+    first_episode, first_step = session.episode, session.total_steps
+    chunk = 1_000_000
+    try:
+        while True:
+            episodes_left = (None if episodes is None
+                             else first_episode + episodes - session.episode)  # fmt: skip
+            steps_left = None if steps is None else first_step + steps - session.total_steps
+            if episodes_left == 0 or steps_left == 0:
+                break
+            t0 = time.perf_counter()
+            session.train(episodes=episodes_left,
+                          steps=chunk if steps_left is None else min(chunk, steps_left))  # fmt: skip
+            dt = time.perf_counter() - t0
+            chunk = max(10_000, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
+            if progress:
+                progress.update(session.episode - first_episode,
+                                session.total_steps - first_step,
+                                session.history.recent_mean_return())  # fmt: skip
+    finally:  # Ctrl-C included: what follows starts on a line of its own
         if progress:
-            progress.update(
-                episodes - (target - session.episode), session.history.recent_mean_return()
-            )
-    if progress:
-        progress.close()
+            progress.close()
     return time.perf_counter() - start
 
 
+def _budget(args: argparse.Namespace, config: TrainConfig) -> tuple[int | None, int | None]:
+    """``--episodes`` and ``--steps``; neither: the world's episode budget."""
+    if args.episodes is None and args.steps is None:
+        return defaults_for(config.env_id, config.env_kwargs)["episodes"], None
+    return args.episodes, args.steps
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.no_chart and args.plot:
+        raise CliError("--plot and --no-chart contradict each other; give one")
     config = config_from_args(args)
     if args.save is not None:
         check_save_target(args.save)  # fail before training, not after ('' included)
     session = Session(config)
-    seconds = train_session(session, args.episodes, Progress(args.episodes, sys.stderr))
+    episodes, steps = _budget(args, config)
+    seconds = train_session(session, episodes, steps, Progress(sys.stderr, episodes, steps))
     if not args.no_chart:
         from tui_taxi.charts import learning_curve, use_color
 
-        print(learning_curve(session.history, color=use_color(sys.stdout)))
+        for name in dict.fromkeys(name for names in args.plot or [["return"]] for name in names):
+            print(learning_curve(session.history, metric=PLOTS[name], color=use_color(sys.stdout)))
+    rate = session.total_steps / seconds / 1e6 if seconds > 0 else math.inf
     print(
         f"trained {config.learner} on {config.env_id} for {session.episode:,} episodes "
-        f"({session.total_steps:,} steps) in {seconds:.2f} s: "
-        f"{session.total_steps / seconds / 1e6:.1f}M steps/s"
+        f"({session.total_steps:,} steps) in {seconds:.2f} s: {rate:.1f}M steps/s"
     )
+    print(f"settings: {_settings(config)}")
     print(f"mean return of the last 100 episodes: {session.history.recent_mean_return():.2f}")
-    _print_report(policy_report(session.model, session.q))
+    _print_report(policy_report(session.model, session.q, config.gamma))
+    _print_diagnosis(session)
     if args.save is not None:
         print(f"saved to {save_session(session, args.save)}")
     return 0
 
 
+def _settings(config: TrainConfig) -> str:
+    return ", ".join(f"{name} {format_setting(getattr(config, name))}"
+                     for name in ("alpha", "gamma", "epsilon"))  # fmt: skip
+
+
+def _print_diagnosis(session: Session) -> None:
+    diagnosis = diagnose(session.model, session.config)
+    if diagnosis:
+        print(f"note: {diagnosis}")
+
+
 def _print_report(report: PolicyReport) -> None:
-    """One line; a policy that loops from some starts is said so, with its means over the
-    starts it finishes from (never an infinity)."""
+    """Two lines: the optimality for the run's gamma, then the undiscounted figures of the
+    greedy policy beside those of the optimal policy for that gamma. A policy that loops from
+    some starts is said so, with its means over the starts it finishes from (never an
+    infinity)."""
+    gamma = f"{report.gamma:g}"
     head = (
-        f"policy optimality: greedy policy optimal from {report.n_optimal}/{report.n_start} start "
-        f"states ({report.optimality:.1%})"
+        f"policy optimality: greedy policy optimal for gamma {gamma} from "
+        f"{report.n_optimal}/{report.n_start} start states ({report.optimality:.1%})"
     )
+    if report.n_optimal < report.n_start and math.isfinite(report.mean_value):
+        value, best = _apart(report.mean_value, report.optimal_mean_value)
+        head += f"; its value for gamma {gamma}: {value} against {best} at best"
+    optimum = f"the optimal policy for gamma {gamma}"
     if report.n_loop == report.n_start:
         print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
+        print(f"  undiscounted: success {report.success_rate:.1%} "
+              f"({optimum}: {report.optimal_success_rate:.1%})")  # fmt: skip
         return
-    means = (
-        f"mean return {report.finish_mean_return:.2f} "
-        f"(optimum {report.finish_optimal_mean_return:.2f}), "
-        f"mean steps {report.finish_mean_steps:.2f} "
-        f"(optimum {report.finish_optimal_mean_steps:.2f})"
-    )
     if report.n_loop:
-        loops = "start" if report.n_loop == 1 else "starts"
-        means = (
-            f"loops from {report.n_loop} {loops}; over the {report.n_finish} it finishes: {means}"
+        loops = (
+            "start, so it never finishes from it"
+            if report.n_loop == 1
+            else ("starts, so it never finishes from them")
         )
-    print(f"{head}; {means}")
+        head += f"; it loops from {report.n_loop} {loops}"
+        where = f"undiscounted, over the {report.n_finish} starts it finishes from"
+        optimum += " there"
+    else:
+        where = "undiscounted"
+    print(head)
+    print(
+        f"  {where}: mean steps {_amount(report.finish_mean_steps)}, success "
+        f"{report.finish_success_rate:.1%}, return {_amount(report.finish_mean_return)} "
+        f"({optimum}: {_amount(report.finish_optimal_mean_steps)}, "
+        f"{report.finish_optimal_success_rate:.1%}, {_amount(report.finish_optimal_mean_return)})"
+    )
+
+
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """Two numbers with the significant digits (4 to 12) that tell them apart, if any do."""
+    for digits in range(4, 13):
+        shown = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
+def _amount(value: float) -> str:
+    """A mean for the report: two decimals, and words for an infinity."""
+    if math.isinf(value):
+        return "never finishes" if value > 0 else "-inf (loops)"
+    return f"{value:.2f}"
 
 
 # -- eval -----------------------------------------------------------------------------------
@@ -723,14 +860,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     c = session.config
     print(
         f"{args.file}: {c.learner} on {c.env_id}, {session.episode:,} episodes trained "
-        f"(alpha {c.alpha.describe()}, gamma {c.gamma:g}, epsilon {c.epsilon.describe()})"
+        f"({_settings(c)})"
     )
     print(f"greedy evaluation over {result.episodes} episodes ({_limit_text(limit)}):")
     print(f"  average timesteps per episode  {result.mean_steps:.2f}")
     print(f"  average penalties per episode  {result.mean_penalties:.2f}")
     print(f"  average reward per move        {result.reward_per_move:.3f}")
     print(f"  success rate                   {result.success_rate:.1%}")
-    _print_report(policy_report(session.model, session.q))
+    _print_report(policy_report(session.model, session.q, c.gamma))
+    _print_diagnosis(session)
     return 0
 
 
@@ -749,9 +887,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         session = load_session(args.file)
         source = args.file
     else:
-        session = Session(config_from_args(args))
-        train_session(session, args.train_episodes, Progress(args.train_episodes, sys.stderr))
-        source = f"trained {args.train_episodes:,} episodes"
+        config = config_from_args(args)
+        session = Session(config)
+        episodes = args.train_episodes or defaults_for(config.env_id, config.env_kwargs)["episodes"]
+        train_session(session, episodes, progress=Progress(sys.stderr, episodes))
+        source = f"trained {episodes:,} episodes"
     model = session.model
     limit = model.max_episode_steps if args.time_limit else 0
     results = [
@@ -764,7 +904,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         + ("" if limit else " (as in the tutorial; --time-limit applies the env's)")
         + f"; trained agent: {session.config.learner}, {source}."
     )
-    _print_report(policy_report(model, session.q))
+    _print_report(policy_report(model, session.q, session.config.gamma))
+    _print_diagnosis(session)
     return 0
 
 

@@ -78,12 +78,40 @@ def test_the_report_line_says_loops_and_never_inf(capsys):
     _print_report(policy_report(model, q))
     out = capsys.readouterr().out
     assert out == (
-        "policy optimality: greedy policy optimal from 2/3 start states (66.7%); loops from 1 "
-        "start; over the 2 it finishes: mean return 9.50 (optimum 9.50), mean steps 1.50 "
-        "(optimum 1.50)\n"
+        "policy optimality: greedy policy optimal for gamma 1 from 2/3 start states (66.7%); "
+        "it loops from 1 start, so it never finishes from it\n"
+        "  undiscounted, over the 2 starts it finishes from: mean steps 1.50, success 100.0%, "
+        "return 9.50 (the optimal policy for gamma 1 there: 1.50, 100.0%, 9.50)\n"
     )
     _print_report(policy_report(model, np.array([[1.0, 0.0]] * 4)))
-    assert "it loops from all 3 starts" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "it loops from all 3 starts" in out and "success 0.0%" in out
+
+
+def test_the_report_names_its_gamma_and_the_undiscounted_figures(taxi, capsys):
+    """The tutorial's optimum for gamma 0.6 is Taxi's shortest trips: 13.07 steps and a return
+    of 7.93 on average (as for gamma 1, see test_evaluate_optimal.py)."""
+    _print_report(policy_report(taxi, solve(taxi, 0.6).q, 0.6))
+    assert capsys.readouterr().out == (
+        "policy optimality: greedy policy optimal for gamma 0.6 from 300/300 start states "
+        "(100.0%)\n"
+        "  undiscounted: mean steps 13.07, success 100.0%, return 7.93 (the optimal policy for "
+        "gamma 0.6: 13.07, 100.0%, 7.93)\n"
+    )
+
+
+def test_a_near_miss_shows_its_value_against_the_optimum(capsys):
+    """The chain from three starts, gamma 0.5, RIGHT at 0 and 1 but LEFT at 2 (back to 1 for
+    -1) instead of RIGHT (+10): it walks 1 -> 2 -> 1 forever at -1 a step, worth
+    -1 / (1 - 0.5) = -2 from every start, and loops from all three."""
+    model = chain_from_three_starts()
+    q = np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    report = policy_report(model, q, 0.5)
+    assert report.mean_value == pytest.approx(-2.0) and report.n_loop == 3
+    # the optimum for 0.5: from 2, +10; from 1, -1 + 5; from 0, -1 - 0.5 + 2.5
+    assert report.optimal_mean_value == pytest.approx((10 + 4 + 1) / 3)
+    _print_report(report)
+    assert "its value for gamma 0.5: -2 against 5 at best" in capsys.readouterr().out
 
 
 def test_eval_of_a_barely_trained_agent_prints_no_infinity(taxi, tmp_path, capsys):
@@ -94,4 +122,5 @@ def test_eval_of_a_barely_trained_agent_prints_no_infinity(taxi, tmp_path, capsy
     assert main(["eval", str(path), "--episodes", "3", "--max-steps", "50"]) == 0
     out = capsys.readouterr().out
     assert "inf" not in out and "nan" not in out
-    assert "loops from" in out and "it finishes: mean return" in out
+    assert "loops from" in out and "starts it finishes from: mean steps" in out
+    assert "optimal for gamma 0.6 from" in out  # the saved session's gamma
