@@ -9,10 +9,13 @@ import pytest
 from tui_taxi.cli import main
 from tui_taxi.demo import (
     TOURS,
+    ResetAgent,
     SetValue,
+    SwitchEnv,
     TakeSteps,
     TourError,
     TrainEpisodes,
+    TrainSteps,
     UseLearner,
     builtin_tour_text,
     load_tour,
@@ -91,3 +94,27 @@ def test_demo_with_a_bad_script_is_one_line_exit_2(tmp_path, capsys):
     assert err.strip() == f"tui-taxi: error: {bad}:3: steps needs a whole number, got 'many'"
     assert main(["demo", "--script", str(tmp_path / "missing.tour")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
+    assert main(["demo", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()] == list(TOURS)
+    assert main(["demo", "dqn"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff"
+
+
+def test_a_tour_sets_its_world_resets_and_trains_by_steps():
+    tour = parse_tour(
+        "seed 2\nenv CliffWalking-v1\n== A\n> x\ntrain 100 steps\n"
+        "== B\n> y\nreset\nenv tui_taxi/WindyGridworld-v0 king_moves=true\n",
+        "t.tour",
+    )
+    assert (tour.env_id, tour.env_kwargs) == ("CliffWalking-v1", ())
+    assert tour.actions_until(0) == (TrainSteps(100),)
+    assert tour.actions_until(1)[1:] == (
+        ResetAgent(), SwitchEnv("tui_taxi/WindyGridworld-v0", (("king_moves", True),)),
+    )  # fmt: skip
+    with pytest.raises(TourError, match="t.tour:2: .*does not accept"):
+        parse_tour("seed 1\nenv CliffWalking-v1 windy=1\n== A\n> x\n", "t.tour")

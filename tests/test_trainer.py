@@ -47,11 +47,11 @@ def test_a_report_of_the_previous_session_never_shows(monkeypatch, trained_taxi)
     release = threading.Event()
     calls = []
 
-    def slow_first(model, q):
+    def slow_first(model, q, gamma):
         calls.append(1)
         if len(calls) == 1:
             release.wait(timeout=30)  # still computing for the old session when it is reset
-        return policy_report(model, q)
+        return policy_report(model, q, gamma)
 
     monkeypatch.setattr(trainer_module, "policy_report", slow_first)
     trainer, seen = _started(trained_taxi.copy())
@@ -70,7 +70,7 @@ def test_a_report_of_the_previous_session_never_shows(monkeypatch, trained_taxi)
 
 
 def test_a_failing_report_is_told_not_swallowed(monkeypatch):
-    def broken(model, q):
+    def broken(model, q, gamma):
         raise FloatingPointError("singular system")
 
     monkeypatch.setattr(trainer_module, "policy_report", broken)

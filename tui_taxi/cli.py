@@ -41,7 +41,7 @@ from tui_taxi.core.persist import (
 )
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
-from tui_taxi.demo import TourError, export_tour, load_tour
+from tui_taxi.demo import DEFAULT_TOUR, TOURS, TourError, export_tour, load_tour
 from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
@@ -299,10 +299,20 @@ def build_parser() -> _Parser:
     demo = command(
         "demo",
         "Each step is replayed from the tour's seed, so back and restart land on the same screen.",
-        "examples:\n  tui-taxi demo --presenter\n"
-        "  tui-taxi demo --export my.tour    (edit it, then:)\n"
+        "examples:\n  tui-taxi demo --presenter\n  tui-taxi demo windy\n  tui-taxi demo --list\n"
+        "  tui-taxi demo cliff --export my.tour    (edit it, then:)\n"
         "  tui-taxi demo --script my.tour",
     )
+    demo.add_argument(
+        "name",
+        nargs="?",
+        default=DEFAULT_TOUR,
+        metavar="NAME",
+        help=f"the built-in tour to run: {', '.join(TOURS)} (default: {DEFAULT_TOUR}; --list "
+        "says what each is about)",
+    )
+    demo.option(demo, "--list", action="store_true", default=False,
+                help="list the built-in tours and exit")  # fmt: skip
     demo.option(
         demo,
         "--script",
@@ -314,7 +324,7 @@ def build_parser() -> _Parser:
         demo,
         "--export",
         metavar="FILE",
-        help="write the built-in tour to FILE, to edit and run with --script, and exit",
+        help="write the built-in tour NAME to FILE, to edit and run with --script, and exit",
     )
     demo.option(
         demo,
@@ -558,20 +568,29 @@ def _flag(name: str) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.name not in TOURS:
+        raise CliError(f"no tour named {args.name!r}; the tours: {', '.join(TOURS)}")
+    if args.list:
+        width = max(len(name) for name in TOURS)
+        for name, about in TOURS.items():
+            print(f"{name:<{width}}  {about}")
+        return 0
     if args.export is not None:
         if args.script is not None or args.presenter:
             raise CliError("--export writes the built-in tour and exits; drop --script/--presenter")
-        path = export_tour(args.export, force=args.force)
-        print(f"wrote the built-in tour to {path}; run it with: "
+        path = export_tour(args.export, force=args.force, name=args.name)
+        print(f"wrote the built-in tour {args.name!r} to {path}; run it with: "
               f"{PROG} demo --script {shlex.quote(str(path))}")  # fmt: skip
         return 0
     if args.force:
         raise CliError("--force only applies with --export FILE")
-    tour = load_tour(args.script)  # a bad script fails here, before the screen changes
+    # a bad script fails here, before the screen changes
+    tour = load_tour(args.script) if args.script is not None else load_tour(name=args.name)
     _require_terminal()
     from tui_taxi.ui.app import create_app
 
-    app = create_app(TrainConfig(seed=tour.seed), paused=True, presenter=args.presenter, tour=tour)
+    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
+    app = create_app(config, paused=True, presenter=args.presenter, tour=tour)
     app.run()
     return app.return_code or 0
 
@@ -599,9 +618,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if inner.command not in (None, "play", "demo"):
         raise CliError(f"serve runs the app (play, demo or no command), not {inner.command!r}")
     if inner.command == "demo":
-        if inner.export is not None:
-            raise CliError("serve runs the tour; run 'tui-taxi demo --export FILE' by itself")
-        load_tour(inner.script)
+        if inner.export is not None or inner.list:
+            raise CliError("serve runs a tour; run 'tui-taxi demo --export/--list' by itself")
+        if inner.script is not None:
+            load_tour(inner.script)
+        elif inner.name not in TOURS:
+            raise CliError(f"no tour named {inner.name!r}; the tours: {', '.join(TOURS)}")
     elif inner.load:
         load_session(inner.load)
     else:

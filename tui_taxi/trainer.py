@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tui_taxi.core.defaults import config_for, diagnose
 from tui_taxi.core.envs import normalize_kwargs
 from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.history import downsample
@@ -99,14 +100,14 @@ class BackgroundReport:
         if (generation, key) == self._key or (self._thread is not None and self._thread.is_alive()):
             return
         self._key = (generation, key)
-        args = (generation, session.model, session.q.copy())
+        args = (generation, session.model, session.q.copy(), session.config.gamma)
         self._thread = threading.Thread(target=self._compute, args=args, daemon=True,
                                         name="tui-taxi-report")  # fmt: skip
         self._thread.start()
 
-    def _compute(self, generation: int, model, q: np.ndarray) -> None:
-        try:
-            self._latest = (generation, policy_report(model, q))
+    def _compute(self, generation: int, model, q: np.ndarray, gamma: float) -> None:
+        try:  # judged against the optimum for the session's own gamma
+            self._latest = (generation, policy_report(model, q, gamma))
         except Exception as exc:  # noqa: BLE001 - a thread's failure must be seen, not lost
             self._on_event(Notice(f"policy report failed: {type(exc).__name__}: {exc}", "error"))
             return
@@ -187,6 +188,7 @@ class Trainer:
         self._play_to = 0  # an animated tour step pauses when total_steps reaches this
         self._checkpoint: Session | None = None
         self._checkpoint_time = -math.inf
+        self._diagnosed: object = None
 
     # -- any thread ------------------------------------------------------------------------
     def start(self) -> None:
@@ -243,6 +245,7 @@ class Trainer:
             if not self._pretrain:
                 self._begin_trip()
         try:
+            self._diagnose()
             self._publish(force=True)
         except Exception as exc:  # noqa: BLE001
             self._recover(exc)
@@ -280,6 +283,8 @@ class Trainer:
                 command = self._commands.get_nowait()
             except queue.Empty:
                 break
+        if outcome == _PACED:
+            self._diagnose()
         self._publish(force=True)
         return outcome
 
@@ -546,6 +551,18 @@ class Trainer:
                 self._emit(TripFinished(self._trip.result(session, bool(batch.success[0]))))
                 self._begin_trip()
 
+    def _diagnose(self) -> None:
+        """Say when the settings cannot reach the goal (a gamma that discounts it to nothing,
+        a time limit shorter than the way there), once per setting."""
+        config = self.session.config
+        key = (id(self.session.model), config.gamma, config.max_steps, config.epsilon)
+        if key == self._diagnosed:
+            return
+        self._diagnosed = key
+        problem = diagnose(self.session.model, config)
+        if problem:
+            self._emit(Notice(problem, "warning"))
+
     def _new_session(self, session: Session) -> None:
         """A new session (start, reset, load, tour): nothing of the old one carries over."""
         self.session = session
@@ -623,7 +640,7 @@ class Trainer:
 
 def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:
     """A new session's settings on a world: the world's defaults, the seed kept."""
-    return TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(env_kwargs), seed=seed)
+    return config_for(env_id, normalize_kwargs(env_kwargs), seed=seed)
 
 
 def describe_world(config: TrainConfig) -> str:

@@ -6,6 +6,7 @@ Where two screens must match (a tour's back and restart), the test compares them
 
 from __future__ import annotations
 
+import pytest
 from driver import make_app, quiesce, settle
 
 from tui_taxi.core.session import Session, TrainConfig
@@ -87,3 +88,41 @@ def test_demo_first_slide(snap_compare):
 def test_demo_td_update_slide(snap_compare):
     keys = ("space",) * 8
     assert snap_compare(_tour_app(), terminal_size=(100, 30), run_before=_tour_at(keys, 8))
+
+
+WORLDS = {
+    "frozenlake": ("FrozenLake-v1", (), 2000),
+    "frozenlake8x8": ("FrozenLake-v1", (("is_slippery", False), ("map_name", "8x8")), 2000),
+    "cliffwalking": ("CliffWalking-v1", (), 300),
+    "windy": ("tui_taxi/WindyGridworld-v0", (), 200),
+}
+
+
+def _world_app(name: str):
+    from tui_taxi.core.defaults import config_for
+
+    env_id, kwargs, episodes = WORLDS[name]
+    session = Session(config_for(env_id, kwargs, seed=5))
+    session.train(episodes=episodes)
+    return TaxiApp(session, paused=True)
+
+
+def _world_ready(keys: tuple[str, ...] = ()):
+    async def run_before(pilot) -> None:
+        await settle(pilot, lambda s: s.report is not None)
+        for key in keys:
+            await pilot.press(key)
+        await quiesce(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+@pytest.mark.parametrize("size", [(100, 30), (160, 50)], ids=["100x30", "160x50"])
+def test_grid_world(snap_compare, name, size):
+    assert snap_compare(_world_app(name), terminal_size=size, run_before=_world_ready(("n",)))
+
+
+def test_grid_world_per_action_view(snap_compare):
+    assert snap_compare(_world_app("cliffwalking"), terminal_size=(160, 50),
+                        run_before=_world_ready(("i",)))  # fmt: skip

@@ -7,13 +7,14 @@ import pytest
 from driver import quiesce, settle
 
 from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.demo import TakeSteps, load_tour
+from tui_taxi.demo import TOURS, TakeSteps, load_tour
 from tui_taxi.ui.app import TaxiApp
 
 
-def _tour_app():
-    tour = load_tour()
-    return TaxiApp(Session(TrainConfig(seed=tour.seed)), paused=True, tour=tour)
+def _tour_app(name: str = "taxi"):
+    tour = load_tour(name=name)
+    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
+    return TaxiApp(Session(config), paused=True, tour=tour)
 
 
 async def _screen_after(keys: tuple[str, ...], size=(100, 30)) -> str:
@@ -64,9 +65,10 @@ async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():
         assert app.query_one("#explainer").display
 
 
-async def test_every_slide_shows_its_panels_whole_at_100x30():
-    tour = load_tour()
-    app = _tour_app()
+@pytest.mark.parametrize("name", list(TOURS))
+async def test_every_slide_shows_its_panels_whole_at_100x30(name):
+    tour = load_tour(name=name)
+    app = _tour_app(name)
     async with app.run_test(size=(100, 30)) as pilot:
         for i in range(len(tour.steps)):
             if i:
@@ -80,5 +82,5 @@ async def test_every_slide_shows_its_panels_whole_at_100x30():
                         tour.steps[i].title,
                         panel.id,
                     )
-                    if panel.id == "qtable":  # its legend, the last line, is on screen
+                    if panel.id == "qtable" and name == "taxi":  # its legend, the last line
                         assert region.height == 27, tour.steps[i].title

@@ -186,7 +186,7 @@ class TaxiApp(App[None]):
     def on_trainer_event(self, message: TrainerEvent) -> None:
         match message.event:
             case Notice(text=text, severity=severity):
-                timeout = 6 if severity == "error" else 2
+                timeout = 8 if severity in ("error", "warning") else 2
                 self.notify(text, severity=severity, timeout=timeout)
             case Starting(text=text):
                 if self.tour is None:

@@ -18,7 +18,9 @@ GUIDE = """\
 red negative, green positive; ▶ and the lit ▼ point at the current state.
 [b]TD explainer[/b]: the last update with its numbers: target = r + γ · bootstrap, δ = target − Q,
 Q ← Q + α · δ.
-[b]Optimal[/b]: start states from which the greedy policy earns the best possible return.
+[b]Optimal[/b]: start states from which the greedy policy is optimal for the session's gamma (its
+discounted value is the exact optimum's, by value iteration); steps and return beside it are
+undiscounted, the tutorials' figures.
 """
 
 

@@ -53,7 +53,8 @@ def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
         left = 58
     right = width - left - 1
     zoom_w = ZOOM_SIZE[0] + 1 if view.zoom is not None else 0
-    shared = view.table_size(model, right, height - CHART_MIN_ROWS)
+    chart_rows = max(CHART_MIN_ROWS, height // 3)  # a chart under the table: a third at least
+    shared = view.table_size(model, right, height - chart_rows)
     alone = view.table_size(model, right, height)
     if shared[0] <= right and shared[1] <= height - CHART_MIN_ROWS:
         size, table = ("wide" if zoom_w and right >= shared[0] + zoom_w else "medium"), shared

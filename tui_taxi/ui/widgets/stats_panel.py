@@ -50,8 +50,9 @@ def stats_table(snap: Snapshot) -> Text:
 
 
 def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
-    """Policy optimality, then greedy against optimum in a small table; a policy that loops
-    from some starts says so, and its figures are over the starts it finishes from."""
+    """Policy optimality (against the optimum for the session's gamma), then the greedy policy's
+    undiscounted steps and return against that optimum's, in a small table; a policy that loops
+    from some starts says so, and both rows are then over the starts it finishes from."""
     r = snap.report
     if r is None:
         return [("optimal", Text("computing…", style=DIM))]
@@ -66,7 +67,7 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
         rows.append(("", Text("loops from every start", style=f"bold {BAD}")))
     elif r.n_loop:  # the starred figures are over the other starts, for both rows
         rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
-    header = "*others" if 0 < r.n_loop < r.n_start else ""
+    header = "*others" if 0 < r.n_loop < r.n_start else "undisc."  # steps and return: undiscounted
     rows.append((header, Text(f"{'steps':>9} {'return':>8}", style=DIM)))
     if r.n_loop == 0:
         rows.append(("greedy", _pair(r.mean_steps, r.mean_return)))
