@@ -236,7 +236,7 @@ def test_every_command_has_help(capsys):
         (["serve", "--port", "70000"], "--port: must be a whole number from 1 to 65535, got 70000"),
         (["serve", "--", "--speed", "99"], "--speed: must be a whole number from 1 to 10, got 99"),
         (["serve", "--", "--seed", "9", "demo"], "--seed does not apply to 'demo'"),
-        (["serve", "demo", "--export", "x.tour"], "run 'tui-taxi demo --export FILE' by itself"),
+        (["serve", "demo", "--export", "x.tour"], "run 'tui-taxi demo --export/--list' by itself"),
     ],
 )
 def test_serve_checks_what_it_will_run_before_serving(capsys, argv, message):

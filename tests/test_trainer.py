@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-import tui_taxi.trainer as trainer_module
+import tui_taxi.snapshots as snapshots_module
 from tui_taxi.core.optimal import policy_report
 from tui_taxi.core.session import Session, TrainConfig
 from tui_taxi.protocol import (
@@ -53,7 +53,7 @@ def test_a_report_of_the_previous_session_never_shows(monkeypatch, trained_taxi)
             release.wait(timeout=30)  # still computing for the old session when it is reset
         return policy_report(model, q, gamma)
 
-    monkeypatch.setattr(trainer_module, "policy_report", slow_first)
+    monkeypatch.setattr(snapshots_module, "policy_report", slow_first)
     trainer, seen = _started(trained_taxi.copy())
     try:
         trainer.send(Reset())
@@ -73,7 +73,7 @@ def test_a_failing_report_is_told_not_swallowed(monkeypatch):
     def broken(model, q, gamma):
         raise FloatingPointError("singular system")
 
-    monkeypatch.setattr(trainer_module, "policy_report", broken)
+    monkeypatch.setattr(snapshots_module, "policy_report", broken)
     trainer, seen = _started(Session(TrainConfig()))
     try:
         for _ in range(300):

@@ -42,7 +42,7 @@ from tui_taxi.core.persist import (
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
 from tui_taxi.demo import DEFAULT_TOUR, TOURS, TourError, export_tour, load_tour
-from tui_taxi.trainer import DEFAULT_SPEED, SPEEDS
+from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 EVAL_EPISODES = 100

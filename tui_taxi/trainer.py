@@ -14,16 +14,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from tui_taxi.core.defaults import config_for, diagnose
 from tui_taxi.core.envs import normalize_kwargs
-from tui_taxi.core.evaluate import evaluate
-from tui_taxi.core.history import downsample
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.optimal import PolicyReport, policy_report, solve
 from tui_taxi.core.persist import load_session, save_session
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.session import PARAM_RANGES, Session, TrainConfig, check_param
@@ -34,10 +28,8 @@ from tui_taxi.protocol import (
     SPEEDS,
     Adjust,
     ChangeSpeed,
-    ChartSeries,
     Command,
     Compare,
-    Comparison,
     Event,
     Frame,
     Load,
@@ -60,15 +52,12 @@ from tui_taxi.protocol import (
     Step,
     TripFinished,
 )
+from tui_taxi.snapshots import BackgroundReport, SnapshotMaker, WorkerState, compare
 
 FRAME_RATE = 20.0  # frames per second when fast-forwarding
 TURBO_CHUNK = 0.005  # seconds of kernel time per turbo call (commands wait at most this)
 PRETRAIN_CHUNK = 0.02  # seconds per call while the agent trains before play starts
-CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
-REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
-FLAT_OUT_SLOWER = 2.0  # flat out, both come half as often: they share a core with the screen
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the session kept to recover from a failure
-CHART_POINTS = 400  # the chart series is downsampled to at most this many points
 TOUR_SPEED = 3  # the animated steps of a tour play at this speed level (10 steps/s)
 PLAY_PRETRAIN = 100_000  # episodes the agent trains before a person plays against it
 
@@ -76,67 +65,6 @@ _REFRESHED, _PACED = 1, 2  # what _drain handled: background results only, or a 
 
 SnapshotCallback = Callable[[Snapshot], None]
 EventCallback = Callable[[Event], None]
-
-
-class BackgroundReport:
-    """Policy optimality, computed off the worker's command path (5-30 ms, more than a frame)
-    in a daemon thread of its own. Results are tagged with the session they were computed for,
-    so a report of a previous session never shows; failures are reported, not swallowed."""
-
-    def __init__(self, on_done: Callable[[], None], on_event: EventCallback) -> None:
-        self._on_done = on_done
-        self._on_event = on_event
-        self._latest: tuple[int, PolicyReport] | None = None
-        self._key: object = None
-        self._thread: threading.Thread | None = None
-
-    def latest(self, generation: int) -> PolicyReport | None:
-        latest = self._latest
-        return latest[1] if latest is not None and latest[0] == generation else None
-
-    def request(self, generation: int, key: object, session: Session) -> None:
-        """Recompute for a Q-table that changed (``key`` differs from the last one), unless a
-        computation is already running; ``on_done`` is called when the result is in."""
-        if (generation, key) == self._key or (self._thread is not None and self._thread.is_alive()):
-            return
-        self._key = (generation, key)
-        args = (generation, session.model, session.q.copy(), session.config.gamma)
-        self._thread = threading.Thread(target=self._compute, args=args, daemon=True,
-                                        name="tui-taxi-report")  # fmt: skip
-        self._thread.start()
-
-    def _compute(self, generation: int, model, q: np.ndarray, gamma: float) -> None:
-        try:  # judged against the optimum for the session's own gamma
-            self._latest = (generation, policy_report(model, q, gamma))
-        except Exception as exc:  # noqa: BLE001 - a thread's failure must be seen, not lost
-            self._on_event(Notice(f"policy report failed: {type(exc).__name__}: {exc}", "error"))
-            return
-        self._on_done()
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-
-
-@dataclass
-class _Rate:
-    """Steps per second, smoothed over about a second."""
-
-    last_time: float = field(default_factory=time.perf_counter)
-    last_steps: int = 0
-    value: float = 0.0
-
-    def update(self, total_steps: int) -> float:
-        now = time.perf_counter()
-        dt = now - self.last_time
-        if dt >= 0.2:
-            rate = (total_steps - self.last_steps) / dt
-            self.value = rate if self.value == 0 else 0.5 * self.value + 0.5 * rate
-            self.last_time, self.last_steps = now, total_steps
-        return self.value
-
-    def reset(self, total_steps: int) -> None:
-        self.last_time, self.last_steps, self.value = time.perf_counter(), total_steps, 0.0
 
 
 class Trainer:
@@ -171,14 +99,7 @@ class Trainer:
         self.sent = 0  # commands sent; snapshots carry how many were handled
         self._handled = 0
         self._count_lock = threading.Lock()
-        self._seq = 0
-        self._generation = 0  # a new one for every new session (reset, load, tour)
-        self._rate = _Rate()
-        self._chart: ChartSeries | None = None
-        self._chart_time = -math.inf
-        self._chart_key: object = None
-        self.report = BackgroundReport(lambda: self.send(Refresh()), self._emit)
-        self._report_time = -math.inf
+        self._snapshots = SnapshotMaker(lambda: self.send(Refresh()), self._emit)
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
         self._human_at = -1  # total_steps just after the person's last move
@@ -380,7 +301,7 @@ class Trainer:
             case SetPaused(paused=paused):
                 self.paused = (not self.paused) if paused is None else paused
                 self._play_to = 0
-                self._rate.reset(self.session.total_steps)
+                self._snapshots.rate.reset(self.session.total_steps)
             case Step():
                 self.paused, self._play_to = True, 0
                 if self.manual:
@@ -434,7 +355,7 @@ class Trainer:
             edge = " (fastest)" if index > clamped else " (slowest)" if index < clamped else ""
             self._emit(Notice(f"speed: {SPEEDS[clamped].label}{edge}"))
         self.speed_index = clamped
-        self._rate.reset(self.session.total_steps)
+        self._snapshots.rate.reset(self.session.total_steps)
 
     def _adjust(self, name: str, delta: float) -> None:
         """Move a parameter by ``delta`` from its current value, within its range; a schedule
@@ -521,7 +442,7 @@ class Trainer:
         else:
             self._pretrain = 0
             self.paused = False  # the agent takes over from where the person left
-            self._rate.reset(self.session.total_steps)
+            self._snapshots.rate.reset(self.session.total_steps)
             self._emit(Notice("the agent drives again"))
 
     def _begin_trip(self) -> None:
@@ -563,19 +484,24 @@ class Trainer:
         if problem:
             self._emit(Notice(problem, "warning"))
 
+    @property
+    def report(self) -> BackgroundReport:
+        return self._snapshots.report
+
+    @property
+    def _generation(self) -> int:
+        return self._snapshots.generation
+
     def _new_session(self, session: Session) -> None:
         """A new session (start, reset, load, tour): nothing of the old one carries over."""
         self.session = session
-        self._generation += 1
+        self._snapshots.new_session(session)
         self._trip = None
         if self.manual:  # a person playing starts a trip from the new session's state
             self._begin_trip()
         self._human_at = -1
         self._play_to = 0
-        self._rate.reset(session.total_steps)
         self._recorder.clear()
-        self._chart = None
-        self._chart_time = self._report_time = -math.inf
         self._checkpoint, self._checkpoint_time = session.copy(), time.perf_counter()
 
     # -- snapshots -------------------------------------------------------------------------
@@ -584,58 +510,28 @@ class Trainer:
         if not force and now - self._last_publish < self.min_frame:
             return
         self._last_publish = now
-        self._seq += 1
         self._on_snapshot(self.snapshot(now))
 
     def snapshot(self, now: float | None = None) -> Snapshot:
-        """A frozen copy of everything on screen (rebuilding chart and report when they are due)."""
-        now = time.perf_counter() if now is None else now
-        session = self.session
-        chart_key = (self._generation, session.history.episodes)
-        slower = FLAT_OUT_SLOWER if self._flat_out() else 1.0
-        due = now - self._chart_time >= CHART_INTERVAL * slower or self.paused
-        if self._chart is None or (due and chart_key != self._chart_key):
-            self._chart = chart_series(session)  # a new object only when episodes were added
-            self._chart_time, self._chart_key = now, chart_key
-        stepping = (self.paused and not self._play_to) or self.manual  # every step is read
-        if now - self._report_time >= REPORT_INTERVAL * slower or stepping:
-            key = (session.total_steps, session.config.learner, session.config.gamma)
-            self.report.request(self._generation, key, session)
-            self._report_time = now
-        q = session.q.copy()
-        q.setflags(write=False)
+        """A frozen copy of everything on screen (the chart and the report when they are due)."""
         trip = self._trip
-        return Snapshot(
-            seq=self._seq,
+        state = WorkerState(
             handled=self._handled,
-            config=session.config,
-            model=session.model,
-            state=session.state,
-            episode=session.episode,
-            t=session.t,
-            total_steps=session.total_steps,
-            episode_return=session.episode_return,
-            episode_penalties=session.episode_penalties,
-            q=q,
-            last_step=session.last_step,
-            epsilon=session.epsilon_now(),
-            alpha=session.alpha_now(),
             paused=self.paused and not self._play_to,
             speed_index=TOUR_SPEED if self._play_to else self.speed_index,
-            steps_per_second=self._rate.update(session.total_steps) if not self._idle() else 0.0,
-            recent_mean_return=session.history.recent_mean_return(),
-            recent_success_rate=session.history.recent_success_rate(),
-            chart=self._chart,
-            report=self.report.latest(self._generation),
+            running=not self._idle(),
+            flat_out=self._flat_out(),
+            stepping=(self.paused and not self._play_to) or self.manual,  # every step is read
             manual=self.manual,
             learn_from_human=self.learn_from_human,
-            human_step=self._human_at == session.total_steps,
+            human_step=self._human_at == self.session.total_steps,
             trip_steps=trip.steps if trip else 0,
             trip_return=trip.episodic_return if trip else 0.0,
             pretraining=self._pretrain,
             replays=self._recorder.episodes,
             playing_to=self._play_to,
         )
+        return self._snapshots.make(self.session, state, now)
 
 
 def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:
@@ -646,32 +542,6 @@ def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:
 def describe_world(config: TrainConfig) -> str:
     kwargs = ", ".join(f"{k}={v}" for k, v in config.env_kwargs)
     return f"{config.env_id}" + (f" ({kwargs})" if kwargs else "")
-
-
-def compare(session: Session, episodes: int) -> Comparison:
-    """The random agent and the greedy agent, no learning and no time limit (as the tutorial),
-    beside the exact optimum: the numbers of ``tui-taxi compare``."""
-    model = session.model
-    return Comparison(
-        random=evaluate(model, None, policy="random", episodes=episodes),
-        trained=evaluate(model, session.q, episodes=episodes),
-        optimum=solve(model),
-        episode=session.episode,
-    )
-
-
-def chart_series(session: Session) -> ChartSeries:
-    """The history's bins as chart points: per-episode means at each bin's centre, and the
-    book's staircase (episodes completed at each bin's end against the time step it ended)."""
-    history = session.history
-    means = history.means()
-    counts = history.counts()
-    episode = means["episode"] + history.width / 2
-    done = np.cumsum(counts)
-    time_step = np.cumsum(means["episodic_length"] * counts)
-    columns = (episode, time_step, done, means["episodic_return"], means["episodic_length"],
-               means["penalties"])  # fmt: skip
-    return ChartSeries(*(downsample(episode, y, CHART_POINTS)[1] for y in columns))
 
 
 def _describe(command: Command) -> str:

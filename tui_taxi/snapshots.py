@@ -1,0 +1,200 @@
+"""What the worker publishes, assembled: a session's snapshot with the worker's own state, the
+chart series rebuilt and the policy report computed (in a thread of its own, off the command
+path) only when they are due. Owned by the trainer's thread; knows nothing of widgets."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_taxi.core.evaluate import evaluate
+from tui_taxi.core.history import downsample
+from tui_taxi.core.optimal import PolicyReport, policy_report, solve
+from tui_taxi.core.session import Session
+from tui_taxi.protocol import ChartSeries, Comparison, Event, Frame, Notice, Snapshot
+
+CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
+REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
+FLAT_OUT_SLOWER = 2.0  # flat out, both come half as often: they share a core with the screen
+CHART_POINTS = 400  # the chart series is downsampled to at most this many points
+
+EventCallback = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What the trainer adds to the session's own state in a snapshot."""
+
+    handled: int
+    paused: bool
+    speed_index: int
+    running: bool  # training goes on (not paused, not waiting for a person)
+    flat_out: bool  # whole episodes per frame: the chart and report come less often
+    stepping: bool  # every step is read: the report follows each one
+    manual: bool
+    learn_from_human: bool
+    human_step: bool
+    trip_steps: int
+    trip_return: float
+    pretraining: int
+    replays: tuple[tuple[Frame, ...], ...]
+    playing_to: int
+
+
+class BackgroundReport:
+    """Policy optimality, computed off the worker's command path (5-30 ms, more than a frame)
+    in a daemon thread of its own. Results are tagged with the session they were computed for,
+    so a report of a previous session never shows; failures are reported, not swallowed."""
+
+    def __init__(self, on_done: Callable[[], None], on_event: EventCallback) -> None:
+        self._on_done = on_done
+        self._on_event = on_event
+        self._latest: tuple[int, PolicyReport] | None = None
+        self._key: object = None
+        self._thread: threading.Thread | None = None
+
+    def latest(self, generation: int) -> PolicyReport | None:
+        latest = self._latest
+        return latest[1] if latest is not None and latest[0] == generation else None
+
+    def request(self, generation: int, key: object, session: Session) -> None:
+        """Recompute for a Q-table that changed (``key`` differs from the last one), unless a
+        computation is already running; ``on_done`` is called when the result is in."""
+        if (generation, key) == self._key or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._key = (generation, key)
+        args = (generation, session.model, session.q.copy(), session.config.gamma)
+        self._thread = threading.Thread(target=self._compute, args=args, daemon=True,
+                                        name="tui-taxi-report")  # fmt: skip
+        self._thread.start()
+
+    def _compute(self, generation: int, model, q: np.ndarray, gamma: float) -> None:
+        try:  # judged against the optimum for the session's own gamma
+            self._latest = (generation, policy_report(model, q, gamma))
+        except Exception as exc:  # noqa: BLE001 - a thread's failure must be seen, not lost
+            self._on_event(Notice(f"policy report failed: {type(exc).__name__}: {exc}", "error"))
+            return
+        self._on_done()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+@dataclass
+class Rate:
+    """Steps per second, smoothed over about a second."""
+
+    last_time: float = field(default_factory=time.perf_counter)
+    last_steps: int = 0
+    value: float = 0.0
+
+    def update(self, total_steps: int) -> float:
+        now = time.perf_counter()
+        dt = now - self.last_time
+        if dt >= 0.2:
+            rate = (total_steps - self.last_steps) / dt
+            self.value = rate if self.value == 0 else 0.5 * self.value + 0.5 * rate
+            self.last_time, self.last_steps = now, total_steps
+        return self.value
+
+    def reset(self, total_steps: int) -> None:
+        self.last_time, self.last_steps, self.value = time.perf_counter(), total_steps, 0.0
+
+
+class SnapshotMaker:
+    """Snapshots of the trainer's session, with their chart series and report kept between them."""
+
+    def __init__(self, on_report_done: Callable[[], None], on_event: EventCallback) -> None:
+        self.report = BackgroundReport(on_report_done, on_event)
+        self.rate = Rate()
+        self.generation = 0  # a new one for every new session (reset, load, tour)
+        self._seq = 0
+        self._chart: ChartSeries | None = None
+        self._chart_key: object = None
+        self._chart_time = self._report_time = -math.inf
+
+    def new_session(self, session: Session) -> None:
+        """Nothing of the previous session carries over (a late report of it is dropped)."""
+        self.generation += 1
+        self._chart = None
+        self._chart_time = self._report_time = -math.inf
+        self.rate.reset(session.total_steps)
+
+    def make(self, session: Session, state: WorkerState, now: float | None = None) -> Snapshot:
+        now = time.perf_counter() if now is None else now
+        self._seq += 1
+        slower = FLAT_OUT_SLOWER if state.flat_out else 1.0
+        chart_key = (self.generation, session.history.episodes)
+        due = now - self._chart_time >= CHART_INTERVAL * slower or state.paused
+        if self._chart is None or (due and chart_key != self._chart_key):
+            self._chart = chart_series(session)  # a new object only when episodes were added
+            self._chart_time, self._chart_key = now, chart_key
+        if now - self._report_time >= REPORT_INTERVAL * slower or state.stepping:
+            key = (session.total_steps, session.config.learner, session.config.gamma)
+            self.report.request(self.generation, key, session)
+            self._report_time = now
+        q = session.q.copy()
+        q.setflags(write=False)
+        return Snapshot(
+            seq=self._seq,
+            handled=state.handled,
+            config=session.config,
+            model=session.model,
+            state=session.state,
+            episode=session.episode,
+            t=session.t,
+            total_steps=session.total_steps,
+            episode_return=session.episode_return,
+            episode_penalties=session.episode_penalties,
+            q=q,
+            last_step=session.last_step,
+            epsilon=session.epsilon_now(),
+            alpha=session.alpha_now(),
+            paused=state.paused,
+            speed_index=state.speed_index,
+            steps_per_second=self.rate.update(session.total_steps) if state.running else 0.0,
+            recent_mean_return=session.history.recent_mean_return(),
+            recent_success_rate=session.history.recent_success_rate(),
+            chart=self._chart,
+            report=self.report.latest(self.generation),
+            manual=state.manual,
+            learn_from_human=state.learn_from_human,
+            human_step=state.human_step,
+            trip_steps=state.trip_steps,
+            trip_return=state.trip_return,
+            pretraining=state.pretraining,
+            replays=state.replays,
+            playing_to=state.playing_to,
+        )
+
+
+def compare(session: Session, episodes: int) -> Comparison:
+    """The random agent and the greedy agent, no learning and no time limit (as the tutorial),
+    beside the exact optimum: the numbers of ``tui-taxi compare``."""
+    model = session.model
+    return Comparison(
+        random=evaluate(model, None, policy="random", episodes=episodes),
+        trained=evaluate(model, session.q, episodes=episodes),
+        optimum=solve(model),
+        episode=session.episode,
+    )
+
+
+def chart_series(session: Session) -> ChartSeries:
+    """The history's bins as chart points: per-episode means at each bin's centre, and the
+    book's staircase (episodes completed at each bin's end against the time step it ended)."""
+    history = session.history
+    means = history.means()
+    counts = history.counts()
+    episode = means["episode"] + history.width / 2
+    done = np.cumsum(counts)
+    time_step = np.cumsum(means["episodic_length"] * counts)
+    columns = (episode, time_step, done, means["episodic_return"], means["episodic_length"],
+               means["penalties"])  # fmt: skip
+    return ChartSeries(*(downsample(episode, y, CHART_POINTS)[1] for y in columns))
