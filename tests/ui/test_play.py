@@ -234,3 +234,16 @@ async def test_an_agent_that_loops_is_cut_off_and_said_to_loop():
             console.print(widget.content)
         text = console.export_text()
         assert "The agent loops" in text and "200+" in text
+
+
+async def test_t_hides_and_shows_the_agents_hint():
+    app = make_app(seed=4)
+    async with app.run_test(size=(120, 40)) as pilot:  # the slice is on screen at this size
+        await _manual(pilot)
+        await pilot.pause()
+        values, zoom = app.query_one("#values"), app.query_one("#zoom")
+        assert values.display and zoom.display
+        await pilot.press("t")
+        assert not values.display and not zoom.display
+        await pilot.press("t")
+        assert values.display and zoom.display

@@ -17,8 +17,14 @@ WORLDS = [
     ("FrozenLake-v1", {}, ("Left", "Down", "Right", "Up")),
     ("FrozenLake-v1", {"map_name": "8x8", "is_slippery": False}, ("Left", "Down", "Right", "Up")),
     ("CliffWalking-v1", {}, ("Up", "Right", "Down", "Left")),
+    ("tui_taxi/WindyGridworld-v0", {}, ("Up", "Right", "Down", "Left")),
+    (
+        "tui_taxi/WindyGridworld-v0",
+        {"king_moves": True, "stay": True, "stochastic_wind": True},
+        ("Up", "Right", "Down", "Left", "Up-Right", "Down-Right", "Down-Left", "Up-Left", "Stay"),
+    ),
 ]
-IDS = ["frozenlake", "frozenlake8x8", "cliffwalking"]
+IDS = ["frozenlake", "frozenlake8x8", "cliffwalking", "windy", "windy-king-stay-stochastic"]
 
 
 def _app(env_id, kwargs, episodes=0, **config):
@@ -129,3 +135,17 @@ async def test_switching_worlds_asks_first_then_draws_the_new_world():
         assert snap.action_names == ("Up", "Right", "Down", "Left")
         snap = await press(pilot, "n")  # the new world trains
         assert snap.total_steps == 1 and snap.model.env_id == "CliffWalking-v1"
+
+
+async def test_kings_moves_play_with_the_diagonal_and_stay_keys():
+    app = _app("tui_taxi/WindyGridworld-v0", {"king_moves": True, "stay": True})
+    names = app.model.action_names
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await press(pilot, "m")
+        for key, name in (("u", "Up-Right"), ("9", "Up-Right"), ("b", "Down-Left"),
+                          ("n", "Down-Right"), ("y", "Up-Left"), ("full_stop", "Stay"),
+                          ("5", "Stay")):  # fmt: skip
+            snap = await press(pilot, key)
+            assert names[snap.last_step.action] == name, key
+        assert "Diagonals" in app.query_one("#keys").render().plain

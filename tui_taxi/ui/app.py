@@ -172,11 +172,11 @@ class TaxiApp(App[None]):
 
     async def _switch_world(self, model: CompiledEnv) -> None:
         old = self.query_one(Dashboard)
-        presenter, chart_view = old.presenter, old.chart_view
+        presenter, chart_view, hint = old.presenter, old.chart_view, old.hint
         self.model, self.moves = model, play_moves(model)
         await old.remove()
         dashboard = Dashboard(model, id="dashboard")
-        dashboard.presenter, dashboard.chart_view = presenter, chart_view
+        dashboard.presenter, dashboard.chart_view, dashboard.hint = presenter, chart_view, hint
         await self.mount(dashboard, before=self.query_one(KeyBar))
         key_bar = self.query_one(KeyBar)
         key_bar.moves = self.moves
@@ -263,8 +263,9 @@ class TaxiApp(App[None]):
         self.trainer.send(Move(action))
 
     def action_hint(self) -> None:
-        self.toggle_class("-no-hint")
-        self.notify("hint hidden" if self.has_class("-no-hint") else "hint shown", timeout=1.5)
+        dashboard = self.query_one(Dashboard)
+        dashboard.set_hint(not dashboard.hint)
+        self.notify("hint shown" if dashboard.hint else "hint hidden", timeout=1.5)
 
     def action_learn_from_human(self) -> None:
         self.trainer.send(SetLearnFromHuman())

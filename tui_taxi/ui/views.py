@@ -42,6 +42,7 @@ class WorldView:
     guide: str  # how to read the world, for the help screen
     describe: Callable[[CompiledEnv, int], str]  # a state in words, at most 24 characters
     picture: Callable[[CompiledEnv, int], Text] | None  # a state drawn small (replay)
+    world_rows: Callable[[CompiledEnv], int] = lambda model: 8  # the world's rows, at the least
 
 
 def _taxi() -> WorldView:
@@ -88,6 +89,7 @@ def _grid() -> WorldView:
         "actions, each on its own value's colour.",
         _grid_state,
         lambda model, state: map_text(model.grid, state, 3),
+        lambda model: model.grid.n_rows + (1 if model.grid.wind else 0) + 1,
     )
 
 
@@ -112,6 +114,7 @@ def _fallback() -> WorldView:
         "[b]World[/b]: the current state's number.",
         lambda model, state: f"state {state}",
         None,
+        lambda model: 3,
     )
 
 

@@ -39,6 +39,7 @@ class Layout:
     both_panels: bool  # the TD explainer and the statistics together
     table: tuple[int, int]  # the Q-table's (columns, rows)
     table_fits: bool  # False: the presenter's big world leaves the Q-table no room
+    values: bool = True  # room for the Q-values beside the explainer (else: in its place)
 
 
 def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
@@ -60,10 +61,13 @@ def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
         size, table = ("wide" if zoom_w and right >= shared[0] + zoom_w else "medium"), shared
     else:
         size, table = "compact", alone
-    text_rows = model.n_actions + 2 + EXPLAINER_ROWS + 1
+    values_rows = model.n_actions + 2
+    world = view.world_rows(model)
+    values = world + 1 + values_rows + EXPLAINER_ROWS <= height  # each with its margin
+    text_rows = (values_rows if values else 0) + EXPLAINER_ROWS + 1
     both = height - text_rows - STATS_ROWS >= 8
     spare = height - text_rows - (STATS_ROWS if both else 0) - 1
-    return Layout(size, left, max(8, spare), both, table, table[0] <= right)
+    return Layout(size, left, max(world, spare), both, table, table[0] <= right, values)
 
 
 class Dashboard(Container):
@@ -83,6 +87,7 @@ class Dashboard(Container):
         self.prefer_stats = False  # `x`: the statistics instead of the explainer, where one fits
         self.presenter = False
         self.tour_panel: str | None = None  # a tour shows this one panel under the world
+        self.hint = True  # play mode: the agent's Q-values and greedy arrows shown (t hides them)
         self._heavy_at = self._text_at = -1.0
         self._heavy_turn = 0
         self._settings: tuple = ()
@@ -130,7 +135,7 @@ class Dashboard(Container):
         table.display = not chart_view
         chart.display = plan.size != "compact" or chart_view
         if zoom is not None:
-            zoom.display = plan.size == "wide" or chart_view or plan.size == "medium"
+            zoom.display = self.hint and (plan.size != "compact" or chart_view)
         right = self.query_one("#right")
         zoom_col = f"{ZOOM_SIZE[0]}" if zoom is not None else ""
         table.styles.column_span = chart.styles.column_span = 1
@@ -165,6 +170,13 @@ class Dashboard(Container):
                 self.query_one(panel).display = self.tour_panel == name
             return
         self.query_one("#compare").display = False
+        if not plan.values:  # one panel under the world: the hint when playing
+            playing = snap is not None and snap.manual and self.hint
+            self.query_one("#values").display = playing
+            self.query_one("#explainer").display = not playing and not self.prefer_stats
+            self.query_one("#stats").display = not playing and self.prefer_stats
+            return
+        self.query_one("#values").display = self.hint
         if plan.both_panels:
             explain = stats = True
         else:
@@ -185,6 +197,10 @@ class Dashboard(Container):
     def set_tour_panel(self, panel: str) -> None:
         self.tour_panel = panel
         self._choose_panels()
+
+    def set_hint(self, on: bool) -> None:
+        self.hint = on
+        self.relayout()
 
     def set_presenter(self, on: bool) -> None:
         self.presenter = on
