@@ -152,6 +152,8 @@ class TaxiApp(App[None]):
 
     # -- trainer -> screen -------------------------------------------------------------------
     async def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not self.query(Dashboard):  # the app is closing: a snapshot still queued is dropped
+            return
         snap = message.snapshot
         if snap.model is not self.model:  # another world: its own widgets
             await self._switch_world(snap.model)
