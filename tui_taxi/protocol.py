@@ -8,6 +8,7 @@ from an old snapshot, so quick key presses all count. Nothing here imports Textu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +173,34 @@ Command = (
 )  # fmt: skip
 
 
+# -- the world on screen ----------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class World:
+    """What the screen needs of an env: its id, its actions and, for a discrete env, the
+    compiled MDP (None for an env with continuous observations, such as CartPole)."""
+
+    env_id: str
+    env_kwargs: tuple
+    action_names: tuple[str, ...]
+    model: CompiledEnv | None = None
+    obs_dim: int = 0  # the length of a continuous observation
+
+    @classmethod
+    def of(cls, model: CompiledEnv) -> World:
+        """The world of a compiled env: one object per model, so a change of world is a change
+        of object."""
+        return _world_of(model)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.action_names)
+
+
+@functools.lru_cache(maxsize=64)
+def _world_of(model: CompiledEnv) -> World:
+    return World(model.env_id, model.env_kwargs, model.action_names, model)
+
+
 # -- what the worker publishes ----------------------------------------------------------------
 @dataclass(frozen=True)
 class ChartSeries:
@@ -218,14 +247,14 @@ class Snapshot:
     seq: int
     handled: int  # commands handled before this snapshot (compare with Trainer.sent)
     config: TrainConfig
-    model: CompiledEnv  # immutable: its arrays are read-only
+    world: World  # immutable: a compiled model's arrays are read-only
     state: int
     episode: int
     t: int
     total_steps: int
     episode_return: float
     episode_penalties: int
-    q: np.ndarray  # read-only copy
+    q: np.ndarray  # read-only copy: the Q-table (S x A), or the current observation's row (1 x A)
     last_step: StepRecord | None
     epsilon: float
     alpha: float
@@ -244,14 +273,25 @@ class Snapshot:
     pretraining: int = 0  # episodes the agent still trains before play starts
     replays: tuple[tuple[Frame, ...], ...] = ()  # recent episodes taken one step at a time
     playing_to: int = 0  # total_steps at which an animated tour step pauses (0: none)
+    obs: np.ndarray | None = None  # a continuous observation (CartPole), else None
+    agent: str = "tabular"  # or "dqn"
 
     @property
     def speed(self) -> Speed:
         return SPEEDS[self.speed_index]
 
     @property
+    def model(self) -> CompiledEnv | None:
+        return self.world.model
+
+    @property
     def action_names(self) -> tuple[str, ...]:
-        return self.model.action_names
+        return self.world.action_names
+
+    @property
+    def q_row(self) -> np.ndarray:
+        """The current state's (or observation's) action values."""
+        return self.q[self.state] if self.model is not None else self.q[0]
 
     @property
     def step_by_step(self) -> bool:

@@ -16,7 +16,7 @@ from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.history import downsample
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
 from tui_taxi.core.session import Session
-from tui_taxi.protocol import ChartSeries, Comparison, Event, Frame, Notice, Snapshot
+from tui_taxi.protocol import ChartSeries, Comparison, Event, Frame, Notice, Snapshot, World
 
 CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
 REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
@@ -145,7 +145,7 @@ class SnapshotMaker:
             seq=self._seq,
             handled=state.handled,
             config=session.config,
-            model=session.model,
+            world=World.of(session.model),
             state=session.state,
             episode=session.episode,
             t=session.t,

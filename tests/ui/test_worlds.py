@@ -61,7 +61,7 @@ async def test_the_world_is_drawn_whole_with_its_own_action_names(env_id, kwargs
 @pytest.mark.parametrize(("env_id", "kwargs", "names"), WORLDS, ids=IDS)
 async def test_play_moves_by_the_worlds_action_names(env_id, kwargs, names):
     app = _app(env_id, {**kwargs, "is_slippery": False} if "FrozenLake" in env_id else kwargs)
-    model = app.model
+    model = app.world.model
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda s: True)
         snap = await press(pilot, "m")
@@ -139,7 +139,7 @@ async def test_switching_worlds_asks_first_then_draws_the_new_world():
 
 async def test_kings_moves_play_with_the_diagonal_and_stay_keys():
     app = _app("tui_taxi/WindyGridworld-v0", {"king_moves": True, "stay": True})
-    names = app.model.action_names
+    names = app.world.action_names
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda s: True)
         await press(pilot, "m")

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.events import Resize
 from textual.widgets import Static
 
-from tui_taxi.core.envs import CompiledEnv, compile_env
+from tui_taxi.core.envs import compile_env
 from tui_taxi.core.persist import load_session
 from tui_taxi.core.session import Session, TrainConfig
 from tui_taxi.demo import Tour
@@ -43,6 +43,7 @@ from tui_taxi.protocol import (
     Starting,
     Step,
     TripFinished,
+    World,
 )
 from tui_taxi.trainer import PLAY_PRETRAIN, Trainer
 from tui_taxi.ui import keys
@@ -77,7 +78,7 @@ class TaxiApp(App[None]):
         self,
         session: Session | Callable[[], Session],
         *,
-        model: CompiledEnv | None = None,
+        world: World | None = None,
         paused: bool = False,
         speed_index: int = DEFAULT_SPEED,
         save_path: str = "tui-taxi-session.npz",
@@ -87,7 +88,7 @@ class TaxiApp(App[None]):
         tour: Tour | None = None,
     ) -> None:
         super().__init__()
-        self.model = session.model if isinstance(session, Session) else model
+        self.world = World.of(session.model) if isinstance(session, Session) else world
         self.tour = tour
         self.register_theme(PRESENTER)
         self.presenter = presenter
@@ -103,7 +104,7 @@ class TaxiApp(App[None]):
         self.snapshot: Snapshot | None = None
         self.save_path = save_path
         self.mode = keys.TOUR if tour is not None else keys.PLAY if manual else keys.TRAIN
-        self.moves = play_moves(self.model)
+        self.moves = play_moves(self.world)
 
     @property
     def tour_index(self) -> int:
@@ -114,8 +115,8 @@ class TaxiApp(App[None]):
             yield TourCaption(self.tour, id="caption")
         else:
             yield StatusBar(id="status")
-        yield Dashboard(self.model, id="dashboard")
-        yield KeyBar(self.mode, play_moves(self.model), id="keys")
+        yield Dashboard(self.world, id="dashboard")
+        yield KeyBar(self.mode, play_moves(self.world), id="keys")
         yield Static(id="too-small")
 
     def on_mount(self) -> None:
@@ -155,8 +156,8 @@ class TaxiApp(App[None]):
         if not self.query(Dashboard):  # the app is closing: a snapshot still queued is dropped
             return
         snap = message.snapshot
-        if snap.model is not self.model:  # another world: its own widgets
-            await self._switch_world(snap.model)
+        if snap.world is not self.world:  # another world: its own widgets
+            await self._switch_world(snap.world)
         self.snapshot = snap
         self.set_class(snap.paused, "-paused")
         mode = keys.TOUR if self.tour is not None else keys.PLAY if snap.manual else keys.TRAIN
@@ -172,12 +173,12 @@ class TaxiApp(App[None]):
                 self.query_one(StatusBar).show(snap)
             self.query_one(Dashboard).show(snap)
 
-    async def _switch_world(self, model: CompiledEnv) -> None:
+    async def _switch_world(self, world: World) -> None:
         old = self.query_one(Dashboard)
         presenter, chart_view, hint = old.presenter, old.chart_view, old.hint
-        self.model, self.moves = model, play_moves(model)
+        self.world, self.moves = world, play_moves(world)
         await old.remove()
-        dashboard = Dashboard(model, id="dashboard")
+        dashboard = Dashboard(world, id="dashboard")
         dashboard.presenter, dashboard.chart_view, dashboard.hint = presenter, chart_view, hint
         await self.mount(dashboard, before=self.query_one(KeyBar))
         key_bar = self.query_one(KeyBar)
@@ -200,7 +201,7 @@ class TaxiApp(App[None]):
 
     def _after_trip(self, trip, watch_agent: bool | None) -> None:
         if watch_agent:
-            self.push_screen(ReplayScreen([trip.agent_frames], self.model,
+            self.push_screen(ReplayScreen([trip.agent_frames], self.world,
                                           "the agent from your start"))  # fmt: skip
 
     # -- layout ------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ class TaxiApp(App[None]):
         if action == "move" and parameters and parameters[0] not in self.moves:
             return False  # this world has no such action (Pickup outside Taxi, diagonals)
         if action == "per_action":
-            return self.model.grid is not None
+            return self.world.model is not None and self.world.model.grid is not None
         if action in keys.ACTIONS:
             return keys.allowed(action, parameters, self.mode)
         return True
@@ -251,16 +252,16 @@ class TaxiApp(App[None]):
             else:
                 self.trainer.send(SetWorld(*world))
 
-        current = (self.model.env_id, self.model.env_kwargs)
+        current = (self.world.env_id, self.world.env_kwargs)
         self.push_screen(WorldPicker(current), chosen)
 
     def action_manual(self) -> None:
         self.trainer.send(SetManual())
 
     def action_move(self, move: str) -> None:
-        action = move_action(self.model, move)
+        action = move_action(self.world, move)
         if action is None:
-            self.notify(f"{self.model.env_id} has no {move} action", timeout=2)
+            self.notify(f"{self.world.env_id} has no {move} action", timeout=2)
             return
         self.trainer.send(Move(action))
 
@@ -278,7 +279,7 @@ class TaxiApp(App[None]):
 
     def action_replay(self) -> None:
         replays = list(self.snapshot.replays) if self.snapshot else []
-        self.push_screen(ReplayScreen(replays, self.model, "recent episodes"))
+        self.push_screen(ReplayScreen(replays, self.world, "recent episodes"))
 
     def action_screenshot(self) -> None:
         name = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.svg"
@@ -367,7 +368,8 @@ class TaxiApp(App[None]):
 
     def _keys(self) -> list[keys.Key]:
         """The keys of the current mode that this world has."""
-        grid_only = {"per_action"} if self.model.grid is None else set()
+        model = self.world.model
+        grid_only = {"per_action"} if model is None or model.grid is None else set()
         return [k for k in keys.keys_for(self.mode, self.moves)
                 if keys.action_name(k.action) not in grid_only]  # fmt: skip
 
@@ -420,6 +422,6 @@ def create_app(
         session = lambda: Session(config, model=model)  # noqa: E731
         save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
     pretrain = PLAY_PRETRAIN if manual and load is None else 0
-    return TaxiApp(session, model=model, paused=paused, speed_index=speed_index,
+    return TaxiApp(session, world=World.of(model), paused=paused, speed_index=speed_index,
                    save_path=save_path, manual=manual, pretrain=pretrain, presenter=presenter,
                    tour=tour)  # fmt: skip

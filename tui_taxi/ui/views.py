@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.protocol import World
 
 #: Play mode's moves and the action names that mean them, in any env.
 MOVE_NAMES = {
@@ -35,14 +35,14 @@ MOVE_NAMES = {
 @dataclass(frozen=True)
 class WorldView:
     name: str
-    world: Callable[..., Widget]  # (model, id=...) -> draws the world and the last action
-    table: Callable[..., Widget]  # (model, id=...) -> draws the Q-table
-    table_size: Callable[[CompiledEnv, int, int], tuple[int, int]]  # (model, w, h) -> its size
-    zoom: Callable[..., Widget] | None  # (model, id=...) -> the current slice of Q, if any
+    world: Callable[..., Widget]  # (world, id=...) -> draws the world and the last action
+    table: Callable[..., Widget]  # (world, id=...) -> draws the Q-table
+    table_size: Callable[[World, int, int], tuple[int, int]]  # (world, w, h) -> its size
+    zoom: Callable[..., Widget] | None  # (world, id=...) -> the current slice of Q, if any
     guide: str  # how to read the world, for the help screen
-    describe: Callable[[CompiledEnv, int], str]  # a state in words, at most 24 characters
-    picture: Callable[[CompiledEnv, int], Text] | None  # a state drawn small (replay)
-    world_rows: Callable[[CompiledEnv], int] = lambda model: 8  # the world's rows, at the least
+    describe: Callable[[World, int], str]  # a state in words, at most 24 characters
+    picture: Callable[[World, int], Text] | None  # a state drawn small (replay)
+    world_rows: Callable[[World], int] = lambda world: 8  # the world's rows, at the least
 
 
 def _taxi() -> WorldView:
@@ -52,21 +52,21 @@ def _taxi() -> WorldView:
 
     return WorldView(
         "taxi",
-        lambda model, **kw: TaxiGrid(**kw),
-        lambda model, **kw: QHeatmap(**kw),
-        lambda model, width, height: heatmap_size(model),
-        lambda model, **kw: QZoom(**kw),
+        lambda world, **kw: TaxiGrid(**kw),
+        lambda world, **kw: QHeatmap(**kw),
+        lambda world, width, height: heatmap_size(world.model),
+        lambda world, **kw: QZoom(**kw),
         "[b]Grid[/b]: pads R G Y B; ☺ waiting passenger; ⚑ destination; yellow T: empty taxi; "
         "green T☺: carrying.\n[b]Slice[/b]: the current (passenger, destination) as the map, "
         "coloured by max Q, arrow = greedy action.\n[b]Q-table[/b]: every state as three cells "
         "(top halves South North East, bottom halves West Pickup Dropoff); a row per taxi cell, "
         "a group per passenger (p=) and destination.",
         _taxi_state,
-        lambda model, state: map_text(state, 9, 2),
+        lambda world, state: map_text(state, 9, 2),
     )
 
 
-def _taxi_state(model: CompiledEnv, state: int) -> str:
+def _taxi_state(world: World, state: int) -> str:
     from tui_taxi.core.envs import TAXI_IN_TAXI, TAXI_PADS, taxi_decode
 
     row, col, passenger, dest = taxi_decode(state)
@@ -79,26 +79,27 @@ def _grid() -> WorldView:
 
     return WorldView(
         "grid",
-        lambda model, **kw: GridWorldMap(model, **kw),
-        lambda model, **kw: ValueGrid(**kw),
-        value_grid_size,
+        lambda world, **kw: GridWorldMap(world.model, **kw),
+        lambda world, **kw: ValueGrid(**kw),
+        lambda world, width, height: value_grid_size(world.model, width, height),
         None,
         "[b]Map[/b]: S start, G goal, ○ hole, ▒ cliff, ● the agent; ↑ under a column: its wind "
         "(each ↑ pushes one row up).\n[b]Value grid[/b]: each cell coloured by max Q(s,·) "
         "(red low, green high) with its greedy action; i splits each cell into a compass of its "
         "actions, each on its own value's colour.",
         _grid_state,
-        lambda model, state: map_text(model.grid, state, 3),
-        lambda model: model.grid.n_rows + (1 if model.grid.wind else 0) + 1,
+        lambda world, state: map_text(world.model.grid, state, 3),
+        lambda world: world.model.grid.n_rows + (1 if world.model.grid.wind else 0) + 1,
     )
 
 
 _KIND_WORDS = {"S": " (start)", "G": " (goal)", "H": " (hole)", "C": " (cliff)", "F": ""}
 
 
-def _grid_state(model: CompiledEnv, state: int) -> str:
-    row, col = model.grid.cell(state)
-    return f"row {row}, col {col}{_KIND_WORDS[model.grid.kind(row, col)]}"
+def _grid_state(world: World, state: int) -> str:
+    grid = world.model.grid
+    row, col = grid.cell(state)
+    return f"row {row}, col {col}{_KIND_WORDS[grid.kind(row, col)]}"
 
 
 def _fallback() -> WorldView:
@@ -107,39 +108,39 @@ def _fallback() -> WorldView:
 
     return WorldView(
         "state",
-        lambda model, **kw: StateText(**kw),
-        lambda model, **kw: QHeatmap(**kw),
-        lambda model, width, height: heatmap_size(model, width),
+        lambda world, **kw: StateText(**kw),
+        lambda world, **kw: QHeatmap(**kw),
+        lambda world, width, height: heatmap_size(world.model, width),
         None,
         "[b]World[/b]: the current state's number.",
-        lambda model, state: f"state {state}",
+        lambda world, state: f"state {state}",
         None,
-        lambda model: 3,
+        lambda world: 3,
     )
 
 
-#: (predicate, view factory), first match wins; the fallback draws any env.
-REGISTRY: list[tuple[Callable[[CompiledEnv], bool], Callable[[], WorldView]]] = [
-    (lambda model: model.is_taxi, _taxi),
-    (lambda model: model.grid is not None, _grid),
+#: (predicate, view factory), first match wins; the fallback draws any discrete env.
+REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
+    (lambda world: world.model is not None and world.model.is_taxi, _taxi),
+    (lambda world: world.model is not None and world.model.grid is not None, _grid),
 ]
 
 
-def view_for(model: CompiledEnv) -> WorldView:
+def view_for(world: World) -> WorldView:
     for matches, make in REGISTRY:
-        if matches(model):
+        if matches(world):
             return make()
     return _fallback()
 
 
-def move_action(model: CompiledEnv, move: str) -> int | None:
+def move_action(world: World, move: str) -> int | None:
     """The env's action for a play-mode move (None: this world has no such action)."""
     for name in MOVE_NAMES[move]:
-        if name in model.action_names:
-            return model.action_names.index(name)
+        if name in world.action_names:
+            return world.action_names.index(name)
     return None
 
 
-def play_moves(model: CompiledEnv) -> list[str]:
+def play_moves(world: World) -> list[str]:
     """The moves this world offers, in key order."""
-    return [move for move in MOVE_NAMES if move_action(model, move) is not None]
+    return [move for move in MOVE_NAMES if move_action(world, move) is not None]

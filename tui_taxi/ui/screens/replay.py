@@ -10,8 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_taxi.core.envs import CompiledEnv
-from tui_taxi.protocol import Frame
+from tui_taxi.protocol import Frame, World
 from tui_taxi.ui.views import view_for
 from tui_taxi.ui.widgets.q_values import values_text
 
@@ -34,11 +33,11 @@ class ReplayScreen(ModalScreen[None]):
     ReplayScreen #replay-body { height: auto; }
     """
 
-    def __init__(self, episodes: list[tuple[Frame, ...]], model: CompiledEnv, title: str,
+    def __init__(self, episodes: list[tuple[Frame, ...]], world: World, title: str,
                  episode: int = -1) -> None:  # fmt: skip
         super().__init__()
         self.episodes = [e for e in episodes if e]
-        self.model = model
+        self.world = world
         self.title_text = title
         self.episode = episode % len(self.episodes) if self.episodes else 0
         self.index = 0
@@ -86,12 +85,12 @@ class ReplayScreen(ModalScreen[None]):
         text.append(f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
                      f"step {self.index + 1} of {steps}\n", style="bold")  # fmt: skip
         record = frame.record
-        picture = view_for(self.model).picture
+        picture = view_for(self.world).picture
         if picture is not None:
-            text.append_text(picture(self.model, record.state))
+            text.append_text(picture(self.world, record.state))
             text.append("\n")
         who = "you" if frame.human else ("explored" if record.explored else "greedy")
-        names = self.model.action_names
+        names = self.world.action_names
         text.append(f"{names[record.action]} ({who}), reward {record.reward:+g} "
                     f"→ state {record.next_state}\n\n")  # fmt: skip
         text.append_text(values_text(np.array(frame.q_row), names, record.state, 60))

@@ -52,7 +52,7 @@ def canvas(obs: np.ndarray, width: int, rows: int) -> np.ndarray:
     for edge in (-THETA_LIMIT, THETA_LIMIT):  # the angle limits: faint lines from the pivot
         _line(image, pivot, _end(pivot, edge, pole_px), ANGLE)
     left, right = col(x - CART_W / 2), col(x + CART_W / 2)
-    image[cart_top : ground, max(0, left) : max(0, min(width, right + 1))] = CART
+    image[cart_top:ground, max(0, left) : max(0, min(width, right + 1))] = CART
     _line(image, pivot, _end(pivot, theta, pole_px), POLE)
     if 0 <= pivot[0] < width and 0 <= pivot[1] < height:
         image[pivot[1], pivot[0]] = AXLE
@@ -106,7 +106,9 @@ def observation_text(obs: np.ndarray) -> Text:
     text.append(f"/±{X_LIMIT:g}  ", style=DIM)
     text.append("θ ", style=DIM)
     degrees = math.degrees(theta)
-    text.append(f"{degrees:+.1f}°", style="bold #d64545" if abs(theta) > 0.8 * THETA_LIMIT else "bold")
+    text.append(
+        f"{degrees:+.1f}°", style="bold #d64545" if abs(theta) > 0.8 * THETA_LIMIT else "bold"
+    )
     text.append("/±12°\n", style=DIM)
     text.append("x' ", style=DIM)
     text.append(f"{x_dot:+.2f}  ", style="bold")

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 
-from tui_taxi.core.envs import CompiledEnv
-from tui_taxi.protocol import Snapshot
+from tui_taxi.protocol import Snapshot, World
 from tui_taxi.ui.views import WorldView, view_for
 from tui_taxi.ui.widgets.compare_table import CompareTable
 from tui_taxi.ui.widgets.q_values import QValues
@@ -42,7 +41,7 @@ class Layout:
     values: bool = True  # room for the Q-values beside the explainer (else: in its place)
 
 
-def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
+def plan_layout(width: int, height: int, world: World, view: WorldView, *,
                 presenter: bool = False) -> Layout:  # fmt: skip
     """The layout for a dashboard of ``width`` x ``height`` cells: compact (the Q-table or, with
     `c`, the chart), medium (the Q-table over the slice and the chart) or wide (the Q-table and
@@ -55,19 +54,19 @@ def plan_layout(width: int, height: int, model: CompiledEnv, view: WorldView, *,
     right = width - left - 1
     zoom_w = ZOOM_SIZE[0] + 1 if view.zoom is not None else 0
     chart_rows = max(CHART_MIN_ROWS, height // 3)  # a chart under the table: a third at least
-    shared = view.table_size(model, right, height - chart_rows)
-    alone = view.table_size(model, right, height)
+    shared = view.table_size(world, right, height - chart_rows)
+    alone = view.table_size(world, right, height)
     if shared[0] <= right and shared[1] <= height - CHART_MIN_ROWS:
         size, table = ("wide" if zoom_w and right >= shared[0] + zoom_w else "medium"), shared
     else:
         size, table = "compact", alone
-    values_rows = model.n_actions + 2
-    world = view.world_rows(model)
-    values = world + 1 + values_rows + EXPLAINER_ROWS <= height  # each with its margin
+    values_rows = world.n_actions + 2
+    world_rows = view.world_rows(world)
+    values = world_rows + 1 + values_rows + EXPLAINER_ROWS <= height  # each with its margin
     text_rows = (values_rows if values else 0) + EXPLAINER_ROWS + 1
     both = height - text_rows - STATS_ROWS >= 8
     spare = height - text_rows - (STATS_ROWS if both else 0) - 1
-    return Layout(size, left, max(world, spare), both, table, table[0] <= right, values)
+    return Layout(size, left, max(world_rows, spare), both, table, table[0] <= right, values)
 
 
 class Dashboard(Container):
@@ -78,10 +77,10 @@ class Dashboard(Container):
     Dashboard { height: 1fr; layout: horizontal; }
     """
 
-    def __init__(self, model: CompiledEnv, **kwargs) -> None:
+    def __init__(self, world: World, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.model = model
-        self.view = view_for(model)
+        self.world = world
+        self.view = view_for(world)
         self.layout_plan: Layout | None = None
         self.chart_view = False  # `c`: the chart instead of (compact) or over (else) the Q-table
         self.prefer_stats = False  # `x`: the statistics instead of the explainer, where one fits
@@ -94,15 +93,15 @@ class Dashboard(Container):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="left"):
-            yield self.view.world(self.model, id="world")
+            yield self.view.world(self.world, id="world")
             yield QValues(id="values")
             yield TDExplainer(id="explainer")
             yield StatsPanel(id="stats")
             yield CompareTable(id="compare")
         with Container(id="right"):
-            yield self.view.table(self.model, id="qtable")
+            yield self.view.table(self.world, id="qtable")
             if self.view.zoom is not None:
-                yield self.view.zoom(self.model, id="zoom")
+                yield self.view.zoom(self.world, id="zoom")
             yield RewardChart(id="chart")
 
     # -- layout ----------------------------------------------------------------------------
@@ -113,7 +112,7 @@ class Dashboard(Container):
         width, height = self.size
         if not width or not height:
             return
-        plan = plan_layout(width, height, self.model, self.view, presenter=self.presenter)
+        plan = plan_layout(width, height, self.world, self.view, presenter=self.presenter)
         self.layout_plan = plan
         left = self.query_one("#left")
         left.styles.width = plan.left_width
@@ -121,7 +120,7 @@ class Dashboard(Container):
         if world.max_rows != plan.world_rows:
             world.max_rows = plan.world_rows
             world.refresh(layout=True)
-        self.query_one(QValues).styles.height = self.model.n_actions + 1
+        self.query_one(QValues).styles.height = self.world.n_actions + 1
         self._arrange_right(plan)
         self._choose_panels()
 

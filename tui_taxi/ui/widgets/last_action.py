@@ -16,11 +16,11 @@ def last_action_text(snap: Snapshot) -> Text:
         hint = "move with the arrow keys" if snap.manual else "n takes a step"
         return text.append(f"no step yet · {hint}", style=DIM)
     model = snap.model
-    name = model.action_names[last.action]
+    name = snap.action_names[last.action]
     how = "you" if snap.human_step else "explored" if last.explored else "greedy"
     if last.reward > 0:
         reward_style = f"bold {GOOD}"
-    elif last.reward <= model.penalty_reward:
+    elif model is not None and last.reward <= model.penalty_reward:
         reward_style = f"bold {BAD}"
     else:
         reward_style = "bold"
@@ -28,6 +28,9 @@ def last_action_text(snap: Snapshot) -> Text:
     text.append(f"({how}) ", style=DIM)
     text.append(f"{last.reward:+g}", style=reward_style)
     if last.terminated:
+        if model is None:  # CartPole: the pole fell or the cart left the track
+            text.append("  down", style=f"bold {BAD}")
+            return text
         success = last.reward >= model.success_reward
         word = ("delivered!" if model.is_taxi else "goal!") if success else "ended"
         text.append(f"  {word}", style=f"bold {GOOD if success else BAD}")

@@ -29,7 +29,7 @@ class StatsPanel(SnapshotView):
 def stats_table(snap: Snapshot) -> Text:
     """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
     counters are on the status line)."""
-    success = "delivered" if snap.model.is_taxi else "reached the goal"
+    success = "delivered" if snap.model is not None and snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [
         ("this ep.", f"return {value(snap.episode_return, 0)}"),
         ("", f"{count(snap.episode_penalties)} penalties"),

@@ -44,7 +44,7 @@ def explain(r: StepRecord, snap: Snapshot) -> Text:
     text = Text()
     text.append(f"{NAMES.get(learner, learner)} update", style="bold")
     text.append(f" · {how}\n", style=DIM)
-    text.append(f"s {r.state} · {view_for(snap.model).describe(snap.model, r.state)}\n")
+    text.append(f"s {r.state} · {view_for(snap.world).describe(snap.world, r.state)}\n")
     action = snap.action_names[r.action]
     text.append(f"a {action}  r {r.reward:+g}  s' {r.next_state}\n")
     if snap.human_step and not snap.learn_from_human:
