@@ -31,6 +31,7 @@ from tui_taxi.core.envs import (
     resolve_env_id,
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
+from tui_taxi.core.history import RECENT
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
@@ -798,7 +799,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"({session.total_steps:,} steps) in {seconds:.2f} s: {rate:.1f}M steps/s"
     )
     print(f"settings: {_settings(config)}")
-    print(f"mean return of the last 100 episodes: {session.history.recent_mean_return():.2f}")
+    recent = min(RECENT, session.history.episodes)
+    print(
+        f"mean return of the last {recent:,} episodes: {session.history.recent_mean_return():.2f}"
+    )
     _print_report(policy_report(session.model, session.q, config.gamma))
     _print_diagnosis(session)
     if args.save is not None:

@@ -307,6 +307,7 @@ class Notice:
 
     text: str
     severity: str = "information"
+    topic: str | None = None  # a newer notice on the same topic replaces this one on screen
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,9 @@ class SnapshotMaker:
         self._seq += 1
         slower = FLAT_OUT_SLOWER if state.flat_out else 1.0
         chart_key = (self.generation, session.history.episodes)
-        due = now - self._chart_time >= CHART_INTERVAL * slower or state.paused
+        # while training runs, at most every CHART_INTERVAL; once it stops, the last snapshot
+        # before the wait must show every episode (pretraining done, paused, a person to move)
+        due = now - self._chart_time >= CHART_INTERVAL * slower or not state.running
         if self._chart is None or (due and chart_key != self._chart_key):
             self._chart = chart_series(session)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key

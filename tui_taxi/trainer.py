@@ -58,7 +58,7 @@ FRAME_RATE = 20.0  # frames per second when fast-forwarding
 TURBO_CHUNK = 0.005  # seconds of kernel time per turbo call (commands wait at most this)
 PRETRAIN_CHUNK = 0.02  # seconds per call while the agent trains before play starts
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the session kept to recover from a failure
-TOUR_SPEED = 3  # the animated steps of a tour play at this speed level (10 steps/s)
+TOUR_SPEED = 2  # the animated steps of a tour play at this speed level (5 steps/s)
 PLAY_PRETRAIN = 100_000  # episodes the agent trains before a person plays against it
 
 _REFRESHED, _PACED = 1, 2  # what _drain handled: background results only, or a command
@@ -316,13 +316,13 @@ class Trainer:
                 self._adjust(name, delta)
             case SetParam(name=name, value=value):
                 self.set_param(name, value)
-                self._emit(Notice(self._param_text(name)))
+                self._emit(Notice(self._param_text(name), topic=name))
             case NextLearner():
                 learner = LEARNERS[
                     (LEARNERS.index(self.session.config.learner) + 1) % len(LEARNERS)
                 ]
                 self.set_learner(learner)
-                self._emit(Notice(f"learner: {learner}"))
+                self._emit(Notice(f"learner: {learner}", topic="learner"))
             case SetManual(on=on):
                 self._set_manual((not self.manual) if on is None else on)
             case Move(action=action):
@@ -330,7 +330,7 @@ class Trainer:
             case SetLearnFromHuman(on=on):
                 self.learn_from_human = (not self.learn_from_human) if on is None else on
                 self._emit(Notice("your moves now teach the agent" if self.learn_from_human
-                                  else "your moves no longer teach the agent"))  # fmt: skip
+                                  else "your moves no longer teach the agent", topic="teach"))  # fmt: skip
             case RunTour(tour=tour, index=index):
                 self._run_tour(tour, index)
             case Reset():
@@ -353,7 +353,7 @@ class Trainer:
         clamped = min(max(index, 0), len(SPEEDS) - 1)
         if not quiet:
             edge = " (fastest)" if index > clamped else " (slowest)" if index < clamped else ""
-            self._emit(Notice(f"speed: {SPEEDS[clamped].label}{edge}"))
+            self._emit(Notice(f"speed: {SPEEDS[clamped].label}{edge}", topic="speed"))
         self.speed_index = clamped
         self._snapshots.rate.reset(self.session.total_steps)
 
@@ -363,10 +363,13 @@ class Trainer:
         low, high, low_open = PARAM_RANGES[name]
         current = self._current(name)
         value = round(min(high, max(low, current + delta)), 4)
-        if low_open and value <= low:
-            value = current  # alpha cannot reach 0: it stays where it is
+        stuck = low_open and value <= low  # alpha cannot reach 0: it stays where it is
+        if stuck:
+            value = current
         self.set_param(name, value)
-        self._emit(Notice(self._param_text(name)))
+        at_low = stuck or (not low_open and value <= low)
+        edge = " (its maximum)" if value >= high else " (its minimum)" if at_low else ""
+        self._emit(Notice(self._param_text(name) + edge, topic=name))
 
     def _current(self, name: str) -> float:
         session = self.session
@@ -375,11 +378,7 @@ class Trainer:
         return session.epsilon_now() if name == "epsilon" else session.alpha_now()
 
     def _param_text(self, name: str) -> str:
-        low, high, _ = PARAM_RANGES[name]
         value = self._current(name)
-        edge = (
-            " (its maximum)" if value >= high else " (its minimum)" if value <= low + 0.05 else ""
-        )
         symbol = {"epsilon": "ε", "alpha": "α", "gamma": "γ"}[name]
         setting = getattr(self.session.config, name)
         shown = (
@@ -387,7 +386,7 @@ class Trainer:
             if isinstance(setting, Schedule) and setting.kind != "constant"
             else f"{value:.2f}"
         )
-        return f"{name} {symbol} = {shown}{edge}"
+        return f"{name} {symbol} = {shown}"
 
     # TourTarget (tui_taxi.demo), used by the commands too
     def set_param(self, name: str, value: float | Schedule) -> None:

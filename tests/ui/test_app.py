@@ -402,3 +402,33 @@ def test_load_option_opens_the_saved_session(tmp_path):
     app = create_app(load=path)
     assert app.trainer.session.episode == 50
     np.testing.assert_array_equal(app.trainer.session.q, session.q)
+
+
+async def test_a_burst_of_one_key_leaves_one_toast_for_its_setting():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        for _ in range(12):
+            app.simulate_key("E")
+        await settled(pilot)
+        await pilot.pause()
+        toasts = [n for n in app._notifications if "epsilon" in n.message]
+        assert len(toasts) == 1 and "0.70" in toasts[0].message
+        app.simulate_key("e")  # one more: ε 0.65, still one toast
+        await settled(pilot)
+        await pilot.pause()
+        assert [n.message for n in app._notifications if "epsilon" in n.message] == [
+            "epsilon ε = 0.65"
+        ]
+
+
+async def test_epsilon_says_its_minimum_only_at_zero():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        await press(pilot, "e")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["epsilon ε = 0.05"]
+        await press(pilot, "e")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["epsilon ε = 0.00 (its minimum)"]

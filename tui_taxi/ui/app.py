@@ -16,6 +16,7 @@ from pathlib import Path
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.events import Resize
+from textual.notifications import Notification, Notify
 from textual.widgets import Static
 
 from tui_taxi.core.envs import compile_env
@@ -102,6 +103,7 @@ class TaxiApp(App[None]):
             pretrain=pretrain,
         )
         self.snapshot: Snapshot | None = None
+        self._toasts: dict[str, Notification] = {}  # the toast shown for each topic
         self.save_path = save_path
         self.mode = keys.TOUR if tour is not None else keys.PLAY if manual else keys.TRAIN
         self.moves = play_moves(self.world)
@@ -148,7 +150,7 @@ class TaxiApp(App[None]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError):  # Windows: no loop signal handlers
-                loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+                loop.add_signal_handler(sig, lambda: self.call_later(self._quit_on_signal))
                 self._signals.append(sig)
 
     # -- trainer -> screen -------------------------------------------------------------------
@@ -173,6 +175,18 @@ class TaxiApp(App[None]):
                 self.query_one(StatusBar).show(snap)
             self.query_one(Dashboard).show(snap)
 
+    def say(self, text: str, *, severity: str = "information", timeout: float = 2,
+            topic: str | None = None) -> None:  # fmt: skip
+        """A toast; a newer one on the same ``topic`` (a setting, the speed, a chart option)
+        replaces the last, so a burst of key presses leaves one toast, not a stack."""
+        old = self._toasts.get(topic) if topic else None
+        if old is not None and old in self._notifications:
+            self._unnotify(old, refresh=False)
+        notification = Notification(text, "", severity, timeout, markup=True)
+        self.post_message(Notify(notification))  # what App.notify does, keeping the object
+        if topic:
+            self._toasts[topic] = notification
+
     async def _switch_world(self, world: World) -> None:
         old = self.query_one(Dashboard)
         presenter, chart_view, hint = old.presenter, old.chart_view, old.hint
@@ -188,9 +202,9 @@ class TaxiApp(App[None]):
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
         match message.event:
-            case Notice(text=text, severity=severity):
+            case Notice(text=text, severity=severity, topic=topic):
                 timeout = 8 if severity in ("error", "warning") else 2
-                self.notify(text, severity=severity, timeout=timeout)
+                self.say(text, severity=severity, timeout=timeout, topic=topic)
             case Starting(text=text):
                 if self.tour is None:
                     self.query_one(StatusBar).show_starting(text)
@@ -268,13 +282,17 @@ class TaxiApp(App[None]):
     def action_hint(self) -> None:
         dashboard = self.query_one(Dashboard)
         dashboard.set_hint(not dashboard.hint)
-        self.notify("hint shown" if dashboard.hint else "hint hidden", timeout=1.5)
+        self.say("hint shown" if dashboard.hint else "hint hidden", timeout=1.5, topic="hint")
 
     def action_learn_from_human(self) -> None:
         self.trainer.send(SetLearnFromHuman())
 
     def action_explain(self) -> None:
         dashboard = self.query_one(Dashboard)
+        if dashboard.layout_plan is not None and dashboard.layout_plan.both_panels:
+            self.say("the TD explainer and the statistics are both on screen at this size",
+                     topic="explain")  # fmt: skip
+            return
         dashboard.set_prefer_stats(not dashboard.prefer_stats)
 
     def action_replay(self) -> None:
@@ -288,7 +306,7 @@ class TaxiApp(App[None]):
         except OSError as exc:
             self.notify(f"screenshot not saved: {exc.strerror or exc}", severity="error")
             return
-        self.notify(f"screenshot saved to {path}", timeout=4)
+        self.notify(f"screenshot saved to {Path(path).resolve()}", timeout=4)
 
     def action_presenter(self) -> None:
         self._set_presenter(not self.has_class("-presenter"))
@@ -325,18 +343,18 @@ class TaxiApp(App[None]):
 
     def action_per_action(self) -> None:
         on = self.query_one("#qtable").toggle_per_action()
-        self.notify("each action's value in each cell" if on else "max Q and the greedy action",
-                    timeout=2)  # fmt: skip
+        self.say("each action's value in each cell" if on else "max Q and the greedy action",
+                 topic="per-action")  # fmt: skip
 
     def action_chart_metric(self) -> None:
-        self.notify(f"chart: {self.query_one(RewardChart).cycle_metric()}", timeout=1.5)
+        self.say(f"chart: {self.query_one(RewardChart).cycle_metric()}", timeout=1.5, topic="chart")
 
     def action_smoothing(self) -> None:
-        self.notify(f"chart smoothing: {self.query_one(RewardChart).cycle_smoothing():g}",
-                    timeout=1.5)  # fmt: skip
+        self.say(f"chart smoothing: {self.query_one(RewardChart).cycle_smoothing():g}",
+                 timeout=1.5, topic="chart")  # fmt: skip
 
     def action_chart_range(self) -> None:
-        self.notify(f"chart: {self.query_one(RewardChart).toggle_range()}", timeout=2)
+        self.say(f"chart: {self.query_one(RewardChart).toggle_range()}", topic="chart")
 
     def action_reset(self) -> None:
         def answered(yes: bool | None) -> None:
@@ -360,7 +378,8 @@ class TaxiApp(App[None]):
             if path:
                 self.trainer.send(Load(path))
 
-        self.push_screen(PathPrompt("Load a session from:", self.save_path), chosen)
+        default = self.save_path if Path(self.save_path).is_file() else ""
+        self.push_screen(PathPrompt("Load a session from:", default), chosen)
 
     def action_help(self) -> None:
         view = self.query_one(Dashboard).view
@@ -372,6 +391,11 @@ class TaxiApp(App[None]):
         grid_only = {"per_action"} if model is None or model.grid is None else set()
         return [k for k in keys.keys_for(self.mode, self.moves)
                 if keys.action_name(k.action) not in grid_only]  # fmt: skip
+
+    def _quit_on_signal(self) -> None:
+        """SIGTERM / SIGHUP: quit cleanly, with the status a killed program conventionally has."""
+        self.trainer.stop()
+        self.exit(return_code=143)
 
     async def action_quit(self) -> None:
         self.trainer.stop()
@@ -389,7 +413,9 @@ class TaxiApp(App[None]):
     def get_system_commands(self, screen):
         """The palette: Textual's own commands, then every key of the current mode, named for
         people (with its key)."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # ours (?) shows the keys of the mode, by group
+                yield command
         for key in self._keys():
             if key.action == "quit":
                 continue

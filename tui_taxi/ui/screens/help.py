@@ -14,8 +14,6 @@ from tui_taxi.ui.keys import MODE_NAMES, Key
 GUIDE = """\
 [b]Status line[/b]: running or paused, the speed, the learner with ε (explore), α (learn) and γ
 (discount), the episode and its step, and from how many start states the greedy policy is optimal.
-[b]Q-table[/b]: every state as cells of two actions each (top / bottom half, letters in the legend);
-red negative, green positive; ▶ and the lit ▼ point at the current state.
 [b]TD explainer[/b]: the last update with its numbers: target = r + γ · bootstrap, δ = target − Q,
 Q ← Q + α · δ.
 [b]Optimal[/b]: start states from which the greedy policy is optimal for the session's gamma (its

@@ -77,8 +77,8 @@ class ReplayScreen(ModalScreen[None]):
         body = self.query_one("#replay-body", Static)
         frame = self.frame
         if frame is None:
-            body.update("No recorded episode yet: episodes taken step by step (n, slow speeds, "
-                        "play mode) are kept for replay.")  # fmt: skip
+            body.update("No finished episode yet: episodes taken step by step (n, slow speeds, "
+                        "play mode) are kept for replay once they end.")  # fmt: skip
             return
         steps = len(self.episodes[self.episode])
         text = Text()

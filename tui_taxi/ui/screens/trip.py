@@ -32,8 +32,9 @@ class TripScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         t = self.trip
-        verdict = ("optimal!" if t.steps <= t.optimal_steps and t.delivered
-                   else f"{t.steps - t.optimal_steps:g} steps more than the best")  # fmt: skip
+        extra = t.steps - t.optimal_steps
+        verdict = ("optimal!" if extra <= 0 and t.delivered
+                   else f"{extra:g} step{'' if extra == 1 else 's'} more than the best")  # fmt: skip
         table = Table(box=None, padding=(0, 2))
         table.add_column("")
         table.add_column("steps", justify="right")

@@ -129,6 +129,9 @@ class Dashboard(Container):
         table = self.query_one("#qtable")
         chart = self.query_one(RewardChart)
         zoom = self.query("#zoom").first() if self.view.zoom is not None else None
+        if zoom is not None and not self.hint:  # play mode without the hint: no slice at all
+            zoom.display = False
+            zoom = None
         table.styles.width, table.styles.height = plan.table[0] + 1, plan.table[1]
         chart_view = self.chart_view or not plan.table_fits
         table.display = not chart_view

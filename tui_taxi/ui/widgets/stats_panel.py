@@ -65,16 +65,17 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
     ]
     if r.n_loop == r.n_start:
         rows.append(("", Text("loops from every start", style=f"bold {BAD}")))
-    elif r.n_loop:  # the starred figures are over the other starts, for both rows
+    elif r.n_loop:  # the figures below are then over the starts it finishes from
         rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
-    header = "*others" if 0 < r.n_loop < r.n_start else "undisc."  # steps and return: undiscounted
+    # the figures: undiscounted; over the starts it finishes from when it loops from others
+    header = f"over {r.n_finish}" if 0 < r.n_loop < r.n_start else "undisc."
     rows.append((header, Text(f"{'steps':>9} {'return':>8}", style=DIM)))
     if r.n_loop == 0:
         rows.append(("greedy", _pair(r.mean_steps, r.mean_return)))
         rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
     elif r.n_loop < r.n_start:
-        rows.append(("greedy*", _pair(r.finish_mean_steps, r.finish_mean_return)))
-        rows.append(("optimum*", _pair(r.finish_optimal_mean_steps, r.finish_optimal_mean_return)))
+        rows.append(("greedy", _pair(r.finish_mean_steps, r.finish_mean_return)))
+        rows.append(("optimum", _pair(r.finish_optimal_mean_steps, r.finish_optimal_mean_return)))
     else:
         rows.append(("optimum", _pair(r.optimal_mean_steps, r.optimal_mean_return)))
     return rows

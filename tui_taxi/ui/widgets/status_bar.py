@@ -77,7 +77,7 @@ def status_text(snap: Snapshot, width: int) -> Text:
     else:
         head = Text("▶ ", style=f"bold {RUN}")
         head.append(snap.speed.label, style="bold")
-        if not snap.speed.step_by_step:
+        if not snap.speed.animated:  # flat out: the rate reached (animated: the label says it)
             head.append(f" {count(snap.steps_per_second)} steps/s", style=DIM)
     params = Text(c.learner, style="bold")
     params.append("  " + _param("ε", c.epsilon, snap.epsilon), style="bold")

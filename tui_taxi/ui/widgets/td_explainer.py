@@ -31,8 +31,8 @@ class TDExplainer(SnapshotView):
         snap = self.snapshot
         if snap is None:
             return Text("")
-        if snap.last_step is None:
-            hint = "move (arrow keys)" if snap.manual else "take a step (n)"
+        if snap.last_step is None or (snap.manual and snap.trip_steps == 0):
+            hint = "your move: the arrow keys" if snap.manual else "take a step (n)"
             return Text(f"TD update: {hint} to see one", style=DIM)
         return explain(snap.last_step, snap)
 

@@ -43,7 +43,7 @@ class TourCaption(Widget):
         if snap is not None:
             c = snap.config
             right.append(f"ε {snap.epsilon:.2f} α {snap.alpha:.2f} γ {c.gamma:.2f} · ", style=DIM)
-            right.append("▶ playing" if snap.playing_to else "‖", style=DIM)
+            right.append("▶ playing" if snap.playing_to else "‖ paused ", style=DIM)
         keys = Text.assemble(("  → ", KEY_STYLE), "next ", ("← ", KEY_STYLE), "back ",
                              ("n ", KEY_STYLE), "step ", ("? ", KEY_STYLE), "help ",
                              ("q ", KEY_STYLE), "quit")  # fmt: skip
