@@ -16,7 +16,7 @@ from pathlib import Path
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.events import Resize
-from textual.notifications import Notification, Notify
+from textual.notifications import Notification
 from textual.widgets import Static
 
 from tui_taxi.core.envs import compile_env
@@ -183,7 +183,10 @@ class TaxiApp(App[None]):
         if old is not None and old in self._notifications:
             self._unnotify(old, refresh=False)
         notification = Notification(text, "", severity, timeout, markup=True)
-        self.post_message(Notify(notification))  # what App.notify does, keeping the object
+        # What App.notify's message handler does, done now rather than posted: a posted toast
+        # is not yet in the collection when the next key of a burst looks for it to replace.
+        self._notifications.add(notification)
+        self._refresh_notifications()
         if topic:
             self._toasts[topic] = notification
 
