@@ -20,9 +20,9 @@ def _slide(name: str, title: str) -> Session:
     config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
     trainer = Trainer(Session(config), lambda snap: None, lambda event: None)
     trainer._run_tour(tour, index)
-    while trainer._play_to and trainer.session.total_steps < trainer._play_to:
+    while trainer._play_to and trainer.agent.total_steps < trainer._play_to:
         trainer.take_step()
-    return trainer.session
+    return trainer.agent
 
 
 @pytest.mark.parametrize("name", list(TOURS))

@@ -215,6 +215,23 @@ class ChartSeries:
     penalties: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class Landscape:
+    """A network's action values over a grid of two observation dimensions, the others held at
+    the current observation (CartPole: the pole's angle across, its angular velocity up). The
+    axes are in the units shown (degrees, not radians)."""
+
+    x: np.ndarray  # (nx,) increasing
+    y: np.ndarray  # (ny,) increasing
+    q: np.ndarray  # (ny, nx, A): row 0 is the lowest y
+    at: tuple[float, float]  # the current observation on these axes
+    x_name: str  # short, for the axis ("θ")
+    y_name: str
+    x_label: str  # for the title ("the pole's angle θ")
+    y_label: str
+    x_unit: str = ""
+
+
 @dataclass(frozen=True)
 class Frame:
     """One recorded step, with the state's Q-values as they were before its update."""
@@ -275,6 +292,7 @@ class Snapshot:
     playing_to: int = 0  # total_steps at which an animated tour step pauses (0: none)
     obs: np.ndarray | None = None  # a continuous observation (CartPole), else None
     agent: str = "tabular"  # or "dqn"
+    landscape: Landscape | None = None  # a continuous world's policy map (DQN on CartPole)
 
     @property
     def speed(self) -> Speed:

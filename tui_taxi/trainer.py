@@ -84,7 +84,7 @@ class Trainer:
         pretrain: int = 0,
         max_fps: float = 30.0,
     ) -> None:
-        self.session: Session | None = session if isinstance(session, Session) else None
+        self.agent: Session | None = session if isinstance(session, Session) else None
         self._open = None if isinstance(session, Session) else session
         self._on_snapshot = on_snapshot
         self._on_event = on_event
@@ -152,17 +152,17 @@ class Trainer:
                 next_frame = time.perf_counter()
 
     def _start_session(self) -> None:
-        if self.session is None:
+        if self.agent is None:
             self._emit(Starting("compiling the kernels (the first run only: a few seconds)…"))
             try:
-                self.session = self._open()
+                self.agent = self._open()
             except Exception as exc:  # noqa: BLE001 - fall back to a fresh default session
                 self._emit(Notice(f"could not start that session ({exc}); a new one instead",
                                   "error"))  # fmt: skip
-                self.session = Session(TrainConfig())
-        self._new_session(self.session)
+                self.agent = Session(TrainConfig())
+        self._new_session(self.agent)
         if self.manual:
-            self._pretrain = self._pretrain if self.session.episode == 0 else 0
+            self._pretrain = self._pretrain if self.agent.episode == 0 else 0
             if not self._pretrain:
                 self._begin_trip()
         try:
@@ -176,7 +176,7 @@ class Trainer:
         return not (self._idle() or self._play_to or SPEEDS[self.speed_index].animated)
 
     def _idle(self) -> bool:
-        if self.session is None:
+        if self.agent is None:
             return True
         if self._pretrain:
             return False
@@ -214,7 +214,7 @@ class Trainer:
         if isinstance(command, (Refresh, Shutdown, SetPaused, ChangeSpeed, SetSpeed)):
             self._handle(command)  # nothing of the session changes
             return
-        self._checkpoint = self.session.copy()
+        self._checkpoint = self.agent.copy()
         self._checkpoint_time = time.perf_counter()
         try:
             self._handle(command)
@@ -240,7 +240,7 @@ class Trainer:
 
     def _restore(self) -> None:
         if self._checkpoint is not None:
-            self.session = self._checkpoint.copy()
+            self.agent = self._checkpoint.copy()
 
     def _emit(self, event: Event) -> None:
         self._on_event(event)
@@ -249,20 +249,20 @@ class Trainer:
         """One frame of work at the current speed; returns the seconds until the next frame."""
         now = time.perf_counter()
         if now - self._checkpoint_time >= CHECKPOINT_INTERVAL:
-            self._checkpoint, self._checkpoint_time = self.session.copy(), now
+            self._checkpoint, self._checkpoint_time = self.agent.copy(), now
         if self._pretrain:
             return self._pretrain_chunk()
         speed = SPEEDS[TOUR_SPEED if self._play_to else self.speed_index]
         if speed.animated:
             self._step_once()
-            if self._play_to and self.session.total_steps >= self._play_to:
+            if self._play_to and self.agent.total_steps >= self._play_to:
                 self._play_to = 0
                 self.paused = True
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
         self._recorder.drop_partial()  # whole episodes at once: not recorded
         if speed.episodes_per_frame:
-            self.session.train(episodes=speed.episodes_per_frame, steps=1_000_000)
+            self.agent.train(episodes=speed.episodes_per_frame, steps=1_000_000)
             self._publish(force=True)
             return 1.0 / FRAME_RATE
         self._turbo_steps = self._timed_train(None, self._turbo_steps, TURBO_CHUNK)
@@ -272,7 +272,7 @@ class Trainer:
     def _timed_train(self, episodes: int | None, steps: int, seconds: float) -> int:
         """Train up to ``episodes`` / ``steps``; returns the step count that takes ``seconds``."""
         start = time.perf_counter()
-        self.session.train(episodes=episodes, steps=steps)
+        self.agent.train(episodes=episodes, steps=steps)
         elapsed = time.perf_counter() - start
         if elapsed <= 0:
             return steps
@@ -281,14 +281,14 @@ class Trainer:
 
     def _pretrain_chunk(self) -> float:
         """The agent trains before a person plays against it (at most about a second)."""
-        before = self.session.episode
+        before = self.agent.episode
         self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps, PRETRAIN_CHUNK)
-        self._pretrain = max(0, self._pretrain - (self.session.episode - before))
+        self._pretrain = max(0, self._pretrain - (self.agent.episode - before))
         if not self._pretrain:
             self._recorder.drop_partial()
-            self.session.new_episode()
+            self.agent.new_episode()
             self._begin_trip()
-            self._emit(Notice(f"the agent trained {self.session.episode:,} episodes: your turn"))
+            self._emit(Notice(f"the agent trained {self.agent.episode:,} episodes: your turn"))
         self._publish(force=not self._pretrain)
         return 0.0
 
@@ -301,7 +301,7 @@ class Trainer:
             case SetPaused(paused=paused):
                 self.paused = (not self.paused) if paused is None else paused
                 self._play_to = 0
-                self._snapshots.rate.reset(self.session.total_steps)
+                self._snapshots.rate.reset(self.agent.total_steps)
             case Step():
                 self.paused, self._play_to = True, 0
                 if self.manual:
@@ -318,9 +318,7 @@ class Trainer:
                 self.set_param(name, value)
                 self._emit(Notice(self._param_text(name), topic=name))
             case NextLearner():
-                learner = LEARNERS[
-                    (LEARNERS.index(self.session.config.learner) + 1) % len(LEARNERS)
-                ]
+                learner = LEARNERS[(LEARNERS.index(self.agent.config.learner) + 1) % len(LEARNERS)]
                 self.set_learner(learner)
                 self._emit(Notice(f"learner: {learner}", topic="learner"))
             case SetManual(on=on):
@@ -334,19 +332,19 @@ class Trainer:
             case RunTour(tour=tour, index=index):
                 self._run_tour(tour, index)
             case Reset():
-                self._new_session(Session(self.session.config, model=self.session.model))
+                self._new_session(Session(self.agent.config, model=self.agent.model))
                 self._emit(Notice("agent reset: Q-table, counters and history cleared"))
             case Save(path=path):
-                self._emit(Notice(f"saved to {save_session(self.session, path)}"))
+                self._emit(Notice(f"saved to {save_session(self.agent, path)}"))
             case Load(path=path):
                 self._new_session(load_session(path))
-                self._emit(Notice(f"loaded {path}: {self.session.episode:,} episodes"))
+                self._emit(Notice(f"loaded {path}: {self.agent.episode:,} episodes"))
             case SetWorld(env_id=env_id, env_kwargs=env_kwargs):
-                config = world_config(env_id, env_kwargs, seed=self.session.config.seed)
+                config = world_config(env_id, env_kwargs, seed=self.agent.config.seed)
                 self._new_session(Session(config))
                 self._emit(Notice(f"{describe_world(config)}: a fresh agent"))
             case Compare(episodes=episodes):
-                self._emit(compare(self.session, episodes))
+                self._emit(compare(self.agent, episodes))
 
     # -- commands --------------------------------------------------------------------------
     def _set_speed(self, index: int, quiet: bool = False) -> None:
@@ -355,7 +353,7 @@ class Trainer:
             edge = " (fastest)" if index > clamped else " (slowest)" if index < clamped else ""
             self._emit(Notice(f"speed: {SPEEDS[clamped].label}{edge}", topic="speed"))
         self.speed_index = clamped
-        self._snapshots.rate.reset(self.session.total_steps)
+        self._snapshots.rate.reset(self.agent.total_steps)
 
     def _adjust(self, name: str, delta: float) -> None:
         """Move a parameter by ``delta`` from its current value, within its range; a schedule
@@ -372,7 +370,7 @@ class Trainer:
         self._emit(Notice(self._param_text(name) + edge, topic=name))
 
     def _current(self, name: str) -> float:
-        session = self.session
+        session = self.agent
         if name == "gamma":
             return session.config.gamma
         return session.epsilon_now() if name == "epsilon" else session.alpha_now()
@@ -380,7 +378,7 @@ class Trainer:
     def _param_text(self, name: str) -> str:
         value = self._current(name)
         symbol = {"epsilon": "ε", "alpha": "α", "gamma": "γ"}[name]
-        setting = getattr(self.session.config, name)
+        setting = getattr(self.agent.config, name)
         shown = (
             setting.describe()
             if isinstance(setting, Schedule) and setting.kind != "constant"
@@ -394,38 +392,38 @@ class Trainer:
         check_param(name, value)
         if name != "gamma" and not isinstance(value, Schedule):
             value = Schedule.constant(value)
-        self.session.reconfigure(**{name: value})
+        self.agent.reconfigure(**{name: value})
 
     def set_learner(self, name: str) -> None:
-        self.session.reconfigure(learner=name)
+        self.agent.reconfigure(learner=name)
 
     def take_step(self) -> None:
         self._step_once()
 
     def train_episodes(self, n: int) -> None:
         self._recorder.drop_partial()
-        self.session.train(episodes=n)
+        self.agent.train(episodes=n)
 
     def reset_agent(self) -> None:
-        self._new_session(Session(self.session.config, model=self.session.model))
+        self._new_session(Session(self.agent.config, model=self.agent.model))
 
     def train_steps(self, n: int) -> None:
         self._recorder.drop_partial()
-        self.session.train(steps=n)
+        self.agent.train(steps=n)
 
     def switch_env(self, env_id: str, env_kwargs: tuple) -> None:
-        config = self.session.config.replace(env_id=env_id, env_kwargs=env_kwargs)
+        config = self.agent.config.replace(env_id=env_id, env_kwargs=env_kwargs)
         self._new_session(Session(config))
 
     def _run_tour(self, tour, index: int) -> None:
-        model = self.session.model
+        model = self.agent.model
         same = (model.env_id, model.env_kwargs) == (tour.env_id, tour.env_kwargs)
         fresh = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
         self._new_session(Session(fresh, model=model if same else None))
         self.paused, self.manual = True, False
         animate = run_tour(self, tour, index)
         if animate:
-            self._play_to = self.session.total_steps + animate
+            self._play_to = self.agent.total_steps + animate
 
     def _set_manual(self, on: bool) -> None:
         if on == self.manual:
@@ -435,17 +433,17 @@ class Trainer:
         self._play_to = 0
         if on:
             self._recorder.drop_partial()
-            self.session.new_episode()  # the person's trip starts afresh, not mid-episode
+            self.agent.new_episode()  # the person's trip starts afresh, not mid-episode
             self._begin_trip()
             self._emit(Notice("play mode: you drive (arrow keys); m gives the taxi back"))
         else:
             self._pretrain = 0
             self.paused = False  # the agent takes over from where the person left
-            self._snapshots.rate.reset(self.session.total_steps)
+            self._snapshots.rate.reset(self.agent.total_steps)
             self._emit(Notice("the agent drives again"))
 
     def _begin_trip(self) -> None:
-        self._trip = Trip.begin(self.session)
+        self._trip = Trip.begin(self.agent)
 
     def _move(self, action: int) -> None:
         if not self.manual:
@@ -457,7 +455,7 @@ class Trainer:
 
     def _step_once(self, action: int | None = None) -> None:
         """One step (the person's when ``action`` is given), recorded for replay and trips."""
-        session = self.session
+        session = self.agent
         row = tuple(session.q[session.state].tolist())  # the values as they were at this step
         human = action is not None
         record, batch = session.step(action, learn=self.learn_from_human if human else True)
@@ -474,12 +472,12 @@ class Trainer:
     def _diagnose(self) -> None:
         """Say when the settings cannot reach the goal (a gamma that discounts it to nothing,
         a time limit shorter than the way there), once per setting."""
-        config = self.session.config
-        key = (id(self.session.model), config.gamma, config.max_steps, config.epsilon)
+        config = self.agent.config
+        key = (id(self.agent.model), config.gamma, config.max_steps, config.epsilon)
         if key == self._diagnosed:
             return
         self._diagnosed = key
-        problem = diagnose(self.session.model, config)
+        problem = diagnose(self.agent.model, config)
         if problem:
             self._emit(Notice(problem, "warning"))
 
@@ -493,7 +491,7 @@ class Trainer:
 
     def _new_session(self, session: Session) -> None:
         """A new session (start, reset, load, tour): nothing of the old one carries over."""
-        self.session = session
+        self.agent = session
         self._snapshots.new_session(session)
         self._trip = None
         if self.manual:  # a person playing starts a trip from the new session's state
@@ -523,14 +521,14 @@ class Trainer:
             stepping=(self.paused and not self._play_to) or self.manual,  # every step is read
             manual=self.manual,
             learn_from_human=self.learn_from_human,
-            human_step=self._human_at == self.session.total_steps,
+            human_step=self._human_at == self.agent.total_steps,
             trip_steps=trip.steps if trip else 0,
             trip_return=trip.episodic_return if trip else 0.0,
             pretraining=self._pretrain,
             replays=self._recorder.episodes,
             playing_to=self._play_to,
         )
-        return self._snapshots.make(self.session, state, now)
+        return self._snapshots.make(self.agent, state, now)
 
 
 def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:

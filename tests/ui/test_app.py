@@ -40,10 +40,10 @@ async def test_space_runs_and_pause_really_stops_the_counters():
         assert running.speed_index == DEFAULT_SPEED + 1
         paused = await press(pilot, "space")
         assert paused.paused
-        steps = app.trainer.session.total_steps
+        steps = app.trainer.agent.total_steps
         for _ in range(10):
             await pilot.pause(0.02)
-        assert app.trainer.session.total_steps == steps  # nothing moves while paused
+        assert app.trainer.agent.total_steps == steps  # nothing moves while paused
         assert app.snapshot.total_steps == steps
 
 
@@ -98,7 +98,7 @@ async def test_reset_asks_first():
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
-        assert app.trainer.session.episode == 300  # kept
+        assert app.trainer.agent.episode == 300  # kept
         await pilot.press("r")
         await pilot.press("y")
         snap = await settle(pilot, lambda s: s.episode == 0)
@@ -111,7 +111,7 @@ async def test_enter_confirms_the_reset_and_escape_keeps_the_agent():
         await settle(pilot, lambda s: s.episode == 30)
         await pilot.press("r")
         await pilot.press("escape")
-        assert not isinstance(app.screen, ConfirmScreen) and app.trainer.session.episode == 30
+        assert not isinstance(app.screen, ConfirmScreen) and app.trainer.agent.episode == 30
         await pilot.press("r")
         await pilot.press("enter")
         await settle(pilot, lambda s: s.episode == 0)
@@ -243,9 +243,9 @@ async def test_keys_are_handled_while_turbo_trains():
         assert not snap.paused and snap.speed.label == "turbo"
         app.simulate_key("space")
         snap = await settle(pilot, lambda s: s.paused)
-        steps = app.trainer.session.total_steps
+        steps = app.trainer.agent.total_steps
         await pilot.pause(0.05)
-        assert app.trainer.session.total_steps == steps
+        assert app.trainer.agent.total_steps == steps
 
 
 async def test_quit_during_turbo_leaves_no_thread():
@@ -283,7 +283,7 @@ async def test_a_failing_command_is_a_notice_and_the_session_stays_as_it_was(mon
         (note,) = [n for n in app._notifications if "kernel exploded" in n.message]
         assert note.severity == "error"
         assert app.trainer.thread.is_alive()
-        assert app.trainer.session.total_steps == before.total_steps  # as before the command
+        assert app.trainer.agent.total_steps == before.total_steps  # as before the command
         snap = await press(pilot, "n")  # keys still work
         assert snap.total_steps == before.total_steps + 1
 
@@ -292,7 +292,7 @@ async def test_a_failure_while_training_pauses_restores_and_keeps_taking_keys(mo
     app = make_app(episodes=20)
     async with app.run_test(size=SIZE) as pilot:
         before = await settle(pilot, lambda s: True)
-        monkeypatch.setattr(app.trainer.session, "train", lambda *a, **k: 1 / 0)
+        monkeypatch.setattr(app.trainer.agent, "train", lambda *a, **k: 1 / 0)
         await pilot.press("space")
         snap = await settle(pilot, lambda s: any("training paused" in n.message
                                                  for n in app._notifications))  # fmt: skip
@@ -400,8 +400,8 @@ def test_load_option_opens_the_saved_session(tmp_path):
     session.train(episodes=50)
     path = save_session(session, tmp_path / "s.npz")
     app = create_app(load=path)
-    assert app.trainer.session.episode == 50
-    np.testing.assert_array_equal(app.trainer.session.q, session.q)
+    assert app.trainer.agent.episode == 50
+    np.testing.assert_array_equal(app.trainer.agent.q, session.q)
 
 
 async def test_a_burst_of_one_key_leaves_one_toast_for_its_setting():

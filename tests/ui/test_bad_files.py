@@ -83,7 +83,7 @@ async def test_a_bad_file_is_an_error_and_the_app_keeps_working(good, tmp_path, 
         await settle(pilot, lambda s: any(n.severity == "error" for n in app._notifications))
         (note,) = [n for n in app._notifications if n.severity == "error"]
         assert str(path) in note.message and "\n" not in note.message
-        assert app.trainer.session.episode == before.episode  # the session is as it was
+        assert app.trainer.agent.episode == before.episode  # the session is as it was
         snap = await press(pilot, "space")
         assert not snap.paused
         snap = await press(pilot, "space")

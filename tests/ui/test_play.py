@@ -21,7 +21,7 @@ KEYS = {0: "down", 1: "up", 2: "right", 3: "left", 4: "p", 5: "d"}
 
 async def _drive_optimally(pilot, snap):
     """The person drives an optimal route to the end of the trip (at most 30 moves)."""
-    optimum = solve(pilot.app.trainer.session.model)
+    optimum = solve(pilot.app.trainer.agent.model)
     for _ in range(30):
         action = int(np.flatnonzero(optimum.optimal_actions[snap.state])[0])
         snap = await press(pilot, KEYS[action])
@@ -50,7 +50,7 @@ async def test_each_move_key_steps_the_env_as_it_says(action):
     app = make_app(seed=4)
     async with app.run_test(size=SIZE) as pilot:
         snap = await _manual(pilot)
-        model = app.trainer.session.model
+        model = app.trainer.agent.model
         state = snap.state
         snap = await press(pilot, KEYS[action])
         record = snap.last_step
@@ -75,14 +75,14 @@ async def test_learning_from_the_player_is_off_then_on():
     async with app.run_test(size=SIZE) as pilot:
         snap = await _manual(pilot)
         assert not snap.learn_from_human
-        before = app.trainer.session.q.copy()
+        before = app.trainer.agent.q.copy()
         await press(pilot, "d")
-        np.testing.assert_array_equal(app.trainer.session.q, before)  # kept
+        np.testing.assert_array_equal(app.trainer.agent.q, before)  # kept
         snap = await press(pilot, "L")
         assert snap.learn_from_human
         snap = await press(pilot, "d")
-        assert (app.trainer.session.q != before).sum() == 1  # learned from the person
-        assert snap.last_step.q_new == app.trainer.session.q[snap.last_step.state, 5]
+        assert (app.trainer.agent.q != before).sum() == 1  # learned from the person
+        assert snap.last_step.q_new == app.trainer.agent.q[snap.last_step.state, 5]
 
 
 async def test_the_explainer_shows_the_cores_numbers():
@@ -111,7 +111,7 @@ async def test_a_trip_ends_with_the_comparison_and_the_agents_replay():
     app = make_app(episodes=100_000, seed=3)
     async with app.run_test(size=SIZE) as pilot:
         snap = await _manual(pilot)
-        optimum = solve(app.trainer.session.model)
+        optimum = solve(app.trainer.agent.model)
         start = snap.state
         await _drive_optimally(pilot, snap)
         assert isinstance(app.screen, TripScreen)
