@@ -1,0 +1,145 @@
+"""A DQN's settings, named as in CleanRL's ``dqn.py`` (plus ``gradient_steps``, ``hidden``,
+``double``, ``max_grad_norm``), frozen; the defaults solve CartPole-v1 (``bench/bench_dqn.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from tui_taxi.core.envs import EnvKwargs
+from tui_taxi.core.session import SEED_LIMIT, ConfigError
+
+MAX_HIDDEN = 1024  # units per layer
+MAX_LAYERS = 4
+MAX_BUFFER = 10_000_000
+
+
+def _h(text: str) -> dict:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    env_id: str = field(default="CartPole-v1", metadata=_h("Gymnasium env id"))
+    env_kwargs: EnvKwargs = field(default=(), metadata=_h("env keyword arguments"))
+    total_timesteps: int = field(
+        default=50_000, metadata=_h("the step budget (the epsilon schedule spans a fraction)")
+    )
+    learning_rate: float = field(default=2.3e-3, metadata=_h("Adam's learning rate, in (0, 1]"))
+    buffer_size: int = field(default=100_000, metadata=_h("replay buffer capacity (transitions)"))
+    gamma: float = field(default=0.99, metadata=_h("discount factor gamma, in [0, 1]"))
+    tau: float = field(
+        default=1.0, metadata=_h("target update: 1 copies the online net, less averages it")
+    )
+    target_network_frequency: int = field(
+        default=10, metadata=_h("steps between target-network updates")
+    )
+    batch_size: int = field(default=64, metadata=_h("transitions per gradient step"))
+    start_e: float = field(default=1.0, metadata=_h("epsilon at the start"))
+    end_e: float = field(default=0.04, metadata=_h("epsilon at the end of the schedule"))
+    exploration_fraction: float = field(
+        default=0.16, metadata=_h("fraction of total-timesteps over which epsilon falls")
+    )
+    learning_starts: int = field(default=1000, metadata=_h("steps before learning starts"))
+    train_frequency: int = field(default=256, metadata=_h("steps between training rounds"))
+    gradient_steps: int = field(default=128, metadata=_h("gradient steps per training round"))
+    hidden: tuple[int, ...] = field(default=(64, 64), metadata=_h("hidden layer sizes"))
+    double: bool = field(default=False, metadata=_h("Double DQN targets"))
+    max_grad_norm: float = field(
+        default=10.0, metadata=_h("clip the gradient's global norm (0: no clipping)")
+    )
+    max_steps: int | None = field(
+        default=None, metadata=_h("episode time limit (default: the env's)")
+    )
+    seed: int = field(default=0, metadata=_h("random seed"))
+    epsilon: float | None = field(
+        default=None, metadata=_h("a constant epsilon instead of the schedule (set live)")
+    )
+
+    def __post_init__(self) -> None:
+        def bad(name: str, allowed: str) -> ConfigError:
+            return ConfigError(f"{name.replace('_', '-')} must be {allowed}, got "
+                               f"{getattr(self, name)!r}")  # fmt: skip
+
+        def number(name: str, low: float, high: float, low_open: bool = False) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise bad(name, f"a number in {'(' if low_open else '['}{low:g}, {high:g}]")
+            if v > high or v < low or (low_open and v <= low):
+                raise bad(name, f"in {'(' if low_open else '['}{low:g}, {high:g}]")
+
+        def integer(name: str, low: int, high: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise bad(name, f"an integer in [{low:,}, {high:,}]")
+
+        integer("total_timesteps", 1, 10**12)
+        number("learning_rate", 0.0, 1.0, low_open=True)
+        integer("buffer_size", 1, MAX_BUFFER)
+        number("gamma", 0.0, 1.0)
+        number("tau", 0.0, 1.0, low_open=True)
+        integer("target_network_frequency", 1, 10**12)
+        integer("batch_size", 1, 65_536)
+        number("start_e", 0.0, 1.0)
+        number("end_e", 0.0, 1.0)
+        number("exploration_fraction", 0.0, 1.0)
+        integer("learning_starts", 0, 10**12)
+        integer("train_frequency", 1, 10**12)
+        integer("gradient_steps", 0, 65_536)
+        number("max_grad_norm", 0.0, 1e12)
+        integer("seed", 0, SEED_LIMIT - 1)
+        if self.max_steps is not None:
+            integer("max_steps", 1, 2**62)
+        if self.epsilon is not None:
+            number("epsilon", 0.0, 1.0)
+        if not isinstance(self.double, bool):
+            raise bad("double", "true or false")
+        hidden = self.hidden
+        if (
+            not isinstance(hidden, tuple)
+            or not 1 <= len(hidden) <= MAX_LAYERS
+            or any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_HIDDEN
+                   for h in hidden)  # fmt: skip
+        ):
+            raise bad("hidden", f"1-{MAX_LAYERS} layer sizes in [1, {MAX_HIDDEN}], e.g. 64,64")
+
+    def replace(self, **changes) -> DQNConfig:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def exploration_steps(self) -> int:
+        """Steps over which epsilon falls linearly from start_e to end_e."""
+        return int(self.exploration_fraction * self.total_timesteps)
+
+    def epsilon_at(self, total_steps: int) -> float:
+        """CleanRL's linear schedule (or the constant set live)."""
+        if self.epsilon is not None:
+            return self.epsilon
+        span = self.exploration_steps
+        if span <= 0 or total_steps >= span:
+            return self.end_e
+        return self.start_e + (self.end_e - self.start_e) * total_steps / span
+
+
+#: The course's keras-rl recipe: CartPole-v0's 200-step limit, one hidden layer of 16 ReLU
+#: units, epsilon-greedy with epsilon 0.1, a memory of 50,000, a warm-up of 10 steps, a soft
+#: target update of 0.01, Adam with lr 1e-3, 5,000 steps.
+PRESETS = {
+    "keras-rl": DQNConfig(
+        env_id="CartPole-v0",
+        total_timesteps=5_000,
+        hidden=(16,),
+        start_e=0.1,
+        end_e=0.1,
+        exploration_fraction=0.0,
+        buffer_size=50_000,
+        learning_starts=10,
+        tau=0.01,
+        target_network_frequency=1,
+        learning_rate=1e-3,
+        train_frequency=1,
+        gradient_steps=1,
+        batch_size=32,
+    ),
+}

@@ -1,0 +1,443 @@
+"""DQN as numba ``nogil`` kernels: the MLP (forward, backward, Adam, Huber loss, gradient-norm
+clipping), the replay ring, the target network and the envs it runs on, stepped in the kernel.
+
+The network's parameters are one flat float64 vector (each layer's weights, ``(n_in, n_out)``
+row-major, then its biases) so Adam, the target's update, copying and saving are whole-vector
+operations. A discrete env's state goes in as an index (a one-hot input's first layer is the row
+of its state), so Taxi's 500 states cost no more than CartPole's 4 numbers.
+
+Everything that must survive between calls is in the arrays passed in (cursor, fcursor, rng, the
+env's state, the buffer, the optimizer's moments), so one call of N steps and N calls of one step
+give bitwise-identical results.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from tui_taxi.core.learners import SUCCESS, TERMINATED, TRUNCATED, _first_above, sample_outcome
+from tui_taxi.core.rng import uniform
+
+CARTPOLE, DISCRETE = 0, 1  # the env kinds stepped in the kernel
+
+# cursor: int64 state carried between calls
+(C_T, C_EPISODE, C_TOTAL, C_FILL, C_POS, C_SYNCS, C_LAST_SYNC, C_UPDATES, C_ADAM_T, C_STATE,
+ C_EP_UPDATES, C_PENDING, C_PENDING_ACTION) = range(13)  # fmt: skip
+N_CURSOR = 13
+F_RETURN, F_EP_LOSS = range(2)
+N_FCURSOR = 2
+# params (float64) and iparams (int64)
+P_GAMMA, P_LR, P_TAU, P_START_E, P_END_E, P_EXPLORE_STEPS, P_EPSILON, P_MAX_NORM, P_SUCCESS = (
+    range(9)
+)
+N_PARAMS = 9
+(I_KIND, I_BATCH, I_LEARNING_STARTS, I_TRAIN_FREQ, I_GRAD_STEPS, I_TARGET_FREQ, I_TIME_LIMIT,
+ I_DOUBLE, I_LEARN, I_N_ACTIONS) = range(10)  # fmt: skip
+N_IPARAMS = 10
+#: The last step and the last gradient update's first sampled transition, named once.
+RECORD_FIELDS = (
+    "state", "action", "reward", "next_state", "terminated", "truncated", "explored", "updated",
+    "target_synced", "q_pred", "bootstrap", "td_target", "td_error", "loss", "sample_action",
+    "sample_reward", "sample_terminated", "epsilon", "learning_rate", "gamma", "episode", "t",
+)  # fmt: skip
+N_RECORD = len(RECORD_FIELDS)
+(R_STATE, R_ACTION, R_REWARD, R_NEXT_STATE, R_TERMINATED, R_TRUNCATED, R_EXPLORED, R_UPDATED,
+ R_SYNCED, R_Q_PRED, R_BOOTSTRAP, R_TD_TARGET, R_TD_ERROR, R_LOSS, R_SAMPLE_ACTION,
+ R_SAMPLE_REWARD, R_SAMPLE_TERMINATED, R_EPSILON, R_LR, R_GAMMA, R_EPISODE,
+ R_T) = range(N_RECORD)  # fmt: skip
+
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
+# Gymnasium's CartPole (classic_control/cartpole.py), Euler integration
+GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU = 9.8, 1.0, 0.1, 0.5, 10.0, 0.02
+TOTAL_MASS = MASSPOLE + MASSCART
+POLEMASS_LENGTH = MASSPOLE * LENGTH
+X_THRESHOLD = 2.4
+THETA_THRESHOLD = 12 * 2 * math.pi / 360
+
+_FAST = {"nogil": True, "cache": True, "fastmath": {"reassoc", "contract", "nsz", "arcp"}}
+
+
+def layout(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(w_off, b_off, a_off, n_params) for layer sizes (input, hidden..., output)."""
+    n = len(sizes) - 1
+    w_off, b_off = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    pos = 0
+    for layer in range(n):
+        w_off[layer] = pos
+        pos += sizes[layer] * sizes[layer + 1]
+        b_off[layer] = pos
+        pos += sizes[layer + 1]
+    a_off = np.zeros(n + 2, np.int64)
+    a_off[1:] = np.cumsum(sizes)
+    return w_off, b_off, a_off, pos
+
+
+def init_params(sizes: tuple[int, ...], rng: np.ndarray, index_input: bool) -> np.ndarray:
+    """He-uniform weights (ReLU layers), zero biases, drawn from the explicit generator."""
+    w_off, b_off, _, n_params = layout(sizes)
+    theta = np.zeros(n_params)
+    for layer in range(len(sizes) - 1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        fan_in = 1 if (layer == 0 and index_input) else n_in  # a one-hot input has one 1
+        bound = math.sqrt(6.0 / fan_in) if layer < len(sizes) - 2 else math.sqrt(3.0 / fan_in)
+        block = theta[w_off[layer] : w_off[layer] + n_in * n_out]
+        _fill_uniform(block, rng, bound)
+    return theta
+
+
+@njit(nogil=True, cache=True)
+def _fill_uniform(block, rng, bound):
+    for i in range(block.shape[0]):
+        block[i] = (2.0 * uniform(rng) - 1.0) * bound
+
+
+# -- the network ------------------------------------------------------------------------------
+@njit(**_FAST)
+def forward(theta, sizes, w_off, b_off, a_off, index_input, x, acts):
+    """Activations of every layer into ``acts`` (the input, then each layer's output); the
+    Q-values are ``acts[a_off[L] : a_off[L] + sizes[L]]``."""
+    n_layers = sizes.shape[0] - 1
+    for layer in range(n_layers):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        out0, w0, b0 = a_off[layer + 1], w_off[layer], b_off[layer]
+        for j in range(n_out):
+            acts[out0 + j] = theta[b0 + j]
+        if layer == 0 and index_input:
+            base = w0 + np.int64(x[0]) * n_out
+            for j in range(n_out):
+                acts[out0 + j] += theta[base + j]
+        else:
+            in0 = a_off[layer]
+            if layer == 0:
+                for i in range(n_in):
+                    acts[in0 + i] = x[i]
+            for i in range(n_in):
+                xi = acts[in0 + i]
+                if xi != 0.0:
+                    base = w0 + i * n_out
+                    for j in range(n_out):
+                        acts[out0 + j] += xi * theta[base + j]
+        if layer < n_layers - 1:
+            for j in range(n_out):
+                if acts[out0 + j] < 0.0:
+                    acts[out0 + j] = 0.0
+
+
+@njit(**_FAST)
+def backward(theta, grad, sizes, w_off, b_off, a_off, index_input, x, acts, deltas, action, dq):
+    """Add to ``grad`` the gradient of ``dq * Q(x, action)`` (the activations of ``x`` must be
+    in ``acts``); ``deltas`` is scratch of the same layout."""
+    n_layers = sizes.shape[0] - 1
+    top = a_off[n_layers]
+    for k in range(sizes[n_layers]):
+        deltas[top + k] = 0.0
+    deltas[top + action] = dq
+    for layer in range(n_layers - 1, -1, -1):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        d0, w0, b0 = a_off[layer + 1], w_off[layer], b_off[layer]
+        for j in range(n_out):
+            grad[b0 + j] += deltas[d0 + j]
+        if layer == 0 and index_input:
+            base = w0 + np.int64(x[0]) * n_out
+            for j in range(n_out):
+                grad[base + j] += deltas[d0 + j]
+            break
+        in0 = a_off[layer]
+        for i in range(n_in):
+            xi = acts[in0 + i]
+            base = w0 + i * n_out
+            acc = 0.0
+            for j in range(n_out):
+                grad[base + j] += xi * deltas[d0 + j]
+                acc += theta[base + j] * deltas[d0 + j]
+            if layer > 0:  # through the ReLU that made this input
+                deltas[in0 + i] = acc if xi > 0.0 else 0.0
+
+
+@njit(nogil=True, cache=True)
+def q_batch(theta, sizes, w_off, b_off, a_off, index_input, xs, out):
+    """Q-values of each row of ``xs`` (n, d) into ``out`` (n, A)."""
+    acts = np.empty(a_off[-1])
+    n_layers = sizes.shape[0] - 1
+    top = a_off[n_layers]
+    for r in range(xs.shape[0]):
+        forward(theta, sizes, w_off, b_off, a_off, index_input, xs[r], acts)
+        for k in range(out.shape[1]):
+            out[r, k] = acts[top + k]
+
+
+@njit(**_FAST)
+def _argmax(acts, start, n):
+    best, value = 0, acts[start]
+    for k in range(1, n):
+        if acts[start + k] > value:
+            best, value = k, acts[start + k]
+    return best
+
+
+@njit(**_FAST)
+def huber(delta):
+    """(loss, d loss / d delta) of the smooth L1 loss with threshold 1."""
+    if abs(delta) <= 1.0:
+        return 0.5 * delta * delta, delta
+    return abs(delta) - 0.5, 1.0 if delta > 0 else -1.0
+
+
+@njit(**_FAST)
+def clip_and_adam(theta, grad, m, v, t, lr, max_norm):
+    """Clip ``grad`` to a global norm of ``max_norm`` (0: no clipping), then one Adam step
+    (step number ``t``, from 1)."""
+    if max_norm > 0.0:
+        total = 0.0
+        for i in range(grad.shape[0]):
+            total += grad[i] * grad[i]
+        norm = math.sqrt(total)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-6)
+            for i in range(grad.shape[0]):
+                grad[i] *= scale
+    c1 = 1.0 - ADAM_B1**t
+    c2 = 1.0 - ADAM_B2**t
+    for i in range(theta.shape[0]):
+        g = grad[i]
+        m[i] = ADAM_B1 * m[i] + (1.0 - ADAM_B1) * g
+        v[i] = ADAM_B2 * v[i] + (1.0 - ADAM_B2) * g * g
+        theta[i] -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + ADAM_EPS)
+
+
+@njit(**_FAST)
+def soft_update(target, theta, tau):
+    """target <- tau * theta + (1 - tau) * target (tau 1: a copy)."""
+    if tau >= 1.0:
+        target[:] = theta
+    else:
+        for i in range(theta.shape[0]):
+            target[i] = tau * theta[i] + (1.0 - tau) * target[i]
+
+
+@njit(nogil=True, cache=True)
+def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_t, record):
+    """One minibatch of TD updates: sample ``batch`` transitions uniformly, bootstrap from the
+    target network (never past a termination), Huber loss on the taken actions, clip, Adam.
+    Returns the mean loss; the first sample's numbers go into ``record``."""
+    theta, target, m, v, grad, acts, deltas, sizes, w_off, b_off, a_off, index_input = net
+    obs, next_obs, actions, rewards, terminated = buf
+    n_layers = sizes.shape[0] - 1
+    top, n_actions = a_off[n_layers], sizes[n_layers]
+    grad[:] = 0.0
+    loss_sum = 0.0
+    for b in range(batch):
+        i = np.int64(uniform(rng) * fill)
+        boot = 0.0
+        if not terminated[i]:
+            forward(target, sizes, w_off, b_off, a_off, index_input, next_obs[i], acts)
+            if double:
+                values = acts[top : top + n_actions].copy()
+                forward(theta, sizes, w_off, b_off, a_off, index_input, next_obs[i], acts)
+                boot = values[_argmax(acts, top, n_actions)]
+            else:
+                boot = acts[top + _argmax(acts, top, n_actions)]
+        y = rewards[i] + gamma * boot
+        forward(theta, sizes, w_off, b_off, a_off, index_input, obs[i], acts)
+        q = acts[top + actions[i]]
+        loss, slope = huber(y - q)
+        loss_sum += loss
+        backward(theta, grad, sizes, w_off, b_off, a_off, index_input, obs[i], acts, deltas,
+                 actions[i], -slope / batch)  # fmt: skip
+        if b == 0:
+            record[R_Q_PRED], record[R_BOOTSTRAP], record[R_TD_TARGET] = q, boot, y
+            record[R_TD_ERROR], record[R_LOSS] = y - q, loss
+            record[R_SAMPLE_ACTION], record[R_SAMPLE_REWARD] = actions[i], rewards[i]
+            record[R_SAMPLE_TERMINATED] = terminated[i]
+    clip_and_adam(theta, grad, m, v, adam_t, lr, max_norm)
+    return loss_sum / batch
+
+
+# -- the envs ---------------------------------------------------------------------------------
+@njit(nogil=True, cache=True)
+def cartpole_step(state, action):
+    """Gymnasium's CartPole-v1 step (Euler) on ``state`` in place; returns terminated."""
+    x, x_dot, theta, theta_dot = state[0], state[1], state[2], state[3]
+    force = FORCE_MAG if action == 1 else -FORCE_MAG
+    costheta, sintheta = math.cos(theta), math.sin(theta)
+    temp = (force + POLEMASS_LENGTH * theta_dot * theta_dot * sintheta) / TOTAL_MASS
+    thetaacc = (GRAVITY * sintheta - costheta * temp) / (
+        LENGTH * (4.0 / 3.0 - MASSPOLE * costheta * costheta / TOTAL_MASS)
+    )
+    xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS
+    x = x + TAU * x_dot
+    x_dot = x_dot + TAU * xacc
+    theta = theta + TAU * theta_dot
+    theta_dot = theta_dot + TAU * thetaacc
+    state[0], state[1], state[2], state[3] = x, x_dot, theta, theta_dot
+    return x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD
+
+
+@njit(nogil=True, cache=True)
+def _reset(kind, env, env_state, cursor, rng):
+    if kind == CARTPOLE:
+        for i in range(4):
+            env_state[i] = -0.05 + 0.1 * uniform(rng)
+    else:
+        cursor[C_STATE] = _first_above(env[4], uniform(rng))
+
+
+@njit(nogil=True, cache=True)
+def _observe(kind, env_state, cursor, obs):
+    """What the agent sees: CartPole's state as float32 (as Gymnasium returns it); a discrete
+    env's state index."""
+    if kind == CARTPOLE:
+        for i in range(4):
+            obs[i] = np.float64(np.float32(env_state[i]))
+    else:
+        obs[0] = cursor[C_STATE]
+
+
+@njit(nogil=True, cache=True)
+def _env_step(kind, env, env_state, cursor, rng, action):
+    """(reward, terminated, success) of one step; the env's state advances in place."""
+    if kind == CARTPOLE:
+        return 1.0, cartpole_step(env_state, action), False
+    next_state, reward, terminated, cum_prob, cum_initial, n_outcomes = env
+    s = cursor[C_STATE]
+    k = sample_outcome(cum_prob, n_outcomes, s, action, rng)
+    r = reward[s, action, k]
+    cursor[C_STATE] = next_state[s, action, k]
+    return r, terminated[s, action, k], False
+
+
+@njit(nogil=True, cache=True)
+def new_episode(kind, env, env_state, cursor, fcursor, rng):
+    _reset(kind, env, env_state, cursor, rng)
+    cursor[C_T] = 0
+    cursor[C_EP_UPDATES] = 0
+    fcursor[F_RETURN] = 0.0
+    fcursor[F_EP_LOSS] = 0.0
+
+
+@njit(nogil=True, cache=True)
+def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_episodes,
+        max_steps, out_return, out_length, out_outcome, out_loss, record, record_obs):  # fmt: skip
+    """Act epsilon-greedily, store each transition, learn on schedule, update the target
+    network on schedule, until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
+    Returns the number of episodes finished (their rows in the ``out_*`` arrays)."""
+    kind, n_actions = iparams[I_KIND], iparams[I_N_ACTIONS]
+    theta, target, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
+    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
+    top = a_off[sizes.shape[0] - 1]
+    capacity = act_buf.shape[0]
+    learn = iparams[I_LEARN] == 1
+    obs = np.empty(obs_buf.shape[1])
+    next_obs = np.empty(obs_buf.shape[1])
+    finished = 0
+    taken = 0
+    while finished < max_episodes and taken < max_steps:
+        total = cursor[C_TOTAL]
+        if params[P_EPSILON] >= 0.0:
+            epsilon = params[P_EPSILON]
+        elif total >= params[P_EXPLORE_STEPS]:
+            epsilon = params[P_END_E]
+        else:
+            frac = total / params[P_EXPLORE_STEPS]
+            epsilon = params[P_START_E] + (params[P_END_E] - params[P_START_E]) * frac
+        _observe(kind, env_state, cursor, obs)
+        state = cursor[C_STATE]
+        explored = False
+        if cursor[C_PENDING] == 1:  # a person's action
+            action = cursor[C_PENDING_ACTION]
+            cursor[C_PENDING] = 0
+        elif uniform(rng) < epsilon:
+            action = min(n_actions - 1, np.int64(uniform(rng) * n_actions))
+            explored = True
+        else:
+            forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
+            action = _argmax(acts, top, n_actions)
+        reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng, action)
+        _observe(kind, env_state, cursor, next_obs)
+        t = cursor[C_T] + 1
+        total += 1
+        cursor[C_T], cursor[C_TOTAL] = t, total
+        limit = iparams[I_TIME_LIMIT]
+        truncated = (not terminated) and limit > 0 and t >= limit
+        fcursor[F_RETURN] += reward
+        updated = synced = False
+        if learn:
+            pos = cursor[C_POS]
+            obs_buf[pos, :] = obs
+            next_buf[pos, :] = next_obs
+            act_buf[pos], rew_buf[pos], term_buf[pos] = action, reward, terminated
+            cursor[C_POS] = (pos + 1) % capacity
+            cursor[C_FILL] = min(cursor[C_FILL] + 1, capacity)
+            if total > iparams[I_LEARNING_STARTS]:
+                if total % iparams[I_TRAIN_FREQ] == 0 and iparams[I_GRAD_STEPS] > 0:
+                    for _ in range(iparams[I_GRAD_STEPS]):
+                        cursor[C_ADAM_T] += 1
+                        loss = gradient_step(net, buf, cursor[C_FILL], rng, params[P_GAMMA],
+                                             params[P_LR], params[P_MAX_NORM],
+                                             iparams[I_DOUBLE] == 1, iparams[I_BATCH],
+                                             cursor[C_ADAM_T], record)  # fmt: skip
+                        fcursor[F_EP_LOSS] += loss
+                        cursor[C_EP_UPDATES] += 1
+                        cursor[C_UPDATES] += 1
+                    updated = True
+                if total % iparams[I_TARGET_FREQ] == 0:
+                    soft_update(target, theta, params[P_TAU])
+                    cursor[C_SYNCS] += 1
+                    cursor[C_LAST_SYNC] = total
+                    synced = True
+        record[R_STATE], record[R_ACTION], record[R_REWARD] = state, action, reward
+        record[R_NEXT_STATE] = cursor[C_STATE]
+        record[R_TERMINATED], record[R_TRUNCATED], record[R_EXPLORED] = terminated, truncated, explored
+        record[R_UPDATED], record[R_SYNCED] = updated, synced
+        record[R_EPSILON], record[R_LR], record[R_GAMMA] = epsilon, params[P_LR], params[P_GAMMA]
+        record[R_EPISODE], record[R_T] = cursor[C_EPISODE], t
+        record_obs[0, :] = obs
+        record_obs[1, :] = next_obs
+        taken += 1
+        if terminated or truncated:
+            out_return[finished], out_length[finished] = fcursor[F_RETURN], t
+            if kind == CARTPOLE:
+                out_outcome[finished] = TERMINATED if terminated else SUCCESS
+            elif terminated and reward >= params[P_SUCCESS]:
+                out_outcome[finished] = SUCCESS
+            else:
+                out_outcome[finished] = TERMINATED if terminated else TRUNCATED
+            n = cursor[C_EP_UPDATES]
+            out_loss[finished] = fcursor[F_EP_LOSS] / n if n > 0 else np.nan
+            finished += 1
+            cursor[C_EPISODE] += 1
+            new_episode(kind, env, env_state, cursor, fcursor, rng)
+    return finished
+
+
+@njit(nogil=True, cache=True)
+def run_greedy(env, net, kind, n_actions, limit, rng, episodes, out_return, out_length,
+               out_outcome, success_reward):  # fmt: skip
+    """The greedy policy for ``episodes`` episodes from fresh starts (its own generator and env
+    state; the agent is untouched). An episode without a limit is cut at 100,000 steps."""
+    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
+    top = a_off[sizes.shape[0] - 1]
+    env_state = np.zeros(4)
+    cursor = np.zeros(N_CURSOR, np.int64)
+    obs = np.empty(4 if kind == CARTPOLE else 1)
+    cap = limit if limit > 0 else 100_000
+    for e in range(episodes):
+        _reset(kind, env, env_state, cursor, rng)
+        ret, t, terminated, reward = 0.0, 0, False, 0.0
+        while t < cap and not terminated:
+            _observe(kind, env_state, cursor, obs)
+            forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
+            reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng,
+                                              _argmax(acts, top, n_actions))  # fmt: skip
+            ret += reward
+            t += 1
+        out_return[e], out_length[e] = ret, t
+        if kind == CARTPOLE:
+            out_outcome[e] = TERMINATED if terminated else SUCCESS
+        elif terminated and reward >= success_reward:
+            out_outcome[e] = SUCCESS
+        else:
+            out_outcome[e] = TERMINATED if terminated else TRUNCATED
