@@ -109,6 +109,12 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
         "record": session.record,
         **session.history.to_arrays(),
     }
+    return write_archive(folder, path, arrays)
+
+
+def write_archive(folder: Path, path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` as an .npz at ``path`` atomically (a temporary file in ``folder``,
+    fsynced, renamed over it); on failure the old file is untouched."""
     remove_stale_temp_files(folder)
     fd, tmp = _make_temp(folder, path)
     try:
@@ -259,6 +265,13 @@ def _shown(path: str | os.PathLike) -> str:
 # -- loading ------------------------------------------------------------------------------------
 def load_session(path: str | os.PathLike) -> Session:
     """Read a session written by :func:`save_session`, validating everything it contains."""
+    return read_archive(path, MEMBERS, _session_from_archive)
+
+
+def read_archive(path: str | os.PathLike, members: dict, build):
+    """``build(archive)`` on the .npz at ``path``, read member by member with every check of
+    this module (``members``: the names and dtypes it may hold); any refusal or failure is a
+    one-line :class:`SessionFileError` naming the file."""
     path = Path(path)
     try:
         if path.is_dir():
@@ -273,9 +286,9 @@ def load_session(path: str | os.PathLike) -> Session:
                 raise SessionFileError(f"{path}: contains pickled data, which is never loaded")
             if magic != b"PK\x03\x04":
                 raise SessionFileError(f"{path}: not a tui-taxi session file (not an .npz archive)")
-            _check_directory(f)
+            _check_directory(f, members)
             with zipfile.ZipFile(f) as archive:
-                return _session_from_archive(_Archive(archive))
+                return build(_Archive(archive, members))
     except _Pickled as exc:
         raise SessionFileError(
             f"{path}: {exc} contains pickled data, which is never loaded"
@@ -311,7 +324,7 @@ def _check(condition: bool, message: str) -> None:
         raise _Invalid(message)
 
 
-def _check_directory(f) -> None:
+def _check_directory(f, members: dict) -> None:
     """Before zipfile reads the central directory: it lists no more entries than a session
     has, and it is not a ZIP64 one (a session never needs it)."""
     size = f.seek(0, os.SEEK_END)
@@ -322,22 +335,23 @@ def _check_directory(f) -> None:
     if at < 0 or at + 22 > len(tail):
         raise zipfile.BadZipFile("no end of central directory")
     entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
-    _check(entries <= len(MEMBERS), f"the archive lists {entries} members, a session has "
-                                    f"{len(MEMBERS)}")  # fmt: skip
-    _check(directory_size <= len(MEMBERS) * 1024, "the archive's directory is too large")
+    _check(entries <= len(members), f"the archive lists {entries} members, a session has "
+                                    f"{len(members)}")  # fmt: skip
+    _check(directory_size <= len(members) * 1024, "the archive's directory is too large")
     _check(tail[max(0, at - 20) : at][:4] != b"PK\x06\x07", "a ZIP64 archive is not a session")
 
 
 class _Archive:
     """An open session archive: members read one by one, each bounded before it inflates."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, members: dict) -> None:
         self.archive = archive
+        self.members = members
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in archive.infolist():
             name = info.filename.removesuffix(".npy")
             _check(
-                info.filename.endswith(".npy") and name in MEMBERS,
+                info.filename.endswith(".npy") and name in members,
                 f"unexpected member {info.filename!r}",
             )
             _check(name not in self.infos, f"member {info.filename!r} appears twice")
@@ -356,7 +370,7 @@ class _Archive:
         ``rows`` when ``rows`` is given), as a writable array of its dtype."""
         info = self.infos.get(name)
         _check(info is not None, f"missing array {name!r}")
-        itemsize = itemsize or np.dtype(MEMBERS[name]).itemsize
+        itemsize = itemsize or np.dtype(self.members[name]).itemsize
         bound = math.prod((rows, *shape[1:]) if rows is not None else shape) * itemsize
         _check(
             info.file_size <= bound + _NPY_OVERHEAD,
@@ -367,7 +381,7 @@ class _Archive:
             found_shape, fortran, dtype = _npy_header(f, name)
             if dtype.hasobject:
                 raise _Pickled(name)
-            expected = np.dtype(MEMBERS[name]) if MEMBERS[name] is not None else None
+            expected = np.dtype(self.members[name]) if self.members[name] is not None else None
             if expected is not None:
                 _check(dtype == expected, f"{name} has dtype {dtype}, expected {expected}")
             else:
@@ -436,16 +450,7 @@ def _session_from_archive(archive: _Archive) -> Session:
     fcursor = _finite(archive.read("fcursor", (K.N_FCURSOR,)), "fcursor")
     rng = archive.read("rng", (4,))
     _check(bool(np.any(rng != 0)), "generator state is all zero")
-    meta = archive.read("history_meta", (5,))
-    try:
-        capacity, width, n_bins, last_count, episodes = History.check_meta(meta)
-        history = History.from_arrays(
-            archive.read("history_sums", (n_bins, len(COLUMNS))),
-            meta,
-            archive.read("history_recent", (RECENT, 2), rows=min(RECENT, episodes)),
-        )
-    except ValueError as exc:
-        raise _Invalid(str(exc)) from None
+    history = read_history(archive)
     record = archive.read("record", (K.N_RECORD,))
     _check_cursor(cursor, fcursor, model, config, history)
     _check_record(record, cursor, model)
@@ -463,15 +468,35 @@ def _session_from_archive(archive: _Archive) -> Session:
     return session
 
 
-def _config(archive: _Archive) -> TrainConfig:
+def read_history(archive: _Archive, prefix: str = "history") -> History:
+    """A :class:`History` saved as ``{prefix}_sums``, ``_meta`` and ``_recent``, checked."""
+    meta = archive.read(f"{prefix}_meta", (5,))
+    try:
+        _, _, n_bins, _, episodes = History.check_meta(meta)
+        return History.from_arrays(
+            archive.read(f"{prefix}_sums", (n_bins, len(COLUMNS))),
+            meta,
+            archive.read(f"{prefix}_recent", (RECENT, 2), rows=min(RECENT, episodes)),
+        )
+    except ValueError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def read_header(archive: _Archive, formats: tuple[str, ...]) -> dict:
+    """The archive's JSON header, whose format is one of ``formats``."""
     raw = archive.read("header", (), itemsize=4 * MAX_HEADER_CHARS)
     _check(raw.dtype.kind == "U", f"header has dtype {raw.dtype}, expected text")
     try:
         header = json.loads(str(raw[()]))
     except (ValueError, RecursionError):
         raise _Invalid("not a tui-taxi session file (its header is not JSON)") from None
-    _check(isinstance(header, dict) and header.get("format") == FORMAT,
+    _check(isinstance(header, dict) and header.get("format") in formats,
            "not a tui-taxi session file (wrong header)")  # fmt: skip
+    return header
+
+
+def _config(archive: _Archive) -> TrainConfig:
+    header = read_header(archive, (FORMAT,))
     version = header.get("version")
     _check(type(version) is int and version == VERSION, f"unsupported version {version!r}")
     missing = [name for name in HEADER_FIELDS if name not in header]

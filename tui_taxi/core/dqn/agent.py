@@ -85,7 +85,7 @@ def env_kind(config: DQNConfig) -> tuple[int, CompiledEnv | None, tuple[str, ...
         model = compile_env(config.env_id, config.env_kwargs)
     except EnvError as exc:
         raise ConfigError(
-            f"DQN runs on CartPole-v1, CartPole-v0 and the discrete envs (Taxi-v3, FrozenLake-v1, "
+            f"DQN runs on CartPole-v1, CartPole-v0 and the discrete envs (Taxi-v4, FrozenLake-v1, "
             f"CliffWalking-v1, tui_taxi/WindyGridworld-v0); {config.env_id}: {exc}"
         ) from None
     return K.DISCRETE, model, model.action_names, 1
