@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tui_taxi.core import agent as agents
 from tui_taxi.core.evaluate import Trajectory, greedy_rollout
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.session import Session, StepRecord
-from tui_taxi.protocol import Frame, TripResult
+from tui_taxi.core.session import StepRecord
+from tui_taxi.protocol import BalanceResult, Frame, TripResult
 
 REPLAY_EPISODES = 20  # recorded episodes kept for replay
+BALANCE_CAP = 10_000  # the agent's run is cut here in a world without a time limit
 REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
 
 
@@ -57,18 +59,24 @@ class Trip:
     penalties: int = 0
 
     @classmethod
-    def begin(cls, session: Session) -> Trip:
+    def begin(cls, session: agents.Agent) -> Trip | Balance:
+        """A trip from the agent's current state (on a continuous world, a :class:`Balance`)."""
+        if session.model is None:
+            return Balance.begin(session)
         start = session.state
-        limit = session.config.time_limit(session.model)  # the core caps a looping agent
-        agent = greedy_rollout(session.model, session.q, start, time_limit=limit)
-        return cls(start, agent, frames_of(agent, session.q))
+        q = agents.value_table(session)  # a network's: every one-hot state through it
+        limit = session.config.max_steps or session.model.max_episode_steps  # caps a loop
+        agent = greedy_rollout(session.model, q, start, time_limit=limit)
+        return cls(start, agent, frames_of(agent, q))
 
-    def add(self, record: StepRecord, penalty_reward: float) -> None:
+    def add(self, record: StepRecord) -> None:
         self.steps += 1
         self.episodic_return += record.reward
+
+    def count_penalty(self, record: StepRecord, penalty_reward: float) -> None:
         self.penalties += int(record.reward <= penalty_reward)
 
-    def result(self, session: Session, delivered: bool) -> TripResult:
+    def result(self, session: agents.Agent, delivered: bool) -> TripResult:
         optimum = solve(session.model)
         return TripResult(
             start_state=self.start_state,
@@ -82,6 +90,35 @@ class Trip:
             agent_penalties=self.agent.penalties(session.model),
             agent_frames=self.agent_frames,
         )
+
+
+@dataclass
+class Balance:
+    """A person's run on a continuous world (CartPole: how many steps the pole stays up),
+    beside the trained agent's greedy run from the same start, run on a copy of the agent."""
+
+    agent_steps: int
+    agent_fell: bool  # the agent's run ended before the time limit
+    steps: int = 0
+    episodic_return: float = 0.0
+
+    @classmethod
+    def begin(cls, agent: agents.Agent) -> Balance:
+        ghost = agent.copy()  # the same start, the same env state; nothing leaks back
+        for steps in range(1, BALANCE_CAP + 1):
+            action = int(np.argmax(agents.action_values(ghost)))
+            record, batch = ghost.step(action, learn=False)
+            if len(batch):  # the env ends every episode (CartPole-v1: at 500 steps)
+                return cls(steps, bool(record.terminated))
+        return cls(BALANCE_CAP, False)
+
+    def add(self, record) -> None:
+        self.steps += 1
+        self.episodic_return += record.reward
+
+    def result(self, agent: agents.Agent, fell: bool) -> BalanceResult:
+        return BalanceResult(self.steps, self.episodic_return, fell, self.agent_steps,
+                             self.agent_fell)  # fmt: skip
 
 
 def frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:

@@ -191,6 +191,20 @@ class World:
         of object."""
         return _world_of(model)
 
+    @classmethod
+    def continuous(cls, env_id: str, env_kwargs: tuple, action_names: tuple[str, ...],
+                   obs_dim: int) -> World:  # fmt: skip
+        """The world of an env with continuous observations (one object per env, too)."""
+        return _continuous_world(env_id, tuple(env_kwargs), tuple(action_names), int(obs_dim))
+
+    @classmethod
+    def of_agent(cls, agent) -> World:
+        """The world an agent (tabular or DQN) acts in."""
+        if agent.model is not None:
+            return cls.of(agent.model)
+        c = agent.config
+        return cls.continuous(c.env_id, c.env_kwargs, agent.action_names, len(agent.obs))
+
     @property
     def n_actions(self) -> int:
         return len(self.action_names)
@@ -199,6 +213,12 @@ class World:
 @functools.lru_cache(maxsize=64)
 def _world_of(model: CompiledEnv) -> World:
     return World(model.env_id, model.env_kwargs, model.action_names, model)
+
+
+@functools.lru_cache(maxsize=64)
+def _continuous_world(env_id: str, env_kwargs: tuple, action_names: tuple[str, ...],
+                      obs_dim: int) -> World:  # fmt: skip
+    return World(env_id, env_kwargs, action_names, None, obs_dim)
 
 
 # -- what the worker publishes ----------------------------------------------------------------
@@ -213,6 +233,19 @@ class ChartSeries:
     episodic_return: np.ndarray
     episodic_length: np.ndarray
     penalties: np.ndarray
+    loss: np.ndarray | None = None  # a network's mean TD loss per episode (DQN), else None
+    epsilon: np.ndarray | None = None  # the exploration rate each point's episodes ended at
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """What a DQN agent's learning machinery is doing (its settings are in the config)."""
+
+    buffer_fill: int  # transitions in the replay buffer
+    target_syncs: int  # times the target network was updated (hard copy or soft average)
+    last_sync_step: int  # total_steps at the last update of the target network (-1: never)
+    recent_loss: float  # mean TD loss of the recent episodes (NaN before the first update)
+    updates: int = 0  # gradient steps taken
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,6 +290,18 @@ class TripResult:
     agent_frames: tuple[Frame, ...]
 
 
+@dataclass(frozen=True)
+class BalanceResult:
+    """A person's run on a continuous world (CartPole) beside the trained agent's greedy run
+    from the same start: steps the pole stayed up, and whether each run fell or lasted."""
+
+    steps: int
+    episodic_return: float
+    fell: bool  # False: the person reached the time limit
+    agent_steps: int
+    agent_fell: bool
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Everything the screen shows, copied out of the worker. Never mutated."""
@@ -293,6 +338,7 @@ class Snapshot:
     obs: np.ndarray | None = None  # a continuous observation (CartPole), else None
     agent: str = "tabular"  # or "dqn"
     landscape: Landscape | None = None  # a continuous world's policy map (DQN on CartPole)
+    network: NetworkState | None = None  # a DQN agent's buffer and target network, else None
 
     @property
     def speed(self) -> Speed:
@@ -337,7 +383,7 @@ class Starting:
 
 @dataclass(frozen=True)
 class TripFinished:
-    trip: TripResult
+    trip: TripResult | BalanceResult
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tui_taxi.core import agent as agents
 from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.history import downsample
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
-from tui_taxi.core.session import Session
-from tui_taxi.protocol import ChartSeries, Comparison, Event, Frame, Notice, Snapshot, World
+from tui_taxi.protocol import (
+    ChartSeries,
+    Comparison,
+    Event,
+    Frame,
+    Landscape,
+    NetworkState,
+    Notice,
+    Snapshot,
+    World,
+)
 
 CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
 REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
@@ -62,13 +72,13 @@ class BackgroundReport:
         latest = self._latest
         return latest[1] if latest is not None and latest[0] == generation else None
 
-    def request(self, generation: int, key: object, session: Session) -> None:
+    def request(self, generation: int, key: object, model, q: np.ndarray, gamma: float) -> None:
         """Recompute for a Q-table that changed (``key`` differs from the last one), unless a
         computation is already running; ``on_done`` is called when the result is in."""
         if (generation, key) == self._key or (self._thread is not None and self._thread.is_alive()):
             return
         self._key = (generation, key)
-        args = (generation, session.model, session.q.copy(), session.config.gamma)
+        args = (generation, model, q.copy(), gamma)
         self._thread = threading.Thread(target=self._compute, args=args, daemon=True,
                                         name="tui-taxi-report")  # fmt: skip
         self._thread.start()
@@ -118,18 +128,26 @@ class SnapshotMaker:
         self._chart: ChartSeries | None = None
         self._chart_key: object = None
         self._chart_time = self._report_time = -math.inf
+        self._world: World | None = None  # the session's
+        self._table: np.ndarray | None = None  # a network's Q-table, rebuilt at the chart's rate
+        self._table_key: object = None
+        self._landscape: Landscape | None = None
 
-    def new_session(self, session: Session) -> None:
+    def new_session(self, session: agents.Agent) -> None:
         """Nothing of the previous session carries over (a late report of it is dropped)."""
         self.generation += 1
         self._chart = None
         self._chart_time = self._report_time = -math.inf
+        self._table = self._landscape = None
+        self._world = World.of_agent(session)
         self.rate.reset(session.total_steps)
 
-    def make(self, session: Session, state: WorkerState, now: float | None = None) -> Snapshot:
+    def make(self, session: agents.Agent, state: WorkerState,
+             now: float | None = None) -> Snapshot:  # fmt: skip
         now = time.perf_counter() if now is None else now
         self._seq += 1
         slower = FLAT_OUT_SLOWER if state.flat_out else 1.0
+        network = agents.is_network(session)
         chart_key = (self.generation, session.history.episodes)
         # while training runs, at most every CHART_INTERVAL; once it stops, the last snapshot
         # before the wait must show every episode (pretraining done, paused, a person to move)
@@ -137,17 +155,18 @@ class SnapshotMaker:
         if self._chart is None or (due and chart_key != self._chart_key):
             self._chart = chart_series(session)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
-        if now - self._report_time >= REPORT_INTERVAL * slower or state.stepping:
-            key = (session.total_steps, session.config.learner, session.config.gamma)
-            self.report.request(self.generation, key, session)
+        q = self._values(session, state, due or state.stepping)
+        if session.model is not None and (now - self._report_time >= REPORT_INTERVAL * slower
+                                          or state.stepping):  # fmt: skip
+            key = (session.total_steps, getattr(session.config, "learner", "dqn"),
+                   session.config.gamma)  # fmt: skip
+            self.report.request(self.generation, key, session.model, q, session.config.gamma)
             self._report_time = now
-        q = session.q.copy()
-        q.setflags(write=False)
         return Snapshot(
             seq=self._seq,
             handled=state.handled,
             config=session.config,
-            world=World.of(session.model),
+            world=self._world,
             state=session.state,
             episode=session.episode,
             t=session.t,
@@ -157,7 +176,7 @@ class SnapshotMaker:
             q=q,
             last_step=session.last_step,
             epsilon=session.epsilon_now(),
-            alpha=session.alpha_now(),
+            alpha=agents.learning_rate(session),
             paused=state.paused,
             speed_index=state.speed_index,
             steps_per_second=self.rate.update(session.total_steps) if state.running else 0.0,
@@ -173,22 +192,82 @@ class SnapshotMaker:
             pretraining=state.pretraining,
             replays=state.replays,
             playing_to=state.playing_to,
+            obs=_frozen(session.obs) if session.model is None else None,
+            agent="dqn" if network else "tabular",
+            landscape=self._landscape if session.model is None else None,
+            network=network_state(session) if network else None,
         )
 
+    def _values(self, agent: agents.Agent, state: WorkerState, due: bool) -> np.ndarray:
+        """The Q-table (S x A) of a discrete world, or the current observation's row (1 x A).
+        A network's table (every state through the network) and a continuous world's policy
+        map are rebuilt only when due (at the chart's rate, or at every step read)."""
+        if not agents.is_network(agent):
+            return _frozen(agent.q)
+        if agent.model is None:
+            if due or self._landscape is None:
+                self._landscape = cartpole_landscape(agent)
+            return _frozen(agents.action_values(agent)[None, :])
+        key = (self.generation, agent.total_steps, agent.config)
+        if self._table is None or (due and key != self._table_key):
+            self._table, self._table_key = _frozen(agents.value_table(agent)), key
+        return self._table
 
-def compare(session: Session, episodes: int) -> Comparison:
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    copy = np.array(array, dtype=np.float64)
+    copy.setflags(write=False)
+    return copy
+
+
+def network_state(agent) -> NetworkState:
+    losses = agent.losses
+    recent = np.asarray(losses[-20:], dtype=np.float64) if len(losses) else np.empty(0)
+    recent = recent[np.isfinite(recent)]
+    return NetworkState(
+        buffer_fill=int(agent.buffer_fill),
+        target_syncs=int(agent.target_syncs),
+        last_sync_step=int(agent.last_sync_step),
+        recent_loss=float(recent.mean()) if len(recent) else math.nan,
+        updates=int(agent.updates),
+    )
+
+
+#: CartPole's policy map: the pole's angle (degrees) across, its angular velocity (rad/s) up.
+LANDSCAPE_ANGLE = 12.0  # degrees either side: the episode ends past it
+LANDSCAPE_SPIN = 2.0  # rad/s either side
+LANDSCAPE_SIZE = (48, 24)  # (nx, ny) points; the widget resamples them to its pixels
+
+
+def cartpole_landscape(agent) -> Landscape:
+    """The network's Q over θ (across) and θ' (up), x and x' held at the current observation."""
+    nx, ny = LANDSCAPE_SIZE
+    degrees = np.linspace(-LANDSCAPE_ANGLE, LANDSCAPE_ANGLE, nx)
+    spin = np.linspace(-LANDSCAPE_SPIN, LANDSCAPE_SPIN, ny)
+    obs = np.asarray(agent.obs, dtype=np.float64)
+    grid = np.repeat(obs[None, :], nx * ny, axis=0)
+    theta, theta_dot = np.meshgrid(np.radians(degrees), spin)  # (ny, nx) each
+    grid[:, 2], grid[:, 3] = theta.ravel(), theta_dot.ravel()
+    q = np.asarray(agent.q_values(grid), dtype=np.float64).reshape(ny, nx, -1)
+    q.setflags(write=False)
+    at = (math.degrees(float(obs[2])), float(obs[3]))
+    return Landscape(degrees, spin, q, at, "θ", "θ'", "the pole's angle θ",
+                     "its angular velocity θ'", "°")  # fmt: skip
+
+
+def compare(session: agents.Agent, episodes: int) -> Comparison:
     """The random agent and the greedy agent, no learning and no time limit (as the tutorial),
     beside the exact optimum: the numbers of ``tui-taxi compare``."""
     model = session.model
     return Comparison(
         random=evaluate(model, None, policy="random", episodes=episodes),
-        trained=evaluate(model, session.q, episodes=episodes),
+        trained=evaluate(model, agents.value_table(session), episodes=episodes),
         optimum=solve(model),
         episode=session.episode,
     )
 
 
-def chart_series(session: Session) -> ChartSeries:
+def chart_series(session: agents.Agent) -> ChartSeries:
     """The history's bins as chart points: per-episode means at each bin's centre, and the
     book's staircase (episodes completed at each bin's end against the time step it ended)."""
     history = session.history

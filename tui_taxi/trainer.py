@@ -1,6 +1,7 @@
-"""Drive a :class:`~tui_taxi.core.session.Session` from a worker thread.
+"""Drive an agent (a tabular :class:`~tui_taxi.core.session.Session` or a DQN, see
+:mod:`tui_taxi.core.agent`) from a worker thread.
 
-The trainer owns the session: only its thread touches it. Other threads send intents (see
+The trainer owns the agent: only its thread touches it. Other threads send intents (see
 :mod:`tui_taxi.protocol`) through a queue; the worker resolves each against the session and
 answers with immutable snapshots (at most ``max_fps`` per second) and events. It knows nothing of
 widgets or Textual. Nothing a command, a file or a bug does may end the worker: a failure becomes
@@ -15,14 +16,15 @@ import threading
 import time
 from collections.abc import Callable
 
+from tui_taxi.core import agent as agents
 from tui_taxi.core.defaults import config_for, diagnose
+from tui_taxi.core.dqn.config import config_for as dqn_config_for
 from tui_taxi.core.envs import normalize_kwargs
 from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.persist import load_session, save_session
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.session import PARAM_RANGES, Session, TrainConfig, check_param
 from tui_taxi.demo import run_tour
-from tui_taxi.play import Recorder, Trip
+from tui_taxi.play import Balance, Recorder, Trip
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
     SPEEDS,
@@ -60,6 +62,8 @@ PRETRAIN_CHUNK = 0.02  # seconds per call while the agent trains before play sta
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the session kept to recover from a failure
 TOUR_SPEED = 2  # the animated steps of a tour play at this speed level (5 steps/s)
 PLAY_PRETRAIN = 100_000  # episodes the agent trains before a person plays against it
+LR_FACTOR = 2.0  # a DQN's learning rate doubles or halves per key press (a log scale)
+LR_RANGE = (1e-6, 1.0)
 
 _REFRESHED, _PACED = 1, 2  # what _drain handled: background results only, or a command
 
@@ -74,7 +78,7 @@ class Trainer:
 
     def __init__(
         self,
-        session: Session | Callable[[], Session],
+        session: agents.Agent | Callable[[], agents.Agent],
         on_snapshot: SnapshotCallback,
         on_event: EventCallback,
         *,
@@ -84,8 +88,8 @@ class Trainer:
         pretrain: int = 0,
         max_fps: float = 30.0,
     ) -> None:
-        self.agent: Session | None = session if isinstance(session, Session) else None
-        self._open = None if isinstance(session, Session) else session
+        self.agent: agents.Agent | None = None if callable(session) else session
+        self._open = session if callable(session) else None
         self._on_snapshot = on_snapshot
         self._on_event = on_event
         self._commands: queue.Queue[Command] = queue.Queue()
@@ -102,12 +106,13 @@ class Trainer:
         self._snapshots = SnapshotMaker(lambda: self.send(Refresh()), self._emit)
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
+        self._min_chunk = 1_000  # the fewest steps a flat-out call takes
         self._human_at = -1  # total_steps just after the person's last move
-        self._trip: Trip | None = None
+        self._trip: Trip | Balance | None = None
         self._recorder = Recorder()
-        self._pretrain = pretrain  # episodes to train before play starts
+        self._pretrain = pretrain  # episodes (a DQN: steps) to train before play starts
         self._play_to = 0  # an animated tour step pauses when total_steps reaches this
-        self._checkpoint: Session | None = None
+        self._checkpoint: agents.Agent | None = None
         self._checkpoint_time = -math.inf
         self._diagnosed: object = None
 
@@ -277,13 +282,22 @@ class Trainer:
         if elapsed <= 0:
             return steps
         scale = min(4.0, max(0.25, seconds / elapsed))
-        return int(min(5_000_000, max(1_000, steps * scale)))
+        return int(min(5_000_000, max(self._min_chunk, steps * scale)))
 
     def _pretrain_chunk(self) -> float:
-        """The agent trains before a person plays against it (at most about a second)."""
-        before = self.agent.episode
-        self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps, PRETRAIN_CHUNK)
-        self._pretrain = max(0, self._pretrain - (self.agent.episode - before))
+        """The agent trains before a person plays against it: a tabular agent a number of
+        episodes, a network a number of steps (its budget)."""
+        agent = self.agent
+        if agents.is_network(agent):
+            before = agent.total_steps
+            steps = min(self._turbo_steps, self._pretrain)
+            self._turbo_steps = self._timed_train(None, steps, PRETRAIN_CHUNK)
+            self._pretrain = max(0, self._pretrain - (agent.total_steps - before))
+        else:
+            before = agent.episode
+            self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps,
+                                                  PRETRAIN_CHUNK)  # fmt: skip
+            self._pretrain = max(0, self._pretrain - (agent.episode - before))
         if not self._pretrain:
             self._recorder.drop_partial()
             self.agent.new_episode()
@@ -317,6 +331,12 @@ class Trainer:
             case SetParam(name=name, value=value):
                 self.set_param(name, value)
                 self._emit(Notice(self._param_text(name), topic=name))
+            case NextLearner() if agents.is_network(self.agent):
+                double = not self.agent.config.double
+                self.agent.reconfigure(double=double)
+                self._emit(Notice("Double DQN: the online network picks a', the target "
+                                  "network values it" if double else
+                                  "DQN: the target network's max over a'", topic="learner"))  # fmt: skip
             case NextLearner():
                 learner = LEARNERS[(LEARNERS.index(self.agent.config.learner) + 1) % len(LEARNERS)]
                 self.set_learner(learner)
@@ -332,17 +352,23 @@ class Trainer:
             case RunTour(tour=tour, index=index):
                 self._run_tour(tour, index)
             case Reset():
-                self._new_session(Session(self.agent.config, model=self.agent.model))
-                self._emit(Notice("agent reset: Q-table, counters and history cleared"))
+                self.reset_agent()
+                what = ("network, replay buffer" if agents.is_network(self.agent)
+                        else "Q-table")  # fmt: skip
+                self._emit(Notice(f"agent reset: {what}, counters and history cleared"))
             case Save(path=path):
-                self._emit(Notice(f"saved to {save_session(self.agent, path)}"))
+                self._emit(Notice(f"saved to {agents.save(self.agent, path)}"))
             case Load(path=path):
-                self._new_session(load_session(path))
+                self._new_session(agents.load(path))
                 self._emit(Notice(f"loaded {path}: {self.agent.episode:,} episodes"))
             case SetWorld(env_id=env_id, env_kwargs=env_kwargs):
-                config = world_config(env_id, env_kwargs, seed=self.agent.config.seed)
-                self._new_session(Session(config))
+                config = world_config(env_id, env_kwargs, seed=self.agent.config.seed,
+                                      network=agents.is_network(self.agent))  # fmt: skip
+                self._new_session(agents.new_agent(config))
                 self._emit(Notice(f"{describe_world(config)}: a fresh agent"))
+            case Compare() if self.agent.model is None:
+                self._emit(Notice("compare needs a discrete world (its exact optimum); for "
+                                  "CartPole: tui-taxi compare FILE", "warning"))  # fmt: skip
             case Compare(episodes=episodes):
                 self._emit(compare(self.agent, episodes))
 
@@ -357,7 +383,17 @@ class Trainer:
 
     def _adjust(self, name: str, delta: float) -> None:
         """Move a parameter by ``delta`` from its current value, within its range; a schedule
-        becomes the constant it has reached."""
+        becomes the constant it has reached. A network's learning rate (the alpha keys) moves
+        by a factor instead: it spans orders of magnitude."""
+        if name == "alpha" and agents.is_network(self.agent):
+            current = self.agent.config.learning_rate
+            value = current * LR_FACTOR if delta > 0 else current / LR_FACTOR
+            value = float(f"{min(LR_RANGE[1], max(LR_RANGE[0], value)):.3g}")
+            self.agent.reconfigure(learning_rate=value)
+            edge = (" (its maximum)" if value >= LR_RANGE[1]
+                    else " (its minimum)" if value <= LR_RANGE[0] else "")  # fmt: skip
+            self._emit(Notice(self._param_text(name) + edge, topic=name))
+            return
         low, high, low_open = PARAM_RANGES[name]
         current = self._current(name)
         value = round(min(high, max(low, current + delta)), 4)
@@ -373,10 +409,14 @@ class Trainer:
         session = self.agent
         if name == "gamma":
             return session.config.gamma
-        return session.epsilon_now() if name == "epsilon" else session.alpha_now()
+        return session.epsilon_now() if name == "epsilon" else agents.learning_rate(session)
 
     def _param_text(self, name: str) -> str:
         value = self._current(name)
+        if agents.is_network(self.agent):
+            if name == "alpha":
+                return f"learning rate = {value:.3g}"
+            return f"{name} {'ε' if name == 'epsilon' else 'γ'} = {value:.2f}"
         symbol = {"epsilon": "ε", "alpha": "α", "gamma": "γ"}[name]
         setting = getattr(self.agent.config, name)
         shown = (
@@ -390,6 +430,9 @@ class Trainer:
     def set_param(self, name: str, value: float | Schedule) -> None:
         """gamma is a number; epsilon and alpha a number (a constant) or a schedule."""
         check_param(name, value)
+        if agents.is_network(self.agent):  # epsilon: a constant from now on (the schedule ends)
+            self.agent.reconfigure(**{name: float(value)})
+            return
         if name != "gamma" and not isinstance(value, Schedule):
             value = Schedule.constant(value)
         self.agent.reconfigure(**{name: value})
@@ -405,7 +448,7 @@ class Trainer:
         self.agent.train(episodes=n)
 
     def reset_agent(self) -> None:
-        self._new_session(Session(self.agent.config, model=self.agent.model))
+        self._new_session(agents.new_agent(self.agent.config, self.agent.model))
 
     def train_steps(self, n: int) -> None:
         self._recorder.drop_partial()
@@ -456,23 +499,29 @@ class Trainer:
     def _step_once(self, action: int | None = None) -> None:
         """One step (the person's when ``action`` is given), recorded for replay and trips."""
         session = self.agent
-        row = tuple(session.q[session.state].tolist())  # the values as they were at this step
+        row = tuple(agents.action_values(session).tolist())  # the values as they were
         human = action is not None
         record, batch = session.step(action, learn=self.learn_from_human if human else True)
         if human:
             self._human_at = session.total_steps
         ended = len(batch) > 0
-        self._recorder.add(Frame(record, row, human), ended)
+        if not agents.is_network(session):  # replay draws tabular steps (states, not obs)
+            self._recorder.add(Frame(record, row, human), ended)
         if human and self._trip is not None:
-            self._trip.add(record, session.model.penalty_reward)
+            self._trip.add(record)
+            if session.model is not None:
+                self._trip.count_penalty(record, session.model.penalty_reward)
             if ended:
-                self._emit(TripFinished(self._trip.result(session, bool(batch.success[0]))))
+                outcome = bool(batch.success[0]) if session.model is not None else record.terminated
+                self._emit(TripFinished(self._trip.result(session, outcome)))
                 self._begin_trip()
 
     def _diagnose(self) -> None:
         """Say when the settings cannot reach the goal (a gamma that discounts it to nothing,
         a time limit shorter than the way there), once per setting."""
         config = self.agent.config
+        if agents.is_network(self.agent):
+            return  # the diagnoses read a tabular config
         key = (id(self.agent.model), config.gamma, config.max_steps, config.epsilon)
         if key == self._diagnosed:
             return
@@ -489,9 +538,12 @@ class Trainer:
     def _generation(self) -> int:
         return self._snapshots.generation
 
-    def _new_session(self, session: Session) -> None:
+    def _new_session(self, session: agents.Agent) -> None:
         """A new session (start, reset, load, tour): nothing of the old one carries over."""
         self.agent = session
+        network = agents.is_network(session)
+        self._turbo_steps = 200 if network else 10_000  # a network's step costs ~100 times more
+        self._min_chunk = 8 if network else 1_000
         self._snapshots.new_session(session)
         self._trip = None
         if self.manual:  # a person playing starts a trip from the new session's state
@@ -531,12 +583,16 @@ class Trainer:
         return self._snapshots.make(self.agent, state, now)
 
 
-def world_config(env_id: str, env_kwargs: tuple, seed: int) -> TrainConfig:
-    """A new session's settings on a world: the world's defaults, the seed kept."""
+def world_config(env_id: str, env_kwargs: tuple, seed: int,
+                 network: bool = False) -> agents.AgentConfig:  # fmt: skip
+    """A new session's settings on a world: the world's defaults (a network's own), the seed
+    kept."""
+    if network:
+        return dqn_config_for(env_id, normalize_kwargs(env_kwargs), seed=seed)
     return config_for(env_id, normalize_kwargs(env_kwargs), seed=seed)
 
 
-def describe_world(config: TrainConfig) -> str:
+def describe_world(config: agents.AgentConfig) -> str:
     kwargs = ", ".join(f"{k}={v}" for k, v in config.env_kwargs)
     return f"{config.env_id}" + (f" ({kwargs})" if kwargs else "")
 

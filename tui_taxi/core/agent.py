@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.agent import DQNAgent, env_kind
 from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.dqn.persist import load_any, save_agent
-from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.core.envs import CompiledEnv, compile_env
 from tui_taxi.core.persist import save_session
 from tui_taxi.core.session import Session, TrainConfig
 
@@ -31,6 +31,16 @@ def new_agent(config: AgentConfig, model: CompiledEnv | None = None) -> Agent:
     if isinstance(config, DQNConfig):
         return DQNAgent(config)
     return Session(config, model=model)
+
+
+def open_env(config: AgentConfig) -> tuple[CompiledEnv | None, tuple[str, ...], int]:
+    """The world a config runs on, before any agent is built: (the compiled model of a discrete
+    env or None, the action names, a continuous observation's length or 0)."""
+    if isinstance(config, DQNConfig):
+        _, model, names, obs_dim = env_kind(config)
+        return model, names, obs_dim if model is None else 0
+    model = compile_env(config.env_id, config.env_kwargs)
+    return model, model.action_names, 0
 
 
 def is_network(agent: Agent) -> bool:

@@ -19,9 +19,9 @@ from textual.events import Resize
 from textual.notifications import Notification
 from textual.widgets import Static
 
-from tui_taxi.core.envs import compile_env
-from tui_taxi.core.persist import load_session
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core import agent as agents
+from tui_taxi.core.dqn.config import DQNConfig
+from tui_taxi.core.session import TrainConfig
 from tui_taxi.demo import Tour
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
@@ -44,6 +44,7 @@ from tui_taxi.protocol import (
     Starting,
     Step,
     TripFinished,
+    TripResult,
     World,
 )
 from tui_taxi.trainer import PLAY_PRETRAIN, Trainer
@@ -53,7 +54,7 @@ from tui_taxi.ui.screens.confirm import ConfirmScreen
 from tui_taxi.ui.screens.help import HelpScreen
 from tui_taxi.ui.screens.path_prompt import PathPrompt
 from tui_taxi.ui.screens.replay import ReplayScreen
-from tui_taxi.ui.screens.trip import TripScreen
+from tui_taxi.ui.screens.trip import BalanceScreen, TripScreen
 from tui_taxi.ui.screens.world_picker import WorldPicker
 from tui_taxi.ui.theme import PRESENTER
 from tui_taxi.ui.views import move_action, play_moves
@@ -77,7 +78,7 @@ class TaxiApp(App[None]):
 
     def __init__(
         self,
-        session: Session | Callable[[], Session],
+        session: agents.Agent | Callable[[], agents.Agent],
         *,
         world: World | None = None,
         paused: bool = False,
@@ -89,7 +90,7 @@ class TaxiApp(App[None]):
         tour: Tour | None = None,
     ) -> None:
         super().__init__()
-        self.world = World.of(session.model) if isinstance(session, Session) else world
+        self.world = world if world is not None else World.of(session.model)
         self.tour = tour
         self.register_theme(PRESENTER)
         self.presenter = presenter
@@ -155,7 +156,8 @@ class TaxiApp(App[None]):
 
     # -- trainer -> screen -------------------------------------------------------------------
     async def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        if not self.query(Dashboard):  # the app is closing: a snapshot still queued is dropped
+        panel = TourCaption if self.tour is not None else StatusBar
+        if not self.query(Dashboard) or not self.query(panel):  # closing: a late one is dropped
             return
         snap = message.snapshot
         if snap.world is not self.world:  # another world: its own widgets
@@ -213,8 +215,10 @@ class TaxiApp(App[None]):
                     self.query_one(StatusBar).show_starting(text)
             case Comparison() as comparison:
                 self.query_one(CompareTable).show(comparison)
-            case TripFinished(trip=trip):
+            case TripFinished(trip=TripResult() as trip):
                 self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
+            case TripFinished(trip=balance):
+                self.push_screen(BalanceScreen(balance))
 
     def _after_trip(self, trip, watch_agent: bool | None) -> None:
         if watch_agent:
@@ -430,7 +434,7 @@ class TaxiApp(App[None]):
 
 
 def create_app(
-    config: TrainConfig | None = None,
+    config: TrainConfig | DQNConfig | None = None,
     *,
     load: str | Path | None = None,
     paused: bool = False,
@@ -439,18 +443,23 @@ def create_app(
     presenter: bool = False,
     tour: Tour | None = None,
 ) -> TaxiApp:
-    """The factory the CLI and the tests share. A saved session is read (and validated) now;
-    a new one is built on the trainer's thread, so the screen is up before the kernels compile."""
+    """The factory the CLI and the tests share: a tabular agent for a :class:`TrainConfig`, a
+    DQN for a :class:`DQNConfig`. A saved agent of either kind is read (and validated) now; a
+    new one is built on the trainer's thread, so the screen is up before the kernels compile."""
     if load is not None:
-        session: Session | Callable[[], Session] = load_session(load)
-        model = session.model
+        session: agents.Agent | Callable[[], agents.Agent] = agents.load(load)
+        world = World.of_agent(session)
         save_path = str(load)
     else:
         config = config or TrainConfig()
-        model = compile_env(config.env_id, config.env_kwargs)
-        session = lambda: Session(config, model=model)  # noqa: E731
+        model, names, obs_dim = agents.open_env(config)
+        world = (World.of(model) if model is not None
+                 else World.continuous(config.env_id, config.env_kwargs, names, obs_dim))  # fmt: skip
+        session = lambda: agents.new_agent(config, model)  # noqa: E731
         save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
-    pretrain = PLAY_PRETRAIN if manual and load is None else 0
-    return TaxiApp(session, world=World.of(model), paused=paused, speed_index=speed_index,
+    pretrain = 0
+    if manual and load is None:  # a person plays against a trained agent
+        pretrain = config.total_timesteps if isinstance(config, DQNConfig) else PLAY_PRETRAIN
+    return TaxiApp(session, world=world, paused=paused, speed_index=speed_index,
                    save_path=save_path, manual=manual, pretrain=pretrain, presenter=presenter,
                    tour=tour)  # fmt: skip

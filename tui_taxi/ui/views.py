@@ -119,8 +119,31 @@ def _fallback() -> WorldView:
     )
 
 
+def _cartpole() -> WorldView:
+    from tui_taxi.ui.widgets.cartpole import CartPoleView
+    from tui_taxi.ui.widgets.policy_map import PolicyMap, policy_map_size
+
+    return WorldView(
+        "cartpole",
+        lambda world, **kw: CartPoleView(**kw),
+        lambda world, **kw: PolicyMap(**kw),
+        lambda world, width, height: policy_map_size(width, height),
+        None,
+        "[b]Cart and pole[/b]: the red posts are the track's limits (±2.4), the faint lines "
+        "the pole's (±12°); past either the episode ends. Every step the pole stays up earns "
+        "+1.\n[b]Policy map[/b]: the network's greedy action for each pole angle θ (across) "
+        "and angular velocity θ' (up), the cart's position and speed held at their current "
+        "values; brighter where the network is surer (a wider gap between its two Q-values); "
+        "the dot is now.",
+        lambda world, state: "cart and pole",
+        None,
+        lambda world: 9,
+    )
+
+
 #: (predicate, view factory), first match wins; the fallback draws any discrete env.
 REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
+    (lambda world: world.model is None and world.env_id.startswith("CartPole"), _cartpole),
     (lambda world: world.model is not None and world.model.is_taxi, _taxi),
     (lambda world: world.model is not None and world.model.grid is not None, _grid),
 ]

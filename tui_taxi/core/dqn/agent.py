@@ -18,7 +18,7 @@ import numpy as np
 
 from tui_taxi.core.dqn import kernel as K
 from tui_taxi.core.dqn.config import DQNConfig
-from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env, make_gym_env
+from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env
 from tui_taxi.core.history import History
 from tui_taxi.core.learners import EpisodeBatch
 from tui_taxi.core.rng import make_rng
@@ -74,9 +74,13 @@ class DQNRecord:
         return cls(**values)
 
 
-def env_kind(config: DQNConfig) -> tuple[int, CompiledEnv | None, tuple[str, ...], int]:
-    """(kind, compiled model or None, action names, observation length) of the config's env; an
-    env the DQN cannot run is a one-line error naming what it supports."""
+def env_kind(config: DQNConfig,
+             model: CompiledEnv | None = None) -> tuple[int, CompiledEnv | None, tuple[str, ...], int]:  # fmt: skip
+    """(kind, compiled model or None, action names, observation length) of the config's env
+    (``model``: compiled already); an env the DQN cannot run is a one-line error naming what it
+    supports."""
+    if model is not None:
+        return K.DISCRETE, model, model.action_names, 1
     if config.env_id in CARTPOLE_LIMITS:
         if config.env_kwargs:
             raise ConfigError(f"{config.env_id} takes no env keyword arguments here")
@@ -94,10 +98,11 @@ def env_kind(config: DQNConfig) -> tuple[int, CompiledEnv | None, tuple[str, ...
 class DQNAgent:
     """One DQN run on one env; not thread-safe (one thread owns it)."""
 
-    def __init__(self, config: DQNConfig, *, arrays: dict | None = None,
+    def __init__(self, config: DQNConfig, *, model: CompiledEnv | None = None,
+                 arrays: dict | None = None,
                  history: History | None = None, loss_history: History | None = None) -> None:  # fmt: skip
         self.config = config
-        self.kind, self.model, self.action_names, self.obs_dim = env_kind(config)
+        self.kind, self.model, self.action_names, self.obs_dim = env_kind(config, model)
         self.n_actions = len(self.action_names)
         index_input = self.kind == K.DISCRETE
         n_in = self.model.n_states if index_input else self.obs_dim
@@ -169,7 +174,10 @@ class DQNAgent:
         iparams = np.zeros(K.N_IPARAMS, np.int64)
         iparams[K.I_KIND], iparams[K.I_BATCH] = self.kind, c.batch_size
         iparams[K.I_LEARNING_STARTS], iparams[K.I_TRAIN_FREQ] = c.learning_starts, c.train_frequency
-        iparams[K.I_GRAD_STEPS], iparams[K.I_TARGET_FREQ] = c.gradient_steps, c.target_network_frequency
+        iparams[K.I_GRAD_STEPS], iparams[K.I_TARGET_FREQ] = (
+            c.gradient_steps,
+            c.target_network_frequency,
+        )
         iparams[K.I_TIME_LIMIT] = self.time_limit
         iparams[K.I_DOUBLE], iparams[K.I_LEARN] = int(c.double), 1
         iparams[K.I_N_ACTIONS] = self.n_actions

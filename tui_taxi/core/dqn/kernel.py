@@ -30,8 +30,8 @@ N_CURSOR = 13
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
 # params (float64) and iparams (int64)
-P_GAMMA, P_LR, P_TAU, P_START_E, P_END_E, P_EXPLORE_STEPS, P_EPSILON, P_MAX_NORM, P_SUCCESS = (
-    range(9)
+P_GAMMA, P_LR, P_TAU, P_START_E, P_END_E, P_EXPLORE_STEPS, P_EPSILON, P_MAX_NORM, P_SUCCESS = range(
+    9
 )
 N_PARAMS = 9
 (I_KIND, I_BATCH, I_LEARNING_STARTS, I_TRAIN_FREQ, I_GRAD_STEPS, I_TARGET_FREQ, I_TIME_LIMIT,
@@ -273,7 +273,9 @@ def cartpole_step(state, action):
     theta = theta + TAU * theta_dot
     theta_dot = theta_dot + TAU * thetaacc
     state[0], state[1], state[2], state[3] = x, x_dot, theta, theta_dot
-    return x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD
+    return (
+        x < -X_THRESHOLD or x > X_THRESHOLD or theta < -THETA_THRESHOLD or theta > THETA_THRESHOLD
+    )
 
 
 @njit(nogil=True, cache=True)
@@ -390,7 +392,11 @@ def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_epi
                     synced = True
         record[R_STATE], record[R_ACTION], record[R_REWARD] = state, action, reward
         record[R_NEXT_STATE] = cursor[C_STATE]
-        record[R_TERMINATED], record[R_TRUNCATED], record[R_EXPLORED] = terminated, truncated, explored
+        record[R_TERMINATED], record[R_TRUNCATED], record[R_EXPLORED] = (
+            terminated,
+            truncated,
+            explored,
+        )
         record[R_UPDATED], record[R_SYNCED] = updated, synced
         record[R_EPSILON], record[R_LR], record[R_GAMMA] = epsilon, params[P_LR], params[P_GAMMA]
         record[R_EPISODE], record[R_T] = cursor[C_EPISODE], t

@@ -27,7 +27,6 @@ from tui_taxi.core.persist import (
     _check_target,
     _env_kwargs,
     _finite,
-    _Invalid,
     load_session,
     read_archive,
     read_header,

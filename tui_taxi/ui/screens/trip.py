@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_taxi.protocol import TripResult
+from tui_taxi.protocol import BalanceResult, TripResult
 
 
 class TripScreen(ModalScreen[bool]):
@@ -56,3 +56,38 @@ class TripScreen(ModalScreen[bool]):
                 yield Static(f"[b #d64545]The agent did not finish[/] within {t.agent.steps} "
                              "steps from your start.")  # fmt: skip
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
+
+
+class BalanceScreen(ModalScreen[None]):
+    """A finished run on CartPole: how long the person kept the pole up, beside the agent's
+    greedy run from the same start."""
+
+    BINDINGS = [Binding("escape,enter,space", "dismiss", "Continue")]
+    DEFAULT_CSS = """
+    BalanceScreen { align: center middle; }
+    BalanceScreen > Vertical {
+        width: 64; height: auto; border: thick $success; background: $surface; padding: 1 2;
+    }
+    """
+
+    def __init__(self, result: BalanceResult) -> None:
+        super().__init__()
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        you = "the pole fell" if r.fell else "you reached the time limit!"
+        agent = "fell" if r.agent_fell else "reached the time limit"
+        table = Table(box=None, padding=(0, 2))
+        table.add_column("")
+        table.add_column("steps balanced", justify="right")
+        table.add_column("", justify="left")
+        table.add_row("you", str(r.steps), "fell" if r.fell else "time limit")
+        table.add_row("the agent", str(r.agent_steps), agent)
+        with Vertical():
+            yield Static(f"[b]Run over[/b]: {you} after {r.steps} steps "
+                         f"({r.steps * 0.02:.2f} s of simulated time)")  # fmt: skip
+            yield Static(table)
+            yield Static(
+                "[dim]The agent's greedy run starts from your start. enter: next run[/dim]"
+            )

@@ -217,7 +217,7 @@ class Dashboard(Container):
         """Hand ``snap`` to the panels: everything when stepping or when a key changed a setting;
         while training runs, the text panels at about 12 Hz and one big panel per frame, in turn."""
         every_frame = snap.step_by_step
-        settings = (snap.config, snap.epsilon, snap.alpha, snap.paused, snap.speed_index,
+        settings = (snap.config, round(snap.epsilon, 2), snap.alpha, snap.paused, snap.speed_index,
                     snap.manual, snap.learn_from_human)  # fmt: skip
         changed, self._settings = settings != self._settings, settings
         now = time.monotonic()

@@ -20,7 +20,7 @@ class QValues(SnapshotView):
         snap = self.snapshot
         if snap is None:
             return Text("")
-        return values_text(snap.q[snap.state], snap.action_names, snap.state,
+        return values_text(snap.q_row, snap.action_names, snap.state if snap.model else "obs",
                            self.size.width or 32, snap.epsilon)  # fmt: skip
 
 
@@ -30,7 +30,7 @@ def epsilon_greedy(values: np.ndarray, epsilon: float) -> np.ndarray:
     return epsilon / len(values) + (1.0 - epsilon) * best / best.sum()
 
 
-def values_text(values: np.ndarray, names: tuple[str, ...], state: int, width: int,
+def values_text(values: np.ndarray, names: tuple[str, ...], state: int | str, width: int,
                 epsilon: float | None = None) -> Text:  # fmt: skip
     """One line per action: the greedy mark, its Q-value and, given epsilon, π(a|s) as a bar."""
     best = values.max()

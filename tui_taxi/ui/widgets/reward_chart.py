@@ -32,6 +32,17 @@ from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 REDRAW = 0.5  # seconds between rebuilds
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)  # TensorBoard-style weights the user cycles through
 RANGES = ("learnt part", "whole range")
+#: A network's own curves, cycled after return and length (a DQN has no penalties).
+NETWORK_METRICS = ("episodic_return", "episodic_length", "loss", "epsilon", "staircase")
+CHART_TITLES = {**TITLES, "loss": "mean TD loss (Huber) per episode",
+                "epsilon": "exploration ε per episode"}  # fmt: skip
+
+
+def metrics_of(series: ChartSeries | None) -> tuple[str, ...]:
+    """The metrics a series has: a DQN's adds the loss and epsilon, and has no penalties."""
+    return NETWORK_METRICS if series is not None and series.loss is not None else METRICS
+
+
 POINTS, LINE = (110, 110, 130), (242, 193, 46)
 
 
@@ -44,7 +55,7 @@ class RewardChart(LineCache, PlotextPlot):
         super().__init__(**kwargs)
         self.series: ChartSeries | None = None
         self.smoothing_index = 2
-        self.metric_index = 0
+        self.metric_name = METRICS[0]
         self.range_index = 0
         self._drawn: ChartSeries | None = None
         self._drawn_at = 0.0
@@ -64,7 +75,8 @@ class RewardChart(LineCache, PlotextPlot):
 
     @property
     def metric(self) -> str:
-        return METRICS[self.metric_index]
+        metrics = metrics_of(self.series)
+        return self.metric_name if self.metric_name in metrics else metrics[0]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -85,9 +97,10 @@ class RewardChart(LineCache, PlotextPlot):
         return self.smoothing
 
     def cycle_metric(self) -> str:
-        self.metric_index = (self.metric_index + 1) % len(METRICS)
+        metrics = metrics_of(self.series)
+        self.metric_name = metrics[(metrics.index(self.metric) + 1) % len(metrics)]
         self._redraw(force=True)
-        return TITLES[self.metric]
+        return CHART_TITLES[self.metric]
 
     def toggle_range(self) -> str:
         self.range_index = (self.range_index + 1) % len(RANGES)
@@ -96,7 +109,7 @@ class RewardChart(LineCache, PlotextPlot):
 
     def set_view(self, metric: str, clipped: bool) -> None:
         """The metric and range to show (a tour's step chooses them)."""
-        self.metric_index = METRICS.index(metric)
+        self.metric_name = metric
         self.range_index = 0 if clipped else 1
         self._redraw(force=True)
 
@@ -189,7 +202,7 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
             plt.xticks(xs, tick_labels(xs))
         plt.ylim(view.lo, view.hi)
         plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
-    parts = [TITLES[spec.metric]]
+    parts = [CHART_TITLES[spec.metric]]
     if view is not None and view.clipped:
         parts.append("y clipped (z: all)")
     if not staircase:

@@ -3,6 +3,8 @@ on the status line)."""
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
@@ -29,17 +31,22 @@ class StatsPanel(SnapshotView):
 def stats_table(snap: Snapshot) -> Text:
     """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
     counters are on the status line)."""
-    success = "delivered" if snap.model is not None and snap.model.is_taxi else "reached the goal"
-    rows: list[tuple[str, str | Text]] = [
-        ("this ep.", f"return {value(snap.episode_return, 0)}"),
-        ("", f"{count(snap.episode_penalties)} penalties"),
-    ]
+    if snap.model is None:
+        success = "balanced to the limit"
+    else:
+        success = "delivered" if snap.model.is_taxi else "reached the goal"
+    rows: list[tuple[str, str | Text]] = [("this ep.", f"return {value(snap.episode_return, 0)}")]
+    if snap.network is None:  # a DQN's worlds here have no penalties
+        rows.append(("", f"{count(snap.episode_penalties)} penalties"))
     if snap.episode == 0:
         rows.append(("last 100", Text("no episode finished yet", style=DIM)))
     else:
         rows.append(("last 100", f"mean return {value(snap.recent_mean_return)}"))
         rows.append(("", f"{percent(snap.recent_success_rate)} {success}"))
-    rows.extend(_policy_rows(snap))
+    if snap.network is not None:
+        rows.extend(_network_rows(snap))
+    if snap.model is not None:
+        rows.extend(_policy_rows(snap))
     text = Text()
     for i, (label, shown) in enumerate(rows):
         text.append(f"{label:<{LABEL}}", style=DIM)
@@ -83,3 +90,19 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
 
 def _pair(steps: float, episodic_return: float) -> str:
     return f"{value(steps):>9} {value(episodic_return):>8}"
+
+
+def _network_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
+    """The replay buffer's fill, the target network's updates and the recent loss."""
+    c, net = snap.config, snap.network
+    fill = net.buffer_fill / c.buffer_size
+    rows: list[tuple[str, str | Text]] = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]
+    if net.last_sync_step < 0:
+        synced = Text(f"not yet (from step {c.learning_starts:,})", style=DIM)
+    else:
+        ago = snap.total_steps - net.last_sync_step
+        synced = f"×{count(net.target_syncs)}, {count(ago)} steps ago"
+    rows.append(("target", synced))
+    rows.append(("loss", Text("—", style=DIM) if math.isnan(net.recent_loss)
+                 else f"{net.recent_loss:.4f} (recent)"))  # fmt: skip
+    return rows

@@ -50,7 +50,7 @@ class StatusBar(LineCache):
 
 
 def _settings(snap: Snapshot) -> tuple:
-    return (snap.config, snap.epsilon, snap.alpha, snap.paused, snap.speed_index, snap.manual,
+    return (snap.config, round(snap.epsilon, 2), snap.alpha, snap.paused, snap.speed_index, snap.manual,
             snap.pretraining > 0, snap.report is None)  # fmt: skip
 
 
@@ -66,7 +66,8 @@ def status_text(snap: Snapshot, width: int) -> Text:
     if snap.manual:
         head = Text("● PLAY MODE ", style=f"bold {PLAY}")
         if snap.pretraining:
-            head.append(f"the agent trains first: {count(snap.pretraining)} episodes to go",
+            unit = "steps" if snap.network is not None else "episodes"
+            head.append(f"the agent trains first: {count(snap.pretraining)} {unit} to go",
                         style=PLAY)  # fmt: skip
         else:
             head.append(f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}",
@@ -79,20 +80,34 @@ def status_text(snap: Snapshot, width: int) -> Text:
         head.append(snap.speed.label, style="bold")
         if not snap.speed.animated:  # flat out: the rate reached (animated: the label says it)
             head.append(f" {count(snap.steps_per_second)} steps/s", style=DIM)
-    params = Text(c.learner, style="bold")
-    params.append("  " + _param("ε", c.epsilon, snap.epsilon), style="bold")
-    params.append("  " + _param("α", c.alpha, snap.alpha), style="bold")
+    net = snap.network
+    if net is None:
+        params = Text(c.learner, style="bold")
+        params.append("  " + _param("ε", c.epsilon, snap.epsilon), style="bold")
+        params.append("  " + _param("α", c.alpha, snap.alpha), style="bold")
+    else:
+        params = Text("Double DQN" if c.double else "DQN", style="bold")
+        moving = snap.epsilon > c.end_e + 1e-12 and c.start_e > c.end_e
+        params.append(f"  ε {snap.epsilon:.2f}{'↘' if moving else ''}", style="bold")
+        params.append(f"  lr {snap.alpha:.2g}", style="bold")
     params.append(f"  γ {c.gamma:.2f}", style="bold")
     counters = Text(f"episode {count(snap.episode)} · step {snap.t}", style="")
     steps = Text(f"{count(snap.total_steps)} steps total", style=DIM)
     report = snap.report
-    if report is None:
+    if report is None and snap.model is None:
+        optimal = None  # no exact optimum for a continuous world
+    elif report is None:
         optimal = Text("optimal …", style=DIM)
     else:
         colour = RUN if report.optimality == 1.0 else PAUSE if report.optimality > 0.5 else BAD
         optimal = Text(f"optimal {report.n_optimal}/{report.n_start}", style=f"bold {colour}")
     # (segment, priority): lower numbers stay longest
-    segments = [(head, 0), (params, 1), (counters, 2), (optimal, 3), (steps, 4)]
+    memory = None
+    if net is not None:  # the replay buffer's fill and the target network's updates
+        memory = Text(f"buffer {count(net.buffer_fill)}/{count(c.buffer_size)}", style="")
+        memory.append(f" · target ×{count(net.target_syncs)}", style=DIM)
+    segments = [(head, 0), (params, 1), (counters, 2), (optimal, 3), (memory, 4), (steps, 5)]
+    segments = [(segment, rank) for segment, rank in segments if segment is not None]
     sep = Text(" │ ", style=DIM)
     while True:
         parts = [s for s, _ in segments]

@@ -34,6 +34,8 @@ class TDExplainer(SnapshotView):
         if snap.last_step is None or (snap.manual and snap.trip_steps == 0):
             hint = "your move: the arrow keys" if snap.manual else "take a step (n)"
             return Text(f"TD update: {hint} to see one", style=DIM)
+        if snap.network is not None:
+            return explain_dqn(snap.last_step, snap)
         return explain(snap.last_step, snap)
 
 
@@ -66,4 +68,44 @@ def explain(r: StepRecord, snap: Snapshot) -> Text:
         if working:
             text.append(f"  = {working}\n", style=DIM)
     text.rstrip()
+    return text
+
+
+def explain_dqn(r, snap: Snapshot) -> Text:
+    """The network's TD update on the board: the first transition of the last minibatch drawn
+    from the replay buffer, its prediction by the online network, its bootstrap by the target
+    network (none past a termination), the target, the error and the Huber loss. At most 11
+    lines of at most 32 characters."""
+    c, net = snap.config, snap.network
+    how = "your move" if snap.human_step else "explored" if r.explored else "greedy"
+    text = Text()
+    text.append("DQN", style="bold")
+    text.append(f" · step {how}: {snap.action_names[r.action]} r {r.reward:+g}\n", style=DIM)
+    if snap.human_step and not snap.learn_from_human:
+        text.append("no update: your moves do not\nteach the agent (L toggles)", style=DIM)
+        return text
+    if net.updates == 0:
+        text.append(f"replay buffer {net.buffer_fill:,} of {c.buffer_size:,}\n")
+        text.append(f"learning starts after step\n{c.learning_starts:,}: no update yet", style=DIM)
+        return text
+    text.append("this step's update" if r.updated else "last update", style="bold")
+    text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
+    if r.sample_terminated:
+        label = "end: no bootstrap"
+    else:
+        label = "Q⁻(s',argmax Q)" if c.double else "max Q⁻(s',·)"
+    rows = [
+        ("Q(s,a) online", r.q_pred, None),
+        (label, r.bootstrap, None),
+        ("target r+γ·boot", r.td_target,
+         f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}"),
+        ("δ = target − Q", r.td_error, None),
+        ("Huber loss", r.loss, None),
+    ]  # fmt: skip
+    for name, value, working in rows:
+        text.append(f"{name:<{LABEL}}", style=DIM)
+        text.append(f"{value:>9.3f}\n", style="bold")
+        if working:
+            text.append(f"  = {working}\n", style=DIM)
+    text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
     return text
