@@ -238,6 +238,7 @@ def learning_curve(
     *,
     metric: str = "episodic_return",
     color: bool = False,
+    title: str | None = None,
 ) -> str:
     """One chart of the run: ``metric`` per episode with its debiased EMA, y clipped to the
     readable part (a last line says what was clipped); or, for ``"staircase"``, episodes
@@ -259,7 +260,7 @@ def learning_curve(
     fig = _figure_class()
     fig.plot_size(width, height)
     fig.theme("clear")
-    fig.title(TITLES[metric])
+    fig.title(title or TITLES[metric])
     fig.xlabel("time steps" if stairs else "episodes trained")
     fig.xlim(0, x_hi)
     fig.xticks(x_ticks, tick_labels(x_ticks))

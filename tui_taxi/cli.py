@@ -21,8 +21,14 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+import numpy as np
+
 from tui_taxi import __version__
+from tui_taxi.core import agent as agents
 from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose, format_setting
+from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.config import CONTINUOUS_ENVS, DISCRETE_DEFAULTS, PRESETS, DQNConfig
+from tui_taxi.core.dqn.config import config_for as dqn_config_for
 from tui_taxi.core.envs import (
     EnvError,
     check_env_kwargs,
@@ -242,6 +248,57 @@ def _add_config_options(parser: _Parser, leading: bool = False) -> None:
            metavar="N", help=_help("seed", ", 0 to 2**64 - 1"))  # fmt: skip
 
 
+#: DQN's options, one per DQNConfig field (its help text is the field's).
+DQN_OPTIONS = ("total_timesteps", "learning_rate", "buffer_size", "tau", "target_network_frequency",
+               "batch_size", "start_e", "end_e", "exploration_fraction", "learning_starts",
+               "train_frequency", "gradient_steps", "hidden", "double", "max_grad_norm")  # fmt: skip
+#: Tabular settings and what DQN has instead.
+TABULAR_ONLY = {"alpha": "--learning-rate", "epsilon": "--start-e, --end-e, --exploration-fraction",
+                "learner": "--double"}  # fmt: skip
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden layer sizes must be whole numbers like 64,64, "
+                                         f"got {text!r}") from None  # fmt: skip
+    return sizes
+
+
+def _add_dqn_options(parser: _Parser, leading: bool = False) -> None:
+    group = parser.add_argument_group(
+        "deep Q-learning (--agent dqn; defaults: CartPole's, a discrete world's in brackets)"
+    )
+
+    def option(*flags: str, **kwargs):
+        parser.option(group, *flags, leading=leading, **kwargs)
+
+    option("--agent", choices=("tabular", "dqn"), default="tabular",
+           help="tabular Q-learning (default) or a deep Q-network with a replay buffer and a "
+           "target network (default env: CartPole-v1)")  # fmt: skip
+    option("--preset", choices=tuple(PRESETS), metavar="NAME",
+           help="a recipe to start from: keras-rl (the course's: CartPole-v0, 16 units, "
+           "epsilon 0.1, soft target tau 0.01, 5,000 steps)")  # fmt: skip
+    fields = {f.name: f for f in dataclasses.fields(DQNConfig)}
+    for name in DQN_OPTIONS:
+        f = fields[name]
+        default = getattr(DQNConfig, name) if name != "hidden" else "64,64"
+        other = DISCRETE_DEFAULTS.get(name)
+        other = ",".join(map(str, other)) if isinstance(other, tuple) else other
+        shown = f"default: {default:g}" if isinstance(default, float) else f"default: {default}"
+        text = f"{f.metadata['help']} ({shown}{f' [{other:g}]' if isinstance(other, float) else f' [{other}]' if other is not None else ''})"
+        flag = "--" + name.replace("_", "-")
+        if name == "double":
+            option(flag, action=argparse.BooleanOptionalAction, help=text)
+        elif name == "hidden":
+            option(flag, type=_hidden, metavar="N,N", help=text)
+        elif f.type == "int":
+            option(flag, type=_whole(0, MAX_TRAIN_STEPS), metavar="N", help=text)
+        else:
+            option(flag, type=_number, metavar="X", help=text)
+
+
 def _add_app_options(parser: _Parser, leading: bool = False) -> None:
     group = parser.add_argument_group("the live app")
 
@@ -280,6 +337,7 @@ def build_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_config_options(parser, leading=True)
+    _add_dqn_options(parser, leading=True)
     _add_app_options(parser, leading=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parser.commands = sub.choices
@@ -296,6 +354,7 @@ def build_parser() -> _Parser:
         "examples:\n  tui-taxi play\n  tui-taxi play --load run.npz --presenter",
     )
     _add_config_options(play)
+    _add_dqn_options(play)
     _add_app_options(play)
     demo = command(
         "demo",
@@ -382,6 +441,14 @@ def _add_headless(command) -> None:
         "  tui-taxi train --env CliffWalking-v1 --steps 8000 --plot staircase,return",
     )
     _add_config_options(train)
+    _add_dqn_options(train)
+    train.option(
+        train,
+        "--save-buffer",
+        action="store_true",
+        default=False,
+        help="with --agent dqn and --save: the replay buffer too (exact resumption; larger)",
+    )
     train.option(
         train,
         "--episodes",
@@ -555,7 +622,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         if ignored:
             print(f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
                   file=sys.stderr)  # fmt: skip
-    config = None if args.load else config_from_args(args)
+    config = None if args.load else agent_config_from_args(args)
     from tui_taxi.ui.app import create_app  # Textual loads only for the app
 
     app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1,
@@ -662,6 +729,45 @@ def _require_terminal() -> None:
         raise CliError("the live app needs a terminal; for headless runs use 'tui-taxi train'")
 
 
+def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
+    """The tabular or the DQN run the options describe; an option of the other agent is
+    refused with one line saying what this one has instead."""
+    dqn = getattr(args, "agent", "tabular") == "dqn"
+    if dqn:
+        for name, instead in TABULAR_ONLY.items():
+            if name in args.given:
+                raise CliError(f"--{name} is a tabular setting; DQN's is {instead}")
+        return dqn_config_from_args(args)
+    for name in (*DQN_OPTIONS, "preset"):
+        if name in args.given:
+            raise CliError(f"{_flag(name)} is a DQN setting: add --agent dqn")
+    return config_from_args(args)
+
+
+def dqn_config_from_args(args: argparse.Namespace) -> DQNConfig:
+    """A DQN run: a preset's or the world's defaults (CartPole's when no --env is given), then
+    the options given; the env is checked (one DQN can run) before anything trains."""
+    base = PRESETS[args.preset] if args.preset else None
+    env_id = args.env if "env" in args.given else base.env_id if base else CONTINUOUS_ENVS[0]
+    if env_id not in CONTINUOUS_ENVS:
+        env_id, notice = resolve_env_id(env_id)
+        if notice:
+            print(f"{PROG}: note: {notice}", file=sys.stderr)
+    if env_id in CONTINUOUS_ENVS and args.env_kwarg:
+        raise CliError(f"{env_id} takes no --env-kwarg here")
+    env_kwargs = check_env_kwargs(env_id, args.env_kwarg) if args.env_kwarg else ()
+    changes = {name: getattr(args, name) for name in (*DQN_OPTIONS, "gamma") if name in args.given}
+    if "max_steps" in args.given:
+        changes["max_steps"] = args.max_steps or None
+    changes["seed"] = args.seed
+    if base is not None:
+        config = base.replace(env_id=env_id, env_kwargs=env_kwargs, **changes)
+    else:
+        config = dqn_config_for(env_id, env_kwargs, **changes)
+    agents.open_env(config)  # an env DQN cannot run fails now, in one line
+    return config
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run the options describe, checked through: env id, env keyword arguments (against
     the env's constructor), hyperparameters (the world's defaults for those not given: see
@@ -749,7 +855,8 @@ def train_session(
         raise ValueError("give episodes, steps or both")
     start = time.perf_counter()
     first_episode, first_step = session.episode, session.total_steps
-    chunk = 1_000_000
+    network = agents.is_network(session)  # a network's step costs ~1,000 times a table's
+    chunk, least = (1_000, 100) if network else (1_000_000, 10_000)
     try:
         while True:
             episodes_left = (None if episodes is None
@@ -761,7 +868,7 @@ def train_session(
             session.train(episodes=episodes_left,
                           steps=chunk if steps_left is None else min(chunk, steps_left))  # fmt: skip
             dt = time.perf_counter() - t0
-            chunk = max(10_000, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
+            chunk = max(least, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
             if progress:
                 progress.update(session.episode - first_episode,
                                 session.total_steps - first_step,
@@ -782,9 +889,13 @@ def _budget(args: argparse.Namespace, config: TrainConfig) -> tuple[int | None, 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.no_chart and args.plot:
         raise CliError("--plot and --no-chart contradict each other; give one")
-    config = config_from_args(args)
+    config = agent_config_from_args(args)
+    if args.save_buffer and (args.save is None or not isinstance(config, DQNConfig)):
+        raise CliError("--save-buffer goes with --agent dqn and --save FILE")
     if args.save is not None:
         check_save_target(args.save)  # fail before training, not after ('' included)
+    if isinstance(config, DQNConfig):
+        return train_dqn(args, config)
     session = Session(config)
     episodes, steps = _budget(args, config)
     seconds = train_session(session, episodes, steps, Progress(sys.stderr, episodes, steps))
@@ -877,8 +988,65 @@ def _amount(value: float) -> str:
 
 
 # -- eval -----------------------------------------------------------------------------------
+def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
+    """``train --agent dqn``: the budget in steps (--total-timesteps, or --steps), the return
+    and loss curves, a greedy evaluation, and for a discrete world the exact optimum's verdict."""
+    if args.episodes is not None:
+        raise CliError("--episodes: a DQN's budget is in steps (--total-timesteps N)")
+    steps = args.steps or config.total_timesteps
+    agent = DQNAgent(config)
+    seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps))
+    if not args.no_chart:
+        from tui_taxi.charts import learning_curve, use_color
+
+        color = use_color(sys.stdout)
+        print(learning_curve(agent.history, color=color))
+        print(learning_curve(agent.loss_history, color=color,
+                             title="mean TD loss (Huber) per episode; 0 before learning starts"))  # fmt: skip
+    rate = agent.total_steps / seconds if seconds > 0 else math.inf
+    print(f"trained {'Double DQN' if config.double else 'DQN'} on {config.env_id} for "
+          f"{agent.total_steps:,} steps ({agent.episode:,} episodes) in {seconds:.1f} s: "
+          f"{rate:,.0f} steps/s")  # fmt: skip
+    print(f"settings: {_dqn_settings(config)}")
+    print(f"mean return of the last {min(RECENT, agent.history.episodes):,} episodes: "
+          f"{agent.history.recent_mean_return():.2f}")  # fmt: skip
+    _print_dqn_evaluation(agent, EVAL_EPISODES, 0)
+    if agent.model is not None:
+        _print_report(policy_report(agent.model, agent.q_table(), config.gamma))
+    if args.save is not None:
+        print(f"saved to {agents.save(agent, args.save, buffer=args.save_buffer)}")
+    return 0
+
+
+def _dqn_settings(c: DQNConfig) -> str:
+    return (f"lr {c.learning_rate:g}, gamma {c.gamma:g}, hidden {','.join(map(str, c.hidden))}, "
+            f"buffer {c.buffer_size:,}, batch {c.batch_size}, target every "
+            f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
+            f"x{c.gradient_steps}, epsilon {c.start_e:g}->{c.end_e:g} over "
+            f"{c.exploration_steps:,} steps, seed {c.seed}")  # fmt: skip
+
+
+def _print_dqn_evaluation(agent: DQNAgent, episodes: int, seed: int) -> None:
+    batch = agent.evaluate(episodes, seed=seed)
+    word = "balanced to the limit" if agent.model is None else "success rate"
+    print(f"greedy evaluation over {episodes} episodes (time limit {agent.time_limit}):")
+    print(f"  mean return per episode        {batch.episodic_return.mean():.2f}")
+    print(f"  mean steps per episode         {batch.episodic_length.mean():.2f}")
+    print(f"  {word:<30} {batch.success.mean():.1%}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    session = load_session(args.file)
+    session = agents.load(args.file)
+    if isinstance(session, DQNAgent):
+        if args.max_steps is not None:
+            raise CliError("--max-steps: a DQN save is evaluated with its own time limit")
+        c = session.config
+        print(f"{args.file}: DQN on {c.env_id}, {session.total_steps:,} steps trained "
+              f"({_dqn_settings(c)})")  # fmt: skip
+        _print_dqn_evaluation(session, args.episodes, args.seed)
+        if session.model is not None:
+            _print_report(policy_report(session.model, session.q_table(), c.gamma))
+        return 0
     limit = session.config.time_limit(session.model) if args.max_steps is None else args.max_steps
     result = evaluate(
         session.model, session.q, episodes=args.episodes, time_limit=limit, seed=args.seed
@@ -910,8 +1078,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
                        "compare FILE evaluates the session as saved")  # fmt: skip
 
     if args.file:
-        session = load_session(args.file)
+        session = agents.load(args.file)
         source = args.file
+        if isinstance(session, DQNAgent) and session.model is None:
+            return _compare_continuous(session, args.episodes)
     else:
         config = config_from_args(args)
         session = Session(config)
@@ -922,16 +1092,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
     limit = model.max_episode_steps if args.time_limit else 0
     results = [
         evaluate(model, None, policy="random", episodes=args.episodes, time_limit=limit),
-        evaluate(model, session.q, episodes=args.episodes, time_limit=limit),
+        evaluate(model, agents.value_table(session), episodes=args.episodes, time_limit=limit),
     ]
     print(_compare_table(results, solve(model), model.env_id))
     print(
         f"\n{args.episodes} episodes per agent, {_limit_text(limit)}"
         + ("" if limit else " (as in the tutorial; --time-limit applies the env's)")
-        + f"; trained agent: {session.config.learner}, {source}."
+        + f"; trained agent: {getattr(session.config, 'learner', 'DQN')}, {source}."
     )
-    _print_report(policy_report(model, session.q, session.config.gamma))
-    _print_diagnosis(session)
+    _print_report(policy_report(model, agents.value_table(session), session.config.gamma))
+    if not agents.is_network(session):
+        _print_diagnosis(session)
+    return 0
+
+
+def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
+    """CartPole: the random agent against the greedy network, same starts, the env's limit."""
+    trained = agent.evaluate(episodes)
+    rng = np.random.default_rng(0)
+    import gymnasium as gym
+
+    env = gym.make(agent.config.env_id)
+    lengths = []
+    for e in range(episodes):
+        env.reset(seed=e)
+        done, t = False, 0
+        while not done:
+            _, _, terminated, truncated, _ = env.step(int(rng.integers(agent.n_actions)))
+            done, t = terminated or truncated, t + 1
+        lengths.append(t)
+    print(f"{'':<14}{'steps (= return) per episode':>30}{'balanced to the limit':>24}")
+    print(f"{'random agent':<14}{np.mean(lengths):>30.2f}"
+          f"{np.mean(np.array(lengths) >= agent.time_limit):>24.1%}")  # fmt: skip
+    print(f"{'DQN (greedy)':<14}{trained.episodic_length.mean():>30.2f}"
+          f"{trained.success.mean():>24.1%}")  # fmt: skip
+    print(f"\n{episodes} episodes per agent, time limit {agent.time_limit}; "
+          f"{agent.total_steps:,} steps trained.")  # fmt: skip
     return 0
 
 

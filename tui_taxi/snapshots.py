@@ -276,6 +276,27 @@ def chart_series(session: agents.Agent) -> ChartSeries:
     episode = means["episode"] + history.width / 2
     done = np.cumsum(counts)
     time_step = np.cumsum(means["episodic_length"] * counts)
-    columns = (episode, time_step, done, means["episodic_return"], means["episodic_length"],
-               means["penalties"])  # fmt: skip
+    columns = [episode, time_step, done, means["episodic_return"], means["episodic_length"],
+               means["penalties"]]  # fmt: skip
+    if agents.is_network(session):  # the loss (bins without an update carry the last one)
+        loss = _carry_forward(np.asarray(session.losses, dtype=np.float64))
+        c = session.config  # the linear schedule at each point's step (or the constant set)
+        span = c.exploration_steps
+        frac = np.clip(time_step / span, 0.0, 1.0) if span > 0 else np.ones_like(time_step)
+        epsilon = c.start_e + (c.end_e - c.start_e) * frac
+        if c.epsilon is not None:
+            epsilon = np.full_like(time_step, c.epsilon)
+        columns += [loss, epsilon]
     return ChartSeries(*(downsample(episode, y, CHART_POINTS)[1] for y in columns))
+
+
+def _carry_forward(values: np.ndarray) -> np.ndarray:
+    """NaN gaps filled with the last value before them (leading ones with the first value)."""
+    known = np.isfinite(values)
+    if not known.any():
+        return np.zeros_like(values)
+    index = np.where(known, np.arange(len(values)), 0)
+    np.maximum.accumulate(index, out=index)
+    filled = values[index]
+    filled[: np.argmax(known)] = values[np.argmax(known)]
+    return filled

@@ -263,9 +263,9 @@ def cartpole_step(state, action):
     x, x_dot, theta, theta_dot = state[0], state[1], state[2], state[3]
     force = FORCE_MAG if action == 1 else -FORCE_MAG
     costheta, sintheta = math.cos(theta), math.sin(theta)
-    temp = (force + POLEMASS_LENGTH * theta_dot * theta_dot * sintheta) / TOTAL_MASS
+    temp = (force + POLEMASS_LENGTH * (theta_dot * theta_dot) * sintheta) / TOTAL_MASS
     thetaacc = (GRAVITY * sintheta - costheta * temp) / (
-        LENGTH * (4.0 / 3.0 - MASSPOLE * costheta * costheta / TOTAL_MASS)
+        LENGTH * (4.0 / 3.0 - MASSPOLE * (costheta * costheta) / TOTAL_MASS)
     )
     xacc = temp - POLEMASS_LENGTH * thetaacc * costheta / TOTAL_MASS
     x = x + TAU * x_dot

@@ -1,0 +1,310 @@
+"""The DQN core: its network against finite differences, Adam and the target update by hand,
+the replay ring, terminated against truncated targets, CartPole against Gymnasium, determinism,
+save and resume, and a chain MDP learnt to its exact Q."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from mdps import chain_model
+
+from tui_taxi.core.dqn import kernel as K
+from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.config import PRESETS, DQNConfig
+from tui_taxi.core.dqn.persist import load_agent, load_any, save_agent
+from tui_taxi.core.optimal import solve
+from tui_taxi.core.persist import SessionFileError, save_session
+from tui_taxi.core.rng import make_rng
+from tui_taxi.core.session import ConfigError, Session, TrainConfig
+
+SMALL = {"learning_starts": 20, "train_frequency": 2, "gradient_steps": 1, "batch_size": 8,
+         "buffer_size": 64, "target_network_frequency": 10, "hidden": (8,)}  # fmt: skip
+
+
+def _net(sizes, index_input=False, seed=0):
+    w_off, b_off, a_off, n = K.layout(sizes)
+    theta = np.random.default_rng(seed).normal(size=n)
+    return theta, np.array(sizes, np.int64), w_off, b_off, a_off, index_input
+
+
+def _q(theta, sizes, w_off, b_off, a_off, index_input, x):
+    acts = np.zeros(a_off[-1])
+    K.forward(theta, sizes, w_off, b_off, a_off, index_input, x, acts)
+    return acts[a_off[len(sizes) - 1] :].copy(), acts
+
+
+@pytest.mark.parametrize("index_input", [False, True])
+def test_backward_matches_finite_differences(index_input):
+    sizes = (5, 7, 6, 3)
+    theta, sizes_a, w_off, b_off, a_off, _ = _net(sizes, index_input)
+    x = np.array([3.0]) if index_input else np.random.default_rng(1).normal(size=5)
+    action = 2
+    _, acts = _q(theta, sizes_a, w_off, b_off, a_off, index_input, x)
+    grad = np.zeros_like(theta)
+    K.backward(theta, grad, sizes_a, w_off, b_off, a_off, index_input, x, acts,
+               np.zeros_like(acts), action, 1.0)  # fmt: skip
+    h = 1e-6
+    for i in range(len(theta)):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += h
+        minus[i] -= h
+        numeric = (_q(plus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
+                   - _q(minus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]) / (2 * h)  # fmt: skip
+        assert grad[i] == pytest.approx(numeric, abs=1e-5), i
+
+
+def test_forward_is_the_layers_by_hand():
+    # 2 inputs -> 2 ReLU units -> 1 output, weights chosen so one unit is cut by the ReLU
+    sizes = (2, 2, 1)
+    w_off, b_off, a_off, n = K.layout(sizes)
+    theta = np.zeros(n)
+    theta[w_off[0] : w_off[0] + 4] = [1.0, -1.0, 2.0, 1.0]  # W1 rows: input 0, input 1
+    theta[b_off[0] : b_off[0] + 2] = [0.5, 0.0]
+    theta[w_off[1] : w_off[1] + 2] = [3.0, 5.0]
+    theta[b_off[1]] = -1.0
+    q, _ = _q(theta, np.array(sizes, np.int64), w_off, b_off, a_off, False, np.array([1.0, 1.0]))
+    # hidden: [1 + 2 + 0.5, -1 + 1 + 0] = [3.5, 0]; output 3 * 3.5 + 5 * 0 - 1 = 9.5
+    assert q[0] == pytest.approx(9.5)
+
+
+def test_huber_loss_and_its_slope():
+    assert K.huber(0.5) == (0.125, 0.5)
+    assert K.huber(-3.0) == (2.5, -1.0)
+    for delta in (-2.0, -0.3, 0.7, 4.0):
+        h = 1e-6
+        numeric = (K.huber(delta + h)[0] - K.huber(delta - h)[0]) / (2 * h)
+        assert K.huber(delta)[1] == pytest.approx(numeric, abs=1e-6)
+
+
+def test_adam_first_step_moves_each_weight_by_the_learning_rate():
+    # bias-corrected, Adam's first step is lr * g / (|g| + eps): lr in the direction of -g
+    theta = np.array([1.0, -2.0])
+    grad = np.array([2.0, -0.001])
+    K.clip_and_adam(theta, grad, np.zeros(2), np.zeros(2), 1, 0.1, 0.0)
+    assert theta == pytest.approx([0.9, -1.9], abs=1e-6)
+
+
+def test_adam_descends_a_quadratic_to_its_minimum():
+    theta, m, v = np.array([5.0]), np.zeros(1), np.zeros(1)
+    for t in range(1, 2001):
+        K.clip_and_adam(theta, 2.0 * (theta - 3.0), m, v, t, 0.05, 0.0)
+    assert theta[0] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_gradient_clipping_keeps_the_direction_at_the_norm():
+    theta, grad = np.zeros(2), np.array([3.0, 4.0])
+    m, v = np.zeros(2), np.zeros(2)
+    K.clip_and_adam(theta, grad, m, v, 1, 0.0, 1.0)
+    assert grad == pytest.approx([0.6, 0.8], abs=1e-6)
+
+
+def test_polyak_averaging_and_hard_copies():
+    target, theta = np.array([0.0, 10.0]), np.array([4.0, 2.0])
+    K.soft_update(target, theta, 0.25)
+    assert target == pytest.approx([1.0, 8.0])
+    K.soft_update(target, theta, 1.0)
+    assert np.array_equal(target, theta)
+
+
+def test_the_target_network_is_frozen_between_syncs():
+    agent = DQNAgent(DQNConfig(**SMALL, seed=1))
+    for _ in range(60):
+        before = agent.a["target"].copy()
+        record, _ = agent.step()
+        total = agent.total_steps
+        due = total > SMALL["learning_starts"] and total % SMALL["target_network_frequency"] == 0
+        assert record.target_synced == due
+        if due:
+            assert np.array_equal(agent.a["target"], agent.a["theta"])
+            assert agent.last_sync_step == total
+        else:
+            assert np.array_equal(agent.a["target"], before)
+    assert agent.target_syncs == 4  # steps 30, 40, 50, 60
+
+
+def test_the_buffer_is_a_ring_of_the_latest_transitions():
+    agent = DQNAgent(DQNConfig(**{**SMALL, "buffer_size": 10, "learning_starts": 1000}, seed=2))
+    seen = []
+    for _ in range(25):
+        record, _ = agent.step()
+        seen.append((record.action, tuple(record.obs), record.reward))
+    assert agent.buffer_fill == 10
+    for i, (action, obs, reward) in enumerate(seen[-10:], start=15):
+        slot = i % 10
+        assert agent.a["buf_action"][slot] == action
+        assert tuple(agent.a["buf_obs"][slot]) == obs
+        assert agent.a["buf_reward"][slot] == reward
+
+
+def test_sampling_is_uniform_over_the_filled_part():
+    # the kernel's index: floor(u * fill) for u uniform on [0, 1) from the explicit generator
+    rng = make_rng(5)
+    from tui_taxi.core.rng import uniform
+
+    counts = np.bincount([int(uniform(rng) * 7) for _ in range(70_000)], minlength=7)
+    assert counts.shape == (7,)
+    expected = 10_000
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < 22.5  # the 0.999 quantile of chi-square with 6 degrees of freedom
+
+
+def test_truncation_bootstraps_and_termination_does_not():
+    # the chain: RIGHT from 2 terminates with +10; a 3-step limit truncates other episodes
+    model = chain_model(max_episode_steps=3)
+    agent = DQNAgent(DQNConfig(env_id="Chain", **{**SMALL, "buffer_size": 500, "gamma": 0.9},
+                               start_e=1.0, end_e=1.0, seed=3), model=model)  # fmt: skip
+    terminal_targets = bootstrapped = 0
+    for _ in range(400):
+        record, batch = agent.step()
+        if len(batch):
+            ended_by_limit = not record.terminated
+            assert record.truncated == ended_by_limit
+        if record.updated:
+            if record.sample_terminated:
+                assert record.bootstrap == 0.0
+                assert record.td_target == record.sample_reward == 10.0
+                terminal_targets += 1
+            else:
+                assert record.td_target == pytest.approx(
+                    record.sample_reward + 0.9 * record.bootstrap
+                )
+                bootstrapped += 1
+    fill = agent.buffer_fill
+    stored_terminal = agent.a["buf_terminated"][:fill]
+    next_states = agent.a["buf_next"][:fill, 0]
+    # only the +10 step is stored as terminal; a time-limit cut is not
+    assert np.array_equal(stored_terminal, next_states == 3)
+    assert terminal_targets > 0 and bootstrapped > 0
+
+
+def test_cartpole_steps_as_gymnasiums():
+    env = gym.make("CartPole-v1").unwrapped
+    env.reset(seed=0)
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        state = rng.uniform([-2.5, -3, -0.25, -3.5], [2.5, 3, 0.25, 3.5])
+        action = int(rng.integers(2))
+        env.state, env.steps_beyond_terminated = state.copy(), None
+        obs, reward, terminated, _, _ = env.step(action)
+        ours = state.copy()
+        assert K.cartpole_step(ours, action) == terminated
+        np.testing.assert_array_equal(ours, env.state)  # float64 bit for bit
+        np.testing.assert_array_equal(ours.astype(np.float32), obs)
+        assert reward == 1.0
+
+
+def test_a_time_limit_ends_cartpole_episodes_as_successes_not_falls():
+    agent = DQNAgent(DQNConfig(max_steps=5, seed=4, learning_starts=1000))
+    batch = agent.train(episodes=3)
+    assert list(batch.episodic_length) == [5, 5, 5]
+    assert batch.success.all()
+    assert not agent.a["buf_terminated"][: agent.buffer_fill].any()
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Chain"])
+def test_any_chunking_gives_the_same_run(env_id):
+    model = chain_model(max_episode_steps=6) if env_id == "Chain" else None
+    config = DQNConfig(env_id=env_id, **SMALL, seed=6)
+    whole = DQNAgent(config, model=model)
+    whole.train(steps=300)
+    stepped = DQNAgent(config, model=model)
+    for _ in range(300):
+        stepped.step()
+    chunked = DQNAgent(config, model=model)
+    for n in (1, 7, 92, 200):
+        chunked.train(steps=n)
+    for other in (stepped, chunked):
+        for name in ("theta", "target", "adam_m", "adam_v", "rng", "cursor", "buf_obs"):
+            np.testing.assert_array_equal(whole.a[name], other.a[name])
+        assert whole.history.episodes == other.history.episodes
+
+
+def test_save_and_resume_equals_never_stopping(tmp_path):
+    config = DQNConfig(**SMALL, seed=8)
+    a = DQNAgent(config)
+    a.train(steps=150)
+    save_agent(a, tmp_path / "a.npz", buffer=True)
+    b = load_agent(tmp_path / "a.npz")
+    a.train(steps=200)
+    b.train(steps=200)
+    for name in a.a:
+        np.testing.assert_array_equal(a.a[name], b.a[name])
+    assert a.history.recent_mean_return() == b.history.recent_mean_return()
+
+
+def test_a_save_without_its_buffer_starts_with_an_empty_one(tmp_path):
+    a = DQNAgent(DQNConfig(**SMALL, seed=9))
+    a.train(steps=50)
+    b = load_any(save_agent(a, tmp_path / "a.npz"))
+    assert isinstance(b, DQNAgent) and b.buffer_fill == 0 and b.total_steps == 50
+    np.testing.assert_array_equal(a.a["theta"], b.a["theta"])
+    b.train(steps=10)  # and it trains on
+
+
+def test_load_any_tells_the_kinds_apart(tmp_path):
+    session = Session(TrainConfig(seed=1))
+    assert isinstance(load_any(save_session(session, tmp_path / "t.npz")), Session)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "shape", "nan", "config"])
+def test_bad_dqn_files_are_one_line_errors_and_nothing_loads(tmp_path, damage):
+    a = DQNAgent(DQNConfig(**SMALL, seed=10))
+    a.train(steps=30)
+    path = save_agent(a, tmp_path / "a.npz")
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-200])
+    else:
+        arrays = dict(np.load(path))
+        if damage == "shape":
+            arrays["theta"] = arrays["theta"][:-1]
+        elif damage == "nan":
+            arrays["target"][3] = np.nan
+        else:
+            arrays["header"] = np.array(str(arrays["header"]).replace('"tau": 1.0', '"tau": 7.0'))
+        np.savez(path, **arrays)
+    with pytest.raises(SessionFileError) as caught:
+        load_any(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_chain_mdp_is_learnt_to_its_exact_q():
+    model = chain_model(max_episode_steps=50)
+    config = DQNConfig(env_id="Chain", gamma=0.9, learning_starts=100, train_frequency=1,
+                       gradient_steps=1, target_network_frequency=100, hidden=(32,),
+                       learning_rate=3e-3, batch_size=32, total_timesteps=6000,
+                       exploration_fraction=0.5, end_e=0.2, buffer_size=2000, seed=0)  # fmt: skip
+    agent = DQNAgent(config, model=model)
+    agent.train(steps=6000)
+    exact = solve(model, 0.9).q  # by value iteration; by hand: Q(2, RIGHT) = 10, Q(1, RIGHT) = 8
+    np.testing.assert_allclose(agent.q_table()[:3], exact[:3], atol=0.05)
+    assert exact[2, 1] == 10.0 and exact[1, 1] == pytest.approx(8.0)
+
+
+def test_the_defaults_balance_cartpole():
+    agent = DQNAgent(DQNConfig(seed=1))
+    best = 0.0
+    while agent.total_steps < 60_000 and best < 475:
+        agent.train(steps=5_000)
+        best = max(best, float(agent.evaluate(20).episodic_return.mean()))
+    assert best >= 475  # the env's reward threshold
+
+
+def test_config_errors_name_the_setting():
+    for bad, word in ((dict(learning_rate=0.0), "learning-rate"), (dict(tau=1.5), "tau"),
+                      (dict(hidden=(0,)), "hidden"), (dict(batch_size=True), "batch-size"),
+                      (dict(gamma=math.nan), "gamma")):  # fmt: skip
+        with pytest.raises(ConfigError, match=word):
+            DQNConfig(**bad)
+    with pytest.raises(ConfigError, match="Blackjack"):
+        DQNAgent(DQNConfig(env_id="Blackjack-v1"))
+
+
+def test_the_keras_rl_preset_is_the_courses_recipe():
+    p = PRESETS["keras-rl"]
+    assert (p.env_id, p.hidden, p.start_e, p.end_e, p.buffer_size, p.learning_starts, p.tau,
+            p.learning_rate, p.total_timesteps) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10,
+                                                    0.01, 1e-3, 5_000)  # fmt: skip
+    assert DQNAgent(p).time_limit == 200
