@@ -35,7 +35,7 @@ def values_text(values: np.ndarray, names: tuple[str, ...], state: int | str, wi
     """One line per action: the greedy mark, its Q-value and, given epsilon, π(a|s) as a bar."""
     best = values.max()
     greedy = np.flatnonzero(values == best)
-    text = Text(f"Q(s={state}, ·)", style="bold")
+    text = Text(f"Q(s={state}, ·)" if isinstance(state, int) else f"Q({state}, ·)", style="bold")
     if epsilon is not None:
         text.append(f"  π(a|s) at ε {epsilon:.2f}", style=DIM)
     else:

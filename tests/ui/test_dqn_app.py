@@ -1,0 +1,136 @@
+"""The app driving a DQN: CartPole drawn with its policy map, the network's TD update, the keys
+that steer it, play mode on CartPole, and DQN on Taxi with the tabular agent's views."""
+
+from __future__ import annotations
+
+import numpy as np
+from driver import press, settle
+
+from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.config import DQNConfig
+from tui_taxi.core.dqn.config import config_for as dqn_config_for
+from tui_taxi.ui.app import TaxiApp, create_app
+from tui_taxi.ui.screens.trip import BalanceScreen
+from tui_taxi.ui.widgets.cartpole import CartPoleView
+from tui_taxi.ui.widgets.policy_map import PolicyMap
+from tui_taxi.ui.widgets.q_heatmap import QHeatmap
+from tui_taxi.ui.widgets.reward_chart import RewardChart
+from tui_taxi.ui.widgets.status_bar import StatusBar, status_text
+from tui_taxi.ui.widgets.td_explainer import TDExplainer
+
+SIZE = (120, 40)
+QUICK = {"learning_starts": 30, "train_frequency": 4, "gradient_steps": 1, "buffer_size": 500,
+         "batch_size": 16, "target_network_frequency": 20, "hidden": (16,)}  # fmt: skip
+
+
+def cartpole_app(**changes) -> TaxiApp:
+    agent = DQNAgent(DQNConfig(seed=0, **{**QUICK, **changes}))
+    return TaxiApp(agent, world=None if False else _world(agent), paused=True,
+                   save_path="dqn.npz")  # fmt: skip
+
+
+def _world(agent):
+    from tui_taxi.protocol import World
+
+    return World.of_agent(agent)
+
+
+async def test_cartpole_shows_the_cart_the_policy_map_and_the_network_update():
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        assert isinstance(app.query_one("#world"), CartPoleView)
+        assert isinstance(app.query_one("#qtable"), PolicyMap)
+        for _ in range(40):  # past learning_starts: updates and target syncs happen
+            snap = await press(pilot, "n")
+        assert snap.total_steps == 40 and snap.network is not None
+        assert snap.network.buffer_fill == 40
+        assert snap.network.target_syncs == 1  # at step 40 (> 30, a multiple of 20)
+        assert snap.landscape is not None and snap.landscape.q.shape == (24, 48, 2)
+        # the map's values are the network's own, at the angles and spins it names
+        agent = app.trainer.agent
+        obs = snap.obs.copy()
+        obs[2], obs[3] = np.radians(snap.landscape.x[5]), snap.landscape.y[7]
+        np.testing.assert_allclose(snap.landscape.q[7, 5], agent.q_values(obs[None])[0])
+        explained = app.query_one(TDExplainer).text().plain
+        assert "DQN" in explained and "max Q⁻(s',·)" in explained and "Huber loss" in explained
+        line = status_text(snap, 200).plain
+        assert "DQN" in line and "buffer 40/500" in line and "lr 0.0023" in line
+        assert "optimal" not in line  # no exact optimum for a continuous world
+
+
+async def test_the_alpha_keys_double_and_halve_the_learning_rate_and_l_toggles_double_dqn():
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        await press(pilot, "A")
+        assert app.trainer.agent.config.learning_rate == 0.0046
+        await press(pilot, "a")
+        await press(pilot, "a")
+        assert app.trainer.agent.config.learning_rate == 0.00115
+        await press(pilot, "l")
+        assert app.trainer.agent.config.double
+        for _ in range(36):
+            await press(pilot, "n")
+        assert "Q⁻(s',argmax Q)" in app.query_one(TDExplainer).text().plain
+        assert "Double DQN" in status_text(app.snapshot, 200).plain
+
+
+async def test_the_chart_cycles_through_the_loss_and_epsilon():
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        chart = app.query_one(RewardChart)
+        seen = []
+        for _ in range(5):
+            await pilot.press("v")
+            seen.append(chart.metric)
+        assert seen == ["episodic_length", "loss", "epsilon", "staircase", "episodic_return"]
+
+
+async def test_play_mode_on_cartpole_pushes_with_the_arrows_and_scores_against_the_agent():
+    config = DQNConfig(seed=2, total_timesteps=300, **QUICK)
+    app = create_app(config, manual=True, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.manual and s.pretraining == 0 and s.total_steps >= 300)
+        start = app.snapshot.total_steps
+        pushes = 0
+        while not isinstance(app.screen, BalanceScreen) and pushes < 600:
+            await press(pilot, "right")  # always right: the pole falls within a few dozen steps
+            pushes += 1
+        assert isinstance(app.screen, BalanceScreen)
+        result = app.screen.result
+        assert result.steps == pushes and result.fell
+        assert app.trainer.agent.total_steps == start + pushes
+        assert 1 <= result.agent_steps <= 500
+
+
+async def test_dqn_on_taxi_uses_the_tabular_views_and_is_judged_against_the_optimum():
+    config = dqn_config_for("Taxi-v4", seed=0, learning_starts=10, buffer_size=1000)
+    app = create_app(config, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.report is not None)
+        assert isinstance(app.query_one("#qtable"), QHeatmap)
+        snap = await press(pilot, "n")
+        assert snap.q.shape == (500, 6) and snap.network is not None
+        np.testing.assert_allclose(snap.q, app.trainer.agent.q_table())
+        await settle(pilot, lambda s: s.report is not None)
+        assert "optimal" in app.query_one(StatusBar).text().plain
+
+
+def test_the_cartpole_screen(snap_compare):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot, lambda s: True)
+        for _ in range(45):
+            await press(pilot, "n")
+        app.trainer.stop()
+        app.clear_notifications()
+        chart = app.query_one(RewardChart)
+        for _ in range(200):
+            if chart.up_to_date:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(cartpole_app(), terminal_size=SIZE, run_before=run_before)
