@@ -58,9 +58,18 @@ class MeasuredApp(TaxiApp):
             self.arrived.set()
 
 
-async def measure(mode: str, speed_index: int | None, keys: int) -> dict[str, float]:
-    session = Session(TrainConfig(seed=0))
-    app = MeasuredApp(session, paused=True)
+async def measure(mode: str, speed_index: int | None, keys: int,
+                  dqn: bool = False) -> dict[str, float]:  # fmt: skip
+    if dqn:  # CartPole's network, epsilon held at 0.1 so the keys move it as the table's
+        from tui_taxi.core.dqn.agent import DQNAgent
+        from tui_taxi.core.dqn.config import DQNConfig
+
+        session = DQNAgent(DQNConfig(seed=0, epsilon=0.1))
+    else:
+        session = Session(TrainConfig(seed=0))
+    from tui_taxi.protocol import World
+
+    app = MeasuredApp(session, world=World.of_agent(session), paused=True)
     latencies = []
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause(0.3)
@@ -68,7 +77,7 @@ async def measure(mode: str, speed_index: int | None, keys: int) -> dict[str, fl
             app.trainer.send(SetSpeed(speed_index))
             app.trainer.send(SetPaused(False))
         await asyncio.sleep(1.0)  # let it reach steady state
-        frames0, steps0, t0 = app.frames_shown, app.trainer.session.total_steps, time.perf_counter()
+        frames0, steps0, t0 = app.frames_shown, app.trainer.agent.total_steps, time.perf_counter()
         for i in range(keys):
             app.waiting_for = round(0.1 + (0.05 if i % 2 == 0 else 0.0), 4)
             app.arrived.clear()
@@ -79,7 +88,7 @@ async def measure(mode: str, speed_index: int | None, keys: int) -> dict[str, fl
             await asyncio.sleep(0.05)  # keys at a person's pace
         elapsed = time.perf_counter() - t0
         frames = app.frames_shown - frames0
-        steps = app.trainer.session.total_steps - steps0
+        steps = app.trainer.agent.total_steps - steps0
         await pilot.press("q")
     latencies.sort()
     return {
@@ -94,10 +103,16 @@ async def measure(mode: str, speed_index: int | None, keys: int) -> dict[str, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=60, help="key presses per mode")
+    parser.add_argument(
+        "--agent",
+        choices=("tabular", "dqn"),
+        default="tabular",
+        help="dqn: CartPole's network training (the table's modes, same keys)",
+    )
     args = parser.parse_args()
     print(f"{'mode':<26}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'frames/s':>10}{'steps/s':>14}")
     for mode, speed in MODES.items():
-        r = asyncio.run(measure(mode, speed, args.keys))
+        r = asyncio.run(measure(mode, speed, args.keys, args.agent == "dqn"))
         print(f"{mode:<26}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}{r['max_ms']:>8.1f}"
               f"{r['fps']:>10.1f}{r['steps_per_s']:>14,.0f}")  # fmt: skip
     print("\nframes/s while paused counts only the frames the key presses caused.")

@@ -12,3 +12,12 @@ try:
     __version__ = version("tui-taxi")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
+
+
+def load(path):
+    """The agent of any tui-taxi save (a tabular session or a DQN), with
+    ``predict(observation, deterministic=True) -> (action, None)`` as Stable-Baselines3's models
+    have, to drive a plain ``gymnasium.make(...)`` env in your own loop."""
+    from tui_taxi.core.agent import load as load_agent
+
+    return load_agent(path)

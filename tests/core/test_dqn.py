@@ -283,15 +283,6 @@ def test_a_chain_mdp_is_learnt_to_its_exact_q():
     assert exact[2, 1] == 10.0 and exact[1, 1] == pytest.approx(8.0)
 
 
-def test_the_defaults_balance_cartpole():
-    agent = DQNAgent(DQNConfig(seed=1))
-    best = 0.0
-    while agent.total_steps < 60_000 and best < 475:
-        agent.train(steps=5_000)
-        best = max(best, float(agent.evaluate(20).episodic_return.mean()))
-    assert best >= 475  # the env's reward threshold
-
-
 def test_config_errors_name_the_setting():
     for bad, word in ((dict(learning_rate=0.0), "learning-rate"), (dict(tau=1.5), "tau"),
                       (dict(hidden=(0,)), "hidden"), (dict(batch_size=True), "batch-size"),

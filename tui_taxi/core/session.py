@@ -350,5 +350,33 @@ class Session:
     def epsilon_now(self) -> float:
         return self.config.epsilon.value(self.episode)
 
+    # -- the Python API, in Stable-Baselines3's shape ----------------------------------------
+    def predict(self, observation, state=None, episode_start=None,
+                deterministic: bool = True) -> tuple[int, None]:  # fmt: skip
+        """The greedy action for a state index (``(action, None)`` as SB3's ``predict``);
+        ``deterministic=False``: epsilon-greedy at the current epsilon, from a generator of its
+        own (predicting never changes training)."""
+        s = int(np.asarray(observation).reshape(-1)[0])
+        if not 0 <= s < self.model.n_states:
+            raise ValueError(f"observation must be a state in 0-{self.model.n_states - 1}, got {s}")
+        values = self.q[s]
+        action = int(np.argmax(values))
+        if not deterministic:
+            if not hasattr(self, "_predict_rng"):
+                self._predict_rng = np.random.default_rng(self.config.seed + 1)
+            if self._predict_rng.random() < self.epsilon_now():
+                action = int(self._predict_rng.integers(self.model.n_actions))
+        return action, None
+
+    def learn(self, total_timesteps: int) -> Session:
+        """Train for ``total_timesteps`` steps (SB3's ``learn``)."""
+        self.train(steps=total_timesteps)
+        return self
+
+    def save(self, path) -> None:
+        from tui_taxi.core.persist import save_session
+
+        save_session(self, path)
+
     def alpha_now(self) -> float:
         return self.config.alpha.value(self.episode)

@@ -377,3 +377,9 @@ class DQNAgent:
 
     def epsilon_now(self) -> float:
         return self.config.epsilon_at(self.total_steps)
+
+    def save(self, path, buffer: bool = False) -> None:
+        """Save atomically (``buffer``: the replay buffer too), as SB3's ``save``."""
+        from tui_taxi.core.dqn.persist import save_agent
+
+        save_agent(self, path, buffer=buffer)
