@@ -41,8 +41,8 @@ class MeasuredApp(TaxiApp):
         self.arrived = asyncio.Event()
         self.arrived_at = 0.0
 
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        super().on_snapshot_ready(message)
+    async def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        await super().on_snapshot_ready(message)
         self.call_after_refresh(self._frame_done)
         if self.query_one(StatusBar).snapshot is message.snapshot:  # the status line redraws now
             self.call_after_refresh(self.epsilon_drawn, message.snapshot.epsilon)

@@ -54,15 +54,20 @@ def make_app(episodes: int = 0, seed: int = 0, paused: bool = True, **config) ->
 async def quiesce(pilot):
     """Everything sent handled, the policy report in, the chart drawn, then the trainer stopped:
     the screen no longer changes (for captures)."""
-    from tui_taxi.ui.widgets.reward_chart import RewardChart
-
     app = pilot.app
     await settle(pilot, lambda s: s.handled >= app.trainer.sent and s.report is not None
                  and not s.playing_to)  # fmt: skip
     app.trainer.stop()  # no live thread while the screen is captured
     app.trainer.report.wait()
     app.clear_notifications()  # toasts time out: a capture must not depend on when it is taken
-    chart = app.query_one(RewardChart)
+    await chart_drawn(pilot)
+
+
+async def chart_drawn(pilot):
+    """Until the chart shows the latest series it was given (it is built in a thread)."""
+    from tui_taxi.ui.widgets.reward_chart import RewardChart
+
+    chart = pilot.app.query_one(RewardChart)
     for _ in range(200):
         if chart.up_to_date:
             break

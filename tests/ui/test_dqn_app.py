@@ -4,11 +4,12 @@ that steer it, play mode on CartPole, and DQN on Taxi with the tabular agent's v
 from __future__ import annotations
 
 import numpy as np
-from driver import press, settle
+from driver import chart_drawn, press, settle
 
 from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.dqn.config import config_for as dqn_config_for
+from tui_taxi.protocol import World
 from tui_taxi.ui.app import TaxiApp, create_app
 from tui_taxi.ui.screens.trip import BalanceScreen
 from tui_taxi.ui.widgets.cartpole import CartPoleView
@@ -25,14 +26,7 @@ QUICK = {"learning_starts": 30, "train_frequency": 4, "gradient_steps": 1, "buff
 
 def cartpole_app(**changes) -> TaxiApp:
     agent = DQNAgent(DQNConfig(seed=0, **{**QUICK, **changes}))
-    return TaxiApp(agent, world=None if False else _world(agent), paused=True,
-                   save_path="dqn.npz")  # fmt: skip
-
-
-def _world(agent):
-    from tui_taxi.protocol import World
-
-    return World.of_agent(agent)
+    return TaxiApp(agent, world=World.of_agent(agent), paused=True, save_path="dqn.npz")
 
 
 async def test_cartpole_shows_the_cart_the_policy_map_and_the_network_update():
@@ -126,11 +120,6 @@ def test_the_cartpole_screen(snap_compare):
             await press(pilot, "n")
         app.trainer.stop()
         app.clear_notifications()
-        chart = app.query_one(RewardChart)
-        for _ in range(200):
-            if chart.up_to_date:
-                break
-            await pilot.pause(0.01)
-        await pilot.pause()
+        await chart_drawn(pilot)
 
     assert snap_compare(cartpole_app(), terminal_size=SIZE, run_before=run_before)
