@@ -266,7 +266,8 @@ class Trainer:
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
         self._recorder.drop_partial()  # whole episodes at once: not recorded
-        if speed.episodes_per_frame:
+        if speed.episodes_per_frame and not agents.is_network(self.agent):  # a network's
+            # episodes are too long to take whole per frame: it trains in timed chunks instead
             self.agent.train(episodes=speed.episodes_per_frame, steps=1_000_000)
             self._publish(force=True)
             return 1.0 / FRAME_RATE
