@@ -239,10 +239,13 @@ def learning_curve(
     metric: str = "episodic_return",
     color: bool = False,
     title: str | None = None,
+    label: str | None = None,
 ) -> str:
     """One chart of the run: ``metric`` per episode with its debiased EMA, y clipped to the
     readable part (a last line says what was clipped); or, for ``"staircase"``, episodes
-    completed against time steps, whole. Round ticks; ANSI colour only if ``color``."""
+    completed against time steps, whole. Round ticks; ANSI colour only if ``color``;
+    ``title`` and ``label`` (the points' legend) name what a history other than returns holds
+    (a DQN's losses)."""
     from plotext._figure import _figure_class
 
     stairs = metric == "staircase"
@@ -270,7 +273,9 @@ def learning_curve(
         fig.plot(list(x), list(y), marker="braille", label="episodes",
                  color="orange" if color else "default")  # fmt: skip
     else:
-        label = {"episodic_return": "return", "episodic_length": "steps"}.get(metric, metric)
+        label = label or {"episodic_return": "return", "episodic_length": "steps"}.get(
+            metric, metric
+        )
         fig.scatter(list(x), list(y), marker="dot", label=label)  # plotext clips to the limits
     if smooth is not None:
         for i, (run_x, run_y) in enumerate(clip_line(x, smooth, view.lo, view.hi)):

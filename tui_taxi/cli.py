@@ -43,7 +43,6 @@ from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
     SessionFileError,
     check_save_target,
-    load_session,
     save_session,
 )
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
@@ -266,7 +265,9 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _add_dqn_options(parser: _Parser, leading: bool = False) -> None:
+def _add_dqn_options(parser: _Parser, leading: bool = False, train: bool = False) -> None:
+    """The DQN options, one per :data:`DQN_OPTIONS` field (``train``: with ``--save-buffer``,
+    and ``--total-timesteps`` also the tabular agent's step budget)."""
     group = parser.add_argument_group(
         "deep Q-learning (--agent dqn; defaults: CartPole's, a discrete world's in brackets)"
     )
@@ -289,6 +290,8 @@ def _add_dqn_options(parser: _Parser, leading: bool = False) -> None:
         shown = f"default: {default:g}" if isinstance(default, float) else f"default: {default}"
         text = f"{f.metadata['help']} ({shown}{f' [{other:g}]' if isinstance(other, float) else f' [{other}]' if other is not None else ''})"
         flag = "--" + name.replace("_", "-")
+        if name == "total_timesteps" and train:
+            text += "; with the tabular agent, the same as --steps"
         if name == "double":
             option(flag, action=argparse.BooleanOptionalAction, help=text)
         elif name == "hidden":
@@ -297,6 +300,9 @@ def _add_dqn_options(parser: _Parser, leading: bool = False) -> None:
             option(flag, type=_whole(0, MAX_TRAIN_STEPS), metavar="N", help=text)
         else:
             option(flag, type=_number, metavar="X", help=text)
+    if train:
+        option("--save-buffer", action="store_true", default=False,
+               help="with --save: the replay buffer too (exact resumption; larger)")  # fmt: skip
 
 
 def _add_app_options(parser: _Parser, leading: bool = False) -> None:
@@ -441,14 +447,7 @@ def _add_headless(command) -> None:
         "  tui-taxi train --env CliffWalking-v1 --steps 8000 --plot staircase,return",
     )
     _add_config_options(train)
-    _add_dqn_options(train)
-    train.option(
-        train,
-        "--save-buffer",
-        action="store_true",
-        default=False,
-        help="with --agent dqn and --save: the replay buffer too (exact resumption; larger)",
-    )
+    _add_dqn_options(train, train=True)
     train.option(
         train,
         "--episodes",
@@ -494,7 +493,8 @@ def _add_headless(command) -> None:
         "Greedy: the best action in every state, ties broken at random.",
         "example:\n  tui-taxi eval run.npz --episodes 1000 --seed 3",
     )
-    ev.add_argument("file", metavar="FILE", help="a session saved by 'tui-taxi train --save'")
+    ev.add_argument("file", metavar="FILE",
+                    help="a session or a DQN saved by 'tui-taxi train --save'")  # fmt: skip
     ev.option(
         ev,
         "--episodes",
@@ -525,7 +525,8 @@ def _add_headless(command) -> None:
         "defaults: the tutorial's for Taxi). Like the tutorial, episodes run without the time limit unless --time-limit.",
         "examples:\n  tui-taxi compare\n  tui-taxi compare run.npz --time-limit",
     )
-    cmp.add_argument("file", metavar="FILE", nargs="?", help="a saved session (default: train one)")
+    cmp.add_argument("file", metavar="FILE", nargs="?",
+                     help="a saved session or DQN (default: train a tabular agent)")  # fmt: skip
     _add_config_options(cmp)
     cmp.option(
         cmp,
@@ -618,7 +619,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     non-zero when it crashed."""
     _require_terminal()
     if args.load:
-        ignored = [_flag(name) for name in CONFIG_OPTIONS if name in args.given]
+        ignored = [_flag(name) for name in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS)
+                   if name in args.given]  # fmt: skip
         if ignored:
             print(f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
                   file=sys.stderr)  # fmt: skip
@@ -693,9 +695,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         elif inner.name not in TOURS:
             raise CliError(f"no tour named {inner.name!r}; the tours: {', '.join(TOURS)}")
     elif inner.load:
-        load_session(inner.load)
+        agents.load(inner.load)  # either kind of save
     else:
-        config_from_args(inner)  # out-of-range values fail here
+        agent_config_from_args(inner)  # out-of-range values fail here
     _check_can_listen(args.host, args.port)
     command = shlex.join([sys.executable, "-m", "tui_taxi", *app_args])
     server = make_server(command, args.host, args.port)
@@ -738,8 +740,9 @@ def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
             if name in args.given:
                 raise CliError(f"--{name} is a tabular setting; DQN's is {instead}")
         return dqn_config_from_args(args)
+    steps_too = hasattr(args, "steps")  # train: --total-timesteps is --steps for a table
     for name in (*DQN_OPTIONS, "preset"):
-        if name in args.given:
+        if name in args.given and not (name == "total_timesteps" and steps_too):
             raise CliError(f"{_flag(name)} is a DQN setting: add --agent dqn")
     return config_from_args(args)
 
@@ -757,6 +760,8 @@ def dqn_config_from_args(args: argparse.Namespace) -> DQNConfig:
         raise CliError(f"{env_id} takes no --env-kwarg here")
     env_kwargs = check_env_kwargs(env_id, args.env_kwarg) if args.env_kwarg else ()
     changes = {name: getattr(args, name) for name in (*DQN_OPTIONS, "gamma") if name in args.given}
+    if getattr(args, "steps", None) is not None:  # train --steps: the same budget
+        changes["total_timesteps"] = args.steps
     if "max_steps" in args.given:
         changes["max_steps"] = args.max_steps or None
     changes["seed"] = args.seed
@@ -772,6 +777,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run the options describe, checked through: env id, env keyword arguments (against
     the env's constructor), hyperparameters (the world's defaults for those not given: see
     :func:`tui_taxi.core.defaults.defaults_for`), and the env itself (compiled, and cached)."""
+    if args.env in CONTINUOUS_ENVS:
+        raise CliError(f"{args.env} has continuous observations, which a Q-table cannot index; "
+                       "a DQN learns it: --agent dqn (train, play, the app)")  # fmt: skip
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
@@ -889,6 +897,11 @@ def _budget(args: argparse.Namespace, config: TrainConfig) -> tuple[int | None, 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.no_chart and args.plot:
         raise CliError("--plot and --no-chart contradict each other; give one")
+    if "total_timesteps" in args.given:  # one step budget, two names
+        if args.steps is not None and args.steps != args.total_timesteps:
+            raise CliError(f"--steps {args.steps:,} and --total-timesteps "
+                           f"{args.total_timesteps:,} are the same budget; give one")  # fmt: skip
+        args.steps = args.total_timesteps
     config = agent_config_from_args(args)
     if args.save_buffer and (args.save is None or not isinstance(config, DQNConfig)):
         raise CliError("--save-buffer goes with --agent dqn and --save FILE")
@@ -993,7 +1006,7 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
     and loss curves, a greedy evaluation, and for a discrete world the exact optimum's verdict."""
     if args.episodes is not None:
         raise CliError("--episodes: a DQN's budget is in steps (--total-timesteps N)")
-    steps = args.steps or config.total_timesteps
+    steps = config.total_timesteps  # --steps and --total-timesteps alike (the schedule spans it)
     agent = DQNAgent(config)
     seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps))
     if not args.no_chart:
@@ -1001,7 +1014,7 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
 
         color = use_color(sys.stdout)
         print(learning_curve(agent.history, color=color))
-        print(learning_curve(agent.loss_history, color=color,
+        print(learning_curve(agent.loss_history, color=color, label="loss",
                              title="mean TD loss (Huber) per episode; 0 before learning starts"))  # fmt: skip
     rate = agent.total_steps / seconds if seconds > 0 else math.inf
     print(f"trained {'Double DQN' if config.double else 'DQN'} on {config.env_id} for "

@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -353,30 +355,77 @@ class Session:
     # -- the Python API, in Stable-Baselines3's shape ----------------------------------------
     def predict(self, observation, state=None, episode_start=None,
                 deterministic: bool = True) -> tuple[int, None]:  # fmt: skip
-        """The greedy action for a state index (``(action, None)`` as SB3's ``predict``);
-        ``deterministic=False``: epsilon-greedy at the current epsilon, from a generator of its
-        own (predicting never changes training)."""
-        s = int(np.asarray(observation).reshape(-1)[0])
-        if not 0 <= s < self.model.n_states:
-            raise ValueError(f"observation must be a state in 0-{self.model.n_states - 1}, got {s}")
-        values = self.q[s]
-        action = int(np.argmax(values))
+        """The action for a state index, as SB3's ``predict``: ``(action, None)``.
+
+        ``observation`` is a state index as ``env.reset()`` and ``env.step()`` give it (an int,
+        a numpy integer or a 0-d integer array). Deterministic: the action of the highest
+        Q-value, the lowest-numbered one when several tie (``np.argmax``; training breaks ties
+        at random). ``deterministic=False``: epsilon-greedy at the session's current epsilon,
+        drawn from a generator of predict's own, so predicting never changes training.
+        ``state`` and ``episode_start`` are SB3's recurrent-policy arguments, unused here."""
+        s = state_index(observation, self.model.n_states)
+        action = int(np.argmax(self.q[s]))
         if not deterministic:
             if not hasattr(self, "_predict_rng"):
-                self._predict_rng = np.random.default_rng(self.config.seed + 1)
+                self._predict_rng = np.random.default_rng([PREDICT_STREAM, self.config.seed])
             if self._predict_rng.random() < self.epsilon_now():
                 action = int(self._predict_rng.integers(self.model.n_actions))
         return action, None
 
-    def learn(self, total_timesteps: int) -> Session:
-        """Train for ``total_timesteps`` steps (SB3's ``learn``)."""
-        self.train(steps=total_timesteps)
+    def learn(self, total_timesteps: int, progress_bar: bool = False) -> Session:
+        """Train ``total_timesteps`` more steps and return the session, as SB3's ``learn``
+        (``progress_bar``: a bar on stderr; the run is the same either way)."""
+        learn(self, total_timesteps, progress_bar)
         return self
 
-    def save(self, path) -> None:
+    def save(self, path) -> Path:
+        """Save atomically to ``path`` (.npz, no pickle); returns the path written."""
         from tui_taxi.core.persist import save_session
 
-        save_session(self, path)
+        return save_session(self, path)
 
     def alpha_now(self) -> float:
         return self.config.alpha.value(self.episode)
+
+
+# -- the Python API's helpers, for either kind of agent -------------------------------------
+#: predict's own generator stream (``deterministic=False``), apart from training's.
+PREDICT_STREAM = 0x5052_4544
+
+
+def state_index(observation, n_states: int) -> int:
+    """A discrete env's observation as a state index: an int, a numpy integer or a 0-d integer
+    array in ``0..n_states-1``; anything else is a one-line ValueError."""
+    value = observation
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"observation must be a state index (an integer in 0-{n_states - 1}), "
+                         f"got {shown}")  # fmt: skip
+    if not 0 <= value < n_states:
+        raise ValueError(f"observation must be a state in 0-{n_states - 1}, got {value}")
+    return int(value)
+
+
+def learn(agent, total_timesteps: int, progress_bar: bool = False) -> None:
+    """Train ``agent`` (a Session or a DQNAgent) ``total_timesteps`` more steps; with
+    ``progress_bar``, in a hundred calls with a bar on stderr after each (chunked runs equal one
+    long run, so the result is the same)."""
+    if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer)) \
+            or total_timesteps < 0:  # fmt: skip
+        raise ConfigError(f"total_timesteps must be a whole number >= 0, got {total_timesteps!r}")
+    total = int(total_timesteps)
+    if not progress_bar:
+        agent.train(steps=total)
+        return
+    done, chunk = 0, max(1, -(-total // 100))
+    while done < total:
+        agent.train(steps=min(chunk, total - done))
+        done += min(chunk, total - done)
+        filled = 24 * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'-' * (24 - filled)}] {done:,}/{total:,} steps | "
+                         f"{agent.episode:,} episodes | mean return (last 100) "
+                         f"{agent.history.recent_mean_return():.2f} ")  # fmt: skip
+        sys.stderr.flush()
+    sys.stderr.write("\n")

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env
 from tui_taxi.core.history import History
 from tui_taxi.core.learners import EpisodeBatch
 from tui_taxi.core.rng import make_rng
-from tui_taxi.core.session import ConfigError
+from tui_taxi.core.session import ConfigError, learn, state_index
 
 CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
 CARTPOLE_ACTIONS = ("Left", "Right")
@@ -219,10 +220,11 @@ class DQNAgent:
                 raise ConfigError(f"{name} must be >= 0, got {value}")
         return self._run(episodes, steps)
 
-    def learn(self, total_timesteps: int | None = None) -> DQNAgent:
-        """Train for ``total_timesteps`` steps (default: the config's budget), as SB3's learn."""
-        self.train(steps=self.config.total_timesteps if total_timesteps is None
-                   else total_timesteps)  # fmt: skip
+    def learn(self, total_timesteps: int | None = None, progress_bar: bool = False) -> DQNAgent:
+        """Train for ``total_timesteps`` steps (default: the config's budget), as SB3's learn
+        (``progress_bar``: a bar on stderr; the run is the same either way)."""
+        total = self.config.total_timesteps if total_timesteps is None else total_timesteps
+        learn(self, total, progress_bar)
         return self
 
     def step(self, action: int | None = None, learn: bool = True) -> tuple[DQNRecord, EpisodeBatch]:
@@ -292,8 +294,15 @@ class DQNAgent:
                 deterministic: bool = True) -> tuple:  # fmt: skip
         """The action for ``observation`` (SB3's shape: ``(action, None)``); not deterministic:
         epsilon-greedy at the current epsilon, from a generator of its own."""
-        obs = np.asarray(observation, dtype=np.float64)
-        values = self.q_values(obs.reshape(1, -1) if not self.index_input else obs.reshape(1, 1))
+        if self.index_input:  # a discrete env's state index, checked as the tabular agent does
+            x = np.array([[state_index(observation, self.model.n_states)]], dtype=np.float64)
+        else:
+            x = np.asarray(observation, dtype=np.float64)
+            if x.shape != (self.obs_dim,) or not np.isfinite(x).all():
+                shown = x.tolist() if x.shape == (self.obs_dim,) else f"shape {x.shape}"
+                raise ValueError(f"observation must be {self.obs_dim} finite numbers, got {shown}")
+            x = x[None, :]
+        values = self.q_values(x)
         action = int(np.argmax(values[0]))
         if not deterministic:
             if not hasattr(self, "_predict_rng"):
@@ -378,8 +387,9 @@ class DQNAgent:
     def epsilon_now(self) -> float:
         return self.config.epsilon_at(self.total_steps)
 
-    def save(self, path, buffer: bool = False) -> None:
-        """Save atomically (``buffer``: the replay buffer too), as SB3's ``save``."""
+    def save(self, path, buffer: bool = False) -> Path:
+        """Save atomically (``buffer``: the replay buffer too), as SB3's ``save``; returns the
+        path written."""
         from tui_taxi.core.dqn.persist import save_agent
 
-        save_agent(self, path, buffer=buffer)
+        return save_agent(self, path, buffer=buffer)
