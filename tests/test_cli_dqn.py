@@ -272,9 +272,10 @@ DQN = ["train", "--agent", "dqn"]
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([*DQN, "--env", "Blackjack-v1"], "Blackjack-v1"),  # Tuple observations
-        ([*DQN, "--env", "Pendulum-v1"], "Pendulum-v1"),  # a Box action space
-        ([*DQN, "--env", "Acrobot-v1"], "DQN runs on CartPole-v1, CartPole-v0 and the discrete"),
+        ([*DQN, "--env", "Blackjack-v1"], "cannot run Blackjack-v1 (Tuple observations, Discrete"),
+        ([*DQN, "--env", "Pendulum-v1"], "cannot run Pendulum-v1 (Box observations, Box actions)"),
+        ([*DQN, "--env", "Acrobot-v1"], "Acrobot-v1 (Box observations, Discrete actions); it runs "
+                                        "on CartPole-v1, CartPole-v0, CliffWalking-v1"),
         ([*DQN, "--env", "Taxi-v9"], "unknown env id 'Taxi-v9'"),
         ([*DQN, "--env-kwarg", "is_rainy=true"], "CartPole-v1 takes no --env-kwarg"),
         ([*DQN, "--alpha", "0.1"], "--alpha is a tabular setting; DQN's is --learning-rate"),

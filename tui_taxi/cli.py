@@ -35,6 +35,7 @@ from tui_taxi.core.envs import (
     compile_env,
     parse_env_kwarg,
     resolve_env_id,
+    supported_env_ids,
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.history import RECENT
@@ -769,8 +770,39 @@ def dqn_config_from_args(args: argparse.Namespace) -> DQNConfig:
         config = base.replace(env_id=env_id, env_kwargs=env_kwargs, **changes)
     else:
         config = dqn_config_for(env_id, env_kwargs, **changes)
-    agents.open_env(config)  # an env DQN cannot run fails now, in one line
+    _check_dqn_world(config)  # an env DQN cannot run fails now, in one line
     return config
+
+
+def _check_dqn_world(config: DQNConfig) -> None:
+    """Open the config's world; one whose spaces a DQN cannot take is one line naming them and
+    the worlds it can (the core's message otherwise)."""
+    try:
+        agents.open_env(config)
+    except ConfigError:
+        spaces = _spaces(config.env_id)
+        if spaces is None or spaces == ("Discrete", "Discrete"):
+            raise
+        worlds = ", ".join([*CONTINUOUS_ENVS, *supported_env_ids()])
+        raise CliError(f"--agent dqn cannot run {config.env_id} ({spaces[0]} observations, "
+                       f"{spaces[1]} actions); it runs on {worlds}") from None  # fmt: skip
+
+
+def _spaces(env_id: str) -> tuple[str, str] | None:
+    """The kinds of a registered env's observation and action spaces, or None when it cannot
+    be made here."""
+    import gymnasium as gym
+
+    if env_id not in gym.registry:
+        return None
+    try:
+        env = gym.make(env_id)
+    except Exception:  # a third-party constructor may raise anything: the core's message stands
+        return None
+    try:
+        return type(env.observation_space).__name__, type(env.action_space).__name__
+    finally:
+        env.close()
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
