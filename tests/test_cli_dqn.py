@@ -382,3 +382,27 @@ def test_nothing_is_overwritten_and_the_target_is_checked_before_training(capsys
         assert code == 2 and err.startswith("tui-taxi: error: ")
         assert len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.npz"]
+
+
+def test_training_stops_once_the_greedy_policy_reaches_the_reward_threshold(capsys, tmp_path):
+    """Non-slippery FrozenLake (Gymnasium's threshold: success 0.7) is learnt in a few thousand
+    steps: the run stops at the first check (every 2,500 steps) that finds the greedy policy
+    there, and what it saved walks Gymnasium's lake to the goal by the 6-move shortest path."""
+    lake = ["--env", "FrozenLake-v1", "--env-kwarg", "is_slippery=false",
+            "--target-network-frequency", "100", "--learning-starts", "200", "--no-chart"]  # fmt: skip
+    path = tmp_path / "lake.npz"
+    code, out, err = run(capsys, *DQN, *lake, "--total-timesteps", "20000", "--save", str(path))
+    assert code == 0, err
+    model = tui_taxi.load(path)
+    assert model.total_steps % 2500 == 0 and model.total_steps < 20_000
+    assert f"solved at {model.total_steps:,} steps" in out and ">= 0.7, FrozenLake-v1's" in out
+    assert "success rate                   100.0%" in out
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    obs, _ = env.reset(seed=0)
+    for _ in range(6):
+        obs, reward, terminated, _, _ = env.step(model.predict(obs)[0])
+    assert terminated and reward == 1.0
+    code, out, err = run(capsys, *DQN, *lake, "--total-timesteps", "6000", "--no-stop-when-solved",
+                         "--save", str(path))  # fmt: skip
+    assert code == 0, err
+    assert tui_taxi.load(path).total_steps == 6000 and "solved at" not in out

@@ -18,7 +18,7 @@ import shlex
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 import numpy as np
@@ -53,6 +53,7 @@ from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 EVAL_EPISODES = 100
+SOLVED_CHECK = 2_500  # steps between train --agent dqn's checks of the greedy policy
 #: Upper bounds of the whole-number options: far beyond any useful run, far below what would
 #: overflow the kernel's 64-bit counters or allocate without limit.
 MAX_TRAIN_EPISODES = 10**9
@@ -304,6 +305,11 @@ def _add_dqn_options(parser: _Parser, leading: bool = False, train: bool = False
     if train:
         option("--save-buffer", action="store_true", default=False,
                help="with --save: the replay buffer too (exact resumption; larger)")  # fmt: skip
+        option("--stop-when-solved", action=argparse.BooleanOptionalAction, default=True,
+               help=f"every {SOLVED_CHECK:,} steps, evaluate the greedy policy ({EVAL_EPISODES} "
+               "episodes) and stop once its mean return reaches the env's reward threshold "
+               "(CartPole-v1: 475, v0: 195), as bench/bench_dqn.py counts a solve; a DQN can "
+               "unlearn after it (default: stop)")  # fmt: skip
 
 
 def _add_app_options(parser: _Parser, leading: bool = False) -> None:
@@ -887,10 +893,14 @@ def train_session(
     episodes: int | None = None,
     steps: int | None = None,
     progress: Progress | None = None,
+    *,
+    check_every: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> float:
     """Train ``episodes`` more episodes or ``steps`` more time steps, whichever runs out first
     (at least one of them), in calls of about 0.1 s each (so the progress bar moves and Ctrl-C
-    is heard even when one episode is very long); returns the wall time."""
+    is heard even when one episode is very long); returns the wall time. With ``check_every``,
+    ``stop()`` is asked after each such number of steps, and training ends when it says so."""
     if episodes is None and steps is None:
         raise ValueError("give episodes, steps or both")
     start = time.perf_counter()
@@ -904,15 +914,19 @@ def train_session(
             steps_left = None if steps is None else first_step + steps - session.total_steps
             if episodes_left == 0 or steps_left == 0:
                 break
+            limit = chunk if steps_left is None else min(chunk, steps_left)
+            if check_every:  # a call ends at each check
+                limit = min(limit, check_every - (session.total_steps - first_step) % check_every)
             t0 = time.perf_counter()
-            session.train(episodes=episodes_left,
-                          steps=chunk if steps_left is None else min(chunk, steps_left))  # fmt: skip
+            session.train(episodes=episodes_left, steps=limit)
             dt = time.perf_counter() - t0
             chunk = max(least, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
             if progress:
                 progress.update(session.episode - first_episode,
                                 session.total_steps - first_step,
                                 session.history.recent_mean_return())  # fmt: skip
+            if check_every and (session.total_steps - first_step) % check_every == 0 and stop():
+                break
     finally:  # Ctrl-C included: what follows starts on a line of its own
         if progress:
             progress.close()
@@ -1040,7 +1054,18 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
         raise CliError("--episodes: a DQN's budget is in steps (--total-timesteps N)")
     steps = config.total_timesteps  # --steps and --total-timesteps alike (the schedule spans it)
     agent = DQNAgent(config)
-    seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps))
+    threshold = reward_threshold(config.env_id) if args.stop_when_solved else None
+    solved: list[tuple[int, float]] = []
+
+    def reached() -> bool:  # the benchmark's test: 100 greedy episodes, their own stream
+        mean = float(agent.evaluate(EVAL_EPISODES).episodic_return.mean())
+        if mean >= threshold:
+            solved.append((agent.total_steps, mean))
+        return bool(solved)
+
+    seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps),
+                            check_every=SOLVED_CHECK if threshold is not None else 0,
+                            stop=reached)  # fmt: skip
     if not args.no_chart:
         from tui_taxi.charts import learning_curve, use_color
 
@@ -1055,7 +1080,14 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
     print(f"settings: {_dqn_settings(config)}")
     print(f"mean return of the last {min(RECENT, agent.history.episodes):,} episodes: "
           f"{agent.history.recent_mean_return():.2f}")  # fmt: skip
-    _print_dqn_evaluation(agent, EVAL_EPISODES, 0)
+    if solved:
+        print(f"solved at {solved[0][0]:,} steps: the greedy policy's mean return "
+              f"{solved[0][1]:.2f} >= {threshold:g}, {config.env_id}'s reward threshold; "
+              "stopped there (--no-stop-when-solved trains the whole budget)")  # fmt: skip
+    elif threshold is not None:
+        print(f"not solved: no check (every {SOLVED_CHECK:,} steps) reached {config.env_id}'s "
+              f"reward threshold {threshold:g}")  # fmt: skip
+    _print_dqn_evaluation(agent, EVAL_EPISODES, None)
     if agent.model is not None:
         _print_report(policy_report(agent.model, agent.q_table(), config.gamma))
     if args.save is not None:
@@ -1063,15 +1095,29 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
     return 0
 
 
+def reward_threshold(env_id: str) -> float | None:
+    """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
+    import gymnasium as gym
+
+    return gym.spec(env_id).reward_threshold
+
+
 def _dqn_settings(c: DQNConfig) -> str:
     return (f"lr {c.learning_rate:g}, gamma {c.gamma:g}, hidden {','.join(map(str, c.hidden))}, "
             f"buffer {c.buffer_size:,}, batch {c.batch_size}, target every "
             f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
-            f"x{c.gradient_steps}, epsilon {c.start_e:g}->{c.end_e:g} over "
-            f"{c.exploration_steps:,} steps, seed {c.seed}")  # fmt: skip
+            f"x{c.gradient_steps}, {_epsilon_text(c)}, seed {c.seed}")  # fmt: skip
 
 
-def _print_dqn_evaluation(agent: DQNAgent, episodes: int, seed: int) -> None:
+def _epsilon_text(c: DQNConfig) -> str:
+    if c.epsilon is not None:  # set live in the app
+        return f"epsilon {c.epsilon:g}"
+    if c.exploration_steps == 0 or c.start_e == c.end_e:
+        return f"epsilon {c.end_e:g}"
+    return f"epsilon {c.start_e:g}->{c.end_e:g} over {c.exploration_steps:,} steps"
+
+
+def _print_dqn_evaluation(agent: DQNAgent, episodes: int, seed: int | None) -> None:
     batch = agent.evaluate(episodes, seed=seed)
     word = "balanced to the limit" if agent.model is None else "success rate"
     print(f"greedy evaluation over {episodes} episodes (time limit {agent.time_limit}):")
