@@ -344,6 +344,7 @@ def build_parser() -> _Parser:
         epilog="examples:\n"
         "  tui-taxi                                the live app, the tutorial's settings\n"
         "  tui-taxi --learner sarsa --seed 7       the app with SARSA and seed 7\n"
+        "  tui-taxi --agent dqn                    a deep Q-network balancing CartPole-v1\n"
         "  tui-taxi train --episodes 20000         train headless: chart and report\n"
         "  tui-taxi demo --presenter               the captioned tour, for a projector\n"
         "Run 'tui-taxi COMMAND --help' for a command's options.",
@@ -451,7 +452,10 @@ def _add_headless(command) -> None:
         "examples:\n  tui-taxi train --save run.npz\n"
         "  tui-taxi train --learner double-q --epsilon linear:1:0.05:20000 --episodes 5e4\n"
         "  tui-taxi train --env FrozenLake8x8-v1                   the world's own defaults\n"
-        "  tui-taxi train --env CliffWalking-v1 --steps 8000 --plot staircase,return",
+        "  tui-taxi train --env CliffWalking-v1 --steps 8000 --plot staircase,return\n"
+        "  tui-taxi train --agent dqn --save cart.npz              DQN on CartPole-v1\n"
+        "  tui-taxi train --agent dqn --preset keras-rl            the course's keras-rl run\n"
+        "  tui-taxi train --agent dqn --env Taxi-v4                one-hot states, exact optimum",
     )
     _add_config_options(train)
     _add_dqn_options(train, train=True)
