@@ -216,3 +216,16 @@ def test_a_one_hot_dqn_on_taxi_drives_gymnasiums_taxi_as_its_network_says(tmp_pa
             visited.append(int(obs))
             done = terminated or truncated
         assert visited == expected
+
+
+def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
+    from tui_taxi.core.persist import SessionFileError
+
+    path = Session(TrainConfig(seed=0)).learn(100).save(tmp_path / "s.npz")
+    path.write_bytes(path.read_bytes()[:200])  # cut short
+    (tmp_path / "text.npz").write_text("not an archive")
+    for bad, said in ((tmp_path / "none.npz", "no such file"), (path, "corrupt or truncated"),
+                      (tmp_path / "text.npz", "not an .npz archive")):  # fmt: skip
+        with pytest.raises(SessionFileError, match=said) as info:
+            tui_taxi.load(bad)
+        assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
