@@ -1090,7 +1090,7 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
               "stopped there (--no-stop-when-solved trains the whole budget)")  # fmt: skip
     elif threshold is not None:
         print(f"not solved: no check (every {SOLVED_CHECK:,} steps) reached {config.env_id}'s "
-              f"reward threshold {threshold:g}")  # fmt: skip
+              f"reward threshold {threshold:g}; a longer run: --total-timesteps N")  # fmt: skip
     _print_dqn_evaluation(agent, EVAL_EPISODES, None)
     if agent.model is not None:
         _print_report(policy_report(agent.model, agent.q_table(), config.gamma))
