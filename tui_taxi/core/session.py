@@ -375,7 +375,7 @@ class Session:
     def learn(self, total_timesteps: int, progress_bar: bool = False) -> Session:
         """Train ``total_timesteps`` more steps and return the session, as SB3's ``learn``
         (``progress_bar``: a bar on stderr; the run is the same either way)."""
-        learn(self, total_timesteps, progress_bar)
+        learn_steps(self, total_timesteps, progress_bar)
         return self
 
     def save(self, path) -> Path:
@@ -408,7 +408,7 @@ def state_index(observation, n_states: int) -> int:
     return int(value)
 
 
-def learn(agent, total_timesteps: int, progress_bar: bool = False) -> None:
+def learn_steps(agent, total_timesteps: int, progress_bar: bool = False) -> None:
     """Train ``agent`` (a Session or a DQNAgent) ``total_timesteps`` more steps; with
     ``progress_bar``, in a hundred calls with a bar on stderr after each (chunked runs equal one
     long run, so the result is the same)."""

@@ -23,7 +23,7 @@ from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env
 from tui_taxi.core.history import History
 from tui_taxi.core.learners import EpisodeBatch
 from tui_taxi.core.rng import make_rng
-from tui_taxi.core.session import ConfigError, learn, state_index
+from tui_taxi.core.session import ConfigError, learn_steps, state_index
 
 CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
 CARTPOLE_ACTIONS = ("Left", "Right")
@@ -224,7 +224,7 @@ class DQNAgent:
         """Train for ``total_timesteps`` steps (default: the config's budget), as SB3's learn
         (``progress_bar``: a bar on stderr; the run is the same either way)."""
         total = self.config.total_timesteps if total_timesteps is None else total_timesteps
-        learn(self, total, progress_bar)
+        learn_steps(self, total, progress_bar)
         return self
 
     def step(self, action: int | None = None, learn: bool = True) -> tuple[DQNRecord, EpisodeBatch]:
