@@ -46,44 +46,63 @@ async def test_the_screen_and_its_keys_work_while_the_session_is_being_built():
         assert snap.paused and snap.total_steps >= 0
 
 
+def _read(fd: int, wait: float) -> bytes | None:
+    """What ``fd`` has within ``wait`` seconds (b"" if nothing yet), or None once it is closed."""
+    ready, _, _ = select.select([fd], [], [], wait)
+    if not ready:
+        return b""
+    try:
+        return os.read(fd, 65536) or None
+    except BlockingIOError:
+        return b""
+    except OSError:  # EIO: every copy of the terminal's other end is closed
+        return None
+
+
+def _reap(pid: int, within: float) -> int | None:
+    """The wait status of ``pid`` once it has exited, polling for at most ``within`` seconds."""
+    end = time.monotonic() + within
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.01)  # polling a child process's exit, not synchronising with the app
+
+
 def _run_in_pty(argv: list[str], until: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
     """Start ``argv`` on a pseudo-terminal, wait for ``until`` in its output, send SIGTERM,
-    and return its exit status and everything it wrote."""
+    and return its exit status and everything it wrote. Every wait here is bounded: a child
+    that hangs is killed and the test fails; it can never hang the test run."""
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the app, on the pty
-        os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
-        os.execv(sys.executable, [sys.executable, *argv])
-    out = b""
-    deadline = time.monotonic() + timeout
+    if pid == 0:  # the child: the app, on the pty; it must never return into pytest's code
+        try:
+            os.execve(sys.executable, [sys.executable, *argv], env)
+        finally:
+            os._exit(127)
+    os.set_blocking(fd, False)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out = b""
     sent = False
     status = None
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                chunk = b""
-            out += chunk
+    deadline = time.monotonic() + timeout
+    while status is None and time.monotonic() < deadline:
+        chunk = _read(fd, 0.1)
+        out += chunk or b""
         if not sent and until in out:
             os.kill(pid, signal.SIGTERM)
             sent = True
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-    else:
+        status = _reap(pid, 0)
+    if status is None:
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        _reap(pid, 10)
+        os.close(fd)
         raise AssertionError(f"no exit within {timeout} s; output tail {out[-300:]!r}")
-    try:
-        while True:  # drain what is left
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            out += chunk
-    except OSError:
-        pass
+    end = time.monotonic() + 2.0  # drain what is left, without waiting on a stray holder
+    while time.monotonic() < end and (chunk := _read(fd, 0.05)) is not None:
+        out += chunk
     os.close(fd)
     return os.waitstatus_to_exitcode(status), out
 
