@@ -107,6 +107,7 @@ class Trainer:
         self._last_publish = -math.inf
         self._turbo_steps = 10_000
         self._min_chunk = 1_000  # the fewest steps a flat-out call takes
+        self._chunk_updates = 4
         self._human_at = -1  # total_steps just after the person's last move
         self._trip: Trip | Balance | None = None
         self._recorder = Recorder()
@@ -276,13 +277,27 @@ class Trainer:
         return 0.0
 
     def _timed_train(self, episodes: int | None, steps: int, seconds: float) -> int:
-        """Train up to ``episodes`` / ``steps``; returns the step count that takes ``seconds``."""
+        """Train up to ``episodes`` / ``steps``; returns the step count that takes ``seconds``.
+        A network's gradient steps have a budget of their own (a training round of a hundred
+        of them is tens of milliseconds: the call stops midway and the next one goes on)."""
+        agent = self.agent
+        network = agents.is_network(agent)
+        before = agent.updates if network else 0
         start = time.perf_counter()
-        self.agent.train(episodes=episodes, steps=steps)
+        if network:
+            agent.train(episodes=episodes, steps=steps, updates=self._chunk_updates)
+        else:
+            agent.train(episodes=episodes, steps=steps)
         elapsed = time.perf_counter() - start
         if elapsed <= 0:
             return steps
         scale = min(4.0, max(0.25, seconds / elapsed))
+        if network:
+            done = agent.updates - before
+            if done:  # the time a gradient step takes, measured on the last call
+                self._chunk_updates = int(min(100_000, max(1, done * seconds / elapsed)))
+            if agent.in_step:  # cut by the update budget: the step count did not set the time
+                return steps
         return int(min(5_000_000, max(self._min_chunk, steps * scale)))
 
     def _pretrain_chunk(self) -> float:
@@ -545,6 +560,7 @@ class Trainer:
         network = agents.is_network(session)
         self._turbo_steps = 200 if network else 10_000  # a network's step costs ~100 times more
         self._min_chunk = 8 if network else 1_000
+        self._chunk_updates = 4  # a network's gradient steps per call, until measured
         self._snapshots.new_session(session)
         self._trip = None
         if self.manual:  # a person playing starts a trip from the new session's state

@@ -207,7 +207,7 @@ def test_a_time_limit_ends_cartpole_episodes_as_successes_not_falls():
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Chain"])
 def test_any_chunking_gives_the_same_run(env_id):
     model = chain_model(max_episode_steps=6) if env_id == "Chain" else None
-    config = DQNConfig(env_id=env_id, **SMALL, seed=6)
+    config = DQNConfig(env_id=env_id, **{**SMALL, "gradient_steps": 4}, seed=6)
     whole = DQNAgent(config, model=model)
     whole.train(steps=300)
     stepped = DQNAgent(config, model=model)
@@ -216,7 +216,13 @@ def test_any_chunking_gives_the_same_run(env_id):
     chunked = DQNAgent(config, model=model)
     for n in (1, 7, 92, 200):
         chunked.train(steps=n)
-    for other in (stepped, chunked):
+    budgeted = DQNAgent(config, model=model)  # rounds cut by an update budget, as in turbo
+    cut = 0
+    while budgeted.total_steps < 300 or budgeted.in_step:
+        budgeted.train(steps=300 - budgeted.total_steps, updates=3)
+        cut += budgeted.in_step
+    assert cut > 0  # some calls did stop in the middle of a round
+    for other in (stepped, chunked, budgeted):
         for name in ("theta", "target", "adam_m", "adam_v", "rng", "cursor", "buf_obs"):
             np.testing.assert_array_equal(whole.a[name], other.a[name])
         assert whole.history.episodes == other.history.episodes
@@ -233,6 +239,21 @@ def test_save_and_resume_equals_never_stopping(tmp_path):
     for name in a.a:
         np.testing.assert_array_equal(a.a[name], b.a[name])
     assert a.history.recent_mean_return() == b.history.recent_mean_return()
+
+
+def test_a_step_left_half_done_is_finished_before_a_save(tmp_path):
+    config = DQNConfig(**SMALL, seed=8)
+    a, b = DQNAgent(config), DQNAgent(config)
+    a.train(steps=150)
+    while not b.in_step:
+        b.train(steps=1, updates=0)
+    save_agent(b, tmp_path / "b.npz", buffer=True)
+    assert not b.in_step
+    c = load_agent(tmp_path / "b.npz")
+    for agent in (b, c):
+        agent.train(steps=150 - agent.total_steps)
+        for name in a.a:
+            np.testing.assert_array_equal(a.a[name], agent.a[name])
 
 
 def test_a_save_without_its_buffer_starts_with_an_empty_one(tmp_path):

@@ -194,17 +194,20 @@ class DQNAgent:
         return CARTPOLE_LIMITS[self.config.env_id]
 
     # -- running -----------------------------------------------------------------------------
-    def _run(self, episodes: int | None, steps: int | None) -> EpisodeBatch:
+    def _run(self, episodes: int | None, steps: int | None,
+             updates: int | None = None) -> EpisodeBatch:  # fmt: skip
         if episodes is None and steps is None:
             raise ValueError("give episodes, steps or both")
+        big = np.iinfo(np.int64).max
         max_episodes = episodes if episodes is not None else steps
-        max_steps = steps if steps is not None else np.iinfo(np.int64).max
-        size = max(0, min(max_episodes, max_steps))
+        max_steps = steps if steps is not None else big
+        size = max(0, min(max_episodes, max_steps)) + 1  # +1: the step a call began half done
         out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int8), np.empty(size))
         a = self.a
         finished = K.run(self._env, self._net_arrays, self._buf(), a["env_state"], a["cursor"],
                          a["fcursor"], a["rng"], self._params, self._iparams, max_episodes,
-                         max_steps, *out, a["record"], a["record_obs"])  # fmt: skip
+                         max_steps, big if updates is None else updates, *out, a["record"],
+                         a["record_obs"])  # fmt: skip
         returns, lengths, outcome, losses = (column[:finished] for column in out)
         batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
         if finished:
@@ -213,12 +216,24 @@ class DQNAgent:
             self.loss_history.extend(np.where(has, losses, 0.0), lengths, batch.penalties, has)
         return batch
 
-    def train(self, episodes: int | None = None, steps: int | None = None) -> EpisodeBatch:
-        """Run flat out until ``episodes`` more episodes end or ``steps`` more steps are taken."""
-        for name, value in (("episodes", episodes), ("steps", steps)):
+    def settle(self) -> EpisodeBatch:
+        """Finish the step in progress, if a call with an update budget left it half done."""
+        return self._run(None, 0)
+
+    @property
+    def in_step(self) -> bool:
+        """A step is half done: its training round has gradient steps still to take."""
+        return bool(self.a["cursor"][K.C_ROUND_LEFT])
+
+    def train(self, episodes: int | None = None, steps: int | None = None,
+              updates: int | None = None) -> EpisodeBatch:  # fmt: skip
+        """Run flat out until ``episodes`` more episodes end, ``steps`` more steps are taken or
+        ``updates`` gradient steps are done (a budget that can leave a step's training round
+        half done: the next call finishes it first, and the run is the same either way)."""
+        for name, value in (("episodes", episodes), ("steps", steps), ("updates", updates)):
             if value is not None and (isinstance(value, bool) or value < 0):
                 raise ConfigError(f"{name} must be >= 0, got {value}")
-        return self._run(episodes, steps)
+        return self._run(episodes, steps, updates)
 
     def learn(self, total_timesteps: int | None = None, progress_bar: bool = False) -> DQNAgent:
         """Train for ``total_timesteps`` steps (default: the config's budget), as SB3's learn
@@ -245,6 +260,7 @@ class DQNAgent:
 
     def new_episode(self) -> None:
         """Abandon the episode in progress (not counted) and start a fresh one."""
+        self.settle()
         a = self.a
         K.new_episode(self.kind, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"])
 

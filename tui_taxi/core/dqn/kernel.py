@@ -24,9 +24,11 @@ from tui_taxi.core.rng import uniform
 CARTPOLE, DISCRETE = 0, 1  # the env kinds stepped in the kernel
 
 # cursor: int64 state carried between calls
+# (C_ROUND_LEFT: gradient steps still owed by the step in progress, which a call may leave
+# half done when its update budget runs out; C_SYNC_DUE: that step ends with a target update)
 (C_T, C_EPISODE, C_TOTAL, C_FILL, C_POS, C_SYNCS, C_LAST_SYNC, C_UPDATES, C_ADAM_T, C_STATE,
- C_EP_UPDATES, C_PENDING, C_PENDING_ACTION) = range(13)  # fmt: skip
-N_CURSOR = 13
+ C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_ROUND_LEFT, C_SYNC_DUE) = range(15)  # fmt: skip
+N_CURSOR = 15
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
 # params (float64) and iparams (int64)
@@ -322,101 +324,130 @@ def new_episode(kind, env, env_state, cursor, fcursor, rng):
 
 @njit(nogil=True, cache=True)
 def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_episodes,
-        max_steps, out_return, out_length, out_outcome, out_loss, record, record_obs):  # fmt: skip
+        max_steps, max_updates, out_return, out_length, out_outcome, out_loss, record,
+        record_obs):  # fmt: skip
     """Act epsilon-greedily, store each transition, learn on schedule, update the target
-    network on schedule, until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
-    Returns the number of episodes finished (their rows in the ``out_*`` arrays)."""
-    kind, n_actions = iparams[I_KIND], iparams[I_N_ACTIONS]
-    theta, target, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
-    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
-    top = a_off[sizes.shape[0] - 1]
-    capacity = act_buf.shape[0]
-    learn = iparams[I_LEARN] == 1
-    obs = np.empty(obs_buf.shape[1])
-    next_obs = np.empty(obs_buf.shape[1])
+    network on schedule, until ``max_episodes`` episodes end, ``max_steps`` steps are taken or
+    ``max_updates`` gradient steps are done. Returns the number of episodes finished (their rows
+    in the ``out_*`` arrays).
+
+    A step's training round can outlast the update budget: the call then returns with the
+    step half done (``C_ROUND_LEFT``) and the next call finishes it first, so a run cut into
+    calls of any size is bitwise the run in one call."""
     finished = 0
     taken = 0
-    while finished < max_episodes and taken < max_steps:
-        total = cursor[C_TOTAL]
-        if params[P_EPSILON] >= 0.0:
-            epsilon = params[P_EPSILON]
-        elif total >= params[P_EXPLORE_STEPS]:
-            epsilon = params[P_END_E]
-        else:
-            frac = total / params[P_EXPLORE_STEPS]
-            epsilon = params[P_START_E] + (params[P_END_E] - params[P_START_E]) * frac
-        _observe(kind, env_state, cursor, obs)
-        state = cursor[C_STATE]
-        explored = False
-        if cursor[C_PENDING] == 1:  # a person's action
-            action = cursor[C_PENDING_ACTION]
-            cursor[C_PENDING] = 0
-        elif uniform(rng) < epsilon:
-            action = min(n_actions - 1, np.int64(uniform(rng) * n_actions))
-            explored = True
-        else:
-            forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
-            action = _argmax(acts, top, n_actions)
-        reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng, action)
-        _observe(kind, env_state, cursor, next_obs)
-        t = cursor[C_T] + 1
-        total += 1
-        cursor[C_T], cursor[C_TOTAL] = t, total
-        limit = iparams[I_TIME_LIMIT]
-        truncated = (not terminated) and limit > 0 and t >= limit
-        fcursor[F_RETURN] += reward
-        updated = synced = False
-        if learn:
-            pos = cursor[C_POS]
-            obs_buf[pos, :] = obs
-            next_buf[pos, :] = next_obs
-            act_buf[pos], rew_buf[pos], term_buf[pos] = action, reward, terminated
-            cursor[C_POS] = (pos + 1) % capacity
-            cursor[C_FILL] = min(cursor[C_FILL] + 1, capacity)
-            if total > iparams[I_LEARNING_STARTS]:
-                if total % iparams[I_TRAIN_FREQ] == 0 and iparams[I_GRAD_STEPS] > 0:
-                    for _ in range(iparams[I_GRAD_STEPS]):
-                        cursor[C_ADAM_T] += 1
-                        loss = gradient_step(net, buf, cursor[C_FILL], rng, params[P_GAMMA],
-                                             params[P_LR], params[P_MAX_NORM],
-                                             iparams[I_DOUBLE] == 1, iparams[I_BATCH],
-                                             cursor[C_ADAM_T], record)  # fmt: skip
-                        fcursor[F_EP_LOSS] += loss
-                        cursor[C_EP_UPDATES] += 1
-                        cursor[C_UPDATES] += 1
-                    updated = True
-                if total % iparams[I_TARGET_FREQ] == 0:
-                    soft_update(target, theta, params[P_TAU])
-                    cursor[C_SYNCS] += 1
-                    cursor[C_LAST_SYNC] = total
-                    synced = True
-        record[R_STATE], record[R_ACTION], record[R_REWARD] = state, action, reward
-        record[R_NEXT_STATE] = cursor[C_STATE]
-        record[R_TERMINATED], record[R_TRUNCATED], record[R_EXPLORED] = (
-            terminated,
-            truncated,
-            explored,
-        )
-        record[R_UPDATED], record[R_SYNCED] = updated, synced
-        record[R_EPSILON], record[R_LR], record[R_GAMMA] = epsilon, params[P_LR], params[P_GAMMA]
-        record[R_EPISODE], record[R_T] = cursor[C_EPISODE], t
-        record_obs[0, :] = obs
-        record_obs[1, :] = next_obs
-        taken += 1
-        if terminated or truncated:
-            out_return[finished], out_length[finished] = fcursor[F_RETURN], t
-            if kind == CARTPOLE:
-                out_outcome[finished] = TERMINATED if terminated else SUCCESS
-            elif terminated and reward >= params[P_SUCCESS]:
-                out_outcome[finished] = SUCCESS
-            else:
-                out_outcome[finished] = TERMINATED if terminated else TRUNCATED
-            n = cursor[C_EP_UPDATES]
-            out_loss[finished] = fcursor[F_EP_LOSS] / n if n > 0 else np.nan
+    updates = 0
+    while True:
+        if cursor[C_ROUND_LEFT] == 0:  # no step in progress: take the next one
+            if finished >= max_episodes or taken >= max_steps:
+                break
+            _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record,
+                 record_obs)  # fmt: skip
+            taken += 1
+        while cursor[C_ROUND_LEFT] > 0:
+            if updates >= max_updates:
+                return finished
+            cursor[C_ADAM_T] += 1
+            loss = gradient_step(net, buf, cursor[C_FILL], rng, params[P_GAMMA], params[P_LR],
+                                 params[P_MAX_NORM], iparams[I_DOUBLE] == 1, iparams[I_BATCH],
+                                 cursor[C_ADAM_T], record)  # fmt: skip
+            fcursor[F_EP_LOSS] += loss
+            cursor[C_EP_UPDATES] += 1
+            cursor[C_UPDATES] += 1
+            cursor[C_ROUND_LEFT] -= 1
+            updates += 1
+        if _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record,
+                     finished, out_return, out_length, out_outcome, out_loss):  # fmt: skip
             finished += 1
-            cursor[C_EPISODE] += 1
-            new_episode(kind, env, env_state, cursor, fcursor, rng)
     return finished
+
+
+@njit(nogil=True, cache=True)
+def _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record, record_obs):
+    """A step's first half: choose the action (a person's, exploring, or greedy), step the env,
+    store the transition, and schedule the training round and the target update it owes."""
+    kind, n_actions = iparams[I_KIND], iparams[I_N_ACTIONS]
+    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
+    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
+    top = a_off[sizes.shape[0] - 1]
+    obs, next_obs = record_obs[0], record_obs[1]
+    total = cursor[C_TOTAL]
+    if params[P_EPSILON] >= 0.0:
+        epsilon = params[P_EPSILON]
+    elif total >= params[P_EXPLORE_STEPS]:
+        epsilon = params[P_END_E]
+    else:
+        frac = total / params[P_EXPLORE_STEPS]
+        epsilon = params[P_START_E] + (params[P_END_E] - params[P_START_E]) * frac
+    _observe(kind, env_state, cursor, obs)
+    state = cursor[C_STATE]
+    explored = False
+    if cursor[C_PENDING] == 1:  # a person's action
+        action = cursor[C_PENDING_ACTION]
+        cursor[C_PENDING] = 0
+    elif uniform(rng) < epsilon:
+        action = min(n_actions - 1, np.int64(uniform(rng) * n_actions))
+        explored = True
+    else:
+        forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
+        action = _argmax(acts, top, n_actions)
+    reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng, action)
+    _observe(kind, env_state, cursor, next_obs)
+    t = cursor[C_T] + 1
+    total += 1
+    cursor[C_T], cursor[C_TOTAL] = t, total
+    limit = iparams[I_TIME_LIMIT]
+    truncated = (not terminated) and limit > 0 and t >= limit
+    fcursor[F_RETURN] += reward
+    updated = synced = False
+    if iparams[I_LEARN] == 1:
+        pos = cursor[C_POS]
+        capacity = act_buf.shape[0]
+        obs_buf[pos, :] = obs
+        next_buf[pos, :] = next_obs
+        act_buf[pos], rew_buf[pos], term_buf[pos] = action, reward, terminated
+        cursor[C_POS] = (pos + 1) % capacity
+        cursor[C_FILL] = min(cursor[C_FILL] + 1, capacity)
+        if total > iparams[I_LEARNING_STARTS]:
+            if total % iparams[I_TRAIN_FREQ] == 0 and iparams[I_GRAD_STEPS] > 0:
+                cursor[C_ROUND_LEFT] = iparams[I_GRAD_STEPS]
+                updated = True
+            synced = total % iparams[I_TARGET_FREQ] == 0
+    cursor[C_SYNC_DUE] = synced
+    record[R_STATE], record[R_ACTION], record[R_REWARD] = state, action, reward
+    record[R_NEXT_STATE] = cursor[C_STATE]
+    record[R_TERMINATED], record[R_TRUNCATED] = terminated, truncated
+    record[R_EXPLORED], record[R_UPDATED], record[R_SYNCED] = explored, updated, synced
+    record[R_EPSILON], record[R_LR], record[R_GAMMA] = epsilon, params[P_LR], params[P_GAMMA]
+    record[R_EPISODE], record[R_T] = cursor[C_EPISODE], t
+
+
+@njit(nogil=True, cache=True)
+def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record, row,
+              out_return, out_length, out_outcome, out_loss):  # fmt: skip
+    """A step's last half, after its training round: the target update it owes, then the
+    episode's end (its row ``row`` of the ``out_*`` arrays) if it ended. Returns whether."""
+    if cursor[C_SYNC_DUE] == 1:
+        soft_update(net[1], net[0], params[P_TAU])
+        cursor[C_SYNCS] += 1
+        cursor[C_LAST_SYNC] = cursor[C_TOTAL]
+        cursor[C_SYNC_DUE] = 0
+    terminated, truncated = record[R_TERMINATED] == 1.0, record[R_TRUNCATED] == 1.0
+    if not (terminated or truncated):
+        return False
+    kind = iparams[I_KIND]
+    out_return[row], out_length[row] = fcursor[F_RETURN], cursor[C_T]
+    if kind == CARTPOLE:
+        out_outcome[row] = TERMINATED if terminated else SUCCESS
+    elif terminated and record[R_REWARD] >= params[P_SUCCESS]:
+        out_outcome[row] = SUCCESS
+    else:
+        out_outcome[row] = TERMINATED if terminated else TRUNCATED
+    n = cursor[C_EP_UPDATES]
+    out_loss[row] = fcursor[F_EP_LOSS] / n if n > 0 else np.nan
+    cursor[C_EPISODE] += 1
+    new_episode(kind, env, env_state, cursor, fcursor, rng)
+    return True
 
 
 @njit(nogil=True, cache=True)

@@ -36,7 +36,7 @@ from tui_taxi.core.persist import (
 from tui_taxi.core.session import Session
 
 FORMAT = "tui-taxi-dqn"
-VERSION = 1
+VERSION = 2  # 2: the cursor carries a step left half done (always finished in a save)
 MAX_ABS = 1e100  # weights and moments beyond this are refused
 _HISTORY = ("sums", "meta", "recent")
 MEMBERS = {
@@ -64,8 +64,10 @@ _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(DQNConfig))
 
 
 def save_agent(agent: DQNAgent, path: str | os.PathLike, *, buffer: bool = False) -> Path:
-    """Write ``agent`` to ``path`` atomically (``buffer``: the replay buffer too)."""
+    """Write ``agent`` to ``path`` atomically (``buffer``: the replay buffer too). A step left
+    half done by an update budget is finished first, so a save never holds one."""
     folder, path = _check_target(path)
+    agent.settle()
     config = {name: getattr(agent.config, name) for name in _CONFIG_FIELDS}
     config["env_kwargs"] = [list(item) for item in agent.config.env_kwargs]
     config["hidden"] = list(agent.config.hidden)
@@ -103,7 +105,8 @@ def load_any(path: str | os.PathLike) -> Session | DQNAgent:
 
 def _config(header: dict) -> DQNConfig:
     version = header.get("version")
-    _check(type(version) is int and version == VERSION, f"unsupported version {version!r}")
+    _check(type(version) is int and version == VERSION,
+           f"unsupported version {version!r} (this tui-taxi reads version {VERSION})")  # fmt: skip
     _check(set(header) == {"format", "version", "buffer", "config"}, "header has wrong fields")
     _check(type(header["buffer"]) is bool, "header's buffer must be true or false")
     raw = header["config"]
@@ -161,6 +164,7 @@ def _check_counters(arrays: dict, probe: DQNAgent, config: DQNConfig, buffer: bo
         _check(0 <= c[name] <= max(total, 0) * max(config.gradient_steps, 1), "counters invalid")
     _check(-1 <= c[K.C_LAST_SYNC] <= total, "the last sync step is out of range")
     _check(c[K.C_PENDING] == 0, "a pending action in a save")
+    _check(c[K.C_ROUND_LEFT] == 0 and c[K.C_SYNC_DUE] == 0, "a step half done in a save")
     n_actions = probe.n_actions
     actions = arrays["buf_action"][:fill]
     _check(bool(np.all((actions >= 0) & (actions < n_actions))), "buffer actions out of range")
