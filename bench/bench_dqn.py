@@ -42,7 +42,20 @@ def solve_time(seed: int, budget: int) -> tuple[float | None, int | None, float,
     return (solved[0] if solved else None, solved[1] if solved else None, mean, rate)
 
 
-def sb3_run(seed: int, steps: int = 50_000) -> tuple[float, float] | None:
+def ours_run(seed: int, steps: int, hidden: tuple[int, ...]) -> tuple[float, float]:
+    """(seconds for ``steps`` steps, final greedy mean over 100 episodes) with the defaults but
+    for ``hidden``."""
+    DQNAgent(DQNConfig(seed=seed, hidden=hidden)).train(steps=1)  # compiled before the clock
+    agent = DQNAgent(DQNConfig(seed=seed, hidden=hidden, total_timesteps=steps))
+    start = time.perf_counter()
+    agent.train(steps=steps)
+    seconds = time.perf_counter() - start
+    return seconds, float(agent.evaluate(100).episodic_return.mean())
+
+
+def sb3_run(seed: int, steps: int) -> tuple[float, float] | None:
+    """SB3's DQN with rl-zoo3's CartPole-v1 settings (the defaults here but for two layers of
+    256), one torch thread: (seconds for ``steps`` steps, final greedy mean over 100 episodes)."""
     try:
         import gymnasium as gym
         import torch
@@ -67,6 +80,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100_000)
+    parser.add_argument("--side-seeds", type=int, default=3,
+                        help="seeds of the side-by-side 50k-step runs with SB3")  # fmt: skip
     args = parser.parse_args()
     times = []
     print(f"DQN defaults on CartPole-v1: solved = greedy mean >= {THRESHOLD:g} over 100 "
@@ -81,15 +96,25 @@ def main() -> None:
     print(f"solved {len(times)}/{args.seeds} seeds; median time to solve "
           f"{statistics.median(times) if times else float('nan'):.1f} s (goal: >= 9 of 10, "
           "median < 20 s)")  # fmt: skip
-    ours = statistics.median(times) if times else float("nan")
-    runs = [sb3_run(seed) for seed in range(min(3, args.seeds))]
-    if runs[0] is None:
-        print("stable-baselines3 not importable: no side-by-side run")
+    if sb3_run(0, 1) is None:
+        print("stable-baselines3 not importable: no side-by-side run "
+              "(pip install torch==2.13.0 stable-baselines3)")  # fmt: skip
         return
-    for seed, (seconds, mean) in enumerate(runs):
-        print(f"  SB3 seed {seed}: 50,000 steps in {seconds:.1f} s, greedy mean {mean:.1f}")
-    sb3 = statistics.median(seconds for seconds, _ in runs)
-    print(f"SB3 median {sb3:.1f} s per 50k-step run; ratio SB3 / ours (median) {sb3 / ours:.1f}x")
+    steps = 50_000
+    print(f"Side by side, {steps:,} steps each, the same seeds, rl-zoo3's CartPole-v1 settings "
+          "(one core, one torch thread); then the greedy mean over 100 episodes:")  # fmt: skip
+    rows = {"SB3 DQN (256,256)": [], "tui-taxi (256,256)": [], "tui-taxi defaults (64,64)": []}
+    for seed in range(args.side_seeds):
+        runs = (sb3_run(seed, steps), ours_run(seed, steps, (256, 256)),
+                ours_run(seed, steps, (64, 64)))  # fmt: skip
+        for (name, row), (seconds, mean) in zip(rows.items(), runs, strict=True):
+            row.append(seconds)
+            print(f"  seed {seed}: {name:<26} {seconds:6.1f} s  greedy mean {mean:6.1f}",
+                  flush=True)  # fmt: skip
+    medians = {name: statistics.median(row) for name, row in rows.items()}
+    sb3 = medians["SB3 DQN (256,256)"]
+    for name, median in medians.items():
+        print(f"{name:<27} median {median:6.1f} s per run; SB3 / this {sb3 / median:4.2f}x")
 
 
 if __name__ == "__main__":

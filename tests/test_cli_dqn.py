@@ -100,7 +100,7 @@ def test_steps_and_total_timesteps_are_one_budget(capsys, tmp_path):
     assert code == 0, err
     agent = tui_taxi.load(tmp_path / "net.npz")
     assert agent.total_steps == agent.config.total_timesteps == 700
-    assert "epsilon 1->0.04 over 112 steps" in out  # the schedule spans 0.16 of 700 steps
+    assert "epsilon 1->0.04 over 56 steps" in out  # the schedule spans 0.08 of 700 steps
 
 
 def test_the_keras_rl_preset_is_the_courses_run_and_options_refine_it(capsys, tmp_path):

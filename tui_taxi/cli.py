@@ -26,7 +26,7 @@ import numpy as np
 from tui_taxi import __version__
 from tui_taxi.core import agent as agents
 from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose, format_setting
-from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.agent import SOLVED_CHECK, DQNAgent, reward_threshold
 from tui_taxi.core.dqn.config import CONTINUOUS_ENVS, DISCRETE_DEFAULTS, PRESETS, DQNConfig
 from tui_taxi.core.dqn.config import config_for as dqn_config_for
 from tui_taxi.core.envs import (
@@ -53,7 +53,6 @@ from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 
 PROG = "tui-taxi"
 EVAL_EPISODES = 100
-SOLVED_CHECK = 2_500  # steps between train --agent dqn's checks of the greedy policy
 #: Upper bounds of the whole-number options: far beyond any useful run, far below what would
 #: overflow the kernel's 64-bit counters or allocate without limit.
 MAX_TRAIN_EPISODES = 10**9
@@ -1062,10 +1061,10 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
     solved: list[tuple[int, float]] = []
 
     def reached() -> bool:  # the benchmark's test: 100 greedy episodes, their own stream
-        mean = float(agent.evaluate(EVAL_EPISODES).episodic_return.mean())
-        if mean >= threshold:
+        done, mean = agent.solved()
+        if done:
             solved.append((agent.total_steps, mean))
-        return bool(solved)
+        return done
 
     seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps),
                             check_every=SOLVED_CHECK if threshold is not None else 0,
@@ -1097,13 +1096,6 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
     if args.save is not None:
         print(f"saved to {agents.save(agent, args.save, buffer=args.save_buffer)}")
     return 0
-
-
-def reward_threshold(env_id: str) -> float | None:
-    """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
-    import gymnasium as gym
-
-    return gym.spec(env_id).reward_threshold
 
 
 def _dqn_settings(c: DQNConfig) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from tui_taxi.core import agent as agents
 from tui_taxi.core.defaults import config_for, diagnose
+from tui_taxi.core.dqn.agent import SOLVED_CHECK
 from tui_taxi.core.dqn.config import config_for as dqn_config_for
 from tui_taxi.core.envs import normalize_kwargs
 from tui_taxi.core.learners import LEARNERS
@@ -302,13 +303,21 @@ class Trainer:
 
     def _pretrain_chunk(self) -> float:
         """The agent trains before a person plays against it: a tabular agent a number of
-        episodes, a network a number of steps (its budget)."""
+        episodes, a network a number of steps (its budget), or until its greedy policy solves
+        the env (checked every SOLVED_CHECK steps, as ``train`` does)."""
         agent = self.agent
+        solved = ""
         if agents.is_network(agent):
             before = agent.total_steps
             steps = min(self._turbo_steps, self._pretrain)
             self._turbo_steps = self._timed_train(None, steps, PRETRAIN_CHUNK)
             self._pretrain = max(0, self._pretrain - (agent.total_steps - before))
+            if agent.total_steps >= self._solved_check and not agent.in_step:
+                self._solved_check = (agent.total_steps // SOLVED_CHECK + 1) * SOLVED_CHECK
+                done, mean = agent.solved()
+                if done:
+                    self._pretrain = 0
+                    solved = f", solved (greedy mean return {mean:.1f})"
         else:
             before = agent.episode
             self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps,
@@ -316,11 +325,17 @@ class Trainer:
             self._pretrain = max(0, self._pretrain - (agent.episode - before))
         if not self._pretrain:
             self._recorder.drop_partial()
-            self.agent.new_episode()
+            agent.new_episode()
             self._begin_trip()
-            self._emit(Notice(f"the agent trained {self.agent.episode:,} episodes: your turn"))
+            self._emit(Notice(f"the agent trained {self._practice()}{solved}: your turn"))
         self._publish(force=not self._pretrain)
         return 0.0
+
+    def _practice(self) -> str:
+        agent = self.agent
+        if agents.is_network(agent):
+            return f"{agent.total_steps:,} steps ({agent.episode:,} episodes)"
+        return f"{agent.episode:,} episodes"
 
     def _handle(self, command: Command) -> None:
         match command:
@@ -508,7 +523,8 @@ class Trainer:
         if not self.manual:
             return
         if self._pretrain:
-            self._emit(Notice(f"the agent is still learning ({self._pretrain:,} episodes to go)"))
+            unit = "steps" if agents.is_network(self.agent) else "episodes"
+            self._emit(Notice(f"the agent is still learning ({self._pretrain:,} {unit} to go)"))
             return
         self._step_once(action)
 
@@ -561,6 +577,7 @@ class Trainer:
         self._turbo_steps = 200 if network else 10_000  # a network's step costs ~100 times more
         self._min_chunk = 8 if network else 1_000
         self._chunk_updates = 4  # a network's gradient steps per call, until measured
+        self._solved_check = SOLVED_CHECK  # the step of a pretraining network's next check
         self._snapshots.new_session(session)
         self._trip = None
         if self.manual:  # a person playing starts a trip from the new session's state

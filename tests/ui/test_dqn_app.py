@@ -123,3 +123,17 @@ def test_the_cartpole_screen(snap_compare):
         await chart_drawn(pilot)
 
     assert snap_compare(cartpole_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_play_mode_practice_ends_once_the_agent_solves_the_env(monkeypatch):
+    # a threshold every greedy run reaches, so the first check (at 2,500 steps) passes: the
+    # practice ends there, not at the budget of 20,000
+    import tui_taxi.core.dqn.agent as dqn_agent
+
+    monkeypatch.setattr(dqn_agent, "reward_threshold", lambda env_id: 1.0)
+    config = DQNConfig(seed=2, total_timesteps=20_000, **QUICK)
+    app = create_app(config, manual=True, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)
+        assert dqn_agent.SOLVED_CHECK <= snap.total_steps < 2 * dqn_agent.SOLVED_CHECK
+        await settle(pilot, lambda s: any("solved" in n.message for n in app._notifications))

@@ -28,6 +28,8 @@ from tui_taxi.core.session import ConfigError, learn_steps, state_index
 CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
 CARTPOLE_ACTIONS = ("Left", "Right")
 EVAL_STREAM = 7  # the generator stream of greedy evaluations (never the training one)
+SOLVED_CHECK = 2_500  # steps between checks of the greedy policy when a run stops once solved
+SOLVED_EPISODES = 100  # the greedy episodes of one check (the benchmark's test)
 INIT_STREAM = 1  # the network's initial weights
 
 
@@ -73,6 +75,13 @@ class DQNRecord:
             else:
                 values[name] = float(raw)
         return cls(**values)
+
+
+def reward_threshold(env_id: str) -> float | None:
+    """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
+    import gymnasium as gym
+
+    return gym.spec(env_id).reward_threshold
 
 
 def env_kind(config: DQNConfig,
@@ -335,6 +344,13 @@ class DQNAgent:
         K.run_greedy(self._env, self._net_arrays, self.kind, self.n_actions, self.time_limit,
                      rng, episodes, *out, success)  # fmt: skip
         return EpisodeBatch(out[0], out[1], np.zeros(episodes, np.int64), out[2])
+
+    def solved(self, episodes: int = SOLVED_EPISODES) -> tuple[bool, float]:
+        """(whether the greedy policy's mean return over ``episodes`` fresh starts reaches the
+        env's reward threshold, that mean); never solved for an env without a threshold."""
+        mean = float(self.evaluate(episodes).episodic_return.mean())
+        threshold = reward_threshold(self.config.env_id)
+        return threshold is not None and mean >= threshold, mean
 
     # -- state -------------------------------------------------------------------------------
     @property

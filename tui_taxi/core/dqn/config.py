@@ -1,5 +1,9 @@
 """A DQN's settings, named as in CleanRL's ``dqn.py`` (plus ``gradient_steps``, ``hidden``,
-``double``, ``max_grad_norm``), frozen; the defaults solve CartPole-v1 (``bench/bench_dqn.py``)."""
+``double``, ``max_grad_norm``), frozen; the defaults solve CartPole-v1 (``bench/bench_dqn.py``).
+
+CartPole's defaults are rl-zoo3's tuned ones (epsilon falls over the first 8,000 steps, as
+their 16% of 50,000) with two layers of 64 instead of 256; the budget is 100,000 steps, which
+``train`` ends early once the greedy policy is solved (10 of 10 benchmark seeds, 35k-80k)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ class DQNConfig:
     env_id: str = field(default="CartPole-v1", metadata=_h("Gymnasium env id"))
     env_kwargs: EnvKwargs = field(default=(), metadata=_h("env keyword arguments"))
     total_timesteps: int = field(
-        default=50_000, metadata=_h("the step budget (the epsilon schedule spans a fraction)")
+        default=100_000, metadata=_h("the step budget (the epsilon schedule spans a fraction)")
     )
     learning_rate: float = field(default=2.3e-3, metadata=_h("Adam's learning rate, in (0, 1]"))
     buffer_size: int = field(default=100_000, metadata=_h("replay buffer capacity (transitions)"))
@@ -39,7 +43,7 @@ class DQNConfig:
     start_e: float = field(default=1.0, metadata=_h("epsilon at the start"))
     end_e: float = field(default=0.04, metadata=_h("epsilon at the end of the schedule"))
     exploration_fraction: float = field(
-        default=0.16, metadata=_h("fraction of total-timesteps over which epsilon falls")
+        default=0.08, metadata=_h("fraction of total-timesteps over which epsilon falls")
     )
     learning_starts: int = field(default=1000, metadata=_h("steps before learning starts"))
     train_frequency: int = field(default=256, metadata=_h("steps between training rounds"))
