@@ -274,8 +274,11 @@ DQN = ["train", "--agent", "dqn"]
     [
         ([*DQN, "--env", "Blackjack-v1"], "cannot run Blackjack-v1 (Tuple observations, Discrete"),
         ([*DQN, "--env", "Pendulum-v1"], "cannot run Pendulum-v1 (Box observations, Box actions)"),
-        ([*DQN, "--env", "Acrobot-v1"], "Acrobot-v1 (Box observations, Discrete actions); it runs "
-                                        "on CartPole-v1, CartPole-v0, CliffWalking-v1"),
+        ([*DQN, "--env", "Acrobot-v1", "--env-kwarg", "spin=1"], "does not accept keyword "
+                                                                 "argument 'spin'"),
+        ([*DQN, "--env", "LunarLander-v3"], "cannot make LunarLander-v3: Box2D is not installed"),
+        (["train", "--env", "Acrobot-v1"], "a DQN learns it: --agent dqn"),
+        (["play", "--agent", "dqn", "--env", "Acrobot-v1"], "play: CartPole and the grid worlds"),
         ([*DQN, "--env", "Taxi-v9"], "unknown env id 'Taxi-v9'"),
         ([*DQN, "--env-kwarg", "is_rainy=true"], "CartPole-v1 takes no --env-kwarg"),
         ([*DQN, "--alpha", "0.1"], "--alpha is a tabular setting; DQN's is --learning-rate"),

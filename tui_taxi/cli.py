@@ -35,11 +35,10 @@ from tui_taxi.core.envs import (
     compile_env,
     parse_env_kwarg,
     resolve_env_id,
-    supported_env_ids,
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.history import RECENT
-from tui_taxi.core.learners import LEARNERS
+from tui_taxi.core.learners import LEARNERS, TERMINATED
 from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
     SessionFileError,
@@ -627,7 +626,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     """The live app (also ``play``); its exit status is the app's: 0 on a normal quit,
     non-zero when it crashed."""
-    _require_terminal()
     if args.load:
         ignored = [_flag(name) for name in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS)
                    if name in args.given]  # fmt: skip
@@ -639,6 +637,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1,
                      manual=args.command == "play", presenter=args.presenter)  # fmt: skip
+    _require_terminal()  # (after the settings are checked: their errors come first)
     app.run()
     return app.return_code or 0
 
@@ -779,22 +778,8 @@ def dqn_config_from_args(args: argparse.Namespace) -> DQNConfig:
         config = base.replace(env_id=env_id, env_kwargs=env_kwargs, **changes)
     else:
         config = dqn_config_for(env_id, env_kwargs, **changes)
-    _check_dqn_world(config)  # an env DQN cannot run fails now, in one line
+    agents.open_env(config)  # an env DQN cannot run fails now, in one line
     return config
-
-
-def _check_dqn_world(config: DQNConfig) -> None:
-    """Open the config's world; one whose spaces a DQN cannot take is one line naming them and
-    the worlds it can (the core's message otherwise)."""
-    try:
-        agents.open_env(config)
-    except ConfigError:
-        spaces = _spaces(config.env_id)
-        if spaces is None or spaces == ("Discrete", "Discrete"):
-            raise
-        worlds = ", ".join([*CONTINUOUS_ENVS, *supported_env_ids()])
-        raise CliError(f"--agent dqn cannot run {config.env_id} ({spaces[0]} observations, "
-                       f"{spaces[1]} actions); it runs on {worlds}") from None  # fmt: skip
 
 
 def _spaces(env_id: str) -> tuple[str, str] | None:
@@ -818,9 +803,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run the options describe, checked through: env id, env keyword arguments (against
     the env's constructor), hyperparameters (the world's defaults for those not given: see
     :func:`tui_taxi.core.defaults.defaults_for`), and the env itself (compiled, and cached)."""
-    if args.env in CONTINUOUS_ENVS:
+    if args.env in CONTINUOUS_ENVS or _spaces(args.env) in (("Box", "Discrete"),):
         raise CliError(f"{args.env} has continuous observations, which a Q-table cannot index; "
-                       "a DQN learns it: --agent dqn (train, play, the app)")  # fmt: skip
+                       "a DQN learns it: --agent dqn (train, eval, the app)")  # fmt: skip
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
@@ -1115,11 +1100,22 @@ def _epsilon_text(c: DQNConfig) -> str:
 
 def _print_dqn_evaluation(agent: DQNAgent, episodes: int, seed: int | None) -> None:
     batch = agent.evaluate(episodes, seed=seed)
-    word = "balanced to the limit" if agent.model is None else "success rate"
     print(f"greedy evaluation over {episodes} episodes (time limit {agent.time_limit}):")
     print(f"  mean return per episode        {batch.episodic_return.mean():.2f}")
     print(f"  mean steps per episode         {batch.episodic_length.mean():.2f}")
-    print(f"  {word:<30} {batch.success.mean():.1%}")
+    word, share = _episode_ends(agent, batch)
+    print(f"  {word:<30} {share:.1%}")
+
+
+def _episode_ends(agent: DQNAgent, batch) -> tuple[str, float]:
+    """How a world's episodes count as done well, and the share of ``batch`` that were: the
+    pole balanced to the limit, a discrete world's goal, or an env's own end (its goal, for
+    Acrobot and MountainCar) before the limit."""
+    if agent.model is not None:
+        return "success rate", float(batch.success.mean())
+    if agent.config.env_id.startswith("CartPole"):
+        return "balanced to the limit", float(batch.success.mean())
+    return "ended before the limit", float(np.mean(batch.outcome == TERMINATED))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -1194,25 +1190,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
-    """CartPole: the random agent against the greedy network, same starts, the env's limit."""
+    """A world with continuous observations: the random agent against the greedy network, each
+    episode from a fresh start, the env's time limit."""
     trained = agent.evaluate(episodes)
     rng = np.random.default_rng(0)
     import gymnasium as gym
 
-    env = gym.make(agent.config.env_id)
-    lengths = []
+    env = gym.make(agent.config.env_id, **dict(agent.config.env_kwargs),
+                   max_episode_steps=agent.time_limit or None)  # fmt: skip
+    returns, lengths, ended = [], [], []
     for e in range(episodes):
         env.reset(seed=e)
-        done, t = False, 0
+        done, t, total, terminated = False, 0, 0.0, False
         while not done:
-            _, _, terminated, truncated, _ = env.step(int(rng.integers(agent.n_actions)))
-            done, t = terminated or truncated, t + 1
+            _, reward, terminated, truncated, _ = env.step(int(rng.integers(agent.n_actions)))
+            done, t, total = terminated or truncated, t + 1, total + float(reward)
+        returns.append(total)
         lengths.append(t)
-    print(f"{'':<14}{'steps (= return) per episode':>30}{'balanced to the limit':>24}")
-    print(f"{'random agent':<14}{np.mean(lengths):>30.2f}"
-          f"{np.mean(np.array(lengths) >= agent.time_limit):>24.1%}")  # fmt: skip
-    print(f"{'DQN (greedy)':<14}{trained.episodic_length.mean():>30.2f}"
-          f"{trained.success.mean():>24.1%}")  # fmt: skip
+        ended.append(terminated)
+    word, share = _episode_ends(agent, trained)
+    if agent.config.env_id.startswith("CartPole"):
+        random_share = float(np.mean(np.array(lengths) >= agent.time_limit))
+    else:
+        random_share = float(np.mean(ended))
+    print(f"{'':<14}{'return per episode':>20}{'steps per episode':>19}  {word:>24}")
+    print(f"{'random agent':<14}{np.mean(returns):>20.2f}{np.mean(lengths):>19.2f}"
+          f"{random_share:>26.1%}")  # fmt: skip
+    print(f"{'DQN (greedy)':<14}{trained.episodic_return.mean():>20.2f}"
+          f"{trained.episodic_length.mean():>19.2f}{share:>26.1%}")  # fmt: skip
     print(f"\n{episodes} episodes per agent, time limit {agent.time_limit}; "
           f"{agent.total_steps:,} steps trained.")  # fmt: skip
     return 0

@@ -209,6 +209,11 @@ class World:
     def n_actions(self) -> int:
         return len(self.action_names)
 
+    @property
+    def playable(self) -> bool:
+        """Play mode has a game here: a discrete world's trip, or CartPole's balance."""
+        return self.model is not None or self.env_id.startswith("CartPole")
+
 
 @functools.lru_cache(maxsize=64)
 def _world_of(model: CompiledEnv) -> World:

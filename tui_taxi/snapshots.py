@@ -206,7 +206,7 @@ class SnapshotMaker:
             return _frozen(agent.q)
         if agent.model is None:
             if due or self._landscape is None:
-                self._landscape = cartpole_landscape(agent)
+                self._landscape = landscape_of(agent)
             return _frozen(agents.action_values(agent)[None, :])
         key = (self.generation, agent.total_steps, agent.config)
         if self._table is None or (due and key != self._table_key):
@@ -253,6 +253,50 @@ def cartpole_landscape(agent) -> Landscape:
     at = (math.degrees(float(obs[2])), float(obs[3]))
     return Landscape(degrees, spin, q, at, "θ", "θ'", "the pole's angle θ",
                      "its angular velocity θ'", "°")  # fmt: skip
+
+
+#: A Box env's policy map: (dimension, short name, long name) across, then up; other envs map
+#: their first two dimensions.
+LANDSCAPE_AXES = {
+    "MountainCar-v0": ((0, "x", "the car's position x"), (1, "x'", "its velocity x'")),
+    "Acrobot-v1": (
+        (4, "θ1'", "the first joint's speed θ1'"),
+        (5, "θ2'", "the second joint's θ2'"),
+    ),  # fmt: skip
+}
+
+
+def landscape_of(agent) -> Landscape | None:
+    """The policy map of a network on a world with continuous observations."""
+    if agent.config.env_id.startswith("CartPole"):
+        return cartpole_landscape(agent)
+    if agent.obs_dim < 2:
+        return None
+    default = ((0, "obs[0]", "observation 0"), (1, "obs[1]", "observation 1"))
+    (i, x_name, x_label), (j, y_name, y_label) = LANDSCAPE_AXES.get(agent.config.env_id, default)
+    nx, ny = LANDSCAPE_SIZE
+    xs, ys = (np.linspace(*_axis_range(agent, d), n) for d, n in ((i, nx), (j, ny)))
+    obs = np.asarray(agent.obs, dtype=np.float64)
+    grid = np.repeat(obs[None, :], nx * ny, axis=0)
+    gx, gy = np.meshgrid(xs, ys)  # (ny, nx) each
+    grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()
+    q = np.asarray(agent.q_values(grid), dtype=np.float64).reshape(ny, nx, -1)
+    q.setflags(write=False)
+    return Landscape(xs, ys, q, (float(obs[i]), float(obs[j])), x_name, y_name, x_label, y_label)
+
+
+def _axis_range(agent, dim: int) -> tuple[float, float]:
+    """The observation space's bounds on ``dim`` where finite, else the range the replay buffer
+    has seen (a tenth wider), else -1 to 1."""
+    low, high = agent.obs_bounds
+    lo, hi = float(low[dim]), float(high[dim])
+    if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+        return lo, hi
+    seen = agent.a["buf_obs"][: agent.buffer_fill, dim]
+    if len(seen) and seen.max() > seen.min():
+        pad = 0.05 * float(seen.max() - seen.min())
+        return float(seen.min()) - pad, float(seen.max()) + pad
+    return -1.0, 1.0
 
 
 def compare(session: agents.Agent, episodes: int) -> Comparison:

@@ -4,6 +4,7 @@ save and resume, and a chain MDP learnt to its exact Q."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import gymnasium as gym
@@ -204,7 +205,7 @@ def test_a_time_limit_ends_cartpole_episodes_as_successes_not_falls():
     assert not agent.a["buf_terminated"][: agent.buffer_fill].any()
 
 
-@pytest.mark.parametrize("env_id", ["CartPole-v1", "Chain"])
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Chain", "Acrobot-v1"])
 def test_any_chunking_gives_the_same_run(env_id):
     model = chain_model(max_episode_steps=6) if env_id == "Chain" else None
     config = DQNConfig(env_id=env_id, **{**SMALL, "gradient_steps": 4}, seed=6)
@@ -239,6 +240,37 @@ def test_save_and_resume_equals_never_stopping(tmp_path):
     for name in a.a:
         np.testing.assert_array_equal(a.a[name], b.a[name])
     assert a.history.recent_mean_return() == b.history.recent_mean_return()
+
+
+def test_a_box_env_is_stepped_by_gymnasium_and_stored_as_it_returned():
+    # Acrobot: no model the kernel steps; the agent's transitions must be Gymnasium's own
+    agent = DQNAgent(DQNConfig(env_id="Acrobot-v1", **SMALL, seed=3))
+    assert agent.kind == K.GYM and agent.obs_dim == 6 and agent.time_limit == 500
+    twin = copy.deepcopy(agent._gym)  # the env as the agent's episode starts
+    obs = agent.obs
+    actions = [0, 2, 2, 1, 0, 0, 2, 1] * 5
+    for i, action in enumerate(actions):
+        record, _ = agent.step(action)
+        expected, reward, terminated, _, _ = twin.step(action)
+        assert record.action == action and record.reward == reward == -1.0
+        assert not terminated and not record.terminated
+        np.testing.assert_array_equal(agent.a["buf_obs"][i], obs)
+        np.testing.assert_array_equal(agent.a["buf_next"][i], np.asarray(expected, np.float64))
+        obs = agent.obs
+        np.testing.assert_array_equal(obs, np.asarray(expected, np.float64))
+    assert agent.buffer_fill == len(actions) and agent.updates > 0
+
+
+def test_a_box_env_resumes_from_a_save_with_a_fresh_episode(tmp_path):
+    a = DQNAgent(DQNConfig(env_id="Acrobot-v1", **SMALL, seed=4))
+    a.train(steps=130)
+    b = load_agent(save_agent(a, tmp_path / "a.npz", buffer=True))
+    assert b.kind == K.GYM and b.total_steps == 130 and b.t == 0  # its internals: not saved
+    np.testing.assert_array_equal(a.a["theta"], b.a["theta"])
+    low, high = b.obs_bounds
+    assert np.all((low <= b.obs) & (b.obs <= high))
+    b.train(steps=50)
+    assert b.total_steps == 180
 
 
 def test_a_step_left_half_done_is_finished_before_a_save(tmp_path):

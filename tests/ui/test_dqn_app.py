@@ -137,3 +137,24 @@ async def test_play_mode_practice_ends_once_the_agent_solves_the_env(monkeypatch
         snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)
         assert dqn_agent.SOLVED_CHECK <= snap.total_steps < 2 * dqn_agent.SOLVED_CHECK
         await settle(pilot, lambda s: any("solved" in n.message for n in app._notifications))
+
+
+async def test_a_box_env_without_a_picture_shows_its_observation_and_a_policy_map():
+    from tui_taxi.ui.widgets.observation import ObservationView
+
+    agent = DQNAgent(DQNConfig(env_id="Acrobot-v1", seed=0, **QUICK))
+    app = TaxiApp(agent, world=World.of_agent(agent), paused=True, save_path="acro.npz")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        assert isinstance(app.query_one("#world"), ObservationView)
+        for _ in range(40):
+            snap = await press(pilot, "n")
+        assert snap.total_steps == 40 and snap.landscape is not None
+        assert snap.landscape.x_name == "θ1'" and snap.landscape.q.shape[2] == 3
+        text = app.query_one(ObservationView).text().plain
+        assert "cos θ1" in text and "θ2'" in text and "torque" in text
+        np.testing.assert_array_equal(snap.obs, app.trainer.agent.obs)
+        await pilot.press("m")  # no game here: a notice, and the agent goes on
+        await settle(pilot, lambda s: any("watched, not played" in n.message
+                                          for n in app._notifications))  # fmt: skip
+        assert not app.snapshot.manual

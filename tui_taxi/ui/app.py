@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from tui_taxi.core import agent as agents
 from tui_taxi.core.dqn.config import DQNConfig
-from tui_taxi.core.session import TrainConfig
+from tui_taxi.core.session import ConfigError, TrainConfig
 from tui_taxi.demo import Tour
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
@@ -277,6 +277,10 @@ class TaxiApp(App[None]):
         self.push_screen(WorldPicker(current), chosen)
 
     def action_manual(self) -> None:
+        if not self.world.playable:
+            self.notify(f"play mode: CartPole and the grid worlds; {self.world.env_id} is "
+                        "watched, not played", timeout=3)  # fmt: skip
+            return
         self.trainer.send(SetManual())
 
     def action_move(self, move: str) -> None:
@@ -457,6 +461,9 @@ def create_app(
                  else World.continuous(config.env_id, config.env_kwargs, names, obs_dim))  # fmt: skip
         session = lambda: agents.new_agent(config, model)  # noqa: E731
         save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
+    if manual and not world.playable:
+        raise ConfigError(f"play: CartPole and the grid worlds; {world.env_id} is watched, not "
+                          f"played (tui-taxi --agent dqn --env {world.env_id})")  # fmt: skip
     pretrain = 0
     if manual and load is None:  # a person plays against a trained agent
         pretrain = config.total_timesteps if isinstance(config, DQNConfig) else PLAY_PRETRAIN

@@ -141,9 +141,31 @@ def _cartpole() -> WorldView:
     )
 
 
+def _box() -> WorldView:
+    from tui_taxi.ui.widgets.observation import ObservationView
+    from tui_taxi.ui.widgets.policy_map import PolicyMap, policy_map_size
+
+    return WorldView(
+        "observation",
+        lambda world, **kw: ObservationView(**kw),
+        lambda world, **kw: PolicyMap(**kw),
+        lambda world, width, height: policy_map_size(width, height),
+        None,
+        "[b]Observation[/b]: each number the network sees, on a gauge over its range (the "
+        "env's bounds, or the largest value seen so far where it sets none).\n[b]Policy "
+        "map[/b]: the network's greedy action over two of the observation's numbers, the "
+        "others held at their current values; brighter where the network is surer; the dot is "
+        "now.",
+        lambda world, state: "observation",
+        None,
+        lambda world: world.obs_dim + 2,
+    )
+
+
 #: (predicate, view factory), first match wins; the fallback draws any discrete env.
 REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
     (lambda world: world.model is None and world.env_id.startswith("CartPole"), _cartpole),
+    (lambda world: world.model is None, _box),
     (lambda world: world.model is not None and world.model.is_taxi, _taxi),
     (lambda world: world.model is not None and world.model.grid is not None, _grid),
 ]

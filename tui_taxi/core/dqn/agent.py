@@ -19,6 +19,7 @@ import numpy as np
 
 from tui_taxi.core.dqn import kernel as K
 from tui_taxi.core.dqn.config import DQNConfig
+from tui_taxi.core.dqn.gym_env import GYM_ACTIONS, box_env, make_gym_env
 from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env
 from tui_taxi.core.history import History
 from tui_taxi.core.learners import EpisodeBatch
@@ -95,11 +96,17 @@ def env_kind(config: DQNConfig,
         if config.env_kwargs:
             raise ConfigError(f"{config.env_id} takes no env keyword arguments here")
         return K.CARTPOLE, None, CARTPOLE_ACTIONS, 4
+    box = box_env(config.env_id, config.env_kwargs)
+    if box is not None:
+        n_actions, obs_dim = box
+        names = GYM_ACTIONS.get(config.env_id, tuple(f"action {a}" for a in range(n_actions)))
+        return K.GYM, None, names, obs_dim
     try:
         model = compile_env(config.env_id, config.env_kwargs)
     except EnvError as exc:
         raise ConfigError(
-            f"DQN runs on CartPole-v1, CartPole-v0 and the discrete envs (Taxi-v4, FrozenLake-v1, "
+            f"DQN runs on envs with a Box observation and Discrete actions (CartPole-v1, "
+            f"Acrobot-v1, MountainCar-v0, ...) and the discrete envs (Taxi-v4, FrozenLake-v1, "
             f"CliffWalking-v1, tui_taxi/WindyGridworld-v0); {config.env_id}: {exc}"
         ) from None
     return K.DISCRETE, model, model.action_names, 1
@@ -132,7 +139,7 @@ class DQNAgent:
                 "cursor": np.zeros(K.N_CURSOR, np.int64),
                 "fcursor": np.zeros(K.N_FCURSOR),
                 "rng": make_rng(config.seed),
-                "env_state": np.zeros(4),
+                "env_state": np.zeros(max(4, self.obs_dim)),
                 "record": np.full(K.N_RECORD, np.nan),
                 "record_obs": np.zeros((2, store)),
                 "buf_obs": np.zeros((config.buffer_size, store)),
@@ -142,6 +149,7 @@ class DQNAgent:
                 "buf_terminated": np.zeros(config.buffer_size, np.bool_),
             }
             arrays["cursor"][K.C_LAST_SYNC] = -1
+            arrays["cursor"][K.C_RESET_SEED] = -1
             fresh = True
         else:
             fresh = False
@@ -149,10 +157,17 @@ class DQNAgent:
         self.history = History() if history is None else history
         self.loss_history = History() if loss_history is None else loss_history
         self._env = self._env_arrays()
+        self._gym = None
+        if self.kind == K.GYM:  # stepped in Python: its internals are not in the arrays
+            self._gym = make_gym_env(config.env_id, config.env_kwargs)
+            self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
-        if fresh:
+        if fresh or self.kind == K.GYM:  # (a loaded GYM run starts a fresh episode)
+            if not fresh:
+                self.a["fcursor"][K.F_RETURN] = 0.0
             K.new_episode(self.kind, self._env, self.a["env_state"], self.a["cursor"],
                           self.a["fcursor"], self.a["rng"])  # fmt: skip
+            self._gym_reset()
 
     # -- arrays for the kernel ---------------------------------------------------------------
     def _env_arrays(self) -> tuple:
@@ -200,6 +215,10 @@ class DQNAgent:
             return self.config.max_steps
         if self.model is not None:
             return self.model.max_episode_steps
+        if self.kind == K.GYM:
+            import gymnasium as gym
+
+            return gym.spec(self.config.env_id).max_episode_steps or 0
         return CARTPOLE_LIMITS[self.config.env_id]
 
     # -- running -----------------------------------------------------------------------------
@@ -213,10 +232,14 @@ class DQNAgent:
         size = max(0, min(max_episodes, max_steps)) + 1  # +1: the step a call began half done
         out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int8), np.empty(size))
         a = self.a
-        finished = K.run(self._env, self._net_arrays, self._buf(), a["env_state"], a["cursor"],
-                         a["fcursor"], a["rng"], self._params, self._iparams, max_episodes,
-                         max_steps, big if updates is None else updates, *out, a["record"],
-                         a["record_obs"])  # fmt: skip
+        budget = big if updates is None else updates
+        if self.kind == K.GYM:
+            finished = self._run_gym(max_episodes, max_steps, budget, out)
+        else:
+            finished = K.run(self._env, self._net_arrays, self._buf(), a["env_state"],
+                             a["cursor"], a["fcursor"], a["rng"], self._params, self._iparams,
+                             max_episodes, max_steps, budget, *out, a["record"],
+                             a["record_obs"])  # fmt: skip
         returns, lengths, outcome, losses = (column[:finished] for column in out)
         batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
         if finished:
@@ -225,6 +248,45 @@ class DQNAgent:
             self.loss_history.extend(np.where(has, losses, 0.0), lengths, batch.penalties, has)
         return batch
 
+    def _run_gym(self, max_episodes: int, max_steps: int, budget: int, out: tuple) -> int:
+        """``run`` for an env Gymnasium steps: each step's action and outcome cross into the
+        kernel (``choose``, then ``store``), which then trains and ends the step as for any
+        env; the env resets (seeded from the run's generator) when an episode ends."""
+        a, net, buf = self.a, self._net_arrays, self._buf()
+        cursor, env_state = a["cursor"], a["env_state"]
+        finished = taken = 0
+        while True:
+            if not cursor[K.C_IN_STEP]:
+                if finished >= max_episodes or taken >= max_steps:
+                    break
+                action = K.choose(net, env_state, cursor, a["rng"], self._params, self._iparams,
+                                  a["record"], a["record_obs"])  # fmt: skip
+                obs, reward, terminated, truncated, _ = self._gym.step(self._gym_start + action)
+                env_state[: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
+                K.store(buf, env_state, cursor, a["fcursor"], self._params, self._iparams,
+                        a["record"], a["record_obs"], action, float(reward), bool(terminated),
+                        bool(truncated))  # fmt: skip
+                taken += 1
+            before = cursor[K.C_UPDATES]
+            finished += K.run(self._env, net, buf, env_state, cursor, a["fcursor"], a["rng"],
+                              self._params, self._iparams, 1, 0, budget,
+                              *(column[finished:] for column in out), a["record"],
+                              a["record_obs"])  # fmt: skip
+            budget -= cursor[K.C_UPDATES] - before
+            self._gym_reset()
+            if cursor[K.C_IN_STEP]:  # the update budget ran out mid-round
+                break
+        return finished
+
+    def _gym_reset(self) -> None:
+        """Reset the Gymnasium env if the kernel asked for it (a new episode, seeded)."""
+        cursor = self.a["cursor"]
+        if self._gym is None or cursor[K.C_RESET_SEED] < 0:
+            return
+        obs, _ = self._gym.reset(seed=int(cursor[K.C_RESET_SEED]))
+        self.a["env_state"][: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
+        cursor[K.C_RESET_SEED] = -1
+
     def settle(self) -> EpisodeBatch:
         """Finish the step in progress, if a call with an update budget left it half done."""
         return self._run(None, 0)
@@ -232,7 +294,7 @@ class DQNAgent:
     @property
     def in_step(self) -> bool:
         """A step is half done: its training round has gradient steps still to take."""
-        return bool(self.a["cursor"][K.C_ROUND_LEFT])
+        return bool(self.a["cursor"][K.C_IN_STEP])
 
     def train(self, episodes: int | None = None, steps: int | None = None,
               updates: int | None = None) -> EpisodeBatch:  # fmt: skip
@@ -272,6 +334,7 @@ class DQNAgent:
         self.settle()
         a = self.a
         K.new_episode(self.kind, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"])
+        self._gym_reset()
 
     def reconfigure(self, **changes) -> None:
         """New live settings (validated): learning_rate, gamma, epsilon (a constant; None: the
@@ -341,9 +404,38 @@ class DQNAgent:
         rng = make_rng(self.config.seed if seed is None else seed, EVAL_STREAM)
         out = (np.empty(episodes), np.empty(episodes, np.int64), np.empty(episodes, np.int8))
         success = self.model.success_reward if self.model is not None else math.inf
-        K.run_greedy(self._env, self._net_arrays, self.kind, self.n_actions, self.time_limit,
-                     rng, episodes, *out, success)  # fmt: skip
+        if self.kind == K.GYM:
+            self._greedy_gym(rng, *out)
+        else:
+            K.run_greedy(self._env, self._net_arrays, self.kind, self.n_actions,
+                         self.time_limit, rng, episodes, *out, success)  # fmt: skip
         return EpisodeBatch(out[0], out[1], np.zeros(episodes, np.int64), out[2])
+
+    def _greedy_gym(self, rng: np.ndarray, returns, lengths, outcome) -> None:
+        """``run_greedy`` for an env Gymnasium steps: an env of its own, each episode reset with
+        a seed from ``rng``."""
+        from tui_taxi.core.rng import uniform
+
+        env = make_gym_env(self.config.env_id, self.config.env_kwargs)
+        cap = self.time_limit if self.time_limit > 0 else 100_000
+        x = np.empty((1, self.obs_dim))
+        q = np.empty((1, self.n_actions))
+        theta = self.a["theta"]
+        try:
+            for e in range(returns.shape[0]):
+                obs, _ = env.reset(seed=int(uniform(rng) * 2**31))
+                total, t, terminated, truncated = 0.0, 0, False, False
+                while t < cap and not (terminated or truncated):
+                    x[0] = np.asarray(obs, dtype=np.float64).ravel()
+                    K.q_batch(theta, self.sizes, *self._offsets, False, x, q)
+                    action = self._gym_start + int(np.argmax(q[0]))
+                    obs, reward, terminated, truncated, _ = env.step(action)
+                    total += float(reward)
+                    t += 1
+                returns[e], lengths[e] = total, t
+                outcome[e] = K.TERMINATED if terminated else K.TRUNCATED
+        finally:
+            env.close()
 
     def solved(self, episodes: int = SOLVED_EPISODES) -> tuple[bool, float]:
         """(whether the greedy policy's mean return over ``episodes`` fresh starts reaches the
@@ -360,7 +452,21 @@ class DQNAgent:
             one_hot = np.zeros(self.model.n_states)
             one_hot[self.state] = 1.0
             return one_hot
+        if self.kind == K.GYM:
+            return self.a["env_state"][: self.obs_dim].copy()
         return self.a["env_state"].astype(np.float32).astype(np.float64)
+
+    @property
+    def obs_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of each observation component (infinite where the env sets no bound)."""
+        if self._gym is not None:
+            space = self._gym.observation_space
+            return (np.asarray(space.low, np.float64).ravel(),
+                    np.asarray(space.high, np.float64).ravel())  # fmt: skip
+        if self.model is not None:
+            return np.zeros(1), np.full(1, self.model.n_states - 1.0)
+        limit = np.array([2 * K.X_THRESHOLD, np.inf, 2 * K.THETA_THRESHOLD, np.inf])
+        return -limit, limit
 
     @property
     def state(self) -> int:

@@ -146,8 +146,12 @@ CONTINUOUS_ENVS = ("CartPole-v1", "CartPole-v0")
 
 
 def config_for(env_id: str, env_kwargs: EnvKwargs = (), **changes) -> DQNConfig:
-    """The defaults for a world (CartPole's, or a discrete world's), then ``changes``."""
-    base = {} if env_id in CONTINUOUS_ENVS else DISCRETE_DEFAULTS
+    """The defaults for a world (CartPole's for any env with a Box observation, or a discrete
+    world's), then ``changes``."""
+    from tui_taxi.core.dqn.gym_env import box_env
+
+    continuous = env_id in CONTINUOUS_ENVS or box_env(env_id, env_kwargs) is not None
+    base = {} if continuous else DISCRETE_DEFAULTS
     return DQNConfig(env_id=env_id, env_kwargs=env_kwargs, **{**base, **changes})
 
 

@@ -21,14 +21,18 @@ from numba import njit
 from tui_taxi.core.learners import SUCCESS, TERMINATED, TRUNCATED, _first_above, sample_outcome
 from tui_taxi.core.rng import uniform
 
-CARTPOLE, DISCRETE = 0, 1  # the env kinds stepped in the kernel
+# The env kinds: CartPole and the compiled discrete envs are stepped in the kernel; any other
+# env with a Box observation (GYM) is stepped by Gymnasium in Python, between kernel calls.
+CARTPOLE, DISCRETE, GYM = 0, 1, 2
 
 # cursor: int64 state carried between calls
-# (C_ROUND_LEFT: gradient steps still owed by the step in progress, which a call may leave
-# half done when its update budget runs out; C_SYNC_DUE: that step ends with a target update)
+# (C_IN_STEP: a step is taken but not finished, as when a call's update budget runs out in its
+# training round; C_ROUND_LEFT: the gradient steps it still owes; C_SYNC_DUE: it ends with a
+# target update; C_RESET_SEED: a GYM env's reset is due, with this seed, or -1)
 (C_T, C_EPISODE, C_TOTAL, C_FILL, C_POS, C_SYNCS, C_LAST_SYNC, C_UPDATES, C_ADAM_T, C_STATE,
- C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_ROUND_LEFT, C_SYNC_DUE) = range(15)  # fmt: skip
-N_CURSOR = 15
+ C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_IN_STEP, C_ROUND_LEFT, C_SYNC_DUE,
+ C_RESET_SEED) = range(17)  # fmt: skip
+N_CURSOR = 17
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
 # params (float64) and iparams (int64)
@@ -292,6 +296,8 @@ def _reset(kind, env, env_state, cursor, rng):
     if kind == CARTPOLE:
         for i in range(4):
             env_state[i] = -0.05 + 0.1 * uniform(rng)
+    elif kind == GYM:  # Gymnasium resets it (in Python) with a seed from the generator
+        cursor[C_RESET_SEED] = np.int64(uniform(rng) * 2**31)
     else:
         cursor[C_STATE] = _first_above(env[4], uniform(rng))
 
@@ -303,6 +309,9 @@ def _observe(kind, env_state, cursor, obs):
     if kind == CARTPOLE:
         for i in range(4):
             obs[i] = np.float64(np.float32(env_state[i]))
+    elif kind == GYM:  # the observation Gymnasium returned
+        for i in range(obs.shape[0]):
+            obs[i] = env_state[i]
     else:
         obs[0] = cursor[C_STATE]
 
@@ -339,17 +348,21 @@ def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_epi
     in the ``out_*`` arrays).
 
     A step's training round can outlast the update budget: the call then returns with the
-    step half done (``C_ROUND_LEFT``) and the next call finishes it first, so a run cut into
-    calls of any size is bitwise the run in one call."""
+    step half done (``C_IN_STEP``) and the next call finishes it first, so a run cut into
+    calls of any size is bitwise the run in one call. (A GYM env's steps are taken in Python
+    with ``choose`` and ``store``; this only finishes them, with ``max_steps`` 0.)"""
     finished = 0
     taken = 0
     updates = 0
     while True:
-        if cursor[C_ROUND_LEFT] == 0:  # no step in progress: take the next one
-            if finished >= max_episodes or taken >= max_steps:
+        if cursor[C_IN_STEP] == 0:  # no step in progress: take the next one
+            if finished >= max_episodes or taken >= max_steps or iparams[I_KIND] == GYM:
                 break
-            _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record,
-                 record_obs)  # fmt: skip
+            action = choose(net, env_state, cursor, rng, params, iparams, record, record_obs)
+            reward, terminated, _ = _env_step(iparams[I_KIND], env, env_state, cursor, rng,
+                                              action)  # fmt: skip
+            store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, action,
+                  reward, terminated, False)  # fmt: skip
             taken += 1
         while cursor[C_ROUND_LEFT] > 0:
             if updates >= max_updates:
@@ -370,14 +383,13 @@ def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_epi
 
 
 @njit(nogil=True, cache=True)
-def _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record, record_obs):
-    """A step's first half: choose the action (a person's, exploring, or greedy), step the env,
-    store the transition, and schedule the training round and the target update it owes."""
+def choose(net, env_state, cursor, rng, params, iparams, record, record_obs):
+    """A step's action: a person's, an exploring one (epsilon's schedule), or the greedy one;
+    the observation goes into ``record_obs[0]``."""
     kind, n_actions = iparams[I_KIND], iparams[I_N_ACTIONS]
     theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
-    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
     top = a_off[sizes.shape[0] - 1]
-    obs, next_obs = record_obs[0], record_obs[1]
+    obs = record_obs[0]
     total = cursor[C_TOTAL]
     if params[P_EPSILON] >= 0.0:
         epsilon = params[P_EPSILON]
@@ -387,7 +399,6 @@ def _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record
         frac = total / params[P_EXPLORE_STEPS]
         epsilon = params[P_START_E] + (params[P_END_E] - params[P_START_E]) * frac
     _observe(kind, env_state, cursor, obs)
-    state = cursor[C_STATE]
     explored = False
     if cursor[C_PENDING] == 1:  # a person's action
         action = cursor[C_PENDING_ACTION]
@@ -398,13 +409,25 @@ def _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record
     else:
         forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
         action = _argmax(acts, top, n_actions)
-    reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng, action)
-    _observe(kind, env_state, cursor, next_obs)
+    record[R_STATE], record[R_ACTION] = cursor[C_STATE], action
+    record[R_EXPLORED], record[R_EPSILON] = explored, epsilon
+    return action
+
+
+@njit(nogil=True, cache=True)
+def store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, action, reward,
+          terminated, truncated):  # fmt: skip
+    """A step's outcome, the env having moved (``truncated``: the env itself cut the episode):
+    count it, store the transition, and schedule the training round and target update it owes.
+    The step is then in progress until ``run`` finishes it."""
+    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
+    obs, next_obs = record_obs[0], record_obs[1]
+    _observe(iparams[I_KIND], env_state, cursor, next_obs)
     t = cursor[C_T] + 1
-    total += 1
+    total = cursor[C_TOTAL] + 1
     cursor[C_T], cursor[C_TOTAL] = t, total
     limit = iparams[I_TIME_LIMIT]
-    truncated = (not terminated) and limit > 0 and t >= limit
+    truncated = not terminated and (truncated or (limit > 0 and t >= limit))
     fcursor[F_RETURN] += reward
     updated = synced = False
     if iparams[I_LEARN] == 1:
@@ -421,11 +444,11 @@ def _act(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, record
                 updated = True
             synced = total % iparams[I_TARGET_FREQ] == 0
     cursor[C_SYNC_DUE] = synced
-    record[R_STATE], record[R_ACTION], record[R_REWARD] = state, action, reward
-    record[R_NEXT_STATE] = cursor[C_STATE]
+    cursor[C_IN_STEP] = 1
+    record[R_REWARD], record[R_NEXT_STATE] = reward, cursor[C_STATE]
     record[R_TERMINATED], record[R_TRUNCATED] = terminated, truncated
-    record[R_EXPLORED], record[R_UPDATED], record[R_SYNCED] = explored, updated, synced
-    record[R_EPSILON], record[R_LR], record[R_GAMMA] = epsilon, params[P_LR], params[P_GAMMA]
+    record[R_UPDATED], record[R_SYNCED] = updated, synced
+    record[R_LR], record[R_GAMMA] = params[P_LR], params[P_GAMMA]
     record[R_EPISODE], record[R_T] = cursor[C_EPISODE], t
 
 
@@ -434,6 +457,7 @@ def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record
               out_return, out_length, out_outcome, out_loss):  # fmt: skip
     """A step's last half, after its training round: the target update it owes, then the
     episode's end (its row ``row`` of the ``out_*`` arrays) if it ended. Returns whether."""
+    cursor[C_IN_STEP] = 0
     if cursor[C_SYNC_DUE] == 1:
         soft_update(net[1], net[0], params[P_TAU])
         cursor[C_SYNCS] += 1
@@ -446,6 +470,8 @@ def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record
     out_return[row], out_length[row] = fcursor[F_RETURN], cursor[C_T]
     if kind == CARTPOLE:
         out_outcome[row] = TERMINATED if terminated else SUCCESS
+    elif kind == GYM:
+        out_outcome[row] = TERMINATED if terminated else TRUNCATED
     elif terminated and record[R_REWARD] >= params[P_SUCCESS]:
         out_outcome[row] = SUCCESS
     else:

@@ -29,7 +29,10 @@ def last_action_text(snap: Snapshot) -> Text:
     text.append(f"{last.reward:+g}", style=reward_style)
     if last.terminated:
         if model is None:  # CartPole: the pole fell or the cart left the track
-            text.append("  down", style=f"bold {BAD}")
+            if snap.world.env_id.startswith("CartPole"):
+                text.append("  down", style=f"bold {BAD}")
+            else:  # Acrobot, MountainCar, ...: the env's end, most often its goal
+                text.append("  ended by the env", style="bold")
             return text
         success = last.reward >= model.success_reward
         word = ("delivered!" if model.is_taxi else "goal!") if success else "ended"
