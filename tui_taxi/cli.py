@@ -38,7 +38,7 @@ from tui_taxi.core.envs import (
 )
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.history import RECENT
-from tui_taxi.core.learners import LEARNERS, TERMINATED
+from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
     SessionFileError,
@@ -1115,7 +1115,7 @@ def _episode_ends(agent: DQNAgent, batch) -> tuple[str, float]:
         return "success rate", float(batch.success.mean())
     if agent.config.env_id.startswith("CartPole"):
         return "balanced to the limit", float(batch.success.mean())
-    return "ended before the limit", float(np.mean(batch.outcome == TERMINATED))
+    return "ended before the limit", float(batch.success.mean())
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

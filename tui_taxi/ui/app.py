@@ -119,7 +119,7 @@ class TaxiApp(App[None]):
         else:
             yield StatusBar(id="status")
         yield Dashboard(self.world, id="dashboard")
-        yield KeyBar(self.mode, play_moves(self.world), id="keys")
+        yield KeyBar(self.mode, play_moves(self.world), self._hidden(), id="keys")
         yield Static(id="too-small")
 
     def on_mount(self) -> None:
@@ -201,7 +201,7 @@ class TaxiApp(App[None]):
         dashboard.presenter, dashboard.chart_view, dashboard.hint = presenter, chart_view, hint
         await self.mount(dashboard, before=self.query_one(KeyBar))
         key_bar = self.query_one(KeyBar)
-        key_bar.moves = self.moves
+        key_bar.moves, key_bar.hidden = self.moves, self._hidden()
         key_bar.refresh()
         self.refresh_bindings()
 
@@ -398,10 +398,18 @@ class TaxiApp(App[None]):
 
     def _keys(self) -> list[keys.Key]:
         """The keys of the current mode that this world has."""
-        model = self.world.model
-        grid_only = {"per_action"} if model is None or model.grid is None else set()
+        hidden = self._hidden()
         return [k for k in keys.keys_for(self.mode, self.moves)
-                if keys.action_name(k.action) not in grid_only]  # fmt: skip
+                if keys.action_name(k.action) not in hidden]  # fmt: skip
+
+    def _hidden(self) -> frozenset[str]:
+        """The actions this world does not have: the per-action view without a grid, play
+        mode without a game."""
+        model = self.world.model
+        hidden = {"per_action"} if model is None or model.grid is None else set()
+        if not self.world.playable:
+            hidden.add("manual")
+        return frozenset(hidden)
 
     def _quit_on_signal(self) -> None:
         """SIGTERM / SIGHUP: quit cleanly, with the status a killed program conventionally has."""

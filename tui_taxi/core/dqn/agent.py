@@ -433,7 +433,7 @@ class DQNAgent:
                     total += float(reward)
                     t += 1
                 returns[e], lengths[e] = total, t
-                outcome[e] = K.TERMINATED if terminated else K.TRUNCATED
+                outcome[e] = K.SUCCESS if terminated else K.TRUNCATED
         finally:
             env.close()
 

@@ -470,8 +470,8 @@ def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record
     out_return[row], out_length[row] = fcursor[F_RETURN], cursor[C_T]
     if kind == CARTPOLE:
         out_outcome[row] = TERMINATED if terminated else SUCCESS
-    elif kind == GYM:
-        out_outcome[row] = TERMINATED if terminated else TRUNCATED
+    elif kind == GYM:  # the env's own end (Acrobot's, MountainCar's goal) counts as success
+        out_outcome[row] = SUCCESS if terminated else TRUNCATED
     elif terminated and record[R_REWARD] >= params[P_SUCCESS]:
         out_outcome[row] = SUCCESS
     else:

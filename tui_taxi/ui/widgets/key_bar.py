@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_taxi.ui.keys import Key, keys_for
+from tui_taxi.ui.keys import Key, action_name, keys_for
 
 KEY_STYLE = "bold #f2c12e"
 PINNED = 90  # keys with a bar priority from here on are always shown, at the right
@@ -17,10 +17,12 @@ class KeyBar(Widget):
     KeyBar { height: 1; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, mode: str, moves: list[str], **kwargs) -> None:
+    def __init__(self, mode: str, moves: list[str], hidden: frozenset[str] = frozenset(),
+                 **kwargs) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.mode = mode
         self.moves = moves
+        self.hidden = hidden  # actions this world does not have
 
     def set_mode(self, mode: str) -> None:
         if mode != self.mode:
@@ -28,7 +30,9 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        return key_bar_text(keys_for(self.mode, self.moves), max(10, self.size.width - 2))
+        shown = [k for k in keys_for(self.mode, self.moves)
+                 if action_name(k.action) not in self.hidden]  # fmt: skip
+        return key_bar_text(shown, max(10, self.size.width - 2))
 
 
 def _item(key: Key) -> Text:

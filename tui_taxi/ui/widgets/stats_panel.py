@@ -32,7 +32,8 @@ def stats_table(snap: Snapshot) -> Text:
     """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
     counters are on the status line)."""
     if snap.model is None:
-        success = "balanced to the limit"
+        cartpole = snap.world.env_id.startswith("CartPole")
+        success = "balanced to the limit" if cartpole else "ended before the limit"
     else:
         success = "delivered" if snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [("this ep.", f"return {value(snap.episode_return, 0)}")]
