@@ -240,6 +240,8 @@ class ChartSeries:
     penalties: np.ndarray
     loss: np.ndarray | None = None  # a network's mean TD loss per episode (DQN), else None
     epsilon: np.ndarray | None = None  # the exploration rate each point's episodes ended at
+    sync_every: int = 0  # a network's steps between target-network updates (0: no network)
+    syncs: np.ndarray | None = None  # the episode of each target update, if few enough to mark
 
 
 @dataclass(frozen=True)

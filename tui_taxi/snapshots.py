@@ -331,7 +331,31 @@ def chart_series(session: agents.Agent) -> ChartSeries:
         if c.epsilon is not None:
             epsilon = np.full_like(time_step, c.epsilon)
         columns += [loss, epsilon]
-    return ChartSeries(*(downsample(episode, y, CHART_POINTS)[1] for y in columns))
+    points = [downsample(episode, y, CHART_POINTS)[1] for y in columns]
+    if not agents.is_network(session):
+        return ChartSeries(*points)
+    every = session.config.target_network_frequency
+    return ChartSeries(*points, sync_every=every, syncs=sync_episodes(session, time_step, done))
+
+
+MAX_SYNC_MARKS = 120  # more target updates than this are a note on the chart, not marks
+
+
+def sync_episodes(agent, time_step: np.ndarray, done: np.ndarray) -> np.ndarray | None:
+    """The episode (as the chart counts them) of each target-network update so far: they fall
+    on the multiples of target_network_frequency past learning_starts (under the run's current
+    settings); None when there are too many to mark one by one."""
+    c = agent.config
+    every, total = c.target_network_frequency, agent.total_steps
+    first = (c.learning_starts // every + 1) * every
+    if total < first:
+        return np.empty(0)
+    if (total - first) // every + 1 > MAX_SYNC_MARKS:
+        return None
+    steps = np.arange(first, total + 1, every, dtype=np.float64)
+    if not len(time_step):
+        return np.zeros(len(steps))
+    return np.interp(steps, np.concatenate(([0.0], time_step)), np.concatenate(([0.0], done)))
 
 
 def _carry_forward(values: np.ndarray) -> np.ndarray:

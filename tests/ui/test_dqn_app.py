@@ -158,3 +158,20 @@ async def test_a_box_env_without_a_picture_shows_its_observation_and_a_policy_ma
         await settle(pilot, lambda s: any("watched, not played" in n.message
                                           for n in app._notifications))  # fmt: skip
         assert not app.snapshot.manual
+
+
+def test_the_chart_marks_each_target_update_at_its_episode():
+    from tui_taxi.snapshots import chart_series
+
+    agent = DQNAgent(DQNConfig(seed=5, **QUICK))  # learning starts after 30, a sync every 20
+    synced_in = []  # the episodes completed when each sync happened, as the agent steps
+    for _ in range(400):
+        record, _ = agent.step()
+        if record.target_synced:
+            synced_in.append(agent.episode - (record.terminated or record.truncated))
+    series = chart_series(agent)
+    assert series.sync_every == 20 and len(synced_in) == (400 - 40) // 20 + 1
+    np.testing.assert_array_equal(np.floor(series.syncs).astype(int), synced_in)
+    dense = DQNAgent(DQNConfig(seed=5, **{**QUICK, "target_network_frequency": 1}))
+    dense.train(steps=400)
+    assert chart_series(dense).syncs is None  # 370 updates: a note on the chart, not marks

@@ -43,7 +43,7 @@ def metrics_of(series: ChartSeries | None) -> tuple[str, ...]:
     return NETWORK_METRICS if series is not None and series.loss is not None else METRICS
 
 
-POINTS, LINE = (110, 110, 130), (242, 193, 46)
+POINTS, LINE, SYNC = (110, 110, 130), (242, 193, 46), (214, 112, 214)
 
 
 class RewardChart(LineCache, PlotextPlot):
@@ -200,11 +200,19 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
             plt.xlim(x_lo, x_hi)
             xs = nice_ticks(x_lo, x_hi, max(2, spec.width // 10), integer=True)
             plt.xticks(xs, tick_labels(xs))
-        plt.ylim(view.lo, view.hi)
+        top = view.hi
+        syncs = series.syncs
+        if syncs is not None and len(syncs) and not staircase:  # a row of their own on top
+            top = view.hi + (view.hi - view.lo) / max(1, spec.height - 6)
+            plt.scatter(list(syncs), [top] * len(syncs), marker="▾", color=SYNC)
+        plt.ylim(view.lo, top)
         plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
     parts = [CHART_TITLES[spec.metric]]
     if view is not None and view.clipped:
         parts.append("y clipped (z: all)")
+    if series.sync_every and not staircase:
+        parts.append("▾ target update" if series.syncs is not None
+                     else f"target updated every {series.sync_every:,} steps")  # fmt: skip
     if not staircase:
         parts.append(f"smoothing {spec.smoothing:g}")
     while len(" · ".join(parts)) > spec.width - 4 and len(parts) > 1:
