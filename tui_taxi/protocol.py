@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tui_taxi.core.dqn.agent import DQNRecord
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.evaluate import EvalResult, Trajectory
 from tui_taxi.core.optimal import Optimum, PolicyReport
@@ -276,7 +277,7 @@ class Landscape:
 class Frame:
     """One recorded step, with the state's Q-values as they were before its update."""
 
-    record: StepRecord
+    record: StepRecord | DQNRecord  # a tabular step, or a network's on a discrete world
     q_row: tuple[float, ...]
     human: bool
 

@@ -537,7 +537,7 @@ class Trainer:
         if human:
             self._human_at = session.total_steps
         ended = len(batch) > 0
-        if not agents.is_network(session):  # replay draws tabular steps (states, not obs)
+        if session.model is not None:  # replay draws a discrete world's states (not obs)
             self._recorder.add(Frame(record, row, human), ended)
         if human and self._trip is not None:
             self._trip.add(record)

@@ -106,6 +106,7 @@ async def test_dqn_on_taxi_uses_the_tabular_views_and_is_judged_against_the_opti
         await settle(pilot, lambda s: s.report is not None)
         assert isinstance(app.query_one("#qtable"), QHeatmap)
         snap = await press(pilot, "n")
+        assert snap.total_steps == 1 and not app._notifications  # it stepped, no error
         assert snap.q.shape == (500, 6) and snap.network is not None
         np.testing.assert_allclose(snap.q, app.trainer.agent.q_table())
         await settle(pilot, lambda s: s.report is not None)
@@ -175,3 +176,47 @@ def test_the_chart_marks_each_target_update_at_its_episode():
     dense = DQNAgent(DQNConfig(seed=5, **{**QUICK, "target_network_frequency": 1}))
     dense.train(steps=400)
     assert chart_series(dense).syncs is None  # 370 updates: a note on the chart, not marks
+
+
+async def test_a_networks_episodes_on_a_grid_world_replay_and_cartpoles_say_why_not():
+    from tui_taxi.ui.screens.replay import ReplayScreen
+
+    config = dqn_config_for("FrozenLake-v1", seed=0, learning_starts=10, buffer_size=1000)
+    app = create_app(config, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await settle(pilot, lambda s: True)
+        for _ in range(300):  # step by step until an episode has ended
+            snap = await press(pilot, "n")
+            if snap.replays:
+                break
+        (episode,) = snap.replays
+        states = [frame.record.state for frame in episode]
+        assert states[0] == 0  # FrozenLake starts top left
+        for before, after in zip(episode, episode[1:], strict=False):
+            assert before.record.next_state == after.record.state
+        await pilot.press("R")
+        assert isinstance(app.screen, ReplayScreen)
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("R")
+        assert not isinstance(app.screen, ReplayScreen)
+        await settle(pilot, lambda s: any("not recorded" in n.message for n in app._notifications))
+
+
+async def test_play_mode_with_a_network_on_a_grid_world_moves_and_ends_in_a_trip_result():
+    from tui_taxi.ui.screens.trip import TripScreen
+
+    config = dqn_config_for("FrozenLake-v1", seed=1, total_timesteps=300, learning_starts=10,
+                            buffer_size=1000, env_kwargs=(("is_slippery", False),))  # fmt: skip
+    app = create_app(config, manual=True, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)
+        start = snap.total_steps
+        for key in ("down", "down", "right", "right", "down", "right"):  # the safe path
+            await press(pilot, key)
+        await settle(pilot, lambda s: isinstance(app.screen, TripScreen))
+        assert app.trainer.agent.total_steps == start + 6
+        trip = app.screen.trip
+        assert trip.start_state == 0 and trip.steps == 6 and trip.delivered  # reached the goal
+        assert trip.optimal_steps == 6 and trip.episodic_return == 1.0

@@ -50,6 +50,8 @@ def is_network(agent: Agent) -> bool:
 def action_values(agent: Agent) -> np.ndarray:
     """The action values of the current state (or observation), as the agent sees them."""
     if isinstance(agent, DQNAgent):
+        if agent.model is not None:  # a discrete world: the network takes the state's index
+            return agent.q_values(np.array([[agent.state]], dtype=np.float64))[0]
         return agent.q_values(agent.obs[None, :])[0]
     return agent.q[agent.state]
 

@@ -307,6 +307,10 @@ class TaxiApp(App[None]):
         dashboard.set_prefer_stats(not dashboard.prefer_stats)
 
     def action_replay(self) -> None:
+        if self.world.model is None:
+            self.notify(f"replay draws the grid worlds' states; {self.world.env_id}'s are not "
+                        "recorded", timeout=3)  # fmt: skip
+            return
         replays = list(self.snapshot.replays) if self.snapshot else []
         self.push_screen(ReplayScreen(replays, self.world, "recent episodes"))
 
