@@ -171,7 +171,7 @@ def test_history_counters_are_checked_before_allocating(saved, tmp_path, index, 
         ("env_kwargs", [["is_rainy", True], ["is_rainy", False]], "repeat"),
         ("version", True, "unsupported version True"),
         ("version", 2, "unsupported version 2"),
-        ("format", "other", "not a tui-taxi session file"),
+        ("format", "other", "not a tui-taxi save"),
         ("extra", 1, "unknown fields 'extra'"),
     ],
 )

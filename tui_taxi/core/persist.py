@@ -275,7 +275,7 @@ def read_archive(path: str | os.PathLike, members: dict, build):
     path = Path(path)
     try:
         if path.is_dir():
-            raise SessionFileError(f"{path}: is a folder, not a session file")
+            raise SessionFileError(f"{path}: is a folder, not a tui-taxi save")
         if not path.exists():
             raise SessionFileError(f"{path}: no such file")
         if not path.is_file():  # a device or a pipe (which would block)
@@ -285,7 +285,7 @@ def read_archive(path: str | os.PathLike, members: dict, build):
             if magic[:1] == b"\x80":
                 raise SessionFileError(f"{path}: contains pickled data, which is never loaded")
             if magic != b"PK\x03\x04":
-                raise SessionFileError(f"{path}: not a tui-taxi session file (not an .npz archive)")
+                raise SessionFileError(f"{path}: not a tui-taxi save (not an .npz archive)")
             _check_directory(f, members)
             with zipfile.ZipFile(f) as archive:
                 return build(_Archive(archive, members))
@@ -296,10 +296,10 @@ def read_archive(path: str | os.PathLike, members: dict, build):
     except (EnvError, ConfigError, ScheduleError) as exc:
         raise SessionFileError(f"{path}: {exc}") from None
     except _Invalid as exc:
-        raise SessionFileError(f"{path}: invalid session file ({exc})") from None
+        raise SessionFileError(f"{path}: invalid tui-taxi save ({exc})") from None
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise SessionFileError(
-            f"{path}: not a tui-taxi session file (corrupt or truncated: {_one_line(exc)})"
+            f"{path}: not a tui-taxi save (corrupt or truncated: {_one_line(exc)})"
         ) from None
     except OSError as exc:
         raise SessionFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
@@ -307,7 +307,7 @@ def read_archive(path: str | os.PathLike, members: dict, build):
         raise
     except (ValueError, TypeError, KeyError, IndexError) as exc:  # a check this module lacks
         raise SessionFileError(
-            f"{path}: invalid session file ({type(exc).__name__}: {_one_line(exc)})"
+            f"{path}: invalid tui-taxi save ({type(exc).__name__}: {_one_line(exc)})"
         ) from None
 
 
@@ -362,7 +362,7 @@ class _Archive:
             )
             self.infos[name] = info
         if "header" not in self.infos:
-            raise _Invalid("not a tui-taxi session file (no header)")
+            raise _Invalid("not a tui-taxi save (no header)")
 
     def read(self, name: str, shape: tuple[int, ...], *, itemsize: int | None = None,
              rows: int | None = None) -> np.ndarray:  # fmt: skip
@@ -489,9 +489,9 @@ def read_header(archive: _Archive, formats: tuple[str, ...]) -> dict:
     try:
         header = json.loads(str(raw[()]))
     except (ValueError, RecursionError):
-        raise _Invalid("not a tui-taxi session file (its header is not JSON)") from None
+        raise _Invalid("not a tui-taxi save (its header is not JSON)") from None
     _check(isinstance(header, dict) and header.get("format") in formats,
-           "not a tui-taxi session file (wrong header)")  # fmt: skip
+           "not a tui-taxi save (wrong header)")  # fmt: skip
     return header
 
 
