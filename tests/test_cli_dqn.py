@@ -278,6 +278,7 @@ DQN = ["train", "--agent", "dqn"]
                                                                  "argument 'spin'"),
         ([*DQN, "--env", "LunarLander-v3"], "cannot make LunarLander-v3: Box2D is not installed"),
         (["train", "--env", "Acrobot-v1"], "a DQN learns it: --agent dqn"),
+        (["compare", "--agent", "dqn"], "for a DQN: 'tui-taxi train --agent dqn --save run.npz'"),
         (["play", "--agent", "dqn", "--env", "Acrobot-v1"], "play: CartPole and the grid worlds"),
         ([*DQN, "--env", "Taxi-v9"], "unknown env id 'Taxi-v9'"),
         ([*DQN, "--env-kwarg", "is_rainy=true"], "CartPole-v1 takes no --env-kwarg"),

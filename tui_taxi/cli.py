@@ -566,6 +566,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     target = parser if command is None else parser.commands[command]
     helps = f"see '{PROG} {command} --help'" if command else f"see '{PROG} --help'"
     if unknown:
+        agent = any(u.split("=")[0] == "--agent" for u in unknown)
+        if command == "compare" and agent and getattr(args, "file", None) is None:
+            _refuse(f"compare trains a tabular agent when no FILE is given; for a DQN: "
+                    f"'{PROG} train --agent dqn --save run.npz', then '{PROG} compare "
+                    "run.npz'")  # fmt: skip
         where = f" for '{command}'" if command else ""
         _refuse(f"unrecognized arguments{where}: {' '.join(unknown)} ({helps})")
     leading = {
