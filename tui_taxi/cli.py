@@ -567,10 +567,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     helps = f"see '{PROG} {command} --help'" if command else f"see '{PROG} --help'"
     if unknown:
         agent = any(u.split("=")[0] == "--agent" for u in unknown)
-        if command == "compare" and agent and getattr(args, "file", None) is None:
-            _refuse(f"compare trains a tabular agent when no FILE is given; for a DQN: "
-                    f"'{PROG} train --agent dqn --save run.npz', then '{PROG} compare "
-                    "run.npz'")  # fmt: skip
+        if command == "compare" and agent:
+            _refuse(f"compare takes no --agent: a FILE brings its own, and without one it "
+                    f"trains a tabular agent; for a DQN: '{PROG} train --agent dqn --save "
+                    f"run.npz', then '{PROG} compare run.npz'")  # fmt: skip
         where = f" for '{command}'" if command else ""
         _refuse(f"unrecognized arguments{where}: {' '.join(unknown)} ({helps})")
     leading = {
