@@ -258,11 +258,8 @@ def cartpole_landscape(agent) -> Landscape:
 #: A Box env's policy map: (dimension, short name, long name) across, then up; other envs map
 #: their first two dimensions.
 LANDSCAPE_AXES = {
-    "MountainCar-v0": ((0, "x", "the car's position x"), (1, "x'", "its velocity x'")),
-    "Acrobot-v1": (
-        (4, "θ1'", "the first joint's speed θ1'"),
-        (5, "θ2'", "the second joint's θ2'"),
-    ),  # fmt: skip
+    "MountainCar-v0": ((0, "x", "position x"), (1, "x'", "velocity x'")),
+    "Acrobot-v1": ((4, "θ1'", "θ1'"), (5, "θ2'", "θ2'")),
 }
 
 

@@ -54,6 +54,11 @@ def _position(value: float, axis: np.ndarray, pixels: int) -> int:
     return min(pixels - 1, int((value - low) / (high - low) * pixels))
 
 
+def _label(value: float) -> str:
+    """An axis end, signed, to three significant digits (+12, -2, +0.6, -0.07)."""
+    return f"{float(value):+.3g}"
+
+
 def policy_lines(snap: Snapshot, width: int, height: int) -> list[Strip]:
     """A title, the map with its y axis, the x axis and a legend."""
     land = snap.landscape
@@ -66,14 +71,14 @@ def policy_lines(snap: Snapshot, width: int, height: int) -> list[Strip]:
     for r, strip in enumerate(strips):
         label = ""
         if r == 0:
-            label = f"{land.y[-1]:+.1f}"
+            label = _label(land.y[-1])
         elif r == rows - 1:
-            label = f"{land.y[0]:+.1f}"
+            label = _label(land.y[0])
         elif r == rows // 2:
             label = land.y_name
         lines.append(Strip.join([*text_strips(Text(f"{label:>{LABEL - 1}} ", style=DIM), LABEL),
                                  strip]))  # fmt: skip
-    low, high = f"{land.x[0]:+.0f}{land.x_unit}", f"{land.x[-1]:+.0f}{land.x_unit}"
+    low, high = _label(land.x[0]) + land.x_unit, _label(land.x[-1]) + land.x_unit
     axis = f"{low}{land.x_name:^{max(1, map_width - len(low) - len(high))}}{high}"
     lines += text_strips(Text(" " * LABEL + axis, style=DIM), width)
     legend = Text(" " * LABEL)
