@@ -285,3 +285,63 @@ def learning_curve(
     if not color:
         chart = strip_ansi(chart)
     return chart + (f"\n{view.note}" if view.note else "")
+
+
+def band_curves(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                width: int = 80, height: int = 20, *, color: bool = False, title: str = "") -> str:  # fmt: skip
+    """Curves with a band each: ``(label, x, mean, low, high)``; the mean as a line, the band's
+    edges as dots in the same colour. y clipped to the readable part of the means (a last line
+    says what was clipped); round ticks."""
+    from plotext._figure import _figure_class
+
+    colours = ("orange", "cyan", "magenta", "green", "red")
+    means = np.concatenate([m for _, _, m, _, _ in series]) if series else np.zeros(1)
+    view = readable_range(means)
+    x_hi = max(float(max(x[-1] for _, x, _, _, _ in series)), 1.0) if series else 1.0
+    x_ticks = nice_ticks(0, x_hi, 6, integer=True)
+    fig = _figure_class()
+    fig.plot_size(width, height)
+    fig.theme("clear")
+    fig.title(title)
+    fig.xlabel("episode")
+    fig.xlim(0, x_hi)
+    fig.xticks(x_ticks, tick_labels(x_ticks))
+    fig.ylim(view.lo, view.hi)
+    fig.yticks(list(view.ticks), tick_labels(list(view.ticks)))
+    for k, (label, x, mean, low, high) in enumerate(series):
+        c = colours[k % len(colours)] if color else "default"
+        for edge in (low, high):
+            for run_x, run_y in clip_line(x, edge, view.lo, view.hi):
+                fig.scatter(run_x, run_y, marker="dot", color=c)
+        for i, (run_x, run_y) in enumerate(clip_line(x, mean, view.lo, view.hi)):
+            fig.plot(run_x, run_y, marker="braille", color=c, label=None if i else label)
+    chart = fig.build().rstrip("\n")
+    if not color:
+        chart = strip_ansi(chart)
+    return chart + (f"\n{view.note}" if view.note else "")
+
+
+def heatmap_table(values: np.ndarray, rows: list[str], cols: list[str], cells: list[list[str]],
+                  corner: str, *, lower_is_better: bool, color: bool) -> str:  # fmt: skip
+    """A grid of values with row and column labels; with colour, each cell shaded from dark
+    (worst) to bright green (best). NaN cells are left unshaded."""
+    width = max(len(c) for row in cells for c in row + cols) + 2
+    label = max(len(corner), *(len(r) for r in rows)) + 1
+    lines = [f"{corner:>{label}}" + "".join(f"{c:>{width}}" for c in cols)]
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    for i, name in enumerate(rows):
+        line = f"{name:>{label}}"
+        for j, text in enumerate(cells[i]):
+            cell = f"{text:>{width - 1}} "
+            v = values[i, j]
+            if color and np.isfinite(v):
+                share = (v - lo) / (hi - lo) if hi > lo else 1.0
+                share = 1.0 - share if lower_is_better else share
+                g = int(40 + 150 * share)
+                back = (20, g, 40 + int(30 * share))
+                line += f"\x1b[48;2;{back[0]};{back[1]};{back[2]}m\x1b[97m{cell}\x1b[0m"
+            else:
+                line += cell
+        lines.append(line)
+    return "\n".join(lines)

@@ -19,6 +19,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -47,6 +48,17 @@ from tui_taxi.core.persist import (
 )
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.core.sweep import METRICS as SWEEP_METRIC_NAMES
+from tui_taxi.core.sweep import PARAMS as SWEEP_PARAMS
+from tui_taxi.core.sweep import (
+    SweepError,
+    SweepSpec,
+    aggregate,
+    best_config,
+    parse_range,
+    parse_values,
+    read_results,
+)
 from tui_taxi.demo import DEFAULT_TOUR, TOURS, TourError, export_tour, load_tour
 from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 
@@ -66,6 +78,8 @@ COMMANDS = {
     "train": "train an agent headless, show its learning curve and how close it is to optimal",
     "eval": "evaluate a saved session's greedy policy (tutorial metrics + optimality)",
     "compare": "random agent vs trained agent vs the exact optimum, as the tutorial's table",
+    "sweep": "grid or random search of alpha, gamma, epsilon and the learner over seeds, "
+    "scored by when the greedy policy becomes exactly optimal",
 }
 #: Options given before the command are parsed into ``LEADING + dest`` and then applied.
 LEADING = "leading_"
@@ -99,7 +113,7 @@ class _Parser(argparse.ArgumentParser):
 
     def option(self, group, *flags: str, default: Any = None, leading: bool = False, **kwargs):
         """``group.add_argument`` with the default kept aside (see :func:`parse_args`)."""
-        dest = flags[0].lstrip("-").replace("-", "_")
+        dest = kwargs.pop("dest", None) or flags[0].lstrip("-").replace("-", "_")
         action = group.add_argument(
             *flags, dest=LEADING + dest if leading else dest, default=argparse.SUPPRESS, **kwargs
         )
@@ -317,6 +331,9 @@ def _add_app_options(parser: _Parser, leading: bool = False) -> None:
         parser.option(group, *flags, leading=leading, **kwargs)
 
     option("--load", metavar="FILE", help="continue a saved session (its settings win)")
+    option("--from-sweep", metavar="FILE",
+           help="start from the best configuration of a sweep's results file (its world, "
+           "alpha, gamma, epsilon and learner; seed 0)")  # fmt: skip
     option(
         "--presenter",
         action="store_true",
@@ -554,6 +571,76 @@ def _add_headless(command) -> None:
         default=False,
         help="apply the env's registered time limit during evaluation",
     )
+    _add_sweep_command(command)
+
+
+def _add_sweep_command(command) -> None:
+    sw = command(
+        "sweep",
+        "Give a comma-separated list per parameter for a grid (every combination), or "
+        "LOW..HIGH ranges with --samples N for random search (alpha and epsilon drawn "
+        "log-uniformly). Each trial trains one configuration with one seed and checks, every "
+        "--check-every episodes, whether its greedy policy is optimal from every start state "
+        "against the exact optimum for its gamma. Records are appended to --out as each trial "
+        "ends; --resume FILE goes on after an interruption.",
+        "examples:\n"
+        "  tui-taxi sweep                                      the tutorial's neighbourhood\n"
+        "  tui-taxi sweep --alpha 0.05,0.1,0.5 --gamma 0.6,0.9,0.99 "
+        "--epsilon 0.1,exp:1:0.01:0.999 --learner q-learning,sarsa\n"
+        "  tui-taxi sweep --samples 40 --alpha 0.01..1 --gamma 0.5..0.99 --epsilon 0.01..0.3\n"
+        "  tui-taxi sweep --heatmap alpha,gamma --out s.jsonl;  tui-taxi sweep --show s.jsonl\n"
+        "  tui-taxi sweep --cluster tcp://scheduler:8786      on a Dask cluster\n"
+        "  tui-taxi --from-sweep s.jsonl                       the app, from the best one",
+    )
+    grid = sw.add_argument_group("what to search")
+    sw.option(grid, "--env", default=TrainConfig.env_id, metavar="ID",
+              help="the world (default: Taxi-v4)")  # fmt: skip
+    sw.option(grid, "--env-kwarg", action="append", type=_env_kwarg, default=[],
+              metavar="NAME=VALUE", help="an env keyword argument (repeatable)")  # fmt: skip
+    for name, example in (("alpha", "0.05,0.1,0.5"), ("gamma", "0.6,0.9,0.99"),
+                          ("epsilon", "0.1,exp:1:0.01:0.999"),
+                          ("learner", "q-learning,sarsa")):  # fmt: skip
+        sw.option(grid, f"--{name}", dest=f"sweep_{name}", metavar="LIST",
+                  help=f"{name} values, e.g. {example}"
+                  + ("" if name == "learner" else "; with --samples, LOW..HIGH"))  # fmt: skip
+    sw.option(grid, "--samples", type=_whole(1, 100_000), metavar="N",
+              help="random search: N configurations drawn from the ranges")  # fmt: skip
+    sw.option(grid, "--sample-seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
+              help="the seed of the random search's draws (default: 0)")  # fmt: skip
+    run = sw.add_argument_group("each trial")
+    sw.option(run, "--seeds", type=_whole(1, 1000), default=3, metavar="K",
+              help="seeds per configuration, 0 to K-1 (default: 3)")  # fmt: skip
+    sw.option(run, "--episodes", type=_whole(1, MAX_TRAIN_EPISODES), metavar="N",
+              help="episodes per trial (default: the world's, 100,000 for Taxi)")  # fmt: skip
+    sw.option(run, "--steps", type=_whole(1, MAX_STEPS * 1000), metavar="N",
+              help="a step budget per trial (with --episodes: whichever comes first)")  # fmt: skip
+    sw.option(run, "--check-every", type=_whole(1, MAX_TRAIN_EPISODES), default=250,
+              metavar="M", help="episodes between optimality checks (default: 250)")  # fmt: skip
+    sw.option(run, "--max-steps", type=_whole(0, MAX_STEPS), metavar="N",
+              help="time limit per episode; 0 = none (default: the env's)")  # fmt: skip
+    where = sw.add_argument_group("where it runs, where results go")
+    sw.option(where, "--workers", type=_whole(1, 4096), default=os.cpu_count() or 1,
+              metavar="N", help="local worker processes (default: one per core; 1: this "
+              "process)")  # fmt: skip
+    sw.option(where, "--cluster", metavar="ADDRESS",
+              help="run the trials on a Dask cluster (tcp://HOST:8786); needs "
+              "pip install 'tui-taxi[cluster]'")  # fmt: skip
+    sw.option(where, "--out", metavar="FILE",
+              help="the results file, JSON lines (default: sweep-DATE-TIME.jsonl)")  # fmt: skip
+    sw.option(where, "--resume", metavar="FILE",
+              help="go on with an interrupted sweep: the trials not in FILE run, and are "
+              "appended to it")  # fmt: skip
+    sw.option(where, "--show", metavar="FILE",
+              help="print a results file's table, heatmap and curves again, and exit")  # fmt: skip
+    out = sw.add_argument_group("what is printed")
+    sw.option(out, "--top", type=_whole(1, 10_000), default=10, metavar="N",
+              help="configurations in the table (default: 10)")  # fmt: skip
+    sw.option(out, "--heatmap", metavar="A,B",
+              help="a heatmap of --metric over two parameters, e.g. alpha,gamma")  # fmt: skip
+    sw.option(out, "--metric", choices=SWEEP_METRIC_NAMES, default="episodes_to_optimal",
+              help="the heatmap's metric (default: episodes_to_optimal)")  # fmt: skip
+    sw.option(out, "--curves", type=_whole(0, 5), default=3, metavar="K",
+              help="learning curves of the best K configurations, 0 for none (default: 3)")  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -610,9 +697,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
     except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, SolveError,
-            TourError) as exc:  # fmt: skip
+            TourError, SweepError) as exc:  # fmt: skip
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -748,6 +837,8 @@ def _require_terminal() -> None:
 def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
     """The tabular or the DQN run the options describe; an option of the other agent is
     refused with one line saying what this one has instead."""
+    if getattr(args, "from_sweep", None):
+        return config_from_sweep(args)
     dqn = getattr(args, "agent", "tabular") == "dqn"
     if dqn:
         for name, instead in TABULAR_ONLY.items():
@@ -759,6 +850,26 @@ def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
         if name in args.given and not (name == "total_timesteps" and steps_too):
             raise CliError(f"{_flag(name)} is a DQN setting: add --agent dqn")
     return config_from_args(args)
+
+
+def config_from_sweep(args: argparse.Namespace) -> TrainConfig:
+    """``--from-sweep FILE``: the best configuration of a sweep's results, seed 0."""
+    clash = [_flag(n) for n in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS, "load")
+             if n in args.given]  # fmt: skip
+    if clash:
+        raise CliError(f"--from-sweep sets the world and its settings; drop {', '.join(clash)}")
+    spec, records, _ = read_results(args.from_sweep)
+    config = best_config(spec, aggregate(records.values(), spec))
+    print(f"{PROG}: note: from {args.from_sweep}: {config.env_id}, "
+          f"{_config_summary(config)}", file=sys.stderr)  # fmt: skip
+    return config
+
+
+def _config_summary(c: TrainConfig) -> str:
+    return (
+        f"{c.learner}, alpha {c.alpha.describe()}, gamma {c.gamma:g}, "
+        f"epsilon {c.epsilon.describe()}"
+    )
 
 
 def dqn_config_from_args(args: argparse.Namespace) -> DQNConfig:
@@ -1037,6 +1148,94 @@ def _amount(value: float) -> str:
     if math.isinf(value):
         return "never finishes" if value > 0 else "-inf (loops)"
     return f"{value:.2f}"
+
+
+# -- sweep ----------------------------------------------------------------------------------
+#: The tutorial's neighbourhood, swept when no parameter is given (gamma: Taxi's only).
+DEFAULT_SWEEP = {"alpha": "0.05,0.1,0.2,0.5", "epsilon": "0.05,0.1,0.2"}
+TAXI_GAMMAS = "0.6,0.8,0.9"
+SWEEP_DEFINING = ("env", "env_kwarg", *(f"sweep_{n}" for n in SWEEP_PARAMS), "samples",
+                  "sample_seed", "seeds", "episodes", "steps", "check_every", "max_steps", "out")  # fmt: skip
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep (or resume one, or show one's results) and print its report."""
+    from tui_taxi import sweep as sweeps
+    from tui_taxi.charts import use_color
+
+    pair = _heatmap_pair(args.heatmap)
+    show = {"top": args.top, "heatmap_pair": pair, "metric": args.metric,
+            "curves_top": args.curves, "color": use_color(sys.stdout)}  # fmt: skip
+    if args.show:
+        extra = [_flag(n) for n in (*SWEEP_DEFINING, "resume", "cluster") if n in args.given]
+        if extra:
+            raise CliError(f"--show prints a results file; drop {', '.join(extra)}")
+        spec, records, _ = read_results(args.show)
+        print(sweeps.report(list(records.values()), spec, **show))
+        return 0
+    if args.resume:
+        extra = [_flag(n) for n in SWEEP_DEFINING if n in args.given]
+        if extra:
+            raise CliError(f"--resume goes on with the sweep in {args.resume} as it was "
+                           f"started; drop {', '.join(extra)}")  # fmt: skip
+        spec, _, _ = read_results(args.resume)
+        path = Path(args.resume)
+    else:
+        spec = sweep_spec_from_args(args)
+        path = Path(args.out or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+    trials = spec.trials()
+    where = args.cluster or (f"{args.workers} worker process"
+                             f"{'es' if args.workers > 1 else ''}")  # fmt: skip
+    print(f"{len(trials):,} trials ({len(trials) // spec.seeds:,} configurations x "
+          f"{spec.seeds} seeds) on {spec.env_id}, on {where}; results: {path}",
+          file=sys.stderr)  # fmt: skip
+    try:
+        records = sweeps.run_sweep(spec, path, workers=args.workers, cluster=args.cluster,
+                                   resume=bool(args.resume))  # fmt: skip
+    except sweeps.SweepInterrupted as exc:
+        print(f"{PROG}: interrupted: {exc.done} of {exc.total} trials are in {path}; "
+              f"'{PROG} sweep --resume {path}' goes on", file=sys.stderr)  # fmt: skip
+        return 130
+    print(sweeps.report(records, spec, **show))
+    print(f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "
+          f"'{PROG} --from-sweep {path}' opens the app on the best configuration)")  # fmt: skip
+    return 0
+
+
+def _heatmap_pair(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    names = tuple(n.strip() for n in text.split(","))
+    if len(names) != 2 or names[0] == names[1] or not set(names) <= set(SWEEP_PARAMS):
+        raise CliError(f"--heatmap {text!r}: two different parameters of "
+                       f"{', '.join(SWEEP_PARAMS)}, e.g. alpha,gamma")  # fmt: skip
+    return names
+
+
+def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
+    """The sweep the options describe (the tutorial's neighbourhood when no parameter is
+    given), its world checked before anything runs."""
+    env_id, notice = resolve_env_id(args.env)
+    if notice:
+        print(f"{PROG}: note: {notice}", file=sys.stderr)
+    env_kwargs = check_env_kwargs(env_id, args.env_kwarg) if args.env_kwarg else ()
+    given = {n: getattr(args, f"sweep_{n}") for n in SWEEP_PARAMS if f"sweep_{n}" in args.given}
+    if not given:
+        if args.samples:
+            raise CliError("--samples draws from ranges: give at least one, e.g. "
+                           "--alpha 0.01..1")  # fmt: skip
+        given = dict(DEFAULT_SWEEP)
+        if env_id.startswith("Taxi"):
+            given["gamma"] = TAXI_GAMMAS
+    parse = parse_range if args.samples else parse_values
+    grid = tuple((n, parse(n, given[n])) for n in SWEEP_PARAMS if n in given)
+    episodes = args.episodes
+    if episodes is None and args.steps is None:
+        episodes = defaults_for(env_id, env_kwargs)["episodes"]
+    max_steps = None if args.max_steps is None else (args.max_steps or 0)
+    return SweepSpec(env_id, env_kwargs, grid, samples=args.samples or 0,
+                     sample_seed=args.sample_seed, seeds=args.seeds, episodes=episodes,
+                     steps=args.steps, check_every=args.check_every, max_steps=max_steps)  # fmt: skip
 
 
 # -- eval -----------------------------------------------------------------------------------

@@ -1,0 +1,442 @@
+"""Hyperparameter sweeps of the tabular learners, scored by the exact optimum.
+
+A sweep is a list of :class:`Trial`\\ s (one configuration, one seed, one budget) and one
+function, :func:`run_trial`, that any ``concurrent.futures`` executor can run: a process pool on
+one machine, or a Dask cluster's executor. A trial is pure: the same trial gives the same
+record (but for its wall time) wherever it runs.
+
+Each trial trains and, every ``check_every`` episodes until it happens, checks whether the
+greedy policy is optimal from every start state (against the optimum for the trial's gamma):
+the episodes and steps it took are the sweep's headline metric ("never" within the budget).
+Records are plain JSON; :func:`aggregate` groups them by configuration over seeds and ranks
+them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_taxi.core.defaults import config_for
+from tui_taxi.core.envs import EnvKwargs
+from tui_taxi.core.history import downsample
+from tui_taxi.core.learners import LEARNERS
+from tui_taxi.core.optimal import policy_report, solve
+from tui_taxi.core.schedules import parse_schedule
+from tui_taxi.core.session import ConfigError, Session, TrainConfig
+
+#: What a sweep varies, in the order tables show them.
+PARAMS = ("alpha", "gamma", "epsilon", "learner")
+#: Parameters drawn log-uniformly from a range (they span orders of magnitude).
+LOG_UNIFORM = ("alpha", "epsilon")
+CURVE_POINTS = 60  # the learning curve kept per trial
+FORMAT = "tui-taxi-sweep"
+VERSION = 1
+MAX_TRIALS = 1_000_000
+
+
+class SweepError(ValueError):
+    """A bad sweep specification or results file; the message is one line for people."""
+
+
+# -- the specification ------------------------------------------------------------------------
+def parse_values(name: str, text: str) -> tuple[str, ...]:
+    """A comma-separated list of one parameter's values, each checked (as the CLI's own
+    options are), kept as the text given so results name them as the user did."""
+    if name not in PARAMS:
+        raise SweepError(f"unknown parameter {name!r}; a sweep varies {', '.join(PARAMS)}")
+    values = tuple(v.strip() for v in text.split(","))
+    if not text.strip() or any(not v for v in values):
+        raise SweepError(f"--{name} {text!r}: an empty value; give a comma-separated list")
+    for value in values:
+        typed_value(name, value)
+    if len(set(values)) != len(values):
+        raise SweepError(f"--{name} {text!r}: a value is given twice")
+    return values
+
+
+def typed_value(name: str, text: str):
+    """One parameter value from its text (a ConfigError-free check: SweepError names it)."""
+    try:
+        if name == "learner":
+            if text not in LEARNERS:
+                raise ValueError(f"unknown learner; choose from {', '.join(LEARNERS)}")
+            return text
+        if name == "gamma":
+            gamma = float(text)
+            if not (math.isfinite(gamma) and 0.0 <= gamma <= 1.0):
+                raise ValueError("gamma must be in [0, 1]")
+            return gamma
+        schedule = parse_schedule(text, name)
+        TrainConfig(**{name: schedule})  # the config's own range check
+        return schedule
+    except (ValueError, ConfigError) as exc:
+        raise SweepError(f"--{name} {text!r}: {exc}") from None
+
+
+def parse_range(name: str, text: str) -> tuple[float, float] | tuple[str, ...]:
+    """Random search: ``LOW..HIGH`` for a number (log-uniform for alpha and epsilon), or a
+    comma-separated list to pick from (a learner, or a few values)."""
+    if ".." not in text:
+        return parse_values(name, text)
+    if name == "learner":
+        raise SweepError("--learner takes a list (q-learning,sarsa), not a range")
+    low_text, _, high_text = text.partition("..")
+    low, high = (float(typed_value(name, t).start) if name != "gamma" else typed_value(name, t)
+                 for t in (low_text, high_text))  # fmt: skip
+    if not low < high:
+        raise SweepError(f"--{name} {text!r}: the range's low end must be below its high end")
+    if name in LOG_UNIFORM and low <= 0:
+        raise SweepError(f"--{name} {text!r}: {name} is drawn log-uniformly; start above 0")
+    return (low, high)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What a sweep runs: the world, the budget, and either a grid (every combination) or
+    ``samples`` random draws from ranges, each with ``seeds`` seeds (0, 1, ...)."""
+
+    env_id: str
+    env_kwargs: EnvKwargs = ()
+    grid: tuple[tuple[str, tuple], ...] = ()  # (name, values or (low, high)) per parameter
+    samples: int = 0  # 0: the grid's every combination
+    sample_seed: int = 0
+    seeds: int = 3
+    episodes: int | None = 100_000
+    steps: int | None = None
+    check_every: int = 250
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seeds < 1 or self.check_every < 1 or self.samples < 0:
+            raise SweepError("seeds and check-every must be at least 1")
+        if self.episodes is None and self.steps is None:
+            raise SweepError("a sweep needs a budget: --episodes N or --steps N")
+
+    def configurations(self) -> list[tuple[tuple[str, str], ...]]:
+        """Each configuration as sorted (name, value text) pairs."""
+        grid = dict(self.grid)
+        if not self.samples:
+            ranged = [name for name, v in grid.items() if _is_range(v)]
+            if ranged:
+                raise SweepError(f"--{ranged[0]} is a range: ranges are for random search "
+                                 "(--samples N)")  # fmt: skip
+            combos: list[tuple[tuple[str, str], ...]] = [()]
+            for name in PARAMS:
+                if name in grid:
+                    combos = [(*c, (name, v)) for c in combos for v in grid[name]]
+            return combos
+        rng = np.random.default_rng(self.sample_seed)
+        configs = []
+        for _ in range(self.samples):
+            config = []
+            for name in PARAMS:
+                if name not in grid:
+                    continue
+                choice = grid[name]
+                if _is_range(choice):
+                    low, high = choice
+                    if name in LOG_UNIFORM:
+                        value = math.exp(rng.uniform(math.log(low), math.log(high)))
+                    else:
+                        value = rng.uniform(low, high)
+                    config.append((name, f"{value:.4g}"))
+                else:
+                    config.append((name, choice[int(rng.integers(len(choice)))]))
+            configs.append(tuple(config))
+        return list(dict.fromkeys(configs))  # a repeated draw is one configuration
+
+    def trials(self) -> list[Trial]:
+        configs = self.configurations()
+        if len(configs) * self.seeds > MAX_TRIALS:
+            raise SweepError(f"{len(configs) * self.seeds:,} trials: more than {MAX_TRIALS:,}")
+        trials = [Trial(self.env_id, self.env_kwargs, params, seed, self.episodes, self.steps,
+                        self.check_every, self.max_steps)
+                  for params in configs for seed in range(self.seeds)]  # fmt: skip
+        trials[0].config()  # the first one builds: a bad world fails now, in one line
+        return trials
+
+    def to_json(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["env_kwargs"] = [list(kv) for kv in self.env_kwargs]
+        out["grid"] = [[name, list(values)] for name, values in self.grid]
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict) -> SweepSpec:
+        try:
+            values = dict(raw)
+            values["env_kwargs"] = tuple(tuple(kv) for kv in raw["env_kwargs"])
+            values["grid"] = tuple((name, tuple(v)) for name, v in raw["grid"])
+            return cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SweepError(f"the sweep's header is invalid ({exc})") from None
+
+
+def _is_range(values: tuple) -> bool:
+    return len(values) == 2 and all(isinstance(v, float) for v in values)
+
+
+# -- one trial ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Trial:
+    """One configuration with one seed and one budget: a unit of work for any executor."""
+
+    env_id: str
+    env_kwargs: EnvKwargs
+    params: tuple[tuple[str, str], ...]  # sorted (name, value text)
+    seed: int
+    episodes: int | None
+    steps: int | None
+    check_every: int
+    max_steps: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The trial's identity in a results file (what --resume skips)."""
+        return json.dumps([self.env_id, [list(kv) for kv in self.env_kwargs],
+                           [list(p) for p in self.params], self.seed, self.episodes, self.steps,
+                           self.check_every, self.max_steps])  # fmt: skip
+
+    def config(self) -> TrainConfig:
+        """The run: the world's defaults, then this trial's parameters and seed."""
+        given = {name: typed_value(name, text) for name, text in self.params}
+        return config_for(self.env_id, self.env_kwargs, seed=self.seed,
+                          max_steps=self.max_steps, **given)  # fmt: skip
+
+
+def run_trial(trial: Trial) -> dict:
+    """Train one trial and measure it: the record a results file holds (JSON-able). A trial
+    that fails is a record with its error, so a sweep goes on."""
+    start = time.perf_counter()
+    record = {"key": trial.key, "params": dict(trial.params), "seed": trial.seed}
+    try:
+        session = Session(trial.config())
+        metrics, curve = measure(session, trial.episodes, trial.steps, trial.check_every)
+    except Exception as exc:  # noqa: BLE001 - recorded with the trial; the sweep goes on
+        return {**record, "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
+                "metrics": None, "curve": None}  # fmt: skip
+    metrics["wall_time"] = time.perf_counter() - start
+    return {**record, "error": None, "metrics": metrics, "curve": curve}
+
+
+def measure(session: Session, episodes: int | None, steps: int | None,
+            check_every: int) -> tuple[dict, list[list[float]]]:  # fmt: skip
+    """Train ``session`` to the budget (``episodes`` and/or ``steps``), checking every
+    ``check_every`` episodes, until it first holds, whether its greedy policy is optimal from
+    every start state. Returns (metrics, the downsampled learning curve as [episode, return])."""
+    model, gamma = session.model, session.config.gamma
+    check = OptimalityCheck(model, gamma)
+    reached: tuple[int, int] | None = (0, 0) if check(session.q) else None
+    while True:
+        left_episodes = math.inf if episodes is None else episodes - session.episode
+        left_steps = math.inf if steps is None else steps - session.total_steps
+        if left_episodes <= 0 or left_steps <= 0:
+            break
+        chunk = int(min(check_every, left_episodes)) if reached is None else left_episodes
+        before = session.total_steps
+        session.train(episodes=None if chunk == math.inf else int(chunk),
+                      steps=None if left_steps == math.inf else int(left_steps))  # fmt: skip
+        if reached is None and check(session.q):
+            reached = (session.episode, session.total_steps)
+        if session.total_steps == before:  # nothing moved (a zero budget): done
+            break
+    report = policy_report(model, session.q, gamma)
+    history = session.history
+    n = history.episodes
+    means = history.means()
+    counts = history.counts()
+    total_return = float(np.sum(means["episodic_return"] * counts)) if n else math.nan
+    metrics = {
+        "episodes_to_optimal": None if reached is None else reached[0],
+        "steps_to_optimal": None if reached is None else reached[1],
+        "final_optimality": report.optimality,
+        "final_optimal": report.n_optimal == report.n_start,
+        "last100_return": history.recent_mean_return() if n else math.nan,
+        "auc": total_return / n if n else math.nan,  # the curve's area, per episode
+        "episodes": session.episode,
+        "steps": session.total_steps,
+    }
+    x = means["episode"] + history.width / 2
+    cx, cy = downsample(x, means["episodic_return"], CURVE_POINTS) if n else ([], [])
+    curve = [[float(a), float(b)] for a, b in zip(cx, cy, strict=True)]
+    return metrics, curve
+
+
+class OptimalityCheck:
+    """Is ``q``'s greedy policy (ties: every tied action) optimal from every start state?
+
+    A quick necessary test first: every greedy action at the start states must be an optimal
+    one. Only when it passes does the full :func:`policy_report` (the greedy policy's values
+    from each start, loops included) decide; most checks early in a run stop at the first."""
+
+    def __init__(self, model, gamma: float) -> None:
+        self.model, self.gamma = model, gamma
+        self.optimal = solve(model, gamma).optimal_actions
+        self.starts = model.start_states
+
+    def __call__(self, q: np.ndarray) -> bool:
+        rows = q[self.starts]
+        greedy = rows == rows.max(axis=1, keepdims=True)
+        if np.any(greedy & ~self.optimal[self.starts]):
+            return False
+        report = policy_report(self.model, q, self.gamma)
+        return report.n_optimal == report.n_start
+
+
+# -- results -----------------------------------------------------------------------------------
+def header_line(spec: SweepSpec) -> str:
+    return json.dumps({"format": FORMAT, "version": VERSION, "sweep": spec.to_json()})
+
+
+def read_results(path) -> tuple[SweepSpec, dict[str, dict], int]:
+    """(the sweep, its records by trial key (the last one of a key wins), the byte length of
+    the file's whole lines). A last line cut off mid-write (kill -9) is left out; any other
+    bad line is a SweepError naming it."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    whole = data.rfind(b"\n") + 1  # a last line without its newline was cut off: ignored
+    lines = data[:whole].split(b"\n")[:-1]
+    if not lines:
+        raise SweepError(f"{path}: empty: not a tui-taxi sweep results file")
+    try:
+        head = json.loads(lines[0])
+    except (ValueError, UnicodeDecodeError):
+        head = None
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
+        raise SweepError(f"{path}: not a tui-taxi sweep results file (line 1)")
+    if head.get("version") != VERSION:
+        raise SweepError(f"{path}: unsupported version {head.get('version')!r}")
+    spec = SweepSpec.from_json(head.get("sweep") or {})
+    records: dict[str, dict] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            record = json.loads(line)
+            _check_record(record)
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise SweepError(f"{path}: line {number} is not a trial record ({exc})"[:300]) from None
+        records[record["key"]] = record
+    return spec, records, whole
+
+
+def _check_record(record: dict) -> None:
+    if not isinstance(record, dict) or not isinstance(record["key"], str):
+        raise ValueError("no key")
+    if not isinstance(record["params"], dict) or type(record["seed"]) is not int:
+        raise ValueError("bad params or seed")
+    if record["error"] is None:
+        metrics = record["metrics"]
+        for name in ("episodes_to_optimal", "steps_to_optimal"):
+            if metrics[name] is not None and type(metrics[name]) is not int:
+                raise ValueError(f"{name} must be a whole number or null")
+        for name in ("final_optimality", "last100_return", "auc", "wall_time"):
+            if not isinstance(metrics[name], (int, float)):
+                raise ValueError(f"{name} must be a number")
+        if not isinstance(record["curve"], list):
+            raise ValueError("no curve")
+
+
+# -- aggregation -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Summary:
+    """One configuration over its seeds."""
+
+    params: tuple[tuple[str, str], ...]
+    seeds: int  # records (failed ones included)
+    failed: int
+    reached: int  # seeds whose greedy policy became optimal from every start
+    episodes_mean: float  # episodes to optimal over the seeds that reached it (nan: none)
+    episodes_min: float
+    episodes_max: float
+    steps_mean: float
+    score: float  # episodes to optimal, a seed that never reached it counted at its budget
+    final_optimality: float  # mean over seeds
+    last100_return: float
+    auc: float
+    wall_time: float
+    curves: tuple  # each seed's [[episode, return], ...]
+
+    @property
+    def label(self) -> str:
+        return " ".join(f"{name} {value}" for name, value in self.params)
+
+    def metric(self, name: str) -> float:
+        """A metric over the seeds; episodes_to_optimal counts a seed that never got there at
+        its budget (inf: none did), as the ranking does."""
+        if name == "episodes_to_optimal":
+            return self.score if self.reached else math.inf
+        return {"score": self.score,
+                "final_optimality": self.final_optimality,
+                "last100_return": self.last100_return, "auc": self.auc,
+                "wall_time": self.wall_time}[name]  # fmt: skip
+
+
+METRICS = ("episodes_to_optimal", "final_optimality", "last100_return", "auc", "wall_time")
+#: Metrics where less is better (the others: more is better).
+LOWER_IS_BETTER = ("episodes_to_optimal", "score", "wall_time")
+
+
+def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
+    """Records grouped by configuration, ranked: most seeds reaching the optimum first, then
+    the fewest episodes to it (a seed that never did counts as the whole budget), then the
+    final optimality and the last 100 episodes' return."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        params = tuple(sorted(record["params"].items(), key=lambda kv: PARAMS.index(kv[0])))
+        groups.setdefault(params, []).append(record)
+    budget = spec.episodes if spec.episodes is not None else math.inf
+    summaries = []
+    for params, group in groups.items():
+        ok = [r for r in group if r["error"] is None]
+        reached = [r["metrics"]["episodes_to_optimal"] for r in ok
+                   if r["metrics"]["episodes_to_optimal"] is not None]  # fmt: skip
+        steps = [r["metrics"]["steps_to_optimal"] for r in ok
+                 if r["metrics"]["steps_to_optimal"] is not None]  # fmt: skip
+        censored = [r["metrics"]["episodes_to_optimal"] if r["metrics"]["episodes_to_optimal"]
+                    is not None else max(budget if budget != math.inf else 0,
+                                         r["metrics"]["episodes"]) for r in ok]  # fmt: skip
+
+        def mean(name: str, rows: Sequence[dict] = ok) -> float:
+            values = [r["metrics"][name] for r in rows]
+            return float(np.mean(values)) if values else math.nan
+
+        summaries.append(Summary(
+            params=params, seeds=len(group), failed=len(group) - len(ok), reached=len(reached),
+            episodes_mean=float(np.mean(reached)) if reached else math.nan,
+            episodes_min=float(min(reached)) if reached else math.nan,
+            episodes_max=float(max(reached)) if reached else math.nan,
+            steps_mean=float(np.mean(steps)) if steps else math.nan,
+            score=float(np.mean(censored)) if censored else math.inf,
+            final_optimality=mean("final_optimality"), last100_return=mean("last100_return"),
+            auc=mean("auc"), wall_time=mean("wall_time"),
+            curves=tuple(tuple(map(tuple, r["curve"])) for r in ok),
+        ))  # fmt: skip
+    summaries.sort(key=_rank)
+    return summaries
+
+
+def _rank(s: Summary) -> tuple:
+    share = s.reached / s.seeds if s.seeds else 0.0
+    return (-share, s.score, -_num(s.final_optimality), -_num(s.last100_return))
+
+
+def _num(value: float) -> float:
+    return value if math.isfinite(value) else -math.inf
+
+
+def best_config(spec: SweepSpec, summaries: list[Summary]) -> TrainConfig:
+    """The top configuration as a run (seed 0) of the sweep's world."""
+    if not summaries:
+        raise SweepError("the results hold no finished trial")
+    top = summaries[0]
+    return Trial(spec.env_id, spec.env_kwargs, top.params, 0, spec.episodes, spec.steps,
+                 spec.check_every, spec.max_steps).config()  # fmt: skip

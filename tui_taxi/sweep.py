@@ -1,0 +1,359 @@
+"""``tui-taxi sweep``: run a sweep's trials on an executor, append each record to a results file
+as it finishes, show progress, then the ranked table, a heatmap and the best learning curves.
+
+Two standard executors and no other: a local process pool (one worker per core) or a Dask
+cluster's (``distributed.Client(address).get_executor()``); one trial function,
+:func:`tui_taxi.core.sweep.run_trial`, runs on either, or in this process with one worker.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from tui_taxi.charts import band_curves, heatmap_table
+from tui_taxi.core.sweep import (
+    LOWER_IS_BETTER,
+    PARAMS,
+    Summary,
+    SweepError,
+    SweepSpec,
+    Trial,
+    aggregate,
+    header_line,
+    read_results,
+    run_trial,
+)
+
+CLUSTER_EXTRA = "pip install 'tui-taxi[cluster]' (dask and distributed)"
+
+
+# -- executors ---------------------------------------------------------------------------------
+class Inline:
+    """Trials one after another in this process (``--workers 1``): a stand-in executor."""
+
+    def submit(self, fn: Callable, *args) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed over as the future's
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def open_executor(workers: int, cluster: str | None):
+    """(executor, closer) for the options: a Dask cluster's executor, this process alone, or a
+    process pool. Errors (no distributed, no cluster at the address) are SweepErrors."""
+    if cluster:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SweepError(f"--cluster needs Dask's distributed: {CLUSTER_EXTRA}") from None
+        try:
+            client = Client(cluster, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SweepError(f"cannot reach the Dask scheduler at {cluster} "
+                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None  # fmt: skip
+        return client.get_executor(), client.close
+    if workers == 1:
+        return Inline(), lambda: None
+    return cf.ProcessPoolExecutor(max_workers=workers), lambda: None
+
+
+def warm_up(spec: SweepSpec) -> None:
+    """Compile the kernels (numba's cache) once here, before the workers start: each would
+    otherwise compile them itself."""
+    run_trial(Trial(spec.env_id, spec.env_kwargs, (), 0, 1, None, 1, spec.max_steps))
+
+
+# -- running -----------------------------------------------------------------------------------
+def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
+              resume: bool, out: TextIO = sys.stderr) -> list[dict]:  # fmt: skip
+    """Run the trials not yet in ``path`` (all of them for a new file) and append each record
+    as it finishes; returns every record of the sweep. Ctrl-C loses only the running trials."""
+    trials = spec.trials()
+    done: dict[str, dict] = {}
+    if resume:
+        _, done, whole = read_results(path)
+        with open(path, "r+b") as f:  # a last line cut off by a kill: cut it away
+            f.truncate(whole)
+        done = {k: r for k, r in done.items() if r["error"] is None}  # failed ones: again
+    else:
+        _new_file(path, spec)
+    pending = [t for t in trials if t.key not in done]
+    records = [done[t.key] for t in trials if t.key in done]
+    if not pending:
+        return records
+    warm_up(spec)
+    executor, close = open_executor(workers, cluster)
+    progress = SweepProgress(out, len(trials), len(records), spec)
+    progress.extend(records)
+    try:
+        futures = {executor.submit(run_trial, t): t for t in pending}
+        with open(path, "a", encoding="utf-8") as results:
+            for future in cf.as_completed(futures):
+                record = _record_of(future, futures[future])
+                results.write(_json_line(record))
+                results.flush()
+                os.fsync(results.fileno())
+                records.append(record)
+                progress.add(record)
+    except KeyboardInterrupt:
+        executor.shutdown(wait=False, cancel_futures=True)
+        progress.close()
+        raise SweepInterrupted(len(records), len(trials)) from None
+    finally:
+        close()
+    executor.shutdown(wait=True)
+    progress.close()
+    return records
+
+
+class SweepInterrupted(Exception):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"{done} of {total} trials")
+        self.done, self.total = done, total
+
+
+def _record_of(future: cf.Future, trial: Trial) -> dict:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a worker that died: the trial's error, recorded
+        return {"key": trial.key, "params": dict(trial.params), "seed": trial.seed,
+                "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+                "metrics": None, "curve": None}  # fmt: skip
+
+
+def _json_line(record: dict) -> str:
+    import json
+
+    return json.dumps(record, allow_nan=True) + "\n"
+
+
+def _new_file(path: Path, spec: SweepSpec) -> None:
+    """Create the results file with its header, refusing to overwrite one."""
+    try:
+        with open(path, "x", encoding="utf-8") as f:
+            f.write(header_line(spec) + "\n")
+    except FileExistsError:
+        raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another "
+                         "--out") from None  # fmt: skip
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+class SweepProgress:
+    """A one-line bar on a terminal (trials done, ETA, the best configuration so far); silent
+    elsewhere."""
+
+    def __init__(self, out: TextIO, total: int, already: int, spec: SweepSpec) -> None:
+        self.out, self.total, self.already, self.spec = out, total, already, spec
+        self.records: list[dict] = []
+        self.live = out.isatty()
+        self.start = time.perf_counter()
+
+    def extend(self, records: Iterable[dict]) -> None:
+        self.records.extend(records)
+
+    def add(self, record: dict) -> None:
+        self.records.append(record)
+        if not self.live:
+            return
+        done = len(self.records)
+        new = done - self.already
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / new * (self.total - done) if new else math.inf
+        filled = int(24 * done / self.total)
+        best = aggregate(self.records, self.spec)[0]
+        self.out.write(f"\r[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} trials | "
+                       f"ETA {eta:.0f}s | best: {best.label} ({_reach(best)})\x1b[K")  # fmt: skip
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.live and self.records:
+            self.out.write("\n")
+            self.out.flush()
+
+
+# -- output ------------------------------------------------------------------------------------
+def _reach(s: Summary) -> str:
+    if not s.reached:
+        return "never optimal"
+    return f"optimal at {s.episodes_mean:,.0f} ep., {s.reached}/{s.seeds - s.failed} seeds"
+
+
+def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
+    """The ranked configurations: how many seeds reached the optimum from every start, the
+    episodes (and steps) it took, and the rest of the metrics."""
+    budget = f"{spec.episodes:,} episodes" if spec.episodes is not None else ""
+    if spec.steps is not None:
+        budget += (" or " if budget else "") + f"{spec.steps:,} steps"
+    lines = [f"{len(summaries)} configurations x {spec.seeds} seeds on {spec.env_id}, "
+             f"{budget} each; optimal = the greedy policy is optimal from every start state "
+             f"(checked every {spec.check_every:,} episodes)"]  # fmt: skip
+    names = [n for n in PARAMS if any(n == k for s in summaries for k, _ in s.params)]
+    header = ["#", *names, "optimal", "episodes to optimal", "steps", "final", "last 100",
+              "AUC", "time"]  # fmt: skip
+    rows = []
+    for rank, s in enumerate(summaries[:top], start=1):
+        params = dict(s.params)
+        spread = (f"{s.episodes_mean:,.0f} ({s.episodes_min:,.0f}-{s.episodes_max:,.0f})"
+                  if s.reached > 1 else f"{s.episodes_mean:,.0f}" if s.reached else "never")  # fmt: skip
+        failed = f" ({s.failed} failed)" if s.failed else ""
+        rows.append([str(rank), *(params.get(n, "-") for n in names),
+                     f"{s.reached}/{s.seeds}{failed}", spread,
+                     f"{s.steps_mean:,.0f}" if s.reached else "-",
+                     f"{s.final_optimality:.1%}", f"{s.last100_return:.2f}", f"{s.auc:.2f}",
+                     f"{s.wall_time:.2f}s"])  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  ".join(c.rjust(w) if i >= len(names) + 1 else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
+    if len(summaries) > top:
+        lines.append(f"... {len(summaries) - top} more (--top N shows more)")
+    return "\n".join(lines)
+
+
+def verdict(summaries: list[Summary], baseline: dict[str, str] | None) -> str:
+    """The best configuration, set against a baseline (the tutorial's) if the sweep ran it."""
+    if not summaries:
+        return "no trial finished"
+    best = summaries[0]
+    line = f"best: {best.label}: {_reach(best)}"
+    if baseline is None:
+        return line
+    base = next((s for s in summaries if dict(s.params) == baseline), None)
+    if base is None:
+        return line
+    shown = " ".join(f"{k} {v}" for k, v in baseline.items())
+    if best is base:
+        return f"{line}; no configuration beats the tutorial's ({shown})"
+    if best.reached == best.seeds and (base.reached < base.seeds or best.score < base.score):
+        return (f"{line}; the tutorial's {shown}: {_reach(base)}: fewer episodes by "
+                f"{base.score - best.score:,.0f} (mean, a seed that never reached it counted at "
+                "its budget)")  # fmt: skip
+    return f"{line}; the tutorial's {shown}: {_reach(base)}"
+
+
+def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
+            color: bool = False) -> str:  # fmt: skip
+    """``metric`` over two parameters, each cell the best over the parameters not shown; with
+    colour, cells shaded from worst (dark) to best (bright green)."""
+    a, b = pair
+    xs = _values_of(summaries, a)
+    ys = _values_of(summaries, b)
+    lower = metric in LOWER_IS_BETTER
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for s in summaries:
+        p = dict(s.params)
+        i, j = ys.index(p[b]), xs.index(p[a])
+        value = _metric(s, metric)
+        if math.isnan(grid[i, j]) or (value < grid[i, j] if lower else value > grid[i, j]):
+            grid[i, j] = value
+    cells = [[_cell(grid[i, j], metric) for j in range(len(xs))] for i in range(len(ys))]
+    others = [n for n in PARAMS if n not in pair and any(n == k for s in summaries
+                                                        for k, _ in s.params)]  # fmt: skip
+    best = f", the best over {' and '.join(others)}" if others else ""
+    title = (f"{metric.replace('_', ' ')} by {a} (across) and {b} (down){best}; "
+             f"{'lower' if lower else 'higher'} is better")  # fmt: skip
+    if metric == "episodes_to_optimal":
+        title += " (mean over seeds, one that never got there counted at the budget)"
+    return title + "\n" + heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}",
+                                        lower_is_better=lower, color=color)  # fmt: skip
+
+
+def _metric(s: Summary, metric: str) -> float:
+    return s.metric(metric)
+
+
+def _cell(value: float, metric: str) -> str:
+    if not np.isfinite(value):
+        return "never" if metric == "episodes_to_optimal" else "-"
+    if metric in ("episodes_to_optimal", "score"):
+        return f"{value:,.0f}"
+    if metric == "final_optimality":
+        return f"{value:.1%}"
+    return f"{value:.3g}"
+
+
+def _values_of(summaries: list[Summary], name: str) -> list[str]:
+    values = {dict(s.params)[name] for s in summaries if name in dict(s.params)}
+    if not values:
+        raise SweepError(f"--heatmap: the sweep does not vary {name}")
+    return sorted(values, key=_sort_key)
+
+
+def _sort_key(text: str):
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def curves(summaries: list[Summary], top: int = 3, width: int = 80, height: int = 20,
+           color: bool = False) -> str:  # fmt: skip
+    """The best ``top`` configurations' learning curves, each the mean over its seeds with a
+    min-max band (its seeds' lowest and highest)."""
+    series = []
+    for k, s in enumerate(summaries[:top]):
+        if not s.curves or not all(s.curves):
+            continue
+        n = min(len(c) for c in s.curves)
+        arr = np.array([c[:n] for c in s.curves], dtype=np.float64)  # (seeds, n, 2)
+        y = arr[:, :, 1]
+        series.append((f"#{k + 1} {s.label}", arr[0, :, 0], y.mean(0), y.min(0), y.max(0)))
+    if not series:
+        return "no learning curve to draw"
+    return band_curves(series, width, height, color=color,
+                       title="return per episode: seeds' mean (line), min and max (dots)")  # fmt: skip
+
+
+def tutorial_baseline(spec: SweepSpec) -> dict[str, str] | None:
+    """The tutorial's alpha 0.1, gamma 0.6, epsilon 0.1 on Taxi, as this sweep names values."""
+    if not spec.env_id.startswith("Taxi"):
+        return None
+    grid = dict(spec.grid)
+    want = {"alpha": 0.1, "gamma": 0.6, "epsilon": 0.1}
+    found = {}
+    for name, values in grid.items():
+        if name not in want:
+            return None
+        match = [v for v in values if _as_float(v) == want[name]]
+        if not match:
+            return None
+        found[name] = match[0]
+    return found or None
+
+
+def _as_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def report(records: list[dict], spec: SweepSpec, *, top: int, heatmap_pair, metric: str,
+           curves_top: int, color: bool, width: int = 100) -> str:  # fmt: skip
+    """Everything a finished (or shown) sweep prints."""
+    summaries = aggregate(records, spec)
+    parts = [table(summaries, spec, top)]
+    if heatmap_pair is not None:
+        parts.append(heatmap(summaries, heatmap_pair, metric, color))
+    if curves_top:
+        parts.append(curves(summaries, curves_top, min(width, 100), 20, color))
+    parts.append(verdict(summaries, tutorial_baseline(spec) if not spec.samples else None))
+    failed = [r for r in records if r["error"] is not None]
+    if failed:
+        parts.append(f"{len(failed)} trial(s) failed; the first: {failed[0]['error']}")
+    return "\n\n".join(parts)
