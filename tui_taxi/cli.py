@@ -1183,12 +1183,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         spec = sweep_spec_from_args(args)
         path = Path(args.out or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
-    trials = spec.trials()
-    where = args.cluster or (f"{args.workers} worker process"
-                             f"{'es' if args.workers > 1 else ''}")  # fmt: skip
-    print(f"{len(trials):,} trials ({len(trials) // spec.seeds:,} configurations x "
-          f"{spec.seeds} seeds) on {spec.env_id}, on {where}; results: {path}",
-          file=sys.stderr)  # fmt: skip
     try:
         records = sweeps.run_sweep(spec, path, workers=args.workers, cluster=args.cluster,
                                    resume=bool(args.resume))  # fmt: skip

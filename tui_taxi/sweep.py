@@ -61,7 +61,7 @@ def open_executor(workers: int, cluster: str | None):
         except ImportError:
             raise SweepError(f"--cluster needs Dask's distributed: {CLUSTER_EXTRA}") from None
         try:
-            client = Client(cluster, timeout="10s")
+            client = Client(cluster, timeout="5s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {cluster} "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None  # fmt: skip
@@ -89,14 +89,24 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
         with open(path, "r+b") as f:  # a last line cut off by a kill: cut it away
             f.truncate(whole)
         done = {k: r for k, r in done.items() if r["error"] is None}  # failed ones: again
-    else:
-        _new_file(path, spec)
+    elif path.exists():
+        _new_file(path, spec)  # refused before anything else happens
     pending = [t for t in trials if t.key not in done]
     records = [done[t.key] for t in trials if t.key in done]
     if not pending:
         return records
+    executor, close = open_executor(workers, cluster)  # (a cluster not there: no file)
+    if not resume:
+        try:
+            _new_file(path, spec)
+        except SweepError:
+            close()
+            raise
+    where = cluster or f"{workers} worker process{'es' if workers > 1 else ''}"
+    out.write(f"{len(pending):,} of {len(trials):,} trials ({len(trials) // spec.seeds:,} "
+              f"configurations x {spec.seeds} seeds) on {spec.env_id}, on {where}; results: "
+              f"{path}\n")  # fmt: skip
     warm_up(spec)
-    executor, close = open_executor(workers, cluster)
     progress = SweepProgress(out, len(trials), len(records), spec)
     progress.extend(records)
     try:
@@ -109,13 +119,13 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
                 os.fsync(results.fileno())
                 records.append(record)
                 progress.add(record)
+        executor.shutdown(wait=True)
     except KeyboardInterrupt:
         executor.shutdown(wait=False, cancel_futures=True)
         progress.close()
         raise SweepInterrupted(len(records), len(trials)) from None
     finally:
         close()
-    executor.shutdown(wait=True)
     progress.close()
     return records
 
@@ -214,8 +224,8 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
         rows.append([str(rank), *(params.get(n, "-") for n in names),
                      f"{s.reached}/{s.seeds}{failed}", spread,
                      f"{s.steps_mean:,.0f}" if s.reached else "-",
-                     f"{s.final_optimality:.1%}", f"{s.last100_return:.2f}", f"{s.auc:.2f}",
-                     f"{s.wall_time:.2f}s"])  # fmt: skip
+                     _fmt(s.final_optimality, "{:.1%}"), _fmt(s.last100_return, "{:.2f}"),
+                     _fmt(s.auc, "{:.2f}"), _fmt(s.wall_time, "{:.2f}s")])  # fmt: skip
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         lines.append("  ".join(c.rjust(w) if i >= len(names) + 1 else c.ljust(w)
@@ -223,6 +233,10 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
     if len(summaries) > top:
         lines.append(f"... {len(summaries) - top} more (--top N shows more)")
     return "\n".join(lines)
+
+
+def _fmt(value: float, pattern: str) -> str:
+    return pattern.format(value) if math.isfinite(value) else "-"
 
 
 def verdict(summaries: list[Summary], baseline: dict[str, str] | None) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_taxi.core.defaults import config_for
-from tui_taxi.core.envs import EnvKwargs
+from tui_taxi.core.envs import EnvKwargs, compile_env
 from tui_taxi.core.history import downsample
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import policy_report, solve
@@ -51,6 +51,8 @@ def parse_values(name: str, text: str) -> tuple[str, ...]:
     options are), kept as the text given so results name them as the user did."""
     if name not in PARAMS:
         raise SweepError(f"unknown parameter {name!r}; a sweep varies {', '.join(PARAMS)}")
+    if ".." in text:
+        raise SweepError(f"--{name} is a range: ranges are for random search (--samples N)")
     values = tuple(v.strip() for v in text.split(","))
     if not text.strip() or any(not v for v in values):
         raise SweepError(f"--{name} {text!r}: an empty value; give a comma-separated list")
@@ -159,7 +161,8 @@ class SweepSpec:
         trials = [Trial(self.env_id, self.env_kwargs, params, seed, self.episodes, self.steps,
                         self.check_every, self.max_steps)
                   for params in configs for seed in range(self.seeds)]  # fmt: skip
-        trials[0].config()  # the first one builds: a bad world fails now, in one line
+        compile_env(self.env_id, self.env_kwargs)  # a world a table cannot learn: one line, now
+        trials[0].config()
         return trials
 
     def to_json(self) -> dict:

@@ -1,0 +1,253 @@
+"""Sweeps: the optimality checkpoint on a bandit worked by hand, the same records through every
+executor (this process, a process pool, a real local Dask cluster), resume after a kill, random
+search's draws, and bad input as one line."""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mdps import make_session
+
+from tui_taxi.cli import main
+from tui_taxi.core.envs import model_from_transitions
+from tui_taxi.core.sweep import (
+    SweepError,
+    SweepSpec,
+    Trial,
+    aggregate,
+    measure,
+    parse_range,
+    parse_values,
+    read_results,
+)
+from tui_taxi.sweep import run_sweep
+
+
+def bandit_model():
+    """One state, three actions, each ending the episode: a0 pays +1, a1 and a2 pay 0."""
+    transitions = {0: {a: [(1.0, 1, r, True)] for a, r in enumerate((1.0, 0.0, 0.0))},
+                   1: {a: [(1.0, 1, 0.0, True)] for a in range(3)}}  # fmt: skip
+    return model_from_transitions(transitions, np.array([1.0, 0.0]), n_states=2, n_actions=3,
+                                  env_id="Bandit")  # fmt: skip
+
+
+def bandit_session(q0):
+    q = np.zeros((2, 3))
+    q[0] = q0
+    return make_session(bandit_model(), q=q, alpha=1.0, gamma=1.0, epsilon=0.0)
+
+
+@pytest.mark.parametrize(("q0", "check_every", "expected"), [
+    # greedy takes a2 (0.6): Q -> 0; then a1 (0.3): Q -> 0; then a0 (0.1) is the greedy one,
+    # the optimal one: optimal after episode 2, seen at the first check at or after it
+    ((0.1, 0.3, 0.6), 1, 2),
+    ((0.1, 0.3, 0.6), 2, 2),
+    ((0.1, 0.3, 0.6), 3, 3),
+    ((0.9, 0.3, 0.6), 5, 0),  # optimal before any training
+    ((-1.0, 0.3, 0.6), 1, None),  # a1 and a2 fall to 0, still above a0's -1: never
+])  # fmt: skip
+def test_the_optimality_checkpoint_on_a_bandit_worked_by_hand(q0, check_every, expected):
+    metrics, curve = measure(bandit_session(q0), 10, None, check_every)
+    assert metrics["episodes_to_optimal"] == expected
+    assert metrics["steps_to_optimal"] == expected  # one step per episode
+    assert metrics["final_optimal"] is (expected is not None)
+    assert metrics["episodes"] == 10 and len(curve) > 0
+    if expected is None:
+        assert metrics["final_optimality"] == 0.0
+
+
+def _strip(records):
+    """Records without their wall time (the one figure that depends on where a trial ran)."""
+    out = {}
+    for r in records:
+        r = json.loads(json.dumps(r))
+        if r["metrics"]:
+            r["metrics"].pop("wall_time")
+        out[r["key"]] = r
+    return out
+
+
+SMALL = SweepSpec("Taxi-v4", grid=(("alpha", ("0.1", "0.5")), ("gamma", ("0.6", "0.9"))),
+                  seeds=2, episodes=3_000, check_every=250)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_same_sweep_gives_the_same_records_everywhere(tmp_path):
+    inline = run_sweep(SMALL, tmp_path / "a.jsonl", workers=1, cluster=None, resume=False)
+    pool = run_sweep(SMALL, tmp_path / "b.jsonl", workers=2, cluster=None, resume=False)
+    assert len(inline) == 8 and all(r["error"] is None for r in inline)
+    assert _strip(inline) == _strip(pool)
+    pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
+    from distributed import Client
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stderr=subprocess.DEVNULL)]  # fmt: skip
+    try:
+        procs.append(subprocess.Popen([*dask, "worker", address, "--nworkers", "2",
+                                       "--nthreads", "1", "--no-dashboard"],
+                                      stderr=subprocess.DEVNULL))  # fmt: skip
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        cluster = run_sweep(SMALL, tmp_path / "c.jsonl", workers=2, cluster=address,
+                            resume=False)  # fmt: skip
+        assert _strip(cluster) == _strip(inline)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):
+    whole = tmp_path / "whole.jsonl"
+    records = run_sweep(SMALL, whole, workers=1, cluster=None, resume=False)
+    lines = whole.read_bytes().split(b"\n")
+    killed = tmp_path / "killed.jsonl"  # as kill -9 leaves it: 3 trials, a 4th cut mid-line
+    killed.write_bytes(b"\n".join(lines[:4]) + b"\n" + lines[4][:40])
+    resumed = run_sweep(SMALL, killed, workers=2, cluster=None, resume=True)
+    assert _strip(resumed) == _strip(records)
+    _, on_disk, _ = read_results(killed)
+    assert _strip(on_disk.values()) == _strip(records)
+    assert len(killed.read_text().splitlines()) == 1 + 8  # the header and each trial once
+
+
+def test_a_trial_that_fails_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    import tui_taxi.core.sweep as core_sweep
+
+    real = core_sweep.Session
+
+    def session(config):
+        if config.seed == 1:
+            raise RuntimeError("the kernel exploded")
+        return real(config)
+
+    monkeypatch.setattr(core_sweep, "Session", session)
+    records = run_sweep(SMALL, tmp_path / "f.jsonl", workers=1, cluster=None, resume=False)
+    failed = [r for r in records if r["error"]]
+    assert len(failed) == 4 and all("the kernel exploded" in r["error"] for r in failed)
+    top = aggregate(records, SMALL)[0]
+    assert top.failed == 1 and top.reached <= 1
+
+
+def test_random_search_draws_log_uniformly_inside_the_ranges():
+    spec = SweepSpec("Taxi-v4", grid=(("alpha", parse_range("alpha", "0.001..1")),
+                                      ("gamma", parse_range("gamma", "0.5..0.99")),
+                                      ("learner", parse_range("learner", "q-learning,sarsa"))),
+                     samples=400, sample_seed=4, seeds=1)  # fmt: skip
+    configs = [dict(c) for c in spec.configurations()]
+    alphas = np.array([float(c["alpha"]) for c in configs])
+    gammas = np.array([float(c["gamma"]) for c in configs])
+    assert len(configs) == 400 and alphas.min() >= 0.001 and alphas.max() <= 1
+    assert gammas.min() >= 0.5 and gammas.max() <= 0.99
+    # log-uniform: each decade of alpha's three holds about a third of the draws
+    decades = np.histogram(np.log10(alphas), bins=[-3, -2, -1, 0])[0]
+    assert all(100 <= d <= 167 for d in decades)
+    assert {c["learner"] for c in configs} == {"q-learning", "sarsa"}
+    assert spec.configurations() == SweepSpec(**{**spec.__dict__}).configurations()
+
+
+def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial(tmp_path,
+                                                                               capsys):  # fmt: skip
+    out = tmp_path / "s.jsonl"
+    code = main(["sweep", "--episodes", "2000", "--seeds", "1", "--workers", "1", "--out",
+                 str(out), "--curves", "0", "--heatmap", "alpha,gamma"])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0
+    spec, records, _ = read_results(out)
+    assert dict(spec.grid) == {"alpha": ("0.05", "0.1", "0.2", "0.5"),
+                               "gamma": ("0.6", "0.8", "0.9"),
+                               "epsilon": ("0.05", "0.1", "0.2")}  # fmt: skip
+    assert len(records) == 36
+    assert "the tutorial's alpha 0.1 gamma 0.6 epsilon 0.1" in text
+    assert "gamma \\ alpha" in text
+    code = main(["sweep", "--show", str(out), "--curves", "0"])
+    assert code == 0 and "36 configurations x 1 seeds" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["sweep", "--beta", "0.1"], "unrecognized arguments for 'sweep': --beta"),
+    (["sweep", "--alpha", ""], "--alpha '': an empty value"),
+    (["sweep", "--alpha", "0.1,,0.2"], "an empty value"),
+    (["sweep", "--alpha", "0.1,2"], "--alpha '2': alpha must be in (0, 1]"),
+    (["sweep", "--gamma", "0.6,x"], "--gamma 'x': could not convert"),
+    (["sweep", "--learner", "q-learning,td9"], "--learner 'td9': unknown learner"),
+    (["sweep", "--alpha", "0.1,0.1"], "a value is given twice"),
+    (["sweep", "--alpha", "0.01..1"], "--alpha is a range: ranges are for random search"),
+    (["sweep", "--samples", "5"], "--samples draws from ranges"),
+    (["sweep", "--samples", "5", "--epsilon", "0..0.5"], "drawn log-uniformly; start above 0"),
+    (["sweep", "--samples", "5", "--gamma", "0.9..0.5"], "low end must be below its high end"),
+    (["sweep", "--heatmap", "alpha"], "--heatmap 'alpha': two different parameters"),
+    (["sweep", "--env", "CartPole-v1"], "CartPole-v1 needs Discrete observation and action"),
+    (["sweep", "--cluster", "tcp://127.0.0.1:9", "--episodes", "10", "--seeds", "1",
+      "--alpha", "0.1", "--out", "OUT"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
+])  # fmt: skip
+def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
+    argv = [str(tmp_path / "c.jsonl") if a == "OUT" else a for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("damage", ["garbage", "middle line", "not a sweep", "empty"])
+def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
+    path = tmp_path / "r.jsonl"
+    run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
+    lines = path.read_text().splitlines(keepends=True)
+    if damage == "garbage":
+        path.write_bytes(b"\x00\xff" * 50 + b"\n")
+    elif damage == "middle line":
+        path.write_text("".join([*lines[:3], "{not json\n", *lines[3:]]))
+    elif damage == "not a sweep":
+        path.write_text('{"format": "other"}\n')
+    else:
+        path.write_text("")
+    for argv in (["sweep", "--show", str(path)], ["sweep", "--resume", str(path)],
+                 ["--from-sweep", str(path)]):  # fmt: skip
+        before = path.read_bytes()
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(path) in err and err.count("\n") == 1
+        assert path.read_bytes() == before  # nothing rewritten
+
+
+def test_a_new_sweep_never_overwrites_a_results_file(tmp_path, capsys):
+    path = tmp_path / "r.jsonl"
+    path.write_text("precious\n")
+    assert main(["sweep", "--episodes", "10", "--seeds", "1", "--alpha", "0.1", "--workers",
+                 "1", "--out", str(path)]) == 2  # fmt: skip
+    assert "exists; --resume" in capsys.readouterr().err
+    assert path.read_text() == "precious\n"
+
+
+def test_a_trial_is_the_same_wherever_its_config_is_rebuilt():
+    trial = Trial("Taxi-v4", (), (("alpha", "exp:1:0.01:0.999"), ("gamma", "0.9")), 3, 100,
+                  None, 50)  # fmt: skip
+    config = trial.config()
+    assert config.alpha.kind == "exp" and config.gamma == 0.9 and config.seed == 3
+    assert config.epsilon.start == 0.1  # Taxi's default where the trial sets nothing
+    assert math.isclose(config.alpha.value(1), 0.999)
+    assert json.loads(trial.key)[2] == [["alpha", "exp:1:0.01:0.999"], ["gamma", "0.9"]]
+    with pytest.raises(SweepError):
+        parse_values("beta", "0.1")
