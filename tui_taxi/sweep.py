@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ from tui_taxi.core.sweep import (
 )
 
 CLUSTER_EXTRA = "pip install 'tui-taxi[cluster]' (dask and distributed)"
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # -- executors ---------------------------------------------------------------------------------
@@ -68,7 +70,14 @@ def open_executor(workers: int, cluster: str | None):
         return client.get_executor(), client.close
     if workers == 1:
         return Inline(), lambda: None
-    return cf.ProcessPoolExecutor(max_workers=workers), lambda: None
+    # Fresh worker processes ("spawn"), each with one BLAS thread: a forked child inherits this
+    # process's BLAS thread pool in a broken state (measured here: trials 7x slower), and N
+    # workers with N BLAS threads each would fight over the cores. The kernels come from
+    # numba's on-disk cache, warmed before (see warm_up).
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
+    context = multiprocessing.get_context("spawn")
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context), lambda: None
 
 
 def warm_up(spec: SweepSpec) -> None:
