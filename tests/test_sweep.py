@@ -232,6 +232,15 @@ def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
         assert path.read_bytes() == before  # nothing rewritten
 
 
+def test_resume_and_show_refuse_options_that_would_change_the_sweep(tmp_path, capsys):
+    path = tmp_path / "r.jsonl"
+    run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
+    assert main(["sweep", "--resume", str(path), "--alpha", "0.3"]) == 2
+    assert "as it was started; drop --alpha" in capsys.readouterr().err
+    assert main(["sweep", "--show", str(path), "--seeds", "5"]) == 2
+    assert "drop --seeds" in capsys.readouterr().err
+
+
 def test_a_new_sweep_never_overwrites_a_results_file(tmp_path, capsys):
     path = tmp_path / "r.jsonl"
     path.write_text("precious\n")

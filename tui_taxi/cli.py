@@ -1167,14 +1167,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     show = {"top": args.top, "heatmap_pair": pair, "metric": args.metric,
             "curves_top": args.curves, "color": use_color(sys.stdout)}  # fmt: skip
     if args.show:
-        extra = [_flag(n) for n in (*SWEEP_DEFINING, "resume", "cluster") if n in args.given]
+        extra = [_sweep_flag(n) for n in (*SWEEP_DEFINING, "resume", "cluster")
+                 if n in args.given]  # fmt: skip
         if extra:
             raise CliError(f"--show prints a results file; drop {', '.join(extra)}")
         spec, records, _ = read_results(args.show)
         print(sweeps.report(list(records.values()), spec, **show))
         return 0
     if args.resume:
-        extra = [_flag(n) for n in SWEEP_DEFINING if n in args.given]
+        extra = [_sweep_flag(n) for n in SWEEP_DEFINING if n in args.given]
         if extra:
             raise CliError(f"--resume goes on with the sweep in {args.resume} as it was "
                            f"started; drop {', '.join(extra)}")  # fmt: skip
@@ -1194,6 +1195,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "
           f"'{PROG} --from-sweep {path}' opens the app on the best configuration)")  # fmt: skip
     return 0
+
+
+def _sweep_flag(name: str) -> str:
+    return _flag(name.removeprefix("sweep_"))
 
 
 def _heatmap_pair(text: str | None) -> tuple[str, str] | None:
