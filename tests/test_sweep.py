@@ -260,3 +260,25 @@ def test_a_trial_is_the_same_wherever_its_config_is_rebuilt():
     assert json.loads(trial.key)[2] == [["alpha", "exp:1:0.01:0.999"], ["gamma", "0.9"]]
     with pytest.raises(SweepError):
         parse_values("beta", "0.1")
+
+
+def test_a_dqn_sweep_counts_steps_and_judges_a_grid_world_by_its_optimum(tmp_path):
+    spec = SweepSpec("FrozenLake-v1", (("is_slippery", False),),
+                     grid=(("learning_rate", parse_values("learning_rate", "1e-3,5e-3", "dqn")),),
+                     seeds=1, episodes=None, steps=3_000, check_every=500, agent="dqn")  # fmt: skip
+    records = run_sweep(spec, tmp_path / "d.jsonl", workers=1, cluster=None, resume=False)
+    assert [r["error"] for r in records] == [None, None]
+    for r in records:
+        m = r["metrics"]
+        assert m["steps"] == 3_000
+        if m["steps_to_optimal"] is not None:  # at a check, a multiple of 500 steps
+            assert m["steps_to_optimal"] % 500 == 0 and m["episodes_to_optimal"] <= m["episodes"]
+    summaries = aggregate(records, spec)
+    assert spec.unit == "steps" and {s.label for s in summaries} == {
+        "learning_rate 1e-3",
+        "learning_rate 5e-3",
+    }
+    with pytest.raises(SweepError, match="budget is in steps"):
+        SweepSpec("CartPole-v1", agent="dqn", episodes=100)
+    with pytest.raises(SweepError, match="a dqn sweep varies"):
+        parse_values("alpha", "0.1", "dqn")

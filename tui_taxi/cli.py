@@ -48,6 +48,7 @@ from tui_taxi.core.persist import (
 )
 from tui_taxi.core.schedules import ScheduleError, parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.core.sweep import AGENTS as SWEEP_AGENTS
 from tui_taxi.core.sweep import METRICS as SWEEP_METRIC_NAMES
 from tui_taxi.core.sweep import PARAMS as SWEEP_PARAMS
 from tui_taxi.core.sweep import (
@@ -59,6 +60,7 @@ from tui_taxi.core.sweep import (
     parse_values,
     read_results,
 )
+from tui_taxi.core.sweep import params_of as sweep_params_of
 from tui_taxi.demo import DEFAULT_TOUR, TOURS, TourError, export_tour, load_tour
 from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 
@@ -597,12 +599,20 @@ def _add_sweep_command(command) -> None:
               help="the world (default: Taxi-v4)")  # fmt: skip
     sw.option(grid, "--env-kwarg", action="append", type=_env_kwarg, default=[],
               metavar="NAME=VALUE", help="an env keyword argument (repeatable)")  # fmt: skip
+    sw.option(grid, "--agent", choices=SWEEP_AGENTS, default="tabular",
+              help="sweep the tabular learners (default) or the DQN (its budget in steps, a "
+              "smaller default grid)")  # fmt: skip
     for name, example in (("alpha", "0.05,0.1,0.5"), ("gamma", "0.6,0.9,0.99"),
                           ("epsilon", "0.1,exp:1:0.01:0.999"),
-                          ("learner", "q-learning,sarsa")):  # fmt: skip
-        sw.option(grid, f"--{name}", dest=f"sweep_{name}", metavar="LIST",
+                          ("learner", "q-learning,sarsa"),
+                          ("learning-rate", "DQN: 5e-4,1e-3,2.3e-3"),
+                          ("exploration-fraction", "DQN: 0.08,0.16"),
+                          ("target-network-frequency", "DQN: 10,100,500"),
+                          ("batch-size", "DQN: 32,64"), ("double", "DQN: false,true")):  # fmt: skip
+        dest = "sweep_" + name.replace("-", "_")
+        sw.option(grid, f"--{name}", dest=dest, metavar="LIST",
                   help=f"{name} values, e.g. {example}"
-                  + ("" if name == "learner" else "; with --samples, LOW..HIGH"))  # fmt: skip
+                  + ("" if name in ("learner", "double") else "; with --samples, LOW..HIGH"))  # fmt: skip
     sw.option(grid, "--samples", type=_whole(1, 100_000), metavar="N",
               help="random search: N configurations drawn from the ranges")  # fmt: skip
     sw.option(grid, "--sample-seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
@@ -614,8 +624,9 @@ def _add_sweep_command(command) -> None:
               help="episodes per trial (default: the world's, 100,000 for Taxi)")  # fmt: skip
     sw.option(run, "--steps", type=_whole(1, MAX_STEPS * 1000), metavar="N",
               help="a step budget per trial (with --episodes: whichever comes first)")  # fmt: skip
-    sw.option(run, "--check-every", type=_whole(1, MAX_TRAIN_EPISODES), default=250,
-              metavar="M", help="episodes between optimality checks (default: 250)")  # fmt: skip
+    sw.option(run, "--check-every", type=_whole(1, MAX_TRAIN_EPISODES), metavar="M",
+              help="episodes between optimality checks (default: 250; a DQN: steps, "
+              "2,500)")  # fmt: skip
     sw.option(run, "--max-steps", type=_whole(0, MAX_STEPS), metavar="N",
               help="time limit per episode; 0 = none (default: the env's)")  # fmt: skip
     where = sw.add_argument_group("where it runs, where results go")
@@ -637,8 +648,9 @@ def _add_sweep_command(command) -> None:
               help="configurations in the table (default: 10)")  # fmt: skip
     sw.option(out, "--heatmap", metavar="A,B",
               help="a heatmap of --metric over two parameters, e.g. alpha,gamma")  # fmt: skip
-    sw.option(out, "--metric", choices=SWEEP_METRIC_NAMES, default="episodes_to_optimal",
-              help="the heatmap's metric (default: episodes_to_optimal)")  # fmt: skip
+    sw.option(out, "--metric", choices=SWEEP_METRIC_NAMES, default="to_optimal",
+              help="the heatmap's metric (default: to_optimal, the episodes, or a DQN's "
+              "steps, until optimal)")  # fmt: skip
     sw.option(out, "--curves", type=_whole(0, 5), default=3, metavar="K",
               help="learning curves of the best K configurations, 0 for none (default: 3)")  # fmt: skip
 
@@ -852,7 +864,7 @@ def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
     return config_from_args(args)
 
 
-def config_from_sweep(args: argparse.Namespace) -> TrainConfig:
+def config_from_sweep(args: argparse.Namespace) -> TrainConfig | DQNConfig:
     """``--from-sweep FILE``: the best configuration of a sweep's results, seed 0."""
     clash = [_flag(n) for n in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS, "load")
              if n in args.given]  # fmt: skip
@@ -1154,8 +1166,12 @@ def _amount(value: float) -> str:
 #: The tutorial's neighbourhood, swept when no parameter is given (gamma: Taxi's only).
 DEFAULT_SWEEP = {"alpha": "0.05,0.1,0.2,0.5", "epsilon": "0.05,0.1,0.2"}
 TAXI_GAMMAS = "0.6,0.8,0.9"
-SWEEP_DEFINING = ("env", "env_kwarg", *(f"sweep_{n}" for n in SWEEP_PARAMS), "samples",
-                  "sample_seed", "seeds", "episodes", "steps", "check_every", "max_steps", "out")  # fmt: skip
+#: A DQN's smaller default grid (the target network's period is not in it: with a training
+#: round every 256 steps, any period under 256 copies the same network once per round).
+DEFAULT_DQN_SWEEP = {"learning_rate": "1e-3,2.3e-3", "exploration_fraction": "0.08,0.16"}
+SWEEP_DEFINING = ("env", "env_kwarg", "agent", *(f"sweep_{n}" for n in SWEEP_PARAMS),
+                  "samples", "sample_seed", "seeds", "episodes", "steps", "check_every",
+                  "max_steps", "out")  # fmt: skip
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -1214,27 +1230,39 @@ def _heatmap_pair(text: str | None) -> tuple[str, str] | None:
 def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The sweep the options describe (the tutorial's neighbourhood when no parameter is
     given), its world checked before anything runs."""
-    env_id, notice = resolve_env_id(args.env)
+    env = args.env if args.agent == "tabular" or "env" in args.given else CONTINUOUS_ENVS[0]
+    env_id, notice = resolve_env_id(env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
     env_kwargs = check_env_kwargs(env_id, args.env_kwarg) if args.env_kwarg else ()
+    agent = args.agent
     given = {n: getattr(args, f"sweep_{n}") for n in SWEEP_PARAMS if f"sweep_{n}" in args.given}
+    wrong = [n for n in given if n not in sweep_params_of(agent)]
+    if wrong:
+        other = "add --agent dqn" if agent == "tabular" else "the DQN's are " + ", ".join(
+            _flag(n) for n in sweep_params_of("dqn"))  # fmt: skip
+        raise CliError(f"{_flag(wrong[0])} is not a {agent} setting; {other}")
     if not given:
         if args.samples:
             raise CliError("--samples draws from ranges: give at least one, e.g. "
                            "--alpha 0.01..1")  # fmt: skip
-        given = dict(DEFAULT_SWEEP)
-        if env_id.startswith("Taxi"):
+        given = dict(DEFAULT_DQN_SWEEP if agent == "dqn" else DEFAULT_SWEEP)
+        if env_id.startswith("Taxi") and agent == "tabular":
             given["gamma"] = TAXI_GAMMAS
-    parse = parse_range if args.samples else parse_values
-    grid = tuple((n, parse(n, given[n])) for n in SWEEP_PARAMS if n in given)
-    episodes = args.episodes
-    if episodes is None and args.steps is None:
+    grid = tuple((n, (parse_range if args.samples else parse_values)(n, given[n], agent))
+                 for n in SWEEP_PARAMS if n in given)  # fmt: skip
+    episodes, steps = args.episodes, args.steps
+    if agent == "dqn":
+        if episodes is not None:
+            raise CliError("--episodes: a DQN sweep's budget is in steps (--steps N)")
+        steps = steps or DQNConfig.total_timesteps
+    elif episodes is None and steps is None:
         episodes = defaults_for(env_id, env_kwargs)["episodes"]
+    check = args.check_every or (SOLVED_CHECK if agent == "dqn" else 250)
     max_steps = None if args.max_steps is None else (args.max_steps or 0)
     return SweepSpec(env_id, env_kwargs, grid, samples=args.samples or 0,
                      sample_seed=args.sample_seed, seeds=args.seeds, episodes=episodes,
-                     steps=args.steps, check_every=args.check_every, max_steps=max_steps)  # fmt: skip
+                     steps=steps, check_every=check, max_steps=max_steps, agent=agent)  # fmt: skip
 
 
 # -- eval -----------------------------------------------------------------------------------

@@ -206,10 +206,10 @@ class SweepProgress:
 
 
 # -- output ------------------------------------------------------------------------------------
-def _reach(s: Summary) -> str:
+def _reach(s: Summary, unit: str = "episodes") -> str:
     if not s.reached:
         return "never optimal"
-    return f"optimal at {s.episodes_mean:,.0f} ep., {s.reached}/{s.seeds - s.failed} seeds"
+    return f"optimal after {s.reach_mean:,.0f} {unit}, {s.reached}/{s.seeds - s.failed} seeds"
 
 
 def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
@@ -222,17 +222,19 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
              f"{budget} each; optimal = the greedy policy is optimal from every start state "
              f"(checked every {spec.check_every:,} episodes)"]  # fmt: skip
     names = [n for n in PARAMS if any(n == k for s in summaries for k, _ in s.params)]
-    header = ["#", *names, "optimal", "episodes to optimal", "steps", "final", "last 100",
+    unit = spec.unit
+    other = "episodes" if unit == "steps" else "steps"
+    header = ["#", *names, "optimal", f"{unit} to optimal", other, "final", "last 100",
               "AUC", "time"]  # fmt: skip
     rows = []
     for rank, s in enumerate(summaries[:top], start=1):
         params = dict(s.params)
-        spread = (f"{s.episodes_mean:,.0f} ({s.episodes_min:,.0f}-{s.episodes_max:,.0f})"
-                  if s.reached > 1 else f"{s.episodes_mean:,.0f}" if s.reached else "never")  # fmt: skip
+        spread = (f"{s.reach_mean:,.0f} ({s.reach_min:,.0f}-{s.reach_max:,.0f})"
+                  if s.reached > 1 else f"{s.reach_mean:,.0f}" if s.reached else "never")  # fmt: skip
         failed = f" ({s.failed} failed)" if s.failed else ""
         rows.append([str(rank), *(params.get(n, "-") for n in names),
                      f"{s.reached}/{s.seeds}{failed}", spread,
-                     f"{s.steps_mean:,.0f}" if s.reached else "-",
+                     f"{s.other_mean:,.0f}" if s.reached else "-",
                      _fmt(s.final_optimality, "{:.1%}"), _fmt(s.last100_return, "{:.2f}"),
                      _fmt(s.auc, "{:.2f}"), _fmt(s.wall_time, "{:.2f}s")])  # fmt: skip
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -248,12 +250,13 @@ def _fmt(value: float, pattern: str) -> str:
     return pattern.format(value) if math.isfinite(value) else "-"
 
 
-def verdict(summaries: list[Summary], baseline: dict[str, str] | None) -> str:
+def verdict(summaries: list[Summary], baseline: dict[str, str] | None,
+            unit: str = "episodes") -> str:  # fmt: skip
     """The best configuration, set against a baseline (the tutorial's) if the sweep ran it."""
     if not summaries:
         return "no trial finished"
     best = summaries[0]
-    line = f"best: {best.label}: {_reach(best)}"
+    line = f"best: {best.label}: {_reach(best, unit)}"
     if baseline is None:
         return line
     base = next((s for s in summaries if dict(s.params) == baseline), None)
@@ -270,7 +273,7 @@ def verdict(summaries: list[Summary], baseline: dict[str, str] | None) -> str:
 
 
 def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
-            color: bool = False) -> str:  # fmt: skip
+            color: bool = False, unit: str = "episodes") -> str:  # fmt: skip
     """``metric`` over two parameters, each cell the best over the parameters not shown; with
     colour, cells shaded from worst (dark) to best (bright green)."""
     a, b = pair
@@ -288,9 +291,10 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     others = [n for n in PARAMS if n not in pair and any(n == k for s in summaries
                                                         for k, _ in s.params)]  # fmt: skip
     best = f", the best over {' and '.join(others)}" if others else ""
-    title = (f"{metric.replace('_', ' ')} by {a} (across) and {b} (down){best}; "
+    shown = f"{unit} to optimal" if metric == "to_optimal" else metric.replace("_", " ")
+    title = (f"{shown} by {a} (across) and {b} (down){best}; "
              f"{'lower' if lower else 'higher'} is better")  # fmt: skip
-    if metric == "episodes_to_optimal":
+    if metric == "to_optimal":
         title += " (mean over seeds, one that never got there counted at the budget)"
     return title + "\n" + heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}",
                                         lower_is_better=lower, color=color)  # fmt: skip
@@ -302,8 +306,8 @@ def _metric(s: Summary, metric: str) -> float:
 
 def _cell(value: float, metric: str) -> str:
     if not np.isfinite(value):
-        return "never" if metric == "episodes_to_optimal" else "-"
-    if metric in ("episodes_to_optimal", "score"):
+        return "never" if metric == "to_optimal" else "-"
+    if metric == "to_optimal":
         return f"{value:,.0f}"
     if metric == "final_optimality":
         return f"{value:.1%}"
@@ -372,10 +376,11 @@ def report(records: list[dict], spec: SweepSpec, *, top: int, heatmap_pair, metr
     summaries = aggregate(records, spec)
     parts = [table(summaries, spec, top)]
     if heatmap_pair is not None:
-        parts.append(heatmap(summaries, heatmap_pair, metric, color))
+        parts.append(heatmap(summaries, heatmap_pair, metric, color, spec.unit))
     if curves_top:
         parts.append(curves(summaries, curves_top, min(width, 100), 20, color))
-    parts.append(verdict(summaries, tutorial_baseline(spec) if not spec.samples else None))
+    parts.append(verdict(summaries, tutorial_baseline(spec) if not spec.samples else None,
+                         spec.unit))  # fmt: skip
     failed = [r for r in records if r["error"] is not None]
     if failed:
         parts.append(f"{len(failed)} trial(s) failed; the first: {failed[0]['error']}")

@@ -31,10 +31,16 @@ from tui_taxi.core.optimal import policy_report, solve
 from tui_taxi.core.schedules import parse_schedule
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
 
-#: What a sweep varies, in the order tables show them.
-PARAMS = ("alpha", "gamma", "epsilon", "learner")
+#: What a sweep varies, per agent, and all of them in the order tables show them.
+TABULAR_PARAMS = ("alpha", "gamma", "epsilon", "learner")
+DQN_PARAMS = ("learning_rate", "gamma", "exploration_fraction", "target_network_frequency",
+              "batch_size", "double")  # fmt: skip
+PARAMS = ("alpha", "learning_rate", "gamma", "epsilon", "exploration_fraction",
+          "target_network_frequency", "batch_size", "learner", "double")  # fmt: skip
+AGENTS = ("tabular", "dqn")
 #: Parameters drawn log-uniformly from a range (they span orders of magnitude).
-LOG_UNIFORM = ("alpha", "epsilon")
+LOG_UNIFORM = ("alpha", "epsilon", "learning_rate", "target_network_frequency", "batch_size")
+_WHOLE = ("target_network_frequency", "batch_size")
 CURVE_POINTS = 60  # the learning curve kept per trial
 FORMAT = "tui-taxi-sweep"
 VERSION = 1
@@ -46,26 +52,33 @@ class SweepError(ValueError):
 
 
 # -- the specification ------------------------------------------------------------------------
-def parse_values(name: str, text: str) -> tuple[str, ...]:
+def params_of(agent: str) -> tuple[str, ...]:
+    return DQN_PARAMS if agent == "dqn" else TABULAR_PARAMS
+
+
+def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...]:
     """A comma-separated list of one parameter's values, each checked (as the CLI's own
     options are), kept as the text given so results name them as the user did."""
-    if name not in PARAMS:
-        raise SweepError(f"unknown parameter {name!r}; a sweep varies {', '.join(PARAMS)}")
+    if name not in params_of(agent):
+        raise SweepError(f"unknown parameter {name!r}; a {agent} sweep varies "
+                         f"{', '.join(params_of(agent))}")  # fmt: skip
     if ".." in text:
         raise SweepError(f"--{name} is a range: ranges are for random search (--samples N)")
     values = tuple(v.strip() for v in text.split(","))
     if not text.strip() or any(not v for v in values):
         raise SweepError(f"--{name} {text!r}: an empty value; give a comma-separated list")
     for value in values:
-        typed_value(name, value)
+        typed_value(name, value, agent)
     if len(set(values)) != len(values):
         raise SweepError(f"--{name} {text!r}: a value is given twice")
     return values
 
 
-def typed_value(name: str, text: str):
+def typed_value(name: str, text: str, agent: str = "tabular"):
     """One parameter value from its text (a ConfigError-free check: SweepError names it)."""
     try:
+        if agent == "dqn":
+            return _dqn_value(name, text)
         if name == "learner":
             if text not in LEARNERS:
                 raise ValueError(f"unknown learner; choose from {', '.join(LEARNERS)}")
@@ -82,21 +95,42 @@ def typed_value(name: str, text: str):
         raise SweepError(f"--{name} {text!r}: {exc}") from None
 
 
-def parse_range(name: str, text: str) -> tuple[float, float] | tuple[str, ...]:
-    """Random search: ``LOW..HIGH`` for a number (log-uniform for alpha and epsilon), or a
-    comma-separated list to pick from (a learner, or a few values)."""
+def _dqn_value(name: str, text: str):
+    from tui_taxi.core.dqn.config import DQNConfig
+
+    if name == "double":
+        if text.lower() not in ("true", "false"):
+            raise ValueError("double is true or false")
+        return text.lower() == "true"
+    value = int(text) if name in _WHOLE else float(text)
+    if name in _WHOLE and str(value) != text.strip():
+        raise ValueError(f"{name} must be a whole number")
+    DQNConfig(**{name: value})  # the config's own range check
+    return value
+
+
+def parse_range(name: str, text: str,
+                agent: str = "tabular") -> tuple[float, float] | tuple[str, ...]:  # fmt: skip
+    """Random search: ``LOW..HIGH`` for a number (log-uniform for alpha, epsilon, the learning
+    rate and the whole-number settings), or a comma-separated list to pick from (a learner,
+    or a few values)."""
     if ".." not in text:
-        return parse_values(name, text)
-    if name == "learner":
-        raise SweepError("--learner takes a list (q-learning,sarsa), not a range")
+        return parse_values(name, text, agent)
+    if name in ("learner", "double"):
+        raise SweepError(f"--{name} takes a list, not a range")
+    if name not in params_of(agent):
+        parse_values(name, "0", agent)  # the unknown-parameter error
     low_text, _, high_text = text.partition("..")
-    low, high = (float(typed_value(name, t).start) if name != "gamma" else typed_value(name, t)
-                 for t in (low_text, high_text))  # fmt: skip
+    low, high = (_number(typed_value(name, t, agent)) for t in (low_text, high_text))
     if not low < high:
         raise SweepError(f"--{name} {text!r}: the range's low end must be below its high end")
     if name in LOG_UNIFORM and low <= 0:
         raise SweepError(f"--{name} {text!r}: {name} is drawn log-uniformly; start above 0")
-    return (low, high)
+    return (float(low), float(high))
+
+
+def _number(value) -> float:
+    return float(value.start) if hasattr(value, "start") else float(value)
 
 
 @dataclass(frozen=True)
@@ -112,14 +146,24 @@ class SweepSpec:
     seeds: int = 3
     episodes: int | None = 100_000
     steps: int | None = None
-    check_every: int = 250
+    check_every: int = 250  # episodes (a DQN: steps) between optimality checks
     max_steps: int | None = None
+    agent: str = "tabular"
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.check_every < 1 or self.samples < 0:
             raise SweepError("seeds and check-every must be at least 1")
+        if self.agent not in AGENTS:
+            raise SweepError(f"unknown agent {self.agent!r}; choose from {', '.join(AGENTS)}")
+        if self.agent == "dqn" and (self.steps is None or self.episodes is not None):
+            raise SweepError("a DQN sweep's budget is in steps: --steps N")
         if self.episodes is None and self.steps is None:
             raise SweepError("a sweep needs a budget: --episodes N or --steps N")
+
+    @property
+    def unit(self) -> str:
+        """What the time to the optimum is counted in: episodes, or a DQN's steps."""
+        return "steps" if self.agent == "dqn" else "episodes"
 
     def configurations(self) -> list[tuple[tuple[str, str], ...]]:
         """Each configuration as sorted (name, value text) pairs."""
@@ -148,7 +192,8 @@ class SweepSpec:
                         value = math.exp(rng.uniform(math.log(low), math.log(high)))
                     else:
                         value = rng.uniform(low, high)
-                    config.append((name, f"{value:.4g}"))
+                    text = str(round(value)) if name in _WHOLE else f"{value:.4g}"
+                    config.append((name, text))
                 else:
                     config.append((name, choice[int(rng.integers(len(choice)))]))
             configs.append(tuple(config))
@@ -159,10 +204,15 @@ class SweepSpec:
         if len(configs) * self.seeds > MAX_TRIALS:
             raise SweepError(f"{len(configs) * self.seeds:,} trials: more than {MAX_TRIALS:,}")
         trials = [Trial(self.env_id, self.env_kwargs, params, seed, self.episodes, self.steps,
-                        self.check_every, self.max_steps)
+                        self.check_every, self.max_steps, self.agent)
                   for params in configs for seed in range(self.seeds)]  # fmt: skip
-        compile_env(self.env_id, self.env_kwargs)  # a world a table cannot learn: one line, now
-        trials[0].config()
+        if self.agent == "dqn":  # a world the agent cannot learn: one line, now
+            from tui_taxi.core.dqn.agent import env_kind
+
+            env_kind(trials[0].config())
+        else:
+            compile_env(self.env_id, self.env_kwargs)
+            trials[0].config()
         return trials
 
     def to_json(self) -> dict:
@@ -199,17 +249,26 @@ class Trial:
     steps: int | None
     check_every: int
     max_steps: int | None = None
+    agent: str = "tabular"
 
     @property
     def key(self) -> str:
         """The trial's identity in a results file (what --resume skips)."""
-        return json.dumps([self.env_id, [list(kv) for kv in self.env_kwargs],
-                           [list(p) for p in self.params], self.seed, self.episodes, self.steps,
-                           self.check_every, self.max_steps])  # fmt: skip
+        parts = [self.env_id, [list(kv) for kv in self.env_kwargs],
+                 [list(p) for p in self.params], self.seed, self.episodes, self.steps,
+                 self.check_every, self.max_steps]  # fmt: skip
+        return json.dumps(parts + ([self.agent] if self.agent != "tabular" else []))
 
-    def config(self) -> TrainConfig:
-        """The run: the world's defaults, then this trial's parameters and seed."""
-        given = {name: typed_value(name, text) for name, text in self.params}
+    def config(self):
+        """The run: the world's defaults, then this trial's parameters and seed (a
+        TrainConfig, or a DQNConfig for a DQN trial)."""
+        given = {name: typed_value(name, text, self.agent) for name, text in self.params}
+        if self.agent == "dqn":
+            from tui_taxi.core.dqn.config import config_for as dqn_config_for
+
+            return dqn_config_for(self.env_id, self.env_kwargs, seed=self.seed,
+                                  total_timesteps=self.steps, max_steps=self.max_steps or None,
+                                  **given)  # fmt: skip
         return config_for(self.env_id, self.env_kwargs, seed=self.seed,
                           max_steps=self.max_steps, **given)  # fmt: skip
 
@@ -220,8 +279,14 @@ def run_trial(trial: Trial) -> dict:
     start = time.perf_counter()
     record = {"key": trial.key, "params": dict(trial.params), "seed": trial.seed}
     try:
-        session = Session(trial.config())
-        metrics, curve = measure(session, trial.episodes, trial.steps, trial.check_every)
+        if trial.agent == "dqn":
+            from tui_taxi.core.dqn.agent import DQNAgent
+
+            agent = DQNAgent(trial.config())
+            metrics, curve = measure_dqn(agent, trial.steps, trial.check_every)
+        else:
+            session = Session(trial.config())
+            metrics, curve = measure(session, trial.episodes, trial.steps, trial.check_every)
     except Exception as exc:  # noqa: BLE001 - recorded with the trial; the sweep goes on
         return {**record, "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
                 "metrics": None, "curve": None}  # fmt: skip
@@ -251,7 +316,32 @@ def measure(session: Session, episodes: int | None, steps: int | None,
         if session.total_steps == before:  # nothing moved (a zero budget): done
             break
     report = policy_report(model, session.q, gamma)
-    history = session.history
+    return _metrics(session, reached, report.optimality, report.n_optimal == report.n_start)
+
+
+def measure_dqn(agent, steps: int, check_every: int) -> tuple[dict, list[list[float]]]:
+    """:func:`measure` for a DQN, in steps: on a discrete world the network's Q-table is
+    checked against the optimum; on CartPole (and other Box envs) "optimal" is "solved" (the
+    greedy policy's mean over 100 episodes reaches the env's reward threshold)."""
+    check = OptimalityCheck(agent.model, agent.config.gamma) if agent.model is not None else None
+
+    def ok() -> bool:
+        return check(agent.q_table()) if check is not None else agent.solved()[0]
+
+    reached = (0, 0) if ok() else None
+    while agent.total_steps < steps:
+        agent.train(steps=min(check_every, steps - agent.total_steps))
+        if reached is None and ok():
+            reached = (agent.episode, agent.total_steps)
+    if check is not None:
+        report = policy_report(agent.model, agent.q_table(), agent.config.gamma)
+        return _metrics(agent, reached, report.optimality, report.n_optimal == report.n_start)
+    solved, _ = agent.solved()
+    return _metrics(agent, reached, 1.0 if solved else 0.0, solved)
+
+
+def _metrics(run, reached, optimality: float, optimal: bool) -> tuple[dict, list[list[float]]]:
+    history = run.history
     n = history.episodes
     means = history.means()
     counts = history.counts()
@@ -259,12 +349,12 @@ def measure(session: Session, episodes: int | None, steps: int | None,
     metrics = {
         "episodes_to_optimal": None if reached is None else reached[0],
         "steps_to_optimal": None if reached is None else reached[1],
-        "final_optimality": report.optimality,
-        "final_optimal": report.n_optimal == report.n_start,
+        "final_optimality": optimality,
+        "final_optimal": bool(optimal),
         "last100_return": history.recent_mean_return() if n else math.nan,
         "auc": total_return / n if n else math.nan,  # the curve's area, per episode
-        "episodes": session.episode,
-        "steps": session.total_steps,
+        "episodes": run.episode,
+        "steps": run.total_steps,
     }
     x = means["episode"] + history.width / 2
     cx, cy = downsample(x, means["episodic_return"], CURVE_POINTS) if n else ([], [])
@@ -351,17 +441,18 @@ def _check_record(record: dict) -> None:
 # -- aggregation -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Summary:
-    """One configuration over its seeds."""
+    """One configuration over its seeds; the time to the optimum is in the sweep's ``unit``
+    (episodes; a DQN's steps)."""
 
     params: tuple[tuple[str, str], ...]
     seeds: int  # records (failed ones included)
     failed: int
     reached: int  # seeds whose greedy policy became optimal from every start
-    episodes_mean: float  # episodes to optimal over the seeds that reached it (nan: none)
-    episodes_min: float
-    episodes_max: float
-    steps_mean: float
-    score: float  # episodes to optimal, a seed that never reached it counted at its budget
+    reach_mean: float  # time to optimal over the seeds that reached it (nan: none)
+    reach_min: float
+    reach_max: float
+    other_mean: float  # the same in the other unit (steps; a DQN's episodes)
+    score: float  # time to optimal, a seed that never reached it counted at its budget
     final_optimality: float  # mean over seeds
     last100_return: float
     auc: float
@@ -373,40 +464,41 @@ class Summary:
         return " ".join(f"{name} {value}" for name, value in self.params)
 
     def metric(self, name: str) -> float:
-        """A metric over the seeds; episodes_to_optimal counts a seed that never got there at
-        its budget (inf: none did), as the ranking does."""
-        if name == "episodes_to_optimal":
+        """A metric over the seeds; to_optimal counts a seed that never got there at its
+        budget (inf: none did), as the ranking does."""
+        if name == "to_optimal":
             return self.score if self.reached else math.inf
-        return {"score": self.score,
-                "final_optimality": self.final_optimality,
+        return {"final_optimality": self.final_optimality,
                 "last100_return": self.last100_return, "auc": self.auc,
                 "wall_time": self.wall_time}[name]  # fmt: skip
 
 
-METRICS = ("episodes_to_optimal", "final_optimality", "last100_return", "auc", "wall_time")
+METRICS = ("to_optimal", "final_optimality", "last100_return", "auc", "wall_time")
 #: Metrics where less is better (the others: more is better).
-LOWER_IS_BETTER = ("episodes_to_optimal", "score", "wall_time")
+LOWER_IS_BETTER = ("to_optimal", "wall_time")
 
 
 def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     """Records grouped by configuration, ranked: most seeds reaching the optimum first, then
-    the fewest episodes to it (a seed that never did counts as the whole budget), then the
-    final optimality and the last 100 episodes' return."""
+    the least time to it (a seed that never did counts as the whole budget), then the final
+    optimality and the last 100 episodes' return."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         params = tuple(sorted(record["params"].items(), key=lambda kv: PARAMS.index(kv[0])))
         groups.setdefault(params, []).append(record)
-    budget = spec.episodes if spec.episodes is not None else math.inf
+    unit = spec.unit
+    other = "episodes" if unit == "steps" else "steps"
+    budget = spec.steps if unit == "steps" else spec.episodes
     summaries = []
     for params, group in groups.items():
         ok = [r for r in group if r["error"] is None]
-        reached = [r["metrics"]["episodes_to_optimal"] for r in ok
-                   if r["metrics"]["episodes_to_optimal"] is not None]  # fmt: skip
-        steps = [r["metrics"]["steps_to_optimal"] for r in ok
-                 if r["metrics"]["steps_to_optimal"] is not None]  # fmt: skip
-        censored = [r["metrics"]["episodes_to_optimal"] if r["metrics"]["episodes_to_optimal"]
-                    is not None else max(budget if budget != math.inf else 0,
-                                         r["metrics"]["episodes"]) for r in ok]  # fmt: skip
+        reached = [r["metrics"][f"{unit}_to_optimal"] for r in ok
+                   if r["metrics"][f"{unit}_to_optimal"] is not None]  # fmt: skip
+        others = [r["metrics"][f"{other}_to_optimal"] for r in ok
+                  if r["metrics"][f"{other}_to_optimal"] is not None]  # fmt: skip
+        censored = [r["metrics"][f"{unit}_to_optimal"]
+                    if r["metrics"][f"{unit}_to_optimal"] is not None
+                    else max(budget or 0, r["metrics"][unit]) for r in ok]  # fmt: skip
 
         def mean(name: str, rows: Sequence[dict] = ok) -> float:
             values = [r["metrics"][name] for r in rows]
@@ -414,10 +506,10 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
 
         summaries.append(Summary(
             params=params, seeds=len(group), failed=len(group) - len(ok), reached=len(reached),
-            episodes_mean=float(np.mean(reached)) if reached else math.nan,
-            episodes_min=float(min(reached)) if reached else math.nan,
-            episodes_max=float(max(reached)) if reached else math.nan,
-            steps_mean=float(np.mean(steps)) if steps else math.nan,
+            reach_mean=float(np.mean(reached)) if reached else math.nan,
+            reach_min=float(min(reached)) if reached else math.nan,
+            reach_max=float(max(reached)) if reached else math.nan,
+            other_mean=float(np.mean(others)) if others else math.nan,
             score=float(np.mean(censored)) if censored else math.inf,
             final_optimality=mean("final_optimality"), last100_return=mean("last100_return"),
             auc=mean("auc"), wall_time=mean("wall_time"),
@@ -436,10 +528,11 @@ def _num(value: float) -> float:
     return value if math.isfinite(value) else -math.inf
 
 
-def best_config(spec: SweepSpec, summaries: list[Summary]) -> TrainConfig:
-    """The top configuration as a run (seed 0) of the sweep's world."""
+def best_config(spec: SweepSpec, summaries: list[Summary]):
+    """The top configuration as a run (seed 0) of the sweep's world: a TrainConfig, or a
+    DQNConfig for a DQN sweep."""
     if not summaries:
         raise SweepError("the results hold no finished trial")
     top = summaries[0]
     return Trial(spec.env_id, spec.env_kwargs, top.params, 0, spec.episodes, spec.steps,
-                 spec.check_every, spec.max_steps).config()  # fmt: skip
+                 spec.check_every, spec.max_steps, spec.agent).config()  # fmt: skip
