@@ -1220,7 +1220,7 @@ def _sweep_flag(name: str) -> str:
 def _heatmap_pair(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
-    names = tuple(n.strip() for n in text.split(","))
+    names = tuple(n.strip().replace("-", "_") for n in text.split(","))
     if len(names) != 2 or names[0] == names[1] or not set(names) <= set(SWEEP_PARAMS):
         raise CliError(f"--heatmap {text!r}: two different parameters of "
                        f"{', '.join(SWEEP_PARAMS)}, e.g. alpha,gamma")  # fmt: skip
