@@ -309,8 +309,12 @@ class Trainer:
         solved = ""
         if agents.is_network(agent):
             before = agent.total_steps
+            # a chunk ends at the next check (every SOLVED_CHECK steps exactly, as train's)
+            to_check = max(0, self._solved_check - agent.total_steps)
             steps = min(self._turbo_steps, self._pretrain)
-            self._turbo_steps = self._timed_train(None, steps, PRETRAIN_CHUNK)
+            chunk = self._timed_train(None, min(steps, to_check), PRETRAIN_CHUNK)
+            if to_check >= steps:  # a cut chunk says nothing of the time a full one takes
+                self._turbo_steps = chunk
             self._pretrain = max(0, self._pretrain - (agent.total_steps - before))
             if agent.total_steps >= self._solved_check and not agent.in_step:
                 self._solved_check = (agent.total_steps // SOLVED_CHECK + 1) * SOLVED_CHECK
