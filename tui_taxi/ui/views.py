@@ -119,45 +119,54 @@ def _fallback() -> WorldView:
     )
 
 
-def _cartpole() -> WorldView:
-    from tui_taxi.ui.widgets.cartpole import CartPoleView
+def _continuous(name: str, describe: str, world_widget: Callable[..., Widget], guide: str,
+                rows: Callable[[World], int]) -> WorldView:  # fmt: skip
+    """A world with continuous observations: its own picture, and the network's policy map
+    where a discrete world's Q-table goes."""
     from tui_taxi.ui.widgets.policy_map import PolicyMap, policy_map_size
 
     return WorldView(
-        "cartpole",
-        lambda world, **kw: CartPoleView(**kw),
+        name,
+        lambda world, **kw: world_widget(**kw),
         lambda world, **kw: PolicyMap(**kw),
         lambda world, width, height: policy_map_size(width, height),
         None,
+        guide,
+        lambda world, state: describe,
+        None,
+        rows,
+    )
+
+
+def _cartpole() -> WorldView:
+    from tui_taxi.ui.widgets.cartpole import CartPoleView
+
+    return _continuous(
+        "cartpole",
+        "cart and pole",
+        CartPoleView,
         "[b]Cart and pole[/b]: the red posts are the track's limits (±2.4), the faint lines "
         "the pole's (±12°); past either the episode ends. Every step the pole stays up earns "
         "+1.\n[b]Policy map[/b]: the network's greedy action for each pole angle θ (across) "
         "and angular velocity θ' (up), the cart's position and speed held at their current "
         "values; brighter where the network is surer (a wider gap between its two Q-values); "
         "the dot is now.",
-        lambda world, state: "cart and pole",
-        None,
         lambda world: 9,
     )
 
 
 def _box() -> WorldView:
     from tui_taxi.ui.widgets.observation import ObservationView
-    from tui_taxi.ui.widgets.policy_map import PolicyMap, policy_map_size
 
-    return WorldView(
+    return _continuous(
         "observation",
-        lambda world, **kw: ObservationView(**kw),
-        lambda world, **kw: PolicyMap(**kw),
-        lambda world, width, height: policy_map_size(width, height),
-        None,
+        "observation",
+        ObservationView,
         "[b]Observation[/b]: each number the network sees, on a gauge over its range (the "
         "env's bounds, or the largest value seen so far where it sets none).\n[b]Policy "
         "map[/b]: the network's greedy action over two of the observation's numbers, the "
         "others held at their current values; brighter where the network is surer; the dot is "
         "now.",
-        lambda world, state: "observation",
-        None,
         lambda world: world.obs_dim + 2,
     )
 
