@@ -282,3 +282,30 @@ def test_a_dqn_sweep_counts_steps_and_judges_a_grid_world_by_its_optimum(tmp_pat
         SweepSpec("CartPole-v1", agent="dqn", episodes=100)
     with pytest.raises(SweepError, match="a dqn sweep varies"):
         parse_values("alpha", "0.1", "dqn")
+
+
+def test_without_distributed_the_cluster_option_says_how_to_install_it(tmp_path, capsys,
+                                                                        monkeypatch):  # fmt: skip
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    code = main(["sweep", "--cluster", "tcp://127.0.0.1:8786", "--episodes", "10", "--seeds",
+                 "1", "--alpha", "0.1", "--out", str(tmp_path / "x.jsonl")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "pip install 'tui-taxi[cluster]'" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_heatmap_shades_and_writes_each_cell_by_the_metric(tmp_path):
+    from tui_taxi.charts import strip_ansi
+    from tui_taxi.sweep import heatmap
+
+    records = run_sweep(SMALL, tmp_path / "h.jsonl", workers=1, cluster=None, resume=False)
+    summaries = aggregate(records, SMALL)
+    plain = heatmap(summaries, ("alpha", "gamma"), "to_optimal")
+    rows = {line.split()[0]: line.split()[1:] for line in plain.splitlines()[2:]}
+    for s in summaries:  # each cell is its configuration's mean episodes to the optimum
+        p = dict(s.params)
+        cell = rows[p["gamma"]][("0.1", "0.5").index(p["alpha"])]
+        assert cell == (f"{s.score:,.0f}" if s.reached else "never")
+    coloured = heatmap(summaries, ("alpha", "gamma"), "to_optimal", color=True)
+    assert "brighter is better" in coloured and "\x1b[" in coloured
+    assert strip_ansi(coloured).splitlines()[-3:] == plain.splitlines()[-3:]

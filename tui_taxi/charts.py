@@ -345,3 +345,27 @@ def heatmap_table(values: np.ndarray, rows: list[str], cols: list[str], cells: l
                 line += cell
         lines.append(line)
     return "\n".join(lines)
+
+
+def heatmap_plot(level: np.ndarray, cols: list[str], rows: list[str], title: str,
+                 x_name: str, y_name: str, cell: tuple[int, int] = (10, 3)) -> str:  # fmt: skip
+    """A plotext matrix plot of ``level`` (rows x cols, 0 worst to 1 best, NaN blank) as
+    shaded cells ``cell`` characters wide and high, rows top to bottom in ``rows``' order."""
+    from plotext._figure import _figure_class
+
+    cw, ch = cell
+    shade = np.where(np.isfinite(level), 40 + 215 * np.nan_to_num(level), 0)
+    big = np.kron(shade.round().astype(int), np.ones((ch, cw), dtype=int))
+    fig = _figure_class()
+    fig.theme("dark")
+    fig.matrix_plot(big.tolist())
+    label = max(len(r) for r in rows)
+    fig.plot_size(big.shape[1] + label + 2, big.shape[0] + 5)
+    fig.xlim(-0.5, big.shape[1] - 0.5)
+    fig.ylim(-0.5, big.shape[0] - 0.5)
+    fig.xticks([cw * j + (cw - 1) / 2 for j in range(len(cols))], cols)
+    fig.yticks([ch * (len(rows) - 1 - i) + (ch - 1) / 2 for i in range(len(rows))], rows)
+    fig.title(title)
+    fig.xlabel(x_name)
+    fig.ylabel(y_name)
+    return fig.build().rstrip("\n")

@@ -20,7 +20,7 @@ from typing import TextIO
 
 import numpy as np
 
-from tui_taxi.charts import band_curves, heatmap_table
+from tui_taxi.charts import band_curves, heatmap_plot, heatmap_table
 from tui_taxi.core.sweep import (
     LOWER_IS_BETTER,
     PARAMS,
@@ -296,8 +296,17 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
              f"{'lower' if lower else 'higher'} is better")  # fmt: skip
     if metric == "to_optimal":
         title += " (mean over seeds, one that never got there counted at the budget)"
-    return title + "\n" + heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}",
-                                        lower_is_better=lower, color=color)  # fmt: skip
+    table = heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}", lower_is_better=lower,
+                          color=color)  # fmt: skip
+    if not color:  # the plot is its shades: without colour, the values alone
+        return title + "\n" + table
+    finite = grid[np.isfinite(grid)]
+    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    level = (grid - lo) / (hi - lo) if hi > lo else np.ones_like(grid)
+    level = 1.0 - level if lower else level
+    level = np.where(np.isinf(grid), 0.0, level)  # never optimal: the worst shade
+    plot = heatmap_plot(level, xs, ys, "brighter is better", a, b)
+    return title + "\n" + plot + "\n" + table
 
 
 def _metric(s: Summary, metric: str) -> float:
