@@ -309,3 +309,20 @@ def test_the_heatmap_shades_and_writes_each_cell_by_the_metric(tmp_path):
     coloured = heatmap(summaries, ("alpha", "gamma"), "to_optimal", color=True)
     assert "brighter is better" in coloured and "\x1b[" in coloured
     assert strip_ansi(coloured).splitlines()[-3:] == plain.splitlines()[-3:]
+
+
+def test_from_sweep_gives_the_best_configuration_of_either_agent(tmp_path):
+    from tui_taxi.cli import agent_config_from_args, parse_args
+    from tui_taxi.core.dqn.config import DQNConfig
+
+    tab = tmp_path / "t.jsonl"
+    records = run_sweep(SMALL, tab, workers=1, cluster=None, resume=False)
+    config = agent_config_from_args(parse_args(["--from-sweep", str(tab)]))
+    best = dict(aggregate(records, SMALL)[0].params)
+    assert config.alpha.start == float(best["alpha"]) and config.gamma == float(best["gamma"])
+    assert config.seed == 0 and config.env_id == "Taxi-v4"
+    spec = SweepSpec("CartPole-v1", grid=(("learning_rate", ("1e-3",)),), seeds=1,
+                     episodes=None, steps=300, check_every=300, agent="dqn")  # fmt: skip
+    run_sweep(spec, tmp_path / "d.jsonl", workers=1, cluster=None, resume=False)
+    config = agent_config_from_args(parse_args(["--from-sweep", str(tmp_path / "d.jsonl")]))
+    assert isinstance(config, DQNConfig) and config.learning_rate == 1e-3

@@ -877,7 +877,9 @@ def config_from_sweep(args: argparse.Namespace) -> TrainConfig | DQNConfig:
     return config
 
 
-def _config_summary(c: TrainConfig) -> str:
+def _config_summary(c: TrainConfig | DQNConfig) -> str:
+    if isinstance(c, DQNConfig):
+        return f"DQN, {_dqn_settings(c)}"
     return (
         f"{c.learner}, alpha {c.alpha.describe()}, gamma {c.gamma:g}, "
         f"epsilon {c.epsilon.describe()}"
