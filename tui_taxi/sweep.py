@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -195,8 +196,10 @@ class SweepProgress:
         eta = elapsed / new * (self.total - done) if new else math.inf
         filled = int(24 * done / self.total)
         best = aggregate(self.records, self.spec)[0]
-        self.out.write(f"\r[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} trials | "
-                       f"ETA {eta:.0f}s | best: {best.label} ({_reach(best)})\x1b[K")  # fmt: skip
+        line = (f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} trials | "
+                f"ETA {eta:.0f}s | best: {best.label} ({_reach(best, self.spec.unit)})")  # fmt: skip
+        width = shutil.get_terminal_size((100, 24)).columns - 1  # a wrapped line would stay
+        self.out.write(f"\r{line[:width]}\x1b[K")
         self.out.flush()
 
     def close(self) -> None:
