@@ -179,7 +179,7 @@ def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial
     assert "the tutorial's alpha 0.1 gamma 0.6 epsilon 0.1" in text
     assert "gamma \\ alpha" in text
     code = main(["sweep", "--show", str(out), "--curves", "0"])
-    assert code == 0 and "36 configurations x 1 seeds" in capsys.readouterr().out
+    assert code == 0 and "36 configurations x 1 seed on" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -194,6 +194,11 @@ def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial
     (["sweep", "--samples", "5"], "--samples draws from ranges"),
     (["sweep", "--samples", "5", "--epsilon", "0..0.5"], "drawn log-uniformly; start above 0"),
     (["sweep", "--samples", "5", "--gamma", "0.9..0.5"], "low end must be below its high end"),
+    (["sweep", "--samples", "3", "--epsilon", "0.01..exp:1:0.01:0.999"],
+     "a range's ends are numbers, got 'exp:1:0.01:0.999'"),
+    (["sweep", "--agent", "dqn", "--learning-rate", "5"], "--learning-rate '5'"),
+    (["sweep", "--env", "FrozenLake-v1", "--heatmap", "alpha,gamma", "--out", "OUT"],
+     "--heatmap: the sweep does not vary gamma"),
     (["sweep", "--heatmap", "alpha"], "--heatmap 'alpha': two different parameters"),
     (["sweep", "--env", "CartPole-v1"], "CartPole-v1 needs Discrete observation and action"),
     (["sweep", "--cluster", "tcp://127.0.0.1:9", "--episodes", "10", "--seeds", "1",
@@ -302,10 +307,15 @@ def test_the_heatmap_shades_and_writes_each_cell_by_the_metric(tmp_path):
     summaries = aggregate(records, SMALL)
     plain = heatmap(summaries, ("alpha", "gamma"), "to_optimal")
     rows = {line.split()[0]: line.split()[1:] for line in plain.splitlines()[2:]}
-    for s in summaries:  # each cell is its configuration's mean episodes to the optimum
+    for s in summaries:  # each cell: as the table, the mean over the seeds that got there
         p = dict(s.params)
-        cell = rows[p["gamma"]][("0.1", "0.5").index(p["alpha"])]
-        assert cell == (f"{s.score:,.0f}" if s.reached else "never")
+        cell = " ".join(rows[p["gamma"]][("0.1", "0.5").index(p["alpha"]) :: 2][:1])
+        reached = [
+            r["metrics"]["episodes_to_optimal"]
+            for r in records
+            if r["params"] == p and r["metrics"]["episodes_to_optimal"] is not None
+        ]
+        assert cell == (f"{sum(reached) / len(reached):,.0f}" if reached else "never")
     coloured = heatmap(summaries, ("alpha", "gamma"), "to_optimal", color=True)
     assert "brighter is better" in coloured and "\x1b[" in coloured
     assert strip_ansi(coloured).splitlines()[-3:] == plain.splitlines()[-3:]
@@ -326,3 +336,29 @@ def test_from_sweep_gives_the_best_configuration_of_either_agent(tmp_path):
     run_sweep(spec, tmp_path / "d.jsonl", workers=1, cluster=None, resume=False)
     config = agent_config_from_args(parse_args(["--from-sweep", str(tmp_path / "d.jsonl")]))
     assert isinstance(config, DQNConfig) and config.learning_rate == 1e-3
+
+
+def test_under_a_step_budget_a_seed_that_never_got_there_counts_the_same_for_all():
+    # b ran more episodes than a in the same steps, and neither reached the optimum: the
+    # ceiling is common, so the better final policy (b) ranks first
+    def record(alpha, episodes, final):
+        return {"key": alpha, "params": {"alpha": alpha}, "seed": 0, "error": None,
+                "curve": [], "metrics": {"episodes_to_optimal": None, "steps_to_optimal": None,
+                                         "final_optimality": final, "last100_return": 0.0,
+                                         "auc": 0.0, "wall_time": 0.0, "episodes": episodes,
+                                         "steps": 20_000}}  # fmt: skip
+
+    spec = SweepSpec("Taxi-v4", grid=(("alpha", ("0.1", "0.5")),), seeds=1, episodes=None,
+                     steps=20_000)  # fmt: skip
+    ranked = aggregate([record("0.1", 108, 0.003), record("0.5", 147, 0.073)], spec)
+    assert [s.label for s in ranked] == ["alpha 0.5", "alpha 0.1"]
+    assert ranked[0].score == ranked[1].score == 147
+
+
+def test_a_heatmap_leaves_combinations_that_never_ran_blank(tmp_path):
+    from tui_taxi.sweep import heatmap
+
+    records = run_sweep(SMALL, tmp_path / "h.jsonl", workers=1, cluster=None, resume=False)
+    some = [r for r in records if r["params"] != {"alpha": "0.5", "gamma": "0.9"}]
+    text = heatmap(aggregate(some, SMALL), ("alpha", "gamma"), "final_optimality")
+    assert text.splitlines()[-1].split()[-1] == "-"  # gamma 0.9, alpha 0.5: not run

@@ -1202,6 +1202,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         spec = sweep_spec_from_args(args)
         path = Path(args.out or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+    if pair is not None:  # a heatmap of parameters the sweep does not vary: say so now
+        varied = {name for name, _ in spec.grid}
+        missing = [n for n in pair if n not in varied]
+        if missing:
+            raise CliError(f"--heatmap: the sweep does not vary {missing[0]}")
     try:
         records = sweeps.run_sweep(spec, path, workers=args.workers, cluster=args.cluster,
                                    resume=bool(args.resume))  # fmt: skip

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -41,18 +41,22 @@ BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 # -- executors ---------------------------------------------------------------------------------
 class Inline:
-    """Trials one after another in this process (``--workers 1``): a stand-in executor."""
-
-    def submit(self, fn: Callable, *args) -> cf.Future:
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed over as the future's
-            future.set_exception(exc)
-        return future
+    """Trials one after another in this process (``--workers 1``): :meth:`run` yields each
+    record as its trial ends, so it is written at once, and Ctrl-C stops it there."""
 
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         pass
+
+
+def _finished(executor, pending: list[Trial]):
+    """(trial, record) as each trial ends, on any executor (in order in this process)."""
+    if isinstance(executor, Inline):
+        for trial in pending:
+            yield trial, run_trial(trial)
+        return
+    futures = {executor.submit(run_trial, t): t for t in pending}
+    for future in cf.as_completed(futures):
+        yield futures[future], _record_of(future, futures[future])
 
 
 def open_executor(workers: int, cluster: str | None):
@@ -112,7 +116,7 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
         except SweepError:
             close()
             raise
-    where = cluster or f"{workers} worker process{'es' if workers > 1 else ''}"
+    where = cluster or (f"{workers} worker processes" if workers > 1 else "this process")
     out.write(f"{len(pending):,} of {len(trials):,} trials ({len(trials) // spec.seeds:,} "
               f"configurations x {spec.seeds} seeds) on {spec.env_id}, on {where}; results: "
               f"{path}\n")  # fmt: skip
@@ -120,10 +124,8 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
     progress = SweepProgress(out, len(trials), len(records), spec)
     progress.extend(records)
     try:
-        futures = {executor.submit(run_trial, t): t for t in pending}
         with open(path, "a", encoding="utf-8") as results:
-            for future in cf.as_completed(futures):
-                record = _record_of(future, futures[future])
+            for _, record in _finished(executor, pending):
                 results.write(_json_line(record))
                 results.flush()
                 os.fsync(results.fileno())
@@ -163,6 +165,8 @@ def _json_line(record: dict) -> str:
 
 def _new_file(path: Path, spec: SweepSpec) -> None:
     """Create the results file with its header, refusing to overwrite one."""
+    if path.is_dir():
+        raise SweepError(f"{path} is a folder; --out names the results file")
     try:
         with open(path, "x", encoding="utf-8") as f:
             f.write(header_line(spec) + "\n")
@@ -215,15 +219,23 @@ def _reach(s: Summary, unit: str = "episodes") -> str:
     return f"optimal after {s.reach_mean:,.0f} {unit}, {s.reached}/{s.seeds - s.failed} seeds"
 
 
-def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
+def table(summaries: list[Summary], spec: SweepSpec, top: int = 10,
+          trials: int | None = None) -> str:  # fmt: skip
     """The ranked configurations: how many seeds reached the optimum from every start, the
     episodes (and steps) it took, and the rest of the metrics."""
     budget = f"{spec.episodes:,} episodes" if spec.episodes is not None else ""
     if spec.steps is not None:
         budget += (" or " if budget else "") + f"{spec.steps:,} steps"
-    lines = [f"{len(summaries)} configurations x {spec.seeds} seeds on {spec.env_id}, "
-             f"{budget} each; optimal = the greedy policy is optimal from every start state "
-             f"(checked every {spec.check_every:,} episodes)"]  # fmt: skip
+    world = spec.env_id + "".join(f" {k}={v}" for k, v in spec.env_kwargs)
+    count = f"{_plural(len(summaries), 'configuration')} x {_plural(spec.seeds, 'seed')}"
+    if trials is not None:
+        count = f"{sum(s.seeds for s in summaries)} of {trials} trials ({count})"
+    solved = spec.agent == "dqn" and world.startswith(("CartPole", "Acrobot", "MountainCar"))
+    meaning = ("optimal = solved: the greedy policy's mean over 100 episodes reaches the "
+               "env's reward threshold" if solved else
+               "optimal = the greedy policy is optimal from every start state")  # fmt: skip
+    lines = [f"{count} on {world}, {budget} each; {meaning} (checked every "
+             f"{spec.check_every:,} {spec.unit})"]  # fmt: skip
     names = [n for n in PARAMS if any(n == k for s in summaries for k, _ in s.params)]
     unit = spec.unit
     other = "episodes" if unit == "steps" else "steps"
@@ -249,6 +261,10 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10) -> str:
     return "\n".join(lines)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _fmt(value: float, pattern: str) -> str:
     return pattern.format(value) if math.isfinite(value) else "-"
 
@@ -260,6 +276,9 @@ def verdict(summaries: list[Summary], baseline: dict[str, str] | None,
         return "no trial finished"
     best = summaries[0]
     line = f"best: {best.label}: {_reach(best, unit)}"
+    if best.reached and best.final_optimality < 1.0:
+        line += (f" (but its final policies are {best.final_optimality:.0%} optimal: it "
+                 "reached the optimum at a check and then drifted)")  # fmt: skip
     if baseline is None:
         return line
     base = next((s for s in summaries if dict(s.params) == baseline), None)
@@ -283,14 +302,21 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     xs = _values_of(summaries, a)
     ys = _values_of(summaries, b)
     lower = metric in LOWER_IS_BETTER
-    grid = np.full((len(ys), len(xs)), np.nan)
-    for s in summaries:
-        p = dict(s.params)
+    grid = np.full((len(ys), len(xs)), np.nan)  # NaN: no configuration ran there
+    cells = [["-"] * len(xs) for _ in ys]
+    chosen: set[tuple[int, int]] = set()
+    for rank, s in enumerate(summaries):  # in rank order: to_optimal's cell is the table's
+        p = dict(s.params)  # best there, shaded by its rank
         i, j = ys.index(p[b]), xs.index(p[a])
-        value = _metric(s, metric)
-        if math.isnan(grid[i, j]) or (value < grid[i, j] if lower else value > grid[i, j]):
+        value = float(rank) if metric == "to_optimal" else _metric(s, metric)
+        if metric == "to_optimal":
+            better = (i, j) not in chosen
+        else:
+            better = math.isnan(grid[i, j]) or (value < grid[i, j] if lower else value > grid[i, j])
+        if better:
             grid[i, j] = value
-    cells = [[_cell(grid[i, j], metric) for j in range(len(xs))] for i in range(len(ys))]
+            cells[i][j] = _to_optimal_cell(s) if metric == "to_optimal" else _cell(value, metric)
+            chosen.add((i, j))
     others = [n for n in PARAMS if n not in pair and any(n == k for s in summaries
                                                         for k, _ in s.params)]  # fmt: skip
     best = f", the best over {' and '.join(others)}" if others else ""
@@ -298,7 +324,8 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     title = (f"{shown} by {a} (across) and {b} (down){best}; "
              f"{'lower' if lower else 'higher'} is better")  # fmt: skip
     if metric == "to_optimal":
-        title += " (mean over seeds, one that never got there counted at the budget)"
+        title += (" (as the table: the mean over the seeds that got there, k/K when not all "
+                  "did; shaded by the rank)")  # fmt: skip
     table = heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}", lower_is_better=lower,
                           color=color)  # fmt: skip
     if not color:  # the plot is its shades: without colour, the values alone
@@ -308,8 +335,17 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     level = (grid - lo) / (hi - lo) if hi > lo else np.ones_like(grid)
     level = 1.0 - level if lower else level
     level = np.where(np.isinf(grid), 0.0, level)  # never optimal: the worst shade
+    if metric == "to_optimal":  # a configuration that never got there: dark, whatever its rank
+        level = np.where([[c == "never" for c in row] for row in cells], 0.0, level)
     plot = heatmap_plot(level, xs, ys, "brighter is better", a, b)
     return title + "\n" + plot + "\n" + table
+
+
+def _to_optimal_cell(s: Summary) -> str:
+    if not s.reached:
+        return "never"
+    partial = f" {s.reached}/{s.seeds}" if s.reached < s.seeds else ""
+    return f"{s.reach_mean:,.0f}{partial}"
 
 
 def _metric(s: Summary, metric: str) -> float:
@@ -317,8 +353,14 @@ def _metric(s: Summary, metric: str) -> float:
 
 
 def _cell(value: float, metric: str) -> str:
+    if np.isnan(value):
+        return "-"
     if not np.isfinite(value):
         return "never" if metric == "to_optimal" else "-"
+    if metric == "wall_time":
+        return f"{value:.2f}s"
+    if metric in ("last100_return", "auc"):
+        return f"{value:.2f}"
     if metric == "to_optimal":
         return f"{value:,.0f}"
     if metric == "final_optimality":
@@ -386,7 +428,8 @@ def report(records: list[dict], spec: SweepSpec, *, top: int, heatmap_pair, metr
            curves_top: int, color: bool, width: int = 100) -> str:  # fmt: skip
     """Everything a finished (or shown) sweep prints."""
     summaries = aggregate(records, spec)
-    parts = [table(summaries, spec, top)]
+    total = len(spec.configurations()) * spec.seeds
+    parts = [table(summaries, spec, top, total if len(records) < total else None)]
     if heatmap_pair is not None:
         parts.append(heatmap(summaries, heatmap_pair, metric, color, spec.unit))
     if curves_top:

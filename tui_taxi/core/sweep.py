@@ -52,6 +52,11 @@ class SweepError(ValueError):
 
 
 # -- the specification ------------------------------------------------------------------------
+def _opt(name: str) -> str:
+    """A parameter as its option is spelt (learning_rate: learning-rate)."""
+    return name.replace("_", "-")
+
+
 def params_of(agent: str) -> tuple[str, ...]:
     return DQN_PARAMS if agent == "dqn" else TABULAR_PARAMS
 
@@ -63,14 +68,14 @@ def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...
         raise SweepError(f"unknown parameter {name!r}; a {agent} sweep varies "
                          f"{', '.join(params_of(agent))}")  # fmt: skip
     if ".." in text:
-        raise SweepError(f"--{name} is a range: ranges are for random search (--samples N)")
+        raise SweepError(f"--{_opt(name)} is a range: ranges are for random search (--samples N)")
     values = tuple(v.strip() for v in text.split(","))
     if not text.strip() or any(not v for v in values):
-        raise SweepError(f"--{name} {text!r}: an empty value; give a comma-separated list")
+        raise SweepError(f"--{_opt(name)} {text!r}: an empty value; give a comma-separated list")
     for value in values:
         typed_value(name, value, agent)
     if len(set(values)) != len(values):
-        raise SweepError(f"--{name} {text!r}: a value is given twice")
+        raise SweepError(f"--{_opt(name)} {text!r}: a value is given twice")
     return values
 
 
@@ -86,13 +91,13 @@ def typed_value(name: str, text: str, agent: str = "tabular"):
         if name == "gamma":
             gamma = float(text)
             if not (math.isfinite(gamma) and 0.0 <= gamma <= 1.0):
-                raise ValueError("gamma must be in [0, 1]")
+                raise ValueError(f"gamma must be in [0, 1], got {text}")
             return gamma
         schedule = parse_schedule(text, name)
         TrainConfig(**{name: schedule})  # the config's own range check
         return schedule
     except (ValueError, ConfigError) as exc:
-        raise SweepError(f"--{name} {text!r}: {exc}") from None
+        raise SweepError(f"--{_opt(name)} {text!r}: {exc}") from None
 
 
 def _dqn_value(name: str, text: str):
@@ -102,9 +107,9 @@ def _dqn_value(name: str, text: str):
         if text.lower() not in ("true", "false"):
             raise ValueError("double is true or false")
         return text.lower() == "true"
+    if name in _WHOLE and not text.strip().isdigit():
+        raise ValueError(f"{_opt(name)} must be a whole number, got {text}")
     value = int(text) if name in _WHOLE else float(text)
-    if name in _WHOLE and str(value) != text.strip():
-        raise ValueError(f"{name} must be a whole number")
     DQNConfig(**{name: value})  # the config's own range check
     return value
 
@@ -117,15 +122,22 @@ def parse_range(name: str, text: str,
     if ".." not in text:
         return parse_values(name, text, agent)
     if name in ("learner", "double"):
-        raise SweepError(f"--{name} takes a list, not a range")
+        raise SweepError(f"--{_opt(name)} takes a list, not a range")
     if name not in params_of(agent):
         parse_values(name, "0", agent)  # the unknown-parameter error
     low_text, _, high_text = text.partition("..")
+    for end in (low_text, high_text):
+        try:
+            float(end)
+        except ValueError:
+            raise SweepError(
+                f"--{_opt(name)} {text!r}: a range's ends are numbers, got {end!r}"
+            ) from None
     low, high = (_number(typed_value(name, t, agent)) for t in (low_text, high_text))
     if not low < high:
-        raise SweepError(f"--{name} {text!r}: the range's low end must be below its high end")
+        raise SweepError(f"--{_opt(name)} {text!r}: the range's low end must be below its high end")
     if name in LOG_UNIFORM and low <= 0:
-        raise SweepError(f"--{name} {text!r}: {name} is drawn log-uniformly; start above 0")
+        raise SweepError(f"--{_opt(name)} {text!r}: {name} is drawn log-uniformly; start above 0")
     return (float(low), float(high))
 
 
@@ -482,6 +494,7 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     """Records grouped by configuration, ranked: most seeds reaching the optimum first, then
     the least time to it (a seed that never did counts as the whole budget), then the final
     optimality and the last 100 episodes' return."""
+    records = list(records)
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         params = tuple(sorted(record["params"].items(), key=lambda kv: PARAMS.index(kv[0])))
@@ -489,6 +502,10 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     unit = spec.unit
     other = "episodes" if unit == "steps" else "steps"
     budget = spec.steps if unit == "steps" else spec.episodes
+    done = [r["metrics"][unit] for r in records if r["error"] is None]
+    # a seed that never got there counts as the budget (or, under the other unit's budget,
+    # as the most any trial ran): one ceiling for every configuration, so ranks are fair
+    ceiling = max([budget or 0, *done])
     summaries = []
     for params, group in groups.items():
         ok = [r for r in group if r["error"] is None]
@@ -497,8 +514,8 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
         others = [r["metrics"][f"{other}_to_optimal"] for r in ok
                   if r["metrics"][f"{other}_to_optimal"] is not None]  # fmt: skip
         censored = [r["metrics"][f"{unit}_to_optimal"]
-                    if r["metrics"][f"{unit}_to_optimal"] is not None
-                    else max(budget or 0, r["metrics"][unit]) for r in ok]  # fmt: skip
+                    if r["metrics"][f"{unit}_to_optimal"] is not None else ceiling
+                    for r in ok]  # fmt: skip
 
         def mean(name: str, rows: Sequence[dict] = ok) -> float:
             values = [r["metrics"][name] for r in rows]
