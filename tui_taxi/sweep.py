@@ -287,6 +287,8 @@ def verdict(summaries: list[Summary], baseline: dict[str, str] | None,
     shown = " ".join(f"{k} {v}" for k, v in baseline.items())
     if best is base:
         return f"{line}; no configuration beats the tutorial's ({shown})"
+    if best.reached and not base.reached:
+        return f"{line}; the tutorial's {shown} never got there within the budget"
     if best.reached == best.seeds and (base.reached < base.seeds or best.score < base.score):
         return (f"{line}; the tutorial's {shown}: {_reach(base)}: fewer episodes by "
                 f"{base.score - best.score:,.0f} (mean, a seed that never reached it counted at "
