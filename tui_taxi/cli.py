@@ -18,6 +18,7 @@ import shlex
 import socket
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,7 +38,7 @@ from tui_taxi.core.envs import (
     parse_env_kwarg,
     resolve_env_id,
 )
-from tui_taxi.core.evaluate import EvalResult, evaluate
+from tui_taxi.core.evaluate import SAFETY_CAP, EvalResult, evaluate
 from tui_taxi.core.history import RECENT
 from tui_taxi.core.learners import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
@@ -1310,6 +1311,9 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
         print(f"solved at {solved[0][0]:,} steps: the greedy policy's mean return "
               f"{solved[0][1]:.2f} >= {threshold:g}, {config.env_id}'s reward threshold; "
               "stopped there (--no-stop-when-solved trains the whole budget)")  # fmt: skip
+    elif threshold is not None and agent.total_steps < SOLVED_CHECK:
+        print(f"not checked: the first check of the greedy policy comes at {SOLVED_CHECK:,} "
+              "steps (the evaluation below says how far it got)")  # fmt: skip
     elif threshold is not None:
         print(f"not solved: no check (every {SOLVED_CHECK:,} steps) reached {config.env_id}'s "
               f"reward threshold {threshold:g}; a longer run: --total-timesteps N")  # fmt: skip
@@ -1421,6 +1425,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         + ("" if limit else " (as in the tutorial; --time-limit applies the env's)")
         + f"; trained agent: {getattr(session.config, 'learner', 'DQN')}, {source}."
     )
+    cut = [(name, r) for name, r in zip(("random agent", "trained agent"), results, strict=True)
+           if r.truncated and not limit]  # fmt: skip
+    for name, r in cut:
+        print(f"note: {r.truncated} of the {name}'s episodes never ended (it loops) and were "
+              f"cut at the safety cap of {SAFETY_CAP:,} steps: its figures count those steps")  # fmt: skip
     _print_report(policy_report(model, agents.value_table(session), session.config.gamma))
     if not agents.is_network(session):
         _print_diagnosis(session)
@@ -1434,8 +1443,10 @@ def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
     rng = np.random.default_rng(0)
     import gymnasium as gym
 
-    env = gym.make(agent.config.env_id, **dict(agent.config.env_kwargs),
-                   max_episode_steps=agent.time_limit or None)  # fmt: skip
+    with warnings.catch_warnings():  # CartPole-v0's "out of date" notice: the preset's choice
+        warnings.simplefilter("ignore")
+        env = gym.make(agent.config.env_id, **dict(agent.config.env_kwargs),
+                       max_episode_steps=agent.time_limit or None)  # fmt: skip
     returns, lengths, ended = [], [], []
     for e in range(episodes):
         env.reset(seed=e)
