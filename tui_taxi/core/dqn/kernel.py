@@ -27,12 +27,13 @@ CARTPOLE, DISCRETE, GYM = 0, 1, 2
 
 # cursor: int64 state carried between calls
 # (C_IN_STEP: a step is taken but not finished, as when a call's update budget runs out in its
-# training round; C_ROUND_LEFT: the gradient steps it still owes; C_SYNC_DUE: it ends with a
-# target update; C_RESET_SEED: a GYM env's reset is due, with this seed, or -1)
+# training round; C_ROUND_LEFT: the gradient steps it still owes (the record says the rest:
+# whether it ends with a target update, or the episode); C_RESET_SEED: a GYM env's reset is
+# due, with this seed, or -1)
 (C_T, C_EPISODE, C_TOTAL, C_FILL, C_POS, C_SYNCS, C_LAST_SYNC, C_UPDATES, C_ADAM_T, C_STATE,
- C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_IN_STEP, C_ROUND_LEFT, C_SYNC_DUE,
- C_RESET_SEED) = range(17)  # fmt: skip
-N_CURSOR = 17
+ C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_IN_STEP, C_ROUND_LEFT,
+ C_RESET_SEED) = range(16)  # fmt: skip
+N_CURSOR = 16
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
 # params (float64) and iparams (int64)
@@ -443,7 +444,6 @@ def store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, 
                 cursor[C_ROUND_LEFT] = iparams[I_GRAD_STEPS]
                 updated = True
             synced = total % iparams[I_TARGET_FREQ] == 0
-    cursor[C_SYNC_DUE] = synced
     cursor[C_IN_STEP] = 1
     record[R_REWARD], record[R_NEXT_STATE] = reward, cursor[C_STATE]
     record[R_TERMINATED], record[R_TRUNCATED] = terminated, truncated
@@ -458,11 +458,10 @@ def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record
     """A step's last half, after its training round: the target update it owes, then the
     episode's end (its row ``row`` of the ``out_*`` arrays) if it ended. Returns whether."""
     cursor[C_IN_STEP] = 0
-    if cursor[C_SYNC_DUE] == 1:
+    if record[R_SYNCED] == 1.0:
         soft_update(net[1], net[0], params[P_TAU])
         cursor[C_SYNCS] += 1
         cursor[C_LAST_SYNC] = cursor[C_TOTAL]
-        cursor[C_SYNC_DUE] = 0
     terminated, truncated = record[R_TERMINATED] == 1.0, record[R_TRUNCATED] == 1.0
     if not (terminated or truncated):
         return False

@@ -164,7 +164,7 @@ def _check_counters(arrays: dict, probe: DQNAgent, config: DQNConfig, buffer: bo
         _check(0 <= c[name] <= max(total, 0) * max(config.gradient_steps, 1), "counters invalid")
     _check(-1 <= c[K.C_LAST_SYNC] <= total, "the last sync step is out of range")
     _check(c[K.C_PENDING] == 0, "a pending action in a save")
-    _check(c[K.C_ROUND_LEFT] == 0 and c[K.C_SYNC_DUE] == 0, "a step half done in a save")
+    _check(c[K.C_IN_STEP] == 0 and c[K.C_ROUND_LEFT] == 0, "a step half done in a save")
     n_actions = probe.n_actions
     actions = arrays["buf_action"][:fill]
     _check(bool(np.all((actions >= 0) & (actions < n_actions))), "buffer actions out of range")
