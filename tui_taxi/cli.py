@@ -1355,7 +1355,7 @@ def _episode_ends(agent: DQNAgent, batch) -> tuple[str, float]:
     Acrobot and MountainCar) before the limit."""
     if agent.model is not None:
         return "success rate", float(batch.success.mean())
-    if agent.config.env_id.startswith("CartPole"):
+    if agent.cartpole:
         return "balanced to the limit", float(batch.success.mean())
     return "ended before the limit", float(batch.success.mean())
 
@@ -1458,7 +1458,7 @@ def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
         lengths.append(t)
         ended.append(terminated)
     word, share = _episode_ends(agent, trained)
-    if agent.config.env_id.startswith("CartPole"):
+    if agent.cartpole:
         random_share = float(np.mean(np.array(lengths) >= agent.time_limit))
     else:
         random_share = float(np.mean(ended))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_taxi.core.dqn.agent import DQNRecord
+from tui_taxi.core.dqn.config import CONTINUOUS_ENVS
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.evaluate import EvalResult, Trajectory
 from tui_taxi.core.optimal import Optimum, PolicyReport
@@ -211,9 +212,13 @@ class World:
         return len(self.action_names)
 
     @property
+    def cartpole(self) -> bool:
+        return self.model is None and self.env_id in CONTINUOUS_ENVS
+
+    @property
     def playable(self) -> bool:
         """Play mode has a game here: a discrete world's trip, or CartPole's balance."""
-        return self.model is not None or self.env_id.startswith("CartPole")
+        return self.model is not None or self.cartpole
 
 
 @functools.lru_cache(maxsize=64)

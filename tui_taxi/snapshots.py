@@ -265,7 +265,7 @@ LANDSCAPE_AXES = {
 
 def landscape_of(agent) -> Landscape | None:
     """The policy map of a network on a world with continuous observations."""
-    if agent.config.env_id.startswith("CartPole"):
+    if agent.cartpole:
         return cartpole_landscape(agent)
     if agent.obs_dim < 2:
         return None

@@ -230,9 +230,8 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10,
     count = f"{_plural(len(summaries), 'configuration')} x {_plural(spec.seeds, 'seed')}"
     if trials is not None:
         count = f"{sum(s.seeds for s in summaries)} of {trials} trials ({count})"
-    solved = spec.agent == "dqn" and world.startswith(("CartPole", "Acrobot", "MountainCar"))
     meaning = ("optimal = solved: the greedy policy's mean over 100 episodes reaches the "
-               "env's reward threshold" if solved else
+               "env's reward threshold" if spec.judged_by_threshold else
                "optimal = the greedy policy is optimal from every start state")  # fmt: skip
     lines = [f"{count} on {world}, {budget} each; {meaning} (checked every "
              f"{spec.check_every:,} {spec.unit})"]  # fmt: skip

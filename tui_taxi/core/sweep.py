@@ -173,6 +173,17 @@ class SweepSpec:
             raise SweepError("a sweep needs a budget: --episodes N or --steps N")
 
     @property
+    def judged_by_threshold(self) -> bool:
+        """A DQN on a world with no transition model (CartPole, Acrobot, ...): "optimal" is
+        "solved", the greedy mean reaching the env's reward threshold."""
+        if self.agent != "dqn":
+            return False
+        from tui_taxi.core.dqn.config import CONTINUOUS_ENVS
+        from tui_taxi.core.dqn.gym_env import box_env
+
+        return self.env_id in CONTINUOUS_ENVS or box_env(self.env_id, self.env_kwargs) is not None
+
+    @property
     def unit(self) -> str:
         """What the time to the optimum is counted in: episodes, or a DQN's steps."""
         return "steps" if self.agent == "dqn" else "episodes"

@@ -173,7 +173,7 @@ def _box() -> WorldView:
 
 #: (predicate, view factory), first match wins; the fallback draws any discrete env.
 REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
-    (lambda world: world.model is None and world.env_id.startswith("CartPole"), _cartpole),
+    (lambda world: world.cartpole, _cartpole),
     (lambda world: world.model is None, _box),
     (lambda world: world.model is not None and world.model.is_taxi, _taxi),
     (lambda world: world.model is not None and world.model.grid is not None, _grid),

@@ -163,8 +163,6 @@ class DQNAgent:
             self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
         if fresh or self.kind == K.GYM:  # (a loaded GYM run starts a fresh episode)
-            if not fresh:
-                self.a["fcursor"][K.F_RETURN] = 0.0
             K.new_episode(self.kind, self._env, self.a["env_state"], self.a["cursor"],
                           self.a["fcursor"], self.a["rng"])  # fmt: skip
             self._gym_reset()
@@ -455,6 +453,11 @@ class DQNAgent:
         if self.kind == K.GYM:
             return self.a["env_state"][: self.obs_dim].copy()
         return self.a["env_state"].astype(np.float32).astype(np.float64)
+
+    @property
+    def cartpole(self) -> bool:
+        """CartPole (stepped in the kernel; episodes that reach the time limit balanced)."""
+        return self.kind == K.CARTPOLE
 
     @property
     def obs_bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ def last_action_text(snap: Snapshot) -> Text:
     text.append(f"{last.reward:+g}", style=reward_style)
     if last.terminated:
         if model is None:  # CartPole: the pole fell or the cart left the track
-            if snap.world.env_id.startswith("CartPole"):
+            if snap.world.cartpole:
                 text.append("  down", style=f"bold {BAD}")
             else:  # Acrobot, MountainCar, ...: the env's end, most often its goal
                 text.append("  ended by the env", style="bold")

@@ -32,8 +32,7 @@ def stats_table(snap: Snapshot) -> Text:
     """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
     counters are on the status line)."""
     if snap.model is None:
-        cartpole = snap.world.env_id.startswith("CartPole")
-        success = "balanced to the limit" if cartpole else "ended before the limit"
+        success = "balanced to the limit" if snap.world.cartpole else "ended before the limit"
     else:
         success = "delivered" if snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [("this ep.", f"return {value(snap.episode_return, 0)}")]
