@@ -12,7 +12,6 @@ configurations). Then, from the measured time per trial: what the same sweep wou
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import tempfile
 import time
@@ -50,26 +49,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, how in (("this process", {"workers": 1, "cluster": None}),
-                          ("pool, 1 worker", {"workers": 1, "cluster": None}),
-                          ("pool, 2 workers", {"workers": 2, "cluster": None})):  # fmt: skip
-            if name == "pool, 1 worker":  # a real pool of one process (not the inline run)
-                import concurrent.futures as cf
-
-                import tui_taxi.sweep as sweeps
-
-                real = sweeps.open_executor
-                spawn = multiprocessing.get_context("spawn")
-                sweeps.open_executor = lambda w, c, spawn=spawn: (
-                    cf.ProcessPoolExecutor(1, mp_context=spawn),
-                    lambda: None,
-                )
-                try:
-                    seconds, records = timed(sweep, folder, name.replace(" ", "_"), **how)
-                finally:
-                    sweeps.open_executor = real
-            else:
-                seconds, records = timed(sweep, folder, name.replace(" ", "_"), **how)
+        for name, how in (("this process", {"workers": 1}),
+                          ("pool, 1 worker", {"workers": 1, "inline": False}),
+                          ("pool, 2 workers", {"workers": 2})):  # fmt: skip
+            seconds, records = timed(sweep, folder, name.replace(" ", "_"), cluster=None, **how)
             per_trial = sum(r["metrics"]["wall_time"] for r in records) / n
             rows.append((name, seconds, per_trial))
             print(f"  {name:<26} {seconds:6.2f} s  {n / seconds:6.1f} trials/s  "

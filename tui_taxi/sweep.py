@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -40,28 +40,23 @@ BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # -- executors ---------------------------------------------------------------------------------
-class Inline:
-    """Trials one after another in this process (``--workers 1``): :meth:`run` yields each
-    record as its trial ends, so it is written at once, and Ctrl-C stops it there."""
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
-        pass
-
-
-def _finished(executor, pending: list[Trial]):
-    """(trial, record) as each trial ends, on any executor (in order in this process)."""
-    if isinstance(executor, Inline):
+def _finished(executor: cf.Executor | None, pending: list[Trial]) -> Iterator[dict]:
+    """Each trial's record as it ends: on the executor, or (None) one after another in this
+    process, so each is written at once and Ctrl-C stops the sweep there."""
+    if executor is None:
         for trial in pending:
-            yield trial, run_trial(trial)
+            yield run_trial(trial)
         return
     futures = {executor.submit(run_trial, t): t for t in pending}
     for future in cf.as_completed(futures):
-        yield futures[future], _record_of(future, futures[future])
+        yield _record_of(future, futures[future])
 
 
-def open_executor(workers: int, cluster: str | None):
-    """(executor, closer) for the options: a Dask cluster's executor, this process alone, or a
-    process pool. Errors (no distributed, no cluster at the address) are SweepErrors."""
+def open_executor(workers: int, cluster: str | None,
+                  inline: bool | None = None) -> tuple[cf.Executor | None, Callable]:  # fmt: skip
+    """(executor, closer) for the options: a Dask cluster's executor, a process pool, or None
+    for this process alone (``inline``; by default when one worker is asked for). Errors (no
+    distributed, no cluster at the address) are SweepErrors."""
     if cluster:
         try:
             from distributed import Client
@@ -73,8 +68,8 @@ def open_executor(workers: int, cluster: str | None):
             raise SweepError(f"cannot reach the Dask scheduler at {cluster} "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None  # fmt: skip
         return client.get_executor(), client.close
-    if workers == 1:
-        return Inline(), lambda: None
+    if inline if inline is not None else workers == 1:
+        return None, lambda: None
     # Fresh worker processes ("spawn"), each with one BLAS thread: a forked child inherits this
     # process's BLAS thread pool in a broken state (measured here: trials 7x slower), and N
     # workers with N BLAS threads each would fight over the cores. The kernels come from
@@ -86,14 +81,17 @@ def open_executor(workers: int, cluster: str | None):
 
 
 def warm_up(spec: SweepSpec) -> None:
-    """Compile the kernels (numba's cache) once here, before the workers start: each would
-    otherwise compile them itself."""
-    run_trial(Trial(spec.env_id, spec.env_kwargs, (), 0, 1, None, 1, spec.max_steps))
+    """Compile the sweep's kernels into numba's cache once here, before local workers start:
+    each would otherwise compile them itself."""
+    episodes, steps = (None, 1) if spec.agent == "dqn" else (1, None)
+    run_trial(Trial(spec.env_id, spec.env_kwargs, (), 0, episodes, steps, 1, spec.max_steps,
+                    spec.agent))  # fmt: skip
 
 
 # -- running -----------------------------------------------------------------------------------
 def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
-              resume: bool, out: TextIO = sys.stderr) -> list[dict]:  # fmt: skip
+              resume: bool, out: TextIO = sys.stderr,
+              inline: bool | None = None) -> list[dict]:  # fmt: skip
     """Run the trials not yet in ``path`` (all of them for a new file) and append each record
     as it finishes; returns every record of the sweep. Ctrl-C loses only the running trials."""
     trials = spec.trials()
@@ -103,37 +101,41 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
         with open(path, "r+b") as f:  # a last line cut off by a kill: cut it away
             f.truncate(whole)
         done = {k: r for k, r in done.items() if r["error"] is None}  # failed ones: again
-    elif path.exists():
-        _new_file(path, spec)  # refused before anything else happens
+    else:
+        _check_new(path)  # refused before anything else happens
     pending = [t for t in trials if t.key not in done]
     records = [done[t.key] for t in trials if t.key in done]
     if not pending:
         return records
-    executor, close = open_executor(workers, cluster)  # (a cluster not there: no file)
+    executor, close = open_executor(workers, cluster, inline)  # (no cluster there: no file)
     if not resume:
         try:
             _new_file(path, spec)
         except SweepError:
             close()
             raise
-    where = cluster or (f"{workers} worker processes" if workers > 1 else "this process")
+    many = f"{workers} worker process{'es' if workers > 1 else ''}"
+    where = cluster or (many if executor else "this process")
     out.write(f"{len(pending):,} of {len(trials):,} trials ({len(trials) // spec.seeds:,} "
               f"configurations x {spec.seeds} seeds) on {spec.env_id}, on {where}; results: "
               f"{path}\n")  # fmt: skip
-    warm_up(spec)
+    if isinstance(executor, cf.ProcessPoolExecutor):
+        warm_up(spec)
     progress = SweepProgress(out, len(trials), len(records), spec)
     progress.extend(records)
     try:
         with open(path, "a", encoding="utf-8") as results:
-            for _, record in _finished(executor, pending):
+            for record in _finished(executor, pending):
                 results.write(_json_line(record))
                 results.flush()
                 os.fsync(results.fileno())
                 records.append(record)
                 progress.add(record)
-        executor.shutdown(wait=True)
+        if executor is not None:
+            executor.shutdown(wait=True)
     except KeyboardInterrupt:
-        executor.shutdown(wait=False, cancel_futures=True)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         progress.close()
         raise SweepInterrupted(len(records), len(trials)) from None
     finally:
@@ -163,10 +165,18 @@ def _json_line(record: dict) -> str:
     return json.dumps(record, allow_nan=True) + "\n"
 
 
-def _new_file(path: Path, spec: SweepSpec) -> None:
-    """Create the results file with its header, refusing to overwrite one."""
+def _check_new(path: Path) -> None:
+    """A new sweep's results file must not exist yet (nothing is ever overwritten)."""
     if path.is_dir():
         raise SweepError(f"{path} is a folder; --out names the results file")
+    if path.exists():
+        raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another "
+                         "--out")  # fmt: skip
+
+
+def _new_file(path: Path, spec: SweepSpec) -> None:
+    """Create the results file with its header, refusing to overwrite one."""
+    _check_new(path)
     try:
         with open(path, "x", encoding="utf-8") as f:
             f.write(header_line(spec) + "\n")
