@@ -319,7 +319,7 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     for rank, s in enumerate(summaries):  # in rank order: to_optimal's cell is the table's
         p = dict(s.params)  # best there, shaded by its rank
         i, j = ys.index(p[b]), xs.index(p[a])
-        value = float(rank) if metric == "to_optimal" else _metric(s, metric)
+        value = float(rank) if metric == "to_optimal" else s.metric(metric)
         if metric == "to_optimal":
             better = (i, j) not in chosen
         else:
@@ -357,10 +357,6 @@ def _to_optimal_cell(s: Summary) -> str:
         return "never"
     partial = f" {s.reached}/{s.seeds}" if s.reached < s.seeds else ""
     return f"{s.reach_mean:,.0f}{partial}"
-
-
-def _metric(s: Summary, metric: str) -> float:
-    return s.metric(metric)
 
 
 def _cell(value: float, metric: str) -> str:

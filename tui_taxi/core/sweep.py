@@ -487,10 +487,7 @@ class Summary:
         return " ".join(f"{name} {value}" for name, value in self.params)
 
     def metric(self, name: str) -> float:
-        """A metric over the seeds; to_optimal counts a seed that never got there at its
-        budget (inf: none did), as the ranking does."""
-        if name == "to_optimal":
-            return self.score if self.reached else math.inf
+        """A metric over the seeds (to_optimal is the ranking itself: see :func:`aggregate`)."""
         return {"final_optimality": self.final_optimality,
                 "last100_return": self.last100_return, "auc": self.auc,
                 "wall_time": self.wall_time}[name]  # fmt: skip
