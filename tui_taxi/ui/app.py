@@ -278,8 +278,7 @@ class TaxiApp(App[None]):
 
     def action_manual(self) -> None:
         if not self.world.playable:
-            self.notify(f"play mode: CartPole and the grid worlds; {self.world.env_id} is "
-                        "watched, not played", timeout=3)  # fmt: skip
+            self.notify(unplayable(self.world), timeout=3)
             return
         self.trainer.send(SetManual())
 
@@ -402,9 +401,7 @@ class TaxiApp(App[None]):
 
     def _keys(self) -> list[keys.Key]:
         """The keys of the current mode that this world has."""
-        hidden = self._hidden()
-        return [k for k in keys.keys_for(self.mode, self.moves)
-                if keys.action_name(k.action) not in hidden]  # fmt: skip
+        return keys.keys_for(self.mode, self.moves, self._hidden())
 
     def _hidden(self) -> frozenset[str]:
         """The actions this world does not have: the per-action view without a grid, play
@@ -449,6 +446,10 @@ class TaxiApp(App[None]):
             )
 
 
+def unplayable(world: World) -> str:
+    return f"play: CartPole and the grid worlds; {world.env_id} is watched, not played"
+
+
 def create_app(
     config: TrainConfig | DQNConfig | None = None,
     *,
@@ -474,8 +475,7 @@ def create_app(
         session = lambda: agents.new_agent(config, model)  # noqa: E731
         save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
     if manual and not world.playable:
-        raise ConfigError(f"play: CartPole and the grid worlds; {world.env_id} is watched, not "
-                          f"played (tui-taxi --agent dqn --env {world.env_id})")  # fmt: skip
+        raise ConfigError(f"{unplayable(world)} (tui-taxi --agent dqn --env {world.env_id})")
     pretrain = 0
     if manual and load is None:  # a person plays against a trained agent
         pretrain = config.total_timesteps if isinstance(config, DQNConfig) else PLAY_PRETRAIN

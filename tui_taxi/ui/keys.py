@@ -202,10 +202,13 @@ def bindings() -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=False, key_display=k.display) for k in KEYS]
 
 
-def keys_for(mode: str, moves: list[str] | None = None) -> list[Key]:
+def keys_for(mode: str, moves: list[str] | None = None,
+             hidden: frozenset[str] = frozenset()) -> list[Key]:  # fmt: skip
     """The keys of ``mode``; with ``moves`` (the world's play moves), only the move keys the
-    world has (no Pickup outside Taxi, diagonals only with king's moves)."""
-    return [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))]
+    world has (no Pickup outside Taxi, diagonals only with king's moves); none of the
+    ``hidden`` actions (those the world does not have)."""
+    return [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))
+            and action_name(k.action) not in hidden]  # fmt: skip
 
 
 def _move_ok(key: Key, moves: list[str]) -> bool:

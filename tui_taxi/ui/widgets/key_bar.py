@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_taxi.ui.keys import Key, action_name, keys_for
+from tui_taxi.ui.keys import Key, keys_for
 
 KEY_STYLE = "bold #f2c12e"
 PINNED = 90  # keys with a bar priority from here on are always shown, at the right
@@ -30,9 +30,8 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        shown = [k for k in keys_for(self.mode, self.moves)
-                 if action_name(k.action) not in self.hidden]  # fmt: skip
-        return key_bar_text(shown, max(10, self.size.width - 2))
+        keys = keys_for(self.mode, self.moves, self.hidden)
+        return key_bar_text(keys, max(10, self.size.width - 2))
 
 
 def _item(key: Key) -> Text:
