@@ -321,23 +321,19 @@ def band_curves(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.n
     return chart + (f"\n{view.note}" if view.note else "")
 
 
-def heatmap_table(values: np.ndarray, rows: list[str], cols: list[str], cells: list[list[str]],
-                  corner: str, *, lower_is_better: bool, color: bool) -> str:  # fmt: skip
-    """A grid of values with row and column labels; with colour, each cell shaded from dark
-    (worst) to bright green (best). NaN cells are left unshaded."""
+def heatmap_table(level: np.ndarray, rows: list[str], cols: list[str], cells: list[list[str]],
+                  corner: str, *, color: bool) -> str:  # fmt: skip
+    """A grid of ``cells`` (texts) with row and column labels; with colour, each cell shaded by
+    ``level`` from dark (0, worst) to bright green (1, best); NaN cells are left unshaded."""
     width = max(len(c) for row in cells for c in row + cols) + 2
     label = max(len(corner), *(len(r) for r in rows)) + 1
     lines = [f"{corner:>{label}}" + "".join(f"{c:>{width}}" for c in cols)]
-    finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     for i, name in enumerate(rows):
         line = f"{name:>{label}}"
         for j, text in enumerate(cells[i]):
             cell = f"{text:>{width - 1}} "
-            v = values[i, j]
-            if color and np.isfinite(v):
-                share = (v - lo) / (hi - lo) if hi > lo else 1.0
-                share = 1.0 - share if lower_is_better else share
+            share = level[i, j]
+            if color and np.isfinite(share):
                 g = int(40 + 150 * share)
                 back = (20, g, 40 + int(30 * share))
                 line += f"\x1b[48;2;{back[0]};{back[1]};{back[2]}m\x1b[97m{cell}\x1b[0m"

@@ -337,17 +337,16 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
     if metric == "to_optimal":
         title += (" (as the table: the mean over the seeds that got there, k/K when not all "
                   "did; shaded by the rank)")  # fmt: skip
-    table = heatmap_table(grid, ys, xs, cells, f"{b} \\ {a}", lower_is_better=lower,
-                          color=color)  # fmt: skip
-    if not color:  # the plot is its shades: without colour, the values alone
-        return title + "\n" + table
     finite = grid[np.isfinite(grid)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    level = (grid - lo) / (hi - lo) if hi > lo else np.ones_like(grid)
+    level = (grid - lo) / (hi - lo) if hi > lo else np.ones_like(grid)  # 1 best, NaN: not run
     level = 1.0 - level if lower else level
     level = np.where(np.isinf(grid), 0.0, level)  # never optimal: the worst shade
     if metric == "to_optimal":  # a configuration that never got there: dark, whatever its rank
         level = np.where([[c == "never" for c in row] for row in cells], 0.0, level)
+    table = heatmap_table(level, ys, xs, cells, f"{b} \\ {a}", color=color)
+    if not color:  # the plot is its shades: without colour, the values alone
+        return title + "\n" + table
     plot = heatmap_plot(level, xs, ys, "brighter is better", a, b)
     return title + "\n" + plot + "\n" + table
 
