@@ -879,11 +879,8 @@ def config_from_sweep(args: argparse.Namespace) -> TrainConfig | DQNConfig:
 
 
 def _config_summary(c: TrainConfig | DQNConfig) -> str:
-    if isinstance(c, DQNConfig):
-        return f"DQN, {_dqn_settings(c)}"
     return (
-        f"{c.learner}, alpha {c.alpha.describe()}, gamma {c.gamma:g}, "
-        f"epsilon {c.epsilon.describe()}"
+        f"DQN, {_dqn_settings(c)}" if isinstance(c, DQNConfig) else f"{c.learner}, {_settings(c)}"
     )
 
 
