@@ -220,3 +220,19 @@ async def test_play_mode_with_a_network_on_a_grid_world_moves_and_ends_in_a_trip
         trip = app.screen.trip
         assert trip.start_state == 0 and trip.steps == 6 and trip.delivered  # reached the goal
         assert trip.optimal_steps == 6 and trip.episodic_return == 1.0
+
+
+async def test_the_help_says_what_the_keys_do_to_a_network_and_lists_only_what_cartpole_has():
+    from tui_taxi.ui.screens.help import HelpScreen
+
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.network is not None)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        listed = {k.action: k.help for k in app.screen.keys}
+        assert listed["cycle_learner"] == "Double DQN on or off"
+        assert listed["adjust('alpha', 1)"] == "Learn faster: learning rate × 2"
+        assert listed["adjust('alpha', -1)"] == "Learn slower: learning rate ÷ 2"
+        assert "replay" not in listed and "per_action" not in listed  # no states, no grid
+        assert "manual" in listed  # CartPole is played

@@ -401,13 +401,16 @@ class TaxiApp(App[None]):
 
     def _keys(self) -> list[keys.Key]:
         """The keys of the current mode that this world has."""
-        return keys.keys_for(self.mode, self.moves, self._hidden())
+        network = self.snapshot is not None and self.snapshot.network is not None
+        return keys.keys_for(self.mode, self.moves, self._hidden(), network)
 
     def _hidden(self) -> frozenset[str]:
-        """The actions this world does not have: the per-action view without a grid, play
-        mode without a game."""
+        """The actions this world does not have: the per-action view without a grid, replay
+        without states, play mode without a game."""
         model = self.world.model
         hidden = {"per_action"} if model is None or model.grid is None else set()
+        if model is None:  # replay draws a grid world's states
+            hidden.add("replay")
         if not self.world.playable:
             hidden.add("manual")
         return frozenset(hidden)

@@ -3,6 +3,7 @@ palette are all made from this table, per mode (training, play, tour)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -202,13 +203,25 @@ def bindings() -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=False, key_display=k.display) for k in KEYS]
 
 
-def keys_for(mode: str, moves: list[str] | None = None,
-             hidden: frozenset[str] = frozenset()) -> list[Key]:  # fmt: skip
+#: What these keys do to a network, as the help screen and the palette say it.
+NETWORK_HELP = {
+    "cycle_learner": "Double DQN on or off",
+    "adjust('alpha', -1)": "Learn slower: learning rate ÷ 2",
+    "adjust('alpha', 1)": "Learn faster: learning rate × 2",
+}
+
+
+def keys_for(mode: str, moves: list[str] | None = None, hidden: frozenset[str] = frozenset(),
+             network: bool = False) -> list[Key]:  # fmt: skip
     """The keys of ``mode``; with ``moves`` (the world's play moves), only the move keys the
     world has (no Pickup outside Taxi, diagonals only with king's moves); none of the
-    ``hidden`` actions (those the world does not have)."""
-    return [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))
+    ``hidden`` actions (those the world does not have); for a ``network``, its keys' help."""
+    keys = [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))
             and action_name(k.action) not in hidden]  # fmt: skip
+    if not network:
+        return keys
+    return [dataclasses.replace(k, help=NETWORK_HELP[k.action]) if k.action in NETWORK_HELP
+            else k for k in keys]  # fmt: skip
 
 
 def _move_ok(key: Key, moves: list[str]) -> bool:
