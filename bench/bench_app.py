@@ -58,8 +58,9 @@ class MeasuredApp(TaxiApp):
             self.arrived.set()
 
 
-async def measure(mode: str, speed_index: int | None, keys: int,
-                  dqn: bool = False) -> dict[str, float]:  # fmt: skip
+async def measure(
+    mode: str, speed_index: int | None, keys: int, dqn: bool = False
+) -> dict[str, float]:
     if dqn:  # CartPole's network, epsilon held at 0.1 so the keys move it as the table's
         from tui_taxi.core.dqn.agent import DQNAgent
         from tui_taxi.core.dqn.config import DQNConfig
@@ -113,8 +114,10 @@ def main() -> None:
     print(f"{'mode':<26}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'frames/s':>10}{'steps/s':>14}")
     for mode, speed in MODES.items():
         r = asyncio.run(measure(mode, speed, args.keys, args.agent == "dqn"))
-        print(f"{mode:<26}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}{r['max_ms']:>8.1f}"
-              f"{r['fps']:>10.1f}{r['steps_per_s']:>14,.0f}")  # fmt: skip
+        print(
+            f"{mode:<26}{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}{r['max_ms']:>8.1f}"
+            f"{r['fps']:>10.1f}{r['steps_per_s']:>14,.0f}"
+        )
     print("\nframes/s while paused counts only the frames the key presses caused.")
 
 

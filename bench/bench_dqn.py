@@ -65,10 +65,23 @@ def sb3_run(seed: int, steps: int) -> tuple[float, float] | None:
         return None
     torch.set_num_threads(1)
     env = gym.make("CartPole-v1")
-    model = DQN("MlpPolicy", env, learning_rate=2.3e-3, batch_size=64, buffer_size=100_000,
-                learning_starts=1000, gamma=0.99, target_update_interval=10, train_freq=256,
-                gradient_steps=128, exploration_fraction=0.16, exploration_final_eps=0.04,
-                policy_kwargs={"net_arch": [256, 256]}, seed=seed, verbose=0)  # fmt: skip
+    model = DQN(
+        "MlpPolicy",
+        env,
+        learning_rate=2.3e-3,
+        batch_size=64,
+        buffer_size=100_000,
+        learning_starts=1000,
+        gamma=0.99,
+        target_update_interval=10,
+        train_freq=256,
+        gradient_steps=128,
+        exploration_fraction=0.16,
+        exploration_final_eps=0.04,
+        policy_kwargs={"net_arch": [256, 256]},
+        seed=seed,
+        verbose=0,
+    )
     start = time.perf_counter()
     model.learn(steps)
     seconds = time.perf_counter() - start
@@ -80,37 +93,51 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100_000)
-    parser.add_argument("--side-seeds", type=int, default=3,
-                        help="seeds of the side-by-side 50k-step runs with SB3")  # fmt: skip
+    parser.add_argument(
+        "--side-seeds", type=int, default=3, help="seeds of the side-by-side 50k-step runs with SB3"
+    )
     args = parser.parse_args()
     times = []
-    print(f"DQN defaults on CartPole-v1: solved = greedy mean >= {THRESHOLD:g} over 100 "
-          f"episodes, checked every {CHECK:,} steps, budget {args.budget:,} steps")  # fmt: skip
+    print(
+        f"DQN defaults on CartPole-v1: solved = greedy mean >= {THRESHOLD:g} over 100 "
+        f"episodes, checked every {CHECK:,} steps, budget {args.budget:,} steps"
+    )
     for seed in range(args.seeds):
         seconds, steps, mean, rate = solve_time(seed, args.budget)
         shown = f"solved in {seconds:5.1f} s at {steps:,} steps" if seconds else "not solved"
-        print(f"  seed {seed}: {shown:<34} greedy mean {mean:6.1f}  {rate:,.0f} steps/s",
-              flush=True)  # fmt: skip
+        print(
+            f"  seed {seed}: {shown:<34} greedy mean {mean:6.1f}  {rate:,.0f} steps/s", flush=True
+        )
         if seconds is not None:
             times.append(seconds)
-    print(f"solved {len(times)}/{args.seeds} seeds; median time to solve "
-          f"{statistics.median(times) if times else float('nan'):.1f} s (goal: >= 9 of 10, "
-          "median < 20 s)")  # fmt: skip
+    print(
+        f"solved {len(times)}/{args.seeds} seeds; median time to solve "
+        f"{statistics.median(times) if times else float('nan'):.1f} s (goal: >= 9 of 10, "
+        "median < 20 s)"
+    )
     if sb3_run(0, 1) is None:
-        print("stable-baselines3 not importable: no side-by-side run "
-              "(pip install torch==2.13.0 stable-baselines3)")  # fmt: skip
+        print(
+            "stable-baselines3 not importable: no side-by-side run "
+            "(pip install torch==2.13.0 stable-baselines3)"
+        )
         return
     steps = 50_000
-    print(f"Side by side, {steps:,} steps each, the same seeds, rl-zoo3's CartPole-v1 settings "
-          "(one core, one torch thread); then the greedy mean over 100 episodes:")  # fmt: skip
+    print(
+        f"Side by side, {steps:,} steps each, the same seeds, rl-zoo3's CartPole-v1 settings "
+        "(one core, one torch thread); then the greedy mean over 100 episodes:"
+    )
     rows = {"SB3 DQN (256,256)": [], "tui-taxi (256,256)": [], "tui-taxi defaults (64,64)": []}
     for seed in range(args.side_seeds):
-        runs = (sb3_run(seed, steps), ours_run(seed, steps, (256, 256)),
-                ours_run(seed, steps, (64, 64)))  # fmt: skip
+        runs = (
+            sb3_run(seed, steps),
+            ours_run(seed, steps, (256, 256)),
+            ours_run(seed, steps, (64, 64)),
+        )
         for (name, row), (seconds, mean) in zip(rows.items(), runs, strict=True):
             row.append(seconds)
-            print(f"  seed {seed}: {name:<26} {seconds:6.1f} s  greedy mean {mean:6.1f}",
-                  flush=True)  # fmt: skip
+            print(
+                f"  seed {seed}: {name:<26} {seconds:6.1f} s  greedy mean {mean:6.1f}", flush=True
+            )
     medians = {name: statistics.median(row) for name, row in rows.items()}
     sb3 = medians["SB3 DQN (256,256)"]
     for name, median in medians.items():

@@ -98,13 +98,29 @@ def main() -> int:
         print("needs node, npm and /usr/bin/chromium (apt-get install chromium)")
         return 1
     work = Path(tempfile.mkdtemp(prefix="tui-taxi-serve-"))
-    subprocess.run(["npm", "install", "--silent", "--prefix", str(work), "playwright-core"],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["npm", "install", "--silent", "--prefix", str(work), "playwright-core"],
+        check=True,
+        capture_output=True,
+    )
     (work / "check.js").write_text(CHECK_JS)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "tui_taxi", "serve", "--port", str(port),
-                               "--", "--paused", "--seed", "3"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_taxi",
+            "serve",
+            "--port",
+            str(port),
+            "--",
+            "--paused",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):  # wait for the server to listen
             with socket.socket() as s:
@@ -113,8 +129,13 @@ def main() -> int:
             time.sleep(0.1)
         shot = work / "page.png"
         env = {**os.environ, "NODE_PATH": str(work / "node_modules")}
-        out = subprocess.run(["node", str(work / "check.js"), f"http://127.0.0.1:{port}/", str(shot)],
-                             capture_output=True, text=True, env=env, timeout=90)  # fmt: skip
+        out = subprocess.run(
+            ["node", str(work / "check.js"), f"http://127.0.0.1:{port}/", str(shot)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=90,
+        )
         if out.returncode:
             print(f"browser check failed: {out.stderr.strip()[:300]}")
             return 1

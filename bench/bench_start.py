@@ -74,8 +74,10 @@ def main() -> None:
                 first, training = launch(cache or cold)
             firsts.append(first)
             trains.append(training)
-        print(f"{label:<14}{min(firsts):>10.2f} (max {max(firsts):.2f}){min(trains):>10.2f} "
-              f"(max {max(trains):.2f})")  # fmt: skip
+        print(
+            f"{label:<14}{min(firsts):>10.2f} (max {max(firsts):.2f}){min(trains):>10.2f} "
+            f"(max {max(trains):.2f})"
+        )
     print(f"\nbest of {args.runs} launches each; 120x40 pseudo-terminal")
 
 

@@ -24,9 +24,12 @@ from tui_taxi.sweep import run_sweep, warm_up
 
 def spec(episodes: int, seeds: int) -> SweepSpec:
     grid = {**DEFAULT_SWEEP, "gamma": TAXI_GAMMAS}
-    return SweepSpec("Taxi-v4", grid=tuple((n, parse_values(n, grid[n]))
-                                           for n in ("alpha", "gamma", "epsilon")),
-                     seeds=seeds, episodes=episodes)  # fmt: skip
+    return SweepSpec(
+        "Taxi-v4",
+        grid=tuple((n, parse_values(n, grid[n])) for n in ("alpha", "gamma", "epsilon")),
+        seeds=seeds,
+        episodes=episodes,
+    )
 
 
 def timed(sweep: SweepSpec, folder: Path, name: str, **how) -> tuple[float, list[dict]]:
@@ -44,32 +47,42 @@ def main() -> None:
     sweep = spec(args.episodes, args.seeds)
     n = len(sweep.trials())
     warm_up(sweep)  # numba's cache, before anything is timed
-    print(f"{n} trials (36 configurations x {args.seeds} seeds, {args.episodes:,} episodes each) "
-          "on Taxi-v4; wall time of the whole sweep, results file included")  # fmt: skip
+    print(
+        f"{n} trials (36 configurations x {args.seeds} seeds, {args.episodes:,} episodes each) "
+        "on Taxi-v4; wall time of the whole sweep, results file included"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, how in (("this process", {"workers": 1}),
-                          ("pool, 1 worker", {"workers": 1, "inline": False}),
-                          ("pool, 2 workers", {"workers": 2})):  # fmt: skip
+        for name, how in (
+            ("this process", {"workers": 1}),
+            ("pool, 1 worker", {"workers": 1, "inline": False}),
+            ("pool, 2 workers", {"workers": 2}),
+        ):
             seconds, records = timed(sweep, folder, name.replace(" ", "_"), cluster=None, **how)
             per_trial = sum(r["metrics"]["wall_time"] for r in records) / n
             rows.append((name, seconds, per_trial))
-            print(f"  {name:<26} {seconds:6.2f} s  {n / seconds:6.1f} trials/s  "
-                  f"(a trial: {per_trial * 1000:.0f} ms of training and checks)", flush=True)  # fmt: skip
+            print(
+                f"  {name:<26} {seconds:6.2f} s  {n / seconds:6.1f} trials/s  "
+                f"(a trial: {per_trial * 1000:.0f} ms of training and checks)",
+                flush=True,
+            )
         try:
             from distributed import LocalCluster
         except ImportError:
             print("  distributed not installed: no Dask run (pip install 'tui-taxi[cluster]')")
         else:
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster:  # fmt: skip
+            with LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster:
                 seconds, _ = timed(
                     sweep, folder, "dask", workers=2, cluster=cluster.scheduler_address
                 )
             rows.append(("Dask, 2 worker processes", seconds, 0.0))
-            print(f"  {'Dask, 2 worker processes':<26} {seconds:6.2f} s  {n / seconds:6.1f} trials/s",
-                  flush=True)  # fmt: skip
+            print(
+                f"  {'Dask, 2 worker processes':<26} {seconds:6.2f} s  {n / seconds:6.1f} trials/s",
+                flush=True,
+            )
     one = rows[1][1]
     two = rows[2][1]
     print(f"scaling: 2 workers / 1 worker = {one / two:.2f}x (2 cores here)")
@@ -77,8 +90,10 @@ def main() -> None:
         print(f"Dask's overhead against the pool, 2 workers each: {rows[3][1] / two:.2f}x the time")
     per_trial = rows[0][2]
     for cores, label in ((64, "a 64-core machine"), (160, "10 nodes x 16 cores")):
-        print(f"on paper, {label}: about {n * per_trial / cores:.2f} s for these {n} trials; "
-              f"a 100x larger sweep ({n * 100:,} trials) about {n * 100 * per_trial / cores:.0f} s")  # fmt: skip
+        print(
+            f"on paper, {label}: about {n * per_trial / cores:.2f} s for these {n} trials; "
+            f"a 100x larger sweep ({n * 100:,} trials) about {n * 100 * per_trial / cores:.0f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -80,8 +80,9 @@ def load_c_loop(folder: str):
     if cc is None:
         return None, "no C compiler (cc, gcc or clang) on PATH"
     library = os.path.join(folder, "q_learning_ref.so")
-    build = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", library, C_SOURCE],
-                           capture_output=True, text=True)  # fmt: skip
+    build = subprocess.run(
+        [cc, "-O2", "-shared", "-fPIC", "-o", library, C_SOURCE], capture_output=True, text=True
+    )
     if build.returncode != 0:
         last = (build.stderr.strip().splitlines() or [f"exit status {build.returncode}"])[-1]
         return None, f"{cc} could not build {C_SOURCE}: {last}"
@@ -92,11 +93,20 @@ def load_c_loop(folder: str):
     fn.argtypes = [
         *(array(t, flags="C") for t in (np.float64, np.int64, np.float64, np.bool_, np.int64)),
         array(np.float64, flags="C"),  # cum_initial
-        i64, i64, i64,  # n_states, n_actions, outcome slots per (s, a)
-        array(np.float64, flags="C"), array(np.uint64, flags="C"),  # q, rng
-        i64, f64, f64, f64, f64,  # episodes, alpha, gamma, epsilon, penalty_reward
-        array(np.float64, flags="C"), array(np.int64, flags="C"), array(np.int64, flags="C"),
-    ]  # fmt: skip
+        i64,
+        i64,
+        i64,  # n_states, n_actions, outcome slots per (s, a)
+        array(np.float64, flags="C"),
+        array(np.uint64, flags="C"),  # q, rng
+        i64,
+        f64,
+        f64,
+        f64,
+        f64,  # episodes, alpha, gamma, epsilon, penalty_reward
+        array(np.float64, flags="C"),
+        array(np.int64, flags="C"),
+        array(np.int64, flags="C"),
+    ]
     return fn, None
 
 
@@ -106,10 +116,25 @@ def c_loop(fn, model: CompiledEnv, episodes: int, seed: int) -> Run:
     rng = make_rng(seed)
     out = np.empty(episodes), np.empty(episodes, np.int64), np.empty(episodes, np.int64)
     start = time.perf_counter()
-    steps = fn(model.cum_prob, model.next_state, model.reward, model.terminated,
-               model.n_outcomes, model.cum_initial, model.n_states, model.n_actions,
-               model.cum_prob.shape[2], q, rng, episodes, ALPHA, GAMMA, EPSILON,
-               model.penalty_reward, *out)  # fmt: skip
+    steps = fn(
+        model.cum_prob,
+        model.next_state,
+        model.reward,
+        model.terminated,
+        model.n_outcomes,
+        model.cum_initial,
+        model.n_states,
+        model.n_actions,
+        model.cum_prob.shape[2],
+        q,
+        rng,
+        episodes,
+        ALPHA,
+        GAMMA,
+        EPSILON,
+        model.penalty_reward,
+        *out,
+    )
     return time.perf_counter() - start, steps, q
 
 
@@ -160,8 +185,9 @@ def project(episodes: int, seed: int, repeats: int = 5) -> tuple[float, int, Ses
 
 def whole_process(args: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tui_taxi", *args], check=True, env=env,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "tui_taxi", *args], check=True, env=env, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -175,8 +201,9 @@ def first_compile() -> float:
     )
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        out = subprocess.run([sys.executable, "-c", code], check=True, env=env,
-                             capture_output=True, text=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+        )
     return float(out.stdout)
 
 
@@ -207,19 +234,24 @@ def main() -> None:
         print(f"plain C loop: skipped ({note})")
     else:
         same = c_steps == kernel_steps and np.array_equal(c_q, kernel_q)
-        print(f"kernel / C loop, wall time:            {kernel_s / c_s:.2f}x "
-              f"({'the same' if same else 'NOT the same'} steps and Q-table)")  # fmt: skip
+        print(
+            f"kernel / C loop, wall time:            {kernel_s / c_s:.2f}x "
+            f"({'the same' if same else 'NOT the same'} steps and Q-table)"
+        )
         print(f"  runs (s), kernel: {', '.join(f'{r[0]:.3f}' for r in kernel_runs)}")
         print(f"  runs (s), C loop: {', '.join(f'{r[0]:.3f}' for r in c_runs)}")
         print(f"  C loop vs tutorial loop: {tut_s / c_s:,.0f}x")
 
     whole_process(["train", "--episodes", "1000", "--no-chart"])  # make sure the cache is warm
     runs = [whole_process(["train", "--episodes", "100000"]) for _ in range(3)]
-    print(f"\n'tui-taxi train --episodes 100000', whole process, warm JIT cache: "
-          f"{min(runs):.2f} s (best of 3; {', '.join(f'{r:.2f}' for r in runs)})")  # fmt: skip
+    print(
+        f"\n'tui-taxi train --episodes 100000', whole process, warm JIT cache: "
+        f"{min(runs):.2f} s (best of 3; {', '.join(f'{r:.2f}' for r in runs)})"
+    )
     compiles = [first_compile() for _ in range(2)]
-    print(f"first-run compile of the training kernel (empty cache): "
-          f"{min(compiles):.2f} s (best of 2)")  # fmt: skip
+    print(
+        f"first-run compile of the training kernel (empty cache): {min(compiles):.2f} s (best of 2)"
+    )
 
 
 if __name__ == "__main__":

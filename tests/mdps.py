@@ -24,9 +24,13 @@ def chain_model(start: int = 0, max_episode_steps: int = 0):
     isd = np.zeros(4)
     isd[start] = 1.0
     return model_from_transitions(
-        transitions, isd, n_states=4, n_actions=2, env_id="Chain",
+        transitions,
+        isd,
+        n_states=4,
+        n_actions=2,
+        env_id="Chain",
         max_episode_steps=max_episode_steps,
-    )  # fmt: skip
+    )
 
 
 def make_session(model, q=None, q_b=None, **config) -> Session:

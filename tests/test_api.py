@@ -93,8 +93,10 @@ def test_the_package_exports_what_training_from_python_needs():
 
 
 def test_importing_the_package_stays_light():
-    code = ("import sys, tui_taxi; heavy = ('numba', 'textual', 'tui_taxi.core.session'); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))")  # fmt: skip
+    code = (
+        "import sys, tui_taxi; heavy = ('numba', 'textual', 'tui_taxi.core.session'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -121,10 +123,18 @@ def test_predict_takes_a_state_index_as_gymnasium_gives_it(observation):
 
 @pytest.mark.parametrize(
     ("observation", "shown"),
-    [(2.5, "got 2.5"), (np.float64(3.0), "got np.float64(3.0)"), (True, "got True"),
-     ("3", "got '3'"), (None, "got None"), (np.array([3]), "got an array of shape (1,)"),
-     (-1, "got -1"), (500, "got 500"), (np.int64(10**6), "got 1000000")],
-)  # fmt: skip
+    [
+        (2.5, "got 2.5"),
+        (np.float64(3.0), "got np.float64(3.0)"),
+        (True, "got True"),
+        ("3", "got '3'"),
+        (None, "got None"),
+        (np.array([3]), "got an array of shape (1,)"),
+        (-1, "got -1"),
+        (500, "got 500"),
+        (np.int64(10**6), "got 1000000"),
+    ],
+)
 def test_predict_refuses_what_is_not_a_state_in_one_line(observation, shown):
     session = Session(TrainConfig(seed=0))
     with pytest.raises(ValueError, match="0-499") as info:
@@ -172,10 +182,21 @@ def test_a_one_hot_dqn_walks_gymnasiums_frozen_lake_by_the_shortest_path(tmp_pat
     """Non-slippery FrozenLake 4x4 (SFFF/FHFH/FFFH/HFFG): the goal is 6 moves away (3 down, 3
     right: no shorter path exists), and a DQN learns that within 10,000 steps."""
     lake = (("is_slippery", False),)
-    config = DQNConfig(env_id="FrozenLake-v1", env_kwargs=lake, total_timesteps=10_000,
-                       train_frequency=1, gradient_steps=1, target_network_frequency=100,
-                       learning_starts=200, learning_rate=1e-3, hidden=(64,), gamma=0.9,
-                       exploration_fraction=0.3, end_e=0.05, seed=0)  # fmt: skip
+    config = DQNConfig(
+        env_id="FrozenLake-v1",
+        env_kwargs=lake,
+        total_timesteps=10_000,
+        train_frequency=1,
+        gradient_steps=1,
+        target_network_frequency=100,
+        learning_starts=200,
+        learning_rate=1e-3,
+        hidden=(64,),
+        gamma=0.9,
+        exploration_fraction=0.3,
+        end_e=0.05,
+        seed=0,
+    )
     DQNAgent(config).learn().save(tmp_path / "lake.npz")
     model = tui_taxi.load(tmp_path / "lake.npz")
     env = gym.make("FrozenLake-v1", is_slippery=False)
@@ -193,8 +214,16 @@ def test_a_one_hot_dqn_on_taxi_drives_gymnasiums_taxi_as_its_network_says(tmp_pa
     that the network's greedy actions (before saving) take through Gymnasium's own transition
     table P, to the drop-off or to the 200-step limit. (Training a DQN to Taxi's optimum takes
     about 90,000 steps, 30 s here: too long for a test; the file and the loop are tested.)"""
-    agent = DQNAgent(DQNConfig(env_id="Taxi-v4", total_timesteps=1500, train_frequency=1,
-                               gradient_steps=1, learning_starts=500, seed=2))  # fmt: skip
+    agent = DQNAgent(
+        DQNConfig(
+            env_id="Taxi-v4",
+            total_timesteps=1500,
+            train_frequency=1,
+            gradient_steps=1,
+            learning_starts=500,
+            seed=2,
+        )
+    )
     agent.learn()
     greedy = agent.q_table().argmax(axis=1)
     agent.save(tmp_path / "taxi.npz")
@@ -224,8 +253,11 @@ def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
     path = Session(TrainConfig(seed=0)).learn(100).save(tmp_path / "s.npz")
     path.write_bytes(path.read_bytes()[:200])  # cut short
     (tmp_path / "text.npz").write_text("not an archive")
-    for bad, said in ((tmp_path / "none.npz", "no such file"), (path, "corrupt or truncated"),
-                      (tmp_path / "text.npz", "not an .npz archive")):  # fmt: skip
+    for bad, said in (
+        (tmp_path / "none.npz", "no such file"),
+        (path, "corrupt or truncated"),
+        (tmp_path / "text.npz", "not an .npz archive"),
+    ):
         with pytest.raises(SessionFileError, match=said) as info:
             tui_taxi.load(bad)
         assert isinstance(info.value, ValueError) and "\n" not in str(info.value)

@@ -52,16 +52,22 @@ def test_train_with_the_tutorial_defaults_reaches_the_optimum(capsys, tmp_path):
     session = load_session(tmp_path / "run.npz")
     assert session.episode == 100_000
     assert (session.config.alpha.start, session.config.gamma, session.config.epsilon.start) == (
-        0.1, 0.6, 0.1,
-    )  # fmt: skip
+        0.1,
+        0.6,
+        0.1,
+    )
 
 
 def test_eval_reports_the_tutorial_metrics(capsys, tmp_path):
     run(capsys, "train", "--episodes", "3000", "--no-chart", "--save", str(tmp_path / "s.npz"))
     code, out, err = run(capsys, "eval", str(tmp_path / "s.npz"), "--episodes", "20")
     assert code == 0, err
-    for metric in ("average timesteps per episode", "average penalties per episode",
-                   "average reward per move", "policy optimality"):  # fmt: skip
+    for metric in (
+        "average timesteps per episode",
+        "average penalties per episode",
+        "average reward per move",
+        "policy optimality",
+    ):
         assert metric in out
     assert "3,000 episodes trained" in out
 
@@ -70,8 +76,11 @@ def test_eval_of_the_tutorials_agent_gives_its_numbers(capsys, tmp_path):
     run(capsys, "train", "--no-chart", "--save", str(tmp_path / "s.npz"))  # 100k episodes
     code, out, err = run(capsys, "eval", str(tmp_path / "s.npz"), "--episodes", "200")
     assert code == 0, err
-    values = {line.strip().split("  ")[0]: line.split()[-1] for line in out.splitlines()
-              if line.startswith("  ")}  # fmt: skip
+    values = {
+        line.strip().split("  ")[0]: line.split()[-1]
+        for line in out.splitlines()
+        if line.startswith("  ")
+    }
     assert float(values["average timesteps per episode"]) == pytest.approx(13.07, abs=0.6)
     assert float(values["average penalties per episode"]) == 0.0
     assert values["success rate"] == "100.0%"
@@ -117,8 +126,19 @@ def test_old_env_ids_train_with_a_notice(capsys):
 
 def test_env_kwargs_pass_through(capsys, tmp_path):
     path = tmp_path / "rainy.npz"
-    code, _, err = run(capsys, "train", "--env-kwarg", "is_rainy=true", "--episodes", "10",
-                       "--no-chart", "--learner", "sarsa", "--save", str(path))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "train",
+        "--env-kwarg",
+        "is_rainy=true",
+        "--episodes",
+        "10",
+        "--no-chart",
+        "--learner",
+        "sarsa",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
     session = load_session(path)
     assert session.config.env_kwargs == (("is_rainy", True),)
@@ -154,13 +174,19 @@ WHOLE = "must be a whole number from"
         (["train", "--env", "Taxi-v9"], "unknown env id 'Taxi-v9'; supported: "),
         (["train", "--env", "Blackjack-v1"], "Discrete"),
         (["train", "--env-kwarg", "rainy"], "NAME=VALUE"),
-        (["train", "--env", "FrozenLake-v1", "--env-kwarg", "map_name=16x16"],
-         "map_name must be one of 4x4, 8x8, got '16x16'"),
+        (
+            ["train", "--env", "FrozenLake-v1", "--env-kwarg", "map_name=16x16"],
+            "map_name must be one of 4x4, 8x8, got '16x16'",
+        ),
         (["train", "--env-kwarg", "is_rainy=maybe"], "is_rainy must be true or false, got 'maybe'"),
-        (["train", "--env", "FrozenLake-v1", "--env-kwarg", "is_slippery=3.5"],
-         "is_slippery must be true or false, got 3.5"),
-        (["train", "--env-kwarg", "is_rainy=true", "--env-kwarg", "is_rainy=false"],
-         "--env-kwarg is_rainy is given more than once"),
+        (
+            ["train", "--env", "FrozenLake-v1", "--env-kwarg", "is_slippery=3.5"],
+            "is_slippery must be true or false, got 3.5",
+        ),
+        (
+            ["train", "--env-kwarg", "is_rainy=true", "--env-kwarg", "is_rainy=false"],
+            "--env-kwarg is_rainy is given more than once",
+        ),
         (["train", "--learner", "dqn"], "unknown learner 'dqn'; choose one of q-learning"),
         (["eval", "nowhere.npz"], "nowhere.npz: no such file"),
         (["eval"], "the following arguments are required: FILE"),
@@ -169,18 +195,22 @@ WHOLE = "must be a whole number from"
         (["--alpha", "0.5", "eval", "x.npz"], "--alpha does not apply to 'eval'"),
         (["--seed", "9", "train", "--seed", "3"], "--seed is given both before and after 'train'"),
         (["--presenter", "train"], "--presenter does not apply to 'train'"),
-        (["compare", "x.npz", "--alpha", "0.5", "--train-episodes", "5"],
-         "--alpha, --train-episodes: only for compare without FILE"),
+        (
+            ["compare", "x.npz", "--alpha", "0.5", "--train-episodes", "5"],
+            "--alpha, --train-episodes: only for compare without FILE",
+        ),
         (["demo", "--force"], "--force only applies with --export FILE"),
         (["train", "--steps", "0"], f"--steps: {WHOLE} 1 to 1,000,000,000,000, got 0"),
         (["train", "--steps", "2.5"], "--steps: '2.5' is not a whole number"),
-        (["train", "--plot", "bogus"],
-         "--plot: 'bogus' is not a chart; choose from return, steps, penalties, staircase"),
+        (
+            ["train", "--plot", "bogus"],
+            "--plot: 'bogus' is not a chart; choose from return, steps, penalties, staircase",
+        ),
         (["train", "--plot", "return,"], "--plot: 'return,' is not a chart"),
         (["train", "--plot", "steps", "--no-chart"], "--plot and --no-chart contradict"),
         (["compare", "x.npz", "--plot", "return"], "unrecognized arguments for 'compare'"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line_exit_2_no_traceback(capsys, argv, message):
     assert exit_status(argv) == 2
     _, err = capsys.readouterr()
@@ -257,9 +287,23 @@ def test_serve_on_a_port_in_use_is_one_line(capsys):
 # -- options before the command ---------------------------------------------------------------
 def test_options_before_the_command_apply_to_it(capsys, tmp_path):
     path = tmp_path / "run.npz"
-    code, _, err = run(capsys, "--seed", "9", "--alpha", "0.5", "--env-kwarg", "is_rainy=true",
-                       "train", "--episodes", "10", "--no-chart", "--save", str(path),
-                       "--env-kwarg", "rainy_probability=0.9")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "--seed",
+        "9",
+        "--alpha",
+        "0.5",
+        "--env-kwarg",
+        "is_rainy=true",
+        "train",
+        "--episodes",
+        "10",
+        "--no-chart",
+        "--save",
+        str(path),
+        "--env-kwarg",
+        "rainy_probability=0.9",
+    )
     assert code == 0, err
     config = load_session(path).config
     assert (config.seed, config.alpha.start) == (9, 0.5)
@@ -365,8 +409,9 @@ def test_an_unwritable_save_folder_fails_before_training(capsys, tmp_path, no_tr
 
 
 # -- help ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["compare"], ["play"], ["demo"],
-                                     ["serve"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", [[], ["train"], ["eval"], ["compare"], ["play"], ["demo"], ["serve"]]
+)
 def test_help_says_what_each_command_does_and_each_default_once(capsys, command):
     assert exit_status([*command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -444,8 +489,9 @@ def test_help_shows_each_worlds_defaults(capsys, command):
 
 def test_train_takes_the_worlds_defaults_for_what_is_not_given(capsys, tmp_path):
     path = tmp_path / "lake.npz"
-    code, out, err = run(capsys, "train", "--env", "FrozenLake-v1", "--no-chart", "--save",
-                         str(path))  # fmt: skip
+    code, out, err = run(
+        capsys, "train", "--env", "FrozenLake-v1", "--no-chart", "--save", str(path)
+    )
     assert code == 0, err
     config = load_session(path).config
     assert config.gamma == 0.99 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
@@ -454,8 +500,19 @@ def test_train_takes_the_worlds_defaults_for_what_is_not_given(capsys, tmp_path)
     assert "optimal for gamma 0.99 from 1/1 start states (100.0%)" in out
     assert "note:" not in out  # nothing to diagnose
 
-    code, _, err = run(capsys, "--gamma", "0.9", "train", "--env", "FrozenLake-v1",
-                       "--episodes", "10", "--no-chart", "--save", str(path))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "--gamma",
+        "0.9",
+        "train",
+        "--env",
+        "FrozenLake-v1",
+        "--episodes",
+        "10",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
     config = load_session(path).config
     assert config.gamma == 0.9 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
@@ -476,11 +533,13 @@ def test_compare_trains_the_worlds_budget(capsys):
         (["--episodes", "100000", "--steps", "300"], None, 300),  # 300 steps come first
     ],
 )
-def test_train_by_steps_episodes_or_whichever_runs_out_first(capsys, tmp_path, budget, episodes,
-                                                             steps):  # fmt: skip
+def test_train_by_steps_episodes_or_whichever_runs_out_first(
+    capsys, tmp_path, budget, episodes, steps
+):
     path = tmp_path / "cliff.npz"
-    code, out, err = run(capsys, "train", "--env", "CliffWalking-v1", *budget, "--no-chart",
-                         "--save", str(path))  # fmt: skip
+    code, out, err = run(
+        capsys, "train", "--env", "CliffWalking-v1", *budget, "--no-chart", "--save", str(path)
+    )
     assert code == 0, err
     session = load_session(path)
     if steps is not None:
@@ -505,8 +564,18 @@ def test_the_progress_bar_counts_toward_either_budget():
 
 
 def test_train_prints_the_charts_asked_for_in_order(capsys):
-    code, out, err = run(capsys, "train", "--env", "CliffWalking-v1", "--plot", "staircase,return",
-                         "--plot", "steps", "--plot", "return")  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--env",
+        "CliffWalking-v1",
+        "--plot",
+        "staircase,return",
+        "--plot",
+        "steps",
+        "--plot",
+        "return",
+    )
     assert code == 0, err
     titles = ["episodes completed against time steps", "return per episode", "steps per episode"]
     positions = [out.index(title) for title in titles]
@@ -517,11 +586,24 @@ def test_train_prints_the_charts_asked_for_in_order(capsys):
 
 def test_train_and_eval_say_why_a_setting_cannot_reach_the_goal(capsys, tmp_path):
     path = tmp_path / "lake8.npz"
-    code, out, err = run(capsys, "train", "--env", "FrozenLake8x8-v1", "--gamma", "0.6",
-                         "--episodes", "100", "--no-chart", "--save", str(path))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--env",
+        "FrozenLake8x8-v1",
+        "--gamma",
+        "0.6",
+        "--episodes",
+        "100",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
-    note = ("note: with gamma 0.6 the +1 at the goal, 14 steps from the start, is worth "
-            "0.6**13 = 0.0013 there")  # fmt: skip
+    note = (
+        "note: with gamma 0.6 the +1 at the goal, 14 steps from the start, is worth "
+        "0.6**13 = 0.0013 there"
+    )
     assert note in out and "try gamma 0.99" in out
     code, out, err = run(capsys, "eval", str(path), "--episodes", "2")
     assert code == 0, err
@@ -536,8 +618,17 @@ def test_a_step_budget_shows_its_progress_and_stops_on_ctrl_c():
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
-    argv = [sys.executable, "-m", "tui_taxi", "train", "--env", "FrozenLake8x8-v1", "--steps",
-            "1e11", "--no-chart"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "tui_taxi",
+        "train",
+        "--env",
+        "FrozenLake8x8-v1",
+        "--steps",
+        "1e11",
+        "--no-chart",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
     seen = b""

@@ -43,8 +43,18 @@ def quietly(*argv) -> None:
 def cartpole_save(tmp_path_factory):
     """A DQN trained 2,000 steps on CartPole-v1 by the CLI (learning from step 200)."""
     path = tmp_path_factory.mktemp("dqn") / "cart.npz"
-    quietly("train", "--agent", "dqn", "--total-timesteps", "2000", "--learning-starts", "200",
-            "--no-chart", "--save", str(path))  # fmt: skip
+    quietly(
+        "train",
+        "--agent",
+        "dqn",
+        "--total-timesteps",
+        "2000",
+        "--learning-starts",
+        "200",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     return path
 
 
@@ -52,18 +62,44 @@ def cartpole_save(tmp_path_factory):
 def taxi_save(tmp_path_factory):
     """A one-hot DQN on Taxi, 2,000 steps (far from trained: the files are what is tested)."""
     path = tmp_path_factory.mktemp("dqn") / "taxi.npz"
-    quietly("train", "--agent", "dqn", "--env", "Taxi-v4", "--total-timesteps", "2000",
-            "--no-chart", "--save", str(path))  # fmt: skip
+    quietly(
+        "train",
+        "--agent",
+        "dqn",
+        "--env",
+        "Taxi-v4",
+        "--total-timesteps",
+        "2000",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     return path
 
 
 # -- train -----------------------------------------------------------------------------------
 def test_train_prints_both_curves_an_evaluation_and_saves_what_was_asked(capsys, tmp_path):
     path = tmp_path / "run.npz"
-    code, out, err = run(capsys, "train", "--agent", "dqn", "--total-timesteps", "1500",
-                         "--learning-starts", "200", "--hidden", "32", "--double",
-                         "--learning-rate", "1e-3", "--seed", "4", "--save", str(path),
-                         "--save-buffer")  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--agent",
+        "dqn",
+        "--total-timesteps",
+        "1500",
+        "--learning-starts",
+        "200",
+        "--hidden",
+        "32",
+        "--double",
+        "--learning-rate",
+        "1e-3",
+        "--seed",
+        "4",
+        "--save",
+        str(path),
+        "--save-buffer",
+    )
     assert code == 0, err
     assert "return per episode" in out and "mean TD loss (Huber) per episode" in out
     loss_chart = out[out.index("mean TD loss") :]
@@ -77,8 +113,13 @@ def test_train_prints_both_curves_an_evaluation_and_saves_what_was_asked(capsys,
     agent = tui_taxi.load(path)
     assert isinstance(agent, DQNAgent)
     c = agent.config
-    assert (c.hidden, c.double, c.learning_rate, c.seed, c.total_timesteps) == ((32,), True,
-                                                                                 1e-3, 4, 1500)  # fmt: skip
+    assert (c.hidden, c.double, c.learning_rate, c.seed, c.total_timesteps) == (
+        (32,),
+        True,
+        1e-3,
+        4,
+        1500,
+    )
     assert agent.total_steps == 1500
     assert agent.buffer_fill == 1500  # every transition kept (the buffer holds 100,000)
     assert f"saved to {path}" in out
@@ -90,13 +131,29 @@ def test_without_save_buffer_the_replay_buffer_stays_behind(cartpole_save):
 
 
 def test_steps_and_total_timesteps_are_one_budget(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--total-timesteps", "5000", "--no-chart",
-                         "--save", str(tmp_path / "table.npz"))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--total-timesteps",
+        "5000",
+        "--no-chart",
+        "--save",
+        str(tmp_path / "table.npz"),
+    )
     assert code == 0, err
     session = tui_taxi.load(tmp_path / "table.npz")
     assert isinstance(session, Session) and session.total_steps == 5000  # as --steps 5000
-    code, out, err = run(capsys, "train", "--agent", "dqn", "--steps", "700", "--no-chart",
-                         "--save", str(tmp_path / "net.npz"))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--agent",
+        "dqn",
+        "--steps",
+        "700",
+        "--no-chart",
+        "--save",
+        str(tmp_path / "net.npz"),
+    )
     assert code == 0, err
     agent = tui_taxi.load(tmp_path / "net.npz")
     assert agent.total_steps == agent.config.total_timesteps == 700
@@ -105,17 +162,49 @@ def test_steps_and_total_timesteps_are_one_budget(capsys, tmp_path):
 
 def test_the_keras_rl_preset_is_the_courses_run_and_options_refine_it(capsys, tmp_path):
     path = tmp_path / "keras.npz"
-    code, out, err = run(capsys, "train", "--agent", "dqn", "--preset", "keras-rl",
-                         "--total-timesteps", "300", "--no-chart", "--save", str(path))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--agent",
+        "dqn",
+        "--preset",
+        "keras-rl",
+        "--total-timesteps",
+        "300",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
     c = tui_taxi.load(path).config
     # the course's recipe (the issue's words): CartPole-v0, one hidden layer of 16 units,
     # epsilon 0.1, a memory of 50,000, a warm-up of 10 steps, a soft update of 0.01, lr 1e-3
-    assert (c.env_id, c.hidden, c.start_e, c.end_e, c.buffer_size, c.learning_starts, c.tau,
-            c.learning_rate) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10, 0.01, 1e-3)  # fmt: skip
+    assert (
+        c.env_id,
+        c.hidden,
+        c.start_e,
+        c.end_e,
+        c.buffer_size,
+        c.learning_starts,
+        c.tau,
+        c.learning_rate,
+    ) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10, 0.01, 1e-3)
     assert "time limit 200" in out  # CartPole-v0's
-    code, out, err = run(capsys, "train", "--agent", "dqn", "--preset", "keras-rl", "--hidden",
-                         "8,8", "--steps", "100", "--no-chart", "--save", str(path))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        "train",
+        "--agent",
+        "dqn",
+        "--preset",
+        "keras-rl",
+        "--hidden",
+        "8,8",
+        "--steps",
+        "100",
+        "--no-chart",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
     assert tui_taxi.load(path).config.hidden == (8, 8)
 
@@ -177,8 +266,10 @@ def test_help_has_a_dqn_heading_with_each_fields_help_and_default(capsys, monkey
         main(["train", "--help"])
     out = capsys.readouterr().out
     section = out[out.index("deep Q-learning (--agent dqn") :].split("\n\n")[0]
-    entries = {entry.split()[0].rstrip(","): " ".join(entry.split())
-               for entry in re.split(r"\n  (?=--)", section)[1:]}  # fmt: skip
+    entries = {
+        entry.split()[0].rstrip(","): " ".join(entry.split())
+        for entry in re.split(r"\n  (?=--)", section)[1:]
+    }
     fields = {f.name: f for f in dataclasses.fields(DQNConfig)}
     for name in DQN_OPTIONS:
         flag = "--" + name.replace("_", "-")
@@ -226,8 +317,9 @@ def test_the_app_and_play_get_a_dqn_config(monkeypatch):
     assert seen["call"][0].env_id == "FrozenLake-v1"  # one-hot states
 
 
-def test_the_app_loads_a_dqn_save_and_names_the_options_it_ignores(monkeypatch, capsys,
-                                                                   cartpole_save):  # fmt: skip
+def test_the_app_loads_a_dqn_save_and_names_the_options_it_ignores(
+    monkeypatch, capsys, cartpole_save
+):
     seen = _fake_app(monkeypatch)
     assert main(["--load", str(cartpole_save), "--learning-rate", "0.01", "--agent", "dqn"]) == 0
     assert seen["call"][0] is None and seen["call"][1]["load"] == str(cartpole_save)
@@ -237,13 +329,16 @@ def test_the_app_loads_a_dqn_save_and_names_the_options_it_ignores(monkeypatch, 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--agent", "dqn", "--alpha", "0.5"], "--alpha is a tabular setting; DQN's is --learning-rate"),
+        (
+            ["--agent", "dqn", "--alpha", "0.5"],
+            "--alpha is a tabular setting; DQN's is --learning-rate",
+        ),
         (["play", "--tau", "0.5"], "--tau is a DQN setting: add --agent dqn"),
         (["--total-timesteps", "500"], "--total-timesteps is a DQN setting"),
         (["--agent", "dqn", "--env", "Pendulum-v1"], "Pendulum-v1"),
         (["play", "--agent", "dqn", "--batch-size", "0"], "batch-size must be an integer in [1,"),
     ],
-)  # fmt: skip
+)
 def test_the_app_refuses_bad_dqn_options_before_it_starts(monkeypatch, capsys, argv, message):
     seen = _fake_app(monkeypatch)
     assert exit_status(argv) == 2
@@ -274,8 +369,10 @@ DQN = ["train", "--agent", "dqn"]
     [
         ([*DQN, "--env", "Blackjack-v1"], "cannot run Blackjack-v1 (Tuple observations, Discrete"),
         ([*DQN, "--env", "Pendulum-v1"], "cannot run Pendulum-v1 (Box observations, Box actions)"),
-        ([*DQN, "--env", "Acrobot-v1", "--env-kwarg", "spin=1"], "does not accept keyword "
-                                                                 "argument 'spin'"),
+        (
+            [*DQN, "--env", "Acrobot-v1", "--env-kwarg", "spin=1"],
+            "does not accept keyword argument 'spin'",
+        ),
         ([*DQN, "--env", "LunarLander-v3"], "cannot make LunarLander-v3: Box2D is not installed"),
         (["train", "--env", "Acrobot-v1"], "a DQN learns it: --agent dqn"),
         (["compare", "--agent", "dqn"], "for a DQN: 'tui-taxi train --agent dqn --save run.npz'"),
@@ -315,7 +412,7 @@ DQN = ["train", "--agent", "dqn"]
         (["--agent", "dqn", "compare"], "--agent does not apply to 'compare'"),
         (["eval", "x.npz", "--agent", "dqn"], "unrecognized arguments for 'eval'"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line_exit_2_no_traceback(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     assert exit_status(argv) == 2
@@ -358,8 +455,7 @@ def _damaged(source, target, damage: str):
     ],
 )
 @pytest.mark.parametrize("command", ["eval", "compare"])
-def test_a_damaged_dqn_save_is_one_line(capsys, tmp_path, cartpole_save, damage, message,
-                                        command):  # fmt: skip
+def test_a_damaged_dqn_save_is_one_line(capsys, tmp_path, cartpole_save, damage, message, command):
     path = tmp_path / "bad.npz"
     _damaged(cartpole_save, path, damage)
     assert exit_status([command, str(path)]) == 2
@@ -367,8 +463,9 @@ def test_a_damaged_dqn_save_is_one_line(capsys, tmp_path, cartpole_save, damage,
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_nothing_is_overwritten_and_the_target_is_checked_before_training(capsys, tmp_path,
-                                                                         monkeypatch):  # fmt: skip
+def test_nothing_is_overwritten_and_the_target_is_checked_before_training(
+    capsys, tmp_path, monkeypatch
+):
     target = tmp_path / "keep.npz"
     target.write_bytes(b"precious")
     for bad in (["--learning-rate", "0"], ["--env", "Pendulum-v1"], ["--hidden", "0"]):
@@ -392,8 +489,17 @@ def test_training_stops_once_the_greedy_policy_reaches_the_reward_threshold(caps
     """Non-slippery FrozenLake (Gymnasium's threshold: success 0.7) is learnt in a few thousand
     steps: the run stops at the first check (every 2,500 steps) that finds the greedy policy
     there, and what it saved walks Gymnasium's lake to the goal by the 6-move shortest path."""
-    lake = ["--env", "FrozenLake-v1", "--env-kwarg", "is_slippery=false",
-            "--target-network-frequency", "100", "--learning-starts", "200", "--no-chart"]  # fmt: skip
+    lake = [
+        "--env",
+        "FrozenLake-v1",
+        "--env-kwarg",
+        "is_slippery=false",
+        "--target-network-frequency",
+        "100",
+        "--learning-starts",
+        "200",
+        "--no-chart",
+    ]
     path = tmp_path / "lake.npz"
     code, out, err = run(capsys, *DQN, *lake, "--total-timesteps", "20000", "--save", str(path))
     assert code == 0, err
@@ -406,7 +512,15 @@ def test_training_stops_once_the_greedy_policy_reaches_the_reward_threshold(caps
     for _ in range(6):
         obs, reward, terminated, _, _ = env.step(model.predict(obs)[0])
     assert terminated and reward == 1.0
-    code, out, err = run(capsys, *DQN, *lake, "--total-timesteps", "6000", "--no-stop-when-solved",
-                         "--save", str(path))  # fmt: skip
+    code, out, err = run(
+        capsys,
+        *DQN,
+        *lake,
+        "--total-timesteps",
+        "6000",
+        "--no-stop-when-solved",
+        "--save",
+        str(path),
+    )
     assert code == 0, err
     assert tui_taxi.load(path).total_steps == 6000 and "solved at" not in out

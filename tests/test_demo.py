@@ -114,7 +114,8 @@ def test_a_tour_sets_its_world_resets_and_trains_by_steps():
     assert (tour.env_id, tour.env_kwargs) == ("CliffWalking-v1", ())
     assert tour.actions_until(0) == (TrainSteps(100),)
     assert tour.actions_until(1)[1:] == (
-        ResetAgent(), SwitchEnv("tui_taxi/WindyGridworld-v0", (("king_moves", True),)),
-    )  # fmt: skip
+        ResetAgent(),
+        SwitchEnv("tui_taxi/WindyGridworld-v0", (("king_moves", True),)),
+    )
     with pytest.raises(TourError, match="t.tour:2: .*does not accept"):
         parse_tour("seed 1\nenv CliffWalking-v1 windy=1\n== A\n> x\n", "t.tour")

@@ -31,10 +31,13 @@ from tui_taxi.sweep import run_sweep
 
 def bandit_model():
     """One state, three actions, each ending the episode: a0 pays +1, a1 and a2 pay 0."""
-    transitions = {0: {a: [(1.0, 1, r, True)] for a, r in enumerate((1.0, 0.0, 0.0))},
-                   1: {a: [(1.0, 1, 0.0, True)] for a in range(3)}}  # fmt: skip
-    return model_from_transitions(transitions, np.array([1.0, 0.0]), n_states=2, n_actions=3,
-                                  env_id="Bandit")  # fmt: skip
+    transitions = {
+        0: {a: [(1.0, 1, r, True)] for a, r in enumerate((1.0, 0.0, 0.0))},
+        1: {a: [(1.0, 1, 0.0, True)] for a in range(3)},
+    }
+    return model_from_transitions(
+        transitions, np.array([1.0, 0.0]), n_states=2, n_actions=3, env_id="Bandit"
+    )
 
 
 def bandit_session(q0):
@@ -43,15 +46,18 @@ def bandit_session(q0):
     return make_session(bandit_model(), q=q, alpha=1.0, gamma=1.0, epsilon=0.0)
 
 
-@pytest.mark.parametrize(("q0", "check_every", "expected"), [
-    # greedy takes a2 (0.6): Q -> 0; then a1 (0.3): Q -> 0; then a0 (0.1) is the greedy one,
-    # the optimal one: optimal after episode 2, seen at the first check at or after it
-    ((0.1, 0.3, 0.6), 1, 2),
-    ((0.1, 0.3, 0.6), 2, 2),
-    ((0.1, 0.3, 0.6), 3, 3),
-    ((0.9, 0.3, 0.6), 5, 0),  # optimal before any training
-    ((-1.0, 0.3, 0.6), 1, None),  # a1 and a2 fall to 0, still above a0's -1: never
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("q0", "check_every", "expected"),
+    [
+        # greedy takes a2 (0.6): Q -> 0; then a1 (0.3): Q -> 0; then a0 (0.1) is the greedy one,
+        # the optimal one: optimal after episode 2, seen at the first check at or after it
+        ((0.1, 0.3, 0.6), 1, 2),
+        ((0.1, 0.3, 0.6), 2, 2),
+        ((0.1, 0.3, 0.6), 3, 3),
+        ((0.9, 0.3, 0.6), 5, 0),  # optimal before any training
+        ((-1.0, 0.3, 0.6), 1, None),  # a1 and a2 fall to 0, still above a0's -1: never
+    ],
+)
 def test_the_optimality_checkpoint_on_a_bandit_worked_by_hand(q0, check_every, expected):
     metrics, curve = measure(bandit_session(q0), 10, None, check_every)
     assert metrics["episodes_to_optimal"] == expected
@@ -73,8 +79,13 @@ def _strip(records):
     return out
 
 
-SMALL = SweepSpec("Taxi-v4", grid=(("alpha", ("0.1", "0.5")), ("gamma", ("0.6", "0.9"))),
-                  seeds=2, episodes=3_000, check_every=250)  # fmt: skip
+SMALL = SweepSpec(
+    "Taxi-v4",
+    grid=(("alpha", ("0.1", "0.5")), ("gamma", ("0.6", "0.9"))),
+    seeds=2,
+    episodes=3_000,
+    check_every=250,
+)
 
 
 def _free_port() -> int:
@@ -94,16 +105,22 @@ def test_the_same_sweep_gives_the_same_records_everywhere(tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
-    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stderr=subprocess.DEVNULL)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
-        procs.append(subprocess.Popen([*dask, "worker", address, "--nworkers", "2",
-                                       "--nthreads", "1", "--no-dashboard"],
-                                      stderr=subprocess.DEVNULL))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                stderr=subprocess.DEVNULL,
+            )
+        )
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
-        cluster = run_sweep(SMALL, tmp_path / "c.jsonl", workers=2, cluster=address,
-                            resume=False)  # fmt: skip
+        cluster = run_sweep(SMALL, tmp_path / "c.jsonl", workers=2, cluster=address, resume=False)
         assert _strip(cluster) == _strip(inline)
     finally:
         for proc in reversed(procs):
@@ -148,10 +165,17 @@ def test_a_trial_that_fails_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypa
 
 
 def test_random_search_draws_log_uniformly_inside_the_ranges():
-    spec = SweepSpec("Taxi-v4", grid=(("alpha", parse_range("alpha", "0.001..1")),
-                                      ("gamma", parse_range("gamma", "0.5..0.99")),
-                                      ("learner", parse_range("learner", "q-learning,sarsa"))),
-                     samples=400, sample_seed=4, seeds=1)  # fmt: skip
+    spec = SweepSpec(
+        "Taxi-v4",
+        grid=(
+            ("alpha", parse_range("alpha", "0.001..1")),
+            ("gamma", parse_range("gamma", "0.5..0.99")),
+            ("learner", parse_range("learner", "q-learning,sarsa")),
+        ),
+        samples=400,
+        sample_seed=4,
+        seeds=1,
+    )
     configs = [dict(c) for c in spec.configurations()]
     alphas = np.array([float(c["alpha"]) for c in configs])
     gammas = np.array([float(c["gamma"]) for c in configs])
@@ -164,17 +188,33 @@ def test_random_search_draws_log_uniformly_inside_the_ranges():
     assert spec.configurations() == SweepSpec(**{**spec.__dict__}).configurations()
 
 
-def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial(tmp_path,
-                                                                               capsys):  # fmt: skip
+def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial(tmp_path, capsys):
     out = tmp_path / "s.jsonl"
-    code = main(["sweep", "--episodes", "2000", "--seeds", "1", "--workers", "1", "--out",
-                 str(out), "--curves", "0", "--heatmap", "alpha,gamma"])  # fmt: skip
+    code = main(
+        [
+            "sweep",
+            "--episodes",
+            "2000",
+            "--seeds",
+            "1",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--curves",
+            "0",
+            "--heatmap",
+            "alpha,gamma",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     spec, records, _ = read_results(out)
-    assert dict(spec.grid) == {"alpha": ("0.05", "0.1", "0.2", "0.5"),
-                               "gamma": ("0.6", "0.8", "0.9"),
-                               "epsilon": ("0.05", "0.1", "0.2")}  # fmt: skip
+    assert dict(spec.grid) == {
+        "alpha": ("0.05", "0.1", "0.2", "0.5"),
+        "gamma": ("0.6", "0.8", "0.9"),
+        "epsilon": ("0.05", "0.1", "0.2"),
+    }
     assert len(records) == 36
     assert "the tutorial's alpha 0.1 gamma 0.6 epsilon 0.1" in text
     assert "gamma \\ alpha" in text
@@ -182,28 +222,49 @@ def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial
     assert code == 0 and "36 configurations x 1 seed on" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["sweep", "--beta", "0.1"], "unrecognized arguments for 'sweep': --beta"),
-    (["sweep", "--alpha", ""], "--alpha '': an empty value"),
-    (["sweep", "--alpha", "0.1,,0.2"], "an empty value"),
-    (["sweep", "--alpha", "0.1,2"], "--alpha '2': alpha must be in (0, 1]"),
-    (["sweep", "--gamma", "0.6,x"], "--gamma 'x': could not convert"),
-    (["sweep", "--learner", "q-learning,td9"], "--learner 'td9': unknown learner"),
-    (["sweep", "--alpha", "0.1,0.1"], "a value is given twice"),
-    (["sweep", "--alpha", "0.01..1"], "--alpha is a range: ranges are for random search"),
-    (["sweep", "--samples", "5"], "--samples draws from ranges"),
-    (["sweep", "--samples", "5", "--epsilon", "0..0.5"], "drawn log-uniformly; start above 0"),
-    (["sweep", "--samples", "5", "--gamma", "0.9..0.5"], "low end must be below its high end"),
-    (["sweep", "--samples", "3", "--epsilon", "0.01..exp:1:0.01:0.999"],
-     "a range's ends are numbers, got 'exp:1:0.01:0.999'"),
-    (["sweep", "--agent", "dqn", "--learning-rate", "5"], "--learning-rate '5'"),
-    (["sweep", "--env", "FrozenLake-v1", "--heatmap", "alpha,gamma", "--out", "OUT"],
-     "--heatmap: the sweep does not vary gamma"),
-    (["sweep", "--heatmap", "alpha"], "--heatmap 'alpha': two different parameters"),
-    (["sweep", "--env", "CartPole-v1"], "CartPole-v1 needs Discrete observation and action"),
-    (["sweep", "--cluster", "tcp://127.0.0.1:9", "--episodes", "10", "--seeds", "1",
-      "--alpha", "0.1", "--out", "OUT"], "cannot reach the Dask scheduler at tcp://127.0.0.1:9"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sweep", "--beta", "0.1"], "unrecognized arguments for 'sweep': --beta"),
+        (["sweep", "--alpha", ""], "--alpha '': an empty value"),
+        (["sweep", "--alpha", "0.1,,0.2"], "an empty value"),
+        (["sweep", "--alpha", "0.1,2"], "--alpha '2': alpha must be in (0, 1]"),
+        (["sweep", "--gamma", "0.6,x"], "--gamma 'x': could not convert"),
+        (["sweep", "--learner", "q-learning,td9"], "--learner 'td9': unknown learner"),
+        (["sweep", "--alpha", "0.1,0.1"], "a value is given twice"),
+        (["sweep", "--alpha", "0.01..1"], "--alpha is a range: ranges are for random search"),
+        (["sweep", "--samples", "5"], "--samples draws from ranges"),
+        (["sweep", "--samples", "5", "--epsilon", "0..0.5"], "drawn log-uniformly; start above 0"),
+        (["sweep", "--samples", "5", "--gamma", "0.9..0.5"], "low end must be below its high end"),
+        (
+            ["sweep", "--samples", "3", "--epsilon", "0.01..exp:1:0.01:0.999"],
+            "a range's ends are numbers, got 'exp:1:0.01:0.999'",
+        ),
+        (["sweep", "--agent", "dqn", "--learning-rate", "5"], "--learning-rate '5'"),
+        (
+            ["sweep", "--env", "FrozenLake-v1", "--heatmap", "alpha,gamma", "--out", "OUT"],
+            "--heatmap: the sweep does not vary gamma",
+        ),
+        (["sweep", "--heatmap", "alpha"], "--heatmap 'alpha': two different parameters"),
+        (["sweep", "--env", "CartPole-v1"], "CartPole-v1 needs Discrete observation and action"),
+        (
+            [
+                "sweep",
+                "--cluster",
+                "tcp://127.0.0.1:9",
+                "--episodes",
+                "10",
+                "--seeds",
+                "1",
+                "--alpha",
+                "0.1",
+                "--out",
+                "OUT",
+            ],
+            "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
     argv = [str(tmp_path / "c.jsonl") if a == "OUT" else a for a in argv]
     try:
@@ -228,8 +289,11 @@ def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
         path.write_text('{"format": "other"}\n')
     else:
         path.write_text("")
-    for argv in (["sweep", "--show", str(path)], ["sweep", "--resume", str(path)],
-                 ["--from-sweep", str(path)]):  # fmt: skip
+    for argv in (
+        ["sweep", "--show", str(path)],
+        ["sweep", "--resume", str(path)],
+        ["--from-sweep", str(path)],
+    ):
         before = path.read_bytes()
         assert main(argv) == 2
         err = capsys.readouterr().err
@@ -249,15 +313,32 @@ def test_resume_and_show_refuse_options_that_would_change_the_sweep(tmp_path, ca
 def test_a_new_sweep_never_overwrites_a_results_file(tmp_path, capsys):
     path = tmp_path / "r.jsonl"
     path.write_text("precious\n")
-    assert main(["sweep", "--episodes", "10", "--seeds", "1", "--alpha", "0.1", "--workers",
-                 "1", "--out", str(path)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "sweep",
+                "--episodes",
+                "10",
+                "--seeds",
+                "1",
+                "--alpha",
+                "0.1",
+                "--workers",
+                "1",
+                "--out",
+                str(path),
+            ]
+        )
+        == 2
+    )
     assert "exists; --resume" in capsys.readouterr().err
     assert path.read_text() == "precious\n"
 
 
 def test_a_trial_is_the_same_wherever_its_config_is_rebuilt():
-    trial = Trial("Taxi-v4", (), (("alpha", "exp:1:0.01:0.999"), ("gamma", "0.9")), 3, 100,
-                  None, 50)  # fmt: skip
+    trial = Trial(
+        "Taxi-v4", (), (("alpha", "exp:1:0.01:0.999"), ("gamma", "0.9")), 3, 100, None, 50
+    )
     config = trial.config()
     assert config.alpha.kind == "exp" and config.gamma == 0.9 and config.seed == 3
     assert config.epsilon.start == 0.1  # Taxi's default where the trial sets nothing
@@ -268,9 +349,16 @@ def test_a_trial_is_the_same_wherever_its_config_is_rebuilt():
 
 
 def test_a_dqn_sweep_counts_steps_and_judges_a_grid_world_by_its_optimum(tmp_path):
-    spec = SweepSpec("FrozenLake-v1", (("is_slippery", False),),
-                     grid=(("learning_rate", parse_values("learning_rate", "1e-3,5e-3", "dqn")),),
-                     seeds=1, episodes=None, steps=3_000, check_every=500, agent="dqn")  # fmt: skip
+    spec = SweepSpec(
+        "FrozenLake-v1",
+        (("is_slippery", False),),
+        grid=(("learning_rate", parse_values("learning_rate", "1e-3,5e-3", "dqn")),),
+        seeds=1,
+        episodes=None,
+        steps=3_000,
+        check_every=500,
+        agent="dqn",
+    )
     records = run_sweep(spec, tmp_path / "d.jsonl", workers=1, cluster=None, resume=False)
     assert [r["error"] for r in records] == [None, None]
     for r in records:
@@ -289,11 +377,25 @@ def test_a_dqn_sweep_counts_steps_and_judges_a_grid_world_by_its_optimum(tmp_pat
         parse_values("alpha", "0.1", "dqn")
 
 
-def test_without_distributed_the_cluster_option_says_how_to_install_it(tmp_path, capsys,
-                                                                        monkeypatch):  # fmt: skip
+def test_without_distributed_the_cluster_option_says_how_to_install_it(
+    tmp_path, capsys, monkeypatch
+):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
-    code = main(["sweep", "--cluster", "tcp://127.0.0.1:8786", "--episodes", "10", "--seeds",
-                 "1", "--alpha", "0.1", "--out", str(tmp_path / "x.jsonl")])  # fmt: skip
+    code = main(
+        [
+            "sweep",
+            "--cluster",
+            "tcp://127.0.0.1:8786",
+            "--episodes",
+            "10",
+            "--seeds",
+            "1",
+            "--alpha",
+            "0.1",
+            "--out",
+            str(tmp_path / "x.jsonl"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'tui-taxi[cluster]'" in err and err.count("\n") == 1
     assert not (tmp_path / "x.jsonl").exists()
@@ -331,8 +433,15 @@ def test_from_sweep_gives_the_best_configuration_of_either_agent(tmp_path):
     best = dict(aggregate(records, SMALL)[0].params)
     assert config.alpha.start == float(best["alpha"]) and config.gamma == float(best["gamma"])
     assert config.seed == 0 and config.env_id == "Taxi-v4"
-    spec = SweepSpec("CartPole-v1", grid=(("learning_rate", ("1e-3",)),), seeds=1,
-                     episodes=None, steps=300, check_every=300, agent="dqn")  # fmt: skip
+    spec = SweepSpec(
+        "CartPole-v1",
+        grid=(("learning_rate", ("1e-3",)),),
+        seeds=1,
+        episodes=None,
+        steps=300,
+        check_every=300,
+        agent="dqn",
+    )
     run_sweep(spec, tmp_path / "d.jsonl", workers=1, cluster=None, resume=False)
     config = agent_config_from_args(parse_args(["--from-sweep", str(tmp_path / "d.jsonl")]))
     assert isinstance(config, DQNConfig) and config.learning_rate == 1e-3
@@ -342,14 +451,27 @@ def test_under_a_step_budget_a_seed_that_never_got_there_counts_the_same_for_all
     # b ran more episodes than a in the same steps, and neither reached the optimum: the
     # ceiling is common, so the better final policy (b) ranks first
     def record(alpha, episodes, final):
-        return {"key": alpha, "params": {"alpha": alpha}, "seed": 0, "error": None,
-                "curve": [], "metrics": {"episodes_to_optimal": None, "steps_to_optimal": None,
-                                         "final_optimality": final, "last100_return": 0.0,
-                                         "auc": 0.0, "wall_time": 0.0, "episodes": episodes,
-                                         "steps": 20_000}}  # fmt: skip
+        return {
+            "key": alpha,
+            "params": {"alpha": alpha},
+            "seed": 0,
+            "error": None,
+            "curve": [],
+            "metrics": {
+                "episodes_to_optimal": None,
+                "steps_to_optimal": None,
+                "final_optimality": final,
+                "last100_return": 0.0,
+                "auc": 0.0,
+                "wall_time": 0.0,
+                "episodes": episodes,
+                "steps": 20_000,
+            },
+        }
 
-    spec = SweepSpec("Taxi-v4", grid=(("alpha", ("0.1", "0.5")),), seeds=1, episodes=None,
-                     steps=20_000)  # fmt: skip
+    spec = SweepSpec(
+        "Taxi-v4", grid=(("alpha", ("0.1", "0.5")),), seeds=1, episodes=None, steps=20_000
+    )
     ranked = aggregate([record("0.1", 108, 0.003), record("0.5", 147, 0.073)], spec)
     assert [s.label for s in ranked] == ["alpha 0.5", "alpha 0.1"]
     assert ranked[0].score == ranked[1].score == 147

@@ -252,8 +252,11 @@ def learning_curve(
     x, y = curve_points(history, width * 2, metric)
     if stairs:
         x_hi = max(float(x[-1]), 1.0)
-        view = YRange(0.0, max(float(y[-1]), 1.0),
-                      tuple(nice_ticks(0.0, max(float(y[-1]), 1.0), 5, integer=True)))  # fmt: skip
+        view = YRange(
+            0.0,
+            max(float(y[-1]), 1.0),
+            tuple(nice_ticks(0.0, max(float(y[-1]), 1.0), 5, integer=True)),
+        )
         smooth = None
     else:
         x_hi = max(history.episodes, 1)
@@ -270,8 +273,13 @@ def learning_curve(
     fig.ylim(view.lo, view.hi)
     fig.yticks(list(view.ticks), tick_labels(list(view.ticks)))
     if stairs:
-        fig.plot(list(x), list(y), marker="braille", label="episodes",
-                 color="orange" if color else "default")  # fmt: skip
+        fig.plot(
+            list(x),
+            list(y),
+            marker="braille",
+            label="episodes",
+            color="orange" if color else "default",
+        )
     else:
         label = label or {"episodic_return": "return", "episodic_length": "steps"}.get(
             metric, metric
@@ -279,16 +287,27 @@ def learning_curve(
         fig.scatter(list(x), list(y), marker="dot", label=label)  # plotext clips to the limits
     if smooth is not None:
         for i, (run_x, run_y) in enumerate(clip_line(x, smooth, view.lo, view.hi)):
-            fig.plot(run_x, run_y, marker="braille", label=None if i else "smoothed",
-                     color="orange" if color else "default")  # fmt: skip
+            fig.plot(
+                run_x,
+                run_y,
+                marker="braille",
+                label=None if i else "smoothed",
+                color="orange" if color else "default",
+            )
     chart = fig.build().rstrip("\n")
     if not color:
         chart = strip_ansi(chart)
     return chart + (f"\n{view.note}" if view.note else "")
 
 
-def band_curves(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-                width: int = 80, height: int = 20, *, color: bool = False, title: str = "") -> str:  # fmt: skip
+def band_curves(
+    series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    width: int = 80,
+    height: int = 20,
+    *,
+    color: bool = False,
+    title: str = "",
+) -> str:
     """Curves with a band each: ``(label, x, mean, low, high)``; the mean as a line, the band's
     edges as dots in the same colour. y clipped to the readable part of the means (a last line
     says what was clipped); round ticks."""
@@ -321,8 +340,15 @@ def band_curves(series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.n
     return chart + (f"\n{view.note}" if view.note else "")
 
 
-def heatmap_table(level: np.ndarray, rows: list[str], cols: list[str], cells: list[list[str]],
-                  corner: str, *, color: bool) -> str:  # fmt: skip
+def heatmap_table(
+    level: np.ndarray,
+    rows: list[str],
+    cols: list[str],
+    cells: list[list[str]],
+    corner: str,
+    *,
+    color: bool,
+) -> str:
     """A grid of ``cells`` (texts) with row and column labels; with colour, each cell shaded by
     ``level`` from dark (0, worst) to bright green (1, best); NaN cells are left unshaded."""
     width = max(len(c) for row in cells for c in row + cols) + 2
@@ -343,8 +369,15 @@ def heatmap_table(level: np.ndarray, rows: list[str], cols: list[str], cells: li
     return "\n".join(lines)
 
 
-def heatmap_plot(level: np.ndarray, cols: list[str], rows: list[str], title: str,
-                 x_name: str, y_name: str, cell: tuple[int, int] = (10, 3)) -> str:  # fmt: skip
+def heatmap_plot(
+    level: np.ndarray,
+    cols: list[str],
+    rows: list[str],
+    title: str,
+    x_name: str,
+    y_name: str,
+    cell: tuple[int, int] = (10, 3),
+) -> str:
     """A plotext matrix plot of ``level`` (rows x cols, 0 worst to 1 best, NaN blank) as
     shaded cells ``cell`` characters wide and high, rows top to bottom in ``rows``' order."""
     from plotext._figure import _figure_class

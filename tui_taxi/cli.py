@@ -260,25 +260,48 @@ def _add_config_options(parser: _Parser, leading: bool = False) -> None:
         metavar="N",
         help=_help("max_steps", extra=f"; at most {MAX_STEPS:,}"),
     )
-    option("--seed", type=_whole(0, MAX_SEED, "from 0 to 2**64 - 1"), default=TrainConfig.seed,
-           metavar="N", help=_help("seed", ", 0 to 2**64 - 1"))  # fmt: skip
+    option(
+        "--seed",
+        type=_whole(0, MAX_SEED, "from 0 to 2**64 - 1"),
+        default=TrainConfig.seed,
+        metavar="N",
+        help=_help("seed", ", 0 to 2**64 - 1"),
+    )
 
 
 #: DQN's options, one per DQNConfig field (its help text is the field's).
-DQN_OPTIONS = ("total_timesteps", "learning_rate", "buffer_size", "tau", "target_network_frequency",
-               "batch_size", "start_e", "end_e", "exploration_fraction", "learning_starts",
-               "train_frequency", "gradient_steps", "hidden", "double", "max_grad_norm")  # fmt: skip
+DQN_OPTIONS = (
+    "total_timesteps",
+    "learning_rate",
+    "buffer_size",
+    "tau",
+    "target_network_frequency",
+    "batch_size",
+    "start_e",
+    "end_e",
+    "exploration_fraction",
+    "learning_starts",
+    "train_frequency",
+    "gradient_steps",
+    "hidden",
+    "double",
+    "max_grad_norm",
+)
 #: Tabular settings and what DQN has instead.
-TABULAR_ONLY = {"alpha": "--learning-rate", "epsilon": "--start-e, --end-e, --exploration-fraction",
-                "learner": "--double"}  # fmt: skip
+TABULAR_ONLY = {
+    "alpha": "--learning-rate",
+    "epsilon": "--start-e, --end-e, --exploration-fraction",
+    "learner": "--double",
+}
 
 
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden layer sizes must be whole numbers like 64,64, "
-                                         f"got {text!r}") from None  # fmt: skip
+        raise argparse.ArgumentTypeError(
+            f"hidden layer sizes must be whole numbers like 64,64, got {text!r}"
+        ) from None
     return sizes
 
 
@@ -292,12 +315,20 @@ def _add_dqn_options(parser: _Parser, leading: bool = False, train: bool = False
     def option(*flags: str, **kwargs):
         parser.option(group, *flags, leading=leading, **kwargs)
 
-    option("--agent", choices=("tabular", "dqn"), default="tabular",
-           help="tabular Q-learning (default) or a deep Q-network with a replay buffer and a "
-           "target network (default env: CartPole-v1)")  # fmt: skip
-    option("--preset", choices=tuple(PRESETS), metavar="NAME",
-           help="a recipe to start from: keras-rl (the course's: CartPole-v0, 16 units, "
-           "epsilon 0.1, soft target tau 0.01, 5,000 steps)")  # fmt: skip
+    option(
+        "--agent",
+        choices=("tabular", "dqn"),
+        default="tabular",
+        help="tabular Q-learning (default) or a deep Q-network with a replay buffer and a "
+        "target network (default env: CartPole-v1)",
+    )
+    option(
+        "--preset",
+        choices=tuple(PRESETS),
+        metavar="NAME",
+        help="a recipe to start from: keras-rl (the course's: CartPole-v0, 16 units, "
+        "epsilon 0.1, soft target tau 0.01, 5,000 steps)",
+    )
     fields = {f.name: f for f in dataclasses.fields(DQNConfig)}
     for name in DQN_OPTIONS:
         f = fields[name]
@@ -318,13 +349,21 @@ def _add_dqn_options(parser: _Parser, leading: bool = False, train: bool = False
         else:
             option(flag, type=_number, metavar="X", help=text)
     if train:
-        option("--save-buffer", action="store_true", default=False,
-               help="with --save: the replay buffer too (exact resumption; larger)")  # fmt: skip
-        option("--stop-when-solved", action=argparse.BooleanOptionalAction, default=True,
-               help=f"every {SOLVED_CHECK:,} steps, evaluate the greedy policy ({EVAL_EPISODES} "
-               "episodes) and stop once its mean return reaches the env's reward threshold "
-               "(CartPole-v1: 475, v0: 195), as bench/bench_dqn.py counts a solve; a DQN can "
-               "unlearn after it (default: stop)")  # fmt: skip
+        option(
+            "--save-buffer",
+            action="store_true",
+            default=False,
+            help="with --save: the replay buffer too (exact resumption; larger)",
+        )
+        option(
+            "--stop-when-solved",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help=f"every {SOLVED_CHECK:,} steps, evaluate the greedy policy ({EVAL_EPISODES} "
+            "episodes) and stop once its mean return reaches the env's reward threshold "
+            "(CartPole-v1: 475, v0: 195), as bench/bench_dqn.py counts a solve; a DQN can "
+            "unlearn after it (default: stop)",
+        )
 
 
 def _add_app_options(parser: _Parser, leading: bool = False) -> None:
@@ -334,9 +373,12 @@ def _add_app_options(parser: _Parser, leading: bool = False) -> None:
         parser.option(group, *flags, leading=leading, **kwargs)
 
     option("--load", metavar="FILE", help="continue a saved session (its settings win)")
-    option("--from-sweep", metavar="FILE",
-           help="start from the best configuration of a sweep's results file (its world, "
-           "alpha, gamma, epsilon and learner; seed 0)")  # fmt: skip
+    option(
+        "--from-sweep",
+        metavar="FILE",
+        help="start from the best configuration of a sweep's results file (its world, "
+        "alpha, gamma, epsilon and learner; seed 0)",
+    )
     option(
         "--presenter",
         action="store_true",
@@ -346,11 +388,15 @@ def _add_app_options(parser: _Parser, leading: bool = False) -> None:
     option(
         "--paused", action="store_true", default=False, help="start paused (space runs, n steps)"
     )
-    option("--speed", type=_whole(1, len(SPEEDS)), default=DEFAULT_SPEED + 1,
-           metavar=f"1-{len(SPEEDS)}",
-           help="starting speed level: " + ", ".join(f"{i}={s.label}" for i, s in
-                                                     enumerate(SPEEDS, 1))
-           + f" (default: {DEFAULT_SPEED + 1})")  # fmt: skip
+    option(
+        "--speed",
+        type=_whole(1, len(SPEEDS)),
+        default=DEFAULT_SPEED + 1,
+        metavar=f"1-{len(SPEEDS)}",
+        help="starting speed level: "
+        + ", ".join(f"{i}={s.label}" for i, s in enumerate(SPEEDS, 1))
+        + f" (default: {DEFAULT_SPEED + 1})",
+    )
 
 
 def build_parser() -> _Parser:
@@ -403,8 +449,9 @@ def build_parser() -> _Parser:
         help=f"the built-in tour to run: {', '.join(TOURS)} (default: {DEFAULT_TOUR}; --list "
         "says what each is about)",
     )
-    demo.option(demo, "--list", action="store_true", default=False,
-                help="list the built-in tours and exit")  # fmt: skip
+    demo.option(
+        demo, "--list", action="store_true", default=False, help="list the built-in tours and exit"
+    )
     demo.option(
         demo,
         "--script",
@@ -453,9 +500,13 @@ def build_parser() -> _Parser:
         metavar="PORT",
         help="port, 1 to 65535 (default: 8000)",
     )
-    serve.add_argument("app_args", nargs=argparse.REMAINDER, metavar="APP-ARGS",
-                       help="what the app runs, as for tui-taxi itself: e.g. 'demo --presenter', "
-                       "'play', '--load run.npz'")  # fmt: skip
+    serve.add_argument(
+        "app_args",
+        nargs=argparse.REMAINDER,
+        metavar="APP-ARGS",
+        help="what the app runs, as for tui-taxi itself: e.g. 'demo --presenter', "
+        "'play', '--load run.npz'",
+    )
     _add_headless(command)
     return parser
 
@@ -522,8 +573,9 @@ def _add_headless(command) -> None:
         "Greedy: the best action in every state, ties broken at random.",
         "example:\n  tui-taxi eval run.npz --episodes 1000 --seed 3",
     )
-    ev.add_argument("file", metavar="FILE",
-                    help="a session or a DQN saved by 'tui-taxi train --save'")  # fmt: skip
+    ev.add_argument(
+        "file", metavar="FILE", help="a session or a DQN saved by 'tui-taxi train --save'"
+    )
     ev.option(
         ev,
         "--episodes",
@@ -554,8 +606,12 @@ def _add_headless(command) -> None:
         "defaults: the tutorial's for Taxi). Like the tutorial, episodes run without the time limit unless --time-limit.",
         "examples:\n  tui-taxi compare\n  tui-taxi compare run.npz --time-limit",
     )
-    cmp.add_argument("file", metavar="FILE", nargs="?",
-                     help="a saved session or DQN (default: train a tabular agent)")  # fmt: skip
+    cmp.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="a saved session or DQN (default: train a tabular agent)",
+    )
     _add_config_options(cmp)
     cmp.option(
         cmp,
@@ -564,9 +620,15 @@ def _add_headless(command) -> None:
         metavar="N",
         help=f"episodes to train when no FILE is given (default: {describe_defaults('episodes')})",
     )
-    cmp.option(cmp, "--episodes", type=_whole(1, MAX_EVAL_EPISODES), default=EVAL_EPISODES,
-               metavar="N", help=f"evaluation episodes per agent, 1 to {MAX_EVAL_EPISODES:,} "
-               f"(default: {EVAL_EPISODES})")  # fmt: skip
+    cmp.option(
+        cmp,
+        "--episodes",
+        type=_whole(1, MAX_EVAL_EPISODES),
+        default=EVAL_EPISODES,
+        metavar="N",
+        help=f"evaluation episodes per agent, 1 to {MAX_EVAL_EPISODES:,} "
+        f"(default: {EVAL_EPISODES})",
+    )
     cmp.option(
         cmp,
         "--time-limit",
@@ -596,64 +658,163 @@ def _add_sweep_command(command) -> None:
         "  tui-taxi --from-sweep s.jsonl                       the app, from the best one",
     )
     grid = sw.add_argument_group("what to search")
-    sw.option(grid, "--env", default=TrainConfig.env_id, metavar="ID",
-              help="the world (default: Taxi-v4)")  # fmt: skip
-    sw.option(grid, "--env-kwarg", action="append", type=_env_kwarg, default=[],
-              metavar="NAME=VALUE", help="an env keyword argument (repeatable)")  # fmt: skip
-    sw.option(grid, "--agent", choices=SWEEP_AGENTS, default="tabular",
-              help="sweep the tabular learners (default) or the DQN (its budget in steps, a "
-              "smaller default grid)")  # fmt: skip
-    for name, example in (("alpha", "0.05,0.1,0.5"), ("gamma", "0.6,0.9,0.99"),
-                          ("epsilon", "0.1,exp:1:0.01:0.999"),
-                          ("learner", "q-learning,sarsa"),
-                          ("learning-rate", "DQN: 5e-4,1e-3,2.3e-3"),
-                          ("exploration-fraction", "DQN: 0.08,0.16"),
-                          ("target-network-frequency", "DQN: 10,100,500"),
-                          ("batch-size", "DQN: 32,64"), ("double", "DQN: false,true")):  # fmt: skip
+    sw.option(
+        grid, "--env", default=TrainConfig.env_id, metavar="ID", help="the world (default: Taxi-v4)"
+    )
+    sw.option(
+        grid,
+        "--env-kwarg",
+        action="append",
+        type=_env_kwarg,
+        default=[],
+        metavar="NAME=VALUE",
+        help="an env keyword argument (repeatable)",
+    )
+    sw.option(
+        grid,
+        "--agent",
+        choices=SWEEP_AGENTS,
+        default="tabular",
+        help="sweep the tabular learners (default) or the DQN (its budget in steps, a "
+        "smaller default grid)",
+    )
+    for name, example in (
+        ("alpha", "0.05,0.1,0.5"),
+        ("gamma", "0.6,0.9,0.99"),
+        ("epsilon", "0.1,exp:1:0.01:0.999"),
+        ("learner", "q-learning,sarsa"),
+        ("learning-rate", "DQN: 5e-4,1e-3,2.3e-3"),
+        ("exploration-fraction", "DQN: 0.08,0.16"),
+        ("target-network-frequency", "DQN: 10,100,500"),
+        ("batch-size", "DQN: 32,64"),
+        ("double", "DQN: false,true"),
+    ):
         dest = "sweep_" + name.replace("-", "_")
-        sw.option(grid, f"--{name}", dest=dest, metavar="LIST",
-                  help=f"{name} values, e.g. {example}"
-                  + ("" if name in ("learner", "double") else "; with --samples, LOW..HIGH"))  # fmt: skip
-    sw.option(grid, "--samples", type=_whole(1, 100_000), metavar="N",
-              help="random search: N configurations drawn from the ranges")  # fmt: skip
-    sw.option(grid, "--sample-seed", type=_whole(0, MAX_SEED), default=0, metavar="N",
-              help="the seed of the random search's draws (default: 0)")  # fmt: skip
+        sw.option(
+            grid,
+            f"--{name}",
+            dest=dest,
+            metavar="LIST",
+            help=f"{name} values, e.g. {example}"
+            + ("" if name in ("learner", "double") else "; with --samples, LOW..HIGH"),
+        )
+    sw.option(
+        grid,
+        "--samples",
+        type=_whole(1, 100_000),
+        metavar="N",
+        help="random search: N configurations drawn from the ranges",
+    )
+    sw.option(
+        grid,
+        "--sample-seed",
+        type=_whole(0, MAX_SEED),
+        default=0,
+        metavar="N",
+        help="the seed of the random search's draws (default: 0)",
+    )
     run = sw.add_argument_group("each trial")
-    sw.option(run, "--seeds", type=_whole(1, 1000), default=3, metavar="K",
-              help="seeds per configuration, 0 to K-1 (default: 3)")  # fmt: skip
-    sw.option(run, "--episodes", type=_whole(1, MAX_TRAIN_EPISODES), metavar="N",
-              help="episodes per trial (default: the world's, 100,000 for Taxi)")  # fmt: skip
-    sw.option(run, "--steps", type=_whole(1, MAX_STEPS * 1000), metavar="N",
-              help="a step budget per trial (with --episodes: whichever comes first)")  # fmt: skip
-    sw.option(run, "--check-every", type=_whole(1, MAX_TRAIN_EPISODES), metavar="M",
-              help="episodes between optimality checks (default: 250; a DQN: steps, "
-              "2,500)")  # fmt: skip
-    sw.option(run, "--max-steps", type=_whole(0, MAX_STEPS), metavar="N",
-              help="time limit per episode; 0 = none (default: the env's)")  # fmt: skip
+    sw.option(
+        run,
+        "--seeds",
+        type=_whole(1, 1000),
+        default=3,
+        metavar="K",
+        help="seeds per configuration, 0 to K-1 (default: 3)",
+    )
+    sw.option(
+        run,
+        "--episodes",
+        type=_whole(1, MAX_TRAIN_EPISODES),
+        metavar="N",
+        help="episodes per trial (default: the world's, 100,000 for Taxi)",
+    )
+    sw.option(
+        run,
+        "--steps",
+        type=_whole(1, MAX_STEPS * 1000),
+        metavar="N",
+        help="a step budget per trial (with --episodes: whichever comes first)",
+    )
+    sw.option(
+        run,
+        "--check-every",
+        type=_whole(1, MAX_TRAIN_EPISODES),
+        metavar="M",
+        help="episodes between optimality checks (default: 250; a DQN: steps, 2,500)",
+    )
+    sw.option(
+        run,
+        "--max-steps",
+        type=_whole(0, MAX_STEPS),
+        metavar="N",
+        help="time limit per episode; 0 = none (default: the env's)",
+    )
     where = sw.add_argument_group("where it runs, where results go")
-    sw.option(where, "--workers", type=_whole(1, 4096), default=os.cpu_count() or 1,
-              metavar="N", help="local worker processes (default: one per core; 1: this "
-              "process)")  # fmt: skip
-    sw.option(where, "--cluster", metavar="ADDRESS",
-              help="run the trials on a Dask cluster (tcp://HOST:8786); needs "
-              "pip install 'tui-taxi[cluster]'")  # fmt: skip
-    sw.option(where, "--out", metavar="FILE",
-              help="the results file, JSON lines (default: sweep-DATE-TIME.jsonl)")  # fmt: skip
-    sw.option(where, "--resume", metavar="FILE",
-              help="go on with an interrupted sweep: the trials not in FILE run, and are "
-              "appended to it")  # fmt: skip
-    sw.option(where, "--show", metavar="FILE",
-              help="print a results file's table, heatmap and curves again, and exit")  # fmt: skip
+    sw.option(
+        where,
+        "--workers",
+        type=_whole(1, 4096),
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="local worker processes (default: one per core; 1: this process)",
+    )
+    sw.option(
+        where,
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the trials on a Dask cluster (tcp://HOST:8786); needs "
+        "pip install 'tui-taxi[cluster]'",
+    )
+    sw.option(
+        where,
+        "--out",
+        metavar="FILE",
+        help="the results file, JSON lines (default: sweep-DATE-TIME.jsonl)",
+    )
+    sw.option(
+        where,
+        "--resume",
+        metavar="FILE",
+        help="go on with an interrupted sweep: the trials not in FILE run, and are appended to it",
+    )
+    sw.option(
+        where,
+        "--show",
+        metavar="FILE",
+        help="print a results file's table, heatmap and curves again, and exit",
+    )
     out = sw.add_argument_group("what is printed")
-    sw.option(out, "--top", type=_whole(1, 10_000), default=10, metavar="N",
-              help="configurations in the table (default: 10)")  # fmt: skip
-    sw.option(out, "--heatmap", metavar="A,B",
-              help="a heatmap of --metric over two parameters, e.g. alpha,gamma")  # fmt: skip
-    sw.option(out, "--metric", choices=SWEEP_METRIC_NAMES, default="to_optimal",
-              help="the heatmap's metric (default: to_optimal, the episodes, or a DQN's "
-              "steps, until optimal)")  # fmt: skip
-    sw.option(out, "--curves", type=_whole(0, 5), default=3, metavar="K",
-              help="learning curves of the best K configurations, 0 for none (default: 3)")  # fmt: skip
+    sw.option(
+        out,
+        "--top",
+        type=_whole(1, 10_000),
+        default=10,
+        metavar="N",
+        help="configurations in the table (default: 10)",
+    )
+    sw.option(
+        out,
+        "--heatmap",
+        metavar="A,B",
+        help="a heatmap of --metric over two parameters, e.g. alpha,gamma",
+    )
+    sw.option(
+        out,
+        "--metric",
+        choices=SWEEP_METRIC_NAMES,
+        default="to_optimal",
+        help="the heatmap's metric (default: to_optimal, the episodes, or a DQN's "
+        "steps, until optimal)",
+    )
+    sw.option(
+        out,
+        "--curves",
+        type=_whole(0, 5),
+        default=3,
+        metavar="K",
+        help="learning curves of the best K configurations, 0 for none (default: 3)",
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -668,9 +829,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if unknown:
         agent = any(u.split("=")[0] == "--agent" for u in unknown)
         if command == "compare" and agent:
-            _refuse(f"compare takes no --agent: a FILE brings its own, and without one it "
-                    f"trains a tabular agent; for a DQN: '{PROG} train --agent dqn --save "
-                    f"run.npz', then '{PROG} compare run.npz'")  # fmt: skip
+            _refuse(
+                f"compare takes no --agent: a FILE brings its own, and without one it "
+                f"trains a tabular agent; for a DQN: '{PROG} train --agent dqn --save "
+                f"run.npz', then '{PROG} compare run.npz'"
+            )
         where = f" for '{command}'" if command else ""
         _refuse(f"unrecognized arguments{where}: {' '.join(unknown)} ({helps})")
     leading = {
@@ -713,8 +876,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sweep":
             return cmd_sweep(args)
         return {"train": cmd_train, "eval": cmd_eval, "compare": cmd_compare}[args.command](args)
-    except (CliError, EnvError, ConfigError, ScheduleError, SessionFileError, SolveError,
-            TourError, SweepError) as exc:  # fmt: skip
+    except (
+        CliError,
+        EnvError,
+        ConfigError,
+        ScheduleError,
+        SessionFileError,
+        SolveError,
+        TourError,
+        SweepError,
+    ) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -734,16 +905,27 @@ def cmd_app(args: argparse.Namespace) -> int:
     """The live app (also ``play``); its exit status is the app's: 0 on a normal quit,
     non-zero when it crashed."""
     if args.load:
-        ignored = [_flag(name) for name in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS)
-                   if name in args.given]  # fmt: skip
+        ignored = [
+            _flag(name)
+            for name in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS)
+            if name in args.given
+        ]
         if ignored:
-            print(f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"{PROG}: note: --load uses the saved settings; ignoring {', '.join(ignored)}",
+                file=sys.stderr,
+            )
     config = None if args.load else agent_config_from_args(args)
     from tui_taxi.ui.app import create_app  # Textual loads only for the app
 
-    app = create_app(config, load=args.load, paused=args.paused, speed_index=args.speed - 1,
-                     manual=args.command == "play", presenter=args.presenter)  # fmt: skip
+    app = create_app(
+        config,
+        load=args.load,
+        paused=args.paused,
+        speed_index=args.speed - 1,
+        manual=args.command == "play",
+        presenter=args.presenter,
+    )
     _require_terminal()  # (after the settings are checked: their errors come first)
     app.run()
     return app.return_code or 0
@@ -765,8 +947,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.script is not None or args.presenter:
             raise CliError("--export writes the built-in tour and exits; drop --script/--presenter")
         path = export_tour(args.export, force=args.force, name=args.name)
-        print(f"wrote the built-in tour {args.name!r} to {path}; run it with: "
-              f"{PROG} demo --script {shlex.quote(str(path))}")  # fmt: skip
+        print(
+            f"wrote the built-in tour {args.name!r} to {path}; run it with: "
+            f"{PROG} demo --script {shlex.quote(str(path))}"
+        )
         return 0
     if args.force:
         raise CliError("--force only applies with --export FILE")
@@ -817,8 +1001,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_can_listen(args.host, args.port)
     command = shlex.join([sys.executable, "-m", "tui_taxi", *app_args])
     server = make_server(command, args.host, args.port)
-    print(f"{PROG}: serving '{' '.join(['tui-taxi', *app_args])}' at http://{args.host}:{args.port}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{PROG}: serving '{' '.join(['tui-taxi', *app_args])}' at http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
     try:
         server.serve()
     except OSError as exc:  # the address is taken, or not this machine's
@@ -867,14 +1053,19 @@ def agent_config_from_args(args: argparse.Namespace) -> TrainConfig | DQNConfig:
 
 def config_from_sweep(args: argparse.Namespace) -> TrainConfig | DQNConfig:
     """``--from-sweep FILE``: the best configuration of a sweep's results, seed 0."""
-    clash = [_flag(n) for n in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS, "load")
-             if n in args.given]  # fmt: skip
+    clash = [
+        _flag(n)
+        for n in (*CONFIG_OPTIONS, "agent", "preset", *DQN_OPTIONS, "load")
+        if n in args.given
+    ]
     if clash:
         raise CliError(f"--from-sweep sets the world and its settings; drop {', '.join(clash)}")
     spec, records, _ = read_results(args.from_sweep)
     config = best_config(spec, aggregate(records.values(), spec))
-    print(f"{PROG}: note: from {args.from_sweep}: {config.env_id}, "
-          f"{_config_summary(config)}", file=sys.stderr)  # fmt: skip
+    print(
+        f"{PROG}: note: from {args.from_sweep}: {config.env_id}, {_config_summary(config)}",
+        file=sys.stderr,
+    )
     return config
 
 
@@ -932,8 +1123,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     the env's constructor), hyperparameters (the world's defaults for those not given: see
     :func:`tui_taxi.core.defaults.defaults_for`), and the env itself (compiled, and cached)."""
     if args.env in CONTINUOUS_ENVS or _spaces(args.env) in (("Box", "Discrete"),):
-        raise CliError(f"{args.env} has continuous observations, which a Q-table cannot index; "
-                       "a DQN learns it: --agent dqn (train, eval, the app)")  # fmt: skip
+        raise CliError(
+            f"{args.env} has continuous observations, which a Q-table cannot index; "
+            "a DQN learns it: --agent dqn (train, eval, the app)"
+        )
     env_id, notice = resolve_env_id(args.env)
     if notice:
         print(f"{PROG}: note: {notice}", file=sys.stderr)
@@ -943,8 +1136,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise CliError(f"--env-kwarg {', '.join(twice)} is given more than once; give it once")
     env_kwargs = check_env_kwargs(env_id, args.env_kwarg)
     defaults = defaults_for(env_id, env_kwargs)
-    settings = {name: defaults[name] if getattr(args, name) is None else getattr(args, name)
-                for name in ("alpha", "gamma", "epsilon")}  # fmt: skip
+    settings = {
+        name: defaults[name] if getattr(args, name) is None else getattr(args, name)
+        for name in ("alpha", "gamma", "epsilon")
+    }
     config = TrainConfig(
         env_id=env_id,
         env_kwargs=env_kwargs,
@@ -970,8 +1165,11 @@ class Progress:
         self.start = time.perf_counter()
 
     def fraction(self, episodes_done: int, steps_done: int) -> float:
-        parts = [done / total for done, total in ((episodes_done, self.episodes),
-                                                  (steps_done, self.steps)) if total]  # fmt: skip
+        parts = [
+            done / total
+            for done, total in ((episodes_done, self.episodes), (steps_done, self.steps))
+            if total
+        ]
         return min(1.0, max(parts, default=1.0))
 
     def update(self, episodes_done: int, steps_done: int, mean_return: float) -> None:
@@ -984,14 +1182,24 @@ class Progress:
         bar = "#" * filled + "-" * (24 - filled)
         counts = []
         if self.episodes or not self.steps:
-            counts.append(f"{episodes_done:,}/{self.episodes:,} episodes" if self.episodes
-                          else f"{episodes_done:,} episodes")  # fmt: skip
+            counts.append(
+                f"{episodes_done:,}/{self.episodes:,} episodes"
+                if self.episodes
+                else f"{episodes_done:,} episodes"
+            )
         else:
             counts.append(f"{episodes_done:,} episodes")
         if self.steps:
             counts.append(f"{steps_done:,}/{self.steps:,} steps")
-        rate = (f"{steps_done / elapsed:,.0f} steps/s" if self.steps else
-                f"{episodes_done / elapsed:,.0f} ep/s") if elapsed > 0 else "-"  # fmt: skip
+        rate = (
+            (
+                f"{steps_done / elapsed:,.0f} steps/s"
+                if self.steps
+                else f"{episodes_done / elapsed:,.0f} ep/s"
+            )
+            if elapsed > 0
+            else "-"
+        )
         self.out.write(
             f"\r[{bar}] {', '.join(counts)} | {rate} | ETA {eta:.1f}s | "
             f"mean return (last 100) {mean_return:.2f} "
@@ -1025,8 +1233,7 @@ def train_session(
     chunk, least = (1_000, 100) if network else (1_000_000, 10_000)
     try:
         while True:
-            episodes_left = (None if episodes is None
-                             else first_episode + episodes - session.episode)  # fmt: skip
+            episodes_left = None if episodes is None else first_episode + episodes - session.episode
             steps_left = None if steps is None else first_step + steps - session.total_steps
             if episodes_left == 0 or steps_left == 0:
                 break
@@ -1038,9 +1245,11 @@ def train_session(
             dt = time.perf_counter() - t0
             chunk = max(least, min(50_000_000, int(chunk * 0.1 / dt))) if dt > 0 else chunk * 2
             if progress:
-                progress.update(session.episode - first_episode,
-                                session.total_steps - first_step,
-                                session.history.recent_mean_return())  # fmt: skip
+                progress.update(
+                    session.episode - first_episode,
+                    session.total_steps - first_step,
+                    session.history.recent_mean_return(),
+                )
             if check_every and (session.total_steps - first_step) % check_every == 0 and stop():
                 break
     finally:  # Ctrl-C included: what follows starts on a line of its own
@@ -1061,8 +1270,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CliError("--plot and --no-chart contradict each other; give one")
     if "total_timesteps" in args.given:  # one step budget, two names
         if args.steps is not None and args.steps != args.total_timesteps:
-            raise CliError(f"--steps {args.steps:,} and --total-timesteps "
-                           f"{args.total_timesteps:,} are the same budget; give one")  # fmt: skip
+            raise CliError(
+                f"--steps {args.steps:,} and --total-timesteps "
+                f"{args.total_timesteps:,} are the same budget; give one"
+            )
         args.steps = args.total_timesteps
     config = agent_config_from_args(args)
     if args.save_buffer and (args.save is None or not isinstance(config, DQNConfig)):
@@ -1097,8 +1308,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _settings(config: TrainConfig) -> str:
-    return ", ".join(f"{name} {format_setting(getattr(config, name))}"
-                     for name in ("alpha", "gamma", "epsilon"))  # fmt: skip
+    return ", ".join(
+        f"{name} {format_setting(getattr(config, name))}" for name in ("alpha", "gamma", "epsilon")
+    )
 
 
 def _print_diagnosis(session: Session) -> None:
@@ -1123,8 +1335,10 @@ def _print_report(report: PolicyReport) -> None:
     optimum = f"the optimal policy for gamma {gamma}"
     if report.n_loop == report.n_start:
         print(f"{head}; it loops from all {report.n_start} starts, so it never finishes")
-        print(f"  undiscounted: success {report.success_rate:.1%} "
-              f"({optimum}: {report.optimal_success_rate:.1%})")  # fmt: skip
+        print(
+            f"  undiscounted: success {report.success_rate:.1%} "
+            f"({optimum}: {report.optimal_success_rate:.1%})"
+        )
         return
     if report.n_loop:
         loops = (
@@ -1169,9 +1383,20 @@ TAXI_GAMMAS = "0.6,0.8,0.9"
 #: A DQN's smaller default grid (the target network's period is not in it: with a training
 #: round every 256 steps, any period under 256 copies the same network once per round).
 DEFAULT_DQN_SWEEP = {"learning_rate": "1e-3,2.3e-3", "exploration_fraction": "0.08,0.16"}
-SWEEP_DEFINING = ("env", "env_kwarg", "agent", *(f"sweep_{n}" for n in SWEEP_PARAMS),
-                  "samples", "sample_seed", "seeds", "episodes", "steps", "check_every",
-                  "max_steps", "out")  # fmt: skip
+SWEEP_DEFINING = (
+    "env",
+    "env_kwarg",
+    "agent",
+    *(f"sweep_{n}" for n in SWEEP_PARAMS),
+    "samples",
+    "sample_seed",
+    "seeds",
+    "episodes",
+    "steps",
+    "check_every",
+    "max_steps",
+    "out",
+)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -1180,11 +1405,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from tui_taxi.charts import use_color
 
     pair = _heatmap_pair(args.heatmap)
-    show = {"top": args.top, "heatmap_pair": pair, "metric": args.metric,
-            "curves_top": args.curves, "color": use_color(sys.stdout)}  # fmt: skip
+    show = {
+        "top": args.top,
+        "heatmap_pair": pair,
+        "metric": args.metric,
+        "curves_top": args.curves,
+        "color": use_color(sys.stdout),
+    }
     if args.show:
-        extra = [_sweep_flag(n) for n in (*SWEEP_DEFINING, "resume", "cluster")
-                 if n in args.given]  # fmt: skip
+        extra = [_sweep_flag(n) for n in (*SWEEP_DEFINING, "resume", "cluster") if n in args.given]
         if extra:
             raise CliError(f"--show prints a results file; drop {', '.join(extra)}")
         spec, records, _ = read_results(args.show)
@@ -1193,8 +1422,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.resume:
         extra = [_sweep_flag(n) for n in SWEEP_DEFINING if n in args.given]
         if extra:
-            raise CliError(f"--resume goes on with the sweep in {args.resume} as it was "
-                           f"started; drop {', '.join(extra)}")  # fmt: skip
+            raise CliError(
+                f"--resume goes on with the sweep in {args.resume} as it was "
+                f"started; drop {', '.join(extra)}"
+            )
         spec, _, _ = read_results(args.resume)
         path = Path(args.resume)
     else:
@@ -1206,15 +1437,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if missing:
             raise CliError(f"--heatmap: the sweep does not vary {missing[0]}")
     try:
-        records = sweeps.run_sweep(spec, path, workers=args.workers, cluster=args.cluster,
-                                   resume=bool(args.resume))  # fmt: skip
+        records = sweeps.run_sweep(
+            spec, path, workers=args.workers, cluster=args.cluster, resume=bool(args.resume)
+        )
     except sweeps.SweepInterrupted as exc:
-        print(f"{PROG}: interrupted: {exc.done} of {exc.total} trials are in {path}; "
-              f"'{PROG} sweep --resume {path}' goes on", file=sys.stderr)  # fmt: skip
+        print(
+            f"{PROG}: interrupted: {exc.done} of {exc.total} trials are in {path}; "
+            f"'{PROG} sweep --resume {path}' goes on",
+            file=sys.stderr,
+        )
         return 130
     print(sweeps.report(records, spec, **show))
-    print(f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "
-          f"'{PROG} --from-sweep {path}' opens the app on the best configuration)")  # fmt: skip
+    print(
+        f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "
+        f"'{PROG} --from-sweep {path}' opens the app on the best configuration)"
+    )
     return 0
 
 
@@ -1227,8 +1464,10 @@ def _heatmap_pair(text: str | None) -> tuple[str, str] | None:
         return None
     names = tuple(n.strip().replace("-", "_") for n in text.split(","))
     if len(names) != 2 or names[0] == names[1] or not set(names) <= set(SWEEP_PARAMS):
-        raise CliError(f"--heatmap {text!r}: two different parameters of "
-                       f"{', '.join(SWEEP_PARAMS)}, e.g. alpha,gamma")  # fmt: skip
+        raise CliError(
+            f"--heatmap {text!r}: two different parameters of "
+            f"{', '.join(SWEEP_PARAMS)}, e.g. alpha,gamma"
+        )
     return names
 
 
@@ -1244,18 +1483,23 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
     given = {n: getattr(args, f"sweep_{n}") for n in SWEEP_PARAMS if f"sweep_{n}" in args.given}
     wrong = [n for n in given if n not in sweep_params_of(agent)]
     if wrong:
-        other = "add --agent dqn" if agent == "tabular" else "the DQN's are " + ", ".join(
-            _flag(n) for n in sweep_params_of("dqn"))  # fmt: skip
+        other = (
+            "add --agent dqn"
+            if agent == "tabular"
+            else "the DQN's are " + ", ".join(_flag(n) for n in sweep_params_of("dqn"))
+        )
         raise CliError(f"{_flag(wrong[0])} is not a {agent} setting; {other}")
     if not given:
         if args.samples:
-            raise CliError("--samples draws from ranges: give at least one, e.g. "
-                           "--alpha 0.01..1")  # fmt: skip
+            raise CliError("--samples draws from ranges: give at least one, e.g. --alpha 0.01..1")
         given = dict(DEFAULT_DQN_SWEEP if agent == "dqn" else DEFAULT_SWEEP)
         if env_id.startswith("Taxi") and agent == "tabular":
             given["gamma"] = TAXI_GAMMAS
-    grid = tuple((n, (parse_range if args.samples else parse_values)(n, given[n], agent))
-                 for n in SWEEP_PARAMS if n in given)  # fmt: skip
+    grid = tuple(
+        (n, (parse_range if args.samples else parse_values)(n, given[n], agent))
+        for n in SWEEP_PARAMS
+        if n in given
+    )
     episodes, steps = args.episodes, args.steps
     if agent == "dqn":
         if episodes is not None:
@@ -1265,9 +1509,19 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
         episodes = defaults_for(env_id, env_kwargs)["episodes"]
     check = args.check_every or (SOLVED_CHECK if agent == "dqn" else 250)
     max_steps = None if args.max_steps is None else (args.max_steps or 0)
-    return SweepSpec(env_id, env_kwargs, grid, samples=args.samples or 0,
-                     sample_seed=args.sample_seed, seeds=args.seeds, episodes=episodes,
-                     steps=steps, check_every=check, max_steps=max_steps, agent=agent)  # fmt: skip
+    return SweepSpec(
+        env_id,
+        env_kwargs,
+        grid,
+        samples=args.samples or 0,
+        sample_seed=args.sample_seed,
+        seeds=args.seeds,
+        episodes=episodes,
+        steps=steps,
+        check_every=check,
+        max_steps=max_steps,
+        agent=agent,
+    )
 
 
 # -- eval -----------------------------------------------------------------------------------
@@ -1287,33 +1541,54 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
             solved.append((agent.total_steps, mean))
         return done
 
-    seconds = train_session(agent, None, steps, Progress(sys.stderr, None, steps),
-                            check_every=SOLVED_CHECK if threshold is not None else 0,
-                            stop=reached)  # fmt: skip
+    seconds = train_session(
+        agent,
+        None,
+        steps,
+        Progress(sys.stderr, None, steps),
+        check_every=SOLVED_CHECK if threshold is not None else 0,
+        stop=reached,
+    )
     if not args.no_chart:
         from tui_taxi.charts import learning_curve, use_color
 
         color = use_color(sys.stdout)
         print(learning_curve(agent.history, color=color))
-        print(learning_curve(agent.loss_history, color=color, label="loss",
-                             title="mean TD loss (Huber) per episode; 0 before learning starts"))  # fmt: skip
+        print(
+            learning_curve(
+                agent.loss_history,
+                color=color,
+                label="loss",
+                title="mean TD loss (Huber) per episode; 0 before learning starts",
+            )
+        )
     rate = agent.total_steps / seconds if seconds > 0 else math.inf
-    print(f"trained {'Double DQN' if config.double else 'DQN'} on {config.env_id} for "
-          f"{agent.total_steps:,} steps ({agent.episode:,} episodes) in {seconds:.1f} s: "
-          f"{rate:,.0f} steps/s")  # fmt: skip
+    print(
+        f"trained {'Double DQN' if config.double else 'DQN'} on {config.env_id} for "
+        f"{agent.total_steps:,} steps ({agent.episode:,} episodes) in {seconds:.1f} s: "
+        f"{rate:,.0f} steps/s"
+    )
     print(f"settings: {_dqn_settings(config)}")
-    print(f"mean return of the last {min(RECENT, agent.history.episodes):,} episodes: "
-          f"{agent.history.recent_mean_return():.2f}")  # fmt: skip
+    print(
+        f"mean return of the last {min(RECENT, agent.history.episodes):,} episodes: "
+        f"{agent.history.recent_mean_return():.2f}"
+    )
     if solved:
-        print(f"solved at {solved[0][0]:,} steps: the greedy policy's mean return "
-              f"{solved[0][1]:.2f} >= {threshold:g}, {config.env_id}'s reward threshold; "
-              "stopped there (--no-stop-when-solved trains the whole budget)")  # fmt: skip
+        print(
+            f"solved at {solved[0][0]:,} steps: the greedy policy's mean return "
+            f"{solved[0][1]:.2f} >= {threshold:g}, {config.env_id}'s reward threshold; "
+            "stopped there (--no-stop-when-solved trains the whole budget)"
+        )
     elif threshold is not None and agent.total_steps < SOLVED_CHECK:
-        print(f"not checked: the first check of the greedy policy comes at {SOLVED_CHECK:,} "
-              "steps (the evaluation below says how far it got)")  # fmt: skip
+        print(
+            f"not checked: the first check of the greedy policy comes at {SOLVED_CHECK:,} "
+            "steps (the evaluation below says how far it got)"
+        )
     elif threshold is not None:
-        print(f"not solved: no check (every {SOLVED_CHECK:,} steps) reached {config.env_id}'s "
-              f"reward threshold {threshold:g}; a longer run: --total-timesteps N")  # fmt: skip
+        print(
+            f"not solved: no check (every {SOLVED_CHECK:,} steps) reached {config.env_id}'s "
+            f"reward threshold {threshold:g}; a longer run: --total-timesteps N"
+        )
     _print_dqn_evaluation(agent, EVAL_EPISODES, None)
     if agent.model is not None:
         _print_report(policy_report(agent.model, agent.q_table(), config.gamma))
@@ -1323,10 +1598,12 @@ def train_dqn(args: argparse.Namespace, config: DQNConfig) -> int:
 
 
 def _dqn_settings(c: DQNConfig) -> str:
-    return (f"lr {c.learning_rate:g}, gamma {c.gamma:g}, hidden {','.join(map(str, c.hidden))}, "
-            f"buffer {c.buffer_size:,}, batch {c.batch_size}, target every "
-            f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
-            f"x{c.gradient_steps}, {_epsilon_text(c)}, seed {c.seed}")  # fmt: skip
+    return (
+        f"lr {c.learning_rate:g}, gamma {c.gamma:g}, hidden {','.join(map(str, c.hidden))}, "
+        f"buffer {c.buffer_size:,}, batch {c.batch_size}, target every "
+        f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
+        f"x{c.gradient_steps}, {_epsilon_text(c)}, seed {c.seed}"
+    )
 
 
 def _epsilon_text(c: DQNConfig) -> str:
@@ -1363,8 +1640,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.max_steps is not None:
             raise CliError("--max-steps: a DQN save is evaluated with its own time limit")
         c = session.config
-        print(f"{args.file}: DQN on {c.env_id}, {session.total_steps:,} steps trained "
-              f"({_dqn_settings(c)})")  # fmt: skip
+        print(
+            f"{args.file}: DQN on {c.env_id}, {session.total_steps:,} steps trained "
+            f"({_dqn_settings(c)})"
+        )
         _print_dqn_evaluation(session, args.episodes, args.seed)
         if session.model is not None:
             _print_report(policy_report(session.model, session.q_table(), c.gamma))
@@ -1396,8 +1675,10 @@ def _limit_text(limit: int) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     unused = [_flag(name) for name in (*CONFIG_OPTIONS, "train_episodes") if name in args.given]
     if args.file and unused:
-        raise CliError(f"{', '.join(unused)}: only for compare without FILE (it trains then); "
-                       "compare FILE evaluates the session as saved")  # fmt: skip
+        raise CliError(
+            f"{', '.join(unused)}: only for compare without FILE (it trains then); "
+            "compare FILE evaluates the session as saved"
+        )
 
     if args.file:
         session = agents.load(args.file)
@@ -1422,11 +1703,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         + ("" if limit else " (as in the tutorial; --time-limit applies the env's)")
         + f"; trained agent: {getattr(session.config, 'learner', 'DQN')}, {source}."
     )
-    cut = [(name, r) for name, r in zip(("random agent", "trained agent"), results, strict=True)
-           if r.truncated and not limit]  # fmt: skip
+    cut = [
+        (name, r)
+        for name, r in zip(("random agent", "trained agent"), results, strict=True)
+        if r.truncated and not limit
+    ]
     for name, r in cut:
-        print(f"note: {r.truncated} of the {name}'s episodes never ended (it loops) and were "
-              f"cut at the safety cap of {SAFETY_CAP:,} steps: its figures count those steps")  # fmt: skip
+        print(
+            f"note: {r.truncated} of the {name}'s episodes never ended (it loops) and were "
+            f"cut at the safety cap of {SAFETY_CAP:,} steps: its figures count those steps"
+        )
     _print_report(policy_report(model, agents.value_table(session), session.config.gamma))
     if not agents.is_network(session):
         _print_diagnosis(session)
@@ -1442,8 +1728,11 @@ def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
 
     with warnings.catch_warnings():  # CartPole-v0's "out of date" notice: the preset's choice
         warnings.simplefilter("ignore")
-        env = gym.make(agent.config.env_id, **dict(agent.config.env_kwargs),
-                       max_episode_steps=agent.time_limit or None)  # fmt: skip
+        env = gym.make(
+            agent.config.env_id,
+            **dict(agent.config.env_kwargs),
+            max_episode_steps=agent.time_limit or None,
+        )
     returns, lengths, ended = [], [], []
     for e in range(episodes):
         env.reset(seed=e)
@@ -1460,12 +1749,18 @@ def _compare_continuous(agent: DQNAgent, episodes: int) -> int:
     else:
         random_share = float(np.mean(ended))
     print(f"{'':<14}{'return per episode':>20}{'steps per episode':>19}  {word:>24}")
-    print(f"{'random agent':<14}{np.mean(returns):>20.2f}{np.mean(lengths):>19.2f}"
-          f"{random_share:>26.1%}")  # fmt: skip
-    print(f"{'DQN (greedy)':<14}{trained.episodic_return.mean():>20.2f}"
-          f"{trained.episodic_length.mean():>19.2f}{share:>26.1%}")  # fmt: skip
-    print(f"\n{episodes} episodes per agent, time limit {agent.time_limit}; "
-          f"{agent.total_steps:,} steps trained.")  # fmt: skip
+    print(
+        f"{'random agent':<14}{np.mean(returns):>20.2f}{np.mean(lengths):>19.2f}"
+        f"{random_share:>26.1%}"
+    )
+    print(
+        f"{'DQN (greedy)':<14}{trained.episodic_return.mean():>20.2f}"
+        f"{trained.episodic_length.mean():>19.2f}{share:>26.1%}"
+    )
+    print(
+        f"\n{episodes} episodes per agent, time limit {agent.time_limit}; "
+        f"{agent.total_steps:,} steps trained."
+    )
     return 0
 
 

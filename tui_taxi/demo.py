@@ -50,8 +50,12 @@ from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, 
 
 VIEWS = ("qtable", "chart")
 PANELS = ("explain", "stats", "policy", "compare")
-CHART_METRICS = {"return": "episodic_return", "steps": "episodic_length",
-                 "penalties": "penalties", "staircase": "staircase"}  # fmt: skip
+CHART_METRICS = {
+    "return": "episodic_return",
+    "steps": "episodic_length",
+    "penalties": "penalties",
+    "staircase": "staircase",
+}
 CHART_RANGES = ("clipped", "whole")
 MAX_COUNT = 10_000_000
 
@@ -235,8 +239,17 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             title = line[2:].strip()
             if not title:
                 raise TourError(f"{where}: a step needs a title after '=='")
-            steps.append({"title": title, "caption": [], "actions": [], "view": None,
-                          "panel": None, "chart": None, "line": number})  # fmt: skip
+            steps.append(
+                {
+                    "title": title,
+                    "caption": [],
+                    "actions": [],
+                    "view": None,
+                    "panel": None,
+                    "chart": None,
+                    "line": number,
+                }
+            )
             continue
         if line.startswith(">"):
             if not steps:
@@ -272,8 +285,9 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             try:
                 step["actions"].append(UseLearner(canonical_learner(args[0])))
             except ValueError:
-                raise TourError(f"{where}: unknown learner {args[0]!r}; choose one of "
-                                f"{', '.join(LEARNERS)}") from None  # fmt: skip
+                raise TourError(
+                    f"{where}: unknown learner {args[0]!r}; choose one of {', '.join(LEARNERS)}"
+                ) from None
         elif verb == "train" and len(args) == 2 and args[1] == "steps":
             step["actions"].append(TrainSteps(_count(args[:1], where, verb, minimum=1)))
         elif verb in ("steps", "train"):
@@ -289,8 +303,10 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 or args[0] not in CHART_METRICS
                 or (len(args) == 2 and args[1] not in CHART_RANGES)
             ):
-                raise TourError(f"{where}: expected 'chart {'|'.join(CHART_METRICS)} "
-                                f"[{'|'.join(CHART_RANGES)}]', got {line!r}")  # fmt: skip
+                raise TourError(
+                    f"{where}: expected 'chart {'|'.join(CHART_METRICS)} "
+                    f"[{'|'.join(CHART_RANGES)}]', got {line!r}"
+                )
             step["chart"] = (CHART_METRICS[args[0]], args[1] if len(args) == 2 else "clipped")
             step["view"] = "chart"
         elif verb == "panel":
@@ -298,18 +314,32 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: expected 'panel {'|'.join(PANELS)}', got {line!r}")
             step["panel"] = args[0]
         else:
-            raise TourError(f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
-                            "view, chart, panel, reset, env or seed")  # fmt: skip
+            raise TourError(
+                f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
+                "view, chart, panel, reset, env or seed"
+            )
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")
     for step in steps:
         if not step["caption"]:
             raise TourError(f"{source}:{step['line']}: step {step['title']!r} has no '>' caption")
-    return Tour(seed, tuple(
-        TourStep(s["title"], _join(s["caption"]), tuple(s["actions"]), s["view"], s["panel"],
-                 s["chart"])
-        for s in steps
-    ), source, env_id, env_kwargs)  # fmt: skip
+    return Tour(
+        seed,
+        tuple(
+            TourStep(
+                s["title"],
+                _join(s["caption"]),
+                tuple(s["actions"]),
+                s["view"],
+                s["panel"],
+                s["chart"],
+            )
+            for s in steps
+        ),
+        source,
+        env_id,
+        env_kwargs,
+    )
 
 
 def _env(args: list[str], where: str) -> tuple[str, tuple]:

@@ -117,8 +117,9 @@ class Balance:
         self.episodic_return += record.reward
 
     def result(self, agent: agents.Agent, fell: bool) -> BalanceResult:
-        return BalanceResult(self.steps, self.episodic_return, fell, self.agent_steps,
-                             self.agent_fell)  # fmt: skip
+        return BalanceResult(
+            self.steps, self.episodic_return, fell, self.agent_steps, self.agent_fell
+        )
 
 
 def frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:
@@ -131,10 +132,24 @@ def frames_of(trajectory: Trajectory, q: np.ndarray) -> tuple[Frame, ...]:
     ):
         value = float(q[s, a])
         record = StepRecord(
-            state=s, action=a, reward=r, next_state=s2,
-            terminated=t == last and trajectory.terminated, truncated=t == last and not trajectory.terminated,
-            explored=False, q_old=value, bootstrap=0.0, td_target=value, td_error=0.0, q_new=value,
-            epsilon=0.0, alpha=0.0, gamma=0.0, table=0, episode=0, t=t + 1,
-        )  # fmt: skip
+            state=s,
+            action=a,
+            reward=r,
+            next_state=s2,
+            terminated=t == last and trajectory.terminated,
+            truncated=t == last and not trajectory.terminated,
+            explored=False,
+            q_old=value,
+            bootstrap=0.0,
+            td_target=value,
+            td_error=0.0,
+            q_new=value,
+            epsilon=0.0,
+            alpha=0.0,
+            gamma=0.0,
+            table=0,
+            episode=0,
+            t=t + 1,
+        )
         frames.append(Frame(record, tuple(q[s].tolist()), human=False))
     return tuple(frames)

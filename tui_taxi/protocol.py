@@ -169,10 +169,25 @@ class Shutdown:
 
 
 Command = (
-    SetPaused | Step | ChangeSpeed | SetSpeed | Adjust | SetParam | NextLearner | Reset | Save
-    | Load | SetManual | Move | SetLearnFromHuman | RunTour | SetWorld | Compare | Refresh
+    SetPaused
+    | Step
+    | ChangeSpeed
+    | SetSpeed
+    | Adjust
+    | SetParam
+    | NextLearner
+    | Reset
+    | Save
+    | Load
+    | SetManual
+    | Move
+    | SetLearnFromHuman
+    | RunTour
+    | SetWorld
+    | Compare
+    | Refresh
     | Shutdown
-)  # fmt: skip
+)
 
 
 # -- the world on screen ----------------------------------------------------------------------
@@ -194,8 +209,9 @@ class World:
         return _world_of(model)
 
     @classmethod
-    def continuous(cls, env_id: str, env_kwargs: tuple, action_names: tuple[str, ...],
-                   obs_dim: int) -> World:  # fmt: skip
+    def continuous(
+        cls, env_id: str, env_kwargs: tuple, action_names: tuple[str, ...], obs_dim: int
+    ) -> World:
         """The world of an env with continuous observations (one object per env, too)."""
         return _continuous_world(env_id, tuple(env_kwargs), tuple(action_names), int(obs_dim))
 
@@ -227,8 +243,9 @@ def _world_of(model: CompiledEnv) -> World:
 
 
 @functools.lru_cache(maxsize=64)
-def _continuous_world(env_id: str, env_kwargs: tuple, action_names: tuple[str, ...],
-                      obs_dim: int) -> World:  # fmt: skip
+def _continuous_world(
+    env_id: str, env_kwargs: tuple, action_names: tuple[str, ...], obs_dim: int
+) -> World:
     return World(env_id, env_kwargs, action_names, None, obs_dim)
 
 

@@ -79,8 +79,9 @@ class BackgroundReport:
             return
         self._key = (generation, key)
         args = (generation, model, q.copy(), gamma)
-        self._thread = threading.Thread(target=self._compute, args=args, daemon=True,
-                                        name="tui-taxi-report")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._compute, args=args, daemon=True, name="tui-taxi-report"
+        )
         self._thread.start()
 
     def _compute(self, generation: int, model, q: np.ndarray, gamma: float) -> None:
@@ -142,8 +143,7 @@ class SnapshotMaker:
         self._world = World.of_agent(session)
         self.rate.reset(session.total_steps)
 
-    def make(self, session: agents.Agent, state: WorkerState,
-             now: float | None = None) -> Snapshot:  # fmt: skip
+    def make(self, session: agents.Agent, state: WorkerState, now: float | None = None) -> Snapshot:
         now = time.perf_counter() if now is None else now
         self._seq += 1
         slower = FLAT_OUT_SLOWER if state.flat_out else 1.0
@@ -156,10 +156,14 @@ class SnapshotMaker:
             self._chart = chart_series(session)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
         q = self._values(session, state, due or state.stepping)
-        if session.model is not None and (now - self._report_time >= REPORT_INTERVAL * slower
-                                          or state.stepping):  # fmt: skip
-            key = (session.total_steps, getattr(session.config, "learner", "dqn"),
-                   session.config.gamma)  # fmt: skip
+        if session.model is not None and (
+            now - self._report_time >= REPORT_INTERVAL * slower or state.stepping
+        ):
+            key = (
+                session.total_steps,
+                getattr(session.config, "learner", "dqn"),
+                session.config.gamma,
+            )
             self.report.request(self.generation, key, session.model, q, session.config.gamma)
             self._report_time = now
         return Snapshot(
@@ -251,8 +255,9 @@ def cartpole_landscape(agent) -> Landscape:
     q = np.asarray(agent.q_values(grid), dtype=np.float64).reshape(ny, nx, -1)
     q.setflags(write=False)
     at = (math.degrees(float(obs[2])), float(obs[3]))
-    return Landscape(degrees, spin, q, at, "θ", "θ'", "the pole's angle θ",
-                     "its angular velocity θ'", "°")  # fmt: skip
+    return Landscape(
+        degrees, spin, q, at, "θ", "θ'", "the pole's angle θ", "its angular velocity θ'", "°"
+    )
 
 
 #: A Box env's policy map: (dimension, short name, long name) across, then up; other envs map
@@ -317,8 +322,14 @@ def chart_series(session: agents.Agent) -> ChartSeries:
     episode = means["episode"] + history.width / 2
     done = np.cumsum(counts)
     time_step = np.cumsum(means["episodic_length"] * counts)
-    columns = [episode, time_step, done, means["episodic_return"], means["episodic_length"],
-               means["penalties"]]  # fmt: skip
+    columns = [
+        episode,
+        time_step,
+        done,
+        means["episodic_return"],
+        means["episodic_length"],
+        means["penalties"],
+    ]
     if agents.is_network(session):  # the loss (bins without an update carry the last one)
         loss = _carry_forward(np.asarray(session.losses, dtype=np.float64))
         c = session.config  # the linear schedule at each point's step (or the constant set)

@@ -52,8 +52,9 @@ def _finished(executor: cf.Executor | None, pending: list[Trial]) -> Iterator[di
         yield _record_of(future, futures[future])
 
 
-def open_executor(workers: int, cluster: str | None,
-                  inline: bool | None = None) -> tuple[cf.Executor | None, Callable]:  # fmt: skip
+def open_executor(
+    workers: int, cluster: str | None, inline: bool | None = None
+) -> tuple[cf.Executor | None, Callable]:
     """(executor, closer) for the options: a Dask cluster's executor, a process pool, or None
     for this process alone (``inline``; by default when one worker is asked for). Errors (no
     distributed, no cluster at the address) are SweepErrors."""
@@ -65,8 +66,10 @@ def open_executor(workers: int, cluster: str | None,
         try:
             client = Client(cluster, timeout="5s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(f"cannot reach the Dask scheduler at {cluster} "
-                             f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None  # fmt: skip
+            raise SweepError(
+                f"cannot reach the Dask scheduler at {cluster} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+            ) from None
         return client.get_executor(), client.close
     if inline if inline is not None else workers == 1:
         return None, lambda: None
@@ -84,14 +87,22 @@ def warm_up(spec: SweepSpec) -> None:
     """Compile the sweep's kernels into numba's cache once here, before local workers start:
     each would otherwise compile them itself."""
     episodes, steps = (None, 1) if spec.agent == "dqn" else (1, None)
-    run_trial(Trial(spec.env_id, spec.env_kwargs, (), 0, episodes, steps, 1, spec.max_steps,
-                    spec.agent))  # fmt: skip
+    run_trial(
+        Trial(spec.env_id, spec.env_kwargs, (), 0, episodes, steps, 1, spec.max_steps, spec.agent)
+    )
 
 
 # -- running -----------------------------------------------------------------------------------
-def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
-              resume: bool, out: TextIO = sys.stderr,
-              inline: bool | None = None) -> list[dict]:  # fmt: skip
+def run_sweep(
+    spec: SweepSpec,
+    path: Path,
+    *,
+    workers: int,
+    cluster: str | None,
+    resume: bool,
+    out: TextIO = sys.stderr,
+    inline: bool | None = None,
+) -> list[dict]:
     """Run the trials not yet in ``path`` (all of them for a new file) and append each record
     as it finishes; returns every record of the sweep. Ctrl-C loses only the running trials."""
     trials = spec.trials()
@@ -116,9 +127,11 @@ def run_sweep(spec: SweepSpec, path: Path, *, workers: int, cluster: str | None,
             raise
     many = f"{workers} worker process{'es' if workers > 1 else ''}"
     where = cluster or (many if executor else "this process")
-    out.write(f"{len(pending):,} of {len(trials):,} trials ({len(trials) // spec.seeds:,} "
-              f"configurations x {spec.seeds} seeds) on {spec.env_id}, on {where}; results: "
-              f"{path}\n")  # fmt: skip
+    out.write(
+        f"{len(pending):,} of {len(trials):,} trials ({len(trials) // spec.seeds:,} "
+        f"configurations x {spec.seeds} seeds) on {spec.env_id}, on {where}; results: "
+        f"{path}\n"
+    )
     if isinstance(executor, cf.ProcessPoolExecutor):
         warm_up(spec)
     progress = SweepProgress(out, len(trials), len(records), spec)
@@ -154,9 +167,14 @@ def _record_of(future: cf.Future, trial: Trial) -> dict:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a worker that died: the trial's error, recorded
-        return {"key": trial.key, "params": dict(trial.params), "seed": trial.seed,
-                "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
-                "metrics": None, "curve": None}  # fmt: skip
+        return {
+            "key": trial.key,
+            "params": dict(trial.params),
+            "seed": trial.seed,
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+            "metrics": None,
+            "curve": None,
+        }
 
 
 def _json_line(record: dict) -> str:
@@ -170,8 +188,7 @@ def _check_new(path: Path) -> None:
     if path.is_dir():
         raise SweepError(f"{path} is a folder; --out names the results file")
     if path.exists():
-        raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another "
-                         "--out")  # fmt: skip
+        raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another --out")
 
 
 def _new_file(path: Path, spec: SweepSpec) -> None:
@@ -181,8 +198,9 @@ def _new_file(path: Path, spec: SweepSpec) -> None:
         with open(path, "x", encoding="utf-8") as f:
             f.write(header_line(spec) + "\n")
     except FileExistsError:
-        raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another "
-                         "--out") from None  # fmt: skip
+        raise SweepError(
+            f"{path} exists; --resume {path} goes on with it, or give another --out"
+        ) from None
     except OSError as exc:
         raise SweepError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
@@ -210,8 +228,10 @@ class SweepProgress:
         eta = elapsed / new * (self.total - done) if new else math.inf
         filled = int(24 * done / self.total)
         best = aggregate(self.records, self.spec)[0]
-        line = (f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} trials | "
-                f"ETA {eta:.0f}s | best: {best.label} ({_reach(best, self.spec.unit)})")  # fmt: skip
+        line = (
+            f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} trials | "
+            f"ETA {eta:.0f}s | best: {best.label} ({_reach(best, self.spec.unit)})"
+        )
         width = shutil.get_terminal_size((100, 24)).columns - 1  # a wrapped line would stay
         self.out.write(f"\r{line[:width]}\x1b[K")
         self.out.flush()
@@ -229,8 +249,9 @@ def _reach(s: Summary, unit: str = "episodes") -> str:
     return f"optimal after {s.reach_mean:,.0f} {unit}, {s.reached}/{s.seeds - s.failed} seeds"
 
 
-def table(summaries: list[Summary], spec: SweepSpec, top: int = 10,
-          trials: int | None = None) -> str:  # fmt: skip
+def table(
+    summaries: list[Summary], spec: SweepSpec, top: int = 10, trials: int | None = None
+) -> str:
     """The ranked configurations: how many seeds reached the optimum from every start, the
     episodes (and steps) it took, and the rest of the metrics."""
     budget = f"{spec.episodes:,} episodes" if spec.episodes is not None else ""
@@ -240,31 +261,62 @@ def table(summaries: list[Summary], spec: SweepSpec, top: int = 10,
     count = f"{_plural(len(summaries), 'configuration')} x {_plural(spec.seeds, 'seed')}"
     if trials is not None:
         count = f"{sum(s.seeds for s in summaries)} of {trials} trials ({count})"
-    meaning = ("optimal = solved: the greedy policy's mean over 100 episodes reaches the "
-               "env's reward threshold" if spec.judged_by_threshold else
-               "optimal = the greedy policy is optimal from every start state")  # fmt: skip
-    lines = [f"{count} on {world}, {budget} each; {meaning} (checked every "
-             f"{spec.check_every:,} {spec.unit})"]  # fmt: skip
+    meaning = (
+        "optimal = solved: the greedy policy's mean over 100 episodes reaches the "
+        "env's reward threshold"
+        if spec.judged_by_threshold
+        else "optimal = the greedy policy is optimal from every start state"
+    )
+    lines = [
+        f"{count} on {world}, {budget} each; {meaning} (checked every "
+        f"{spec.check_every:,} {spec.unit})"
+    ]
     names = [n for n in PARAMS if any(n == k for s in summaries for k, _ in s.params)]
     unit = spec.unit
     other = "episodes" if unit == "steps" else "steps"
-    header = ["#", *names, "optimal", f"{unit} to optimal", other, "final", "last 100",
-              "AUC", "time"]  # fmt: skip
+    header = [
+        "#",
+        *names,
+        "optimal",
+        f"{unit} to optimal",
+        other,
+        "final",
+        "last 100",
+        "AUC",
+        "time",
+    ]
     rows = []
     for rank, s in enumerate(summaries[:top], start=1):
         params = dict(s.params)
-        spread = (f"{s.reach_mean:,.0f} ({s.reach_min:,.0f}-{s.reach_max:,.0f})"
-                  if s.reached > 1 else f"{s.reach_mean:,.0f}" if s.reached else "never")  # fmt: skip
+        spread = (
+            f"{s.reach_mean:,.0f} ({s.reach_min:,.0f}-{s.reach_max:,.0f})"
+            if s.reached > 1
+            else f"{s.reach_mean:,.0f}"
+            if s.reached
+            else "never"
+        )
         failed = f" ({s.failed} failed)" if s.failed else ""
-        rows.append([str(rank), *(params.get(n, "-") for n in names),
-                     f"{s.reached}/{s.seeds}{failed}", spread,
-                     f"{s.other_mean:,.0f}" if s.reached else "-",
-                     _fmt(s.final_optimality, "{:.1%}"), _fmt(s.last100_return, "{:.2f}"),
-                     _fmt(s.auc, "{:.2f}"), _fmt(s.wall_time, "{:.2f}s")])  # fmt: skip
+        rows.append(
+            [
+                str(rank),
+                *(params.get(n, "-") for n in names),
+                f"{s.reached}/{s.seeds}{failed}",
+                spread,
+                f"{s.other_mean:,.0f}" if s.reached else "-",
+                _fmt(s.final_optimality, "{:.1%}"),
+                _fmt(s.last100_return, "{:.2f}"),
+                _fmt(s.auc, "{:.2f}"),
+                _fmt(s.wall_time, "{:.2f}s"),
+            ]
+        )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        lines.append("  ".join(c.rjust(w) if i >= len(names) + 1 else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))  # fmt: skip
+        lines.append(
+            "  ".join(
+                c.rjust(w) if i >= len(names) + 1 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     if len(summaries) > top:
         lines.append(f"... {len(summaries) - top} more (--top N shows more)")
     return "\n".join(lines)
@@ -278,16 +330,19 @@ def _fmt(value: float, pattern: str) -> str:
     return pattern.format(value) if math.isfinite(value) else "-"
 
 
-def verdict(summaries: list[Summary], baseline: dict[str, str] | None,
-            unit: str = "episodes") -> str:  # fmt: skip
+def verdict(
+    summaries: list[Summary], baseline: dict[str, str] | None, unit: str = "episodes"
+) -> str:
     """The best configuration, set against a baseline (the tutorial's) if the sweep ran it."""
     if not summaries:
         return "no trial finished"
     best = summaries[0]
     line = f"best: {best.label}: {_reach(best, unit)}"
     if best.reached and best.final_optimality < 1.0:
-        line += (f" (but its final policies are {best.final_optimality:.0%} optimal: it "
-                 "reached the optimum at a check and then drifted)")  # fmt: skip
+        line += (
+            f" (but its final policies are {best.final_optimality:.0%} optimal: it "
+            "reached the optimum at a check and then drifted)"
+        )
     if baseline is None:
         return line
     base = next((s for s in summaries if dict(s.params) == baseline), None)
@@ -299,14 +354,21 @@ def verdict(summaries: list[Summary], baseline: dict[str, str] | None,
     if best.reached and not base.reached:
         return f"{line}; the tutorial's {shown} never got there within the budget"
     if best.reached == best.seeds and (base.reached < base.seeds or best.score < base.score):
-        return (f"{line}; the tutorial's {shown}: {_reach(base)}: fewer episodes by "
-                f"{base.score - best.score:,.0f} (mean, a seed that never reached it counted at "
-                "its budget)")  # fmt: skip
+        return (
+            f"{line}; the tutorial's {shown}: {_reach(base)}: fewer episodes by "
+            f"{base.score - best.score:,.0f} (mean, a seed that never reached it counted at "
+            "its budget)"
+        )
     return f"{line}; the tutorial's {shown}: {_reach(base)}"
 
 
-def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
-            color: bool = False, unit: str = "episodes") -> str:  # fmt: skip
+def heatmap(
+    summaries: list[Summary],
+    pair: tuple[str, str],
+    metric: str,
+    color: bool = False,
+    unit: str = "episodes",
+) -> str:
     """``metric`` over two parameters, each cell the best over the parameters not shown; with
     colour, cells shaded from worst (dark) to best (bright green)."""
     a, b = pair
@@ -328,15 +390,19 @@ def heatmap(summaries: list[Summary], pair: tuple[str, str], metric: str,
             grid[i, j] = value
             cells[i][j] = _to_optimal_cell(s) if metric == "to_optimal" else _cell(value, metric)
             chosen.add((i, j))
-    others = [n for n in PARAMS if n not in pair and any(n == k for s in summaries
-                                                        for k, _ in s.params)]  # fmt: skip
+    others = [
+        n for n in PARAMS if n not in pair and any(n == k for s in summaries for k, _ in s.params)
+    ]
     best = f", the best over {' and '.join(others)}" if others else ""
     shown = f"{unit} to optimal" if metric == "to_optimal" else metric.replace("_", " ")
-    title = (f"{shown} by {a} (across) and {b} (down){best}; "
-             f"{'lower' if lower else 'higher'} is better")  # fmt: skip
+    title = (
+        f"{shown} by {a} (across) and {b} (down){best}; {'lower' if lower else 'higher'} is better"
+    )
     if metric == "to_optimal":
-        title += (" (as the table: the mean over the seeds that got there, k/K when not all "
-                  "did; shaded by the rank)")  # fmt: skip
+        title += (
+            " (as the table: the mean over the seeds that got there, k/K when not all "
+            "did; shaded by the rank)"
+        )
     finite = grid[np.isfinite(grid)]
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     level = (grid - lo) / (hi - lo) if hi > lo else np.ones_like(grid)  # 1 best, NaN: not run
@@ -388,8 +454,9 @@ def _sort_key(text: str):
         return (1, 0.0, text)
 
 
-def curves(summaries: list[Summary], top: int = 3, width: int = 80, height: int = 20,
-           color: bool = False) -> str:  # fmt: skip
+def curves(
+    summaries: list[Summary], top: int = 3, width: int = 80, height: int = 20, color: bool = False
+) -> str:
     """The best ``top`` configurations' learning curves, each the mean over its seeds with a
     min-max band (its seeds' lowest and highest)."""
     series = []
@@ -402,8 +469,13 @@ def curves(summaries: list[Summary], top: int = 3, width: int = 80, height: int 
         series.append((f"#{k + 1} {s.label}", arr[0, :, 0], y.mean(0), y.min(0), y.max(0)))
     if not series:
         return "no learning curve to draw"
-    return band_curves(series, width, height, color=color,
-                       title="return per episode: seeds' mean (line), min and max (dots)")  # fmt: skip
+    return band_curves(
+        series,
+        width,
+        height,
+        color=color,
+        title="return per episode: seeds' mean (line), min and max (dots)",
+    )
 
 
 def tutorial_baseline(spec: SweepSpec) -> dict[str, str] | None:
@@ -430,8 +502,17 @@ def _as_float(text: str) -> float | None:
         return None
 
 
-def report(records: list[dict], spec: SweepSpec, *, top: int, heatmap_pair, metric: str,
-           curves_top: int, color: bool, width: int = 100) -> str:  # fmt: skip
+def report(
+    records: list[dict],
+    spec: SweepSpec,
+    *,
+    top: int,
+    heatmap_pair,
+    metric: str,
+    curves_top: int,
+    color: bool,
+    width: int = 100,
+) -> str:
     """Everything a finished (or shown) sweep prints."""
     summaries = aggregate(records, spec)
     total = len(spec.configurations()) * spec.seeds
@@ -440,8 +521,9 @@ def report(records: list[dict], spec: SweepSpec, *, top: int, heatmap_pair, metr
         parts.append(heatmap(summaries, heatmap_pair, metric, color, spec.unit))
     if curves_top:
         parts.append(curves(summaries, curves_top, min(width, 100), 20, color))
-    parts.append(verdict(summaries, tutorial_baseline(spec) if not spec.samples else None,
-                         spec.unit))  # fmt: skip
+    parts.append(
+        verdict(summaries, tutorial_baseline(spec) if not spec.samples else None, spec.unit)
+    )
     failed = [r for r in records if r["error"] is not None]
     if failed:
         parts.append(f"{len(failed)} trial(s) failed; the first: {failed[0]['error']}")

@@ -164,8 +164,9 @@ class Trainer:
             try:
                 self.agent = self._open()
             except Exception as exc:  # noqa: BLE001 - fall back to a fresh default session
-                self._emit(Notice(f"could not start that session ({exc}); a new one instead",
-                                  "error"))  # fmt: skip
+                self._emit(
+                    Notice(f"could not start that session ({exc}); a new one instead", "error")
+                )
                 self.agent = Session(TrainConfig())
         self._new_session(self.agent)
         if self.manual:
@@ -230,8 +231,7 @@ class Trainer:
             self._emit(Notice(str(exc), "error"))
         except Exception as exc:  # noqa: BLE001 - a bug: say so, keep going
             self._restore()
-            self._emit(Notice(f"{_describe(command)} failed: {type(exc).__name__}: {exc}",
-                              "error"))  # fmt: skip
+            self._emit(Notice(f"{_describe(command)} failed: {type(exc).__name__}: {exc}", "error"))
 
     def _recover(self, exc: Exception) -> None:
         """Training, stepping or publishing failed: back to the last good copy, paused."""
@@ -324,8 +324,7 @@ class Trainer:
                     solved = f", solved (greedy mean return {mean:.1f})"
         else:
             before = agent.episode
-            self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps,
-                                                  PRETRAIN_CHUNK)  # fmt: skip
+            self._turbo_steps = self._timed_train(self._pretrain, self._turbo_steps, PRETRAIN_CHUNK)
             self._pretrain = max(0, self._pretrain - (agent.episode - before))
         if not self._pretrain:
             self._recorder.drop_partial()
@@ -369,9 +368,14 @@ class Trainer:
             case NextLearner() if agents.is_network(self.agent):
                 double = not self.agent.config.double
                 self.agent.reconfigure(double=double)
-                self._emit(Notice("Double DQN: the online network picks a', the target "
-                                  "network values it" if double else
-                                  "DQN: the target network's max over a'", topic="learner"))  # fmt: skip
+                self._emit(
+                    Notice(
+                        "Double DQN: the online network picks a', the target network values it"
+                        if double
+                        else "DQN: the target network's max over a'",
+                        topic="learner",
+                    )
+                )
             case NextLearner():
                 learner = LEARNERS[(LEARNERS.index(self.agent.config.learner) + 1) % len(LEARNERS)]
                 self.set_learner(learner)
@@ -382,14 +386,19 @@ class Trainer:
                 self._move(action)
             case SetLearnFromHuman(on=on):
                 self.learn_from_human = (not self.learn_from_human) if on is None else on
-                self._emit(Notice("your moves now teach the agent" if self.learn_from_human
-                                  else "your moves no longer teach the agent", topic="teach"))  # fmt: skip
+                self._emit(
+                    Notice(
+                        "your moves now teach the agent"
+                        if self.learn_from_human
+                        else "your moves no longer teach the agent",
+                        topic="teach",
+                    )
+                )
             case RunTour(tour=tour, index=index):
                 self._run_tour(tour, index)
             case Reset():
                 self.reset_agent()
-                what = ("network, replay buffer" if agents.is_network(self.agent)
-                        else "Q-table")  # fmt: skip
+                what = "network, replay buffer" if agents.is_network(self.agent) else "Q-table"
                 self._emit(Notice(f"agent reset: {what}, counters and history cleared"))
             case Save(path=path):
                 self._emit(Notice(f"saved to {agents.save(self.agent, path)}"))
@@ -397,13 +406,22 @@ class Trainer:
                 self._new_session(agents.load(path))
                 self._emit(Notice(f"loaded {path}: {self.agent.episode:,} episodes"))
             case SetWorld(env_id=env_id, env_kwargs=env_kwargs):
-                config = world_config(env_id, env_kwargs, seed=self.agent.config.seed,
-                                      network=agents.is_network(self.agent))  # fmt: skip
+                config = world_config(
+                    env_id,
+                    env_kwargs,
+                    seed=self.agent.config.seed,
+                    network=agents.is_network(self.agent),
+                )
                 self._new_session(agents.new_agent(config))
                 self._emit(Notice(f"{describe_world(config)}: a fresh agent"))
             case Compare() if self.agent.model is None:
-                self._emit(Notice("compare needs a discrete world (its exact optimum); for "
-                                  "CartPole: tui-taxi compare FILE", "warning"))  # fmt: skip
+                self._emit(
+                    Notice(
+                        "compare needs a discrete world (its exact optimum); for "
+                        "CartPole: tui-taxi compare FILE",
+                        "warning",
+                    )
+                )
             case Compare(episodes=episodes):
                 self._emit(compare(self.agent, episodes))
 
@@ -425,8 +443,13 @@ class Trainer:
             value = current * LR_FACTOR if delta > 0 else current / LR_FACTOR
             value = float(f"{min(LR_RANGE[1], max(LR_RANGE[0], value)):.3g}")
             self.agent.reconfigure(learning_rate=value)
-            edge = (" (its maximum)" if value >= LR_RANGE[1]
-                    else " (its minimum)" if value <= LR_RANGE[0] else "")  # fmt: skip
+            edge = (
+                " (its maximum)"
+                if value >= LR_RANGE[1]
+                else " (its minimum)"
+                if value <= LR_RANGE[0]
+                else ""
+            )
             self._emit(Notice(self._param_text(name) + edge, topic=name))
             return
         low, high, low_open = PARAM_RANGES[name]
@@ -621,8 +644,9 @@ class Trainer:
         return self._snapshots.make(self.agent, state, now)
 
 
-def world_config(env_id: str, env_kwargs: tuple, seed: int,
-                 network: bool = False) -> agents.AgentConfig:  # fmt: skip
+def world_config(
+    env_id: str, env_kwargs: tuple, seed: int, network: bool = False
+) -> agents.AgentConfig:
     """A new session's settings on a world: the world's defaults (a network's own), the seed
     kept."""
     if network:

@@ -49,13 +49,18 @@ def test_each_env_belongs_to_a_world(env_id, kwargs, world):
 def test_taxi_keeps_the_tutorials_settings_and_others_get_their_own():
     taxi = defaults_for("Taxi-v4")
     assert (taxi["alpha"], taxi["gamma"], taxi["epsilon"], taxi["episodes"]) == (
-        Schedule.constant(0.1), 0.6, Schedule.constant(0.1), 100_000,
-    )  # fmt: skip
+        Schedule.constant(0.1),
+        0.6,
+        Schedule.constant(0.1),
+        100_000,
+    )
     assert defaults_for("FrozenLake8x8-v1")["gamma"] == 0.99
     cliff = defaults_for("CliffWalking-v1")  # the book's Example 6.6
     assert (cliff["alpha"], cliff["gamma"], cliff["epsilon"]) == (
-        Schedule.constant(0.5), 1.0, Schedule.constant(0.1),
-    )  # fmt: skip
+        Schedule.constant(0.5),
+        1.0,
+        Schedule.constant(0.1),
+    )
     assert defaults_for("Blackjack-v1") == taxi  # no world of its own: the tutorial's
 
 
@@ -159,10 +164,17 @@ def test_gamma_1_on_frozenlake_gives_no_reason_to_hurry():
 
 @pytest.mark.parametrize(
     ("env_id", "kwargs"),
-    [("Taxi-v4", ()), ("Taxi-v4", (("is_rainy", True),)), ("FrozenLake-v1", ()),
-     ("FrozenLake8x8-v1", ()), ("CliffWalking-v1", ()), ("CliffWalkingSlippery-v1", ()),
-     (WINDY, ()), (WINDY, (("stochastic_wind", True),))],
-)  # fmt: skip
+    [
+        ("Taxi-v4", ()),
+        ("Taxi-v4", (("is_rainy", True),)),
+        ("FrozenLake-v1", ()),
+        ("FrozenLake8x8-v1", ()),
+        ("CliffWalking-v1", ()),
+        ("CliffWalkingSlippery-v1", ()),
+        (WINDY, ()),
+        (WINDY, (("stochastic_wind", True),)),
+    ],
+)
 def test_the_defaults_are_fine(env_id, kwargs):
     if env_id == WINDY and not windy_registered():
         pytest.skip(f"{WINDY} is not registered (tui_taxi.core.worlds is not in this tree)")
@@ -227,9 +239,11 @@ def test_epsilon_0_is_diagnosed_where_q_starts_below_every_value(taxi):
 
 def test_the_defaults_module_stays_in_the_core():
     """numpy, numba and gymnasium only (checked in a fresh interpreter)."""
-    code = ("import sys; from tui_taxi.core import defaults as d, envs; "
-            "d.diagnose(envs.compile_env('Taxi-v4'), d.config_for()); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'textual', 'rich', 'plotext', 'textual_plotext'}))")  # fmt: skip
+    code = (
+        "import sys; from tui_taxi.core import defaults as d, envs; "
+        "d.diagnose(envs.compile_env('Taxi-v4'), d.config_for()); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'textual', 'rich', 'plotext', 'textual_plotext'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

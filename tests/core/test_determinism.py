@@ -13,8 +13,14 @@ from tui_taxi.core.schedules import Schedule
 
 
 def _state(session):
-    return (session.q_a.copy(), session.q_b.copy(), session.cursor.copy(), session.fcursor.copy(),
-            session.rng.copy(), session.history.sums())  # fmt: skip
+    return (
+        session.q_a.copy(),
+        session.q_b.copy(),
+        session.cursor.copy(),
+        session.fcursor.copy(),
+        session.rng.copy(),
+        session.history.sums(),
+    )
 
 
 def _assert_same(a, b):

@@ -21,8 +21,15 @@ from tui_taxi.core.persist import SessionFileError, save_session
 from tui_taxi.core.rng import make_rng
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
 
-SMALL = {"learning_starts": 20, "train_frequency": 2, "gradient_steps": 1, "batch_size": 8,
-         "buffer_size": 64, "target_network_frequency": 10, "hidden": (8,)}  # fmt: skip
+SMALL = {
+    "learning_starts": 20,
+    "train_frequency": 2,
+    "gradient_steps": 1,
+    "batch_size": 8,
+    "buffer_size": 64,
+    "target_network_frequency": 10,
+    "hidden": (8,),
+}
 
 
 def _net(sizes, index_input=False, seed=0):
@@ -45,15 +52,29 @@ def test_backward_matches_finite_differences(index_input):
     action = 2
     _, acts = _q(theta, sizes_a, w_off, b_off, a_off, index_input, x)
     grad = np.zeros_like(theta)
-    K.backward(theta, grad, sizes_a, w_off, b_off, a_off, index_input, x, acts,
-               np.zeros_like(acts), action, 1.0)  # fmt: skip
+    K.backward(
+        theta,
+        grad,
+        sizes_a,
+        w_off,
+        b_off,
+        a_off,
+        index_input,
+        x,
+        acts,
+        np.zeros_like(acts),
+        action,
+        1.0,
+    )
     h = 1e-6
     for i in range(len(theta)):
         plus, minus = theta.copy(), theta.copy()
         plus[i] += h
         minus[i] -= h
-        numeric = (_q(plus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
-                   - _q(minus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]) / (2 * h)  # fmt: skip
+        numeric = (
+            _q(plus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
+            - _q(minus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
+        ) / (2 * h)
         assert grad[i] == pytest.approx(numeric, abs=1e-5), i
 
 
@@ -155,8 +176,16 @@ def test_sampling_is_uniform_over_the_filled_part():
 def test_truncation_bootstraps_and_termination_does_not():
     # the chain: RIGHT from 2 terminates with +10; a 3-step limit truncates other episodes
     model = chain_model(max_episode_steps=3)
-    agent = DQNAgent(DQNConfig(env_id="Chain", **{**SMALL, "buffer_size": 500, "gamma": 0.9},
-                               start_e=1.0, end_e=1.0, seed=3), model=model)  # fmt: skip
+    agent = DQNAgent(
+        DQNConfig(
+            env_id="Chain",
+            **{**SMALL, "buffer_size": 500, "gamma": 0.9},
+            start_e=1.0,
+            end_e=1.0,
+            seed=3,
+        ),
+        model=model,
+    )
     terminal_targets = bootstrapped = 0
     for _ in range(400):
         record, batch = agent.step()
@@ -325,10 +354,22 @@ def test_bad_dqn_files_are_one_line_errors_and_nothing_loads(tmp_path, damage):
 
 def test_a_chain_mdp_is_learnt_to_its_exact_q():
     model = chain_model(max_episode_steps=50)
-    config = DQNConfig(env_id="Chain", gamma=0.9, learning_starts=100, train_frequency=1,
-                       gradient_steps=1, target_network_frequency=100, hidden=(32,),
-                       learning_rate=3e-3, batch_size=32, total_timesteps=6000,
-                       exploration_fraction=0.5, end_e=0.2, buffer_size=2000, seed=0)  # fmt: skip
+    config = DQNConfig(
+        env_id="Chain",
+        gamma=0.9,
+        learning_starts=100,
+        train_frequency=1,
+        gradient_steps=1,
+        target_network_frequency=100,
+        hidden=(32,),
+        learning_rate=3e-3,
+        batch_size=32,
+        total_timesteps=6000,
+        exploration_fraction=0.5,
+        end_e=0.2,
+        buffer_size=2000,
+        seed=0,
+    )
     agent = DQNAgent(config, model=model)
     agent.train(steps=6000)
     exact = solve(model, 0.9).q  # by value iteration; by hand: Q(2, RIGHT) = 10, Q(1, RIGHT) = 8
@@ -337,9 +378,13 @@ def test_a_chain_mdp_is_learnt_to_its_exact_q():
 
 
 def test_config_errors_name_the_setting():
-    for bad, word in ((dict(learning_rate=0.0), "learning-rate"), (dict(tau=1.5), "tau"),
-                      (dict(hidden=(0,)), "hidden"), (dict(batch_size=True), "batch-size"),
-                      (dict(gamma=math.nan), "gamma")):  # fmt: skip
+    for bad, word in (
+        (dict(learning_rate=0.0), "learning-rate"),
+        (dict(tau=1.5), "tau"),
+        (dict(hidden=(0,)), "hidden"),
+        (dict(batch_size=True), "batch-size"),
+        (dict(gamma=math.nan), "gamma"),
+    ):
         with pytest.raises(ConfigError, match=word):
             DQNConfig(**bad)
     with pytest.raises(ConfigError, match="Blackjack"):
@@ -348,7 +393,15 @@ def test_config_errors_name_the_setting():
 
 def test_the_keras_rl_preset_is_the_courses_recipe():
     p = PRESETS["keras-rl"]
-    assert (p.env_id, p.hidden, p.start_e, p.end_e, p.buffer_size, p.learning_starts, p.tau,
-            p.learning_rate, p.total_timesteps) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10,
-                                                    0.01, 1e-3, 5_000)  # fmt: skip
+    assert (
+        p.env_id,
+        p.hidden,
+        p.start_e,
+        p.end_e,
+        p.buffer_size,
+        p.learning_starts,
+        p.tau,
+        p.learning_rate,
+        p.total_timesteps,
+    ) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10, 0.01, 1e-3, 5_000)
     assert DQNAgent(p).time_limit == 200

@@ -72,8 +72,12 @@ def test_stochastic_envs_match_gymnasium_by_frequency(env_id, kwargs):
     env.reset(seed=0)
     base = env.unwrapped
     rng = np.random.default_rng(0)
-    pairs = [(s, a) for s in range(model.n_states) for a in range(model.n_actions)
-             if model.n_outcomes[s, a] == 3 and not model.terminated[s, a].any()]  # fmt: skip
+    pairs = [
+        (s, a)
+        for s in range(model.n_states)
+        for a in range(model.n_actions)
+        if model.n_outcomes[s, a] == 3 and not model.terminated[s, a].any()
+    ]
     n = 4000
     kernel_rng = make_rng(9)
     for idx in rng.choice(len(pairs), size=5, replace=False):
@@ -132,10 +136,14 @@ def test_envs_without_a_model_or_with_hidden_dynamics_are_refused():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("is_rainy=true", ("is_rainy", True)), ("is_slippery=False", ("is_slippery", False)),
-     ("rainy_probability=0.9", ("rainy_probability", 0.9)), ("map_name=8x8", ("map_name", "8x8")),
-     ("n=3", ("n", 3))],
-)  # fmt: skip
+    [
+        ("is_rainy=true", ("is_rainy", True)),
+        ("is_slippery=False", ("is_slippery", False)),
+        ("rainy_probability=0.9", ("rainy_probability", 0.9)),
+        ("map_name=8x8", ("map_name", "8x8")),
+        ("n=3", ("n", 3)),
+    ],
+)
 def test_env_kwargs_parse(text, expected):
     assert parse_env_kwarg(text) == expected
 

@@ -55,17 +55,31 @@ def test_penalties_are_counted_exactly_on_a_known_trip(taxi):
     actions = [
         PICKUP,  # nobody here: -10 (1)
         DROPOFF,  # nobody in the taxi: -10 (2)
-        NORTH, WEST,  # (1,2); the wall east of (1,1) stops the taxi: -1, no penalty
-        NORTH, SOUTH, SOUTH, WEST, WEST, NORTH, NORTH,  # round to R at (0,0)
+        NORTH,
+        WEST,  # (1,2); the wall east of (1,1) stops the taxi: -1, no penalty
+        NORTH,
+        SOUTH,
+        SOUTH,
+        WEST,
+        WEST,
+        NORTH,
+        NORTH,  # round to R at (0,0)
         PICKUP,  # the passenger gets in: -1
         PICKUP,  # already in the taxi: -10 (3)
         DROPOFF,  # at R, a pad but not the destination: the passenger gets out there, -1
         DROPOFF,  # nobody in the taxi: -10 (4)
         PICKUP,
-        SOUTH, DROPOFF,  # at (1,0), no pad: -10 (5)
-        SOUTH, EAST, EAST, EAST, EAST, NORTH, NORTH,  # to G at (0,4)
+        SOUTH,
+        DROPOFF,  # at (1,0), no pad: -10 (5)
+        SOUTH,
+        EAST,
+        EAST,
+        EAST,
+        EAST,
+        NORTH,
+        NORTH,  # to G at (0,4)
         DROPOFF,  # delivered: +20
-    ]  # fmt: skip
+    ]
     # 26 steps: five -10s, one +20, twenty -1s
     env = gym.make("Taxi-v4")
     env.reset(seed=0)
@@ -102,9 +116,14 @@ def test_a_policy_of_wrong_pickups_scores_what_can_be_counted_by_hand(taxi):
 def _one_call(model, q, policy, episodes, time_limit, seed):
     """The reference: the whole evaluation in one kernel call."""
     batch = ev._PolicyRun(model, q, policy, time_limit, seed).run(episodes, None)
-    return (batch.episodic_length.mean(), batch.penalties.mean(),
-            batch.episodic_return.sum() / batch.episodic_length.sum(), batch.episodic_return.mean(),
-            batch.success.mean(), int(batch.truncated.sum()))  # fmt: skip
+    return (
+        batch.episodic_length.mean(),
+        batch.penalties.mean(),
+        batch.episodic_return.sum() / batch.episodic_length.sum(),
+        batch.episodic_return.mean(),
+        batch.success.mean(),
+        int(batch.truncated.sum()),
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,8 +134,14 @@ def test_chunked_evaluation_equals_one_kernel_call(taxi, monkeypatch, policy, ti
     monkeypatch.setattr(ev, "CHUNK_STEPS", 1000)  # chunks end mid-episode
     monkeypatch.setattr(ev, "CHUNK_EPISODES", 7)
     result = evaluate(taxi, q, policy=policy, episodes=40, time_limit=time_limit, seed=9)
-    got = (result.mean_steps, result.mean_penalties, result.reward_per_move, result.mean_return,
-           result.success_rate, result.truncated)  # fmt: skip
+    got = (
+        result.mean_steps,
+        result.mean_penalties,
+        result.reward_per_move,
+        result.mean_return,
+        result.success_rate,
+        result.truncated,
+    )
     assert got == _one_call(taxi, q, policy, 40, time_limit, seed=9)
 
 

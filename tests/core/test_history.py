@@ -18,8 +18,10 @@ def _fill(history, returns, splits):
 
 
 @settings(deadline=None)  # the first example compiles _accumulate when numba's cache is cold
-@given(st.lists(st.integers(-20, 20), min_size=1, max_size=300),
-       st.lists(st.integers(0, 300), max_size=6))  # fmt: skip
+@given(
+    st.lists(st.integers(-20, 20), min_size=1, max_size=300),
+    st.lists(st.integers(0, 300), max_size=6),
+)
 def test_bins_cover_every_episode_and_ignore_how_they_arrived(returns, splits):
     splits = [s for s in splits if s <= len(returns)]
     a, b = History(capacity=8), History(capacity=8)
@@ -86,8 +88,9 @@ def _saved(episodes=11, capacity=8):
 def test_a_saved_history_comes_back_whole():
     history, arrays = _saved()
     assert (history.width, history.n_bins, history.last_count) == (2, 6, 1)  # 11 = 5 * 2 + 1
-    back = History.from_arrays(arrays["history_sums"], arrays["history_meta"],
-                               arrays["history_recent"])  # fmt: skip
+    back = History.from_arrays(
+        arrays["history_sums"], arrays["history_meta"], arrays["history_recent"]
+    )
     np.testing.assert_array_equal(back.sums(), history.sums())
     assert (back.capacity, back.width, back.n_bins, back.last_count, back.episodes) == (
         8,
@@ -136,5 +139,6 @@ def test_impossible_sums_and_recent_rows_are_refused(name, change, message):
     _, arrays = _saved()
     arrays[name] = change(arrays[name])
     with pytest.raises(ValueError, match=message):
-        History.from_arrays(arrays["history_sums"], arrays["history_meta"],
-                            arrays["history_recent"])  # fmt: skip
+        History.from_arrays(
+            arrays["history_sums"], arrays["history_meta"], arrays["history_recent"]
+        )

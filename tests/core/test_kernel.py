@@ -73,8 +73,9 @@ def test_action_frequencies_in_one_long_call():
     returns of one kernel call name the actions taken: greedy 0.7 + 0.3 / 6, others 0.3 / 6."""
     n_actions, eps, n = 6, 0.3, 200_000
     transitions = {0: {a: [(1.0, 0, float(a), True)] for a in range(n_actions)}}
-    model = model_from_transitions(transitions, [1.0], n_states=1, n_actions=n_actions,
-                                   env_id="Bandit")  # fmt: skip
+    model = model_from_transitions(
+        transitions, [1.0], n_states=1, n_actions=n_actions, env_id="Bandit"
+    )
     q = np.array([[0.0, 1.0, 5.0, 2.0, 3.0, 4.0]])  # greedy: action 2
     params = K.kernel_params(model, 0.9, Schedule.constant(eps), Schedule.constant(0.5))
     iparams = np.zeros(K.N_IPARAMS, dtype=np.int64)
@@ -90,8 +91,9 @@ def test_action_frequencies_in_one_long_call():
     assert q[0, 2] == 5.0 and q.sum() == 15.0  # learning was off
 
 
-def _python_q_learning(model, episodes: int, alpha: float, gamma: float, epsilon: float,
-                       seed: int) -> tuple[np.ndarray, int]:  # fmt: skip
+def _python_q_learning(
+    model, episodes: int, alpha: float, gamma: float, epsilon: float, seed: int
+) -> tuple[np.ndarray, int]:
     """Tabular Q-learning with epsilon-greedy, no time limit, written out on Python floats.
 
     Draws come from the same xoshiro256** stream, in the order the kernel documents: a start

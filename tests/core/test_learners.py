@@ -98,8 +98,15 @@ def test_double_q_updates_one_table_with_the_others_value():
 def test_no_bootstrap_on_termination(learner):
     model = chain_model(start=2)
     q = [[0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [100.0, 100.0]]  # a bootstrap from 3 would show
-    session = make_session(model, q, q if learner == "double-q" else None, learner=learner,
-                           alpha=1.0, gamma=1.0, epsilon=0.0)  # fmt: skip
+    session = make_session(
+        model,
+        q,
+        q if learner == "double-q" else None,
+        learner=learner,
+        alpha=1.0,
+        gamma=1.0,
+        epsilon=0.0,
+    )
     record, batch = session.step()
     assert record.terminated and not record.truncated
     assert record.bootstrap == 0.0
@@ -113,8 +120,15 @@ def test_no_bootstrap_on_termination(learner):
 def test_bootstrap_on_truncation(learner):
     model = chain_model(start=0, max_episode_steps=1)
     q = [[0.0, 1.0], [2.0, 4.0], [0.0, 0.0], [0.0, 0.0]]
-    session = make_session(model, q, q if learner == "double-q" else None, learner=learner,
-                           alpha=1.0, gamma=0.5, epsilon=0.0)  # fmt: skip
+    session = make_session(
+        model,
+        q,
+        q if learner == "double-q" else None,
+        learner=learner,
+        alpha=1.0,
+        gamma=0.5,
+        epsilon=0.0,
+    )
     record, batch = session.step()
     assert record.truncated and not record.terminated
     assert record.next_state == 1

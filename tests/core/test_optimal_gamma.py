@@ -101,13 +101,15 @@ def near_or_far():
     with +10, on the third step; WAIT stays in 0 with reward 0. States 1 and 2 go forward
     whatever the action. By hand: NEAR is worth 1, FAR 10 * gamma**2, WAIT gamma * V*(0), so
     NEAR is best below gamma = sqrt(0.1) = 0.316 and FAR above it."""
-    transitions = {0: {NEAR: [(1.0, 3, 1.0, True)], FAR: [(1.0, 1, 0.0, False)],
-                       WAIT: [(1.0, 0, 0.0, False)]},
-                   1: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 2, 0.0, False)]),
-                   2: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 3, 10.0, True)]),
-                   3: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 3, 0.0, True)])}  # fmt: skip
-    return model_from_transitions(transitions, [1, 0, 0, 0], n_states=4, n_actions=3,
-                                  env_id="NearOrFar")  # fmt: skip
+    transitions = {
+        0: {NEAR: [(1.0, 3, 1.0, True)], FAR: [(1.0, 1, 0.0, False)], WAIT: [(1.0, 0, 0.0, False)]},
+        1: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 2, 0.0, False)]),
+        2: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 3, 10.0, True)]),
+        3: dict.fromkeys((NEAR, FAR, WAIT), [(1.0, 3, 0.0, True)]),
+    }
+    return model_from_transitions(
+        transitions, [1, 0, 0, 0], n_states=4, n_actions=3, env_id="NearOrFar"
+    )
 
 
 def always(action: int) -> np.ndarray:
@@ -170,8 +172,10 @@ def test_the_optimum_is_cached_per_model_and_gamma_and_checks_gamma(taxi):
 
 def test_gamma_1_on_a_world_that_pays_forever_is_refused_in_one_line():
     """A state whose action earns +1 and stays there: undiscounted, it is worth infinity."""
-    transitions = {0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 1, 0.0, True)]},
-                   1: {0: [(1.0, 1, 0.0, True)], 1: [(1.0, 1, 0.0, True)]}}  # fmt: skip
+    transitions = {
+        0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 1, 0.0, True)]},
+        1: {0: [(1.0, 1, 0.0, True)], 1: [(1.0, 1, 0.0, True)]},
+    }
     model = model_from_transitions(transitions, [1, 0], n_states=2, n_actions=2, env_id="Fountain")
     with pytest.raises(SolveError, match="Fountain: the undiscounted optimum does not settle"):
         solve(model, 1.0)

@@ -45,8 +45,14 @@ def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learn
 def test_env_kwargs_and_hyperparameters_round_trip(tmp_path):
     from tui_taxi.core.session import Session, TrainConfig
 
-    config = TrainConfig(env_kwargs=(("is_rainy", True),), learner="expected-sarsa",
-                         alpha=Schedule("linear", 0.5, 0.1, 1000), gamma=0.9, max_steps=0, seed=8)  # fmt: skip
+    config = TrainConfig(
+        env_kwargs=(("is_rainy", True),),
+        learner="expected-sarsa",
+        alpha=Schedule("linear", 0.5, 0.1, 1000),
+        gamma=0.9,
+        max_steps=0,
+        seed=8,
+    )
     session = Session(config)
     session.train(episodes=20)
     loaded = load_session(save_session(session, tmp_path / "rainy.npz"))
@@ -114,8 +120,11 @@ def test_corrupt_truncated_and_missing_files(taxi, tmp_path):
     save_session(make_session(taxi), good)
     (tmp_path / "text.npz").write_text("hello")
     (tmp_path / "cut.npz").write_bytes(good.read_bytes()[:2000])
-    for name, message in [("text.npz", "not an .npz archive"), ("cut.npz", "corrupt or truncated"),
-                          ("nope.npz", "no such file")]:  # fmt: skip
+    for name, message in [
+        ("text.npz", "not an .npz archive"),
+        ("cut.npz", "corrupt or truncated"),
+        ("nope.npz", "no such file"),
+    ]:
         with pytest.raises(SessionFileError, match=message):
             load_session(tmp_path / name)
     with pytest.raises(SessionFileError, match="is a folder"):

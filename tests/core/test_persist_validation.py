@@ -231,8 +231,10 @@ def test_an_npy_header_promising_a_huge_array_is_refused_before_allocating(saved
     header = {"descr": "<f8", "fortran_order": False, "shape": (2**28, 4)}  # 8 GiB
     np.lib.format.write_array_header_1_0(buf, header)
     arrays = {k: v for k, v in saved.items() if k != "history_sums"}
-    _refused(_craft(tmp_path, arrays, extra={"history_sums.npy": buf.getvalue() + bytes(64)}),
-             r"history_sums has shape \(268435456, 4\), expected \(3, 4\)")  # fmt: skip
+    _refused(
+        _craft(tmp_path, arrays, extra={"history_sums.npy": buf.getvalue() + bytes(64)}),
+        r"history_sums has shape \(268435456, 4\), expected \(3, 4\)",
+    )
 
 
 def test_a_deflate_bomb_under_a_small_declared_size_is_never_inflated_in_one_go(saved, tmp_path):
@@ -262,8 +264,10 @@ def test_an_object_array_is_refused_as_pickle(saved, tmp_path):
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.array([None, 1], dtype=object), allow_pickle=True)
     arrays = {k: v for k, v in saved.items() if k != "rng"}
-    _refused(_craft(tmp_path, arrays, extra={"rng.npy": buf.getvalue()}),
-             "rng contains pickled data, which is never loaded")  # fmt: skip
+    _refused(
+        _craft(tmp_path, arrays, extra={"rng.npy": buf.getvalue()}),
+        "rng contains pickled data, which is never loaded",
+    )
 
 
 def test_a_fortran_ordered_table_loads_as_the_same_table(saved, tmp_path):

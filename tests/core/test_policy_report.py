@@ -27,8 +27,9 @@ def chain_from_three_starts():
         transitions[s][RIGHT] = [
             (1.0, 3, 10.0, True) if s == 2 else (1.0, min(s + 1, 3), -1.0, False)
         ]
-    return model_from_transitions(transitions, [1, 1, 1, 0], n_states=4, n_actions=2,
-                                  env_id="Chain3")  # fmt: skip
+    return model_from_transitions(
+        transitions, [1, 1, 1, 0], n_states=4, n_actions=2, env_id="Chain3"
+    )
 
 
 def test_a_policy_that_loops_from_one_start_is_measured_over_the_others():

@@ -92,8 +92,12 @@ def test_bad_settings_are_one_line_config_errors(changes, message):
 
 
 def test_largest_seed_and_numpy_numbers_are_accepted_as_plain_numbers():
-    config = TrainConfig(seed=np.uint64(2**64 - 1), gamma=np.float32(0.5), max_steps=np.int64(7),
-                         alpha=np.float64(0.2))  # fmt: skip
+    config = TrainConfig(
+        seed=np.uint64(2**64 - 1),
+        gamma=np.float32(0.5),
+        max_steps=np.int64(7),
+        alpha=np.float64(0.2),
+    )
     assert (config.seed, config.gamma, config.max_steps) == (2**64 - 1, 0.5, 7)
     assert config.alpha == Schedule.constant(0.2)
     assert (

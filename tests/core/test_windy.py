@@ -223,9 +223,24 @@ def test_shortest_paths_15_and_7_steps(kwargs, moves, steps):
 
 def test_the_cli_trains_saves_and_evaluates_windy(capsys, tmp_path):
     path = tmp_path / "windy.npz"
-    argv = ["train", "--env", WINDY, "--env-kwarg", "king_moves=true", "--learner", "sarsa",
-            "--alpha", "0.5", "--gamma", "1", "--episodes", "300", "--no-chart",
-            "--save", str(path)]  # fmt: skip
+    argv = [
+        "train",
+        "--env",
+        WINDY,
+        "--env-kwarg",
+        "king_moves=true",
+        "--learner",
+        "sarsa",
+        "--alpha",
+        "0.5",
+        "--gamma",
+        "1",
+        "--episodes",
+        "300",
+        "--no-chart",
+        "--save",
+        str(path),
+    ]
     assert main(argv) == 0
     assert f"trained sarsa on {WINDY}" in capsys.readouterr().out
     assert main(["eval", str(path), "--episodes", "5"]) == 0

@@ -55,8 +55,9 @@ async def quiesce(pilot):
     """Everything sent handled, the policy report in, the chart drawn, then the trainer stopped:
     the screen no longer changes (for captures)."""
     app = pilot.app
-    await settle(pilot, lambda s: s.handled >= app.trainer.sent and s.report is not None
-                 and not s.playing_to)  # fmt: skip
+    await settle(
+        pilot, lambda s: s.handled >= app.trainer.sent and s.report is not None and not s.playing_to
+    )
     app.trainer.stop()  # no live thread while the screen is captured
     app.trainer.report.wait()
     app.clear_notifications()  # toasts time out: a capture must not depend on when it is taken

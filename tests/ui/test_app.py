@@ -57,9 +57,17 @@ async def test_speed_keys_move_through_the_levels(app):
         assert snap.speed_index == 0 and snap.speed.label == "1 step/s"
 
 
-@pytest.mark.parametrize(("key", "name", "change"), [("e", "epsilon", -0.05), ("E", "epsilon", 0.05),
-                                                     ("a", "alpha", -0.05), ("A", "alpha", 0.05),
-                                                     ("g", "gamma", -0.05), ("G", "gamma", 0.05)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "name", "change"),
+    [
+        ("e", "epsilon", -0.05),
+        ("E", "epsilon", 0.05),
+        ("a", "alpha", -0.05),
+        ("A", "alpha", 0.05),
+        ("g", "gamma", -0.05),
+        ("G", "gamma", 0.05),
+    ],
+)
 async def test_hyperparameter_keys_change_the_learner_at_once(app, key, name, change):
     async with app.run_test(size=SIZE) as pilot:
         before = await settle(pilot, lambda s: True)
@@ -69,8 +77,10 @@ async def test_hyperparameter_keys_change_the_learner_at_once(app, key, name, ch
         record = snap.last_step
         used = {"epsilon": record.epsilon, "alpha": record.alpha, "gamma": record.gamma}[name]
         assert used == pytest.approx(old + change)
-        assert record.q_new == pytest.approx(record.q_old + record.alpha * (
-            record.reward + record.gamma * record.bootstrap - record.q_old))  # fmt: skip
+        assert record.q_new == pytest.approx(
+            record.q_old
+            + record.alpha * (record.reward + record.gamma * record.bootstrap - record.q_old)
+        )
 
 
 async def test_alpha_never_leaves_its_range():
@@ -180,8 +190,9 @@ async def test_help_lists_the_keys_of_the_current_mode_grouped(mode):
         listed = {k.help for k in app.screen.keys}
         # Taxi has no diagonal or stay move, and no per-action grid view
         not_taxi = ("move('up-", "move('down-", "move('stay')", "per_action")
-        assert listed == {k.help for k in keys.KEYS if mode in k.modes
-                          and not k.action.startswith(not_taxi)}  # fmt: skip
+        assert listed == {
+            k.help for k in keys.KEYS if mode in k.modes and not k.action.startswith(not_taxi)
+        }
         other = keys.PLAY if mode == keys.TRAIN else keys.TRAIN
         assert any(k.help not in listed for k in keys.KEYS if other in k.modes)  # not mixed
         await pilot.press("escape")
@@ -294,8 +305,9 @@ async def test_a_failure_while_training_pauses_restores_and_keeps_taking_keys(mo
         before = await settle(pilot, lambda s: True)
         monkeypatch.setattr(app.trainer.agent, "train", lambda *a, **k: 1 / 0)
         await pilot.press("space")
-        snap = await settle(pilot, lambda s: any("training paused" in n.message
-                                                 for n in app._notifications))  # fmt: skip
+        snap = await settle(
+            pilot, lambda s: any("training paused" in n.message for n in app._notifications)
+        )
         snap = await settle(pilot, lambda s: s.paused)
         assert snap.episode == before.episode and app.trainer.thread.is_alive()
         snap = await press(pilot, "n")
@@ -338,9 +350,17 @@ async def test_quick_key_presses_all_count():
 
 @pytest.mark.parametrize(
     ("key", "shown"),
-    [("e", "ε 0.05"), ("E", "ε 0.15"), ("a", "α 0.05"), ("A", "α 0.15"), ("g", "γ 0.55"),
-     ("G", "γ 0.65"), ("right_square_bracket", "20 step/s"), ("l", "sarsa")],
-)  # fmt: skip
+    [
+        ("e", "ε 0.05"),
+        ("E", "ε 0.15"),
+        ("a", "α 0.05"),
+        ("A", "α 0.15"),
+        ("g", "γ 0.55"),
+        ("G", "γ 0.65"),
+        ("right_square_bracket", "20 step/s"),
+        ("l", "sarsa"),
+    ],
+)
 @pytest.mark.parametrize("size", [(100, 30), (120, 40)])
 async def test_every_parameter_key_shows_its_effect_on_screen(key, shown, size):
     app = make_app()

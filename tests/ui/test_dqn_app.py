@@ -20,8 +20,15 @@ from tui_taxi.ui.widgets.status_bar import StatusBar, status_text
 from tui_taxi.ui.widgets.td_explainer import TDExplainer
 
 SIZE = (120, 40)
-QUICK = {"learning_starts": 30, "train_frequency": 4, "gradient_steps": 1, "buffer_size": 500,
-         "batch_size": 16, "target_network_frequency": 20, "hidden": (16,)}  # fmt: skip
+QUICK = {
+    "learning_starts": 30,
+    "train_frequency": 4,
+    "gradient_steps": 1,
+    "buffer_size": 500,
+    "batch_size": 16,
+    "target_network_frequency": 20,
+    "hidden": (16,),
+}
 
 
 def cartpole_app(**changes) -> TaxiApp:
@@ -156,8 +163,9 @@ async def test_a_box_env_without_a_picture_shows_its_observation_and_a_policy_ma
         assert "cos θ1" in text and "θ2'" in text and "torque" in text
         np.testing.assert_array_equal(snap.obs, app.trainer.agent.obs)
         await pilot.press("m")  # no game here: a notice, and the agent goes on
-        await settle(pilot, lambda s: any("watched, not played" in n.message
-                                          for n in app._notifications))  # fmt: skip
+        await settle(
+            pilot, lambda s: any("watched, not played" in n.message for n in app._notifications)
+        )
         assert not app.snapshot.manual
 
 
@@ -207,8 +215,14 @@ async def test_a_networks_episodes_on_a_grid_world_replay_and_cartpoles_say_why_
 async def test_play_mode_with_a_network_on_a_grid_world_moves_and_ends_in_a_trip_result():
     from tui_taxi.ui.screens.trip import TripScreen
 
-    config = dqn_config_for("FrozenLake-v1", seed=1, total_timesteps=300, learning_starts=10,
-                            buffer_size=1000, env_kwargs=(("is_slippery", False),))  # fmt: skip
+    config = dqn_config_for(
+        "FrozenLake-v1",
+        seed=1,
+        total_timesteps=300,
+        learning_starts=10,
+        buffer_size=1000,
+        env_kwargs=(("is_slippery", False),),
+    )
     app = create_app(config, manual=True, paused=True)
     async with app.run_test(size=SIZE) as pilot:
         snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)

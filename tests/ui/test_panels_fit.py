@@ -50,9 +50,14 @@ def test_the_explainer_fits_for_every_learner_and_kind_of_step(learner):
 def test_the_stats_fit_with_huge_counts_and_a_looping_policy():
     session = Session(TrainConfig(seed=1))
     session.train(episodes=30)  # a greedy policy that still loops from some starts
-    snap = _snapshot(session, episode=123_456_789, total_steps=9_876_543_210,
-                     episode_return=-12_345.0, episode_penalties=1234,
-                     recent_mean_return=-2_479.123)  # fmt: skip
+    snap = _snapshot(
+        session,
+        episode=123_456_789,
+        total_steps=9_876_543_210,
+        episode_return=-12_345.0,
+        episode_penalties=1234,
+        recent_mean_return=-2_479.123,
+    )
     assert snap.report.n_loop > 0
     lines = _lines(stats_table(snap))
     assert len(lines) <= 9
@@ -67,8 +72,14 @@ def test_the_stats_fit_with_huge_counts_and_a_looping_policy():
 def test_the_status_line_fits_and_keeps_the_parameters(width):
     session = Session(TrainConfig(learner="expected-sarsa", seed=1))
     session.train(episodes=30)
-    snap = _snapshot(session, episode=1_234_567, total_steps=98_765_432, paused=False,
-                     speed_index=9, steps_per_second=18_200_000.0)  # fmt: skip
+    snap = _snapshot(
+        session,
+        episode=1_234_567,
+        total_steps=98_765_432,
+        paused=False,
+        speed_index=9,
+        steps_per_second=18_200_000.0,
+    )
     text = status_text(snap, width).plain
     assert len(text) <= width
     for shown in ("ε 0.10", "α 0.10", "γ 0.60", "turbo", "expected-sarsa"):

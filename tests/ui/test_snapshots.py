@@ -124,5 +124,6 @@ def test_grid_world(snap_compare, name, size):
 
 
 def test_grid_world_per_action_view(snap_compare):
-    assert snap_compare(_world_app("cliffwalking"), terminal_size=(160, 50),
-                        run_before=_world_ready(("i",)))  # fmt: skip
+    assert snap_compare(
+        _world_app("cliffwalking"), terminal_size=(160, 50), run_before=_world_ready(("i",))
+    )

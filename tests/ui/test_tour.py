@@ -58,8 +58,15 @@ async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(slide):
             await pilot.press("space")
-        snap = await settle(pilot, lambda s: s.handled >= app.trainer.sent and not s.playing_to
-                            and s.last_step is not None and s.last_step.t > 0)  # fmt: skip
+        snap = await settle(
+            pilot,
+            lambda s: (
+                s.handled >= app.trainer.sent
+                and not s.playing_to
+                and s.last_step is not None
+                and s.last_step.t > 0
+            ),
+        )
         record = snap.last_step
         assert record.bootstrap != 0 and record.gamma == pytest.approx(0.6)
         assert app.query_one("#explainer").display

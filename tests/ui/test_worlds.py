@@ -28,8 +28,9 @@ IDS = ["frozenlake", "frozenlake8x8", "cliffwalking", "windy", "windy-king-stay-
 
 
 def _app(env_id, kwargs, episodes=0, **config):
-    session = Session(TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(kwargs), seed=1,
-                                  **config))  # fmt: skip
+    session = Session(
+        TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(kwargs), seed=1, **config)
+    )
     if episodes:
         session.train(episodes=episodes)
     return TaxiApp(session, paused=True)
@@ -84,8 +85,13 @@ async def test_train_pause_step_replay_and_the_per_action_view(env_id, kwargs, n
     app = _app(env_id, kwargs)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda s: True)
-        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket",
-                          "right_square_bracket", "right_square_bracket")  # fmt: skip
+        await pilot.press(
+            "right_square_bracket",
+            "right_square_bracket",
+            "right_square_bracket",
+            "right_square_bracket",
+            "right_square_bracket",
+        )
         snap = await press(pilot, "space")
         assert not snap.paused
         await settle(pilot, lambda s: s.episode >= 3)
@@ -143,9 +149,15 @@ async def test_kings_moves_play_with_the_diagonal_and_stay_keys():
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda s: True)
         await press(pilot, "m")
-        for key, name in (("u", "Up-Right"), ("9", "Up-Right"), ("b", "Down-Left"),
-                          ("n", "Down-Right"), ("y", "Up-Left"), ("full_stop", "Stay"),
-                          ("5", "Stay")):  # fmt: skip
+        for key, name in (
+            ("u", "Up-Right"),
+            ("9", "Up-Right"),
+            ("b", "Down-Left"),
+            ("n", "Down-Right"),
+            ("y", "Up-Left"),
+            ("full_stop", "Stay"),
+            ("5", "Stay"),
+        ):
             snap = await press(pilot, key)
             assert names[snap.last_step.action] == name, key
         assert "Diagonals" in app.query_one("#keys").render().plain

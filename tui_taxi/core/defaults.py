@@ -42,8 +42,12 @@ class WorldDefaults:
     episodes: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "gamma": self.gamma, "epsilon": self.epsilon,
-                "episodes": self.episodes}  # fmt: skip
+        return {
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "epsilon": self.epsilon,
+            "episodes": self.episodes,
+        }
 
 
 def _linear(start: float, end: float, episodes: int) -> Schedule:
@@ -189,11 +193,15 @@ def _time_limit(model: CompiledEnv, limit: int) -> str | None:
     )
     if short.all():
         where = "from the start" if len(dist) == 1 else "from every start"
-        return (f"the time limit of {limit} steps is shorter than the shortest way to the goal "
-                f"({way} {where}): no episode can reach it")  # fmt: skip
-    return (f"the time limit of {limit} steps is shorter than the shortest way to the goal "
-            f"({way}) from {short.sum()} of {len(dist)} starts: episodes from them never reach "
-            "it")  # fmt: skip
+        return (
+            f"the time limit of {limit} steps is shorter than the shortest way to the goal "
+            f"({way} {where}): no episode can reach it"
+        )
+    return (
+        f"the time limit of {limit} steps is shorter than the shortest way to the goal "
+        f"({way}) from {short.sum()} of {len(dist)} starts: episodes from them never reach "
+        "it"
+    )
 
 
 def reach_rates(model: CompiledEnv, gamma: float, limit: int) -> tuple[float, float]:
@@ -219,8 +227,10 @@ def _gamma(model: CompiledEnv, config: TrainConfig, limit: int) -> str | None:
         return None
     reached, best = short
     within = f"within the {limit}-step limit " if limit else ""
-    rates = (f"the optimal policy for gamma {gamma:g} reaches the goal {within}only "
-             f"{reached:.0%} of the time, against {best:.0%} for the best one")  # fmt: skip
+    rates = (
+        f"the optimal policy for gamma {gamma:g} reaches the goal {within}only "
+        f"{reached:.0%} of the time, against {best:.0%} for the best one"
+    )
     if gamma >= 1.0:
         why = "with gamma 1 a slow way to the goal is worth as much as a fast one"
     else:
@@ -229,8 +239,10 @@ def _gamma(model: CompiledEnv, config: TrainConfig, limit: int) -> str | None:
         reward = model.success_reward
         if steps >= 1 and reward > 0:
             far = f"{steps} steps from the start" if len(dist) == 1 else f"up to {steps} steps away"
-            why = (f"with gamma {gamma:g} the {reward:+g} at the goal, {far}, is worth "
-                   f"{gamma:g}**{steps - 1} = {reward * gamma ** (steps - 1):.2g} there")  # fmt: skip
+            why = (
+                f"with gamma {gamma:g} the {reward:+g} at the goal, {far}, is worth "
+                f"{gamma:g}**{steps - 1} = {reward * gamma ** (steps - 1):.2g} there"
+            )
         else:
             why = f"gamma {gamma:g} discounts the goal to too little"
     suggestion = defaults_for(model.env_id, model.env_kwargs)["gamma"]
@@ -247,6 +259,8 @@ def _epsilon(model: CompiledEnv, config: TrainConfig) -> str | None:
         return None  # Q's starting 0 is above some values: the agent tries what it has not
     at = "at the start" if len(v) == 1 else "at every start"
     suggestion = defaults_for(model.env_id, model.env_kwargs)["epsilon"]
-    return (f"epsilon 0: the agent never explores, and its Q-values start at 0, below every "
-            f"value to learn (V* {v.min():.2g} or more {at}), so it keeps to the first way it "
-            f"finds to the goal; try epsilon {suggestion.describe()}")  # fmt: skip
+    return (
+        f"epsilon 0: the agent never explores, and its Q-values start at 0, below every "
+        f"value to learn (V* {v.min():.2g} or more {at}), so it keeps to the first way it "
+        f"finds to the goal; try epsilon {suggestion.describe()}"
+    )

@@ -368,8 +368,9 @@ def grid_geometry(base) -> GridGeometry | None:
     ``shape`` and cliff, or an env of ours with ``shape``, ``start``, ``goal`` and ``wind``."""
     desc = getattr(base, "desc", None)
     if desc is not None and getattr(desc, "ndim", 0) == 2:  # FrozenLake: S F H G
-        rows = tuple("".join(c.decode() if isinstance(c, bytes) else str(c) for c in row)
-                     for row in desc)  # fmt: skip
+        rows = tuple(
+            "".join(c.decode() if isinstance(c, bytes) else str(c) for c in row) for row in desc
+        )
         if set("".join(rows)) <= set("SFHG"):  # (Taxi has a desc too: its map, not a grid world)
             return GridGeometry(len(rows), len(rows[0]), rows)
         return None
@@ -391,8 +392,12 @@ def grid_geometry(base) -> GridGeometry | None:
     kinds[start[0]][start[1]] = "S"
     kinds[goal[0]][goal[1]] = "G"
     wind = getattr(base, "wind", None)
-    return GridGeometry(n_rows, n_cols, tuple("".join(row) for row in kinds),
-                        tuple(int(w) for w in wind) if wind is not None else None)  # fmt: skip
+    return GridGeometry(
+        n_rows,
+        n_cols,
+        tuple("".join(row) for row in kinds),
+        tuple(int(w) for w in wind) if wind is not None else None,
+    )
 
 
 def model_from_transitions(

@@ -111,8 +111,9 @@ class _PolicyRun:
     """A fixed policy on the kernel with learning off: epsilon 0 (greedy, ties at random) or
     1 (random). Time limit 0 still stops at SAFETY_CAP steps."""
 
-    def __init__(self, model: CompiledEnv, q: np.ndarray, policy: str, time_limit: int,
-                 seed: int) -> None:  # fmt: skip
+    def __init__(
+        self, model: CompiledEnv, q: np.ndarray, policy: str, time_limit: int, seed: int
+    ) -> None:
         self.model = model
         self.q = _table(model, q)
         epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
@@ -125,9 +126,16 @@ class _PolicyRun:
 
     def run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
         q = self.q
-        return K.run_model(self.model, (q, q, q), self.params, self.iparams,
-                           (self.cursor, self.fcursor, self.rng), episodes, steps,
-                           self.record)  # fmt: skip
+        return K.run_model(
+            self.model,
+            (q, q, q),
+            self.params,
+            self.iparams,
+            (self.cursor, self.fcursor, self.rng),
+            episodes,
+            steps,
+            self.record,
+        )
 
 
 @dataclass(frozen=True)
@@ -185,10 +193,19 @@ def greedy_rollout(
     actions = np.empty(cap, dtype=np.int64)
     rewards = np.empty(cap, dtype=np.float64)
     n, final_state, terminated = _greedy_walk(
-        _table(model, q), model.cum_prob, model.next_state, model.reward, model.terminated,
-        model.n_outcomes, int(start_state), cap, make_rng(seed, _STREAM["greedy"]),
-        states, actions, rewards,
-    )  # fmt: skip
+        _table(model, q),
+        model.cum_prob,
+        model.next_state,
+        model.reward,
+        model.terminated,
+        model.n_outcomes,
+        int(start_state),
+        cap,
+        make_rng(seed, _STREAM["greedy"]),
+        states,
+        actions,
+        rewards,
+    )
     return Trajectory(
         tuple(states[:n].tolist()),
         tuple(actions[:n].tolist()),
@@ -200,8 +217,20 @@ def greedy_rollout(
 
 
 @njit(nogil=True, cache=True)
-def _greedy_walk(q, cum_prob, next_state, reward, terminated, n_outcomes, start, cap, rng,
-                 states, actions, rewards):  # fmt: skip
+def _greedy_walk(
+    q,
+    cum_prob,
+    next_state,
+    reward,
+    terminated,
+    n_outcomes,
+    start,
+    cap,
+    rng,
+    states,
+    actions,
+    rewards,
+):
     """Greedy steps from ``start`` until termination or ``cap`` steps, drawing ties and
     outcomes as the kernel does (epsilon 0: no exploration draw). Returns (steps, last state,
     terminated)."""

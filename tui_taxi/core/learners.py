@@ -71,9 +71,26 @@ RECORD_FIELDS = (
 )
 N_RECORD = len(RECORD_FIELDS)
 # their indices, named once: record[R_STATE], ...
-(R_STATE, R_ACTION, R_REWARD, R_NEXT_STATE, R_TERMINATED, R_TRUNCATED, R_EXPLORED, R_Q_OLD,
- R_BOOTSTRAP, R_TD_TARGET, R_TD_ERROR, R_Q_NEW, R_EPSILON, R_ALPHA, R_GAMMA, R_TABLE, R_EPISODE,
- R_T) = range(N_RECORD)  # fmt: skip
+(
+    R_STATE,
+    R_ACTION,
+    R_REWARD,
+    R_NEXT_STATE,
+    R_TERMINATED,
+    R_TRUNCATED,
+    R_EXPLORED,
+    R_Q_OLD,
+    R_BOOTSTRAP,
+    R_TD_TARGET,
+    R_TD_ERROR,
+    R_Q_NEW,
+    R_EPSILON,
+    R_ALPHA,
+    R_GAMMA,
+    R_TABLE,
+    R_EPISODE,
+    R_T,
+) = range(N_RECORD)
 # how an episode ended
 TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
@@ -90,8 +107,14 @@ class EnvArrays(NamedTuple):
 
     @classmethod
     def of(cls, model) -> EnvArrays:
-        return cls(model.cum_prob, model.next_state, model.reward, model.terminated,
-                   model.n_outcomes, model.cum_initial)  # fmt: skip
+        return cls(
+            model.cum_prob,
+            model.next_state,
+            model.reward,
+            model.terminated,
+            model.n_outcomes,
+            model.cum_initial,
+        )
 
 
 class Tables(NamedTuple):
@@ -471,6 +494,15 @@ def run_model(
     out = Episodes(
         np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int8)
     )
-    finished = run_kernel(EnvArrays.of(model), Tables(*tables), params, iparams, Carried(*carried),
-                          max_episodes, max_steps, out, record)  # fmt: skip
+    finished = run_kernel(
+        EnvArrays.of(model),
+        Tables(*tables),
+        params,
+        iparams,
+        Carried(*carried),
+        max_episodes,
+        max_steps,
+        out,
+        record,
+    )
     return EpisodeBatch(*(column[:finished] for column in out))

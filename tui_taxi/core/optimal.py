@@ -468,8 +468,9 @@ def success_within(model: CompiledEnv, limit: int, pi: np.ndarray | None = None)
         return _solve(model, success, everything)[0]
     v = np.zeros(model.n_states)
     for _ in range(limit):
-        q = np.sum(model.prob * (success + np.where(model.terminated, 0.0, v[model.next_state])),
-                   axis=2)  # fmt: skip
+        q = np.sum(
+            model.prob * (success + np.where(model.terminated, 0.0, v[model.next_state])), axis=2
+        )
         new = q.max(axis=1) if pi is None else np.sum(pi * q, axis=1)
         if np.array_equal(new, v):  # every state has settled (e.g. a deterministic world)
             break

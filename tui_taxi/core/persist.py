@@ -41,8 +41,16 @@ _UMASK = os.umask(0o022)  # read once at import (setting it back at once): files
 os.umask(_UMASK)
 
 #: The header's fields and what each must be (bool is not a number here).
-HEADER_FIELDS = ("format", "version", "env_id", "env_kwargs", "learner", "gamma", "max_steps",
-                 "seed")  # fmt: skip
+HEADER_FIELDS = (
+    "format",
+    "version",
+    "env_id",
+    "env_kwargs",
+    "learner",
+    "gamma",
+    "max_steps",
+    "seed",
+)
 MAX_HEADER_CHARS = 1 << 14
 #: Members of a session archive (``name.npy``) and their dtypes.
 MEMBERS = {
@@ -160,8 +168,10 @@ def _check_target(path: str | os.PathLike) -> tuple[Path, Path]:
     if "\0" in raw:
         raise SessionFileError(f"cannot save to {raw!r}: the file name contains a NUL byte")
     if raw.endswith(("/", os.sep)) or (os.altsep and raw.endswith(os.altsep)):
-        raise SessionFileError(f"cannot save to {_shown(raw)}: it names a folder; add a file name, "
-                               f"e.g. {_shown(raw)}run.npz")  # fmt: skip
+        raise SessionFileError(
+            f"cannot save to {_shown(raw)}: it names a folder; add a file name, "
+            f"e.g. {_shown(raw)}run.npz"
+        )
     path = Path(raw)
     if path.name in ("", ".", ".."):
         raise SessionFileError(f"cannot save to {_shown(raw)}: it is a folder")
@@ -335,8 +345,10 @@ def _check_directory(f, members: dict) -> None:
     if at < 0 or at + 22 > len(tail):
         raise zipfile.BadZipFile("no end of central directory")
     entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
-    _check(entries <= len(members), f"the archive lists {entries} members, a session has "
-                                    f"{len(members)}")  # fmt: skip
+    _check(
+        entries <= len(members),
+        f"the archive lists {entries} members, a session has {len(members)}",
+    )
     _check(directory_size <= len(members) * 1024, "the archive's directory is too large")
     _check(tail[max(0, at - 20) : at][:4] != b"PK\x06\x07", "a ZIP64 archive is not a session")
 
@@ -364,8 +376,14 @@ class _Archive:
         if "header" not in self.infos:
             raise _Invalid("not a tui-taxi save (no header)")
 
-    def read(self, name: str, shape: tuple[int, ...], *, itemsize: int | None = None,
-             rows: int | None = None) -> np.ndarray:  # fmt: skip
+    def read(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        *,
+        itemsize: int | None = None,
+        rows: int | None = None,
+    ) -> np.ndarray:
         """The member ``name`` with exactly ``shape`` (its first dimension anywhere up to
         ``rows`` when ``rows`` is given), as a writable array of its dtype."""
         info = self.infos.get(name)
@@ -387,10 +405,16 @@ class _Archive:
             else:
                 _check(dtype.itemsize <= itemsize, f"{name} is longer than {itemsize:,} bytes")
             if rows is not None:
-                ok = (len(found_shape) == len(shape) and found_shape[1:] == shape[1:]
-                      and 0 <= found_shape[0] <= rows)  # fmt: skip
-                _check(ok, f"{name} has shape {found_shape}, expected (k, "
-                           f"{', '.join(map(str, shape[1:]))}) with k <= {rows}")  # fmt: skip
+                ok = (
+                    len(found_shape) == len(shape)
+                    and found_shape[1:] == shape[1:]
+                    and 0 <= found_shape[0] <= rows
+                )
+                _check(
+                    ok,
+                    f"{name} has shape {found_shape}, expected (k, "
+                    f"{', '.join(map(str, shape[1:]))}) with k <= {rows}",
+                )
             else:
                 _check(found_shape == shape, f"{name} has shape {found_shape}, expected {shape}")
             nbytes = math.prod(found_shape) * dtype.itemsize
@@ -490,8 +514,10 @@ def read_header(archive: _Archive, formats: tuple[str, ...]) -> dict:
         header = json.loads(str(raw[()]))
     except (ValueError, RecursionError):
         raise _Invalid("not a tui-taxi save (its header is not JSON)") from None
-    _check(isinstance(header, dict) and header.get("format") in formats,
-           "not a tui-taxi save (wrong header)")  # fmt: skip
+    _check(
+        isinstance(header, dict) and header.get("format") in formats,
+        "not a tui-taxi save (wrong header)",
+    )
     return header
 
 
@@ -508,8 +534,10 @@ def _config(archive: _Archive) -> TrainConfig:
     gamma, seed, max_steps = header["gamma"], header["seed"], header["max_steps"]
     _check(type(gamma) in (int, float), f"gamma must be a number, got {gamma!r}")
     _check(type(seed) is int, f"seed must be a whole number, got {seed!r}")
-    _check(max_steps is None or type(max_steps) is int,
-           f"max_steps must be a whole number or null, got {max_steps!r}")  # fmt: skip
+    _check(
+        max_steps is None or type(max_steps) is int,
+        f"max_steps must be a whole number or null, got {max_steps!r}",
+    )
     return TrainConfig(
         env_id=header["env_id"],
         env_kwargs=_env_kwargs(header["env_kwargs"]),
@@ -528,8 +556,10 @@ def _env_kwargs(items) -> tuple:
     for item in items:
         _check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str), message)
         value = item[1]
-        _check(value is None or type(value) in (bool, int, float, str),
-               f"env keyword argument {item[0]!r} must be a plain value, got {value!r}"[:200])  # fmt: skip
+        _check(
+            value is None or type(value) in (bool, int, float, str),
+            f"env keyword argument {item[0]!r} must be a plain value, got {value!r}"[:200],
+        )
     names = [item[0] for item in items]
     _check(len(set(names)) == len(names), f"env keyword arguments repeat: {names}")
     return normalize_kwargs([tuple(item) for item in items])
@@ -553,14 +583,25 @@ def _table(archive: _Archive, name: str, shape: tuple[int, int]) -> np.ndarray:
 def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, history) -> None:
     """The counters as the kernel leaves them between calls."""
     state, action, pending, explored, t, episode, total, penalties = (
-        int(cursor[i]) for i in (K.C_STATE, K.C_ACTION, K.C_PENDING, K.C_PENDING_EXPLORED,
-                                 K.C_T, K.C_EPISODE, K.C_TOTAL, K.C_PENALTIES)
-    )  # fmt: skip
+        int(cursor[i])
+        for i in (
+            K.C_STATE,
+            K.C_ACTION,
+            K.C_PENDING,
+            K.C_PENDING_EXPLORED,
+            K.C_T,
+            K.C_EPISODE,
+            K.C_TOTAL,
+            K.C_PENALTIES,
+        )
+    )
     _check(
         0 <= state < model.n_states, f"current state {state} out of range 0-{model.n_states - 1}"
     )
-    _check(0 <= action < model.n_actions,
-           f"pending action {action} out of range 0-{model.n_actions - 1}")  # fmt: skip
+    _check(
+        0 <= action < model.n_actions,
+        f"pending action {action} out of range 0-{model.n_actions - 1}",
+    )
     _check(pending in (0, 1), f"pending flag is {pending}, expected 0 or 1")
     _check(explored in (0, 1), f"pending-explored flag is {explored}, expected 0 or 1")
     _check(min(t, episode, total, penalties) >= 0, "negative counters")
@@ -569,8 +610,10 @@ def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, hist
     _check(episode + t <= total, f"{episode} episodes and {t} steps need more than {total} steps")
     _check(penalties <= t, f"{penalties} penalties in {t} steps")
     _check(t > 0 or fcursor[K.F_RETURN] == 0.0, "an episode with no steps has a return")
-    _check(history.episodes == episode,
-           f"history covers {history.episodes} episodes, the counters {episode}")  # fmt: skip
+    _check(
+        history.episodes == episode,
+        f"history covers {history.episodes} episodes, the counters {episode}",
+    )
 
 
 def _check_record(record, cursor, model: CompiledEnv) -> None:
@@ -579,12 +622,23 @@ def _check_record(record, cursor, model: CompiledEnv) -> None:
     if np.all(np.isnan(record)):
         return
     _finite(record, "record")
-    whole = (K.R_STATE, K.R_ACTION, K.R_NEXT_STATE, K.R_TERMINATED, K.R_TRUNCATED, K.R_EXPLORED,
-             K.R_TABLE, K.R_EPISODE, K.R_T)  # fmt: skip
+    whole = (
+        K.R_STATE,
+        K.R_ACTION,
+        K.R_NEXT_STATE,
+        K.R_TERMINATED,
+        K.R_TRUNCATED,
+        K.R_EXPLORED,
+        K.R_TABLE,
+        K.R_EPISODE,
+        K.R_T,
+    )
     _check(all(float(record[i]).is_integer() for i in whole), "record has fractional counters")
     s, a, s_next = (int(record[i]) for i in (K.R_STATE, K.R_ACTION, K.R_NEXT_STATE))
-    _check(0 <= s < model.n_states and 0 <= s_next < model.n_states,
-           f"record's states {s} -> {s_next} out of range 0-{model.n_states - 1}")  # fmt: skip
+    _check(
+        0 <= s < model.n_states and 0 <= s_next < model.n_states,
+        f"record's states {s} -> {s_next} out of range 0-{model.n_states - 1}",
+    )
     _check(0 <= a < model.n_actions, f"record's action {a} out of range 0-{model.n_actions - 1}")
     flags = (K.R_TERMINATED, K.R_TRUNCATED, K.R_EXPLORED, K.R_TABLE)
     _check(all(record[i] in (0.0, 1.0) for i in flags), "record's flags must be 0 or 1")

@@ -120,9 +120,11 @@ class TrainConfig:
             raise ConfigError(f"env id must be a name, got {self.env_id!r}")
         if not (
             isinstance(self.env_kwargs, tuple)
-            and all(isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str)
-                    for i in self.env_kwargs)
-        ):  # fmt: skip
+            and all(
+                isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str)
+                for i in self.env_kwargs
+            )
+        ):
             raise ConfigError(f"env kwargs must be (name, value) pairs, got {self.env_kwargs!r}")
         if not isinstance(self.learner, str):
             raise ConfigError(f"learner must be a name, got {self.learner!r}")
@@ -264,8 +266,9 @@ class Session:
     def _run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
         tables = (self.q_a, self.q_b, self.q_act)
         carried = (self.cursor, self.fcursor, self.rng)
-        return K.run_model(self.model, tables, self._params, self._iparams, carried, episodes,
-                           steps, self.record)  # fmt: skip
+        return K.run_model(
+            self.model, tables, self._params, self._iparams, carried, episodes, steps, self.record
+        )
 
     def train(self, episodes: int | None = None, steps: int | None = None) -> K.EpisodeBatch:
         """Run flat out until ``episodes`` more episodes end or ``steps`` more steps are taken."""
@@ -353,8 +356,9 @@ class Session:
         return self.config.epsilon.value(self.episode)
 
     # -- the Python API, in Stable-Baselines3's shape ----------------------------------------
-    def predict(self, observation, state=None, episode_start=None,
-                deterministic: bool = True) -> tuple[int, None]:  # fmt: skip
+    def predict(
+        self, observation, state=None, episode_start=None, deterministic: bool = True
+    ) -> tuple[int, None]:
         """The action for a state index, as SB3's ``predict``: ``(action, None)``.
 
         ``observation`` is a state index as ``env.reset()`` and ``env.step()`` give it (an int,
@@ -401,8 +405,9 @@ def state_index(observation, n_states: int) -> int:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
-        raise ValueError(f"observation must be a state index (an integer in 0-{n_states - 1}), "
-                         f"got {shown}")  # fmt: skip
+        raise ValueError(
+            f"observation must be a state index (an integer in 0-{n_states - 1}), got {shown}"
+        )
     if not 0 <= value < n_states:
         raise ValueError(f"observation must be a state in 0-{n_states - 1}, got {value}")
     return int(value)
@@ -412,8 +417,11 @@ def learn_steps(agent, total_timesteps: int, progress_bar: bool = False) -> None
     """Train ``agent`` (a Session or a DQNAgent) ``total_timesteps`` more steps; with
     ``progress_bar``, in a hundred calls with a bar on stderr after each (chunked runs equal one
     long run, so the result is the same)."""
-    if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer)) \
-            or total_timesteps < 0:  # fmt: skip
+    if (
+        isinstance(total_timesteps, bool)
+        or not isinstance(total_timesteps, (int, np.integer))
+        or total_timesteps < 0
+    ):
         raise ConfigError(f"total_timesteps must be a whole number >= 0, got {total_timesteps!r}")
     total = int(total_timesteps)
     if not progress_bar:
@@ -424,8 +432,10 @@ def learn_steps(agent, total_timesteps: int, progress_bar: bool = False) -> None
         agent.train(steps=min(chunk, total - done))
         done += min(chunk, total - done)
         filled = 24 * done // total
-        sys.stderr.write(f"\r[{'#' * filled}{'-' * (24 - filled)}] {done:,}/{total:,} steps | "
-                         f"{agent.episode:,} episodes | mean return (last 100) "
-                         f"{agent.history.recent_mean_return():.2f} ")  # fmt: skip
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'-' * (24 - filled)}] {done:,}/{total:,} steps | "
+            f"{agent.episode:,} episodes | mean return (last 100) "
+            f"{agent.history.recent_mean_return():.2f} "
+        )
         sys.stderr.flush()
     sys.stderr.write("\n")

@@ -33,10 +33,25 @@ from tui_taxi.core.session import ConfigError, Session, TrainConfig
 
 #: What a sweep varies, per agent, and all of them in the order tables show them.
 TABULAR_PARAMS = ("alpha", "gamma", "epsilon", "learner")
-DQN_PARAMS = ("learning_rate", "gamma", "exploration_fraction", "target_network_frequency",
-              "batch_size", "double")  # fmt: skip
-PARAMS = ("alpha", "learning_rate", "gamma", "epsilon", "exploration_fraction",
-          "target_network_frequency", "batch_size", "learner", "double")  # fmt: skip
+DQN_PARAMS = (
+    "learning_rate",
+    "gamma",
+    "exploration_fraction",
+    "target_network_frequency",
+    "batch_size",
+    "double",
+)
+PARAMS = (
+    "alpha",
+    "learning_rate",
+    "gamma",
+    "epsilon",
+    "exploration_fraction",
+    "target_network_frequency",
+    "batch_size",
+    "learner",
+    "double",
+)
 AGENTS = ("tabular", "dqn")
 #: Parameters drawn log-uniformly from a range (they span orders of magnitude).
 LOG_UNIFORM = ("alpha", "epsilon", "learning_rate", "target_network_frequency", "batch_size")
@@ -65,8 +80,9 @@ def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...
     """A comma-separated list of one parameter's values, each checked (as the CLI's own
     options are), kept as the text given so results name them as the user did."""
     if name not in params_of(agent):
-        raise SweepError(f"unknown parameter {name!r}; a {agent} sweep varies "
-                         f"{', '.join(params_of(agent))}")  # fmt: skip
+        raise SweepError(
+            f"unknown parameter {name!r}; a {agent} sweep varies {', '.join(params_of(agent))}"
+        )
     if ".." in text:
         raise SweepError(f"--{_opt(name)} is a range: ranges are for random search (--samples N)")
     values = tuple(v.strip() for v in text.split(","))
@@ -114,8 +130,9 @@ def _dqn_value(name: str, text: str):
     return value
 
 
-def parse_range(name: str, text: str,
-                agent: str = "tabular") -> tuple[float, float] | tuple[str, ...]:  # fmt: skip
+def parse_range(
+    name: str, text: str, agent: str = "tabular"
+) -> tuple[float, float] | tuple[str, ...]:
     """Random search: ``LOW..HIGH`` for a number (log-uniform for alpha, epsilon, the learning
     rate and the whole-number settings), or a comma-separated list to pick from (a learner,
     or a few values)."""
@@ -194,8 +211,9 @@ class SweepSpec:
         if not self.samples:
             ranged = [name for name, v in grid.items() if _is_range(v)]
             if ranged:
-                raise SweepError(f"--{ranged[0]} is a range: ranges are for random search "
-                                 "(--samples N)")  # fmt: skip
+                raise SweepError(
+                    f"--{ranged[0]} is a range: ranges are for random search (--samples N)"
+                )
             combos: list[tuple[tuple[str, str], ...]] = [()]
             for name in PARAMS:
                 if name in grid:
@@ -226,9 +244,21 @@ class SweepSpec:
         configs = self.configurations()
         if len(configs) * self.seeds > MAX_TRIALS:
             raise SweepError(f"{len(configs) * self.seeds:,} trials: more than {MAX_TRIALS:,}")
-        trials = [Trial(self.env_id, self.env_kwargs, params, seed, self.episodes, self.steps,
-                        self.check_every, self.max_steps, self.agent)
-                  for params in configs for seed in range(self.seeds)]  # fmt: skip
+        trials = [
+            Trial(
+                self.env_id,
+                self.env_kwargs,
+                params,
+                seed,
+                self.episodes,
+                self.steps,
+                self.check_every,
+                self.max_steps,
+                self.agent,
+            )
+            for params in configs
+            for seed in range(self.seeds)
+        ]
         if self.agent == "dqn":  # a world the agent cannot learn: one line, now
             from tui_taxi.core.dqn.agent import env_kind
 
@@ -277,9 +307,16 @@ class Trial:
     @property
     def key(self) -> str:
         """The trial's identity in a results file (what --resume skips)."""
-        parts = [self.env_id, [list(kv) for kv in self.env_kwargs],
-                 [list(p) for p in self.params], self.seed, self.episodes, self.steps,
-                 self.check_every, self.max_steps]  # fmt: skip
+        parts = [
+            self.env_id,
+            [list(kv) for kv in self.env_kwargs],
+            [list(p) for p in self.params],
+            self.seed,
+            self.episodes,
+            self.steps,
+            self.check_every,
+            self.max_steps,
+        ]
         return json.dumps(parts + ([self.agent] if self.agent != "tabular" else []))
 
     def config(self):
@@ -289,11 +326,17 @@ class Trial:
         if self.agent == "dqn":
             from tui_taxi.core.dqn.config import config_for as dqn_config_for
 
-            return dqn_config_for(self.env_id, self.env_kwargs, seed=self.seed,
-                                  total_timesteps=self.steps, max_steps=self.max_steps or None,
-                                  **given)  # fmt: skip
-        return config_for(self.env_id, self.env_kwargs, seed=self.seed,
-                          max_steps=self.max_steps, **given)  # fmt: skip
+            return dqn_config_for(
+                self.env_id,
+                self.env_kwargs,
+                seed=self.seed,
+                total_timesteps=self.steps,
+                max_steps=self.max_steps or None,
+                **given,
+            )
+        return config_for(
+            self.env_id, self.env_kwargs, seed=self.seed, max_steps=self.max_steps, **given
+        )
 
 
 def run_trial(trial: Trial) -> dict:
@@ -311,14 +354,19 @@ def run_trial(trial: Trial) -> dict:
             session = Session(trial.config())
             metrics, curve = measure(session, trial.episodes, trial.steps, trial.check_every)
     except Exception as exc:  # noqa: BLE001 - recorded with the trial; the sweep goes on
-        return {**record, "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
-                "metrics": None, "curve": None}  # fmt: skip
+        return {
+            **record,
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
+            "metrics": None,
+            "curve": None,
+        }
     metrics["wall_time"] = time.perf_counter() - start
     return {**record, "error": None, "metrics": metrics, "curve": curve}
 
 
-def measure(session: Session, episodes: int | None, steps: int | None,
-            check_every: int) -> tuple[dict, list[list[float]]]:  # fmt: skip
+def measure(
+    session: Session, episodes: int | None, steps: int | None, check_every: int
+) -> tuple[dict, list[list[float]]]:
     """Train ``session`` to the budget (``episodes`` and/or ``steps``), checking every
     ``check_every`` episodes, until it first holds, whether its greedy policy is optimal from
     every start state. Returns (metrics, the downsampled learning curve as [episode, return])."""
@@ -332,8 +380,10 @@ def measure(session: Session, episodes: int | None, steps: int | None,
             break
         chunk = int(min(check_every, left_episodes)) if reached is None else left_episodes
         before = session.total_steps
-        session.train(episodes=None if chunk == math.inf else int(chunk),
-                      steps=None if left_steps == math.inf else int(left_steps))  # fmt: skip
+        session.train(
+            episodes=None if chunk == math.inf else int(chunk),
+            steps=None if left_steps == math.inf else int(left_steps),
+        )
         if reached is None and check(session.q):
             reached = (session.episode, session.total_steps)
         if session.total_steps == before:  # nothing moved (a zero budget): done
@@ -488,9 +538,12 @@ class Summary:
 
     def metric(self, name: str) -> float:
         """A metric over the seeds (to_optimal is the ranking itself: see :func:`aggregate`)."""
-        return {"final_optimality": self.final_optimality,
-                "last100_return": self.last100_return, "auc": self.auc,
-                "wall_time": self.wall_time}[name]  # fmt: skip
+        return {
+            "final_optimality": self.final_optimality,
+            "last100_return": self.last100_return,
+            "auc": self.auc,
+            "wall_time": self.wall_time,
+        }[name]
 
 
 METRICS = ("to_optimal", "final_optimality", "last100_return", "auc", "wall_time")
@@ -517,29 +570,45 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     summaries = []
     for params, group in groups.items():
         ok = [r for r in group if r["error"] is None]
-        reached = [r["metrics"][f"{unit}_to_optimal"] for r in ok
-                   if r["metrics"][f"{unit}_to_optimal"] is not None]  # fmt: skip
-        others = [r["metrics"][f"{other}_to_optimal"] for r in ok
-                  if r["metrics"][f"{other}_to_optimal"] is not None]  # fmt: skip
-        censored = [r["metrics"][f"{unit}_to_optimal"]
-                    if r["metrics"][f"{unit}_to_optimal"] is not None else ceiling
-                    for r in ok]  # fmt: skip
+        reached = [
+            r["metrics"][f"{unit}_to_optimal"]
+            for r in ok
+            if r["metrics"][f"{unit}_to_optimal"] is not None
+        ]
+        others = [
+            r["metrics"][f"{other}_to_optimal"]
+            for r in ok
+            if r["metrics"][f"{other}_to_optimal"] is not None
+        ]
+        censored = [
+            r["metrics"][f"{unit}_to_optimal"]
+            if r["metrics"][f"{unit}_to_optimal"] is not None
+            else ceiling
+            for r in ok
+        ]
 
         def mean(name: str, rows: Sequence[dict] = ok) -> float:
             values = [r["metrics"][name] for r in rows]
             return float(np.mean(values)) if values else math.nan
 
-        summaries.append(Summary(
-            params=params, seeds=len(group), failed=len(group) - len(ok), reached=len(reached),
-            reach_mean=float(np.mean(reached)) if reached else math.nan,
-            reach_min=float(min(reached)) if reached else math.nan,
-            reach_max=float(max(reached)) if reached else math.nan,
-            other_mean=float(np.mean(others)) if others else math.nan,
-            score=float(np.mean(censored)) if censored else math.inf,
-            final_optimality=mean("final_optimality"), last100_return=mean("last100_return"),
-            auc=mean("auc"), wall_time=mean("wall_time"),
-            curves=tuple(tuple(map(tuple, r["curve"])) for r in ok),
-        ))  # fmt: skip
+        summaries.append(
+            Summary(
+                params=params,
+                seeds=len(group),
+                failed=len(group) - len(ok),
+                reached=len(reached),
+                reach_mean=float(np.mean(reached)) if reached else math.nan,
+                reach_min=float(min(reached)) if reached else math.nan,
+                reach_max=float(max(reached)) if reached else math.nan,
+                other_mean=float(np.mean(others)) if others else math.nan,
+                score=float(np.mean(censored)) if censored else math.inf,
+                final_optimality=mean("final_optimality"),
+                last100_return=mean("last100_return"),
+                auc=mean("auc"),
+                wall_time=mean("wall_time"),
+                curves=tuple(tuple(map(tuple, r["curve"])) for r in ok),
+            )
+        )
     summaries.sort(key=_rank)
     return summaries
 
@@ -559,5 +628,14 @@ def best_config(spec: SweepSpec, summaries: list[Summary]):
     if not summaries:
         raise SweepError("the results hold no finished trial")
     top = summaries[0]
-    return Trial(spec.env_id, spec.env_kwargs, top.params, 0, spec.episodes, spec.steps,
-                 spec.check_every, spec.max_steps, spec.agent).config()  # fmt: skip
+    return Trial(
+        spec.env_id,
+        spec.env_kwargs,
+        top.params,
+        0,
+        spec.episodes,
+        spec.steps,
+        spec.check_every,
+        spec.max_steps,
+        spec.agent,
+    ).config()

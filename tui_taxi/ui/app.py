@@ -177,8 +177,14 @@ class TaxiApp(App[None]):
                 self.query_one(StatusBar).show(snap)
             self.query_one(Dashboard).show(snap)
 
-    def say(self, text: str, *, severity: str = "information", timeout: float = 2,
-            topic: str | None = None) -> None:  # fmt: skip
+    def say(
+        self,
+        text: str,
+        *,
+        severity: str = "information",
+        timeout: float = 2,
+        topic: str | None = None,
+    ) -> None:
         """A toast; a newer one on the same ``topic`` (a setting, the speed, a chart option)
         replaces the last, so a burst of key presses leaves one toast, not a stack."""
         old = self._toasts.get(topic) if topic else None
@@ -222,8 +228,9 @@ class TaxiApp(App[None]):
 
     def _after_trip(self, trip, watch_agent: bool | None) -> None:
         if watch_agent:
-            self.push_screen(ReplayScreen([trip.agent_frames], self.world,
-                                          "the agent from your start"))  # fmt: skip
+            self.push_screen(
+                ReplayScreen([trip.agent_frames], self.world, "the agent from your start")
+            )
 
     # -- layout ------------------------------------------------------------------------------
     @on(Resize)
@@ -267,9 +274,13 @@ class TaxiApp(App[None]):
             if world is None:
                 return
             if self.snapshot is not None and self.snapshot.total_steps:
-                self.push_screen(ConfirmScreen("Start a fresh agent on that world? This one's "
-                                               "Q-table, counters and history go."),
-                                 lambda yes: yes and self.trainer.send(SetWorld(*world)))  # fmt: skip
+                self.push_screen(
+                    ConfirmScreen(
+                        "Start a fresh agent on that world? This one's "
+                        "Q-table, counters and history go."
+                    ),
+                    lambda yes: yes and self.trainer.send(SetWorld(*world)),
+                )
             else:
                 self.trainer.send(SetWorld(*world))
 
@@ -300,15 +311,19 @@ class TaxiApp(App[None]):
     def action_explain(self) -> None:
         dashboard = self.query_one(Dashboard)
         if dashboard.layout_plan is not None and dashboard.layout_plan.both_panels:
-            self.say("the TD explainer and the statistics are both on screen at this size",
-                     topic="explain")  # fmt: skip
+            self.say(
+                "the TD explainer and the statistics are both on screen at this size",
+                topic="explain",
+            )
             return
         dashboard.set_prefer_stats(not dashboard.prefer_stats)
 
     def action_replay(self) -> None:
         if self.world.model is None:
-            self.notify(f"replay draws the grid worlds' states; {self.world.env_id}'s are not "
-                        "recorded", timeout=3)  # fmt: skip
+            self.notify(
+                f"replay draws the grid worlds' states; {self.world.env_id}'s are not recorded",
+                timeout=3,
+            )
             return
         replays = list(self.snapshot.replays) if self.snapshot else []
         self.push_screen(ReplayScreen(replays, self.world, "recent episodes"))
@@ -350,22 +365,29 @@ class TaxiApp(App[None]):
     def action_toggle_view(self) -> None:
         dashboard = self.query_one(Dashboard)
         if dashboard.layout_plan is not None and not dashboard.layout_plan.table_fits:
-            self.notify("the Q-table needs a wider terminal in the presenter layout (T leaves it)",
-                        timeout=3)  # fmt: skip
+            self.notify(
+                "the Q-table needs a wider terminal in the presenter layout (T leaves it)",
+                timeout=3,
+            )
             return
         dashboard.set_chart_view(not dashboard.chart_view)
 
     def action_per_action(self) -> None:
         on = self.query_one("#qtable").toggle_per_action()
-        self.say("each action's value in each cell" if on else "max Q and the greedy action",
-                 topic="per-action")  # fmt: skip
+        self.say(
+            "each action's value in each cell" if on else "max Q and the greedy action",
+            topic="per-action",
+        )
 
     def action_chart_metric(self) -> None:
         self.say(f"chart: {self.query_one(RewardChart).cycle_metric()}", timeout=1.5, topic="chart")
 
     def action_smoothing(self) -> None:
-        self.say(f"chart smoothing: {self.query_one(RewardChart).cycle_smoothing():g}",
-                 timeout=1.5, topic="chart")  # fmt: skip
+        self.say(
+            f"chart smoothing: {self.query_one(RewardChart).cycle_smoothing():g}",
+            timeout=1.5,
+            topic="chart",
+        )
 
     def action_chart_range(self) -> None:
         self.say(f"chart: {self.query_one(RewardChart).toggle_range()}", topic="chart")
@@ -473,8 +495,11 @@ def create_app(
     else:
         config = config or TrainConfig()
         model, names, obs_dim = agents.open_env(config)
-        world = (World.of(model) if model is not None
-                 else World.continuous(config.env_id, config.env_kwargs, names, obs_dim))  # fmt: skip
+        world = (
+            World.of(model)
+            if model is not None
+            else World.continuous(config.env_id, config.env_kwargs, names, obs_dim)
+        )
         session = lambda: agents.new_agent(config, model)  # noqa: E731
         save_path = f"tui-taxi-{time.strftime('%Y%m%d-%H%M%S')}.npz"
     if manual and not world.playable:
@@ -482,6 +507,14 @@ def create_app(
     pretrain = 0
     if manual and load is None:  # a person plays against a trained agent
         pretrain = config.total_timesteps if isinstance(config, DQNConfig) else PLAY_PRETRAIN
-    return TaxiApp(session, world=world, paused=paused, speed_index=speed_index,
-                   save_path=save_path, manual=manual, pretrain=pretrain, presenter=presenter,
-                   tour=tour)  # fmt: skip
+    return TaxiApp(
+        session,
+        world=world,
+        paused=paused,
+        speed_index=speed_index,
+        save_path=save_path,
+        manual=manual,
+        pretrain=pretrain,
+        presenter=presenter,
+        tour=tour,
+    )

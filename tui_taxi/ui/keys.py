@@ -54,7 +54,7 @@ KEYS: tuple[Key, ...] = (
         "↖ y",
         2,
         ("y u b n", "Diagonals"),
-    ),  # fmt: skip
+    ),
     _k("u,9", "move('up-right')", "Up-right", "Move up and right", "Play", {PLAY}, "↗ u"),
     _k("b,1", "move('down-left')", "Down-left", "Move down and left", "Play", {PLAY}, "↙ b"),
     _k("n,3", "move('down-right')", "Down-right", "Move down and right", "Play", {PLAY}, "↘ n"),
@@ -69,7 +69,7 @@ KEYS: tuple[Key, ...] = (
         "Grid worlds: each action's value in each cell",
         "View",
         ALL,
-    ),  # fmt: skip
+    ),
     _k(
         "L",
         "learn_from_human",
@@ -89,7 +89,7 @@ KEYS: tuple[Key, ...] = (
         {TRAIN, PLAY},
         None,
         4,
-    ),  # fmt: skip
+    ),
     # training
     _k("space", "toggle_pause", "Run/pause", "Run or pause training", "Training", {TRAIN}, None, 1),
     _k(
@@ -112,7 +112,7 @@ KEYS: tuple[Key, ...] = (
         "]",
         3,
         ("[ ]", "Speed"),
-    ),  # fmt: skip
+    ),
     _k(
         "left_square_bracket",
         "speed(-1)",
@@ -129,7 +129,7 @@ KEYS: tuple[Key, ...] = (
         "Next learner (4 TD methods)",
         "Training",
         {TRAIN},
-    ),  # fmt: skip
+    ),
     _k("e", "adjust('epsilon', -1)", "ε−", "Explore less: epsilon − 0.05", "Parameters", {TRAIN}),
     _k("E", "adjust('epsilon', 1)", "ε+", "Explore more: epsilon + 0.05", "Parameters", {TRAIN}),
     _k("a", "adjust('alpha', -1)", "α−", "Learn slower: alpha − 0.05", "Parameters", {TRAIN}),
@@ -160,7 +160,7 @@ KEYS: tuple[Key, ...] = (
         ALL,
         None,
         5,
-    ),  # fmt: skip
+    ),
     _k(
         "v",
         "chart_metric",
@@ -183,9 +183,7 @@ KEYS: tuple[Key, ...] = (
     _k("T", "presenter", "Presenter", "Presenter theme (high contrast)", "View", ALL),
     _k("S", "screenshot", "Screenshot", "Save a screenshot (SVG)", "View", ALL),
     # session
-    _k(
-        "W", "world", "World", "Switch to another world (a fresh agent)", "Session", {TRAIN, PLAY}
-    ),  # fmt: skip
+    _k("W", "world", "World", "Switch to another world (a fresh agent)", "Session", {TRAIN, PLAY}),
     _k("r", "reset", "Reset", "Reset the agent (asks first)", "Session", {TRAIN, PLAY}),
     _k("s", "save", "Save", "Save the session to a file", "Session", {TRAIN, PLAY}),
     _k("o", "load", "Load", "Load a saved session", "Session", {TRAIN, PLAY}),
@@ -211,17 +209,28 @@ NETWORK_HELP = {
 }
 
 
-def keys_for(mode: str, moves: list[str] | None = None, hidden: frozenset[str] = frozenset(),
-             network: bool = False) -> list[Key]:  # fmt: skip
+def keys_for(
+    mode: str,
+    moves: list[str] | None = None,
+    hidden: frozenset[str] = frozenset(),
+    network: bool = False,
+) -> list[Key]:
     """The keys of ``mode``; with ``moves`` (the world's play moves), only the move keys the
     world has (no Pickup outside Taxi, diagonals only with king's moves); none of the
     ``hidden`` actions (those the world does not have); for a ``network``, its keys' help."""
-    keys = [k for k in KEYS if mode in k.modes and (moves is None or _move_ok(k, moves))
-            and action_name(k.action) not in hidden]  # fmt: skip
+    keys = [
+        k
+        for k in KEYS
+        if mode in k.modes
+        and (moves is None or _move_ok(k, moves))
+        and action_name(k.action) not in hidden
+    ]
     if not network:
         return keys
-    return [dataclasses.replace(k, help=NETWORK_HELP[k.action]) if k.action in NETWORK_HELP
-            else k for k in keys]  # fmt: skip
+    return [
+        dataclasses.replace(k, help=NETWORK_HELP[k.action]) if k.action in NETWORK_HELP else k
+        for k in keys
+    ]
 
 
 def _move_ok(key: Key, moves: list[str]) -> bool:

@@ -119,8 +119,13 @@ def _fallback() -> WorldView:
     )
 
 
-def _continuous(name: str, describe: str, world_widget: Callable[..., Widget], guide: str,
-                rows: Callable[[World], int]) -> WorldView:  # fmt: skip
+def _continuous(
+    name: str,
+    describe: str,
+    world_widget: Callable[..., Widget],
+    guide: str,
+    rows: Callable[[World], int],
+) -> WorldView:
     """A world with continuous observations: its own picture, and the network's policy map
     where a discrete world's Q-table goes."""
     from tui_taxi.ui.widgets.policy_map import PolicyMap, policy_map_size

@@ -85,8 +85,9 @@ def reward_threshold(env_id: str) -> float | None:
     return gym.spec(env_id).reward_threshold
 
 
-def env_kind(config: DQNConfig,
-             model: CompiledEnv | None = None) -> tuple[int, CompiledEnv | None, tuple[str, ...], int]:  # fmt: skip
+def env_kind(
+    config: DQNConfig, model: CompiledEnv | None = None
+) -> tuple[int, CompiledEnv | None, tuple[str, ...], int]:
     """(kind, compiled model or None, action names, observation length) of the config's env
     (``model``: compiled already); an env the DQN cannot run is a one-line error naming what it
     supports."""
@@ -115,9 +116,15 @@ def env_kind(config: DQNConfig,
 class DQNAgent:
     """One DQN run on one env; not thread-safe (one thread owns it)."""
 
-    def __init__(self, config: DQNConfig, *, model: CompiledEnv | None = None,
-                 arrays: dict | None = None,
-                 history: History | None = None, loss_history: History | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: DQNConfig,
+        *,
+        model: CompiledEnv | None = None,
+        arrays: dict | None = None,
+        history: History | None = None,
+        loss_history: History | None = None,
+    ) -> None:
         self.config = config
         self.kind, self.model, self.action_names, self.obs_dim = env_kind(config, model)
         self.n_actions = len(self.action_names)
@@ -129,8 +136,9 @@ class DQNAgent:
         self.index_input = index_input
         store = 1 if index_input else self.obs_dim
         if arrays is None:
-            theta = K.init_params(tuple(int(s) for s in self.sizes), make_rng(config.seed,
-                                  INIT_STREAM), index_input)  # fmt: skip
+            theta = K.init_params(
+                tuple(int(s) for s in self.sizes), make_rng(config.seed, INIT_STREAM), index_input
+            )
             arrays = {
                 "theta": theta,
                 "target": theta.copy(),
@@ -163,23 +171,45 @@ class DQNAgent:
             self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
         if fresh or self.kind == K.GYM:  # (a loaded GYM run starts a fresh episode)
-            K.new_episode(self.kind, self._env, self.a["env_state"], self.a["cursor"],
-                          self.a["fcursor"], self.a["rng"])  # fmt: skip
+            K.new_episode(
+                self.kind,
+                self._env,
+                self.a["env_state"],
+                self.a["cursor"],
+                self.a["fcursor"],
+                self.a["rng"],
+            )
             self._gym_reset()
 
     # -- arrays for the kernel ---------------------------------------------------------------
     def _env_arrays(self) -> tuple:
         m = self.model
         if m is None:  # CartPole: placeholders of the discrete arrays' types
-            return (np.zeros((1, 1, 1), np.int64), np.zeros((1, 1, 1)), np.zeros((1, 1, 1), np.bool_),
-                    np.ones((1, 1, 1)), np.ones(1), np.ones((1, 1), np.int64))  # fmt: skip
+            return (
+                np.zeros((1, 1, 1), np.int64),
+                np.zeros((1, 1, 1)),
+                np.zeros((1, 1, 1), np.bool_),
+                np.ones((1, 1, 1)),
+                np.ones(1),
+                np.ones((1, 1), np.int64),
+            )
         return (m.next_state, m.reward, m.terminated, m.cum_prob, m.cum_initial, m.n_outcomes)
 
     def _net(self) -> tuple:
         a = self.a
         scratch = np.zeros(int(self._offsets[2][-1]))
-        return (a["theta"], a["target"], a["adam_m"], a["adam_v"], np.zeros_like(a["theta"]),
-                scratch, scratch.copy(), self.sizes, *self._offsets, self.index_input)  # fmt: skip
+        return (
+            a["theta"],
+            a["target"],
+            a["adam_m"],
+            a["adam_v"],
+            np.zeros_like(a["theta"]),
+            scratch,
+            scratch.copy(),
+            self.sizes,
+            *self._offsets,
+            self.index_input,
+        )
 
     def _buf(self) -> tuple:
         a = self.a
@@ -220,8 +250,9 @@ class DQNAgent:
         return CARTPOLE_LIMITS[self.config.env_id]
 
     # -- running -----------------------------------------------------------------------------
-    def _run(self, episodes: int | None, steps: int | None,
-             updates: int | None = None) -> EpisodeBatch:  # fmt: skip
+    def _run(
+        self, episodes: int | None, steps: int | None, updates: int | None = None
+    ) -> EpisodeBatch:
         if episodes is None and steps is None:
             raise ValueError("give episodes, steps or both")
         big = np.iinfo(np.int64).max
@@ -234,10 +265,23 @@ class DQNAgent:
         if self.kind == K.GYM:
             finished = self._run_gym(max_episodes, max_steps, budget, out)
         else:
-            finished = K.run(self._env, self._net_arrays, self._buf(), a["env_state"],
-                             a["cursor"], a["fcursor"], a["rng"], self._params, self._iparams,
-                             max_episodes, max_steps, budget, *out, a["record"],
-                             a["record_obs"])  # fmt: skip
+            finished = K.run(
+                self._env,
+                self._net_arrays,
+                self._buf(),
+                a["env_state"],
+                a["cursor"],
+                a["fcursor"],
+                a["rng"],
+                self._params,
+                self._iparams,
+                max_episodes,
+                max_steps,
+                budget,
+                *out,
+                a["record"],
+                a["record_obs"],
+            )
         returns, lengths, outcome, losses = (column[:finished] for column in out)
         batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
         if finished:
@@ -257,19 +301,51 @@ class DQNAgent:
             if not cursor[K.C_IN_STEP]:
                 if finished >= max_episodes or taken >= max_steps:
                     break
-                action = K.choose(net, env_state, cursor, a["rng"], self._params, self._iparams,
-                                  a["record"], a["record_obs"])  # fmt: skip
+                action = K.choose(
+                    net,
+                    env_state,
+                    cursor,
+                    a["rng"],
+                    self._params,
+                    self._iparams,
+                    a["record"],
+                    a["record_obs"],
+                )
                 obs, reward, terminated, truncated, _ = self._gym.step(self._gym_start + action)
                 env_state[: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
-                K.store(buf, env_state, cursor, a["fcursor"], self._params, self._iparams,
-                        a["record"], a["record_obs"], action, float(reward), bool(terminated),
-                        bool(truncated))  # fmt: skip
+                K.store(
+                    buf,
+                    env_state,
+                    cursor,
+                    a["fcursor"],
+                    self._params,
+                    self._iparams,
+                    a["record"],
+                    a["record_obs"],
+                    action,
+                    float(reward),
+                    bool(terminated),
+                    bool(truncated),
+                )
                 taken += 1
             before = cursor[K.C_UPDATES]
-            finished += K.run(self._env, net, buf, env_state, cursor, a["fcursor"], a["rng"],
-                              self._params, self._iparams, 1, 0, budget,
-                              *(column[finished:] for column in out), a["record"],
-                              a["record_obs"])  # fmt: skip
+            finished += K.run(
+                self._env,
+                net,
+                buf,
+                env_state,
+                cursor,
+                a["fcursor"],
+                a["rng"],
+                self._params,
+                self._iparams,
+                1,
+                0,
+                budget,
+                *(column[finished:] for column in out),
+                a["record"],
+                a["record_obs"],
+            )
             budget -= cursor[K.C_UPDATES] - before
             self._gym_reset()
             if cursor[K.C_IN_STEP]:  # the update budget ran out mid-round
@@ -294,8 +370,9 @@ class DQNAgent:
         """A step is half done: its training round has gradient steps still to take."""
         return bool(self.a["cursor"][K.C_IN_STEP])
 
-    def train(self, episodes: int | None = None, steps: int | None = None,
-              updates: int | None = None) -> EpisodeBatch:  # fmt: skip
+    def train(
+        self, episodes: int | None = None, steps: int | None = None, updates: int | None = None
+    ) -> EpisodeBatch:
         """Run flat out until ``episodes`` more episodes end, ``steps`` more steps are taken or
         ``updates`` gradient steps are done (a budget that can leave a step's training round
         half done: the next call finishes it first, and the run is the same either way)."""
@@ -339,12 +416,14 @@ class DQNAgent:
         schedule again), double, tau, batch_size, train_frequency, gradient_steps, ..."""
         fixed = {"env_id", "env_kwargs", "seed", "hidden", "buffer_size"} & changes.keys()
         if fixed:
-            raise ConfigError(f"{', '.join(sorted(fixed))} cannot change during a run; start a "
-                              "new one")  # fmt: skip
+            raise ConfigError(
+                f"{', '.join(sorted(fixed))} cannot change during a run; start a new one"
+            )
         new = self.config.replace(**changes)
         if new.max_steps is not None and new.max_steps <= self.t:
-            raise ConfigError(f"max-steps must be above the current episode's {self.t} steps, "
-                              f"got {new.max_steps}")  # fmt: skip
+            raise ConfigError(
+                f"max-steps must be above the current episode's {self.t} steps, got {new.max_steps}"
+            )
         self.config = new
         self._refresh()
 
@@ -362,8 +441,9 @@ class DQNAgent:
         width = 1 if self.index_input else self.obs_dim
         if xs.ndim != 2 or xs.shape[1] != width:
             raise ValueError(f"observations must have {width} columns, got shape {xs.shape}")
-        if self.index_input and (np.any(xs < 0) or np.any(xs >= self.model.n_states)
-                                 or np.any(xs != np.floor(xs))):  # fmt: skip
+        if self.index_input and (
+            np.any(xs < 0) or np.any(xs >= self.model.n_states) or np.any(xs != np.floor(xs))
+        ):
             raise ValueError(f"states must be integers in 0-{self.model.n_states - 1}")
         out = np.empty((xs.shape[0], self.n_actions))
         theta = self.a["target" if target else "theta"]
@@ -376,8 +456,9 @@ class DQNAgent:
             raise ValueError(f"{self.config.env_id} has continuous observations: no Q-table")
         return self.q_values(np.arange(self.model.n_states, dtype=np.float64)[:, None])
 
-    def predict(self, observation, state=None, episode_start=None,
-                deterministic: bool = True) -> tuple:  # fmt: skip
+    def predict(
+        self, observation, state=None, episode_start=None, deterministic: bool = True
+    ) -> tuple:
         """The action for ``observation`` (SB3's shape: ``(action, None)``); not deterministic:
         epsilon-greedy at the current epsilon, from a generator of its own."""
         if self.index_input:  # a discrete env's state index, checked as the tabular agent does
@@ -405,8 +486,17 @@ class DQNAgent:
         if self.kind == K.GYM:
             self._greedy_gym(rng, *out)
         else:
-            K.run_greedy(self._env, self._net_arrays, self.kind, self.n_actions,
-                         self.time_limit, rng, episodes, *out, success)  # fmt: skip
+            K.run_greedy(
+                self._env,
+                self._net_arrays,
+                self.kind,
+                self.n_actions,
+                self.time_limit,
+                rng,
+                episodes,
+                *out,
+                success,
+            )
         return EpisodeBatch(out[0], out[1], np.zeros(episodes, np.int64), out[2])
 
     def _greedy_gym(self, rng: np.ndarray, returns, lengths, outcome) -> None:
@@ -464,8 +554,10 @@ class DQNAgent:
         """(low, high) of each observation component (infinite where the env sets no bound)."""
         if self._gym is not None:
             space = self._gym.observation_space
-            return (np.asarray(space.low, np.float64).ravel(),
-                    np.asarray(space.high, np.float64).ravel())  # fmt: skip
+            return (
+                np.asarray(space.low, np.float64).ravel(),
+                np.asarray(space.high, np.float64).ravel(),
+            )
         if self.model is not None:
             return np.zeros(1), np.full(1, self.model.n_states - 1.0)
         limit = np.array([2 * K.X_THRESHOLD, np.inf, 2 * K.THETA_THRESHOLD, np.inf])
@@ -522,8 +614,9 @@ class DQNAgent:
         """Mean TD loss per history bin (NaN where no update ran), aligned with the history."""
         means = self.loss_history.means()
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(means["success"] > 0, means["episodic_return"] / means["success"],
-                            np.nan)  # fmt: skip
+            return np.where(
+                means["success"] > 0, means["episodic_return"] / means["success"], np.nan
+            )
 
     def epsilon_now(self) -> float:
         return self.config.epsilon_at(self.total_steps)

@@ -63,8 +63,9 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         def bad(name: str, allowed: str) -> ConfigError:
-            return ConfigError(f"{name.replace('_', '-')} must be {allowed}, got "
-                               f"{getattr(self, name)!r}")  # fmt: skip
+            return ConfigError(
+                f"{name.replace('_', '-')} must be {allowed}, got {getattr(self, name)!r}"
+            )
 
         def number(name: str, low: float, high: float, low_open: bool = False) -> None:
             v = getattr(self, name)
@@ -106,7 +107,7 @@ class DQNConfig:
             or any(
                 isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_HIDDEN
                 for h in hidden
-            )  # fmt: skip
+            )
         ):
             raise bad("hidden", f"1-{MAX_LAYERS} layer sizes in [1, {MAX_HIDDEN}], e.g. 64,64")
 

@@ -30,9 +30,24 @@ CARTPOLE, DISCRETE, GYM = 0, 1, 2
 # training round; C_ROUND_LEFT: the gradient steps it still owes (the record says the rest:
 # whether it ends with a target update, or the episode); C_RESET_SEED: a GYM env's reset is
 # due, with this seed, or -1)
-(C_T, C_EPISODE, C_TOTAL, C_FILL, C_POS, C_SYNCS, C_LAST_SYNC, C_UPDATES, C_ADAM_T, C_STATE,
- C_EP_UPDATES, C_PENDING, C_PENDING_ACTION, C_IN_STEP, C_ROUND_LEFT,
- C_RESET_SEED) = range(16)  # fmt: skip
+(
+    C_T,
+    C_EPISODE,
+    C_TOTAL,
+    C_FILL,
+    C_POS,
+    C_SYNCS,
+    C_LAST_SYNC,
+    C_UPDATES,
+    C_ADAM_T,
+    C_STATE,
+    C_EP_UPDATES,
+    C_PENDING,
+    C_PENDING_ACTION,
+    C_IN_STEP,
+    C_ROUND_LEFT,
+    C_RESET_SEED,
+) = range(16)
 N_CURSOR = 16
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
@@ -41,20 +56,69 @@ P_GAMMA, P_LR, P_TAU, P_START_E, P_END_E, P_EXPLORE_STEPS, P_EPSILON, P_MAX_NORM
     9
 )
 N_PARAMS = 9
-(I_KIND, I_BATCH, I_LEARNING_STARTS, I_TRAIN_FREQ, I_GRAD_STEPS, I_TARGET_FREQ, I_TIME_LIMIT,
- I_DOUBLE, I_LEARN, I_N_ACTIONS) = range(10)  # fmt: skip
+(
+    I_KIND,
+    I_BATCH,
+    I_LEARNING_STARTS,
+    I_TRAIN_FREQ,
+    I_GRAD_STEPS,
+    I_TARGET_FREQ,
+    I_TIME_LIMIT,
+    I_DOUBLE,
+    I_LEARN,
+    I_N_ACTIONS,
+) = range(10)
 N_IPARAMS = 10
 #: The last step and the last gradient update's first sampled transition, named once.
 RECORD_FIELDS = (
-    "state", "action", "reward", "next_state", "terminated", "truncated", "explored", "updated",
-    "target_synced", "q_pred", "bootstrap", "td_target", "td_error", "loss", "sample_action",
-    "sample_reward", "sample_terminated", "epsilon", "learning_rate", "gamma", "episode", "t",
-)  # fmt: skip
+    "state",
+    "action",
+    "reward",
+    "next_state",
+    "terminated",
+    "truncated",
+    "explored",
+    "updated",
+    "target_synced",
+    "q_pred",
+    "bootstrap",
+    "td_target",
+    "td_error",
+    "loss",
+    "sample_action",
+    "sample_reward",
+    "sample_terminated",
+    "epsilon",
+    "learning_rate",
+    "gamma",
+    "episode",
+    "t",
+)
 N_RECORD = len(RECORD_FIELDS)
-(R_STATE, R_ACTION, R_REWARD, R_NEXT_STATE, R_TERMINATED, R_TRUNCATED, R_EXPLORED, R_UPDATED,
- R_SYNCED, R_Q_PRED, R_BOOTSTRAP, R_TD_TARGET, R_TD_ERROR, R_LOSS, R_SAMPLE_ACTION,
- R_SAMPLE_REWARD, R_SAMPLE_TERMINATED, R_EPSILON, R_LR, R_GAMMA, R_EPISODE,
- R_T) = range(N_RECORD)  # fmt: skip
+(
+    R_STATE,
+    R_ACTION,
+    R_REWARD,
+    R_NEXT_STATE,
+    R_TERMINATED,
+    R_TRUNCATED,
+    R_EXPLORED,
+    R_UPDATED,
+    R_SYNCED,
+    R_Q_PRED,
+    R_BOOTSTRAP,
+    R_TD_TARGET,
+    R_TD_ERROR,
+    R_LOSS,
+    R_SAMPLE_ACTION,
+    R_SAMPLE_REWARD,
+    R_SAMPLE_TERMINATED,
+    R_EPSILON,
+    R_LR,
+    R_GAMMA,
+    R_EPISODE,
+    R_T,
+) = range(N_RECORD)
 
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 # Gymnasium's CartPole (classic_control/cartpole.py), Euler integration
@@ -259,8 +323,20 @@ def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_
         q = acts[top + actions[i]]
         loss, slope = huber(y - q)
         loss_sum += loss
-        backward(theta, grad, sizes, w_off, b_off, a_off, index_input, obs[i], acts, deltas,
-                 actions[i], -slope / batch)  # fmt: skip
+        backward(
+            theta,
+            grad,
+            sizes,
+            w_off,
+            b_off,
+            a_off,
+            index_input,
+            obs[i],
+            acts,
+            deltas,
+            actions[i],
+            -slope / batch,
+        )
         if b == 0:
             record[R_Q_PRED], record[R_BOOTSTRAP], record[R_TD_TARGET] = q, boot, y
             record[R_TD_ERROR], record[R_LOSS] = y - q, loss
@@ -340,9 +416,26 @@ def new_episode(kind, env, env_state, cursor, fcursor, rng):
 
 
 @njit(nogil=True, cache=True)
-def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_episodes,
-        max_steps, max_updates, out_return, out_length, out_outcome, out_loss, record,
-        record_obs):  # fmt: skip
+def run(
+    env,
+    net,
+    buf,
+    env_state,
+    cursor,
+    fcursor,
+    rng,
+    params,
+    iparams,
+    max_episodes,
+    max_steps,
+    max_updates,
+    out_return,
+    out_length,
+    out_outcome,
+    out_loss,
+    record,
+    record_obs,
+):
     """Act epsilon-greedily, store each transition, learn on schedule, update the target
     network on schedule, until ``max_episodes`` episodes end, ``max_steps`` steps are taken or
     ``max_updates`` gradient steps are done. Returns the number of episodes finished (their rows
@@ -360,25 +453,60 @@ def run(env, net, buf, env_state, cursor, fcursor, rng, params, iparams, max_epi
             if finished >= max_episodes or taken >= max_steps or iparams[I_KIND] == GYM:
                 break
             action = choose(net, env_state, cursor, rng, params, iparams, record, record_obs)
-            reward, terminated, _ = _env_step(iparams[I_KIND], env, env_state, cursor, rng,
-                                              action)  # fmt: skip
-            store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, action,
-                  reward, terminated, False)  # fmt: skip
+            reward, terminated, _ = _env_step(iparams[I_KIND], env, env_state, cursor, rng, action)
+            store(
+                buf,
+                env_state,
+                cursor,
+                fcursor,
+                params,
+                iparams,
+                record,
+                record_obs,
+                action,
+                reward,
+                terminated,
+                False,
+            )
             taken += 1
         while cursor[C_ROUND_LEFT] > 0:
             if updates >= max_updates:
                 return finished
             cursor[C_ADAM_T] += 1
-            loss = gradient_step(net, buf, cursor[C_FILL], rng, params[P_GAMMA], params[P_LR],
-                                 params[P_MAX_NORM], iparams[I_DOUBLE] == 1, iparams[I_BATCH],
-                                 cursor[C_ADAM_T], record)  # fmt: skip
+            loss = gradient_step(
+                net,
+                buf,
+                cursor[C_FILL],
+                rng,
+                params[P_GAMMA],
+                params[P_LR],
+                params[P_MAX_NORM],
+                iparams[I_DOUBLE] == 1,
+                iparams[I_BATCH],
+                cursor[C_ADAM_T],
+                record,
+            )
             fcursor[F_EP_LOSS] += loss
             cursor[C_EP_UPDATES] += 1
             cursor[C_UPDATES] += 1
             cursor[C_ROUND_LEFT] -= 1
             updates += 1
-        if _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record,
-                     finished, out_return, out_length, out_outcome, out_loss):  # fmt: skip
+        if _end_step(
+            env,
+            net,
+            env_state,
+            cursor,
+            fcursor,
+            rng,
+            params,
+            iparams,
+            record,
+            finished,
+            out_return,
+            out_length,
+            out_outcome,
+            out_loss,
+        ):
             finished += 1
     return finished
 
@@ -416,8 +544,20 @@ def choose(net, env_state, cursor, rng, params, iparams, record, record_obs):
 
 
 @njit(nogil=True, cache=True)
-def store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, action, reward,
-          terminated, truncated):  # fmt: skip
+def store(
+    buf,
+    env_state,
+    cursor,
+    fcursor,
+    params,
+    iparams,
+    record,
+    record_obs,
+    action,
+    reward,
+    terminated,
+    truncated,
+):
     """A step's outcome, the env having moved (``truncated``: the env itself cut the episode):
     count it, store the transition, and schedule the training round and target update it owes.
     The step is then in progress until ``run`` finishes it."""
@@ -453,8 +593,22 @@ def store(buf, env_state, cursor, fcursor, params, iparams, record, record_obs, 
 
 
 @njit(nogil=True, cache=True)
-def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record, row,
-              out_return, out_length, out_outcome, out_loss):  # fmt: skip
+def _end_step(
+    env,
+    net,
+    env_state,
+    cursor,
+    fcursor,
+    rng,
+    params,
+    iparams,
+    record,
+    row,
+    out_return,
+    out_length,
+    out_outcome,
+    out_loss,
+):
     """A step's last half, after its training round: the target update it owes, then the
     episode's end (its row ``row`` of the ``out_*`` arrays) if it ended. Returns whether."""
     cursor[C_IN_STEP] = 0
@@ -483,8 +637,19 @@ def _end_step(env, net, env_state, cursor, fcursor, rng, params, iparams, record
 
 
 @njit(nogil=True, cache=True)
-def run_greedy(env, net, kind, n_actions, limit, rng, episodes, out_return, out_length,
-               out_outcome, success_reward):  # fmt: skip
+def run_greedy(
+    env,
+    net,
+    kind,
+    n_actions,
+    limit,
+    rng,
+    episodes,
+    out_return,
+    out_length,
+    out_outcome,
+    success_reward,
+):
     """The greedy policy for ``episodes`` episodes from fresh starts (its own generator and env
     state; the agent is untouched). An episode without a limit is cut at 100,000 steps."""
     theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
@@ -499,8 +664,9 @@ def run_greedy(env, net, kind, n_actions, limit, rng, episodes, out_return, out_
         while t < cap and not terminated:
             _observe(kind, env_state, cursor, obs)
             forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
-            reward, terminated, _ = _env_step(kind, env, env_state, cursor, rng,
-                                              _argmax(acts, top, n_actions))  # fmt: skip
+            reward, terminated, _ = _env_step(
+                kind, env, env_state, cursor, rng, _argmax(acts, top, n_actions)
+            )
             ret += reward
             t += 1
         out_return[e], out_length[e] = ret, t

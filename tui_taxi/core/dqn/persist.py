@@ -86,8 +86,9 @@ def save_agent(agent: DQNAgent, path: str | os.PathLike, *, buffer: bool = False
         cursor[K.C_FILL] = cursor[K.C_POS] = 0
         arrays["cursor"] = cursor
     arrays.update(agent.history.to_arrays())
-    arrays.update({f"loss_{k.removeprefix('history_')}": v
-                   for k, v in agent.loss_history.to_arrays().items()})  # fmt: skip
+    arrays.update(
+        {f"loss_{k.removeprefix('history_')}": v for k, v in agent.loss_history.to_arrays().items()}
+    )
     return write_archive(folder, path, arrays)
 
 
@@ -98,28 +99,37 @@ def load_agent(path: str | os.PathLike) -> DQNAgent:
 
 def load_any(path: str | os.PathLike) -> Session | DQNAgent:
     """A tabular session or a DQN agent, whichever the file holds."""
-    kind = read_archive(path, {**SESSION_MEMBERS, **MEMBERS},
-                        lambda archive: read_header(archive, (SESSION_FORMAT, FORMAT))["format"])  # fmt: skip
+    kind = read_archive(
+        path,
+        {**SESSION_MEMBERS, **MEMBERS},
+        lambda archive: read_header(archive, (SESSION_FORMAT, FORMAT))["format"],
+    )
     return load_agent(path) if kind == FORMAT else load_session(path)
 
 
 def _config(header: dict) -> DQNConfig:
     version = header.get("version")
-    _check(type(version) is int and version == VERSION,
-           f"unsupported version {version!r} (this tui-taxi reads version {VERSION})")  # fmt: skip
+    _check(
+        type(version) is int and version == VERSION,
+        f"unsupported version {version!r} (this tui-taxi reads version {VERSION})",
+    )
     _check(set(header) == {"format", "version", "buffer", "config"}, "header has wrong fields")
     _check(type(header["buffer"]) is bool, "header's buffer must be true or false")
     raw = header["config"]
-    _check(isinstance(raw, dict) and set(raw) == set(_CONFIG_FIELDS),
-           "header's config has missing or unknown fields")  # fmt: skip
+    _check(
+        isinstance(raw, dict) and set(raw) == set(_CONFIG_FIELDS),
+        "header's config has missing or unknown fields",
+    )
     values = dict(raw)
     values["env_kwargs"] = _env_kwargs(raw["env_kwargs"])
     hidden = raw["hidden"]
     _check(isinstance(hidden, list), f"hidden must be a list, got {hidden!r}"[:200])
     values["hidden"] = tuple(hidden)
     for name, value in values.items():
-        _check(value is None or type(value) in (bool, int, float, str, tuple),
-               f"config {name} must be a plain value"[:200])  # fmt: skip
+        _check(
+            value is None or type(value) in (bool, int, float, str, tuple),
+            f"config {name} must be a plain value"[:200],
+        )
     return DQNConfig(**values)  # validates every field (a ConfigError names the bad one)
 
 
@@ -133,8 +143,18 @@ def _agent_from_archive(archive) -> DQNAgent:
             arrays[name] = fresh
             continue
         arrays[name] = archive.read(name, fresh.shape)
-    for name in ("theta", "target", "adam_m", "adam_v", "fcursor", "env_state", "buf_obs",
-                 "buf_next", "buf_reward", "record_obs"):  # fmt: skip
+    for name in (
+        "theta",
+        "target",
+        "adam_m",
+        "adam_v",
+        "fcursor",
+        "env_state",
+        "buf_obs",
+        "buf_next",
+        "buf_reward",
+        "record_obs",
+    ):
         _finite(arrays[name], name)
     for name in ("theta", "target", "adam_m", "adam_v"):
         _check(bool(np.all(np.abs(arrays[name]) <= MAX_ABS)), f"{name} has values beyond 1e100")
@@ -143,8 +163,10 @@ def _agent_from_archive(archive) -> DQNAgent:
     _check_counters(arrays, probe, config, header["buffer"])
     history = read_history(archive)
     losses = read_history(archive, "loss")
-    _check(losses.episodes == history.episodes and history.episodes == arrays["cursor"][K.C_EPISODE],
-           "the histories and the episode counter disagree")  # fmt: skip
+    _check(
+        losses.episodes == history.episodes and history.episodes == arrays["cursor"][K.C_EPISODE],
+        "the histories and the episode counter disagree",
+    )
     return DQNAgent(config, arrays=arrays, history=history, loss_history=losses)
 
 
@@ -158,8 +180,10 @@ def _check_counters(arrays: dict, probe: DQNAgent, config: DQNConfig, buffer: bo
     _check(0 <= fill <= min(total, config.buffer_size), f"buffer fill {fill} out of range")
     _check(0 <= pos < config.buffer_size, f"buffer position {pos} out of range")
     _check(buffer or fill == 0, "a buffer fill without the buffer")
-    _check(fill == config.buffer_size or pos == fill % config.buffer_size,
-           "buffer position and fill disagree")  # fmt: skip
+    _check(
+        fill == config.buffer_size or pos == fill % config.buffer_size,
+        "buffer position and fill disagree",
+    )
     for name in (K.C_SYNCS, K.C_UPDATES, K.C_ADAM_T, K.C_EP_UPDATES):
         _check(0 <= c[name] <= max(total, 0) * max(config.gradient_steps, 1), "counters invalid")
     _check(-1 <= c[K.C_LAST_SYNC] <= total, "the last sync step is out of range")
@@ -173,8 +197,10 @@ def _check_counters(arrays: dict, probe: DQNAgent, config: DQNConfig, buffer: bo
         _check(0 <= c[K.C_STATE] < n_states, f"state {c[K.C_STATE]} out of range")
         for name in ("buf_obs", "buf_next"):
             s = arrays[name][:fill]
-            _check(bool(np.all((s >= 0) & (s < n_states) & (s == np.floor(s)))),
-                   f"{name} holds states out of range")  # fmt: skip
+            _check(
+                bool(np.all((s >= 0) & (s < n_states) & (s == np.floor(s)))),
+                f"{name} holds states out of range",
+            )
     record = arrays["record"]
     known = record[~np.isnan(record)]
     _check(bool(np.all(np.isfinite(known))), "record has infinite values")

@@ -48,8 +48,9 @@ class HelpScreen(ModalScreen[None]):
         left = sorted((g for g in groups if g not in RIGHT), key=lambda g: g != first)
         right = [g for g in groups if g in RIGHT]
         with VerticalScroll():
-            yield Static(f"[b]Keys in {MODE_NAMES[self.mode]}[/b]  (also in the command palette, "
-                         "ctrl+p)")  # fmt: skip
+            yield Static(
+                f"[b]Keys in {MODE_NAMES[self.mode]}[/b]  (also in the command palette, ctrl+p)"
+            )
             with Horizontal(id="help-keys"):
                 yield Static(_table(groups, left))
                 yield Static(_table(groups, right))
@@ -74,7 +75,17 @@ def _table(groups: dict[str, list[Key]], names: list[str]) -> Table:
 
 def _keys(key: Key) -> str:
     """All the keys of a binding, as people write them."""
-    names = {"right_square_bracket": "]", "left_square_bracket": "[", "question_mark": "?",
-             "space": "space", "right": "→", "left": "←", "up": "↑", "down": "↓",
-             "pagedown": "pgdn", "pageup": "pgup", "backspace": "⌫"}  # fmt: skip
+    names = {
+        "right_square_bracket": "]",
+        "left_square_bracket": "[",
+        "question_mark": "?",
+        "space": "space",
+        "right": "→",
+        "left": "←",
+        "up": "↑",
+        "down": "↓",
+        "pagedown": "pgdn",
+        "pageup": "pgup",
+        "backspace": "⌫",
+    }
     return " ".join(names.get(k, k) for k in key.keys.split(","))

@@ -33,8 +33,9 @@ class ReplayScreen(ModalScreen[None]):
     ReplayScreen #replay-body { height: auto; }
     """
 
-    def __init__(self, episodes: list[tuple[Frame, ...]], world: World, title: str,
-                 episode: int = -1) -> None:  # fmt: skip
+    def __init__(
+        self, episodes: list[tuple[Frame, ...]], world: World, title: str, episode: int = -1
+    ) -> None:
         super().__init__()
         self.episodes = [e for e in episodes if e]
         self.world = world
@@ -77,13 +78,18 @@ class ReplayScreen(ModalScreen[None]):
         body = self.query_one("#replay-body", Static)
         frame = self.frame
         if frame is None:
-            body.update("No finished episode yet: episodes taken step by step (n, slow speeds, "
-                        "play mode) are kept for replay once they end.")  # fmt: skip
+            body.update(
+                "No finished episode yet: episodes taken step by step (n, slow speeds, "
+                "play mode) are kept for replay once they end."
+            )
             return
         steps = len(self.episodes[self.episode])
         text = Text()
-        text.append(f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
-                     f"step {self.index + 1} of {steps}\n", style="bold")  # fmt: skip
+        text.append(
+            f"{self.title_text}: episode {self.episode + 1} of {len(self.episodes)}, "
+            f"step {self.index + 1} of {steps}\n",
+            style="bold",
+        )
         record = frame.record
         picture = view_for(self.world).picture
         if picture is not None:
@@ -91,7 +97,9 @@ class ReplayScreen(ModalScreen[None]):
             text.append("\n")
         who = "you" if frame.human else ("explored" if record.explored else "greedy")
         names = self.world.action_names
-        text.append(f"{names[record.action]} ({who}), reward {record.reward:+g} "
-                    f"→ state {record.next_state}\n\n")  # fmt: skip
+        text.append(
+            f"{names[record.action]} ({who}), reward {record.reward:+g} "
+            f"→ state {record.next_state}\n\n"
+        )
         text.append_text(values_text(np.array(frame.q_row), names, record.state, 60))
         body.update(text)

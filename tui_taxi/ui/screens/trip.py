@@ -33,8 +33,11 @@ class TripScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         t = self.trip
         extra = t.steps - t.optimal_steps
-        verdict = ("optimal!" if extra <= 0 and t.delivered
-                   else f"{extra:g} step{'' if extra == 1 else 's'} more than the best")  # fmt: skip
+        verdict = (
+            "optimal!"
+            if extra <= 0 and t.delivered
+            else f"{extra:g} step{'' if extra == 1 else 's'} more than the best"
+        )
         table = Table(box=None, padding=(0, 2))
         table.add_column("")
         table.add_column("steps", justify="right")
@@ -43,18 +46,28 @@ class TripScreen(ModalScreen[bool]):
         table.add_row("you", str(t.steps), str(t.penalties), f"{t.episodic_return:+g}")
         table.add_row("best possible", f"{t.optimal_steps:g}", "0", f"{t.optimal_return:+g}")
         cut = t.agent.truncated
-        table.add_row("the agent", f"{t.agent.steps}+" if cut else str(t.agent.steps),
-                      str(t.agent_penalties), f"{t.agent.episodic_return:+g}")  # fmt: skip
+        table.add_row(
+            "the agent",
+            f"{t.agent.steps}+" if cut else str(t.agent.steps),
+            str(t.agent_penalties),
+            f"{t.agent.episodic_return:+g}",
+        )
         with Vertical():
-            yield Static(f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
-                         f"{t.optimal_steps:g} ({verdict})")  # fmt: skip
+            yield Static(
+                f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
+                f"{t.optimal_steps:g} ({verdict})"
+            )
             yield Static(table)
             if t.agent.loops:
-                yield Static(f"[b #d64545]The agent loops[/]: from your start its greedy policy "
-                             f"goes round in circles (stopped after {t.agent.steps} steps).")  # fmt: skip
+                yield Static(
+                    f"[b #d64545]The agent loops[/]: from your start its greedy policy "
+                    f"goes round in circles (stopped after {t.agent.steps} steps)."
+                )
             elif cut:
-                yield Static(f"[b #d64545]The agent did not finish[/] within {t.agent.steps} "
-                             "steps from your start.")  # fmt: skip
+                yield Static(
+                    f"[b #d64545]The agent did not finish[/] within {t.agent.steps} "
+                    "steps from your start."
+                )
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
 
 
@@ -85,8 +98,10 @@ class BalanceScreen(ModalScreen[None]):
         table.add_row("you", str(r.steps), "fell" if r.fell else "time limit")
         table.add_row("the agent", str(r.agent_steps), agent)
         with Vertical():
-            yield Static(f"[b]Run over[/b]: {you} after {r.steps} steps "
-                         f"({r.steps * 0.02:.2f} s of simulated time)")  # fmt: skip
+            yield Static(
+                f"[b]Run over[/b]: {you} after {r.steps} steps "
+                f"({r.steps * 0.02:.2f} s of simulated time)"
+            )
             yield Static(table)
             yield Static(
                 "[dim]The agent's greedy run starts from your start. enter: next run[/dim]"

@@ -32,12 +32,12 @@ WORLDS: tuple[tuple[str, str, tuple], ...] = (
         "Windy Gridworld, king's moves and stay",
         "tui_taxi/WindyGridworld-v0",
         (("king_moves", True), ("stay", True)),
-    ),  # fmt: skip
+    ),
     (
         "Windy Gridworld, stochastic wind (Ex. 6.10)",
         "tui_taxi/WindyGridworld-v0",
         (("king_moves", True), ("stochastic_wind", True)),
-    ),  # fmt: skip
+    ),
 )
 
 
@@ -68,8 +68,10 @@ class WorldPicker(ModalScreen[tuple[str, tuple] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]Choose a world[/b] (a fresh agent, with that world's defaults)")
-            options = [Option(("● " if (env, kw) == self.current else "  ") + label, id=str(i))
-                       for i, (label, env, kw) in enumerate(self.worlds)]  # fmt: skip
+            options = [
+                Option(("● " if (env, kw) == self.current else "  ") + label, id=str(i))
+                for i, (label, env, kw) in enumerate(self.worlds)
+            ]
             yield OptionList(*options)
             yield Static("[dim]↑ ↓ choose · enter start · escape cancel[/dim]")
 

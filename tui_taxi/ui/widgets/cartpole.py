@@ -61,8 +61,10 @@ def canvas(obs: np.ndarray, width: int, rows: int) -> np.ndarray:
 
 def _end(pivot: tuple[int, int], theta: float, length: float) -> tuple[int, int]:
     """The pole's top for angle ``theta`` (radians, positive leaning right)."""
-    return (int(round(pivot[0] + length * math.sin(theta))),
-            int(round(pivot[1] - length * math.cos(theta))))  # fmt: skip
+    return (
+        int(round(pivot[0] + length * math.sin(theta))),
+        int(round(pivot[1] - length * math.cos(theta))),
+    )
 
 
 def _line(image: np.ndarray, a: tuple[int, int], b: tuple[int, int], colour) -> None:
@@ -93,8 +95,9 @@ def canvas_strips(image: np.ndarray) -> list[Strip]:
 
 
 def _style(top: tuple, bottom: tuple) -> Style:
-    return Style.parse(f"#{top[0]:02x}{top[1]:02x}{top[2]:02x} on "
-                       f"#{bottom[0]:02x}{bottom[1]:02x}{bottom[2]:02x}")  # fmt: skip
+    return Style.parse(
+        f"#{top[0]:02x}{top[1]:02x}{top[2]:02x} on #{bottom[0]:02x}{bottom[1]:02x}{bottom[2]:02x}"
+    )
 
 
 def observation_text(obs: np.ndarray) -> Text:

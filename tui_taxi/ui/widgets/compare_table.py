@@ -37,10 +37,14 @@ def compare_text(c: Comparison) -> Text:
     rows = [
         ("steps/trip", c.random.mean_steps, c.trained.mean_steps, opt.mean_steps),
         ("penalties", c.random.mean_penalties, c.trained.mean_penalties, opt.mean_penalties),
-        ("reward/step", c.random.reward_per_move, c.trained.reward_per_move,
-         opt.mean_return / opt.mean_steps),
+        (
+            "reward/step",
+            c.random.reward_per_move,
+            c.trained.reward_per_move,
+            opt.mean_return / opt.mean_steps,
+        ),
         ("success", c.random.success_rate, c.trained.success_rate, opt.success_rate),
-    ]  # fmt: skip
+    ]
     text = Text(f"{c.random.episodes} episodes each, no learning\n", style="bold")
     text.append(f"after {count(c.episode)} training episodes\n", style=DIM)
     text.append(f"{'':<11}{'random':>7}{'agent':>7}{'best':>7}\n", style=DIM)

@@ -41,8 +41,9 @@ class Layout:
     values: bool = True  # room for the Q-values beside the explainer (else: in its place)
 
 
-def plan_layout(width: int, height: int, world: World, view: WorldView, *,
-                presenter: bool = False) -> Layout:  # fmt: skip
+def plan_layout(
+    width: int, height: int, world: World, view: WorldView, *, presenter: bool = False
+) -> Layout:
     """The layout for a dashboard of ``width`` x ``height`` cells: compact (the Q-table or, with
     `c`, the chart), medium (the Q-table over the slice and the chart) or wide (the Q-table and
     the slice over the chart); the left column widens, and the world grows, when there is room."""
@@ -167,8 +168,12 @@ class Dashboard(Container):
         if plan is None:
             return
         if self.tour_panel is not None:
-            for panel, name in (("#values", "policy"), ("#explainer", "explain"),
-                                ("#stats", "stats"), ("#compare", "compare")):  # fmt: skip
+            for panel, name in (
+                ("#values", "policy"),
+                ("#explainer", "explain"),
+                ("#stats", "stats"),
+                ("#compare", "compare"),
+            ):
                 self.query_one(panel).display = self.tour_panel == name
             return
         self.query_one("#compare").display = False
@@ -217,8 +222,15 @@ class Dashboard(Container):
         """Hand ``snap`` to the panels: everything when stepping or when a key changed a setting;
         while training runs, the text panels at about 12 Hz and one big panel per frame, in turn."""
         every_frame = snap.step_by_step
-        settings = (snap.config, round(snap.epsilon, 2), snap.alpha, snap.paused, snap.speed_index,
-                    snap.manual, snap.learn_from_human)  # fmt: skip
+        settings = (
+            snap.config,
+            round(snap.epsilon, 2),
+            snap.alpha,
+            snap.paused,
+            snap.speed_index,
+            snap.manual,
+            snap.learn_from_human,
+        )
         changed, self._settings = settings != self._settings, settings
         now = time.monotonic()
         self.query_one("#world").show(snap)

@@ -25,16 +25,36 @@ KIND = {
 AGENT_COLOUR = "#f2c12e"
 #: Arrows by action name (any env's, not only Taxi's).
 ARROWS = {
-    "Up": "↑", "Down": "↓", "Left": "←", "Right": "→", "North": "↑", "South": "↓",
-    "West": "←", "East": "→", "Up-Right": "↗", "Down-Right": "↘", "Down-Left": "↙",
-    "Up-Left": "↖", "Stay": "•",
-}  # fmt: skip
+    "Up": "↑",
+    "Down": "↓",
+    "Left": "←",
+    "Right": "→",
+    "North": "↑",
+    "South": "↓",
+    "West": "←",
+    "East": "→",
+    "Up-Right": "↗",
+    "Down-Right": "↘",
+    "Down-Left": "↙",
+    "Up-Left": "↖",
+    "Stay": "•",
+}
 #: Where each action sits in a 3x3 compass (the per-action view).
 COMPASS = {
-    "Up-Left": (0, 0), "Up": (0, 1), "North": (0, 1), "Up-Right": (0, 2),
-    "Left": (1, 0), "West": (1, 0), "Stay": (1, 1), "Right": (1, 2), "East": (1, 2),
-    "Down-Left": (2, 0), "Down": (2, 1), "South": (2, 1), "Down-Right": (2, 2),
-}  # fmt: skip
+    "Up-Left": (0, 0),
+    "Up": (0, 1),
+    "North": (0, 1),
+    "Up-Right": (0, 2),
+    "Left": (1, 0),
+    "West": (1, 0),
+    "Stay": (1, 1),
+    "Right": (1, 2),
+    "East": (1, 2),
+    "Down-Left": (2, 0),
+    "Down": (2, 1),
+    "South": (2, 1),
+    "Down-Right": (2, 2),
+}
 
 
 def wind_text(grid: GridGeometry, cell_w: int, indent: int) -> Text:
@@ -123,8 +143,9 @@ def value_grid_size(model: CompiledEnv, width: int, height: int) -> tuple[int, i
     return grid.n_cols * cell_w, grid.n_rows * cell_h + 2 + (1 if grid.wind else 0)
 
 
-def value_grid_text(model: CompiledEnv, q: np.ndarray, state: int, cell_w: int, cell_h: int,
-                    per_action: bool) -> Text:  # fmt: skip
+def value_grid_text(
+    model: CompiledEnv, q: np.ndarray, state: int, cell_w: int, cell_h: int, per_action: bool
+) -> Text:
     grid = model.grid
     best = q.max(axis=1)
     walkable = np.array([k not in "HCG" for k in "".join(grid.kinds)])  # where actions matter

@@ -17,8 +17,9 @@ class KeyBar(Widget):
     KeyBar { height: 1; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, mode: str, moves: list[str], hidden: frozenset[str] = frozenset(),
-                 **kwargs) -> None:  # fmt: skip
+    def __init__(
+        self, mode: str, moves: list[str], hidden: frozenset[str] = frozenset(), **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.mode = mode
         self.moves = moves

@@ -74,5 +74,4 @@ def text_strips(text: Text, width: int, console: Console | None = None) -> list[
 
 @functools.lru_cache(maxsize=8)
 def _console(width: int) -> Console:
-    return Console(width=width, color_system="truecolor", legacy_windows=False,
-                   force_terminal=True)  # fmt: skip
+    return Console(width=width, color_system="truecolor", legacy_windows=False, force_terminal=True)

@@ -27,8 +27,14 @@ def gauge(value: float, low: float, high: float, width: int) -> Text:
     return text
 
 
-def observation_lines(obs: np.ndarray, names: tuple[str, ...], low: np.ndarray,
-                      high: np.ndarray, seen: np.ndarray, width: int) -> Text:  # fmt: skip
+def observation_lines(
+    obs: np.ndarray,
+    names: tuple[str, ...],
+    low: np.ndarray,
+    high: np.ndarray,
+    seen: np.ndarray,
+    width: int,
+) -> Text:
     """One line per component: its name, value and gauge (over the env's bounds where they are
     finite, else over the largest magnitude seen so far, ``seen``)."""
     label = max(len(n) for n in names)
@@ -67,10 +73,14 @@ class ObservationView(SnapshotView):
         world = snap.world
         obs = np.asarray(snap.obs, dtype=np.float64)
         magnitude = np.maximum(np.abs(obs), 1e-9)
-        self._seen = magnitude if self._seen is None or len(self._seen) != len(obs) else (
-            np.maximum(self._seen, magnitude))  # fmt: skip
+        self._seen = (
+            magnitude
+            if self._seen is None or len(self._seen) != len(obs)
+            else (np.maximum(self._seen, magnitude))
+        )
         low, high = observation_bounds(world.env_id, world.env_kwargs)
-        text = observation_lines(obs, obs_names(world.env_id, len(obs)), low, high, self._seen,
-                                 self.size.width or 40)  # fmt: skip
+        text = observation_lines(
+            obs, obs_names(world.env_id, len(obs)), low, high, self._seen, self.size.width or 40
+        )
         text.append("\n\n")
         return text.append_text(last_action_text(snap))

@@ -62,9 +62,12 @@ def _label(value: float) -> str:
 def policy_lines(snap: Snapshot, width: int, height: int) -> list[Strip]:
     """A title, the map with its y axis, the x axis and a legend."""
     land = snap.landscape
-    lines = text_strips(Text.assemble(("policy map", "bold"),
-                                      (f"  greedy action over {land.x_label} and {land.y_label}",
-                                       DIM)), width)  # fmt: skip
+    lines = text_strips(
+        Text.assemble(
+            ("policy map", "bold"), (f"  greedy action over {land.x_label} and {land.y_label}", DIM)
+        ),
+        width,
+    )
     rows = max(3, height - 4)
     map_width = max(8, width - LABEL)
     strips = canvas_strips(policy_image(land, map_width, rows))
@@ -76,8 +79,9 @@ def policy_lines(snap: Snapshot, width: int, height: int) -> list[Strip]:
             label = _label(land.y[0])
         elif r == rows // 2:
             label = land.y_name
-        lines.append(Strip.join([*text_strips(Text(f"{label:>{LABEL - 1}} ", style=DIM), LABEL),
-                                 strip]))  # fmt: skip
+        lines.append(
+            Strip.join([*text_strips(Text(f"{label:>{LABEL - 1}} ", style=DIM), LABEL), strip])
+        )
     low, high = _label(land.x[0]) + land.x_unit, _label(land.x[-1]) + land.x_unit
     axis = f"{low}{land.x_name:^{max(1, map_width - len(low) - len(high))}}{high}"
     lines += text_strips(Text(" " * LABEL + axis, style=DIM), width)

@@ -133,8 +133,11 @@ def _header(snap: Snapshot, per_row: int, chars: int, dim: Style, cur_col: int) 
             continue
         start = (cur_col % 4) * chars  # this state's column: lit, its label kept where it has one
         here = "".join(c if c != " " else "▼" for c in label[start : start + chars])
-        segments += [Segment(label[:start], dim), Segment(here, POINTER),
-                     Segment(label[start + chars :], dim)]  # fmt: skip
+        segments += [
+            Segment(label[:start], dim),
+            Segment(here, POINTER),
+            Segment(label[start + chars :], dim),
+        ]
     return Strip(segments)
 
 

@@ -20,8 +20,13 @@ class QValues(SnapshotView):
         snap = self.snapshot
         if snap is None:
             return Text("")
-        return values_text(snap.q_row, snap.action_names, snap.state if snap.model else "obs",
-                           self.size.width or 32, snap.epsilon)  # fmt: skip
+        return values_text(
+            snap.q_row,
+            snap.action_names,
+            snap.state if snap.model else "obs",
+            self.size.width or 32,
+            snap.epsilon,
+        )
 
 
 def epsilon_greedy(values: np.ndarray, epsilon: float) -> np.ndarray:
@@ -30,8 +35,13 @@ def epsilon_greedy(values: np.ndarray, epsilon: float) -> np.ndarray:
     return epsilon / len(values) + (1.0 - epsilon) * best / best.sum()
 
 
-def values_text(values: np.ndarray, names: tuple[str, ...], state: int | str, width: int,
-                epsilon: float | None = None) -> Text:  # fmt: skip
+def values_text(
+    values: np.ndarray,
+    names: tuple[str, ...],
+    state: int | str,
+    width: int,
+    epsilon: float | None = None,
+) -> Text:
     """One line per action: the greedy mark, its Q-value and, given epsilon, π(a|s) as a bar."""
     best = values.max()
     greedy = np.flatnonzero(values == best)
@@ -47,6 +57,5 @@ def values_text(values: np.ndarray, names: tuple[str, ...], state: int | str, wi
         text.append(f"\n{mark} {name:<8}{value:>8.3f}", style="bold" if mark == "★" else "")
         if pi is not None:
             text.append(f" {pi[a]:>5.1%}"[:7] + " ", style=DIM)
-            text.append("█" * int(round(pi[a] * bar_width)),
-                        style=GREEDY if a in greedy else OTHER)  # fmt: skip
+            text.append("█" * int(round(pi[a] * bar_width)), style=GREEDY if a in greedy else OTHER)
     return text

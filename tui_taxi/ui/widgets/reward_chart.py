@@ -34,8 +34,11 @@ SMOOTHING = (0.0, 0.6, 0.9, 0.99)  # TensorBoard-style weights the user cycles t
 RANGES = ("learnt part", "whole range")
 #: A network's own curves, cycled after return and length (a DQN has no penalties).
 NETWORK_METRICS = ("episodic_return", "episodic_length", "loss", "epsilon", "staircase")
-CHART_TITLES = {**TITLES, "loss": "mean TD loss (Huber) per episode",
-                "epsilon": "exploration ε per episode"}  # fmt: skip
+CHART_TITLES = {
+    **TITLES,
+    "loss": "mean TD loss (Huber) per episode",
+    "epsilon": "exploration ε per episode",
+}
 
 
 def metrics_of(series: ChartSeries | None) -> tuple[str, ...]:
@@ -125,13 +128,20 @@ class RewardChart(LineCache, PlotextPlot):
             return
         self._drawn, self._drawn_at = series, time.monotonic()
         self._generation += 1
-        spec = ChartSpec(series, self.metric, self.smoothing, self.range_index == 0,
-                         self.size.width, self.size.height,
-                         self._get_plotext_theme_name(self.app.theme))  # fmt: skip
+        spec = ChartSpec(
+            series,
+            self.metric,
+            self.smoothing,
+            self.range_index == 0,
+            self.size.width,
+            self.size.height,
+            self._get_plotext_theme_name(self.app.theme),
+        )
         generation = self._generation
         self._building += 1
-        self.run_worker(lambda: self._build(generation, spec), thread=True, group="chart",
-                        exit_on_error=False)  # fmt: skip
+        self.run_worker(
+            lambda: self._build(generation, spec), thread=True, group="chart", exit_on_error=False
+        )
 
     def _build(self, generation: int, spec: ChartSpec) -> None:
         try:
@@ -211,8 +221,11 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     if view is not None and view.clipped:
         parts.append("y clipped (z: all)")
     if series.sync_every and not staircase:
-        parts.append("▾ target update" if series.syncs is not None
-                     else f"target updated every {series.sync_every:,} steps")  # fmt: skip
+        parts.append(
+            "▾ target update"
+            if series.syncs is not None
+            else f"target updated every {series.sync_every:,} steps"
+        )
     if not staircase:
         parts.append(f"smoothing {spec.smoothing:g}")
     while len(" · ".join(parts)) > spec.width - 4 and len(parts) > 1:
@@ -221,8 +234,9 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     plt.title(title)
     plt.xlabel("time steps" if staircase else "episode")
     text = Text.from_ansi(plt.build())
-    lines = text_strips(text, spec.width, Console(width=spec.width, color_system="truecolor",
-                                                  force_terminal=True))  # fmt: skip
+    lines = text_strips(
+        text, spec.width, Console(width=spec.width, color_system="truecolor", force_terminal=True)
+    )
     return lines, title, view.note if view is not None else ""
 
 

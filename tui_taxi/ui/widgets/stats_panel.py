@@ -68,7 +68,7 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
         (
             "optimal",
             Text(f"{r.n_optimal}/{r.n_start} starts ({r.optimality:.0%})", style=f"bold {colour}"),
-        ),  # fmt: skip
+        ),
     ]
     if r.n_loop == r.n_start:
         rows.append(("", Text("loops from every start", style=f"bold {BAD}")))
@@ -103,6 +103,12 @@ def _network_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
         ago = snap.total_steps - net.last_sync_step
         synced = f"×{count(net.target_syncs)}, {count(ago)} steps ago"
     rows.append(("target", synced))
-    rows.append(("loss", Text("—", style=DIM) if math.isnan(net.recent_loss)
-                 else f"{net.recent_loss:.4f} (recent)"))  # fmt: skip
+    rows.append(
+        (
+            "loss",
+            Text("—", style=DIM)
+            if math.isnan(net.recent_loss)
+            else f"{net.recent_loss:.4f} (recent)",
+        )
+    )
     return rows

@@ -33,8 +33,12 @@ class StatusBar(LineCache):
         while training runs fast (the counters change on every frame)."""
         old, self.snapshot, self.starting = self.snapshot, snapshot, None
         now = time.monotonic()
-        if (old is None or snapshot.step_by_step or _settings(old) != _settings(snapshot)
-                or now - self._drawn_at >= INTERVAL):  # fmt: skip
+        if (
+            old is None
+            or snapshot.step_by_step
+            or _settings(old) != _settings(snapshot)
+            or now - self._drawn_at >= INTERVAL
+        ):
             self._drawn_at = now
             self.refresh_text()
 
@@ -50,8 +54,16 @@ class StatusBar(LineCache):
 
 
 def _settings(snap: Snapshot) -> tuple:
-    return (snap.config, round(snap.epsilon, 2), snap.alpha, snap.paused, snap.speed_index, snap.manual,
-            snap.pretraining > 0, snap.report is None)  # fmt: skip
+    return (
+        snap.config,
+        round(snap.epsilon, 2),
+        snap.alpha,
+        snap.paused,
+        snap.speed_index,
+        snap.manual,
+        snap.pretraining > 0,
+        snap.report is None,
+    )
 
 
 def _param(symbol: str, setting, now: float) -> str:
@@ -67,11 +79,13 @@ def status_text(snap: Snapshot, width: int) -> Text:
         head = Text("● PLAY MODE ", style=f"bold {PLAY}")
         if snap.pretraining:
             unit = "steps" if snap.network is not None else "episodes"
-            head.append(f"the agent trains first: {count(snap.pretraining)} {unit} to go",
-                        style=PLAY)  # fmt: skip
+            head.append(
+                f"the agent trains first: {count(snap.pretraining)} {unit} to go", style=PLAY
+            )
         else:
-            head.append(f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}",
-                        style="bold")  # fmt: skip
+            head.append(
+                f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}", style="bold"
+            )
     elif snap.paused:
         head = Text("‖ paused", style=f"bold {PAUSE}")
         head.append(f" · {snap.speed.label}", style=DIM)

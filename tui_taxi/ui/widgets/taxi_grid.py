@@ -43,8 +43,10 @@ class TaxiGrid(SnapshotView):
     def _strips(self, snap: Snapshot) -> list[Strip]:
         width = self.size.width or 32
         cell_w, cell_h = self._cell_size(width, self.size.height or 8)
-        return [*_map_strips(snap.state, cell_w, cell_h, width),
-                *text_strips(last_action_text(snap), width)]  # fmt: skip
+        return [
+            *_map_strips(snap.state, cell_w, cell_h, width),
+            *text_strips(last_action_text(snap), width),
+        ]
 
     def get_content_height(self, container, viewport, width: int) -> int:
         _, cell_h = self._cell_size(width, self.max_rows or 8)

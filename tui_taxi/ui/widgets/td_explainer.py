@@ -16,8 +16,12 @@ BOOTSTRAP = {
     "expected-sarsa": "E_π Q(s',·)",
     "double-q": "Q_B(s',argmax Q_A)",
 }
-NAMES = {"q-learning": "Q-learning", "sarsa": "SARSA", "expected-sarsa": "Exp. SARSA",
-         "double-q": "Double Q"}  # fmt: skip
+NAMES = {
+    "q-learning": "Q-learning",
+    "sarsa": "SARSA",
+    "expected-sarsa": "Exp. SARSA",
+    "double-q": "Double Q",
+}
 DIM = "#8a8a96"
 LABEL = 18
 
@@ -97,11 +101,14 @@ def explain_dqn(r, snap: Snapshot) -> Text:
     rows = [
         ("Q(s,a) online", r.q_pred, None),
         (label, r.bootstrap, None),
-        ("target r+γ·boot", r.td_target,
-         f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}"),
+        (
+            "target r+γ·boot",
+            r.td_target,
+            f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}",
+        ),
         ("δ = target − Q", r.td_error, None),
         ("Huber loss", r.loss, None),
-    ]  # fmt: skip
+    ]
     for name, value, working in rows:
         text.append(f"{name:<{LABEL}}", style=DIM)
         text.append(f"{value:>9.3f}\n", style="bold")

@@ -44,9 +44,18 @@ class TourCaption(Widget):
             c = snap.config
             right.append(f"ε {snap.epsilon:.2f} α {snap.alpha:.2f} γ {c.gamma:.2f} · ", style=DIM)
             right.append("▶ playing" if snap.playing_to else "‖ paused ", style=DIM)
-        keys = Text.assemble(("  → ", KEY_STYLE), "next ", ("← ", KEY_STYLE), "back ",
-                             ("n ", KEY_STYLE), "step ", ("? ", KEY_STYLE), "help ",
-                             ("q ", KEY_STYLE), "quit")  # fmt: skip
+        keys = Text.assemble(
+            ("  → ", KEY_STYLE),
+            "next ",
+            ("← ", KEY_STYLE),
+            "back ",
+            ("n ", KEY_STYLE),
+            "step ",
+            ("? ", KEY_STYLE),
+            "help ",
+            ("q ", KEY_STYLE),
+            "quit",
+        )
         if title.cell_len + right.cell_len + keys.cell_len + 3 > width:
             keys = Text.assemble(("  → ← n ? q", KEY_STYLE))
         if title.cell_len + right.cell_len + keys.cell_len + 3 > width:
