@@ -248,7 +248,7 @@ def test_a_one_hot_dqn_on_taxi_drives_gymnasiums_taxi_as_its_network_says(tmp_pa
 
 
 def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
-    from tui_taxi.core.persist import SessionFileError
+    from tui_taxi.core.persist import SaveFileError
 
     path = Session(TrainConfig(seed=0)).learn(100).save(tmp_path / "s.npz")
     path.write_bytes(path.read_bytes()[:200])  # cut short
@@ -258,6 +258,6 @@ def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
         (path, "corrupt or truncated"),
         (tmp_path / "text.npz", "not an .npz archive"),
     ):
-        with pytest.raises(SessionFileError, match=said) as info:
+        with pytest.raises(SaveFileError, match=said) as info:
             tui_taxi.load(bad)
         assert isinstance(info.value, ValueError) and "\n" not in str(info.value)

@@ -21,7 +21,7 @@ from tui_taxi.charts import (
     tick_label,
     use_color,
 )
-from tui_taxi.core.history import History
+from tui_taxi.core.episodes import History
 
 ESC = "\x1b"
 

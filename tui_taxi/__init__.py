@@ -9,9 +9,9 @@ Training from Python mirrors the command line, in Stable-Baselines3's shape (``l
     import gymnasium as gym
     import tui_taxi
 
-    model = tui_taxi.Session(tui_taxi.TrainConfig(seed=0)).learn(total_timesteps=3_000_000)
+    model = tui_taxi.TabularAgent(tui_taxi.TrainConfig(seed=0)).learn(total_timesteps=3_000_000)
     model.save("taxi.npz")                      # tui-taxi train --steps 3e6 --save taxi.npz
-    model = tui_taxi.load("taxi.npz")           # any save: a tabular session or a DQN
+    model = tui_taxi.load("taxi.npz")           # any save: a Q-table, a DQN, ...
     env = gym.make("Taxi-v4")                   # Taxi-v3 before Gymnasium 1.3 (same dynamics)
     obs, _ = env.reset(seed=42)
     terminated = truncated = False
@@ -37,8 +37,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 #: The names for training from Python, and the module each comes from (imported on first use).
 _EXPORTS = {
-    "TrainConfig": "tui_taxi.core.session",
-    "Session": "tui_taxi.core.session",
+    "TrainConfig": "tui_taxi.core.tabular.config",
+    "TabularAgent": "tui_taxi.core.tabular.agent",
+    "Session": "tui_taxi.core.tabular.agent",  # TabularAgent's name before there were others
     "DQNConfig": "tui_taxi.core.dqn.config",
     "DQNAgent": "tui_taxi.core.dqn.agent",
 }
@@ -60,11 +61,11 @@ def __dir__() -> list[str]:
 
 
 def load(path):
-    """The agent of any tui-taxi save (a tabular :class:`Session` or a :class:`DQNAgent`; the
+    """The agent of any tui-taxi save (a :class:`TabularAgent`, a :class:`DQNAgent`, ...; the
     file says which), with ``predict(observation, deterministic=True) -> (action, None)`` as
-    Stable-Baselines3's models have, ``learn(total_timesteps)`` and ``save(path)``. A missing,
-    corrupt or foreign file is a one-line ``SessionFileError`` (a ``ValueError``); nothing is
-    unpickled."""
+    Stable-Baselines3's models have (a batch of observations too), ``learn(total_timesteps)``
+    and ``save(path)``. A missing, corrupt or foreign file is a one-line ``SaveFileError`` (a
+    ``ValueError``); nothing is unpickled."""
     from tui_taxi.core.agent import load as load_agent
 
     return load_agent(path)

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import numpy as np
 
-from tui_taxi.core.history import LENGTH, History, debiased_ema, downsample
+from tui_taxi.core.episodes import LENGTH, History, debiased_ema, downsample
 
 #: The learning-curve metrics, in the order the app's `v` cycles through them, and their titles.
 METRICS = ("episodic_return", "episodic_length", "penalties", "staircase")
@@ -25,6 +25,15 @@ TITLES = {
     "episodic_length": "steps per episode",
     "penalties": "penalties per episode",
     "staircase": "episodes completed against time steps",
+}
+
+#: The charts' names as people type them (``train --plot``, a tour's ``chart``) and the metric
+#: each draws.
+CHART_NAMES = {
+    "return": "episodic_return",
+    "steps": "episodic_length",
+    "penalties": "penalties",
+    "staircase": "staircase",
 }
 
 #: Tick steps are these mantissas times a power of ten (1-2-5, with 2.5 for quarters).

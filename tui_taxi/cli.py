@@ -27,7 +27,7 @@ import numpy as np
 
 from tui_taxi import __version__
 from tui_taxi.core import agent as agents
-from tui_taxi.core.defaults import defaults_for, describe_defaults, diagnose, format_setting
+from tui_taxi.core.tabular.defaults import defaults_for, describe_defaults, diagnose, format_setting
 from tui_taxi.core.dqn.agent import SOLVED_CHECK, DQNAgent, reward_threshold
 from tui_taxi.core.dqn.config import CONTINUOUS_ENVS, DISCRETE_DEFAULTS, PRESETS, DQNConfig
 from tui_taxi.core.dqn.config import config_for as dqn_config_for
@@ -39,11 +39,11 @@ from tui_taxi.core.envs import (
     resolve_env_id,
 )
 from tui_taxi.core.evaluate import SAFETY_CAP, EvalResult, evaluate
-from tui_taxi.core.history import RECENT
-from tui_taxi.core.learners import LEARNERS
+from tui_taxi.core.episodes import RECENT
+from tui_taxi.core.tabular.kernel import LEARNERS
 from tui_taxi.core.optimal import PolicyReport, SolveError, policy_report, solve
 from tui_taxi.core.persist import (
-    SessionFileError,
+    SaveFileError,
     check_save_target,
     save_session,
 )
@@ -881,7 +881,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         EnvError,
         ConfigError,
         ScheduleError,
-        SessionFileError,
+        SaveFileError,
         SolveError,
         TourError,
         SweepError,
@@ -1121,7 +1121,7 @@ def _spaces(env_id: str) -> tuple[str, str] | None:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run the options describe, checked through: env id, env keyword arguments (against
     the env's constructor), hyperparameters (the world's defaults for those not given: see
-    :func:`tui_taxi.core.defaults.defaults_for`), and the env itself (compiled, and cached)."""
+    :func:`tui_taxi.core.tabular.defaults.defaults_for`), and the env itself (compiled, and cached)."""
     if args.env in CONTINUOUS_ENVS or _spaces(args.env) in (("Box", "Discrete"),):
         raise CliError(
             f"{args.env} has continuous observations, which a Q-table cannot index; "

@@ -8,11 +8,13 @@ runner that plays them on a session.
     set epsilon 1.0             (commands, run in order when the step is shown)
     steps 40
 
-Before the first step: ``seed N`` and ``env ID [NAME=VALUE ...]`` (the world; Taxi by default).
-Commands:
+Before the first step: ``seed N``, ``agent KIND`` (tabular by default, or dqn) and
+``env ID [NAME=VALUE ...]`` (the world; the kind's own by default: Taxi for a table).
+Commands (each becomes an intent of :mod:`tui_taxi.protocol`, handled as a key's is):
 
-- ``set epsilon|alpha|gamma VALUE`` (epsilon and alpha also take a schedule, e.g.
-  ``exp:1:0.05:0.999``), ``learner NAME``;
+- ``set NAME VALUE``: one of the agent's settings (a table's epsilon, alpha and gamma, epsilon
+  and alpha also a schedule, e.g. ``exp:1:0.05:0.999``; a network's epsilon, learning_rate and
+  gamma), ``learner NAME`` (a table's);
 - ``steps N``: environment steps, one by one, each shown in the explainer and kept for replay;
   when they end the step being shown they play at a visible pace;
 - ``train N`` (episodes flat out), ``train N steps`` (time steps flat out);
@@ -22,8 +24,9 @@ Commands:
   showing that metric); ``panel explain|stats|policy|compare`` (the TD explainer, the
   statistics, Q and π(a|s), or random vs trained vs optimum).
 
-Step k is shown by replaying steps 1..k from a fresh session with the tour's seed, so going back
-or restarting lands on exactly the same screen.
+Step k is shown by replaying the intents of steps 1..k on a fresh agent with the tour's seed,
+so going back or restarting lands on exactly the same screen; ``steps N`` at the end of the step
+shown is a wait: its steps play at a pace the room can follow.
 """
 
 from __future__ import annotations
@@ -34,19 +37,19 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
+from tui_taxi.charts import CHART_NAMES
+from tui_taxi.core.agent import Budget, kind_named
 from tui_taxi.core.envs import (
-    DEFAULT_ENV_ID,
     EnvError,
     compile_env,
     normalize_kwargs,
     parse_env_kwarg,
     resolve_env_id,
 )
-from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
-from tui_taxi.core.session import PARAM_RANGES, ConfigError, canonical_learner, check_param
+from tui_taxi.core.errors import ConfigError
+from tui_taxi.core.schedules import ScheduleError
+from tui_taxi.protocol import Reset, SetSetting, SetWorld, Step, Train
 
 VIEWS = ("qtable", "chart")
 PANELS = ("explain", "stats", "policy", "compare")
@@ -64,62 +67,15 @@ class TourError(ValueError):
     """A malformed tour: the message names the file, the line and what is wrong."""
 
 
-@dataclass(frozen=True)
-class SetValue:
-    """Set epsilon, alpha (a number or a schedule) or gamma."""
-
-    name: str
-    value: float | Schedule
-
-
-@dataclass(frozen=True)
-class UseLearner:
-    name: str
-
-
-@dataclass(frozen=True)
-class TakeSteps:
-    """Environment steps one by one (shown, recorded for replay)."""
-
-    n: int
-
-
-@dataclass(frozen=True)
-class TrainSteps:
-    """Time steps flat out (the book's plots count time steps)."""
-
-    n: int
-
-
-@dataclass(frozen=True)
-class SwitchEnv:
-    """Another world, with a fresh agent, the settings so far and the tour's seed."""
-
-    env_id: str
-    env_kwargs: tuple = ()
-
-
-@dataclass(frozen=True)
-class ResetAgent:
-    """A fresh agent (zero Q-table, counters, history; the tour's seed) with the settings so
-    far: to run another learner from the same start."""
-
-
-@dataclass(frozen=True)
-class TrainEpisodes:
-    """Whole episodes flat out."""
-
-    n: int
-
-
-TourAction = SetValue | UseLearner | TakeSteps | TrainEpisodes | TrainSteps | SwitchEnv | ResetAgent
+#: What a tour's slide does: intents, as the keys send them.
+TourIntent = SetSetting | Step | Train | SetWorld | Reset
 
 
 @dataclass(frozen=True)
 class TourStep:
     title: str
     caption: str
-    actions: tuple[TourAction, ...]
+    actions: tuple[TourIntent, ...]
     view: str | None
     panel: str | None
     chart: tuple[str, str] | None = None  # (metric, range) when the step shows a chart
@@ -132,10 +88,17 @@ class Tour:
     source: str
     env_id: str = "Taxi-v4"
     env_kwargs: tuple = ()
+    agent: str = "tabular"
 
-    def actions_until(self, index: int) -> tuple[TourAction, ...]:
-        """Every action of steps 0..index, in order (what showing step ``index`` replays)."""
-        return tuple(action for step in self.steps[: index + 1] for action in step.actions)
+    def intents_until(self, index: int) -> tuple[tuple[TourIntent, ...], int]:
+        """What showing step ``index`` replays: every intent of steps 0..index, in order, but
+        for the closing ``steps N`` of step ``index`` itself, a wait whose N steps (the second
+        value, else 0) play at a visible pace."""
+        intents = tuple(a for step in self.steps[: index + 1] for a in step.actions)
+        shown = self.steps[index].actions
+        if shown and isinstance(shown[-1], Step):
+            return intents[:-1], shown[-1].count
+        return intents, 0
 
     def view_at(self, index: int) -> str:
         """The last view chosen up to step ``index`` (the Q-table by default)."""
@@ -228,7 +191,8 @@ def load_tour(path: str | Path | None = None, name: str = DEFAULT_TOUR) -> Tour:
 
 def parse_tour(text: str, source: str = "<tour>") -> Tour:
     seed = 0
-    env_id, env_kwargs = DEFAULT_ENV_ID, ()
+    agent = "tabular"
+    env: tuple[str, tuple] | None = None
     steps: list[dict] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -263,36 +227,41 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: 'seed' must come before the first step")
             seed = _count(args, where, "seed", minimum=0)
             continue
+        if verb == "agent" and not steps:  # the tour's kind of agent
+            if len(args) != 1:
+                raise TourError(f"{where}: expected 'agent KIND'")
+            try:
+                agent = kind_named(args[0]).name
+            except ConfigError as exc:
+                raise TourError(f"{where}: {exc}") from None
+            continue
         if verb == "env" and not steps:  # the tour's world
-            env_id, env_kwargs = _env(args, where)
+            env = _env(args, where)
             continue
         if not steps:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
         step = steps[-1]
         if verb == "set":
-            if len(args) != 2 or args[0] not in PARAM_RANGES:
-                raise TourError(f"{where}: expected 'set epsilon|alpha|gamma VALUE', got {line!r}")
-            step["actions"].append(SetValue(args[0], _param(args[0], args[1], where)))
-        elif verb == "env":  # another world from this step on
-            step["actions"].append(SwitchEnv(*_env(args, where)))
+            if len(args) != 2:
+                raise TourError(f"{where}: expected 'set NAME VALUE', got {line!r}")
+            step["actions"].append(SetSetting(args[0], _setting(agent, args[0], args[1], where)))
+        elif verb == "env":  # another world from this step on, the settings so far kept
+            step["actions"].append(SetWorld(*_env(args, where), keep_settings=True))
         elif verb == "reset":
             if args:
                 raise TourError(f"{where}: 'reset' takes nothing after it")
-            step["actions"].append(ResetAgent())
+            step["actions"].append(Reset())
         elif verb == "learner":
             if len(args) != 1:
                 raise TourError(f"{where}: expected 'learner NAME'")
-            try:
-                step["actions"].append(UseLearner(canonical_learner(args[0])))
-            except ValueError:
-                raise TourError(
-                    f"{where}: unknown learner {args[0]!r}; choose one of {', '.join(LEARNERS)}"
-                ) from None
+            step["actions"].append(SetSetting("learner", _setting(agent, "learner", args[0], where)))
         elif verb == "train" and len(args) == 2 and args[1] == "steps":
-            step["actions"].append(TrainSteps(_count(args[:1], where, verb, minimum=1)))
-        elif verb in ("steps", "train"):
-            kind = TakeSteps if verb == "steps" else TrainEpisodes
-            step["actions"].append(kind(_count(args, where, verb, minimum=1)))
+            n = _count(args[:1], where, verb, minimum=1)
+            step["actions"].append(Train(Budget(steps=n)))
+        elif verb == "train":
+            step["actions"].append(Train(Budget(episodes=_count(args, where, verb, minimum=1))))
+        elif verb == "steps":
+            step["actions"].append(Step(_count(args, where, verb, minimum=1)))
         elif verb == "view":
             if len(args) != 1 or args[0] not in VIEWS:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
@@ -323,6 +292,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
     for step in steps:
         if not step["caption"]:
             raise TourError(f"{source}:{step['line']}: step {step['title']!r} has no '>' caption")
+    env_id, env_kwargs = env if env is not None else (kind_named(agent).default_env, ())
     return Tour(
         seed,
         tuple(
@@ -367,18 +337,12 @@ def _join(lines: list[str]) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-def _param(name: str, text: str, where: str) -> float | Schedule:
-    """A value for ``set``: gamma a number; epsilon and alpha a number or a schedule."""
+def _setting(agent: str, name: str, text: str, where: str):
+    """A value for ``set`` (or ``learner``), read and checked by the tour's kind of agent."""
     try:
-        value = parse_schedule(text, name) if name != "gamma" else float(text)
-        check_param(name, value)
-    except (ScheduleError, ConfigError) as exc:
+        return kind_named(agent).parse_setting(name, text)
+    except (ScheduleError, ConfigError, ValueError) as exc:
         raise TourError(f"{where}: {exc}") from None
-    except ValueError:
-        raise TourError(f"{where}: {text!r} is not a number") from None
-    if isinstance(value, Schedule) and value.kind == "constant":
-        return value.start
-    return value
 
 
 def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
@@ -391,44 +355,3 @@ def _count(args: list[str], where: str, verb: str, minimum: int) -> int:
     if not minimum <= value <= MAX_COUNT:
         raise TourError(f"{where}: {verb} must be {minimum} to {MAX_COUNT:,}, got {value}")
     return value
-
-
-class TourTarget(Protocol):
-    """What a tour drives: the trainer implements these on the session it owns."""
-
-    def set_param(self, name: str, value: float | Schedule) -> None: ...
-    def set_learner(self, name: str) -> None: ...
-    def take_step(self) -> None: ...
-    def train_episodes(self, n: int) -> None: ...
-    def reset_agent(self) -> None: ...
-    def train_steps(self, n: int) -> None: ...
-    def switch_env(self, env_id: str, env_kwargs: tuple) -> None: ...
-
-
-def run_tour(target: TourTarget, tour: Tour, index: int) -> int:
-    """Play the actions of steps 0..index on ``target`` (a fresh session with the tour's seed).
-    Steps that end the step being shown are not taken: their number is returned, for the
-    caller to play at a visible pace."""
-    actions = tour.actions_until(index)
-    shown = tour.steps[index].actions
-    animate = shown[-1].n if shown and isinstance(shown[-1], TakeSteps) else 0
-    if animate:
-        actions = actions[:-1]
-    for action in actions:
-        match action:
-            case SetValue(name=name, value=value):
-                target.set_param(name, value)
-            case UseLearner(name=name):
-                target.set_learner(name)
-            case TakeSteps(n=n):
-                for _ in range(n):
-                    target.take_step()
-            case TrainEpisodes(n=n):
-                target.train_episodes(n)
-            case ResetAgent():
-                target.reset_agent()
-            case TrainSteps(n=n):
-                target.train_steps(n)
-            case SwitchEnv(env_id=env_id, env_kwargs=env_kwargs):
-                target.switch_env(env_id, env_kwargs)
-    return animate

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_taxi.core import agent as agents
 from tui_taxi.core.evaluate import Trajectory, greedy_rollout
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.session import StepRecord
+from tui_taxi.core.tabular.agent import StepRecord
 from tui_taxi.protocol import BalanceResult, Frame, TripResult
 
 REPLAY_EPISODES = 20  # recorded episodes kept for replay
@@ -59,15 +58,15 @@ class Trip:
     penalties: int = 0
 
     @classmethod
-    def begin(cls, session: agents.Agent) -> Trip | Balance:
+    def begin(cls, agent) -> Trip | Balance:
         """A trip from the agent's current state (on a continuous world, a :class:`Balance`)."""
-        if session.model is None:
-            return Balance.begin(session)
-        start = session.state
-        q = agents.value_table(session)  # a network's: every one-hot state through it
-        limit = session.config.max_steps or session.model.max_episode_steps  # caps a loop
-        agent = greedy_rollout(session.model, q, start, time_limit=limit)
-        return cls(start, agent, frames_of(agent, q))
+        if agent.model is None:
+            return Balance.begin(agent)
+        start = agent.state
+        q = agent.q_table()  # a network's: every one-hot state through it
+        limit = agent.config.max_steps or agent.model.max_episode_steps  # caps a loop
+        run = greedy_rollout(agent.model, q, start, time_limit=limit)
+        return cls(start, run, frames_of(run, q))
 
     def add(self, record: StepRecord) -> None:
         self.steps += 1
@@ -76,8 +75,8 @@ class Trip:
     def count_penalty(self, record: StepRecord, penalty_reward: float) -> None:
         self.penalties += int(record.reward <= penalty_reward)
 
-    def result(self, session: agents.Agent, delivered: bool) -> TripResult:
-        optimum = solve(session.model)
+    def result(self, agent, delivered: bool) -> TripResult:
+        optimum = solve(agent.model)
         return TripResult(
             start_state=self.start_state,
             steps=self.steps,
@@ -87,7 +86,7 @@ class Trip:
             optimal_steps=float(optimum.steps[self.start_state]),
             optimal_return=float(optimum.v[self.start_state]),
             agent=self.agent,
-            agent_penalties=self.agent.penalties(session.model),
+            agent_penalties=self.agent.penalties(agent.model),
             agent_frames=self.agent_frames,
         )
 
@@ -103,10 +102,10 @@ class Balance:
     episodic_return: float = 0.0
 
     @classmethod
-    def begin(cls, agent: agents.Agent) -> Balance:
+    def begin(cls, agent) -> Balance:
         ghost = agent.copy()  # the same start, the same env state; nothing leaks back
         for steps in range(1, BALANCE_CAP + 1):
-            action = int(np.argmax(agents.action_values(ghost)))
+            action = int(np.argmax(ghost.action_values()))
             record, batch = ghost.step(action, learn=False)
             if len(batch):  # the env ends every episode (CartPole-v1: at 500 steps)
                 return cls(steps, bool(record.terminated))
@@ -116,7 +115,7 @@ class Balance:
         self.steps += 1
         self.episodic_return += record.reward
 
-    def result(self, agent: agents.Agent, fell: bool) -> BalanceResult:
+    def result(self, agent, fell: bool) -> BalanceResult:
         return BalanceResult(
             self.steps, self.episodic_return, fell, self.agent_steps, self.agent_fell
         )

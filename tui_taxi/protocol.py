@@ -1,9 +1,11 @@
-"""The contract between the trainer (a worker thread) and the UI.
+"""The contract between the trainer (a worker thread) and the UI, for any kind of agent.
 
-Data walks one way: a key becomes an *intent* (a frozen command); the worker resolves it against
-the session it owns and answers with immutable :class:`Snapshot` objects (what the screen shows)
-and one-off *events* (:class:`Notice`, :class:`TripFinished`). The UI never computes a new state
-from an old snapshot, so quick key presses all count. Nothing here imports Textual.
+Data walks one way: a key (or a tour's slide) becomes an *intent* (a frozen command); the worker
+resolves it against the agent it owns and answers with immutable :class:`Snapshot` objects (what
+the screen shows) and one-off *events* (:class:`Notice`, :class:`TripFinished`, ...). Events
+carry facts; the UI words the ones that name keys, so a key that changes never makes the worker
+lie. The UI never computes a new state from an old snapshot, so quick key presses all count.
+Nothing here imports Textual, or knows which kinds of agent there are.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_taxi.core.dqn.agent import DQNRecord
-from tui_taxi.core.dqn.config import CONTINUOUS_ENVS
+from tui_taxi.core.agent import Budget, Setting
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.evaluate import EvalResult, Trajectory
 from tui_taxi.core.optimal import Optimum, PolicyReport
-from tui_taxi.core.session import StepRecord, TrainConfig
+from tui_taxi.core.worlds import is_cartpole
 
 
 # -- speeds -----------------------------------------------------------------------------------
@@ -59,7 +60,9 @@ class SetPaused:
 
 @dataclass(frozen=True)
 class Step:
-    """One environment step by the agent (pauses first)."""
+    """``count`` environment steps by the agent, each shown and recorded (pauses first)."""
+
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -76,28 +79,39 @@ class SetSpeed:
 
 @dataclass(frozen=True)
 class Adjust:
-    """Add ``delta`` to epsilon, alpha or gamma, clamped to the range the config allows."""
+    """Move the setting of ``role`` (explore, rate, discount: see
+    :data:`~tui_taxi.core.agent.ROLES`) one step in ``direction`` (+1 or -1), as the agent's
+    kind moves it: alpha by 0.05, a network's learning rate by a factor of two, ..."""
 
-    name: str
-    delta: float
+    role: str
+    direction: int
 
 
 @dataclass(frozen=True)
-class SetParam:
-    """Set epsilon, alpha or gamma (a number) or epsilon / alpha to a schedule."""
+class SetSetting:
+    """Set one of the agent's settings by name (epsilon, alpha, gamma, learning_rate, a
+    table's learner, ...), as its kind allows (a schedule for a table's epsilon and alpha)."""
 
     name: str
     value: object
 
 
 @dataclass(frozen=True)
-class NextLearner:
-    """The next TD learner in the cycle, keeping the Q-table."""
+class NextVariant:
+    """The kind's next variant, keeping what it learnt: the next TD learner of a table,
+    Double DQN on or off for a network."""
+
+
+@dataclass(frozen=True)
+class Train:
+    """Train flat out for ``budget`` (a tour's ``train``), unrecorded."""
+
+    budget: Budget
 
 
 @dataclass(frozen=True)
 class Reset:
-    """A fresh agent with the current settings (zero Q-table, counters and history)."""
+    """A fresh agent with the current settings (its values, counters and history cleared)."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +148,10 @@ class SetLearnFromHuman:
 
 @dataclass(frozen=True)
 class RunTour:
-    """A fresh session with the tour's seed and settings, then the actions of every step up to
-    ``index`` (see :mod:`tui_taxi.demo`): the result depends on nothing else, so going back or
-    restarting lands on the same screen. The last step's animated steps play at a visible pace."""
+    """A fresh agent with the tour's kind, world and seed, then the intents of every slide up
+    to ``index`` (see :mod:`tui_taxi.demo`), handled as the keys' are: the result depends on
+    nothing else, so going back or restarting lands on the same screen. The last slide's
+    closing steps play at a visible pace."""
 
     tour: object  # tui_taxi.demo.Tour
     index: int
@@ -144,10 +159,12 @@ class RunTour:
 
 @dataclass(frozen=True)
 class SetWorld:
-    """A fresh session on another world, with that world's default settings (the seed kept)."""
+    """A fresh agent of the same kind on another world, with that world's default settings
+    (the seed kept); ``keep_settings``: the settings so far instead (a tour's ``env``)."""
 
     env_id: str
     env_kwargs: tuple = ()
+    keep_settings: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,8 +191,9 @@ Command = (
     | ChangeSpeed
     | SetSpeed
     | Adjust
-    | SetParam
-    | NextLearner
+    | SetSetting
+    | NextVariant
+    | Train
     | Reset
     | Save
     | Load
@@ -217,7 +235,7 @@ class World:
 
     @classmethod
     def of_agent(cls, agent) -> World:
-        """The world an agent (tabular or DQN) acts in."""
+        """The world an agent (of any kind) acts in."""
         if agent.model is not None:
             return cls.of(agent.model)
         c = agent.config
@@ -229,7 +247,8 @@ class World:
 
     @property
     def cartpole(self) -> bool:
-        return self.model is None and self.env_id in CONTINUOUS_ENVS
+        """CartPole (a world fact: its own picture, and its play mode balances the pole)."""
+        return self.model is None and is_cartpole(self.env_id)
 
     @property
     def playable(self) -> bool:
@@ -251,6 +270,25 @@ def _continuous_world(
 
 # -- what the worker publishes ----------------------------------------------------------------
 @dataclass(frozen=True)
+class Curve:
+    """A chart metric of the agent's kind's own (a network's TD loss, its epsilon), per point."""
+
+    name: str
+    title: str
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Events to mark above the curve (a network's target updates): ``every`` steps apart,
+    at these episodes (as the chart counts them), or None when too many to mark one by one."""
+
+    label: str
+    every: int
+    at: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class ChartSeries:
     """The whole run's per-episode means, downsampled: x is the episode and, for the book's
     staircase, the time step at which each point's episodes ended."""
@@ -261,21 +299,8 @@ class ChartSeries:
     episodic_return: np.ndarray
     episodic_length: np.ndarray
     penalties: np.ndarray
-    loss: np.ndarray | None = None  # a network's mean TD loss per episode (DQN), else None
-    epsilon: np.ndarray | None = None  # the exploration rate each point's episodes ended at
-    sync_every: int = 0  # a network's steps between target-network updates (0: no network)
-    syncs: np.ndarray | None = None  # the episode of each target update, if few enough to mark
-
-
-@dataclass(frozen=True)
-class NetworkState:
-    """What a DQN agent's learning machinery is doing (its settings are in the config)."""
-
-    buffer_fill: int  # transitions in the replay buffer
-    target_syncs: int  # times the target network was updated (hard copy or soft average)
-    last_sync_step: int  # total_steps at the last update of the target network (-1: never)
-    recent_loss: float  # mean TD loss of the recent episodes (NaN before the first update)
-    updates: int = 0  # gradient steps taken
+    extras: tuple[Curve, ...] = ()  # the kind's own metrics
+    marks: Marks | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,7 +324,7 @@ class Landscape:
 class Frame:
     """One recorded step, with the state's Q-values as they were before its update."""
 
-    record: StepRecord | DQNRecord  # a tabular step, or a network's on a discrete world
+    record: object  # the kind's step record (state, action, reward, next_state, ...)
     q_row: tuple[float, ...]
     human: bool
 
@@ -338,7 +363,10 @@ class Snapshot:
 
     seq: int
     handled: int  # commands handled before this snapshot (compare with Trainer.sent)
-    config: TrainConfig
+    kind: str  # the agent's kind (tui_taxi.core.agent.kinds()), for the views of its own
+    variant: str  # the kind's variant: the learner, "Double DQN", ...
+    config: object  # the agent's frozen config
+    settings: tuple[Setting, ...]  # what the keys move, with their values now
     world: World  # immutable: a compiled model's arrays are read-only
     state: int
     episode: int
@@ -346,10 +374,9 @@ class Snapshot:
     total_steps: int
     episode_return: float
     episode_penalties: int
-    q: np.ndarray  # read-only copy: the Q-table (S x A), or the current observation's row (1 x A)
-    last_step: StepRecord | None
+    q: np.ndarray  # read-only copy: the action values (S x A), or the current observation's row
+    last_step: object | None  # the kind's record of the last step (and its update)
     epsilon: float
-    alpha: float
     paused: bool
     speed_index: int
     steps_per_second: float
@@ -362,13 +389,13 @@ class Snapshot:
     human_step: bool = False  # the last step was the person's
     trip_steps: int = 0  # the person's current trip so far
     trip_return: float = 0.0
-    pretraining: int = 0  # episodes the agent still trains before play starts
+    practice: int = 0  # what the agent still trains before play starts, in its kind's unit
+    unit: str = "episodes"  # the kind's unit: what a budget and a check count
     replays: tuple[tuple[Frame, ...], ...] = ()  # recent episodes taken one step at a time
     playing_to: int = 0  # total_steps at which an animated tour step pauses (0: none)
     obs: np.ndarray | None = None  # a continuous observation (CartPole), else None
-    agent: str = "tabular"  # or "dqn"
-    landscape: Landscape | None = None  # a continuous world's policy map (DQN on CartPole)
-    network: NetworkState | None = None  # a DQN agent's buffer and target network, else None
+    landscape: Landscape | None = None  # a continuous world's policy map
+    details: object = None  # the kind's own state for its panels (a network's buffer, ...)
 
     @property
     def speed(self) -> Speed:
@@ -417,6 +444,18 @@ class TripFinished:
 
 
 @dataclass(frozen=True)
+class PlayModeChanged:
+    """A person drives now (``on``), or the agent again; the UI says which keys do what."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class StepInPlayMode:
+    """A step was asked for while a person drives: the UI says how to move instead."""
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The tutorials' table: the random agent, the greedy agent and the exact optimum."""
 
@@ -426,4 +465,4 @@ class Comparison:
     episode: int  # episodes the agent had trained
 
 
-Event = Notice | Starting | TripFinished | Comparison
+Event = Notice | Starting | TripFinished | Comparison | PlayModeChanged | StepInPlayMode

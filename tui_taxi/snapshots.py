@@ -1,6 +1,7 @@
-"""What the worker publishes, assembled: a session's snapshot with the worker's own state, the
+"""What the worker publishes, assembled: an agent's snapshot with the worker's own state, the
 chart series rebuilt and the policy report computed (in a thread of its own, off the command
-path) only when they are due. Owned by the trainer's thread; knows nothing of widgets."""
+path) only when they are due. Owned by the trainer's thread; knows nothing of widgets, nor of
+which kind of agent it holds."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tui_taxi.core import agent as agents
+from tui_taxi.core.episodes import downsample
 from tui_taxi.core.evaluate import evaluate
-from tui_taxi.core.history import downsample
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
+from tui_taxi.core.envs import observation_bounds
+from tui_taxi.core.worlds import POLICY_MAP_AXES, is_cartpole
 from tui_taxi.protocol import (
     ChartSeries,
     Comparison,
+    Curve,
     Event,
     Frame,
     Landscape,
-    NetworkState,
+    Marks,
     Notice,
     Snapshot,
     World,
@@ -32,6 +35,7 @@ CHART_INTERVAL = 0.25  # seconds between rebuilt chart series
 REPORT_INTERVAL = 0.5  # seconds between policy-optimality reports
 FLAT_OUT_SLOWER = 2.0  # flat out, both come half as often: they share a core with the screen
 CHART_POINTS = 400  # the chart series is downsampled to at most this many points
+CHEAP_TABLE = 0.001  # seconds: a Q-table this quick to build is copied into every snapshot
 
 EventCallback = Callable[[Event], None]
 
@@ -51,7 +55,7 @@ class WorkerState:
     human_step: bool
     trip_steps: int
     trip_return: float
-    pretraining: int
+    practice: int
     replays: tuple[tuple[Frame, ...], ...]
     playing_to: int
 
@@ -119,73 +123,73 @@ class Rate:
 
 
 class SnapshotMaker:
-    """Snapshots of the trainer's session, with their chart series and report kept between them."""
+    """Snapshots of the trainer's agent, with their chart series and report kept between them."""
 
     def __init__(self, on_report_done: Callable[[], None], on_event: EventCallback) -> None:
         self.report = BackgroundReport(on_report_done, on_event)
         self.rate = Rate()
-        self.generation = 0  # a new one for every new session (reset, load, tour)
+        self.generation = 0  # a new one for every new agent (reset, load, tour)
         self._seq = 0
         self._chart: ChartSeries | None = None
         self._chart_key: object = None
         self._chart_time = self._report_time = -math.inf
-        self._world: World | None = None  # the session's
-        self._table: np.ndarray | None = None  # a network's Q-table, rebuilt at the chart's rate
+        self._world: World | None = None  # the agent's
+        self._table: np.ndarray | None = None  # the Q-table, rebuilt when due if it is costly
         self._table_key: object = None
+        self._table_cost = 0.0  # seconds the last build took
         self._landscape: Landscape | None = None
 
-    def new_session(self, session: agents.Agent) -> None:
-        """Nothing of the previous session carries over (a late report of it is dropped)."""
+    def new_session(self, agent) -> None:
+        """Nothing of the previous agent carries over (a late report of it is dropped)."""
         self.generation += 1
         self._chart = None
         self._chart_time = self._report_time = -math.inf
         self._table = self._landscape = None
-        self._world = World.of_agent(session)
-        self.rate.reset(session.total_steps)
+        self._table_cost = 0.0
+        self._world = World.of_agent(agent)
+        self.rate.reset(agent.total_steps)
 
-    def make(self, session: agents.Agent, state: WorkerState, now: float | None = None) -> Snapshot:
+    def make(self, agent, state: WorkerState, now: float | None = None) -> Snapshot:
         now = time.perf_counter() if now is None else now
         self._seq += 1
         slower = FLAT_OUT_SLOWER if state.flat_out else 1.0
-        network = agents.is_network(session)
-        chart_key = (self.generation, session.history.episodes)
+        chart_key = (self.generation, agent.history.episodes)
         # while training runs, at most every CHART_INTERVAL; once it stops, the last snapshot
-        # before the wait must show every episode (pretraining done, paused, a person to move)
+        # before the wait must show every episode (practice done, paused, a person to move)
         due = now - self._chart_time >= CHART_INTERVAL * slower or not state.running
         if self._chart is None or (due and chart_key != self._chart_key):
-            self._chart = chart_series(session)  # a new object only when episodes were added
+            self._chart = chart_series(agent)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
-        q = self._values(session, state, due or state.stepping)
-        if session.model is not None and (
+        q = self._values(agent, due or state.stepping)
+        if agent.model is not None and (
             now - self._report_time >= REPORT_INTERVAL * slower or state.stepping
         ):
-            key = (
-                session.total_steps,
-                getattr(session.config, "learner", "dqn"),
-                session.config.gamma,
-            )
-            self.report.request(self.generation, key, session.model, q, session.config.gamma)
+            key = (agent.total_steps, agent.variant, agent.config.gamma)
+            self.report.request(self.generation, key, agent.model, q, agent.config.gamma)
             self._report_time = now
+        continuous = agent.model is None
         return Snapshot(
             seq=self._seq,
             handled=state.handled,
-            config=session.config,
+            kind=agent.name,
+            variant=agent.variant,
+            config=agent.config,
+            settings=agent.settings(),
             world=self._world,
-            state=session.state,
-            episode=session.episode,
-            t=session.t,
-            total_steps=session.total_steps,
-            episode_return=session.episode_return,
-            episode_penalties=session.episode_penalties,
+            state=agent.state,
+            episode=agent.episode,
+            t=agent.t,
+            total_steps=agent.total_steps,
+            episode_return=agent.episode_return,
+            episode_penalties=agent.episode_penalties,
             q=q,
-            last_step=session.last_step,
-            epsilon=session.epsilon_now(),
-            alpha=agents.learning_rate(session),
+            last_step=agent.last_step,
+            epsilon=agent.epsilon_now(),
             paused=state.paused,
             speed_index=state.speed_index,
-            steps_per_second=self.rate.update(session.total_steps) if state.running else 0.0,
-            recent_mean_return=session.history.recent_mean_return(),
-            recent_success_rate=session.history.recent_success_rate(),
+            steps_per_second=self.rate.update(agent.total_steps) if state.running else 0.0,
+            recent_mean_return=agent.history.recent_mean_return(),
+            recent_success_rate=agent.history.recent_success_rate(),
             chart=self._chart,
             report=self.report.latest(self.generation),
             manual=state.manual,
@@ -193,28 +197,30 @@ class SnapshotMaker:
             human_step=state.human_step,
             trip_steps=state.trip_steps,
             trip_return=state.trip_return,
-            pretraining=state.pretraining,
+            practice=state.practice,
+            unit=agent.unit,
             replays=state.replays,
             playing_to=state.playing_to,
-            obs=_frozen(session.obs) if session.model is None else None,
-            agent="dqn" if network else "tabular",
-            landscape=self._landscape if session.model is None else None,
-            network=network_state(session) if network else None,
+            obs=_frozen(agent.obs) if continuous else None,
+            landscape=self._landscape if continuous else None,
+            details=agent.details(),
         )
 
-    def _values(self, agent: agents.Agent, state: WorkerState, due: bool) -> np.ndarray:
+    def _values(self, agent, due: bool) -> np.ndarray:
         """The Q-table (S x A) of a discrete world, or the current observation's row (1 x A).
-        A network's table (every state through the network) and a continuous world's policy
-        map are rebuilt only when due (at the chart's rate, or at every step read)."""
-        if not agents.is_network(agent):
-            return _frozen(agent.q)
+        A table that takes long to build (a network's: every state through it) and a continuous
+        world's policy map are rebuilt only when due (at the chart's rate, or at every step
+        read); a quick one (a table's copy) is copied every time."""
         if agent.model is None:
             if due or self._landscape is None:
                 self._landscape = landscape_of(agent)
-            return _frozen(agents.action_values(agent)[None, :])
+            return _frozen(agent.action_values()[None, :])
         key = (self.generation, agent.total_steps, agent.config)
-        if self._table is None or (due and key != self._table_key):
-            self._table, self._table_key = _frozen(agents.value_table(agent)), key
+        cheap = self._table_cost < CHEAP_TABLE
+        if self._table is None or ((due or cheap) and key != self._table_key):
+            start = time.perf_counter()
+            self._table, self._table_key = _frozen(agent.q_table()), key
+            self._table_cost = time.perf_counter() - start
         return self._table
 
 
@@ -222,19 +228,6 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     copy = np.array(array, dtype=np.float64)
     copy.setflags(write=False)
     return copy
-
-
-def network_state(agent) -> NetworkState:
-    losses = agent.losses
-    recent = np.asarray(losses[-20:], dtype=np.float64) if len(losses) else np.empty(0)
-    recent = recent[np.isfinite(recent)]
-    return NetworkState(
-        buffer_fill=int(agent.buffer_fill),
-        target_syncs=int(agent.target_syncs),
-        last_sync_step=int(agent.last_sync_step),
-        recent_loss=float(recent.mean()) if len(recent) else math.nan,
-        updates=int(agent.updates),
-    )
 
 
 #: CartPole's policy map: the pole's angle (degrees) across, its angular velocity (rad/s) up.
@@ -252,7 +245,7 @@ def cartpole_landscape(agent) -> Landscape:
     grid = np.repeat(obs[None, :], nx * ny, axis=0)
     theta, theta_dot = np.meshgrid(np.radians(degrees), spin)  # (ny, nx) each
     grid[:, 2], grid[:, 3] = theta.ravel(), theta_dot.ravel()
-    q = np.asarray(agent.q_values(grid), dtype=np.float64).reshape(ny, nx, -1)
+    q = np.asarray(agent.values_of(grid), dtype=np.float64).reshape(ny, nx, -1)
     q.setflags(write=False)
     at = (math.degrees(float(obs[2])), float(obs[3]))
     return Landscape(
@@ -260,29 +253,21 @@ def cartpole_landscape(agent) -> Landscape:
     )
 
 
-#: A Box env's policy map: (dimension, short name, long name) across, then up; other envs map
-#: their first two dimensions.
-LANDSCAPE_AXES = {
-    "MountainCar-v0": ((0, "x", "position x"), (1, "x'", "velocity x'")),
-    "Acrobot-v1": ((4, "θ1'", "θ1'"), (5, "θ2'", "θ2'")),
-}
-
-
 def landscape_of(agent) -> Landscape | None:
-    """The policy map of a network on a world with continuous observations."""
-    if agent.cartpole:
+    """The policy map of an agent on a world with continuous observations."""
+    if is_cartpole(agent.config.env_id):
         return cartpole_landscape(agent)
     if agent.obs_dim < 2:
         return None
     default = ((0, "obs[0]", "observation 0"), (1, "obs[1]", "observation 1"))
-    (i, x_name, x_label), (j, y_name, y_label) = LANDSCAPE_AXES.get(agent.config.env_id, default)
+    (i, x_name, x_label), (j, y_name, y_label) = POLICY_MAP_AXES.get(agent.config.env_id, default)
     nx, ny = LANDSCAPE_SIZE
     xs, ys = (np.linspace(*_axis_range(agent, d), n) for d, n in ((i, nx), (j, ny)))
     obs = np.asarray(agent.obs, dtype=np.float64)
     grid = np.repeat(obs[None, :], nx * ny, axis=0)
     gx, gy = np.meshgrid(xs, ys)  # (ny, nx) each
     grid[:, i], grid[:, j] = gx.ravel(), gy.ravel()
-    q = np.asarray(agent.q_values(grid), dtype=np.float64).reshape(ny, nx, -1)
+    q = np.asarray(agent.values_of(grid), dtype=np.float64).reshape(ny, nx, -1)
     q.setflags(write=False)
     return Landscape(xs, ys, q, (float(obs[i]), float(obs[j])), x_name, y_name, x_label, y_label)
 
@@ -294,85 +279,57 @@ def _axis_range(agent, dim: int) -> tuple[float, float]:
     lo, hi = float(low[dim]), float(high[dim])
     if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
         return lo, hi
-    seen = agent.a["buf_obs"][: agent.buffer_fill, dim]
+    seen = agent.arrays["buf_obs"][: agent.buffer_fill, dim]
     if len(seen) and seen.max() > seen.min():
         pad = 0.05 * float(seen.max() - seen.min())
         return float(seen.min()) - pad, float(seen.max()) + pad
     return -1.0, 1.0
 
 
-def compare(session: agents.Agent, episodes: int) -> Comparison:
+def compare(agent, episodes: int) -> Comparison:
     """The random agent and the greedy agent, no learning and no time limit (as the tutorial),
     beside the exact optimum: the numbers of ``tui-taxi compare``."""
-    model = session.model
+    model = agent.model
     return Comparison(
         random=evaluate(model, None, policy="random", episodes=episodes),
-        trained=evaluate(model, agents.value_table(session), episodes=episodes),
+        trained=evaluate(model, agent.q_table(), episodes=episodes),
         optimum=solve(model),
-        episode=session.episode,
+        episode=agent.episode,
     )
 
 
-def chart_series(session: agents.Agent) -> ChartSeries:
-    """The history's bins as chart points: per-episode means at each bin's centre, and the
-    book's staircase (episodes completed at each bin's end against the time step it ended)."""
-    history = session.history
+def chart_series(agent) -> ChartSeries:
+    """The history's bins as chart points: per-episode means at each bin's centre, the book's
+    staircase (episodes completed at each bin's end against the time step it ended), and the
+    kind's own curves and marks."""
+    history = agent.history
     means = history.means()
     counts = history.counts()
     episode = means["episode"] + history.width / 2
     done = np.cumsum(counts)
     time_step = np.cumsum(means["episodic_length"] * counts)
-    columns = [
-        episode,
-        time_step,
-        done,
-        means["episodic_return"],
-        means["episodic_length"],
-        means["penalties"],
-    ]
-    if agents.is_network(session):  # the loss (bins without an update carry the last one)
-        loss = _carry_forward(np.asarray(session.losses, dtype=np.float64))
-        c = session.config  # the linear schedule at each point's step (or the constant set)
-        span = c.exploration_steps
-        frac = np.clip(time_step / span, 0.0, 1.0) if span > 0 else np.ones_like(time_step)
-        epsilon = c.start_e + (c.end_e - c.start_e) * frac
-        if c.epsilon is not None:
-            epsilon = np.full_like(time_step, c.epsilon)
-        columns += [loss, epsilon]
+    columns = [episode, time_step, done, means["episodic_return"], means["episodic_length"],
+               means["penalties"]]  # fmt: skip
     points = [downsample(episode, y, CHART_POINTS)[1] for y in columns]
-    if not agents.is_network(session):
-        return ChartSeries(*points)
-    every = session.config.target_network_frequency
-    return ChartSeries(*points, sync_every=every, syncs=sync_episodes(session, time_step, done))
+    extras = tuple(
+        Curve(name, title, downsample(episode, values, CHART_POINTS)[1])
+        for name, title, values in agent.chart_extras(means, time_step)
+    )
+    return ChartSeries(*points, extras=extras, marks=marks_of(agent, time_step, done))
 
 
-MAX_SYNC_MARKS = 120  # more target updates than this are a note on the chart, not marks
+MAX_MARKS = 120  # more target updates than this are a note on the chart, not marks
 
 
-def sync_episodes(agent, time_step: np.ndarray, done: np.ndarray) -> np.ndarray | None:
-    """The episode (as the chart counts them) of each target-network update so far: they fall
-    on the multiples of target_network_frequency past learning_starts (under the run's current
-    settings); None when there are too many to mark one by one."""
-    c = agent.config
-    every, total = c.target_network_frequency, agent.total_steps
-    first = (c.learning_starts // every + 1) * every
-    if total < first:
-        return np.empty(0)
-    if (total - first) // every + 1 > MAX_SYNC_MARKS:
+def marks_of(agent, time_step: np.ndarray, done: np.ndarray) -> Marks | None:
+    """A kind's events, placed at the episode (as the chart counts them) of their step."""
+    found = agent.chart_marks(MAX_MARKS)
+    if found is None:
         return None
-    steps = np.arange(first, total + 1, every, dtype=np.float64)
+    label, every, steps = found
+    if steps is None or not len(steps):
+        return Marks(label, every, steps)
     if not len(time_step):
-        return np.zeros(len(steps))
-    return np.interp(steps, np.concatenate(([0.0], time_step)), np.concatenate(([0.0], done)))
-
-
-def _carry_forward(values: np.ndarray) -> np.ndarray:
-    """NaN gaps filled with the last value before them (leading ones with the first value)."""
-    known = np.isfinite(values)
-    if not known.any():
-        return np.zeros_like(values)
-    index = np.where(known, np.arange(len(values)), 0)
-    np.maximum.accumulate(index, out=index)
-    filled = values[index]
-    filled[: np.argmax(known)] = values[np.argmax(known)]
-    return filled
+        return Marks(label, every, np.zeros(len(steps)))
+    at = np.interp(steps, np.concatenate(([0.0], time_step)), np.concatenate(([0.0], done)))
+    return Marks(label, every, at)

@@ -12,7 +12,7 @@ import pytest
 from exact import WINDY, optimal_q, success_within, ties_at_random, windy_registered
 from gymnasium.envs.toy_text.frozen_lake import MAPS
 
-from tui_taxi.core.defaults import (
+from tui_taxi.core.tabular.defaults import (
     config_for,
     defaults_for,
     describe_defaults,

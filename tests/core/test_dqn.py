@@ -17,7 +17,7 @@ from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import PRESETS, DQNConfig
 from tui_taxi.core.dqn.persist import load_agent, load_any, save_agent
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.persist import SessionFileError, save_session
+from tui_taxi.core.persist import SaveFileError, save_session
 from tui_taxi.core.rng import make_rng
 from tui_taxi.core.session import ConfigError, Session, TrainConfig
 
@@ -347,7 +347,7 @@ def test_bad_dqn_files_are_one_line_errors_and_nothing_loads(tmp_path, damage):
         else:
             arrays["header"] = np.array(str(arrays["header"]).replace('"tau": 1.0', '"tau": 7.0'))
         np.savez(path, **arrays)
-    with pytest.raises(SessionFileError) as caught:
+    with pytest.raises(SaveFileError) as caught:
         load_any(path)
     assert "\n" not in str(caught.value) and str(path) in str(caught.value)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_taxi.core.history import MAX_CAPACITY, History, debiased_ema, downsample
+from tui_taxi.core.episodes import MAX_CAPACITY, History, debiased_ema, downsample
 
 
 def _fill(history, returns, splits):

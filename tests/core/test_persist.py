@@ -17,7 +17,7 @@ from mdps import make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core import persist
-from tui_taxi.core.persist import SessionFileError, load_session, save_session
+from tui_taxi.core.persist import SaveFileError, load_session, save_session
 from tui_taxi.core.schedules import Schedule
 
 
@@ -65,7 +65,7 @@ def test_loading_never_unpickles(tmp_path, monkeypatch):
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps({"q_a": np.zeros((500, 6))}))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
-    with pytest.raises(SessionFileError, match="pickled data, which is never loaded"):
+    with pytest.raises(SaveFileError, match="pickled data, which is never loaded"):
         load_session(path)
 
 
@@ -101,7 +101,7 @@ def test_invalid_files_are_refused_with_one_line(taxi, tmp_path, change, message
     arrays = _good_arrays(taxi, tmp_path)
     change(arrays)
     np.savez(tmp_path / "bad.npz", **arrays, allow_pickle=True)
-    with pytest.raises(SessionFileError, match=message) as info:
+    with pytest.raises(SaveFileError, match=message) as info:
         load_session(tmp_path / "bad.npz")
     assert "\n" not in str(info.value)
 
@@ -111,7 +111,7 @@ def test_wrong_env_in_header_is_refused(taxi, tmp_path):
     header = json.loads(str(arrays["header"][()]))
     header["env_id"] = "FrozenLake-v1"  # 16 states, but the Q-table has 500 rows
     arrays["header"] = np.array(json.dumps(header))
-    with pytest.raises(SessionFileError, match=r"q_a declares [\d,]+ bytes, at most"):
+    with pytest.raises(SaveFileError, match=r"q_a declares [\d,]+ bytes, at most"):
         load_session(_write(tmp_path, arrays))
 
 
@@ -125,9 +125,9 @@ def test_corrupt_truncated_and_missing_files(taxi, tmp_path):
         ("cut.npz", "corrupt or truncated"),
         ("nope.npz", "no such file"),
     ]:
-        with pytest.raises(SessionFileError, match=message):
+        with pytest.raises(SaveFileError, match=message):
             load_session(tmp_path / name)
-    with pytest.raises(SessionFileError, match="is a folder"):
+    with pytest.raises(SaveFileError, match="is a folder"):
         load_session(tmp_path)
 
 
@@ -143,14 +143,14 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(taxi, tmp_path, monkeyp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(persist.np, "savez", broken_savez)
-    with pytest.raises(SessionFileError, match="No space left"):
+    with pytest.raises(SaveFileError, match="No space left"):
         save_session(session, target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]
 
 
 def test_saving_into_a_missing_folder_is_a_clear_error(taxi, tmp_path):
-    with pytest.raises(SessionFileError, match="does not exist"):
+    with pytest.raises(SaveFileError, match="does not exist"):
         save_session(make_session(taxi), tmp_path / "no" / "such.npz")
 
 
@@ -166,7 +166,7 @@ def test_saved_files_get_ordinary_permissions(taxi, tmp_path):
 
 def test_saving_onto_a_folder_is_a_clear_error(taxi, tmp_path):
     (tmp_path / "taken").mkdir()
-    with pytest.raises(SessionFileError, match="it is a folder"):
+    with pytest.raises(SaveFileError, match="it is a folder"):
         save_session(make_session(taxi), tmp_path / "taken")
 
 
@@ -188,7 +188,7 @@ def test_bad_save_targets_are_one_line_errors_before_any_work(
     target, message, monkeypatch, tmp_path
 ):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SessionFileError, match=re.escape(message)) as info:
+    with pytest.raises(SaveFileError, match=re.escape(message)) as info:
         persist.check_save_target(target)
     assert "\n" not in str(info.value) and len(str(info.value)) < 200
     assert list(tmp_path.iterdir()) == []
@@ -196,7 +196,7 @@ def test_bad_save_targets_are_one_line_errors_before_any_work(
 
 def test_a_file_used_as_a_folder_is_refused(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(SessionFileError, match="is not a folder"):
+    with pytest.raises(SaveFileError, match="is not a folder"):
         persist.check_save_target(tmp_path / "file" / "run.npz")
 
 
@@ -205,7 +205,7 @@ def test_an_unwritable_folder_is_refused_before_training(tmp_path):
     folder = Path(tempfile.mkdtemp(dir="/tmp"))  # nobody can reach /tmp, not pytest's tmp_path
     try:
         folder.chmod(0o555)
-        refused = pytest.raises(SessionFileError, match="is not writable .Permission denied.")
+        refused = pytest.raises(SaveFileError, match="is not writable .Permission denied.")
         with _as_nobody(), refused:
             persist.check_save_target(folder / "run.npz")
         assert list(folder.iterdir()) == []
@@ -237,7 +237,7 @@ def test_every_os_error_of_a_save_is_a_session_file_error(taxi, tmp_path, monkey
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(persist.os, "replace", refuse)
-    with pytest.raises(SessionFileError, match="cannot save to .*run.npz: Permission denied"):
+    with pytest.raises(SaveFileError, match="cannot save to .*run.npz: Permission denied"):
         save_session(make_session(taxi), tmp_path / "run.npz")
     assert list(tmp_path.iterdir()) == []
 
@@ -284,5 +284,5 @@ def test_devices_and_pipes_are_not_read(tmp_path):
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)  # opening it to read would block until a writer came
     for path in (fifo, Path("/dev/zero")):
-        with pytest.raises(SessionFileError, match="not a regular file"):
+        with pytest.raises(SaveFileError, match="not a regular file"):
             load_session(path)

@@ -13,7 +13,7 @@ from mdps import make_session
 
 from tui_taxi.core import learners as K
 from tui_taxi.core.envs import taxi_encode
-from tui_taxi.core.persist import SessionFileError, load_session, save_session
+from tui_taxi.core.persist import SaveFileError, load_session, save_session
 
 SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
 
@@ -54,7 +54,7 @@ def _craft(tmp_path, arrays, *, extra=None, declare=None, name="crafted.npz"):
 
 
 def _refused(path, message):
-    with pytest.raises(SessionFileError, match=message) as info:
+    with pytest.raises(SaveFileError, match=message) as info:
         load_session(path)
     text = str(info.value)
     assert "\n" not in text and text.startswith(str(path))

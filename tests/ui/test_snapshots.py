@@ -99,7 +99,7 @@ WORLDS = {
 
 
 def _world_app(name: str):
-    from tui_taxi.core.defaults import config_for
+    from tui_taxi.core.tabular.defaults import config_for
 
     env_id, kwargs, episodes = WORLDS[name]
     session = Session(config_for(env_id, kwargs, seed=5))

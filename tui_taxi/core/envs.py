@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from tui_taxi.core.errors import EnvError
+
 DEFAULT_ENV_ID = "Taxi-v4"
 #: Ids from older tutorials that Gymnasium >= 1.3 no longer registers, with the same default dynamics.
 ENV_ALIASES = {"Taxi-v2": DEFAULT_ENV_ID, "Taxi-v3": DEFAULT_ENV_ID}
@@ -37,8 +39,6 @@ _ACTION_NAMES = {
 EnvKwargs = tuple[tuple[str, Any], ...]
 
 
-class EnvError(ValueError):
-    """An env id or env keyword argument that cannot be used; the message is one line for people."""
 
 
 @dataclass(frozen=True)
@@ -297,6 +297,21 @@ def make_gym_env(env_id: str, env_kwargs: EnvKwargs = ()):
         raise EnvError(
             f"{env_id} with {_describe_kwargs(kwargs)} could not be made: {_one_line(exc)}"
         ) from None
+
+
+@functools.lru_cache(maxsize=16)
+def observation_bounds(env_id: str, env_kwargs: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of each observation component of a Box env, flattened (inf: no bound)."""
+    env = make_gym_env(env_id, env_kwargs).unwrapped
+    try:
+        space = env.observation_space
+        low = np.asarray(space.low, np.float64).ravel()
+        high = np.asarray(space.high, np.float64).ravel()
+    finally:
+        env.close()
+    low.setflags(write=False)
+    high.setflags(write=False)
+    return low, high
 
 
 def _describe_kwargs(kwargs: EnvKwargs) -> str:

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from tui_taxi.core import learners as K
+from tui_taxi.core.tabular import kernel as K
 from tui_taxi.core.envs import CompiledEnv
-from tui_taxi.core.learners import greedy_action, sample_outcome
-from tui_taxi.core.rng import make_rng
+from tui_taxi.core.episodes import SAFETY_CAP, EvalResult
+from tui_taxi.core.rng import sample_outcome
+from tui_taxi.core.tabular.kernel import greedy_action
+from tui_taxi.core.rng import GREEDY_STREAM, RANDOM_STREAM, make_rng
 from tui_taxi.core.schedules import Schedule
 
 POLICIES = ("greedy", "random")
-#: Without a time limit an episode still stops here, so a looping greedy policy cannot hang.
-SAFETY_CAP = 100_000
 #: An evaluation runs the kernel in calls of at most this many steps (0.02-0.1 s each) and
 #: this many episodes (1.6 MB of output), summing as it goes: Ctrl-C is heard between calls and
 #: memory stays bounded however many episodes are asked for.
@@ -27,22 +27,7 @@ CHUNK_STEPS = 1 << 21
 CHUNK_EPISODES = 1 << 16
 #: A greedy rollout stops here when the env registers no time limit.
 ROLLOUT_CAP = 200
-_STREAM = {"greedy": 1, "random": 2}
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """The tutorial's table, per policy."""
-
-    policy: str
-    episodes: int
-    mean_steps: float  # average timesteps per episode
-    mean_penalties: float  # average penalties per episode
-    reward_per_move: float  # total reward / total steps
-    mean_return: float
-    success_rate: float
-    truncated: int  # episodes stopped by the time limit (or the safety cap)
-    time_limit: int  # 0 = none (the safety cap still applies)
+_STREAM = {"greedy": GREEDY_STREAM, "random": RANDOM_STREAM}
 
 
 def evaluate(

@@ -11,6 +11,18 @@ import numpy as np
 from numba import njit
 
 _MASK64 = (1 << 64) - 1
+#: The independent streams a seed gives (``make_rng(seed, stream)``), one table for every use:
+#: training, a network's initial weights, the greedy and the random evaluation of a Q-table, a
+#: network's greedy evaluation, and ``predict(deterministic=False)``'s exploration (a numpy
+#: Generator seeded with ``[PREDICT_STREAM, seed]``, so predicting never changes training).
+TRAIN_STREAM = 0
+INIT_STREAM = 1
+GREEDY_STREAM = 1
+RANDOM_STREAM = 2
+NETWORK_EVAL_STREAM = 7
+PREDICT_STREAM = 0x5052_4544
+#: Seeds alias beyond this: the generator is seeded from the seed modulo 2**64.
+SEED_LIMIT = 2**64
 _U11 = np.uint64(11)
 _INV_2_53 = 1.0 / 9007199254740992.0  # 2**-53
 
@@ -60,3 +72,26 @@ def uniform(state):
     u, g = draw((state[0], state[1], state[2], state[3]))
     state[0], state[1], state[2], state[3] = g
     return u
+
+
+@njit(nogil=True, cache=True, inline="always")
+def first_above(cum, u):
+    """The first index whose cumulative probability exceeds ``u`` (binary search)."""
+    lo = 0
+    hi = cum.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(nogil=True, cache=True)
+def sample_outcome(cum_prob, n_outcomes, s, a, rng):
+    """The index of (s, a)'s outcome in a compiled env (no draw when it has only one), drawn
+    from a ``uint64[4]`` generator array as the kernels' env steps draw it."""
+    if n_outcomes[s, a] == 1:
+        return 0
+    return first_above(cum_prob[s, a, : n_outcomes[s, a]], uniform(rng))

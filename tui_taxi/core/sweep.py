@@ -1,13 +1,16 @@
-"""Hyperparameter sweeps of the tabular learners, scored by the exact optimum.
+"""Hyperparameter sweeps of any kind of agent, scored by the exact optimum (or, where a world
+has none, by its reward threshold).
 
 A sweep is a list of :class:`Trial`\\ s (one configuration, one seed, one budget) and one
 function, :func:`run_trial`, that any ``concurrent.futures`` executor can run: a process pool on
 one machine, or a Dask cluster's executor. A trial is pure: the same trial gives the same
 record (but for its wall time) wherever it runs.
 
-Each trial trains and, every ``check_every`` episodes until it happens, checks whether the
-greedy policy is optimal from every start state (against the optimum for the trial's gamma):
-the episodes and steps it took are the sweep's headline metric ("never" within the budget).
+Each trial trains and, every ``check_every`` of its kind's units until it happens, checks its
+goal (:func:`~tui_taxi.core.training.goal_for`: the greedy policy optimal from every start
+state, against the optimum for the trial's gamma): the episodes and steps it took are the
+sweep's headline metric ("never" within the budget). What a kind sweeps, and how each value is
+read, is the kind's (``sweep_space``, ``sweep_value``).
 Records are plain JSON; :func:`aggregate` groups them by configuration over seeds and ranks
 them.
 """
@@ -23,39 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_taxi.core.defaults import config_for
-from tui_taxi.core.envs import EnvKwargs, compile_env
-from tui_taxi.core.history import downsample
-from tui_taxi.core.learners import LEARNERS
-from tui_taxi.core.optimal import policy_report, solve
-from tui_taxi.core.schedules import parse_schedule
-from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.core.agent import Budget, SweepParam, kind_named, kinds
+from tui_taxi.core.episodes import downsample
+from tui_taxi.core.errors import ConfigError
+from tui_taxi.core.training import train
 
-#: What a sweep varies, per agent, and all of them in the order tables show them.
-TABULAR_PARAMS = ("alpha", "gamma", "epsilon", "learner")
-DQN_PARAMS = (
-    "learning_rate",
-    "gamma",
-    "exploration_fraction",
-    "target_network_frequency",
-    "batch_size",
-    "double",
-)
-PARAMS = (
-    "alpha",
-    "learning_rate",
-    "gamma",
-    "epsilon",
-    "exploration_fraction",
-    "target_network_frequency",
-    "batch_size",
-    "learner",
-    "double",
-)
-AGENTS = ("tabular", "dqn")
-#: Parameters drawn log-uniformly from a range (they span orders of magnitude).
-LOG_UNIFORM = ("alpha", "epsilon", "learning_rate", "target_network_frequency", "batch_size")
-_WHOLE = ("target_network_frequency", "batch_size")
 CURVE_POINTS = 60  # the learning curve kept per trial
 FORMAT = "tui-taxi-sweep"
 VERSION = 1
@@ -72,17 +47,40 @@ def _opt(name: str) -> str:
     return name.replace("_", "-")
 
 
+def _kind(agent: str):
+    try:
+        return kind_named(agent)
+    except ConfigError as exc:
+        raise SweepError(str(exc)) from None
+
+
+def space_of(agent: str) -> tuple[SweepParam, ...]:
+    return _kind(agent).sweep_space
+
+
 def params_of(agent: str) -> tuple[str, ...]:
-    return DQN_PARAMS if agent == "dqn" else TABULAR_PARAMS
+    """What a sweep of ``agent`` varies, in the order its tables show them."""
+    return tuple(p.name for p in space_of(agent))
+
+
+def all_params() -> tuple[str, ...]:
+    """Every parameter any kind sweeps (the CLI's options), each once."""
+    return tuple(dict.fromkeys(p.name for cls in kinds().values() for p in cls.sweep_space))
+
+
+def _param(agent: str, name: str) -> SweepParam:
+    for p in space_of(agent):
+        if p.name == name:
+            return p
+    raise SweepError(
+        f"unknown parameter {name!r}; a {agent} sweep varies {', '.join(params_of(agent))}"
+    )
 
 
 def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...]:
     """A comma-separated list of one parameter's values, each checked (as the CLI's own
     options are), kept as the text given so results name them as the user did."""
-    if name not in params_of(agent):
-        raise SweepError(
-            f"unknown parameter {name!r}; a {agent} sweep varies {', '.join(params_of(agent))}"
-        )
+    _param(agent, name)
     if ".." in text:
         raise SweepError(f"--{_opt(name)} is a range: ranges are for random search (--samples N)")
     values = tuple(v.strip() for v in text.split(","))
@@ -96,38 +94,11 @@ def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...
 
 
 def typed_value(name: str, text: str, agent: str = "tabular"):
-    """One parameter value from its text (a ConfigError-free check: SweepError names it)."""
+    """One parameter value from its text (its kind's check: a SweepError names it)."""
     try:
-        if agent == "dqn":
-            return _dqn_value(name, text)
-        if name == "learner":
-            if text not in LEARNERS:
-                raise ValueError(f"unknown learner; choose from {', '.join(LEARNERS)}")
-            return text
-        if name == "gamma":
-            gamma = float(text)
-            if not (math.isfinite(gamma) and 0.0 <= gamma <= 1.0):
-                raise ValueError(f"gamma must be in [0, 1], got {text}")
-            return gamma
-        schedule = parse_schedule(text, name)
-        TrainConfig(**{name: schedule})  # the config's own range check
-        return schedule
+        return _kind(agent).sweep_value(name, text)
     except (ValueError, ConfigError) as exc:
         raise SweepError(f"--{_opt(name)} {text!r}: {exc}") from None
-
-
-def _dqn_value(name: str, text: str):
-    from tui_taxi.core.dqn.config import DQNConfig
-
-    if name == "double":
-        if text.lower() not in ("true", "false"):
-            raise ValueError("double is true or false")
-        return text.lower() == "true"
-    if name in _WHOLE and not text.strip().isdigit():
-        raise ValueError(f"{_opt(name)} must be a whole number, got {text}")
-    value = int(text) if name in _WHOLE else float(text)
-    DQNConfig(**{name: value})  # the config's own range check
-    return value
 
 
 def parse_range(
@@ -138,10 +109,9 @@ def parse_range(
     or a few values)."""
     if ".." not in text:
         return parse_values(name, text, agent)
-    if name in ("learner", "double"):
+    param = _param(agent, name)
+    if param.choices:
         raise SweepError(f"--{_opt(name)} takes a list, not a range")
-    if name not in params_of(agent):
-        parse_values(name, "0", agent)  # the unknown-parameter error
     low_text, _, high_text = text.partition("..")
     for end in (low_text, high_text):
         try:
@@ -153,7 +123,7 @@ def parse_range(
     low, high = (_number(typed_value(name, t, agent)) for t in (low_text, high_text))
     if not low < high:
         raise SweepError(f"--{_opt(name)} {text!r}: the range's low end must be below its high end")
-    if name in LOG_UNIFORM and low <= 0:
+    if param.log and low <= 0:
         raise SweepError(f"--{_opt(name)} {text!r}: {name} is drawn log-uniformly; start above 0")
     return (float(low), float(high))
 
@@ -182,28 +152,27 @@ class SweepSpec:
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.check_every < 1 or self.samples < 0:
             raise SweepError("seeds and check-every must be at least 1")
-        if self.agent not in AGENTS:
-            raise SweepError(f"unknown agent {self.agent!r}; choose from {', '.join(AGENTS)}")
-        if self.agent == "dqn" and (self.steps is None or self.episodes is not None):
-            raise SweepError("a DQN sweep's budget is in steps: --steps N")
+        kind = _kind(self.agent)
+        if kind.unit == "steps" and (self.steps is None or self.episodes is not None):
+            raise SweepError(f"a {self.agent} sweep's budget is in steps: --steps N")
         if self.episodes is None and self.steps is None:
             raise SweepError("a sweep needs a budget: --episodes N or --steps N")
 
     @property
     def judged_by_threshold(self) -> bool:
-        """A DQN on a world with no transition model (CartPole, Acrobot, ...): "optimal" is
-        "solved", the greedy mean reaching the env's reward threshold."""
-        if self.agent != "dqn":
-            return False
-        from tui_taxi.core.dqn.config import CONTINUOUS_ENVS
-        from tui_taxi.core.dqn.gym_env import box_env
-
-        return self.env_id in CONTINUOUS_ENVS or box_env(self.env_id, self.env_kwargs) is not None
+        """A world with no exact optimum (CartPole, Acrobot, ...): "optimal" is "solved", the
+        greedy mean reaching the env's reward threshold."""
+        model, _, _ = _kind(self.agent).open_env(self.trials()[0].config())
+        return model is None
 
     @property
     def unit(self) -> str:
-        """What the time to the optimum is counted in: episodes, or a DQN's steps."""
-        return "steps" if self.agent == "dqn" else "episodes"
+        """What the time to the optimum is counted in: the kind's unit (episodes or steps)."""
+        return _kind(self.agent).unit
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return params_of(self.agent)
 
     def configurations(self) -> list[tuple[tuple[str, str], ...]]:
         """Each configuration as sorted (name, value text) pairs."""
@@ -215,7 +184,7 @@ class SweepSpec:
                     f"--{ranged[0]} is a range: ranges are for random search (--samples N)"
                 )
             combos: list[tuple[tuple[str, str], ...]] = [()]
-            for name in PARAMS:
+            for name in self.params:
                 if name in grid:
                     combos = [(*c, (name, v)) for c in combos for v in grid[name]]
             return combos
@@ -223,17 +192,18 @@ class SweepSpec:
         configs = []
         for _ in range(self.samples):
             config = []
-            for name in PARAMS:
+            for param in space_of(self.agent):
+                name = param.name
                 if name not in grid:
                     continue
                 choice = grid[name]
                 if _is_range(choice):
                     low, high = choice
-                    if name in LOG_UNIFORM:
+                    if param.log:
                         value = math.exp(rng.uniform(math.log(low), math.log(high)))
                     else:
                         value = rng.uniform(low, high)
-                    text = str(round(value)) if name in _WHOLE else f"{value:.4g}"
+                    text = str(round(value)) if param.whole else f"{value:.4g}"
                     config.append((name, text))
                 else:
                     config.append((name, choice[int(rng.integers(len(choice)))]))
@@ -259,13 +229,7 @@ class SweepSpec:
             for params in configs
             for seed in range(self.seeds)
         ]
-        if self.agent == "dqn":  # a world the agent cannot learn: one line, now
-            from tui_taxi.core.dqn.agent import env_kind
-
-            env_kind(trials[0].config())
-        else:
-            compile_env(self.env_id, self.env_kwargs)
-            trials[0].config()
+        _kind(self.agent).open_env(trials[0].config())  # a world it cannot learn: one line, now
         return trials
 
     def to_json(self) -> dict:
@@ -320,23 +284,18 @@ class Trial:
         return json.dumps(parts + ([self.agent] if self.agent != "tabular" else []))
 
     def config(self):
-        """The run: the world's defaults, then this trial's parameters and seed (a
-        TrainConfig, or a DQNConfig for a DQN trial)."""
+        """The run: the world's defaults for the trial's kind, then its parameters, its seed
+        and its budget."""
+        kind = _kind(self.agent)
         given = {name: typed_value(name, text, self.agent) for name, text in self.params}
-        if self.agent == "dqn":
-            from tui_taxi.core.dqn.config import config_for as dqn_config_for
-
-            return dqn_config_for(
-                self.env_id,
-                self.env_kwargs,
-                seed=self.seed,
-                total_timesteps=self.steps,
-                max_steps=self.max_steps or None,
-                **given,
-            )
-        return config_for(
+        config = kind.configure(
             self.env_id, self.env_kwargs, seed=self.seed, max_steps=self.max_steps, **given
         )
+        return kind.budgeted(config, self.budget)
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(self.episodes, self.steps)
 
 
 def run_trial(trial: Trial) -> dict:
@@ -345,14 +304,8 @@ def run_trial(trial: Trial) -> dict:
     start = time.perf_counter()
     record = {"key": trial.key, "params": dict(trial.params), "seed": trial.seed}
     try:
-        if trial.agent == "dqn":
-            from tui_taxi.core.dqn.agent import DQNAgent
-
-            agent = DQNAgent(trial.config())
-            metrics, curve = measure_dqn(agent, trial.steps, trial.check_every)
-        else:
-            session = Session(trial.config())
-            metrics, curve = measure(session, trial.episodes, trial.steps, trial.check_every)
+        agent = _kind(trial.agent)(trial.config())
+        metrics, curve = measure(agent, trial.budget, trial.check_every)
     except Exception as exc:  # noqa: BLE001 - recorded with the trial; the sweep goes on
         return {
             **record,
@@ -364,53 +317,16 @@ def run_trial(trial: Trial) -> dict:
     return {**record, "error": None, "metrics": metrics, "curve": curve}
 
 
-def measure(
-    session: Session, episodes: int | None, steps: int | None, check_every: int
-) -> tuple[dict, list[list[float]]]:
-    """Train ``session`` to the budget (``episodes`` and/or ``steps``), checking every
-    ``check_every`` episodes, until it first holds, whether its greedy policy is optimal from
-    every start state. Returns (metrics, the downsampled learning curve as [episode, return])."""
-    model, gamma = session.model, session.config.gamma
-    check = OptimalityCheck(model, gamma)
-    reached: tuple[int, int] | None = (0, 0) if check(session.q) else None
-    while True:
-        left_episodes = math.inf if episodes is None else episodes - session.episode
-        left_steps = math.inf if steps is None else steps - session.total_steps
-        if left_episodes <= 0 or left_steps <= 0:
-            break
-        chunk = int(min(check_every, left_episodes)) if reached is None else left_episodes
-        before = session.total_steps
-        session.train(
-            episodes=None if chunk == math.inf else int(chunk),
-            steps=None if left_steps == math.inf else int(left_steps),
-        )
-        if reached is None and check(session.q):
-            reached = (session.episode, session.total_steps)
-        if session.total_steps == before:  # nothing moved (a zero budget): done
-            break
-    report = policy_report(model, session.q, gamma)
-    return _metrics(session, reached, report.optimality, report.n_optimal == report.n_start)
-
-
-def measure_dqn(agent, steps: int, check_every: int) -> tuple[dict, list[list[float]]]:
-    """:func:`measure` for a DQN, in steps: on a discrete world the network's Q-table is
-    checked against the optimum; on CartPole (and other Box envs) "optimal" is "solved" (the
-    greedy policy's mean over 100 episodes reaches the env's reward threshold)."""
-    check = OptimalityCheck(agent.model, agent.config.gamma) if agent.model is not None else None
-
-    def ok() -> bool:
-        return check(agent.q_table()) if check is not None else agent.solved()[0]
-
-    reached = (0, 0) if ok() else None
-    while agent.total_steps < steps:
-        agent.train(steps=min(check_every, steps - agent.total_steps))
-        if reached is None and ok():
-            reached = (agent.episode, agent.total_steps)
-    if check is not None:
-        report = policy_report(agent.model, agent.q_table(), agent.config.gamma)
-        return _metrics(agent, reached, report.optimality, report.n_optimal == report.n_start)
-    solved, _ = agent.solved()
-    return _metrics(agent, reached, 1.0 if solved else 0.0, solved)
+def measure(agent, budget: Budget, check_every: int) -> tuple[dict, list[list[float]]]:
+    """Train ``agent`` to ``budget``, checking its goal every ``check_every`` of its units (and
+    at the start and at the end) until it first holds. Returns (metrics, the downsampled
+    learning curve as [episode, return])."""
+    goal = agent.goal(check_every)
+    run = train(agent, budget, goal=goal, stop_at_goal=False, check_at_start=True,
+                check_at_end=True)  # fmt: skip
+    optimality, optimal = goal.score(agent) if goal is not None else (math.nan, False)
+    reached = run.reached[:2] if run.reached is not None else None
+    return _metrics(agent, reached, optimality, optimal)
 
 
 def _metrics(run, reached, optimality: float, optimal: bool) -> tuple[dict, list[list[float]]]:
@@ -433,27 +349,6 @@ def _metrics(run, reached, optimality: float, optimal: bool) -> tuple[dict, list
     cx, cy = downsample(x, means["episodic_return"], CURVE_POINTS) if n else ([], [])
     curve = [[float(a), float(b)] for a, b in zip(cx, cy, strict=True)]
     return metrics, curve
-
-
-class OptimalityCheck:
-    """Is ``q``'s greedy policy (ties: every tied action) optimal from every start state?
-
-    A quick necessary test first: every greedy action at the start states must be an optimal
-    one. Only when it passes does the full :func:`policy_report` (the greedy policy's values
-    from each start, loops included) decide; most checks early in a run stop at the first."""
-
-    def __init__(self, model, gamma: float) -> None:
-        self.model, self.gamma = model, gamma
-        self.optimal = solve(model, gamma).optimal_actions
-        self.starts = model.start_states
-
-    def __call__(self, q: np.ndarray) -> bool:
-        rows = q[self.starts]
-        greedy = rows == rows.max(axis=1, keepdims=True)
-        if np.any(greedy & ~self.optimal[self.starts]):
-            return False
-        report = policy_report(self.model, q, self.gamma)
-        return report.n_optimal == report.n_start
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -557,8 +452,9 @@ def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     optimality and the last 100 episodes' return."""
     records = list(records)
     groups: dict[tuple, list[dict]] = {}
+    order = spec.params
     for record in records:
-        params = tuple(sorted(record["params"].items(), key=lambda kv: PARAMS.index(kv[0])))
+        params = tuple(sorted(record["params"].items(), key=lambda kv: order.index(kv[0])))
         groups.setdefault(params, []).append(record)
     unit = spec.unit
     other = "episodes" if unit == "steps" else "steps"
@@ -623,8 +519,7 @@ def _num(value: float) -> float:
 
 
 def best_config(spec: SweepSpec, summaries: list[Summary]):
-    """The top configuration as a run (seed 0) of the sweep's world: a TrainConfig, or a
-    DQNConfig for a DQN sweep."""
+    """The top configuration as a run (seed 0) of the sweep's world, a config of its kind."""
     if not summaries:
         raise SweepError("the results hold no finished trial")
     top = summaries[0]

@@ -1,5 +1,6 @@
-"""A DQN agent with the tabular Session's shape (train, step, new_episode, copy, counters,
-history, reconfigure, predict), so the app's trainer, the CLI and the API drive either one.
+"""The deep Q-network kind of agent: an MLP learnt from a replay buffer against a target network
+(CleanRL's DQN), stepped by numba ``nogil`` kernels; the trainer, the CLI and the API drive it
+through :class:`~tui_taxi.core.agent.Agent` as they drive a table.
 
 CartPole (v0, v1) is stepped inside the kernel (Gymnasium's dynamics, ported; a test checks them
 step for step), and so are the discrete envs (Taxi, FrozenLake, CliffWalking, Windy Gridworld),
@@ -9,7 +10,6 @@ every state form an S x A table like the tabular agent's.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -17,21 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
+from tui_taxi.core.agent import STEPS, AgentBase, Budget, Setting, SweepParam, register
 from tui_taxi.core.dqn import kernel as K
-from tui_taxi.core.dqn.config import DQNConfig
-from tui_taxi.core.dqn.gym_env import GYM_ACTIONS, box_env, make_gym_env
-from tui_taxi.core.envs import CompiledEnv, EnvError, compile_env
-from tui_taxi.core.history import History
-from tui_taxi.core.learners import EpisodeBatch
-from tui_taxi.core.rng import make_rng
-from tui_taxi.core.session import ConfigError, learn_steps, state_index
+from tui_taxi.core.dqn import persist
+from tui_taxi.core.dqn.config import DQNConfig, config_for
+from tui_taxi.core.dqn.gym_env import box_env
+from tui_taxi.core.envs import CompiledEnv, compile_env, make_gym_env
+from tui_taxi.core.episodes import SAFETY_CAP, EpisodeBatch, EvalResult, History
+from tui_taxi.core.errors import ConfigError, EnvError
+from tui_taxi.core.rng import INIT_STREAM, NETWORK_EVAL_STREAM, make_rng
+from tui_taxi.core.worlds import CARTPOLE_ACTIONS, CARTPOLE_LIMITS, action_names
 
-CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
-CARTPOLE_ACTIONS = ("Left", "Right")
-EVAL_STREAM = 7  # the generator stream of greedy evaluations (never the training one)
-SOLVED_CHECK = 2_500  # steps between checks of the greedy policy when a run stops once solved
-SOLVED_EPISODES = 100  # the greedy episodes of one check (the benchmark's test)
-INIT_STREAM = 1  # the network's initial weights
+#: A network's learning rate moves by this factor per key press (it spans decades), within
+#: LR_RANGE.
+LR_FACTOR = 2.0
+LR_RANGE = (1e-6, 1.0)
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,6 @@ class DQNRecord:
         return cls(**values)
 
 
-def reward_threshold(env_id: str) -> float | None:
-    """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
-    import gymnasium as gym
-
-    return gym.spec(env_id).reward_threshold
-
-
 def env_kind(
     config: DQNConfig, model: CompiledEnv | None = None
 ) -> tuple[int, CompiledEnv | None, tuple[str, ...], int]:
@@ -100,8 +93,7 @@ def env_kind(
     box = box_env(config.env_id, config.env_kwargs)
     if box is not None:
         n_actions, obs_dim = box
-        names = GYM_ACTIONS.get(config.env_id, tuple(f"action {a}" for a in range(n_actions)))
-        return K.GYM, None, names, obs_dim
+        return K.GYM, None, action_names(config.env_id, n_actions), obs_dim
     try:
         model = compile_env(config.env_id, config.env_kwargs)
     except EnvError as exc:
@@ -113,8 +105,38 @@ def env_kind(
     return K.DISCRETE, model, model.action_names, 1
 
 
-class DQNAgent:
+@dataclass(frozen=True)
+class NetworkState:
+    """What a network's learning machinery is doing (its settings are in the config)."""
+
+    buffer_fill: int  # transitions in the replay buffer
+    target_syncs: int  # times the target network was updated (hard copy or soft average)
+    last_sync_step: int  # total_steps at the last update of the target network (-1: never)
+    recent_loss: float  # mean TD loss of the recent episodes (NaN before the first update)
+    updates: int = 0  # gradient steps taken
+
+
+@register
+class DQNAgent(AgentBase):
     """One DQN run on one env; not thread-safe (one thread owns it)."""
+
+    name = "dqn"
+    title = "a deep Q-network with a replay buffer and a target network (default: CartPole-v1)"
+    unit = STEPS
+    default_env = "CartPole-v1"
+    config_type = DQNConfig
+    formats = (persist.FORMAT,)
+    variant_help = "Double DQN on or off"
+    resets = "network, replay buffer"
+    steps_per_second = 5e3
+    sweep_space = (
+        SweepParam("learning_rate", "5e-4,1e-3,2.3e-3", log=True),
+        SweepParam("gamma", "0.9,0.99"),
+        SweepParam("exploration_fraction", "0.08,0.16"),
+        SweepParam("target_network_frequency", "10,100,500", log=True, whole=True),
+        SweepParam("batch_size", "32,64", log=True, whole=True),
+        SweepParam("double", "false,true", choices=("false", "true")),
+    )
 
     def __init__(
         self,
@@ -123,12 +145,10 @@ class DQNAgent:
         model: CompiledEnv | None = None,
         arrays: dict | None = None,
         history: History | None = None,
-        loss_history: History | None = None,
     ) -> None:
         self.config = config
-        self.kind, self.model, self.action_names, self.obs_dim = env_kind(config, model)
-        self.n_actions = len(self.action_names)
-        index_input = self.kind == K.DISCRETE
+        self.env_type, self.model, self.action_names, self.obs_dim = env_kind(config, model)
+        index_input = self.env_type == K.DISCRETE
         n_in = self.model.n_states if index_input else self.obs_dim
         self.sizes = np.array((n_in, *config.hidden, self.n_actions), dtype=np.int64)
         w_off, b_off, a_off, n_params = K.layout(tuple(int(s) for s in self.sizes))
@@ -161,23 +181,22 @@ class DQNAgent:
             fresh = True
         else:
             fresh = False
-        self.a = arrays
-        self.history = History() if history is None else history
-        self.loss_history = History() if loss_history is None else loss_history
+        self.arrays = arrays
+        self.history = History(extra=persist.EXTRA) if history is None else history
         self._env = self._env_arrays()
         self._gym = None
-        if self.kind == K.GYM:  # stepped in Python: its internals are not in the arrays
-            self._gym = make_gym_env(config.env_id, config.env_kwargs)
+        if self.env_type == K.GYM:  # stepped in Python: its internals are not in the arrays
+            self._gym = make_gym_env(config.env_id, config.env_kwargs).unwrapped
             self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
-        if fresh or self.kind == K.GYM:  # (a loaded GYM run starts a fresh episode)
+        if fresh or self.env_type == K.GYM:  # (a loaded GYM run starts a fresh episode)
             K.new_episode(
-                self.kind,
+                self.env_type,
                 self._env,
-                self.a["env_state"],
-                self.a["cursor"],
-                self.a["fcursor"],
-                self.a["rng"],
+                self.arrays["env_state"],
+                self.arrays["cursor"],
+                self.arrays["fcursor"],
+                self.arrays["rng"],
             )
             self._gym_reset()
 
@@ -196,7 +215,7 @@ class DQNAgent:
         return (m.next_state, m.reward, m.terminated, m.cum_prob, m.cum_initial, m.n_outcomes)
 
     def _net(self) -> tuple:
-        a = self.a
+        a = self.arrays
         scratch = np.zeros(int(self._offsets[2][-1]))
         return (
             a["theta"],
@@ -212,7 +231,7 @@ class DQNAgent:
         )
 
     def _buf(self) -> tuple:
-        a = self.a
+        a = self.arrays
         return (a["buf_obs"], a["buf_next"], a["buf_action"], a["buf_reward"], a["buf_terminated"])
 
     def _refresh(self) -> None:
@@ -225,7 +244,7 @@ class DQNAgent:
         params[K.P_MAX_NORM] = c.max_grad_norm
         params[K.P_SUCCESS] = self.model.success_reward if self.model is not None else math.inf
         iparams = np.zeros(K.N_IPARAMS, np.int64)
-        iparams[K.I_KIND], iparams[K.I_BATCH] = self.kind, c.batch_size
+        iparams[K.I_KIND], iparams[K.I_BATCH] = self.env_type, c.batch_size
         iparams[K.I_LEARNING_STARTS], iparams[K.I_TRAIN_FREQ] = c.learning_starts, c.train_frequency
         iparams[K.I_GRAD_STEPS], iparams[K.I_TARGET_FREQ] = (
             c.gradient_steps,
@@ -243,7 +262,7 @@ class DQNAgent:
             return self.config.max_steps
         if self.model is not None:
             return self.model.max_episode_steps
-        if self.kind == K.GYM:
+        if self.env_type == K.GYM:
             import gymnasium as gym
 
             return gym.spec(self.config.env_id).max_episode_steps or 0
@@ -260,9 +279,9 @@ class DQNAgent:
         max_steps = steps if steps is not None else big
         size = max(0, min(max_episodes, max_steps)) + 1  # +1: the step a call began half done
         out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int8), np.empty(size))
-        a = self.a
+        a = self.arrays
         budget = big if updates is None else updates
-        if self.kind == K.GYM:
+        if self.env_type == K.GYM:
             finished = self._run_gym(max_episodes, max_steps, budget, out)
         else:
             finished = K.run(
@@ -285,16 +304,17 @@ class DQNAgent:
         returns, lengths, outcome, losses = (column[:finished] for column in out)
         batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
         if finished:
-            self.history.extend(returns, lengths, batch.penalties, batch.success)
             has = np.isfinite(losses)
-            self.loss_history.extend(np.where(has, losses, 0.0), lengths, batch.penalties, has)
+            self.history.extend(
+                returns, lengths, batch.penalties, batch.success, np.where(has, losses, 0.0), has
+            )
         return batch
 
     def _run_gym(self, max_episodes: int, max_steps: int, budget: int, out: tuple) -> int:
         """``run`` for an env Gymnasium steps: each step's action and outcome cross into the
         kernel (``choose``, then ``store``), which then trains and ends the step as for any
         env; the env resets (seeded from the run's generator) when an episode ends."""
-        a, net, buf = self.a, self._net_arrays, self._buf()
+        a, net, buf = self.arrays, self._net_arrays, self._buf()
         cursor, env_state = a["cursor"], a["env_state"]
         finished = taken = 0
         while True:
@@ -354,11 +374,11 @@ class DQNAgent:
 
     def _gym_reset(self) -> None:
         """Reset the Gymnasium env if the kernel asked for it (a new episode, seeded)."""
-        cursor = self.a["cursor"]
+        cursor = self.arrays["cursor"]
         if self._gym is None or cursor[K.C_RESET_SEED] < 0:
             return
         obs, _ = self._gym.reset(seed=int(cursor[K.C_RESET_SEED]))
-        self.a["env_state"][: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
+        self.arrays["env_state"][: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
         cursor[K.C_RESET_SEED] = -1
 
     def settle(self) -> EpisodeBatch:
@@ -368,30 +388,28 @@ class DQNAgent:
     @property
     def in_step(self) -> bool:
         """A step is half done: its training round has gradient steps still to take."""
-        return bool(self.a["cursor"][K.C_IN_STEP])
+        return bool(self.arrays["cursor"][K.C_IN_STEP])
 
     def train(
-        self, episodes: int | None = None, steps: int | None = None, updates: int | None = None
+        self, episodes: int | None = None, steps: int | None = None, work: int | None = None
     ) -> EpisodeBatch:
         """Run flat out until ``episodes`` more episodes end, ``steps`` more steps are taken or
-        ``updates`` gradient steps are done (a budget that can leave a step's training round
-        half done: the next call finishes it first, and the run is the same either way)."""
-        for name, value in (("episodes", episodes), ("steps", steps), ("updates", updates)):
+        ``work`` gradient steps are done (a budget that can leave a step's training round half
+        done: the next call finishes it first, and the run is the same either way)."""
+        for name, value in (("episodes", episodes), ("steps", steps), ("work", work)):
             if value is not None and (isinstance(value, bool) or value < 0):
                 raise ConfigError(f"{name} must be >= 0, got {value}")
-        return self._run(episodes, steps, updates)
+        return self._run(episodes, steps, work)
 
-    def learn(self, total_timesteps: int | None = None, progress_bar: bool = False) -> DQNAgent:
-        """Train for ``total_timesteps`` steps (default: the config's budget), as SB3's learn
-        (``progress_bar``: a bar on stderr; the run is the same either way)."""
-        total = self.config.total_timesteps if total_timesteps is None else total_timesteps
-        learn_steps(self, total, progress_bar)
-        return self
+    @property
+    def work_done(self) -> int:
+        """Gradient steps taken so far (a network's costly unit of work)."""
+        return self.updates
 
     def step(self, action: int | None = None, learn: bool = True) -> tuple[DQNRecord, EpisodeBatch]:
         """One env step (the given action, a person's, or the agent's epsilon-greedy choice),
         stored and learnt from on schedule when ``learn``."""
-        cursor = self.a["cursor"]
+        cursor = self.arrays["cursor"]
         if action is not None:
             if isinstance(action, bool) or not 0 <= int(action) < self.n_actions:
                 raise ConfigError(f"action must be 0-{self.n_actions - 1}, got {action}")
@@ -402,13 +420,13 @@ class DQNAgent:
         finally:
             self._iparams[K.I_LEARN] = 1
             cursor[K.C_PENDING] = 0
-        return DQNRecord.from_arrays(self.a["record"], self.a["record_obs"]), batch
+        return DQNRecord.from_arrays(self.arrays["record"], self.arrays["record_obs"]), batch
 
     def new_episode(self) -> None:
         """Abandon the episode in progress (not counted) and start a fresh one."""
         self.settle()
-        a = self.a
-        K.new_episode(self.kind, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"])
+        a = self.arrays
+        K.new_episode(self.env_type, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"])
         self._gym_reset()
 
     def reconfigure(self, **changes) -> None:
@@ -427,10 +445,6 @@ class DQNAgent:
         self.config = new
         self._refresh()
 
-    def copy(self) -> DQNAgent:
-        """An independent copy (the compiled model is shared: it is read-only)."""
-        return copy.deepcopy(self, memo={id(self.model): self.model})
-
     # -- values ------------------------------------------------------------------------------
     def q_values(self, observations: np.ndarray, *, target: bool = False) -> np.ndarray:
         """The online (or target) network's Q-values of each row of ``observations`` (n, d); a
@@ -446,52 +460,54 @@ class DQNAgent:
         ):
             raise ValueError(f"states must be integers in 0-{self.model.n_states - 1}")
         out = np.empty((xs.shape[0], self.n_actions))
-        theta = self.a["target" if target else "theta"]
+        theta = self.arrays["target" if target else "theta"]
         K.q_batch(theta, self.sizes, *self._offsets, self.index_input, xs, out)
         return out
 
-    def q_table(self) -> np.ndarray:
-        """Every state's Q-values (S x A): the network's Q-table of a discrete env."""
+    def q_table(self) -> np.ndarray | None:
+        """Every state's Q-values (S x A): the network's Q-table of a discrete env (None for a
+        continuous one)."""
         if self.model is None:
-            raise ValueError(f"{self.config.env_id} has continuous observations: no Q-table")
+            return None
         return self.q_values(np.arange(self.model.n_states, dtype=np.float64)[:, None])
 
-    def predict(
-        self, observation, state=None, episode_start=None, deterministic: bool = True
-    ) -> tuple:
-        """The action for ``observation`` (SB3's shape: ``(action, None)``); not deterministic:
-        epsilon-greedy at the current epsilon, from a generator of its own."""
-        if self.index_input:  # a discrete env's state index, checked as the tabular agent does
-            x = np.array([[state_index(observation, self.model.n_states)]], dtype=np.float64)
-        else:
-            x = np.asarray(observation, dtype=np.float64)
-            if x.shape != (self.obs_dim,) or not np.isfinite(x).all():
-                shown = x.tolist() if x.shape == (self.obs_dim,) else f"shape {x.shape}"
-                raise ValueError(f"observation must be {self.obs_dim} finite numbers, got {shown}")
-            x = x[None, :]
-        values = self.q_values(x)
-        action = int(np.argmax(values[0]))
-        if not deterministic:
-            if not hasattr(self, "_predict_rng"):
-                self._predict_rng = np.random.default_rng(self.config.seed + 1)
-            if self._predict_rng.random() < self.epsilon_now():
-                action = int(self._predict_rng.integers(self.n_actions))
-        return action, None
+    def values_of(self, observations: np.ndarray) -> np.ndarray:
+        return self.q_values(observations)
 
-    def evaluate(self, episodes: int = 100, seed: int | None = None) -> EpisodeBatch:
-        """The greedy policy from ``episodes`` fresh starts (a generator stream of its own)."""
-        rng = make_rng(self.config.seed if seed is None else seed, EVAL_STREAM)
+    def action_values(self) -> np.ndarray:
+        """The current state's (or observation's) Q-values."""
+        if self.model is not None:  # a discrete world: the network takes the state's index
+            return self.q_values(np.array([[self.state]], dtype=np.float64))[0]
+        return self.q_values(self.obs[None, :])[0]
+
+    def evaluate(
+        self, episodes: int = 100, seed: int | None = None, time_limit: int | None = None
+    ) -> EvalResult:
+        """The greedy policy from ``episodes`` fresh starts (a generator stream of its own),
+        with the run's time limit unless ``time_limit`` is given (0: none, then cut at
+        :data:`~tui_taxi.core.evaluate.SAFETY_CAP` steps)."""
+        return EvalResult.of(self.greedy_episodes(episodes, seed, time_limit), self._limit(time_limit))
+
+    def _limit(self, time_limit: int | None) -> int:
+        return self.time_limit if time_limit is None else time_limit
+
+    def greedy_episodes(
+        self, episodes: int = 100, seed: int | None = None, time_limit: int | None = None
+    ) -> EpisodeBatch:
+        """The greedy policy's episodes, one by one (see :meth:`evaluate`)."""
+        rng = make_rng(self.config.seed if seed is None else seed, NETWORK_EVAL_STREAM)
         out = (np.empty(episodes), np.empty(episodes, np.int64), np.empty(episodes, np.int8))
         success = self.model.success_reward if self.model is not None else math.inf
-        if self.kind == K.GYM:
-            self._greedy_gym(rng, *out)
+        limit = self._limit(time_limit) or SAFETY_CAP  # (no time limit: cut here)
+        if self.env_type == K.GYM:
+            self._greedy_gym(rng, limit, *out)
         else:
             K.run_greedy(
                 self._env,
                 self._net_arrays,
-                self.kind,
+                self.env_type,
                 self.n_actions,
-                self.time_limit,
+                limit,
                 rng,
                 episodes,
                 *out,
@@ -499,16 +515,15 @@ class DQNAgent:
             )
         return EpisodeBatch(out[0], out[1], np.zeros(episodes, np.int64), out[2])
 
-    def _greedy_gym(self, rng: np.ndarray, returns, lengths, outcome) -> None:
+    def _greedy_gym(self, rng: np.ndarray, cap: int, returns, lengths, outcome) -> None:
         """``run_greedy`` for an env Gymnasium steps: an env of its own, each episode reset with
-        a seed from ``rng``."""
+        a seed from ``rng``, cut at ``cap`` steps."""
         from tui_taxi.core.rng import uniform
 
-        env = make_gym_env(self.config.env_id, self.config.env_kwargs)
-        cap = self.time_limit if self.time_limit > 0 else 100_000
+        env = make_gym_env(self.config.env_id, self.config.env_kwargs).unwrapped
         x = np.empty((1, self.obs_dim))
         q = np.empty((1, self.n_actions))
-        theta = self.a["theta"]
+        theta = self.arrays["theta"]
         try:
             for e in range(returns.shape[0]):
                 obs, _ = env.reset(seed=int(uniform(rng) * 2**31))
@@ -525,14 +540,124 @@ class DQNAgent:
         finally:
             env.close()
 
-    def solved(self, episodes: int = SOLVED_EPISODES) -> tuple[bool, float]:
-        """(whether the greedy policy's mean return over ``episodes`` fresh starts reaches the
-        env's reward threshold, that mean); never solved for an env without a threshold."""
-        mean = float(self.evaluate(episodes).episodic_return.mean())
-        threshold = reward_threshold(self.config.env_id)
-        return threshold is not None and mean >= threshold, mean
+    # -- the kind -----------------------------------------------------------------------------
+    @classmethod
+    def configure(cls, env_id: str, env_kwargs: tuple = (), **changes) -> DQNConfig:
+        """CartPole's defaults for any env with a Box observation, a discrete world's for the
+        others (see :func:`~tui_taxi.core.dqn.config.config_for`), then ``changes``."""
+        if changes.get("max_steps") == 0:  # "no time limit": a network keeps the env's
+            changes["max_steps"] = None
+        return config_for(env_id, env_kwargs, **changes)
 
-    # -- state -------------------------------------------------------------------------------
+    @classmethod
+    def budgeted(cls, config: DQNConfig, budget: Budget) -> DQNConfig:
+        """A step budget is the run's ``total_timesteps`` (its epsilon schedule spans it)."""
+        if budget.steps is None or budget.steps == config.total_timesteps:
+            return config
+        return config.replace(total_timesteps=budget.steps)
+
+    @classmethod
+    def open_env(cls, config: DQNConfig) -> tuple[CompiledEnv | None, tuple[str, ...], int]:
+        _, model, names, obs_dim = env_kind(config)
+        return model, names, obs_dim if model is None else 0
+
+    @classmethod
+    def load(cls, path) -> DQNAgent:
+        values = persist.load(path, cls)  # a fresh agent of the saved config gives the shapes
+        return cls(values["config"], arrays=values["arrays"], history=values["history"])
+
+    @classmethod
+    def describe(cls, config: DQNConfig) -> tuple[str, str]:
+        c = config
+        if c.epsilon is not None:  # set live in the app
+            epsilon = f"epsilon {c.epsilon:g}"
+        elif c.exploration_steps == 0 or c.start_e == c.end_e:
+            epsilon = f"epsilon {c.end_e:g}"
+        else:
+            epsilon = f"epsilon {c.start_e:g}->{c.end_e:g} over {c.exploration_steps:,} steps"
+        text = (
+            f"lr {c.learning_rate:g}, gamma {c.gamma:g}, hidden {','.join(map(str, c.hidden))}, "
+            f"buffer {c.buffer_size:,}, batch {c.batch_size}, target every "
+            f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
+            f"x{c.gradient_steps}, {epsilon}, seed {c.seed}"
+        )
+        return ("Double DQN" if c.double else "DQN"), text
+
+    @classmethod
+    def sweep_value(cls, name: str, text: str):
+        if name == "double":
+            if text.lower() not in ("true", "false"):
+                raise ValueError("double is true or false")
+            return text.lower() == "true"
+        whole = next(p.whole for p in cls.sweep_space if p.name == name)
+        if whole and not text.strip().isdigit():
+            raise ValueError(f"{name.replace('_', '-')} must be a whole number, got {text}")
+        value = int(text) if whole else float(text)
+        DQNConfig(**{name: value})  # the config's own range check
+        return value
+
+    @classmethod
+    def sweep_defaults(cls, env_id: str) -> dict[str, str]:
+        """The learning rate against the exploration fraction (the target network's period is
+        not in it: with a training round every 256 steps, any period under 256 copies the same
+        network once per round)."""
+        return {"learning_rate": "1e-3,2.3e-3", "exploration_fraction": "0.08,0.16"}
+
+    def save(self, path, buffer: bool = False) -> Path:
+        """Save atomically (``buffer``: the replay buffer too), as SB3's ``save``; returns the
+        path written. A step left half done by a work budget is finished first."""
+        self.settle()
+        return persist.save(self, path, buffer=buffer)
+
+    def default_budget(self) -> Budget:
+        return Budget(steps=self.config.total_timesteps)
+
+    def practice(self) -> tuple[Budget, object]:
+        """Before a person plays: the run's step budget, or until its goal is reached (solved,
+        or optimal from every start), checked every 2,500 steps as ``train`` checks."""
+        return self.default_budget(), self.goal()
+
+    # -- settings ------------------------------------------------------------------------------
+    def settings(self) -> tuple[Setting, ...]:
+        c = self.config
+        epsilon = self.epsilon_now()
+        decaying = c.epsilon is None and epsilon > c.end_e + 1e-12 and c.start_e > c.end_e
+        lr = c.learning_rate
+        return (
+            Setting("epsilon", "epsilon ε", "ε", "explore", epsilon, f"{epsilon:.2f}",
+                    f"{epsilon:.2f}{'↘' if decaying else ''}"),
+            Setting("learning_rate", "learning rate", "lr", "rate", lr, f"{lr:.3g}", f"{lr:.2g}",
+                    factor=LR_FACTOR, low=LR_RANGE[0], high=LR_RANGE[1], low_open=True),
+            Setting("gamma", "gamma γ", "γ", "discount", c.gamma, f"{c.gamma:.2f}",
+                    f"{c.gamma:.2f}"),
+        )  # fmt: skip
+
+    @classmethod
+    def parse_setting(cls, name: str, text: str) -> float:
+        """A live setting's value from its text (a tour's ``set``), checked by the config."""
+        _live(name)
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(f"{text!r} is not a number") from None
+        DQNConfig(**{name: value})
+        return value
+
+    def set_setting(self, name: str, value) -> None:
+        """epsilon (a constant from now on: the schedule ends), learning_rate or gamma."""
+        _live(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        self.reconfigure(**{name: float(value)})
+
+    def next_variant(self) -> str:
+        double = not self.config.double
+        self.reconfigure(double=double)
+        if double:
+            return "Double DQN: the online network picks a', the target network values it"
+        return "DQN: the target network's max over a'"
+
+    # -- state ---------------------------------------------------------------------------------
     @property
     def obs(self) -> np.ndarray:
         """What the agent sees now (CartPole: float32 values; a discrete env: one-hot)."""
@@ -540,14 +665,9 @@ class DQNAgent:
             one_hot = np.zeros(self.model.n_states)
             one_hot[self.state] = 1.0
             return one_hot
-        if self.kind == K.GYM:
-            return self.a["env_state"][: self.obs_dim].copy()
-        return self.a["env_state"].astype(np.float32).astype(np.float64)
-
-    @property
-    def cartpole(self) -> bool:
-        """CartPole (stepped in the kernel; episodes that reach the time limit balanced)."""
-        return self.kind == K.CARTPOLE
+        if self.env_type == K.GYM:
+            return self.arrays["env_state"][: self.obs_dim].copy()
+        return self.arrays["env_state"].astype(np.float32).astype(np.float64)
 
     @property
     def obs_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -563,25 +683,32 @@ class DQNAgent:
         limit = np.array([2 * K.X_THRESHOLD, np.inf, 2 * K.THETA_THRESHOLD, np.inf])
         return -limit, limit
 
+    def observed_range(self, dim: int) -> tuple[float, float] | None:
+        """The range of observation component ``dim`` in the replay buffer, if it varies."""
+        seen = self.arrays["buf_obs"][: self.buffer_fill, dim]
+        if len(seen) and seen.max() > seen.min():
+            return float(seen.min()), float(seen.max())
+        return None
+
     @property
     def state(self) -> int:
-        return int(self.a["cursor"][K.C_STATE]) if self.model is not None else -1
+        return int(self.arrays["cursor"][K.C_STATE]) if self.model is not None else -1
 
     @property
     def total_steps(self) -> int:
-        return int(self.a["cursor"][K.C_TOTAL])
+        return int(self.arrays["cursor"][K.C_TOTAL])
 
     @property
     def episode(self) -> int:
-        return int(self.a["cursor"][K.C_EPISODE])
+        return int(self.arrays["cursor"][K.C_EPISODE])
 
     @property
     def t(self) -> int:
-        return int(self.a["cursor"][K.C_T])
+        return int(self.arrays["cursor"][K.C_T])
 
     @property
     def episode_return(self) -> float:
-        return float(self.a["fcursor"][K.F_RETURN])
+        return float(self.arrays["fcursor"][K.F_RETURN])
 
     @property
     def episode_penalties(self) -> int:
@@ -589,41 +716,94 @@ class DQNAgent:
 
     @property
     def last_step(self) -> DQNRecord | None:
-        if math.isnan(self.a["record"][K.R_ACTION]):
+        if math.isnan(self.arrays["record"][K.R_ACTION]):
             return None
-        return DQNRecord.from_arrays(self.a["record"], self.a["record_obs"])
+        return DQNRecord.from_arrays(self.arrays["record"], self.arrays["record_obs"])
 
     @property
     def buffer_fill(self) -> int:
-        return int(self.a["cursor"][K.C_FILL])
+        return int(self.arrays["cursor"][K.C_FILL])
 
     @property
     def target_syncs(self) -> int:
-        return int(self.a["cursor"][K.C_SYNCS])
+        return int(self.arrays["cursor"][K.C_SYNCS])
 
     @property
     def last_sync_step(self) -> int:
-        return int(self.a["cursor"][K.C_LAST_SYNC])
+        return int(self.arrays["cursor"][K.C_LAST_SYNC])
 
     @property
     def updates(self) -> int:
-        return int(self.a["cursor"][K.C_UPDATES])
+        return int(self.arrays["cursor"][K.C_UPDATES])
 
     @property
     def losses(self) -> np.ndarray:
         """Mean TD loss per history bin (NaN where no update ran), aligned with the history."""
-        means = self.loss_history.means()
+        means = self.history.means()
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(
-                means["success"] > 0, means["episodic_return"] / means["success"], np.nan
-            )
+            return np.where(means["updated"] > 0, means["td_loss"] / means["updated"], np.nan)
 
     def epsilon_now(self) -> float:
         return self.config.epsilon_at(self.total_steps)
 
-    def save(self, path, buffer: bool = False) -> Path:
-        """Save atomically (``buffer``: the replay buffer too), as SB3's ``save``; returns the
-        path written."""
-        from tui_taxi.core.dqn.persist import save_agent
+    # -- panels and chart -----------------------------------------------------------------------
+    def details(self) -> NetworkState:
+        losses = self.losses
+        recent = np.asarray(losses[-20:], dtype=np.float64) if len(losses) else np.empty(0)
+        recent = recent[np.isfinite(recent)]
+        return NetworkState(
+            buffer_fill=self.buffer_fill,
+            target_syncs=self.target_syncs,
+            last_sync_step=self.last_sync_step,
+            recent_loss=float(recent.mean()) if len(recent) else math.nan,
+            updates=self.updates,
+        )
 
-        return save_agent(self, path, buffer=buffer)
+    def chart_extras(self, means: dict, time_step: np.ndarray) -> tuple:
+        """The mean TD loss per episode (bins without an update carry the last one) and the
+        exploration rate each bin ended at (the linear schedule, or the constant set live)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = np.where(means["updated"] > 0, means["td_loss"] / means["updated"], np.nan)
+        c = self.config
+        if c.epsilon is not None:
+            epsilon = np.full_like(time_step, c.epsilon)
+        else:
+            span = c.exploration_steps
+            frac = np.clip(time_step / span, 0.0, 1.0) if span > 0 else np.ones_like(time_step)
+            epsilon = c.start_e + (c.end_e - c.start_e) * frac
+        return (
+            ("td_loss", "mean TD loss (Huber) per episode", _carry_forward(loss)),
+            ("epsilon", "exploration rate ε", epsilon),
+        )
+
+    def chart_marks(self, most: int) -> tuple[str, int, np.ndarray | None]:
+        """The target network's updates: they fall on the multiples of
+        target_network_frequency past learning_starts (under the run's current settings)."""
+        c = self.config
+        every, total = c.target_network_frequency, self.total_steps
+        first = (c.learning_starts // every + 1) * every
+        label = "target network updates"
+        if total < first:
+            return label, every, np.empty(0)
+        if (total - first) // every + 1 > most:
+            return label, every, None
+        return label, every, np.arange(first, total + 1, every, dtype=np.float64)
+
+
+def _live(name: str) -> None:
+    if name not in ("epsilon", "learning_rate", "gamma"):
+        raise ConfigError(
+            f"a network has no live setting {name!r}; it has epsilon, learning_rate, gamma"
+        )
+
+
+def _carry_forward(values: np.ndarray) -> np.ndarray:
+    """NaN gaps filled with the last value before them (leading ones with the first value)."""
+    known = np.isfinite(values)
+    if not known.any():
+        return np.zeros_like(values)
+    index = np.where(known, np.arange(len(values)), 0)
+    np.maximum.accumulate(index, out=index)
+    filled = values[index]
+    filled[: np.argmax(known)] = values[np.argmax(known)]
+    return filled

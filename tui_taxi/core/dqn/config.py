@@ -11,8 +11,11 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from tui_taxi.core.dqn.gym_env import box_env
 from tui_taxi.core.envs import EnvKwargs
-from tui_taxi.core.session import SEED_LIMIT, ConfigError
+from tui_taxi.core.errors import ConfigError
+from tui_taxi.core.rng import SEED_LIMIT
+from tui_taxi.core.worlds import is_cartpole
 
 MAX_HIDDEN = 1024  # units per layer
 MAX_LAYERS = 4
@@ -143,15 +146,12 @@ DISCRETE_DEFAULTS = {
     "end_e": 0.05,
     "gamma": 0.9,
 }
-CONTINUOUS_ENVS = ("CartPole-v1", "CartPole-v0")
 
 
 def config_for(env_id: str, env_kwargs: EnvKwargs = (), **changes) -> DQNConfig:
     """The defaults for a world (CartPole's for any env with a Box observation, or a discrete
     world's), then ``changes``."""
-    from tui_taxi.core.dqn.gym_env import box_env
-
-    continuous = env_id in CONTINUOUS_ENVS or box_env(env_id, env_kwargs) is not None
+    continuous = is_cartpole(env_id) or box_env(env_id, env_kwargs) is not None
     base = {} if continuous else DISCRETE_DEFAULTS
     return DQNConfig(env_id=env_id, env_kwargs=env_kwargs, **{**base, **changes})
 

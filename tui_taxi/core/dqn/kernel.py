@@ -18,8 +18,8 @@ import math
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.learners import SUCCESS, TERMINATED, TRUNCATED, _first_above, sample_outcome
-from tui_taxi.core.rng import uniform
+from tui_taxi.core.episodes import SUCCESS, TERMINATED, TRUNCATED
+from tui_taxi.core.rng import first_above, sample_outcome, uniform
 
 # The env kinds: CartPole and the compiled discrete envs are stepped in the kernel; any other
 # env with a Box observation (GYM) is stepped by Gymnasium in Python, between kernel calls.
@@ -376,7 +376,7 @@ def _reset(kind, env, env_state, cursor, rng):
     elif kind == GYM:  # Gymnasium resets it (in Python) with a seed from the generator
         cursor[C_RESET_SEED] = np.int64(uniform(rng) * 2**31)
     else:
-        cursor[C_STATE] = _first_above(env[4], uniform(rng))
+        cursor[C_STATE] = first_above(env[4], uniform(rng))
 
 
 @njit(nogil=True, cache=True)

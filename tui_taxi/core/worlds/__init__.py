@@ -1,8 +1,13 @@
-"""Grid worlds of Sutton & Barto that Gymnasium does not ship, registered with Gymnasium on
-import (``import tui_taxi`` does it), so ``gymnasium.make`` finds them by id:
+"""One home for the worlds' facts, and the grid worlds of Sutton & Barto that Gymnasium does not
+ship, registered with Gymnasium on import (``import tui_taxi`` does it), so ``gymnasium.make``
+finds them by id:
 
 - ``tui_taxi/WindyGridworld-v0``: :class:`~tui_taxi.core.worlds.windy.WindyGridworldEnv`
   (Example 6.5; keyword arguments ``king_moves``, ``stay``, ``stochastic_wind``).
+
+The facts: CartPole's (stepped in a kernel of ours, so its time limits and actions are ours to
+know), the names of the actions and the observation of some continuous envs, which two numbers
+a policy map draws, and an env's reward threshold (Gymnasium's "solved").
 """
 
 from __future__ import annotations
@@ -15,6 +20,50 @@ WINDY_GRIDWORLD_ID = "tui_taxi/WindyGridworld-v0"
 WORLDS = {
     WINDY_GRIDWORLD_ID: ("tui_taxi.core.worlds.windy:WindyGridworldEnv", None),
 }
+
+#: CartPole, the one table: id -> its time limit (a kernel of ours steps it).
+CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
+CARTPOLE_ACTIONS = ("Left", "Right")
+
+#: Names of the actions of some Box-observation envs (others: "action 0", "action 1", ...).
+ACTION_NAMES = {
+    "Acrobot-v1": ("torque -1", "torque 0", "torque +1"),
+    "MountainCar-v0": ("Left", "None", "Right"),
+    "LunarLander-v3": ("None", "Left engine", "Main engine", "Right engine"),
+}
+#: Names of the observation's components of some Box-observation envs (others: "obs[i]").
+OBSERVATION_NAMES = {
+    "Acrobot-v1": ("cos θ1", "sin θ1", "cos θ2", "sin θ2", "θ1'", "θ2'"),
+    "MountainCar-v0": ("position x", "velocity x'"),
+}
+#: A continuous world's policy map: (dimension, short name, long name) across, then up; worlds
+#: not named here map their first two dimensions (CartPole's map is its own: angle and spin).
+POLICY_MAP_AXES = {
+    "MountainCar-v0": ((0, "x", "position x"), (1, "x'", "velocity x'")),
+    "Acrobot-v1": ((4, "θ1'", "θ1'"), (5, "θ2'", "θ2'")),
+}
+
+
+def is_cartpole(env_id: str) -> bool:
+    return env_id in CARTPOLE_LIMITS
+
+
+def action_names(env_id: str, n_actions: int) -> tuple[str, ...]:
+    names = ACTION_NAMES.get(env_id, ())
+    return names if len(names) == n_actions else tuple(f"action {a}" for a in range(n_actions))
+
+
+def observation_names(env_id: str, obs_dim: int) -> tuple[str, ...]:
+    names = OBSERVATION_NAMES.get(env_id, ())
+    return names if len(names) == obs_dim else tuple(f"obs[{i}]" for i in range(obs_dim))
+
+
+def reward_threshold(env_id: str) -> float | None:
+    """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
+    try:
+        return gym.spec(env_id).reward_threshold
+    except gym.error.Error:
+        return None
 
 
 def register_worlds() -> None:

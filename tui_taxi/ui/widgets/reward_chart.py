@@ -25,7 +25,7 @@ from tui_taxi.charts import (
     readable_range,
     tick_labels,
 )
-from tui_taxi.core.history import debiased_ema, downsample
+from tui_taxi.core.episodes import debiased_ema, downsample
 from tui_taxi.protocol import ChartSeries, Snapshot
 from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 

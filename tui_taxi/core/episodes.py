@@ -1,6 +1,6 @@
-"""Per-episode history whose memory stays bounded over millions of episodes.
+"""Finished episodes: a kernel call's :class:`EpisodeBatch`, and the run's :class:`History`.
 
-Up to ``capacity`` bins of ``width`` episodes each. While the run is short, ``width`` is 1 and the
+The history's memory stays bounded over millions of episodes: up to ``capacity`` bins of ``width`` episodes each. While the run is short, ``width`` is 1 and the
 history is exact; when the bins are full, neighbouring pairs merge and ``width`` doubles, so the
 whole run stays covered at a coarser resolution (never truncated to the last N). Sums are
 accumulated strictly left to right, so the result does not depend on how the episodes arrived.
@@ -9,13 +9,76 @@ accumulated strictly left to right, so the result does not depend on how the epi
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-#: Columns of each bin: sums over its episodes.
+#: Without a time limit an evaluation's episode still stops here, so a looping greedy policy
+#: cannot hang (a table's and a network's alike).
+SAFETY_CAP = 100_000
+#: How an episode ended (a kernel's outcome column).
+TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """Episodes finished by one kernel call, named as TensorBoard scalars would be; ``extra``
+    holds a kind's own per-episode columns (a network's mean TD loss, ...)."""
+
+    episodic_return: np.ndarray
+    episodic_length: np.ndarray
+    penalties: np.ndarray
+    outcome: np.ndarray  # TRUNCATED / TERMINATED / SUCCESS
+
+    def __len__(self) -> int:
+        return len(self.episodic_return)
+
+    @property
+    def success(self) -> np.ndarray:
+        return self.outcome == SUCCESS
+
+    @property
+    def truncated(self) -> np.ndarray:
+        return self.outcome == TRUNCATED
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The tutorial's table, per policy."""
+
+    policy: str
+    episodes: int
+    mean_steps: float  # average timesteps per episode
+    mean_penalties: float  # average penalties per episode
+    reward_per_move: float  # total reward / total steps
+    mean_return: float
+    success_rate: float
+    truncated: int  # episodes stopped by the time limit (or the safety cap)
+    time_limit: int  # 0 = none (the safety cap still applies)
+
+    @classmethod
+    def of(cls, batch, time_limit: int, policy: str = "greedy") -> EvalResult:
+        """The table's figures of a batch of evaluation episodes."""
+        steps = int(batch.episodic_length.sum())
+        total = float(batch.episodic_return.sum())
+        n = len(batch)
+        return cls(
+            policy=policy,
+            episodes=n,
+            mean_steps=steps / n,
+            mean_penalties=float(batch.penalties.sum()) / n,
+            reward_per_move=total / steps if steps else 0.0,
+            mean_return=total / n,
+            success_rate=float(batch.success.sum()) / n,
+            truncated=int(batch.truncated.sum()),
+            time_limit=time_limit,
+        )
+
+
+#: Columns of each bin: sums over its episodes (a history may add its own after these).
 COLUMNS = ("episodic_return", "episodic_length", "penalties", "success")
-RETURN, LENGTH, PENALTIES, SUCCESS = range(len(COLUMNS))
+RETURN, LENGTH, PENALTIES, SUCCESSES = range(len(COLUMNS))
 RECENT = 100
 DEFAULT_CAPACITY = 1 << 17
 #: The most bins a history may have (32 MiB of sums), checked before anything is allocated.
@@ -27,7 +90,11 @@ def _is_power_of_two(n: int) -> bool:
 
 
 class History:
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    """The run's episodes in bins (see the module's docstring); ``extra`` names columns of a
+    kind's own (non-negative sums: a network's TD loss, the episodes it learnt in), kept and
+    saved beside the standard :data:`COLUMNS`."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, extra: tuple[str, ...] = ()) -> None:
         if (
             not isinstance(capacity, (int, np.integer))
             or isinstance(capacity, bool)
@@ -43,12 +110,20 @@ class History:
         self.n_bins = 0
         self.last_count = 0  # episodes in the last bin (<= width)
         self.episodes = 0
-        self._sums = np.zeros((capacity, len(COLUMNS)))
+        self.columns = (*COLUMNS, *extra)
+        self._sums = np.zeros((capacity, len(self.columns)))
         self._recent: deque[tuple[float, bool]] = deque(maxlen=RECENT)
 
-    def extend(self, returns, lengths, penalties, successes) -> None:
-        data = np.empty((len(returns), len(COLUMNS)))
-        for j, column in enumerate((returns, lengths, penalties, successes)):
+    @property
+    def extra(self) -> tuple[str, ...]:
+        return self.columns[len(COLUMNS) :]
+
+    def extend(self, returns, lengths, penalties, successes, *extra) -> None:
+        """Add episodes: one value each in every column (the ``extra`` ones in order)."""
+        if len(extra) != len(self.extra):
+            raise ValueError(f"history has extra columns {self.extra}, got {len(extra)}")
+        data = np.empty((len(returns), len(self.columns)))
+        for j, column in enumerate((returns, lengths, penalties, successes, *extra)):
             data[:, j] = column
         for row_return, row_success in zip(data[-RECENT:, 0], data[-RECENT:, 3], strict=True):
             self._recent.append((float(row_return), bool(row_success)))
@@ -69,7 +144,7 @@ class History:
     def means(self) -> dict[str, np.ndarray]:
         """Per-bin means of each column, plus ``episode``: the index of each bin's first episode."""
         counts = self.counts()
-        out = {name: self._sums[: self.n_bins, j] / counts for j, name in enumerate(COLUMNS)}
+        out = {name: self._sums[: self.n_bins, j] / counts for j, name in enumerate(self.columns)}
         out["episode"] = np.arange(self.n_bins, dtype=np.int64) * self.width
         return out
 
@@ -112,26 +187,28 @@ class History:
         return capacity, width, n_bins, last_count, episodes
 
     @classmethod
-    def from_arrays(cls, sums, meta, recent) -> History:
+    def from_arrays(cls, sums, meta, recent, extra: tuple[str, ...] = ()) -> History:
         """The inverse of :meth:`to_arrays`, refusing (ValueError, one line) anything that
         :meth:`extend` could not have produced."""
         capacity, width, n_bins, last_count, episodes = cls.check_meta(meta)
         sums = np.asarray(sums)
         recent = np.asarray(recent)
-        if sums.shape != (n_bins, len(COLUMNS)) or sums.dtype != np.float64:
+        width_expected = len(COLUMNS) + len(extra)
+        if sums.shape != (n_bins, width_expected) or sums.dtype != np.float64:
             raise ValueError(
-                f"history sums have shape {sums.shape}, expected {(n_bins, len(COLUMNS))}"
+                f"history sums have shape {sums.shape}, expected {(n_bins, width_expected)}"
             )
         if not np.all(np.isfinite(sums)):
             raise ValueError("history sums contain NaN or infinite values")
         counts = np.full(n_bins, width, dtype=np.float64)
         if n_bins:
             counts[-1] = last_count
-        length, penalties, success = sums[:, LENGTH], sums[:, PENALTIES], sums[:, SUCCESS]
+        length, penalties, success = sums[:, LENGTH], sums[:, PENALTIES], sums[:, SUCCESSES]
         if not (
             np.all(length >= counts)  # every episode takes a step
             and np.all((penalties >= 0) & (penalties <= length))  # at most one a step
             and np.all((success >= 0) & (success <= counts))
+            and np.all(sums[:, len(COLUMNS) :] >= 0)
         ):
             raise ValueError("history sums are impossible for their episode counts")
         k = min(RECENT, episodes)
@@ -141,7 +218,7 @@ class History:
             )
         if not (np.all(np.isfinite(recent[:, 0])) and np.all(np.isin(recent[:, 1], (0.0, 1.0)))):
             raise ValueError("history recent episodes need finite returns and 0/1 success flags")
-        history = cls(capacity)
+        history = cls(capacity, extra)
         history.width, history.n_bins, history.last_count = width, n_bins, last_count
         history.episodes = episodes
         history._sums[:n_bins] = sums

@@ -8,8 +8,7 @@ gamma 0.6 reaches the goal only 58% of the time. So each world has its own defau
 the greedy policy against the exact optimum; :func:`diagnose` says in one line when a setting
 cannot work, from the exact solution of the env.
 
-The CLI fills in the options a person did not give from :func:`defaults_for`; the app does the
-same through :func:`config_for`.
+The CLI and the app fill in the settings a person did not give through :func:`config_for`.
 """
 
 from __future__ import annotations
@@ -27,9 +26,7 @@ from tui_taxi.core.optimal import (
     success_within,
 )
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.session import TrainConfig
-
-WINDY_ENV_ID = "tui_taxi/WindyGridworld-v0"
+from tui_taxi.core.tabular.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -146,6 +143,13 @@ def describe_defaults(name: str) -> str:
         names = worlds[0] if len(worlds) == 1 else f"{', '.join(worlds[:-1])} and {worlds[-1]}"
         parts.append(f"{shown} for {names}")
     return ", ".join(parts)
+
+
+def settings_text(config: TrainConfig) -> str:
+    """"alpha 0.1, gamma 0.6, epsilon 0.1", each as a person would type it."""
+    return ", ".join(
+        f"{name} {format_setting(getattr(config, name))}" for name in ("alpha", "gamma", "epsilon")
+    )
 
 
 def format_setting(value) -> str:

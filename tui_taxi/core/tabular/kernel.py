@@ -21,13 +21,13 @@ percent. And states and actions are unsigned (see ``_index``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.rng import draw, uniform
+from tui_taxi.core.episodes import SUCCESS, TERMINATED, TRUNCATED, EpisodeBatch
+from tui_taxi.core.rng import draw, first_above
 from tui_taxi.core.schedules import schedule_value
 
 LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
@@ -91,8 +91,6 @@ N_RECORD = len(RECORD_FIELDS)
     R_EPISODE,
     R_T,
 ) = range(N_RECORD)
-# how an episode ended
-TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
 
 class EnvArrays(NamedTuple):
@@ -210,36 +208,13 @@ def _epsilon_greedy(q, s, epsilon, g):
 
 
 @njit(**_INLINE)
-def _first_above(cum, u):
-    """The first index whose cumulative probability exceeds ``u`` (binary search)."""
-    lo = 0
-    hi = cum.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(nogil=True, cache=True)
-def sample_outcome(cum_prob, n_outcomes, s, a, rng):
-    """Draw the outcome index of (s, a) as :func:`_env_step` does (no draw when there is only
-    one outcome), from a ``uint64[4]`` generator array."""
-    if n_outcomes[s, a] == 1:
-        return 0
-    return _first_above(cum_prob[s, a, : n_outcomes[s, a]], uniform(rng))
-
-
-@njit(**_INLINE)
 def _env_step(env, s, a, g):
     """Take action ``a`` in state ``s``: ``(s_next, r, terminated, g)``. Outcome ``k`` of
     ``(s, a)`` happens with its probability; there is no draw when there is only one."""
     k = 0
     if env.n_outcomes[s, a] > 1:
         u, g = draw(g)
-        k = _first_above(env.cum_prob[s, a, : env.n_outcomes[s, a]], u)
+        k = first_above(env.cum_prob[s, a, : env.n_outcomes[s, a]], u)
     return _index(env.next_state[s, a, k]), env.reward[s, a, k], env.terminated[s, a, k], g
 
 
@@ -247,7 +222,7 @@ def _env_step(env, s, a, g):
 def _env_reset(env, g):
     """A start state drawn from the env's initial distribution: ``(s, g)``."""
     u, g = draw(g)
-    return _index(_first_above(env.cum_initial, u)), g
+    return _index(first_above(env.cum_initial, u)), g
 
 
 @njit(**_INLINE)
@@ -438,27 +413,6 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
     cursor[C_PENALTIES] = penalties
     fcursor[F_RETURN] = episode_return
     return finished
-
-
-@dataclass(frozen=True)
-class EpisodeBatch:
-    """Episodes finished by one kernel call, named as TensorBoard scalars would be."""
-
-    episodic_return: np.ndarray
-    episodic_length: np.ndarray
-    penalties: np.ndarray
-    outcome: np.ndarray  # TRUNCATED / TERMINATED / SUCCESS
-
-    def __len__(self) -> int:
-        return len(self.episodic_return)
-
-    @property
-    def success(self) -> np.ndarray:
-        return self.outcome == SUCCESS
-
-    @property
-    def truncated(self) -> np.ndarray:
-        return self.outcome == TRUNCATED
 
 
 def kernel_params(model, gamma: float, epsilon, alpha) -> np.ndarray:

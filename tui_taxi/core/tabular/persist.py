@@ -1,0 +1,239 @@
+"""A tabular agent's save: everything it needs to continue exactly (Q-tables, counters, the
+generator's state, the schedules, the history) as the plain arrays of a
+:mod:`tui_taxi.core.archive`, every value checked on the way back in against what training could
+have produced."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tui_taxi.core.archive import (
+    HISTORY_MEMBERS,
+    Archive,
+    check,
+    finite,
+    read_archive,
+    read_env_kwargs,
+    read_header,
+    read_history,
+    write_archive,
+)
+from tui_taxi.core.envs import CompiledEnv, compile_env
+from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import kernel as K
+from tui_taxi.core.tabular.config import TrainConfig
+
+FORMAT = "tui-taxi-session"
+VERSION = 1
+#: The header's fields and what each must be (bool is not a number here).
+HEADER_FIELDS = (
+    "format",
+    "version",
+    "env_id",
+    "env_kwargs",
+    "learner",
+    "gamma",
+    "max_steps",
+    "seed",
+)
+#: Members of a tabular agent's save (``name.npy``) and their dtypes.
+MEMBERS = {
+    "header": None,  # a unicode scalar
+    "alpha": np.float64,
+    "epsilon": np.float64,
+    "q_a": np.float64,
+    "q_b": np.float64,
+    "cursor": np.int64,
+    "fcursor": np.float64,
+    "rng": np.uint64,
+    "record": np.float64,
+    **HISTORY_MEMBERS,
+}
+#: Q-values beyond this are refused, so that Q_A + Q_B stays finite.
+MAX_ABS_Q = 1e300
+
+def save(agent, path: str | os.PathLike) -> Path:
+    """Write a tabular agent to ``path`` atomically and return the path (see
+    :func:`~tui_taxi.core.archive.write_archive`)."""
+    config = agent.config
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "env_id": config.env_id,
+        "env_kwargs": [list(item) for item in config.env_kwargs],
+        "learner": config.learner,
+        "gamma": config.gamma,
+        "max_steps": config.max_steps,
+        "seed": config.seed,
+    }
+    arrays = {
+        "header": np.array(json.dumps(header)),
+        "alpha": config.alpha.as_array(),
+        "epsilon": config.epsilon.as_array(),
+        "q_a": agent.q_a,
+        "q_b": agent.q_b,
+        "cursor": agent.cursor,
+        "fcursor": agent.fcursor,
+        "rng": agent.rng,
+        "record": agent.record,
+        **agent.history.to_arrays(),
+    }
+    return write_archive(path, arrays)
+
+
+def load(path: str | os.PathLike) -> dict:
+    """Read a tabular agent's save, validating everything it contains: the agent's
+    constructor arguments."""
+    return read_archive(path, MEMBERS, _read)
+
+
+def _read(archive: Archive) -> dict:
+    config = _config(archive)
+    model = compile_env(config.env_id, config.env_kwargs)
+    shape = (model.n_states, model.n_actions)
+    q_a = _table(archive, "q_a", shape)
+    q_b = _table(archive, "q_b", shape)  # written for every learner: the same table but Double Q
+    cursor = archive.read("cursor", (K.N_CURSOR,))
+    fcursor = finite(archive.read("fcursor", (K.N_FCURSOR,)), "fcursor")
+    rng = archive.read("rng", (4,))
+    check(bool(np.any(rng != 0)), "generator state is all zero")
+    history = read_history(archive)
+    record = archive.read("record", (K.N_RECORD,))
+    _check_cursor(cursor, fcursor, model, config, history)
+    _check_record(record, cursor, model)
+    return {
+        "config": config,
+        "model": model,
+        "q_a": q_a,
+        "q_b": q_b if config.learner == "double-q" else None,
+        "cursor": cursor,
+        "fcursor": fcursor,
+        "rng": rng,
+        "history": history,
+        "record": record,
+    }
+
+
+def _config(archive: Archive) -> TrainConfig:
+    header = read_header(archive, (FORMAT,))
+    version = header.get("version")
+    check(type(version) is int and version == VERSION, f"unsupported version {version!r}")
+    missing = [name for name in HEADER_FIELDS if name not in header]
+    check(not missing, f"header lacks {', '.join(missing)}")
+    unknown = sorted(set(header) - set(HEADER_FIELDS))
+    check(not unknown, f"header has unknown fields {', '.join(map(repr, unknown))}")
+    check(isinstance(header["env_id"], str), f"env_id must be text, got {header['env_id']!r}")
+    check(isinstance(header["learner"], str), f"learner must be text, got {header['learner']!r}")
+    gamma, seed, max_steps = header["gamma"], header["seed"], header["max_steps"]
+    check(type(gamma) in (int, float), f"gamma must be a number, got {gamma!r}")
+    check(type(seed) is int, f"seed must be a whole number, got {seed!r}")
+    check(
+        max_steps is None or type(max_steps) is int,
+        f"max_steps must be a whole number or null, got {max_steps!r}",
+    )
+    return TrainConfig(
+        env_id=header["env_id"],
+        env_kwargs=read_env_kwargs(header["env_kwargs"]),
+        learner=header["learner"],
+        alpha=_schedule(archive, "alpha"),
+        gamma=gamma,
+        epsilon=_schedule(archive, "epsilon"),
+        max_steps=max_steps,
+        seed=seed,
+    )
+
+
+def _schedule(archive: Archive, name: str) -> Schedule:
+    return Schedule.from_array(finite(archive.read(name, (4,)), name))
+
+
+def _table(archive: Archive, name: str, shape: tuple[int, int]) -> np.ndarray:
+    q = finite(archive.read(name, shape), name)
+    check(bool(np.all(np.abs(q) <= MAX_ABS_Q)), f"{name} has values beyond +-{MAX_ABS_Q:g}")
+    return q
+
+
+def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, history) -> None:
+    """The counters as the kernel leaves them between calls."""
+    state, action, pending, explored, t, episode, total, penalties = (
+        int(cursor[i])
+        for i in (
+            K.C_STATE,
+            K.C_ACTION,
+            K.C_PENDING,
+            K.C_PENDING_EXPLORED,
+            K.C_T,
+            K.C_EPISODE,
+            K.C_TOTAL,
+            K.C_PENALTIES,
+        )
+    )
+    check(
+        0 <= state < model.n_states, f"current state {state} out of range 0-{model.n_states - 1}"
+    )
+    check(
+        0 <= action < model.n_actions,
+        f"pending action {action} out of range 0-{model.n_actions - 1}",
+    )
+    check(pending in (0, 1), f"pending flag is {pending}, expected 0 or 1")
+    check(explored in (0, 1), f"pending-explored flag is {explored}, expected 0 or 1")
+    check(min(t, episode, total, penalties) >= 0, "negative counters")
+    limit = config.time_limit(model)
+    check(limit == 0 or t < limit, f"step {t} of the episode is not below the time limit {limit}")
+    check(episode + t <= total, f"{episode} episodes and {t} steps need more than {total} steps")
+    check(penalties <= t, f"{penalties} penalties in {t} steps")
+    check(t > 0 or fcursor[K.F_RETURN] == 0.0, "an episode with no steps has a return")
+    check(
+        history.episodes == episode,
+        f"history covers {history.episodes} episodes, the counters {episode}",
+    )
+
+
+def _check_record(record, cursor, model: CompiledEnv) -> None:
+    """The last step: all NaN (none yet) or a transition the env can make, ending where the
+    counters say."""
+    if np.all(np.isnan(record)):
+        return
+    finite(record, "record")
+    whole = (
+        K.R_STATE,
+        K.R_ACTION,
+        K.R_NEXT_STATE,
+        K.R_TERMINATED,
+        K.R_TRUNCATED,
+        K.R_EXPLORED,
+        K.R_TABLE,
+        K.R_EPISODE,
+        K.R_T,
+    )
+    check(all(float(record[i]).is_integer() for i in whole), "record has fractional counters")
+    s, a, s_next = (int(record[i]) for i in (K.R_STATE, K.R_ACTION, K.R_NEXT_STATE))
+    check(
+        0 <= s < model.n_states and 0 <= s_next < model.n_states,
+        f"record's states {s} -> {s_next} out of range 0-{model.n_states - 1}",
+    )
+    check(0 <= a < model.n_actions, f"record's action {a} out of range 0-{model.n_actions - 1}")
+    flags = (K.R_TERMINATED, K.R_TRUNCATED, K.R_EXPLORED, K.R_TABLE)
+    check(all(record[i] in (0.0, 1.0) for i in flags), "record's flags must be 0 or 1")
+    terminated, truncated = bool(record[K.R_TERMINATED]), bool(record[K.R_TRUNCATED])
+    check(not (terminated and truncated), "record is both terminated and truncated")
+    for i, name in ((K.R_EPSILON, "epsilon"), (K.R_ALPHA, "alpha"), (K.R_GAMMA, "gamma")):
+        check(0.0 <= record[i] <= 1.0, f"record's {name} {record[i]:g} is outside [0, 1]")
+    n = model.n_outcomes[s, a]
+    possible = (
+        (model.next_state[s, a, :n] == s_next)
+        & (model.reward[s, a, :n] == record[K.R_REWARD])
+        & (model.terminated[s, a, :n] == terminated)
+    )
+    check(bool(possible.any()), f"record's step {s} -{a}-> {s_next} is not one the env makes")
+    episode, t = int(record[K.R_EPISODE]), int(record[K.R_T])
+    if terminated or truncated:  # the episode ended: the counters start the next one
+        ok = cursor[K.C_T] == 0 and episode == cursor[K.C_EPISODE] - 1 and t >= 1
+    else:  # the episode goes on from there, unless new_episode abandoned it
+        goes_on = t == cursor[K.C_T] and s_next == cursor[K.C_STATE]
+        ok = episode == cursor[K.C_EPISODE] and t >= 1 and (goes_on or cursor[K.C_T] == 0)
+    check(ok, f"record's step {t} of episode {episode} does not match the counters")
