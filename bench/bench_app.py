@@ -16,7 +16,7 @@ import asyncio
 import statistics
 import time
 
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.protocol import SPEEDS, SetPaused, SetSpeed
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.messages import SnapshotReady
@@ -67,7 +67,7 @@ async def measure(
 
         session = DQNAgent(DQNConfig(seed=0, epsilon=0.1))
     else:
-        session = Session(TrainConfig(seed=0))
+        session = TabularAgent(TrainConfig(seed=0))
     from tui_taxi.protocol import World
 
     app = MeasuredApp(session, world=World.of_agent(session), paused=True)

@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui_taxi.cli import DEFAULT_SWEEP, TAXI_GAMMAS
 from tui_taxi.core.sweep import SweepSpec, parse_values
+from tui_taxi.core.tabular import TabularAgent
 from tui_taxi.sweep import run_sweep, warm_up
 
 
 def spec(episodes: int, seeds: int) -> SweepSpec:
-    grid = {**DEFAULT_SWEEP, "gamma": TAXI_GAMMAS}
+    grid = TabularAgent.sweep_defaults("Taxi-v4")  # the default sweep's grid
     return SweepSpec(
         "Taxi-v4",
         grid=tuple((n, parse_values(n, grid[n])) for n in ("alpha", "gamma", "epsilon")),

@@ -30,11 +30,11 @@ import time
 import gymnasium as gym
 import numpy as np
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import DEFAULT_ENV_ID, CompiledEnv, compile_env
 from tui_taxi.core.rng import make_rng
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.tabular import kernel as K
 
 ALPHA, GAMMA, EPSILON = 0.1, 0.6, 0.1
 C_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "q_learning_ref.c")
@@ -171,11 +171,11 @@ def row(name: str, seconds: float, steps: int) -> str:
     return f"{name:<30}{seconds:>10.3f}{steps:>12,}{steps / seconds:>14,.0f}"
 
 
-def project(episodes: int, seed: int, repeats: int = 5) -> tuple[float, int, Session]:
+def project(episodes: int, seed: int, repeats: int = 5) -> tuple[float, int, TabularAgent]:
     """Best of ``repeats`` timed runs, after one untimed run (JIT, caches, CPU clock warm-up)."""
     best = float("inf")
     for attempt in range(repeats + 1):
-        session = Session(TrainConfig(max_steps=0, seed=seed))
+        session = TabularAgent(TrainConfig(max_steps=0, seed=seed))
         start = time.perf_counter()
         session.train(episodes=episodes)
         if attempt:
@@ -194,9 +194,9 @@ def whole_process(args: list[str], env: dict | None = None) -> float:
 def first_compile() -> float:
     """Seconds to compile the training kernel into an empty cache, in a fresh process."""
     code = (
-        "import time; from tui_taxi.core.session import Session, TrainConfig; "
+        "import time; from tui_taxi.core.tabular import TabularAgent, TrainConfig; "
         "from tui_taxi.core.envs import compile_env; m = compile_env('Taxi-v4'); "
-        "t = time.perf_counter(); Session(TrainConfig(), model=m).train(episodes=1); "
+        "t = time.perf_counter(); TabularAgent(TrainConfig(), model=m).train(episodes=1); "
         "print(time.perf_counter() - t)"
     )
     with tempfile.TemporaryDirectory() as cache:

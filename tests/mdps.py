@@ -6,7 +6,7 @@ import numpy as np
 
 from tui_taxi.core.envs import model_from_transitions
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
 LEFT, RIGHT = 0, 1
 
@@ -33,11 +33,11 @@ def chain_model(start: int = 0, max_episode_steps: int = 0):
     )
 
 
-def make_session(model, q=None, q_b=None, **config) -> Session:
+def make_session(model, q=None, q_b=None, **config) -> TabularAgent:
     """A session on ``model`` with alpha/epsilon given as plain numbers."""
     for name in ("alpha", "epsilon"):
         if name in config and not isinstance(config[name], Schedule):
             config[name] = Schedule.constant(config[name])
     q_a = None if q is None else np.array(q, dtype=np.float64)
     q_b = None if q_b is None else np.array(q_b, dtype=np.float64)
-    return Session(TrainConfig(**config), model=model, q_a=q_a, q_b=q_b)
+    return TabularAgent(TrainConfig(**config), model=model, q_a=q_a, q_b=q_b)

@@ -15,8 +15,9 @@ import pytest
 import tui_taxi
 from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import DQNConfig
+from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def balanced(tmp_path_factory):
     best = 0.0
     while agent.total_steps < 60_000 and best < 475:
         agent.learn(total_timesteps=5_000)
-        best = float(agent.evaluate(100).episodic_return.mean())
+        best = agent.evaluate(100).mean_return
     path = tmp_path_factory.mktemp("api") / "cart.npz"
     agent.save(path)
     return best, path
@@ -56,7 +57,7 @@ def test_a_saved_dqn_drives_gymnasiums_cartpole(balanced):
 
 
 def test_a_saved_tabular_agent_drives_gymnasiums_taxi_optimally(tmp_path):
-    session = Session(TrainConfig(seed=0)).learn(total_timesteps=3_000_000)
+    session = TabularAgent(TrainConfig(seed=0)).learn(total_timesteps=3_000_000)
     session.save(tmp_path / "taxi.npz")
     model = tui_taxi.load(tmp_path / "taxi.npz")
     optimum = solve(model.model)
@@ -72,7 +73,7 @@ def test_a_saved_tabular_agent_drives_gymnasiums_taxi_optimally(tmp_path):
 
 
 def test_predict_checks_its_observation_and_samples_when_asked():
-    session = Session(TrainConfig(seed=0))
+    session = TabularAgent(TrainConfig(seed=0))
     with pytest.raises(ValueError, match="0-499"):
         session.predict(500)
     session.reconfigure(epsilon=session.config.epsilon.constant(1.0))
@@ -85,7 +86,7 @@ def test_predict_checks_its_observation_and_samples_when_asked():
 
 # -- the package's surface -------------------------------------------------------------------
 def test_the_package_exports_what_training_from_python_needs():
-    assert tui_taxi.Session is Session and tui_taxi.TrainConfig is TrainConfig
+    assert tui_taxi.TabularAgent is TabularAgent and tui_taxi.TrainConfig is TrainConfig
     assert tui_taxi.DQNAgent is DQNAgent and tui_taxi.DQNConfig is DQNConfig
     assert {"load", "Session", "TrainConfig", "DQNAgent", "DQNConfig"} <= set(dir(tui_taxi))
     with pytest.raises(AttributeError, match="no attribute 'Sesion'"):
@@ -94,7 +95,7 @@ def test_the_package_exports_what_training_from_python_needs():
 
 def test_importing_the_package_stays_light():
     code = (
-        "import sys, tui_taxi; heavy = ('numba', 'textual', 'tui_taxi.core.session'); "
+        "import sys, tui_taxi; heavy = ('numba', 'textual', 'tui_taxi.core.tabular.agent', 'tui_taxi.core.dqn.agent'); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -116,7 +117,7 @@ def test_the_docstring_example_runs_and_delivers_the_passenger(tmp_path, monkeyp
     "observation", [7, np.int64(7), np.uint8(7), np.array(7), np.array(7, np.int32)]
 )
 def test_predict_takes_a_state_index_as_gymnasium_gives_it(observation):
-    session = Session(TrainConfig(seed=0))
+    session = TabularAgent(TrainConfig(seed=0))
     session.q[7] = [1.0, 3.0, 3.0, 0.0, 3.0, 2.0]
     assert session.predict(observation) == (1, None)  # tied best: the lowest index
 
@@ -129,26 +130,26 @@ def test_predict_takes_a_state_index_as_gymnasium_gives_it(observation):
         (True, "got True"),
         ("3", "got '3'"),
         (None, "got None"),
-        (np.array([3]), "got an array of shape (1,)"),
+        (np.array([[3]]), "got an array of shape (1, 1)"),
         (-1, "got -1"),
         (500, "got 500"),
         (np.int64(10**6), "got 1000000"),
     ],
 )
 def test_predict_refuses_what_is_not_a_state_in_one_line(observation, shown):
-    session = Session(TrainConfig(seed=0))
+    session = TabularAgent(TrainConfig(seed=0))
     with pytest.raises(ValueError, match="0-499") as info:
         session.predict(observation)
     assert shown in str(info.value) and "\n" not in str(info.value)
 
 
 def test_learn_trains_exactly_the_steps_asked_and_returns_the_session(capsys):
-    session = Session(TrainConfig(seed=3))
+    session = TabularAgent(TrainConfig(seed=3))
     assert session.learn(total_timesteps=12_345) is session
     assert session.total_steps == 12_345  # episodes end on the way; the count is of steps
     session.learn(655)
     assert session.total_steps == 13_000
-    shown = Session(TrainConfig(seed=3)).learn(13_000, progress_bar=True)
+    shown = TabularAgent(TrainConfig(seed=3)).learn(13_000, progress_bar=True)
     np.testing.assert_array_equal(shown.q, session.q)  # the bar changes nothing of the run
     bar = capsys.readouterr().err
     assert "13,000/13,000 steps" in bar.split("\r")[-1] and bar.endswith("\n")
@@ -159,7 +160,7 @@ def test_learn_trains_exactly_the_steps_asked_and_returns_the_session(capsys):
 
 
 def test_save_returns_the_path_it_wrote(tmp_path):
-    session = Session(TrainConfig(seed=0)).learn(1000)
+    session = TabularAgent(TrainConfig(seed=0)).learn(1000)
     path = session.save(tmp_path / "s.npz")
     assert path == tmp_path / "s.npz" and tui_taxi.load(path).total_steps == 1000
 
@@ -170,10 +171,13 @@ def test_a_dqn_learns_saves_and_checks_its_observations(tmp_path):
     assert agent.total_steps == 300
     path = agent.save(tmp_path / "cart.npz")
     assert tui_taxi.load(path).total_steps == 300
-    for bad, shown in (([0.0, 0.0, 0.0], "shape (3,)"), ([0.0, np.nan, 0.0, 0.0], "nan")):
-        with pytest.raises(ValueError, match="observation must be 4 finite numbers") as info:
+    for bad, shown in (
+        ([0.0, 0.0, 0.0], "must be 4 numbers or rows of them, got shape (3,)"),
+        ([0.0, np.nan, 0.0, 0.0], "must be finite numbers, got [0.0, nan, 0.0, 0.0]"),
+    ):
+        with pytest.raises(ValueError) as info:
             agent.predict(bad)
-        assert shown in str(info.value)
+        assert str(info.value) == f"observation {shown}"
     action, state = agent.predict(np.zeros(4, np.float32))
     assert action in (0, 1) and state is None
 
@@ -248,9 +252,9 @@ def test_a_one_hot_dqn_on_taxi_drives_gymnasiums_taxi_as_its_network_says(tmp_pa
 
 
 def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
-    from tui_taxi.core.persist import SaveFileError
+    from tui_taxi.core.errors import SaveFileError
 
-    path = Session(TrainConfig(seed=0)).learn(100).save(tmp_path / "s.npz")
+    path = TabularAgent(TrainConfig(seed=0)).learn(100).save(tmp_path / "s.npz")
     path.write_bytes(path.read_bytes()[:200])  # cut short
     (tmp_path / "text.npz").write_text("not an archive")
     for bad, said in (

@@ -12,14 +12,18 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
 
-from tui_taxi.cli import Progress, main, make_server
-from tui_taxi.core.persist import load_session
+from tui_taxi.cli import main
+from tui_taxi.cli.serve import make_server
+from tui_taxi.core.agent import Budget
 from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import TabularAgent
 from tui_taxi.demo import load_tour
+from tui_taxi.progress import ProgressBar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +53,7 @@ def test_train_with_the_tutorial_defaults_reaches_the_optimum(capsys, tmp_path):
     assert "100,000 episodes" in out
     assert "optimal for gamma 0.6 from 300/300 start states (100.0%)" in out
     assert "return per episode" in out  # the learning curve
-    session = load_session(tmp_path / "run.npz")
+    session = TabularAgent.load(tmp_path / "run.npz")
     assert session.episode == 100_000
     assert (session.config.alpha.start, session.config.gamma, session.config.epsilon.start) == (
         0.1,
@@ -140,7 +144,7 @@ def test_env_kwargs_pass_through(capsys, tmp_path):
         str(path),
     )
     assert code == 0, err
-    session = load_session(path)
+    session = TabularAgent.load(path)
     assert session.config.env_kwargs == (("is_rainy", True),)
     assert session.config.learner == "sarsa"
 
@@ -305,7 +309,7 @@ def test_options_before_the_command_apply_to_it(capsys, tmp_path):
         "rainy_probability=0.9",
     )
     assert code == 0, err
-    config = load_session(path).config
+    config = TabularAgent.load(path).config
     assert (config.seed, config.alpha.start) == (9, 0.5)
     assert config.env_kwargs == (("is_rainy", True), ("rainy_probability", 0.9))
 
@@ -354,7 +358,9 @@ def _fake_app(monkeypatch, return_code=None, crash=None):
         seen["call"] = (config, options)
         return FakeApp()
 
-    monkeypatch.setattr(cli, "_require_terminal", lambda: None)
+    monkeypatch.setattr(cli.options, "require_terminal", lambda: None)
+    monkeypatch.setattr(cli.app, "require_terminal", lambda: None)
+    monkeypatch.setattr(cli.demo, "require_terminal", lambda: None)
     monkeypatch.setattr(ui_app, "create_app", create_app)
     return seen
 
@@ -378,7 +384,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the save target was checked")
 
-    monkeypatch.setattr(cli, "Session", refuse)
+    monkeypatch.setattr(cli.train, "new_agent", refuse)
 
 
 @pytest.mark.parametrize(
@@ -476,7 +482,7 @@ async def test_the_served_page_loads_nothing_from_the_internet():
 
 
 # -- each world's defaults, a step budget, the charts, the diagnosis ---------------------------
-GAMMAS = "(default: 0.6 for Taxi, 0.99 for FrozenLake, 1 for CliffWalking and WindyGridworld)"
+GAMMAS = "0.6 for Taxi, 0.99 for FrozenLake, 1 for CliffWalking and WindyGridworld"
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["compare"], ["play"]])
@@ -493,7 +499,7 @@ def test_train_takes_the_worlds_defaults_for_what_is_not_given(capsys, tmp_path)
         capsys, "train", "--env", "FrozenLake-v1", "--no-chart", "--save", str(path)
     )
     assert code == 0, err
-    config = load_session(path).config
+    config = TabularAgent.load(path).config
     assert config.gamma == 0.99 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
     assert "for 100,000 episodes" in out  # FrozenLake 4x4's budget, 0.1 s
     assert "settings: alpha linear:0.1:0.001:100000, gamma 0.99, epsilon 0.1" in out
@@ -514,7 +520,7 @@ def test_train_takes_the_worlds_defaults_for_what_is_not_given(capsys, tmp_path)
         str(path),
     )
     assert code == 0, err
-    config = load_session(path).config
+    config = TabularAgent.load(path).config
     assert config.gamma == 0.9 and config.alpha == Schedule("linear", 0.1, 0.001, 100_000)
 
 
@@ -541,7 +547,7 @@ def test_train_by_steps_episodes_or_whichever_runs_out_first(
         capsys, "train", "--env", "CliffWalking-v1", *budget, "--no-chart", "--save", str(path)
     )
     assert code == 0, err
-    session = load_session(path)
+    session = TabularAgent.load(path)
     if steps is not None:
         assert session.total_steps == steps and f"({steps:,} steps)" in out
     else:
@@ -553,14 +559,24 @@ def test_the_progress_bar_counts_toward_either_budget():
         def isatty(self):
             return True
 
+    def run_at(episodes, steps, budget):
+        history = types.SimpleNamespace(recent_mean_return=lambda: -20.0)
+        return types.SimpleNamespace(
+            budget=budget,
+            episodes_done=episodes,
+            steps_done=steps,
+            elapsed=1.0,
+            agent=types.SimpleNamespace(history=history),
+        )
+
     out = Terminal()
-    bar = Progress(out, steps=8000)
-    bar.update(45, 2000, -20.0)
+    bar = ProgressBar(out)
+    bar.update(run_at(45, 2000, Budget(steps=8000)))
     assert "[######------------------] 45 episodes, 2,000/8,000 steps" in out.getvalue()
-    both = Progress(Terminal(), episodes=100, steps=8000)
-    assert both.fraction(50, 2000) == 0.5  # the nearer end: half the episodes
-    assert both.fraction(10, 6000) == 0.75
-    assert Progress(Terminal(), episodes=100).fraction(25, 10**9) == 0.25
+    both = Budget(episodes=100, steps=8000)
+    assert ProgressBar.fraction(run_at(50, 2000, both)) == 0.5  # the nearer end: the episodes
+    assert ProgressBar.fraction(run_at(10, 6000, both)) == 0.75
+    assert ProgressBar.fraction(run_at(25, 10**9, Budget(episodes=100))) == 0.25
 
 
 def test_train_prints_the_charts_asked_for_in_order(capsys):

@@ -6,10 +6,13 @@ import subprocess
 import sys
 
 CHECK = """
-import sys
+import importlib, pkgutil, sys
 import tui_taxi.core
-from tui_taxi.core import envs, evaluate, history, learners, optimal, persist, rng, schedules, session
-session.Session(session.TrainConfig()).train(episodes=5)
+for module in pkgutil.walk_packages(tui_taxi.core.__path__, "tui_taxi.core."):
+    importlib.import_module(module.name)  # every module of the core, every kind's folder
+from tui_taxi.core.agent import kinds
+for kind in kinds().values():  # and each kind trained a little
+    kind(kind.configure(kind.default_env)).train(steps=5)
 ui = sorted(m for m in sys.modules if m.split(".")[0] in {"textual", "rich", "plotext", "textual_plotext"})
 print(",".join(ui))
 """

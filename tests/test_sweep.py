@@ -15,6 +15,7 @@ import pytest
 from mdps import make_session
 
 from tui_taxi.cli import main
+from tui_taxi.core.agent import Budget
 from tui_taxi.core.envs import model_from_transitions
 from tui_taxi.core.sweep import (
     SweepError,
@@ -59,7 +60,7 @@ def bandit_session(q0):
     ],
 )
 def test_the_optimality_checkpoint_on_a_bandit_worked_by_hand(q0, check_every, expected):
-    metrics, curve = measure(bandit_session(q0), 10, None, check_every)
+    metrics, curve = measure(bandit_session(q0), Budget(episodes=10), check_every)
     assert metrics["episodes_to_optimal"] == expected
     assert metrics["steps_to_optimal"] == expected  # one step per episode
     assert metrics["final_optimal"] is (expected is not None)
@@ -149,14 +150,14 @@ def test_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):
 def test_a_trial_that_fails_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     import tui_taxi.core.sweep as core_sweep
 
-    real = core_sweep.Session
+    real = core_sweep.measure
 
-    def session(config):
-        if config.seed == 1:
+    def measure(agent, budget, check_every):
+        if agent.config.seed == 1:
             raise RuntimeError("the kernel exploded")
-        return real(config)
+        return real(agent, budget, check_every)
 
-    monkeypatch.setattr(core_sweep, "Session", session)
+    monkeypatch.setattr(core_sweep, "measure", measure)
     records = run_sweep(SMALL, tmp_path / "f.jsonl", workers=1, cluster=None, resume=False)
     failed = [r for r in records if r["error"]]
     assert len(failed) == 4 and all("the kernel exploded" in r["error"] for r in failed)
@@ -246,7 +247,10 @@ def test_the_default_sweep_is_the_tutorials_neighbourhood_and_names_the_tutorial
             "--heatmap: the sweep does not vary gamma",
         ),
         (["sweep", "--heatmap", "alpha"], "--heatmap 'alpha': two different parameters"),
-        (["sweep", "--env", "CartPole-v1"], "CartPole-v1 needs Discrete observation and action"),
+        (
+            ["sweep", "--env", "CartPole-v1"],
+            "CartPole-v1 has continuous observations, which a Q-table cannot index",
+        ),
         (
             [
                 "sweep",
@@ -424,7 +428,8 @@ def test_the_heatmap_shades_and_writes_each_cell_by_the_metric(tmp_path):
 
 
 def test_from_sweep_gives_the_best_configuration_of_either_agent(tmp_path):
-    from tui_taxi.cli import agent_config_from_args, parse_args
+    from tui_taxi.cli import parse_args
+    from tui_taxi.cli.app import config_of as agent_config_from_args
     from tui_taxi.core.dqn.config import DQNConfig
 
     tab = tmp_path / "t.jsonl"

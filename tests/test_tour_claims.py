@@ -8,20 +8,20 @@ import textwrap
 import pytest
 
 from tui_taxi.core.evaluate import greedy_rollout
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.demo import TOURS, load_tour
 from tui_taxi.trainer import Trainer
 
 
-def _slide(name: str, title: str) -> Session:
+def _slide(name: str, title: str) -> TabularAgent:
     """The session as slide ``title`` of tour ``name`` leaves it (animated steps taken)."""
     tour = load_tour(name=name)
     index = next(i for i, step in enumerate(tour.steps) if step.title == title)
     config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
-    trainer = Trainer(Session(config), lambda snap: None, lambda event: None)
+    trainer = Trainer(TabularAgent(config), lambda snap: None, lambda event: None)
     trainer._run_tour(tour, index)
     while trainer._play_to and trainer.agent.total_steps < trainer._play_to:
-        trainer.take_step()
+        trainer._step_once()
     return trainer.agent
 
 

@@ -10,13 +10,13 @@ import pytest
 
 import tui_taxi.snapshots as snapshots_module
 from tui_taxi.core.optimal import policy_report
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
     SPEEDS,
     Adjust,
     ChangeSpeed,
-    NextLearner,
+    NextVariant,
     Notice,
     Reset,
     SetPaused,
@@ -36,7 +36,7 @@ class Recorder:
                 return snap
 
 
-def _started(session: Session, **kwargs) -> tuple[Trainer, Recorder]:
+def _started(session: TabularAgent, **kwargs) -> tuple[Trainer, Recorder]:
     seen = Recorder()
     trainer = Trainer(session, seen.snapshots.put, seen.events.append, paused=True, **kwargs)
     trainer.start()
@@ -74,7 +74,7 @@ def test_a_failing_report_is_told_not_swallowed(monkeypatch):
         raise FloatingPointError("singular system")
 
     monkeypatch.setattr(snapshots_module, "policy_report", broken)
-    trainer, seen = _started(Session(TrainConfig()))
+    trainer, seen = _started(TabularAgent(TrainConfig()))
     try:
         for _ in range(300):
             if any(isinstance(e, Notice) and "singular system" in e.text for e in seen.events):
@@ -88,16 +88,16 @@ def test_a_failing_report_is_told_not_swallowed(monkeypatch):
 
 
 def test_intents_sent_in_a_burst_all_count():
-    trainer, seen = _started(Session(TrainConfig()))
+    trainer, seen = _started(TabularAgent(TrainConfig()))
     try:
         for _ in range(3):
             trainer.send(ChangeSpeed(+1))
         for _ in range(30):  # past the end: clamped at turbo, with a notice saying so
             trainer.send(ChangeSpeed(+1))
-        trainer.send(Adjust("epsilon", 0.05))
-        trainer.send(Adjust("epsilon", 0.05))
-        trainer.send(NextLearner())
-        trainer.send(NextLearner())
+        trainer.send(Adjust("explore", 1))
+        trainer.send(Adjust("explore", 1))
+        trainer.send(NextVariant())
+        trainer.send(NextVariant())
         snap = seen.wait_for(lambda s: s.handled >= trainer.sent)
         assert snap.speed_index == len(SPEEDS) - 1
         assert snap.epsilon == pytest.approx(0.2)
@@ -111,11 +111,11 @@ def test_intents_sent_in_a_burst_all_count():
 
 
 def test_alpha_keeps_above_zero_and_says_so():
-    trainer, seen = _started(Session(TrainConfig(alpha=TrainConfig().alpha.constant(0.05))))
+    trainer, seen = _started(TabularAgent(TrainConfig(alpha=TrainConfig().alpha.constant(0.05))))
     try:
-        trainer.send(Adjust("alpha", -0.05))
+        trainer.send(Adjust("rate", -1))
         snap = seen.wait_for(lambda s: s.handled >= trainer.sent)
-        assert snap.alpha == 0.05
+        assert snap.value("alpha") == 0.05
         assert any("its minimum" in e.text for e in seen.events if isinstance(e, Notice))
         trainer.send(SetPaused(False))
         seen.wait_for(lambda s: s.total_steps > 0)

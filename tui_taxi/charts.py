@@ -209,17 +209,21 @@ def strip_ansi(text: str) -> str:
 
 
 def curve_points(
-    history: History, n_points: int, metric: str = "episodic_return"
+    history: History,
+    n_points: int,
+    metric: str = "episodic_return",
+    values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``n_points`` points of ``metric`` (one of :data:`METRICS`).
+    """At most ``n_points`` points of ``metric`` (one of :data:`METRICS`), or of ``values``
+    (one per history bin: a kind's own curve, such as a network's TD loss).
 
     Per-episode metrics: the mean per episode of each stretch, x the number of episodes done at
     its end (so the axis runs from 0 to the last episode). ``"staircase"``: the book's episodes
     completed (y) against time steps (x), exact at the end of each history bin (the cumulative
     sums of its episode counts and lengths), from (0, 0), evenly thinned out."""
-    if metric not in METRICS:
+    if values is None and metric not in METRICS:
         raise ValueError(f"unknown chart metric {metric!r}; choose from {', '.join(METRICS)}")
-    if metric == "staircase":
+    if values is None and metric == "staircase":
         x, y = staircase(history)
         if len(x) > n_points:
             keep = np.unique(np.linspace(0, len(x) - 1, n_points).round().astype(np.int64))
@@ -227,7 +231,7 @@ def curve_points(
         return x, y
     means = history.means()
     done = means["episode"] + history.counts()
-    return downsample(done, means[metric], n_points)
+    return downsample(done, means[metric] if values is None else values, n_points)
 
 
 def staircase(history: History) -> tuple[np.ndarray, np.ndarray]:
@@ -249,16 +253,17 @@ def learning_curve(
     color: bool = False,
     title: str | None = None,
     label: str | None = None,
+    values: np.ndarray | None = None,
 ) -> str:
     """One chart of the run: ``metric`` per episode with its debiased EMA, y clipped to the
     readable part (a last line says what was clipped); or, for ``"staircase"``, episodes
     completed against time steps, whole. Round ticks; ANSI colour only if ``color``;
-    ``title`` and ``label`` (the points' legend) name what a history other than returns holds
-    (a DQN's losses)."""
+    ``values``, one per history bin, draw a kind's own curve instead (a DQN's losses), which
+    ``title`` and ``label`` (the points' legend) name."""
     from plotext._figure import _figure_class
 
-    stairs = metric == "staircase"
-    x, y = curve_points(history, width * 2, metric)
+    stairs = metric == "staircase" and values is None
+    x, y = curve_points(history, width * 2, metric, values)
     if stairs:
         x_hi = max(float(x[-1]), 1.0)
         view = YRange(

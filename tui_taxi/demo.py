@@ -38,7 +38,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_taxi.charts import CHART_NAMES
 from tui_taxi.core.agent import Budget, kind_named
 from tui_taxi.core.envs import (
     EnvError,
@@ -137,7 +136,7 @@ def export_tour(path: str | Path, *, force: bool = False, name: str = DEFAULT_TO
     """Write the built-in tour ``name`` to ``path`` (to edit and run with ``demo --script``), atomically:
     a temporary file in the same folder, then linked (or, with ``force``, renamed) into place,
     so an existing file is never clobbered without ``force`` nor left half-written."""
-    from tui_taxi.core.persist import check_save_target  # the one check of a target path
+    from tui_taxi.core.archive import check_save_target  # the one check of a target path
 
     path = Path(path)
     folder = check_save_target(path)
@@ -254,7 +253,9 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         elif verb == "learner":
             if len(args) != 1:
                 raise TourError(f"{where}: expected 'learner NAME'")
-            step["actions"].append(SetSetting("learner", _setting(agent, "learner", args[0], where)))
+            step["actions"].append(
+                SetSetting("learner", _setting(agent, "learner", args[0], where))
+            )
         elif verb == "train" and len(args) == 2 and args[1] == "steps":
             n = _count(args[:1], where, verb, minimum=1)
             step["actions"].append(Train(Budget(steps=n)))

@@ -280,8 +280,8 @@ class Curve:
 
 @dataclass(frozen=True)
 class Marks:
-    """Events to mark above the curve (a network's target updates): ``every`` steps apart,
-    at these episodes (as the chart counts them), or None when too many to mark one by one."""
+    """Events to mark above the curve (``label``: a network's "target update"): ``every`` steps
+    apart, at these episodes (as the chart counts them), or None when too many to mark."""
 
     label: str
     every: int
@@ -374,6 +374,7 @@ class Snapshot:
     total_steps: int
     episode_return: float
     episode_penalties: int
+    counts_penalties: bool  # the agent counts the world's penalties (a network does not)
     q: np.ndarray  # read-only copy: the action values (S x A), or the current observation's row
     last_step: object | None  # the kind's record of the last step (and its update)
     epsilon: float
@@ -400,6 +401,13 @@ class Snapshot:
     @property
     def speed(self) -> Speed:
         return SPEEDS[self.speed_index]
+
+    def value(self, name: str) -> float:
+        """A setting's value now, by its name (``"alpha"``, ``"learning_rate"``, ...)."""
+        for setting in self.settings:
+            if setting.name == name:
+                return setting.value
+        raise KeyError(f"{self.kind} has no setting {name!r}")
 
     @property
     def model(self) -> CompiledEnv | None:

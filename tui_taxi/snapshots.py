@@ -16,7 +16,6 @@ import numpy as np
 from tui_taxi.core.episodes import downsample
 from tui_taxi.core.evaluate import evaluate
 from tui_taxi.core.optimal import PolicyReport, policy_report, solve
-from tui_taxi.core.envs import observation_bounds
 from tui_taxi.core.worlds import POLICY_MAP_AXES, is_cartpole
 from tui_taxi.protocol import (
     ChartSeries,
@@ -182,6 +181,7 @@ class SnapshotMaker:
             total_steps=agent.total_steps,
             episode_return=agent.episode_return,
             episode_penalties=agent.episode_penalties,
+            counts_penalties=agent.counts_penalties,
             q=q,
             last_step=agent.last_step,
             epsilon=agent.epsilon_now(),

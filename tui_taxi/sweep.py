@@ -24,7 +24,6 @@ import numpy as np
 from tui_taxi.charts import band_curves, heatmap_plot, heatmap_table
 from tui_taxi.core.sweep import (
     LOWER_IS_BETTER,
-    PARAMS,
     Summary,
     SweepError,
     SweepSpec,
@@ -86,7 +85,7 @@ def open_executor(
 def warm_up(spec: SweepSpec) -> None:
     """Compile the sweep's kernels into numba's cache once here, before local workers start:
     each would otherwise compile them itself."""
-    episodes, steps = (None, 1) if spec.agent == "dqn" else (1, None)
+    episodes, steps = (None, 1) if spec.unit == "steps" else (1, None)
     run_trial(
         Trial(spec.env_id, spec.env_kwargs, (), 0, episodes, steps, 1, spec.max_steps, spec.agent)
     )
@@ -271,7 +270,7 @@ def table(
         f"{count} on {world}, {budget} each; {meaning} (checked every "
         f"{spec.check_every:,} {spec.unit})"
     ]
-    names = [n for n in PARAMS if any(n == k for s in summaries for k, _ in s.params)]
+    names = [n for n in spec.params if any(n == k for s in summaries for k, _ in s.params)]
     unit = spec.unit
     other = "episodes" if unit == "steps" else "steps"
     header = [
@@ -390,9 +389,7 @@ def heatmap(
             grid[i, j] = value
             cells[i][j] = _to_optimal_cell(s) if metric == "to_optimal" else _cell(value, metric)
             chosen.add((i, j))
-    others = [
-        n for n in PARAMS if n not in pair and any(n == k for s in summaries for k, _ in s.params)
-    ]
+    others = list(dict.fromkeys(n for s in summaries for n, _ in s.params if n not in pair))
     best = f", the best over {' and '.join(others)}" if others else ""
     shown = f"{unit} to optimal" if metric == "to_optimal" else metric.replace("_", " ")
     title = (

@@ -372,7 +372,9 @@ class Trainer:
                 self._run_tour(tour, index)
             case Reset():
                 self._new_agent(new_agent(self.agent.config, self.agent.model))
-                self._emit(Notice(f"agent reset: {self.agent.resets}, counters and history cleared"))
+                self._emit(
+                    Notice(f"agent reset: {self.agent.resets}, counters and history cleared")
+                )
             case Save(path=path):
                 self._emit(Notice(f"saved to {self.agent.save(path)}"))
             case Load(path=path):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import compile_env, make_gym_env
-from tui_taxi.core.rng import make_rng
+from tui_taxi.core.rng import make_rng, sample_outcome
 
 
 def assert_step_for_step(env_id: str, kwargs, n_steps: int, seed: int) -> None:
@@ -47,7 +46,7 @@ def assert_frequencies_match(env_id: str, kwargs, pairs, n: int = 3000, seed: in
             base.s = s
             s_next, *_ = base.step(a)
             gym_counts[np.searchsorted(states, s_next)] += 1
-            k = K.sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
+            k = sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
             kernel_counts[np.searchsorted(states, targets[k])] += 1
         sigma = np.sqrt(n * expected * (1 - expected)) + 1e-9
         assert np.all(np.abs(gym_counts - n * expected) < 5 * sigma), (s, a, gym_counts)

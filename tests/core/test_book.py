@@ -14,18 +14,18 @@ import pytest
 
 from tui_taxi.core.envs import compile_env
 from tui_taxi.core.evaluate import greedy_rollout
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.core.worlds import WINDY_GRIDWORLD_ID as WINDY
 
 SEEDS = range(8)
 BOOK = {"alpha": 0.5, "epsilon": 0.1, "gamma": 1.0, "max_steps": 0}  # no time limit
 
 
-def book_session(env_id: str, learner: str, seed: int) -> Session:
-    return Session(TrainConfig(env_id=env_id, learner=learner, seed=seed, **BOOK))
+def book_session(env_id: str, learner: str, seed: int) -> TabularAgent:
+    return TabularAgent(TrainConfig(env_id=env_id, learner=learner, seed=seed, **BOOK))
 
 
-def greedy_cells(session: Session, start: int, seed: int, n_cols: int):
+def greedy_cells(session: TabularAgent, start: int, seed: int, n_cols: int):
     """The greedy path's cells from ``start`` (the final cell included), and whether it
     reached the goal (a looping greedy policy is cut off by the rollout's cap)."""
     trip = greedy_rollout(session.model, session.q, start, seed=seed)

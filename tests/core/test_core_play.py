@@ -7,9 +7,9 @@ import pytest
 from mdps import make_session
 
 from tui_taxi.core.envs import taxi_decode
+from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.evaluate import greedy_rollout
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.session import ConfigError
 
 SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
 

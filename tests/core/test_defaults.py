@@ -12,6 +12,10 @@ import pytest
 from exact import WINDY, optimal_q, success_within, ties_at_random, windy_registered
 from gymnasium.envs.toy_text.frozen_lake import MAPS
 
+from tui_taxi.core.envs import compile_env
+from tui_taxi.core.optimal import policy_report
+from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import TabularAgent
 from tui_taxi.core.tabular.defaults import (
     config_for,
     defaults_for,
@@ -19,10 +23,6 @@ from tui_taxi.core.tabular.defaults import (
     diagnose,
     world_of,
 )
-from tui_taxi.core.envs import compile_env
-from tui_taxi.core.optimal import policy_report
-from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.session import Session
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_the_defaults_read_as_a_sentence_per_setting():
 
 def train_with_defaults(env_id, kwargs=(), seed=0):
     config = config_for(env_id, kwargs, seed=seed)
-    session = Session(config)
+    session = TabularAgent(config)
     session.train(episodes=defaults_for(env_id, kwargs)["episodes"])
     return session, policy_report(session.model, session.q, config.gamma)
 
@@ -226,13 +226,13 @@ def test_epsilon_0_is_diagnosed_where_q_starts_below_every_value(taxi):
     lake = compile_env("FrozenLake-v1")
     config = config_for("FrozenLake-v1", epsilon=0.0)
     assert diagnose(lake, config).startswith("epsilon 0: the agent never explores")
-    stuck = Session(config)
+    stuck = TabularAgent(config)
     stuck.train(episodes=100_000)
     assert policy_report(lake, stuck.q, 0.99).n_optimal == 0
 
     greedy_taxi = config_for(epsilon=0.0)
     assert diagnose(taxi, greedy_taxi) is None
-    session = Session(greedy_taxi)
+    session = TabularAgent(greedy_taxi)
     session.train(episodes=100_000)
     assert policy_report(taxi, session.q, 0.6).n_optimal == 300
 
@@ -240,7 +240,7 @@ def test_epsilon_0_is_diagnosed_where_q_starts_below_every_value(taxi):
 def test_the_defaults_module_stays_in_the_core():
     """numpy, numba and gymnasium only (checked in a fresh interpreter)."""
     code = (
-        "import sys; from tui_taxi.core import defaults as d, envs; "
+        "import sys; from tui_taxi.core import envs; from tui_taxi.core.tabular import defaults as d; "
         "d.diagnose(envs.compile_env('Taxi-v4'), d.config_for()); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'textual', 'rich', 'plotext', 'textual_plotext'}))"

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mdps import make_session
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import kernel as K
 
 
 def _state(session):

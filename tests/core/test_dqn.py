@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from mdps import chain_model
 
+from tui_taxi.core.agent import load as load_any
 from tui_taxi.core.dqn import kernel as K
 from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import PRESETS, DQNConfig
-from tui_taxi.core.dqn.persist import load_agent, load_any, save_agent
+from tui_taxi.core.errors import ConfigError, SaveFileError
 from tui_taxi.core.optimal import solve
-from tui_taxi.core.persist import SaveFileError, save_session
 from tui_taxi.core.rng import make_rng
-from tui_taxi.core.session import ConfigError, Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
 SMALL = {
     "learning_starts": 20,
@@ -134,16 +134,16 @@ def test_polyak_averaging_and_hard_copies():
 def test_the_target_network_is_frozen_between_syncs():
     agent = DQNAgent(DQNConfig(**SMALL, seed=1))
     for _ in range(60):
-        before = agent.a["target"].copy()
+        before = agent.arrays["target"].copy()
         record, _ = agent.step()
         total = agent.total_steps
         due = total > SMALL["learning_starts"] and total % SMALL["target_network_frequency"] == 0
         assert record.target_synced == due
         if due:
-            assert np.array_equal(agent.a["target"], agent.a["theta"])
+            assert np.array_equal(agent.arrays["target"], agent.arrays["theta"])
             assert agent.last_sync_step == total
         else:
-            assert np.array_equal(agent.a["target"], before)
+            assert np.array_equal(agent.arrays["target"], before)
     assert agent.target_syncs == 4  # steps 30, 40, 50, 60
 
 
@@ -156,9 +156,9 @@ def test_the_buffer_is_a_ring_of_the_latest_transitions():
     assert agent.buffer_fill == 10
     for i, (action, obs, reward) in enumerate(seen[-10:], start=15):
         slot = i % 10
-        assert agent.a["buf_action"][slot] == action
-        assert tuple(agent.a["buf_obs"][slot]) == obs
-        assert agent.a["buf_reward"][slot] == reward
+        assert agent.arrays["buf_action"][slot] == action
+        assert tuple(agent.arrays["buf_obs"][slot]) == obs
+        assert agent.arrays["buf_reward"][slot] == reward
 
 
 def test_sampling_is_uniform_over_the_filled_part():
@@ -203,8 +203,8 @@ def test_truncation_bootstraps_and_termination_does_not():
                 )
                 bootstrapped += 1
     fill = agent.buffer_fill
-    stored_terminal = agent.a["buf_terminated"][:fill]
-    next_states = agent.a["buf_next"][:fill, 0]
+    stored_terminal = agent.arrays["buf_terminated"][:fill]
+    next_states = agent.arrays["buf_next"][:fill, 0]
     # only the +10 step is stored as terminal; a time-limit cut is not
     assert np.array_equal(stored_terminal, next_states == 3)
     assert terminal_targets > 0 and bootstrapped > 0
@@ -231,7 +231,7 @@ def test_a_time_limit_ends_cartpole_episodes_as_successes_not_falls():
     batch = agent.train(episodes=3)
     assert list(batch.episodic_length) == [5, 5, 5]
     assert batch.success.all()
-    assert not agent.a["buf_terminated"][: agent.buffer_fill].any()
+    assert not agent.arrays["buf_terminated"][: agent.buffer_fill].any()
 
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Chain", "Acrobot-v1"])
@@ -249,12 +249,12 @@ def test_any_chunking_gives_the_same_run(env_id):
     budgeted = DQNAgent(config, model=model)  # rounds cut by an update budget, as in turbo
     cut = 0
     while budgeted.total_steps < 300 or budgeted.in_step:
-        budgeted.train(steps=300 - budgeted.total_steps, updates=3)
+        budgeted.train(steps=300 - budgeted.total_steps, work=3)
         cut += budgeted.in_step
     assert cut > 0  # some calls did stop in the middle of a round
     for other in (stepped, chunked, budgeted):
         for name in ("theta", "target", "adam_m", "adam_v", "rng", "cursor", "buf_obs"):
-            np.testing.assert_array_equal(whole.a[name], other.a[name])
+            np.testing.assert_array_equal(whole.arrays[name], other.arrays[name])
         assert whole.history.episodes == other.history.episodes
 
 
@@ -262,19 +262,19 @@ def test_save_and_resume_equals_never_stopping(tmp_path):
     config = DQNConfig(**SMALL, seed=8)
     a = DQNAgent(config)
     a.train(steps=150)
-    save_agent(a, tmp_path / "a.npz", buffer=True)
-    b = load_agent(tmp_path / "a.npz")
+    a.save(tmp_path / "a.npz", buffer=True)
+    b = DQNAgent.load(tmp_path / "a.npz")
     a.train(steps=200)
     b.train(steps=200)
-    for name in a.a:
-        np.testing.assert_array_equal(a.a[name], b.a[name])
+    for name in a.arrays:
+        np.testing.assert_array_equal(a.arrays[name], b.arrays[name])
     assert a.history.recent_mean_return() == b.history.recent_mean_return()
 
 
 def test_a_box_env_is_stepped_by_gymnasium_and_stored_as_it_returned():
     # Acrobot: no model the kernel steps; the agent's transitions must be Gymnasium's own
     agent = DQNAgent(DQNConfig(env_id="Acrobot-v1", **SMALL, seed=3))
-    assert agent.kind == K.GYM and agent.obs_dim == 6 and agent.time_limit == 500
+    assert agent.env_type == K.GYM and agent.obs_dim == 6 and agent.time_limit == 500
     twin = copy.deepcopy(agent._gym)  # the env as the agent's episode starts
     obs = agent.obs
     actions = [0, 2, 2, 1, 0, 0, 2, 1] * 5
@@ -283,8 +283,8 @@ def test_a_box_env_is_stepped_by_gymnasium_and_stored_as_it_returned():
         expected, reward, terminated, _, _ = twin.step(action)
         assert record.action == action and record.reward == reward == -1.0
         assert not terminated and not record.terminated
-        np.testing.assert_array_equal(agent.a["buf_obs"][i], obs)
-        np.testing.assert_array_equal(agent.a["buf_next"][i], np.asarray(expected, np.float64))
+        np.testing.assert_array_equal(agent.arrays["buf_obs"][i], obs)
+        np.testing.assert_array_equal(agent.arrays["buf_next"][i], np.asarray(expected, np.float64))
         obs = agent.obs
         np.testing.assert_array_equal(obs, np.asarray(expected, np.float64))
     assert agent.buffer_fill == len(actions) and agent.updates > 0
@@ -293,9 +293,9 @@ def test_a_box_env_is_stepped_by_gymnasium_and_stored_as_it_returned():
 def test_a_box_env_resumes_from_a_save_with_a_fresh_episode(tmp_path):
     a = DQNAgent(DQNConfig(env_id="Acrobot-v1", **SMALL, seed=4))
     a.train(steps=130)
-    b = load_agent(save_agent(a, tmp_path / "a.npz", buffer=True))
-    assert b.kind == K.GYM and b.total_steps == 130 and b.t == 0  # its internals: not saved
-    np.testing.assert_array_equal(a.a["theta"], b.a["theta"])
+    b = DQNAgent.load(a.save(tmp_path / "a.npz", buffer=True))
+    assert b.env_type == K.GYM and b.total_steps == 130 and b.t == 0  # its internals: not saved
+    np.testing.assert_array_equal(a.arrays["theta"], b.arrays["theta"])
     low, high = b.obs_bounds
     assert np.all((low <= b.obs) & (b.obs <= high))
     b.train(steps=50)
@@ -307,35 +307,35 @@ def test_a_step_left_half_done_is_finished_before_a_save(tmp_path):
     a, b = DQNAgent(config), DQNAgent(config)
     a.train(steps=150)
     while not b.in_step:
-        b.train(steps=1, updates=0)
-    save_agent(b, tmp_path / "b.npz", buffer=True)
+        b.train(steps=1, work=0)
+    b.save(tmp_path / "b.npz", buffer=True)
     assert not b.in_step
-    c = load_agent(tmp_path / "b.npz")
+    c = DQNAgent.load(tmp_path / "b.npz")
     for agent in (b, c):
         agent.train(steps=150 - agent.total_steps)
-        for name in a.a:
-            np.testing.assert_array_equal(a.a[name], agent.a[name])
+        for name in a.arrays:
+            np.testing.assert_array_equal(a.arrays[name], agent.arrays[name])
 
 
 def test_a_save_without_its_buffer_starts_with_an_empty_one(tmp_path):
     a = DQNAgent(DQNConfig(**SMALL, seed=9))
     a.train(steps=50)
-    b = load_any(save_agent(a, tmp_path / "a.npz"))
+    b = load_any(a.save(tmp_path / "a.npz"))
     assert isinstance(b, DQNAgent) and b.buffer_fill == 0 and b.total_steps == 50
-    np.testing.assert_array_equal(a.a["theta"], b.a["theta"])
+    np.testing.assert_array_equal(a.arrays["theta"], b.arrays["theta"])
     b.train(steps=10)  # and it trains on
 
 
 def test_load_any_tells_the_kinds_apart(tmp_path):
-    session = Session(TrainConfig(seed=1))
-    assert isinstance(load_any(save_session(session, tmp_path / "t.npz")), Session)
+    session = TabularAgent(TrainConfig(seed=1))
+    assert isinstance(load_any(session.save(tmp_path / "t.npz")), TabularAgent)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "shape", "nan", "config"])
 def test_bad_dqn_files_are_one_line_errors_and_nothing_loads(tmp_path, damage):
     a = DQNAgent(DQNConfig(**SMALL, seed=10))
     a.train(steps=30)
-    path = save_agent(a, tmp_path / "a.npz")
+    path = a.save(tmp_path / "a.npz")
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[:-200])
     else:

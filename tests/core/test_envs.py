@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mdps import make_session
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import (
     EnvError,
     check_env_kwargs,
@@ -21,7 +20,7 @@ from tui_taxi.core.envs import (
     taxi_decode,
     taxi_encode,
 )
-from tui_taxi.core.rng import make_rng
+from tui_taxi.core.rng import make_rng, sample_outcome
 
 
 def _step_for_step(env_id, kwargs, n_steps, seed):
@@ -91,7 +90,7 @@ def test_stochastic_envs_match_gymnasium_by_frequency(env_id, kwargs):
             base.s = s
             s_next, *_ = base.step(a)
             gym_counts[np.searchsorted(states, s_next)] += 1
-            k = K.sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
+            k = sample_outcome(model.cum_prob, model.n_outcomes, s, a, kernel_rng)
             kernel_counts[np.searchsorted(states, targets[k])] += 1
         sigma = np.sqrt(n * expected * (1 - expected)) + 1e-9
         assert np.all(np.abs(gym_counts - n * expected) < 5 * sigma), (s, a, gym_counts)

@@ -10,10 +10,10 @@ import pytest
 from mdps import LEFT, chain_model, make_session
 
 from tui_taxi.core import evaluate as ev
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import compile_env, taxi_encode
 from tui_taxi.core.evaluate import evaluate, greedy_rollout, rollout_cap
 from tui_taxi.core.optimal import solve
+from tui_taxi.core.tabular import kernel as K
 
 SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
 

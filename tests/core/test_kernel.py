@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from mdps import make_session
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import model_from_transitions
 from tui_taxi.core.rng import make_rng, uniform
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.tabular import kernel as K
 
 MASK = (1 << 64) - 1
 
@@ -128,7 +128,7 @@ def _python_q_learning(
 
 
 def test_q_learning_is_the_plain_python_loop_bit_for_bit(taxi):
-    session = Session(TrainConfig(max_steps=0, seed=5), model=taxi)
+    session = TabularAgent(TrainConfig(max_steps=0, seed=5), model=taxi)
     session.train(episodes=60)
     q, steps = _python_q_learning(taxi, 60, alpha=0.1, gamma=0.6, epsilon=0.1, seed=5)
     assert session.total_steps == steps

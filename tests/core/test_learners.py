@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from mdps import LEFT, RIGHT, chain_model, make_session
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.rng import make_rng
+from tui_taxi.core.tabular import kernel as K
 
 
 def test_q_learning_update_by_hand():

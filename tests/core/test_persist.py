@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from mdps import make_session
 
-from tui_taxi.core import learners as K
-from tui_taxi.core import persist
-from tui_taxi.core.persist import SaveFileError, load_session, save_session
+from tui_taxi.core import archive as persist
+from tui_taxi.core.errors import SaveFileError
 from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import TabularAgent
+from tui_taxi.core.tabular import kernel as K
 
 
 @pytest.mark.parametrize("learner", K.LEARNERS)
@@ -29,8 +30,8 @@ def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learn
 
     first = make_session(taxi, learner=learner, epsilon=eps, seed=21)
     first.train(steps=17_777)  # stops mid-episode (and, for SARSA, with a pending action)
-    path = save_session(first, tmp_path / "run.npz")
-    resumed = load_session(path)
+    path = first.save(tmp_path / "run.npz")
+    resumed = TabularAgent.load(path)
     assert resumed.config == first.config
     resumed.train(steps=40_000 - 17_777)
 
@@ -43,7 +44,7 @@ def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learn
 
 
 def test_env_kwargs_and_hyperparameters_round_trip(tmp_path):
-    from tui_taxi.core.session import Session, TrainConfig
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
     config = TrainConfig(
         env_kwargs=(("is_rainy", True),),
@@ -53,9 +54,9 @@ def test_env_kwargs_and_hyperparameters_round_trip(tmp_path):
         max_steps=0,
         seed=8,
     )
-    session = Session(config)
+    session = TabularAgent(config)
     session.train(episodes=20)
-    loaded = load_session(save_session(session, tmp_path / "rainy.npz"))
+    loaded = TabularAgent.load(session.save(tmp_path / "rainy.npz"))
     assert loaded.config == config
     assert loaded.model.n_outcomes.max() == 3
     assert loaded.last_step == session.last_step
@@ -66,13 +67,13 @@ def test_loading_never_unpickles(tmp_path, monkeypatch):
     path.write_bytes(pickle.dumps({"q_a": np.zeros((500, 6))}))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
     with pytest.raises(SaveFileError, match="pickled data, which is never loaded"):
-        load_session(path)
+        TabularAgent.load(path)
 
 
 def _good_arrays(taxi, tmp_path):
     session = make_session(taxi, seed=1)
     session.train(episodes=10)
-    path = save_session(session, tmp_path / "good.npz")
+    path = session.save(tmp_path / "good.npz")
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
 
@@ -102,7 +103,7 @@ def test_invalid_files_are_refused_with_one_line(taxi, tmp_path, change, message
     change(arrays)
     np.savez(tmp_path / "bad.npz", **arrays, allow_pickle=True)
     with pytest.raises(SaveFileError, match=message) as info:
-        load_session(tmp_path / "bad.npz")
+        TabularAgent.load(tmp_path / "bad.npz")
     assert "\n" not in str(info.value)
 
 
@@ -112,12 +113,12 @@ def test_wrong_env_in_header_is_refused(taxi, tmp_path):
     header["env_id"] = "FrozenLake-v1"  # 16 states, but the Q-table has 500 rows
     arrays["header"] = np.array(json.dumps(header))
     with pytest.raises(SaveFileError, match=r"q_a declares [\d,]+ bytes, at most"):
-        load_session(_write(tmp_path, arrays))
+        TabularAgent.load(_write(tmp_path, arrays))
 
 
 def test_corrupt_truncated_and_missing_files(taxi, tmp_path):
     good = tmp_path / "good.npz"
-    save_session(make_session(taxi), good)
+    make_session(taxi).save(good)
     (tmp_path / "text.npz").write_text("hello")
     (tmp_path / "cut.npz").write_bytes(good.read_bytes()[:2000])
     for name, message in [
@@ -126,15 +127,15 @@ def test_corrupt_truncated_and_missing_files(taxi, tmp_path):
         ("nope.npz", "no such file"),
     ]:
         with pytest.raises(SaveFileError, match=message):
-            load_session(tmp_path / name)
+            TabularAgent.load(tmp_path / name)
     with pytest.raises(SaveFileError, match="is a folder"):
-        load_session(tmp_path)
+        TabularAgent.load(tmp_path)
 
 
 def test_a_failed_save_leaves_the_old_file_and_no_litter(taxi, tmp_path, monkeypatch):
     target = tmp_path / "keep.npz"
     session = make_session(taxi)
-    save_session(session, target)
+    session.save(target)
     before = target.read_bytes()
     session.train(episodes=50)
 
@@ -144,21 +145,21 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(taxi, tmp_path, monkeyp
 
     monkeypatch.setattr(persist.np, "savez", broken_savez)
     with pytest.raises(SaveFileError, match="No space left"):
-        save_session(session, target)
+        session.save(target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.npz"]
 
 
 def test_saving_into_a_missing_folder_is_a_clear_error(taxi, tmp_path):
     with pytest.raises(SaveFileError, match="does not exist"):
-        save_session(make_session(taxi), tmp_path / "no" / "such.npz")
+        make_session(taxi).save(tmp_path / "no" / "such.npz")
 
 
 def test_saved_files_get_ordinary_permissions(taxi, tmp_path):
     import os
     import stat
 
-    path = save_session(make_session(taxi), tmp_path / "mode.npz")
+    path = make_session(taxi).save(tmp_path / "mode.npz")
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
@@ -167,7 +168,7 @@ def test_saved_files_get_ordinary_permissions(taxi, tmp_path):
 def test_saving_onto_a_folder_is_a_clear_error(taxi, tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(SaveFileError, match="it is a folder"):
-        save_session(make_session(taxi), tmp_path / "taken")
+        make_session(taxi).save(tmp_path / "taken")
 
 
 # -- save targets, checked before any work ---------------------------------------------------
@@ -238,7 +239,7 @@ def test_every_os_error_of_a_save_is_a_session_file_error(taxi, tmp_path, monkey
 
     monkeypatch.setattr(persist.os, "replace", refuse)
     with pytest.raises(SaveFileError, match="cannot save to .*run.npz: Permission denied"):
-        save_session(make_session(taxi), tmp_path / "run.npz")
+        make_session(taxi).save(tmp_path / "run.npz")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -257,7 +258,7 @@ def _leftover(folder, pid, age, name="run.npz"):
 def test_a_stale_temp_file_is_removed_by_the_next_save(taxi, tmp_path):
     stale = _leftover(tmp_path, DEAD_PID, age=3600)
     other_target = _leftover(tmp_path, DEAD_PID, age=3600, name="other.npz")
-    save_session(make_session(taxi), tmp_path / "run.npz")
+    make_session(taxi).save(tmp_path / "run.npz")
     assert not stale.exists() and not other_target.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["run.npz"]
 
@@ -269,14 +270,14 @@ def test_temp_files_of_live_or_recent_writers_are_kept(taxi, tmp_path):
     foreign = tmp_path / ".notes.txt.tmp"  # not one of ours
     foreign.write_text("keep")
     os.utime(foreign, (0, 0))
-    save_session(make_session(taxi), tmp_path / "run.npz")
+    make_session(taxi).save(tmp_path / "run.npz")
     assert live.exists() and mine.exists() and recent.exists() and foreign.exists()
 
 
 def test_a_save_cleans_only_its_own_folder(taxi, tmp_path):
     (tmp_path / "sub").mkdir()
     elsewhere = _leftover(tmp_path, DEAD_PID, age=3600)
-    save_session(make_session(taxi), tmp_path / "sub" / "run.npz")
+    make_session(taxi).save(tmp_path / "sub" / "run.npz")
     assert elsewhere.exists()
 
 
@@ -285,4 +286,4 @@ def test_devices_and_pipes_are_not_read(tmp_path):
     os.mkfifo(fifo)  # opening it to read would block until a writer came
     for path in (fifo, Path("/dev/zero")):
         with pytest.raises(SaveFileError, match="not a regular file"):
-            load_session(path)
+            TabularAgent.load(path)

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from mdps import make_session
 
-from tui_taxi.core import learners as K
 from tui_taxi.core.envs import taxi_encode
-from tui_taxi.core.persist import SaveFileError, load_session, save_session
+from tui_taxi.core.errors import SaveFileError
+from tui_taxi.core.tabular import TabularAgent
+from tui_taxi.core.tabular import kernel as K
 
 SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
 
@@ -27,7 +28,7 @@ def saved(tmp_path_factory):
     session.train(episodes=3)
     session.train(steps=5)
     assert session.t == 5 and session.history.episodes == 3
-    path = save_session(session, tmp_path_factory.mktemp("good") / "good.npz")
+    path = session.save(tmp_path_factory.mktemp("good") / "good.npz")
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
 
@@ -55,7 +56,7 @@ def _craft(tmp_path, arrays, *, extra=None, declare=None, name="crafted.npz"):
 
 def _refused(path, message):
     with pytest.raises(SaveFileError, match=message) as info:
-        load_session(path)
+        TabularAgent.load(path)
     text = str(info.value)
     assert "\n" not in text and text.startswith(str(path))
     return text
@@ -68,7 +69,7 @@ def _changed(saved, name, index, value):
 
 
 def test_the_unchanged_arrays_load(saved, tmp_path):
-    session = load_session(_craft(tmp_path, saved))
+    session = TabularAgent.load(_craft(tmp_path, saved))
     assert session.t == 5 and session.episode == 3
     assert session.last_step.t == 5 and session.last_step.next_state == session.state
 
@@ -257,7 +258,7 @@ def test_a_deflate_bomb_under_a_small_declared_size_is_never_inflated_in_one_go(
 
 def test_too_many_directory_entries_are_refused_before_zipfile_reads_them(saved, tmp_path):
     extra = {f"junk{i}.npy": b"" for i in range(2000)}
-    _refused(_craft(tmp_path, saved, extra=extra), "lists 2012 members, a session has 12")
+    _refused(_craft(tmp_path, saved, extra=extra), "lists 2012 members, a save has at most 12")
 
 
 def test_an_object_array_is_refused_as_pickle(saved, tmp_path):
@@ -272,17 +273,17 @@ def test_an_object_array_is_refused_as_pickle(saved, tmp_path):
 
 def test_a_fortran_ordered_table_loads_as_the_same_table(saved, tmp_path):
     arrays = dict(saved, q_a=np.asfortranarray(saved["q_a"] + np.arange(3000).reshape(500, 6)))
-    session = load_session(_craft(tmp_path, arrays))
+    session = TabularAgent.load(_craft(tmp_path, arrays))
     np.testing.assert_array_equal(session.q_a, saved["q_a"] + np.arange(3000).reshape(500, 6))
 
 
 def test_fresh_and_just_finished_sessions_round_trip(taxi, tmp_path):
     fresh = make_session(taxi, seed=5)
-    assert load_session(save_session(fresh, tmp_path / "fresh.npz")).last_step is None
+    assert TabularAgent.load(fresh.save(tmp_path / "fresh.npz")).last_step is None
     ended = make_session(taxi, seed=5, max_steps=0)
     ended.cursor[K.C_STATE] = taxi_encode(0, 0, 4, 0)  # at R with the passenger, who goes to R
     ended.step(DROPOFF)
-    back = load_session(save_session(ended, tmp_path / "ended.npz"))
+    back = TabularAgent.load(ended.save(tmp_path / "ended.npz"))
     assert back.last_step.terminated and back.last_step.reward == 20.0
     assert (back.episode, back.t, back.history.episodes) == (1, 0, 1)
 
@@ -291,6 +292,6 @@ def test_a_session_whose_episode_was_abandoned_round_trips(taxi, tmp_path):
     session = make_session(taxi, seed=6)
     session.train(steps=7)
     session.new_episode()  # the last step's episode is dropped, not counted
-    back = load_session(save_session(session, tmp_path / "fresh_start.npz"))
+    back = TabularAgent.load(session.save(tmp_path / "fresh_start.npz"))
     assert (back.t, back.episode, back.state) == (0, 0, session.state)
     assert back.last_step == session.last_step and back.last_step.t == 7

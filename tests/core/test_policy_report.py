@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from mdps import LEFT, RIGHT, make_session
 
-from tui_taxi.cli import _print_report, main
+from tui_taxi.cli import main
+from tui_taxi.cli.report import print_report as _print_report
 from tui_taxi.core.envs import model_from_transitions, taxi_encode
 from tui_taxi.core.optimal import policy_report, solve
-from tui_taxi.core.persist import save_session
 
 PICKUP = 4
 
@@ -119,7 +119,7 @@ def test_eval_of_a_barely_trained_agent_prints_no_infinity(taxi, tmp_path, capsy
     session = make_session(taxi, seed=1)
     session.train(episodes=1000)  # an early table: the greedy policy loops from many starts
     assert policy_report(taxi, session.q).n_loop > 0
-    path = save_session(session, tmp_path / "early.npz")
+    path = session.save(tmp_path / "early.npz")
     assert main(["eval", str(path), "--episodes", "3", "--max-steps", "50"]) == 0
     out = capsys.readouterr().out
     assert "inf" not in out and "nan" not in out

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from mdps import make_session
 
+from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.schedules import Schedule, ScheduleError, parse_schedule
-from tui_taxi.core.session import ConfigError, TrainConfig
+from tui_taxi.core.tabular import TrainConfig
 
 
 @pytest.mark.parametrize(

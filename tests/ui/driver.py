@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.protocol import SPEEDS
 from tui_taxi.ui.app import TaxiApp
 
@@ -45,7 +45,7 @@ async def press(pilot, key: str):
 
 
 def make_app(episodes: int = 0, seed: int = 0, paused: bool = True, **config) -> TaxiApp:
-    session = Session(TrainConfig(seed=seed, **config))
+    session = TabularAgent(TrainConfig(seed=seed, **config))
     if episodes:
         session.train(episodes=episodes)
     return TaxiApp(session, paused=paused, save_path="session.npz")

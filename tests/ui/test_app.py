@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from driver import TURBO, make_app, press, settle, settled
 
-from tui_taxi.core.persist import load_session, save_session
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.protocol import DEFAULT_SPEED, SPEEDS
 from tui_taxi.ui import keys
 from tui_taxi.ui.screens.confirm import ConfirmScreen
@@ -71,7 +70,11 @@ async def test_speed_keys_move_through_the_levels(app):
 async def test_hyperparameter_keys_change_the_learner_at_once(app, key, name, change):
     async with app.run_test(size=SIZE) as pilot:
         before = await settle(pilot, lambda s: True)
-        old = {"epsilon": before.epsilon, "alpha": before.alpha, "gamma": before.config.gamma}[name]
+        old = {
+            "epsilon": before.epsilon,
+            "alpha": before.value("alpha"),
+            "gamma": before.config.gamma,
+        }[name]
         await press(pilot, key)
         snap = await press(pilot, "n")  # the next update uses the new value
         record = snap.last_step
@@ -88,7 +91,7 @@ async def test_alpha_never_leaves_its_range():
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
         snap = await press(pilot, "a")
-        assert snap.alpha == 0.05  # (0, 1]: clamped, not zero
+        assert snap.value("alpha") == 0.05  # (0, 1]: clamped, not zero
 
 
 async def test_l_cycles_the_learner(app):
@@ -138,7 +141,7 @@ async def test_save_then_load_restores_the_q_table(tmp_path):
         prompt.value = str(path)
         await pilot.press("enter")
         await settle(pilot, lambda s: path.exists())
-        np.testing.assert_array_equal(load_session(path).q, trained.q)
+        np.testing.assert_array_equal(TabularAgent.load(path).q, trained.q)
 
         await pilot.press("r")
         await pilot.press("y")
@@ -277,7 +280,7 @@ async def test_a_failing_command_is_a_notice_and_the_session_stays_as_it_was(mon
     async with app.run_test(size=SIZE) as pilot:
         before = await settle(pilot, lambda s: True)
 
-        real, calls = Session.step, []
+        real, calls = TabularAgent.step, []
 
         def broken_once(self, *args, **kwargs):
             calls.append(1)
@@ -286,7 +289,7 @@ async def test_a_failing_command_is_a_notice_and_the_session_stays_as_it_was(mon
                 raise RuntimeError("kernel exploded")
             return real(self, *args, **kwargs)
 
-        monkeypatch.setattr(Session, "step", broken_once)
+        monkeypatch.setattr(TabularAgent, "step", broken_once)
         await pilot.press("n")
         await settle(
             pilot, lambda s: any("kernel exploded" in n.message for n in app._notifications)
@@ -416,9 +419,9 @@ async def test_each_layout_shows_every_panel_that_fits_and_cuts_none(size):
 def test_load_option_opens_the_saved_session(tmp_path):
     from tui_taxi.ui.app import create_app
 
-    session = Session(TrainConfig(seed=3))
+    session = TabularAgent(TrainConfig(seed=3))
     session.train(episodes=50)
-    path = save_session(session, tmp_path / "s.npz")
+    path = session.save(tmp_path / "s.npz")
     app = create_app(load=path)
     assert app.trainer.agent.episode == 50
     np.testing.assert_array_equal(app.trainer.agent.q, session.q)

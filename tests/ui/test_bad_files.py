@@ -10,17 +10,16 @@ import numpy as np
 import pytest
 from driver import make_app, press, settle, settled
 
-from tui_taxi.core import learners as K
-from tui_taxi.core.persist import save_session
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.tabular import kernel as K
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    session = Session(TrainConfig(seed=5))
+    session = TabularAgent(TrainConfig(seed=5))
     session.train(episodes=20)
     session.train(steps=3)
-    path = save_session(session, tmp_path_factory.mktemp("good") / "good.npz")
+    path = session.save(tmp_path_factory.mktemp("good") / "good.npz")
     with np.load(path) as data:
         return {k: data[k] for k in data.files}
 

@@ -44,9 +44,9 @@ async def test_cartpole_shows_the_cart_the_policy_map_and_the_network_update():
         assert isinstance(app.query_one("#qtable"), PolicyMap)
         for _ in range(40):  # past learning_starts: updates and target syncs happen
             snap = await press(pilot, "n")
-        assert snap.total_steps == 40 and snap.network is not None
-        assert snap.network.buffer_fill == 40
-        assert snap.network.target_syncs == 1  # at step 40 (> 30, a multiple of 20)
+        assert snap.total_steps == 40 and snap.details is not None
+        assert snap.details.buffer_fill == 40
+        assert snap.details.target_syncs == 1  # at step 40 (> 30, a multiple of 20)
         assert snap.landscape is not None and snap.landscape.q.shape == (24, 48, 2)
         # the map's values are the network's own, at the angles and spins it names
         agent = app.trainer.agent
@@ -86,14 +86,14 @@ async def test_the_chart_cycles_through_the_loss_and_epsilon():
         for _ in range(5):
             await pilot.press("v")
             seen.append(chart.metric)
-        assert seen == ["episodic_length", "loss", "epsilon", "staircase", "episodic_return"]
+        assert seen == ["episodic_length", "td_loss", "epsilon", "staircase", "episodic_return"]
 
 
 async def test_play_mode_on_cartpole_pushes_with_the_arrows_and_scores_against_the_agent():
     config = DQNConfig(seed=2, total_timesteps=300, **QUICK)
     app = create_app(config, manual=True, paused=True)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda s: s.manual and s.pretraining == 0 and s.total_steps >= 300)
+        await settle(pilot, lambda s: s.manual and s.practice == 0 and s.total_steps >= 300)
         start = app.snapshot.total_steps
         pushes = 0
         while not isinstance(app.screen, BalanceScreen) and pushes < 600:
@@ -113,8 +113,8 @@ async def test_dqn_on_taxi_uses_the_tabular_views_and_is_judged_against_the_opti
         await settle(pilot, lambda s: s.report is not None)
         assert isinstance(app.query_one("#qtable"), QHeatmap)
         snap = await press(pilot, "n")
-        assert snap.total_steps == 1 and not app._notifications  # it stepped, no error
-        assert snap.q.shape == (500, 6) and snap.network is not None
+        assert snap.total_steps == 1 and not app.toasts.shown()  # it stepped, no error
+        assert snap.q.shape == (500, 6) and snap.details is not None
         np.testing.assert_allclose(snap.q, app.trainer.agent.q_table())
         await settle(pilot, lambda s: s.report is not None)
         assert "optimal" in app.query_one(StatusBar).text().plain
@@ -136,15 +136,15 @@ def test_the_cartpole_screen(snap_compare):
 async def test_play_mode_practice_ends_once_the_agent_solves_the_env(monkeypatch):
     # a threshold every greedy run reaches, so the first check (at 2,500 steps) passes: the
     # practice ends there, not at the budget of 20,000
-    import tui_taxi.core.dqn.agent as dqn_agent
+    import tui_taxi.core.worlds as worlds
 
-    monkeypatch.setattr(dqn_agent, "reward_threshold", lambda env_id: 1.0)
+    monkeypatch.setattr(worlds, "reward_threshold", lambda env_id: 1.0)
     config = DQNConfig(seed=2, total_timesteps=20_000, **QUICK)
     app = create_app(config, manual=True, paused=True)
     async with app.run_test(size=SIZE) as pilot:
-        snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)
-        assert snap.total_steps == dqn_agent.SOLVED_CHECK  # the first check, at exactly 2,500
-        await settle(pilot, lambda s: any("solved" in n.message for n in app._notifications))
+        snap = await settle(pilot, lambda s: s.manual and s.practice == 0)
+        assert snap.total_steps == 2_500  # the first check, at exactly 2,500
+        await settle(pilot, lambda s: any("solved" in n.message for n in app.toasts.shown()))
 
 
 async def test_a_box_env_without_a_picture_shows_its_observation_and_a_policy_map():
@@ -164,7 +164,7 @@ async def test_a_box_env_without_a_picture_shows_its_observation_and_a_policy_ma
         np.testing.assert_array_equal(snap.obs, app.trainer.agent.obs)
         await pilot.press("m")  # no game here: a notice, and the agent goes on
         await settle(
-            pilot, lambda s: any("watched, not played" in n.message for n in app._notifications)
+            pilot, lambda s: any("watched, not played" in n.message for n in app.toasts.shown())
         )
         assert not app.snapshot.manual
 
@@ -179,11 +179,11 @@ def test_the_chart_marks_each_target_update_at_its_episode():
         if record.target_synced:
             synced_in.append(agent.episode - (record.terminated or record.truncated))
     series = chart_series(agent)
-    assert series.sync_every == 20 and len(synced_in) == (400 - 40) // 20 + 1
-    np.testing.assert_array_equal(np.floor(series.syncs).astype(int), synced_in)
+    assert series.marks.every == 20 and len(synced_in) == (400 - 40) // 20 + 1
+    np.testing.assert_array_equal(np.floor(series.marks.at).astype(int), synced_in)
     dense = DQNAgent(DQNConfig(seed=5, **{**QUICK, "target_network_frequency": 1}))
     dense.train(steps=400)
-    assert chart_series(dense).syncs is None  # 370 updates: a note on the chart, not marks
+    assert chart_series(dense).marks.at is None  # 370 updates: a note on the chart, not marks
 
 
 async def test_a_networks_episodes_on_a_grid_world_replay_and_cartpoles_say_why_not():
@@ -209,7 +209,7 @@ async def test_a_networks_episodes_on_a_grid_world_replay_and_cartpoles_say_why_
         await settle(pilot, lambda s: True)
         await pilot.press("R")
         assert not isinstance(app.screen, ReplayScreen)
-        await settle(pilot, lambda s: any("not recorded" in n.message for n in app._notifications))
+        await settle(pilot, lambda s: any("not recorded" in n.message for n in app.toasts.shown()))
 
 
 async def test_play_mode_with_a_network_on_a_grid_world_moves_and_ends_in_a_trip_result():
@@ -225,7 +225,7 @@ async def test_play_mode_with_a_network_on_a_grid_world_moves_and_ends_in_a_trip
     )
     app = create_app(config, manual=True, paused=True)
     async with app.run_test(size=SIZE) as pilot:
-        snap = await settle(pilot, lambda s: s.manual and s.pretraining == 0)
+        snap = await settle(pilot, lambda s: s.manual and s.practice == 0)
         start = snap.total_steps
         for key in ("down", "down", "right", "right", "down", "right"):  # the safe path
             await press(pilot, key)
@@ -241,12 +241,12 @@ async def test_the_help_says_what_the_keys_do_to_a_network_and_lists_only_what_c
 
     app = cartpole_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, lambda s: s.network is not None)
+        await settle(pilot, lambda s: s.details is not None)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {k.action: k.help for k in app.screen.keys}
-        assert listed["cycle_learner"] == "Double DQN on or off"
-        assert listed["adjust('alpha', 1)"] == "Learn faster: learning rate × 2"
-        assert listed["adjust('alpha', -1)"] == "Learn slower: learning rate ÷ 2"
+        assert listed["next_variant"] == "Double DQN on or off"
+        assert listed["adjust('rate', 1)"] == "Learn faster: learning rate × 2"
+        assert listed["adjust('rate', -1)"] == "Learn slower: learning rate ÷ 2"
         assert "replay" not in listed and "per_action" not in listed  # no states, no grid
         assert "manual" in listed  # CartPole is played

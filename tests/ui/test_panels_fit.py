@@ -6,18 +6,18 @@ import dataclasses
 
 import pytest
 
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.trainer import Trainer
+from tui_taxi.ui.agent_views import explain_table
 from tui_taxi.ui.widgets.stats_panel import stats_table
 from tui_taxi.ui.widgets.status_bar import status_text
-from tui_taxi.ui.widgets.td_explainer import explain
 
 WIDTH = 32
 
 
-def _snapshot(session: Session, **changes):
+def _snapshot(session: TabularAgent, **changes):
     trainer = Trainer(session, lambda s: None, lambda e: None)
-    trainer._new_session(session)
+    trainer._new_agent(session)
     snap = trainer.snapshot()
     trainer.report.wait()
     snap = dataclasses.replace(snap, report=trainer.report.latest(trainer._generation))
@@ -30,15 +30,17 @@ def _lines(text) -> list[str]:
 
 @pytest.mark.parametrize("learner", ["q-learning", "sarsa", "expected-sarsa", "double-q"])
 def test_the_explainer_fits_for_every_learner_and_kind_of_step(learner):
-    session = Session(TrainConfig(learner=learner, seed=2))
+    session = TabularAgent(TrainConfig(learner=learner, seed=2))
     session.train(episodes=300)
     seen_terminal = False
     base = _snapshot(session)
     for _ in range(2000):
         record, batch = session.step()
         for human, learn in ((False, True), (True, False), (True, True)):
-            snap = dataclasses.replace(base, human_step=human, learn_from_human=learn)
-            lines = _lines(explain(record, snap))
+            snap = dataclasses.replace(
+                base, human_step=human, learn_from_human=learn, last_step=record
+            )
+            lines = _lines(explain_table(snap))
             assert len(lines) <= 11
             assert max(len(line) for line in lines) <= WIDTH, lines
         if record.terminated:
@@ -48,7 +50,7 @@ def test_the_explainer_fits_for_every_learner_and_kind_of_step(learner):
 
 
 def test_the_stats_fit_with_huge_counts_and_a_looping_policy():
-    session = Session(TrainConfig(seed=1))
+    session = TabularAgent(TrainConfig(seed=1))
     session.train(episodes=30)  # a greedy policy that still loops from some starts
     snap = _snapshot(
         session,
@@ -70,7 +72,7 @@ def test_the_stats_fit_with_huge_counts_and_a_looping_policy():
 
 @pytest.mark.parametrize("width", [98, 118, 158])
 def test_the_status_line_fits_and_keeps_the_parameters(width):
-    session = Session(TrainConfig(learner="expected-sarsa", seed=1))
+    session = TabularAgent(TrainConfig(learner="expected-sarsa", seed=1))
     session.train(episodes=30)
     snap = _snapshot(
         session,

@@ -200,13 +200,13 @@ async def test_x_swaps_the_explainer_and_the_stats(app):
 
 
 async def test_loading_while_playing_starts_the_trip_from_the_loaded_state(tmp_path):
-    from tui_taxi.core.persist import save_session
-    from tui_taxi.core.session import Session, TrainConfig
+
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
     from tui_taxi.protocol import Load
 
-    other = Session(TrainConfig(seed=11))
+    other = TabularAgent(TrainConfig(seed=11))
     other.train(episodes=7)
-    path = save_session(other, tmp_path / "other.npz")
+    path = other.save(tmp_path / "other.npz")
     app = make_app(seed=4)
     async with app.run_test(size=SIZE) as pilot:
         await _manual(pilot)
@@ -216,10 +216,10 @@ async def test_loading_while_playing_starts_the_trip_from_the_loaded_state(tmp_p
 
 
 async def test_an_agent_that_loops_is_cut_off_and_said_to_loop():
-    from tui_taxi.core.session import Session, TrainConfig
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
     from tui_taxi.ui.app import TaxiApp
 
-    session = Session(TrainConfig(seed=3, max_steps=0))  # no time limit: only the cap stops it
+    session = TabularAgent(TrainConfig(seed=3, max_steps=0))  # no time limit: only the cap stops it
     session.q_a[:, 1] = 1.0  # always North: up to the top row, then into the wall forever
     app = TaxiApp(session, paused=True)
     async with app.run_test(size=SIZE) as pilot:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from driver import make_app, quiesce, settle
 
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.demo import load_tour
 from tui_taxi.ui.app import TaxiApp
 
@@ -66,7 +66,7 @@ def test_play_mode(snap_compare):
 
 def _tour_app():
     tour = load_tour()
-    return TaxiApp(Session(TrainConfig(seed=tour.seed)), paused=True, tour=tour)
+    return TaxiApp(TabularAgent(TrainConfig(seed=tour.seed)), paused=True, tour=tour)
 
 
 def _tour_at(keys: tuple[str, ...], slide: int):
@@ -102,7 +102,7 @@ def _world_app(name: str):
     from tui_taxi.core.tabular.defaults import config_for
 
     env_id, kwargs, episodes = WORLDS[name]
-    session = Session(config_for(env_id, kwargs, seed=5))
+    session = TabularAgent(config_for(env_id, kwargs, seed=5))
     session.train(episodes=episodes)
     return TaxiApp(session, paused=True)
 

@@ -16,7 +16,7 @@ import time
 
 from driver import settle
 
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.protocol import World
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.screens.help import HelpScreen
@@ -26,11 +26,11 @@ from tui_taxi.ui.widgets.status_bar import StatusBar
 async def test_the_screen_and_its_keys_work_while_the_session_is_being_built():
     built = threading.Event()
 
-    def slow_session() -> Session:
+    def slow_session() -> TabularAgent:
         built.wait(timeout=30)  # as a first run compiling the kernels
-        return Session(TrainConfig())
+        return TabularAgent(TrainConfig())
 
-    app = TaxiApp(slow_session, world=World.of(Session(TrainConfig()).model))
+    app = TaxiApp(slow_session, world=World.of(TabularAgent(TrainConfig()).model))
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(100):
             await pilot.pause(0.01)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import pytest
 from driver import quiesce, settle
 
-from tui_taxi.core.session import Session, TrainConfig
-from tui_taxi.demo import TOURS, TakeSteps, load_tour
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.demo import TOURS, load_tour
+from tui_taxi.protocol import Step
 from tui_taxi.ui.app import TaxiApp
 
 
 def _tour_app(name: str = "taxi"):
     tour = load_tour(name=name)
     config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
-    return TaxiApp(Session(config), paused=True, tour=tour)
+    return TaxiApp(TabularAgent(config), paused=True, tour=tour)
 
 
 async def _screen_after(keys: tuple[str, ...], size=(100, 30)) -> str:
@@ -40,15 +41,15 @@ async def test_back_and_restart_land_on_the_same_screen(keys, same_as):
 async def test_the_random_agent_walks_at_a_visible_pace():
     tour = load_tour()
     slide = next(i for i, s in enumerate(tour.steps) if s.title == "A random agent wanders")
-    (walk,) = [a for a in tour.steps[slide].actions if isinstance(a, TakeSteps)]
+    (walk,) = [a for a in tour.steps[slide].actions if isinstance(a, Step)]
     app = _tour_app()
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(slide):
             await pilot.press("space")
-        first = await settle(pilot, lambda s: s.playing_to and 0 < s.total_steps < walk.n)
+        first = await settle(pilot, lambda s: s.playing_to and 0 < s.total_steps < walk.count)
         assert not first.paused  # the steps are playing, one by one
         last = await settle(pilot, lambda s: not s.playing_to, rounds=2000)
-        assert last.total_steps == walk.n and last.paused
+        assert last.total_steps == walk.count and last.paused
 
 
 async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():

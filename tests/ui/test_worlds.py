@@ -7,7 +7,7 @@ import pytest
 from driver import press, settle, settled
 
 from tui_taxi.core.envs import compile_env, normalize_kwargs
-from tui_taxi.core.session import Session, TrainConfig
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.screens.replay import ReplayScreen
 from tui_taxi.ui.widgets.grid_world import GridWorldMap, ValueGrid
@@ -28,7 +28,7 @@ IDS = ["frozenlake", "frozenlake8x8", "cliffwalking", "windy", "windy-king-stay-
 
 
 def _app(env_id, kwargs, episodes=0, **config):
-    session = Session(
+    session = TabularAgent(
         TrainConfig(env_id=env_id, env_kwargs=normalize_kwargs(kwargs), seed=1, **config)
     )
     if episodes:

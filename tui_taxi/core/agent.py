@@ -109,6 +109,7 @@ class Goal:
     score: Callable[[Any], tuple[float, bool]]
     what: str
     figure: str = ""  # what the figure test gives is ("greedy mean return"), if it says
+    explain: Callable[[float], str] = lambda figure: ""  # the check that passed, in words
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,19 @@ class SweepParam:
     log: bool = False
     whole: bool = False
     choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Option:
+    """A command-line option of a kind's (``--learning-rate``): the config field it sets, its
+    help (the field's, with its defaults), and how its value is written: ``number``, ``whole``
+    (a whole number), ``schedule`` (a number or ``linear:``/``exp:`` schedule), ``name``,
+    ``sizes`` (comma-separated whole numbers) or ``flag`` (``--x`` / ``--no-x``)."""
+
+    name: str
+    help: str
+    value: str = "number"
+    metavar: str = "X"
 
 
 class Agent(Protocol):
@@ -212,6 +226,13 @@ class Agent(Protocol):
     def q_table(self) -> np.ndarray | None: ...
     def epsilon_now(self) -> float: ...
 
+    # -- the command line ---------------------------------------------------------------------
+    label: ClassVar[str]  # as messages name it: "tabular", "DQN"
+    options: ClassVar[tuple[Option, ...]]  # its own options (beyond env, seed, gamma, ...)
+    options_title: ClassVar[str]  # the heading of its options in --help
+    instead: ClassVar[dict[str, str]]  # other kinds' options, and what this one has instead
+    presets: ClassVar[dict[str, Any]]  # named configs to start from (--preset)
+
     # -- sweeps ---------------------------------------------------------------------------
     sweep_space: ClassVar[tuple[SweepParam, ...]]
 
@@ -243,9 +264,17 @@ class AgentBase:
     variant_help: ClassVar[str] = "Next variant"
     resets: ClassVar[str] = "its values"
     steps_per_second: ClassVar[float] = 1e6
+    stop_at_goal: ClassVar[bool] = False  # `train` stops once the goal is reached (by default)
+    save_options: ClassVar[tuple[str, ...]] = ()  # what its save takes beyond the path
+    train_charts: ClassVar[tuple[str, ...]] = ()  # its own curves `train` prints by default
+    counts_penalties: ClassVar[bool] = True  # its episodes count a world's penalties
     obs_dim: int = 0
 
     sweep_space: ClassVar[tuple[SweepParam, ...]] = ()
+    options: ClassVar[tuple[Option, ...]] = ()
+    options_title: ClassVar[str] = "an agent's own options"
+    instead: ClassVar[dict[str, str]] = {}
+    presets: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def budgeted(cls, config, budget: Budget):
@@ -254,6 +283,12 @@ class AgentBase:
     @classmethod
     def sweep_value(cls, name: str, text: str):
         raise ValueError(f"{cls.name} sweeps nothing")
+
+    @classmethod
+    def default_of(cls, name: str) -> str:
+        """A setting's default in words, for the help (``gamma``: "0.99 (0.9 on a grid)")."""
+        field = cls.config_type.__dataclass_fields__.get(name)
+        return "" if field is None else f"{field.default}"
 
     @classmethod
     def parse_setting(cls, name: str, text: str):
@@ -326,7 +361,7 @@ class AgentBase:
         """How much it has trained, in its unit."""
         if self.unit == STEPS:
             return f"{self.total_steps:,} steps ({self.episode:,} episodes)"
-        return f"{self.episode:,} episodes"
+        return f"{self.episode:,} episodes ({self.total_steps:,} steps)"
 
     def goal(self, every: int | None = None) -> Goal | None:
         from tui_taxi.core.training import goal_for
@@ -365,7 +400,9 @@ class AgentBase:
         observations as rows), and whether it was a batch; anything else is a ValueError."""
         if self.model is not None:
             n = self.model.n_states
-            value = np.asarray(observation) if not isinstance(observation, np.ndarray) else observation
+            value = (
+                np.asarray(observation) if not isinstance(observation, np.ndarray) else observation
+            )
             if (
                 isinstance(observation, (bool, np.bool_))
                 or value.ndim > 1
@@ -427,7 +464,12 @@ class AgentBase:
         return self
 
     def default_budget(self) -> Budget:
-        raise ConfigError("give total_timesteps")
+        """How long this kind trains when nobody says (``train``, ``learn()``)."""
+        return self.default_budget_of(self.config)
+
+    @classmethod
+    def default_budget_of(cls, config) -> Budget:
+        raise ConfigError("give a budget: total_timesteps, episodes or steps")
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -436,7 +478,7 @@ _KINDS: dict[str, type] = {}
 
 def register(cls: type) -> type:
     """Register a kind of agent (a class decorator); a name registered again is replaced."""
-    for attribute in ("name", "title", "unit", "default_env", "config_type", "formats"):
+    for attribute in ("name", "label", "title", "unit", "default_env", "config_type", "formats"):
         if not hasattr(cls, attribute):
             raise TypeError(f"{cls.__name__} lacks {attribute!r}: not a kind of agent")
     if cls.unit not in (EPISODES, STEPS):
@@ -455,7 +497,7 @@ def kinds() -> dict[str, type]:
     """Every registered kind, by name (the shipped ones first)."""
     _builtin()
     order = ["tabular", "dqn"]
-    return dict(sorted(_KINDS.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 9)))
+    return dict(sorted(_KINDS.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 9))
 
 
 def kind_named(name: str) -> type:
@@ -473,10 +515,15 @@ def kind_of(config) -> type:
     raise ConfigError(f"no kind of agent takes a {type(config).__name__}")
 
 
-def default_agent():
-    """A fresh agent of the first kind, on its own world, with its defaults."""
+def default_config():
+    """The first kind's config on its own world, with its defaults (the tutorial's Taxi)."""
     cls = next(iter(kinds().values()))
-    return cls(cls.configure(cls.default_env))
+    return cls.configure(cls.default_env)
+
+
+def default_agent():
+    """A fresh agent of :func:`default_config`."""
+    return new_agent(default_config())
 
 
 def new_agent(config, model=None):
@@ -503,5 +550,3 @@ def load(path: str | Path):
 def save(agent, path: str | Path, **options) -> Path:
     """Save any agent atomically (``options``: its kind's, e.g. a network's ``buffer``)."""
     return Path(agent.save(path, **options))
-
-

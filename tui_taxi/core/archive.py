@@ -235,9 +235,7 @@ def read_archive(path: str | os.PathLike, members: dict | None, build):
             with zipfile.ZipFile(f) as archive:
                 return build(Archive(archive, members))
     except _Pickled as exc:
-        raise SaveFileError(
-            f"{path}: {exc} contains pickled data, which is never loaded"
-        ) from None
+        raise SaveFileError(f"{path}: {exc} contains pickled data, which is never loaded") from None
     except (EnvError, ConfigError, ScheduleError) as exc:
         raise SaveFileError(f"{path}: {exc}") from None
     except Invalid as exc:

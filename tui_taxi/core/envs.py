@@ -39,8 +39,6 @@ _ACTION_NAMES = {
 EnvKwargs = tuple[tuple[str, Any], ...]
 
 
-
-
 @dataclass(frozen=True)
 class GridGeometry:
     """A grid world's layout, for the views that draw it. State ``s`` is the cell

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.tabular import kernel as K
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.episodes import SAFETY_CAP, EvalResult
-from tui_taxi.core.rng import sample_outcome
-from tui_taxi.core.tabular.kernel import greedy_action
-from tui_taxi.core.rng import GREEDY_STREAM, RANDOM_STREAM, make_rng
+from tui_taxi.core.rng import GREEDY_STREAM, RANDOM_STREAM, make_rng, sample_outcome
 from tui_taxi.core.schedules import Schedule
+from tui_taxi.core.tabular import kernel as K
+from tui_taxi.core.tabular.kernel import greedy_action
 
 POLICIES = ("greedy", "random")
 #: An evaluation runs the kernel in calls of at most this many steps (0.02-0.1 s each) and

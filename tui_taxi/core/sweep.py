@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_taxi.core.agent import Budget, SweepParam, kind_named, kinds
+from tui_taxi.core.envs import EnvKwargs
 from tui_taxi.core.episodes import downsample
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.training import train

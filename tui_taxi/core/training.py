@@ -262,7 +262,16 @@ def goal_for(agent, every: int | None = None) -> Goal | None:
             report = check.report(a.q_table())
             return report.optimality, report.n_optimal == report.n_start
 
-        return Goal(every, optimal, score, "optimal from every start state")
+        return Goal(
+            every,
+            optimal,
+            score,
+            "optimal from every start state",
+            explain=lambda figure: (
+                "the greedy policy is optimal from every start state, "
+                f"against the exact optimum for gamma {agent.config.gamma:g}"
+            ),
+        )
     from tui_taxi.core.worlds import reward_threshold
 
     threshold = reward_threshold(agent.config.env_id)
@@ -277,4 +286,15 @@ def goal_for(agent, every: int | None = None) -> Goal | None:
         done, _ = solved(a)
         return (1.0 if done else 0.0), done
 
-    return Goal(every, solved, solved_score, "solved", "greedy mean return")
+    env_id = agent.config.env_id
+    return Goal(
+        every,
+        solved,
+        solved_score,
+        "solved",
+        "greedy mean return",
+        lambda mean: (
+            f"the greedy policy's mean return {mean:.2f} >= {threshold:g}, "
+            f"{env_id}'s reward threshold"
+        ),
+    )

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 TRAIN, PLAY, TOUR = "train", "play", "tour"
+#: Who handles a key's action: the App (intents for the trainer, screens, the app's own), or
+#: the live screen (its view state: nothing reaches the trainer).
+APP, SCREEN = "app", "screen"
 ALL = frozenset((TRAIN, PLAY, TOUR))
 MODE_NAMES = {TRAIN: "training", PLAY: "play mode", TOUR: "tour"}
 
@@ -24,14 +27,26 @@ class Key:
     display: str | None = None  # how the key is written
     bar: int = 0  # the key bar shows keys with bar > 0, lowest first; 0: help and palette only
     bar_text: tuple[str, str] | None = None  # (keys, label) on the key bar, if not shown/label
+    owner: str = APP
 
     @property
     def shown(self) -> str:
         return self.display or self.keys.split(",")[0]
 
 
+#: The live screen's own actions (its view state).
+SCREEN_ACTIONS = frozenset(
+    ("toggle_view", "chart_metric", "smoothing", "chart_range", "explain", "per_action", "hint")
+)
+
+
+def action_name(action: str) -> str:
+    return action.split("(")[0]
+
+
 def _k(keys, action, label, help, group, modes, display=None, bar=0, bar_text=None) -> Key:  # noqa: A002
-    return Key(keys, action, label, help, group, frozenset(modes), display, bar, bar_text)
+    owner = SCREEN if action_name(action) in SCREEN_ACTIONS else APP
+    return Key(keys, action, label, help, group, frozenset(modes), display, bar, bar_text, owner)
 
 
 KEYS: tuple[Key, ...] = (
@@ -124,32 +139,18 @@ KEYS: tuple[Key, ...] = (
     ),
     _k(
         "l",
-        "cycle_learner",
-        "Learner",
+        "next_variant",
+        "Variant",
         "Next learner (4 TD methods)",
         "Training",
         {TRAIN},
     ),
-    _k("e", "adjust('epsilon', -1)", "ε−", "Explore less: epsilon − 0.05", "Parameters", {TRAIN}),
-    _k("E", "adjust('epsilon', 1)", "ε+", "Explore more: epsilon + 0.05", "Parameters", {TRAIN}),
-    _k("a", "adjust('alpha', -1)", "α−", "Learn slower: alpha − 0.05", "Parameters", {TRAIN}),
-    _k("A", "adjust('alpha', 1)", "α+", "Learn faster: alpha + 0.05", "Parameters", {TRAIN}),
-    _k(
-        "g",
-        "adjust('gamma', -1)",
-        "γ−",
-        "Discount more: gamma − 0.05",
-        "Parameters",
-        {TRAIN},
-    ),
-    _k(
-        "G",
-        "adjust('gamma', 1)",
-        "γ+",
-        "Discount less: gamma + 0.05",
-        "Parameters",
-        {TRAIN},
-    ),
+    _k("e", "adjust('explore', -1)", "ε−", "Explore less: epsilon − 0.05", "Parameters", {TRAIN}),
+    _k("E", "adjust('explore', 1)", "ε+", "Explore more: epsilon + 0.05", "Parameters", {TRAIN}),
+    _k("a", "adjust('rate', -1)", "α−", "Learn slower: alpha − 0.05", "Parameters", {TRAIN}),
+    _k("A", "adjust('rate', 1)", "α+", "Learn faster: alpha + 0.05", "Parameters", {TRAIN}),
+    _k("g", "adjust('discount', -1)", "γ−", "Discount more: gamma − 0.05", "Parameters", {TRAIN}),
+    _k("G", "adjust('discount', 1)", "γ+", "Discount less: gamma + 0.05", "Parameters", {TRAIN}),
     # views
     _k(
         "c",
@@ -196,28 +197,49 @@ KEYS: tuple[Key, ...] = (
 MOVES = ("up", "down", "left", "right", "pickup", "dropoff")
 
 
-def bindings() -> list[Binding]:
-    """Textual bindings for every key (all hidden: the key bar shows the essentials)."""
-    return [Binding(k.keys, k.action, k.label, show=False, key_display=k.display) for k in KEYS]
+def bindings(owner: str) -> list[Binding]:
+    """Textual bindings for the keys ``owner`` handles (all hidden: the key bar shows the
+    essentials)."""
+    return [
+        Binding(k.keys, k.action, k.label, show=False, key_display=k.display)
+        for k in KEYS
+        if k.owner == owner
+    ]
 
 
-#: What these keys do to a network, as the help screen and the palette say it.
-NETWORK_HELP = {
-    "cycle_learner": "Double DQN on or off",
-    "adjust('alpha', -1)": "Learn slower: learning rate ÷ 2",
-    "adjust('alpha', 1)": "Learn faster: learning rate × 2",
+#: What the keys of a setting's role say, down and up.
+ROLE_VERBS = {
+    "explore": ("Explore less", "Explore more"),
+    "rate": ("Learn slower", "Learn faster"),
+    "discount": ("Discount more", "Discount less"),
 }
+
+
+def agent_help(settings, variant_help: str) -> dict[str, str]:
+    """What the parameter keys and `l` do to the agent on screen, named as its kind names them
+    ("Learn slower: learning rate ÷ 2" for a network, "... alpha − 0.05" for a table)."""
+    help_for = {"next_variant": variant_help}
+    for setting in settings:
+        verbs = ROLE_VERBS.get(setting.role)
+        if verbs is None:
+            continue
+        name = setting.name.replace("_", " ")
+        down, up = setting.change
+        help_for[f"adjust('{setting.role}', -1)"] = f"{verbs[0]}: {name} {down}"
+        help_for[f"adjust('{setting.role}', 1)"] = f"{verbs[1]}: {name} {up}"
+    return help_for
 
 
 def keys_for(
     mode: str,
     moves: list[str] | None = None,
     hidden: frozenset[str] = frozenset(),
-    network: bool = False,
+    help_for: dict[str, str] | None = None,
 ) -> list[Key]:
     """The keys of ``mode``; with ``moves`` (the world's play moves), only the move keys the
     world has (no Pickup outside Taxi, diagonals only with king's moves); none of the
-    ``hidden`` actions (those the world does not have); for a ``network``, its keys' help."""
+    ``hidden`` actions (those the world does not have); ``help_for``: what some keys do to the
+    agent on screen (see :func:`agent_help`)."""
     keys = [
         k
         for k in KEYS
@@ -225,11 +247,10 @@ def keys_for(
         and (moves is None or _move_ok(k, moves))
         and action_name(k.action) not in hidden
     ]
-    if not network:
+    if not help_for:
         return keys
     return [
-        dataclasses.replace(k, help=NETWORK_HELP[k.action]) if k.action in NETWORK_HELP else k
-        for k in keys
+        dataclasses.replace(k, help=help_for[k.action]) if k.action in help_for else k for k in keys
     ]
 
 
@@ -237,10 +258,6 @@ def _move_ok(key: Key, moves: list[str]) -> bool:
     if action_name(key.action) != "move":
         return True
     return key.action.split("'")[1] in moves
-
-
-def action_name(action: str) -> str:
-    return action.split("(")[0]
 
 
 def allowed(action: str, parameters: tuple, mode: str) -> bool:

@@ -8,6 +8,7 @@ action names, never Taxi's). A new world adds an entry here and its widgets; not
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -190,6 +191,34 @@ def view_for(world: World) -> WorldView:
         if matches(world):
             return make()
     return _fallback()
+
+
+def has_penalties(world: World) -> bool:
+    """The world has penalties to count (Taxi's wrong pickups and drop-offs)."""
+    return world.model is not None and math.isfinite(world.model.penalty_reward)
+
+
+def missing(world: World) -> frozenset[str]:
+    """The actions (of :mod:`tui_taxi.ui.keys`) this world does not have: the one place that
+    says so, for the bindings, the key bar, the help and the palette. Each view of actions
+    per cell needs a grid; replay draws a discrete world's states; play needs a game (a
+    discrete world's trip, or CartPole's balance)."""
+    hidden = set()
+    if world.model is None or world.model.grid is None:
+        hidden.add("per_action")
+    if world.model is None:
+        hidden.add("replay")
+    if not world.playable:
+        hidden.add("manual")
+    return frozenset(hidden)
+
+
+#: Why a world lacks an action, said when its key is pressed anyway (palette, muscle memory).
+MISSING_WHY = {
+    "per_action": "each action's value per cell needs a grid world",
+    "replay": "replay draws the grid worlds' states; {env}'s are not recorded",
+    "manual": "play: CartPole and the grid worlds; {env} is watched, not played",
+}
 
 
 def move_action(world: World, move: str) -> int | None:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_taxi.core.agent import STEPS, AgentBase, Budget, Setting, SweepParam, register
+from tui_taxi.core.agent import STEPS, AgentBase, Budget, Option, Setting, SweepParam, register
 from tui_taxi.core.dqn import kernel as K
 from tui_taxi.core.dqn import persist
-from tui_taxi.core.dqn.config import DQNConfig, config_for
+from tui_taxi.core.dqn.config import DISCRETE_DEFAULTS, PRESETS, DQNConfig, config_for
 from tui_taxi.core.dqn.gym_env import box_env
 from tui_taxi.core.envs import CompiledEnv, compile_env, make_gym_env
 from tui_taxi.core.episodes import SAFETY_CAP, EpisodeBatch, EvalResult, History
@@ -105,6 +105,46 @@ def env_kind(
     return K.DISCRETE, model, model.action_names, 1
 
 
+#: The config's fields that are command-line options (``--learning-rate``, ...).
+CLI_OPTIONS = (
+    "total_timesteps",
+    "learning_rate",
+    "buffer_size",
+    "tau",
+    "target_network_frequency",
+    "batch_size",
+    "start_e",
+    "end_e",
+    "exploration_fraction",
+    "learning_starts",
+    "train_frequency",
+    "gradient_steps",
+    "hidden",
+    "double",
+    "max_grad_norm",
+)
+
+
+def _option(name: str) -> Option:
+    """A field's option: its help with CartPole's default and, in brackets, a discrete world's."""
+    f = next(f for f in dataclasses.fields(DQNConfig) if f.name == name)
+    default = getattr(DQNConfig, name) if name != "hidden" else "64,64"
+    other = DISCRETE_DEFAULTS.get(name)
+    other = ",".join(map(str, other)) if isinstance(other, tuple) else other
+    shown = f"{default:g}" if isinstance(default, float) else f"{default}"
+    bracket = (
+        f" [{other:g}]" if isinstance(other, float) else f" [{other}]" if other is not None else ""
+    )
+    text = f"{f.metadata['help']} (default: {shown}{bracket})"
+    if name == "double":
+        return Option(name, text, "flag")
+    if name == "hidden":
+        return Option(name, text, "sizes", "N,N")
+    return Option(
+        name, text, "whole" if f.type == "int" else "number", "N" if f.type == "int" else "X"
+    )
+
+
 @dataclass(frozen=True)
 class NetworkState:
     """What a network's learning machinery is doing (its settings are in the config)."""
@@ -121,6 +161,7 @@ class DQNAgent(AgentBase):
     """One DQN run on one env; not thread-safe (one thread owns it)."""
 
     name = "dqn"
+    label = "DQN"
     title = "a deep Q-network with a replay buffer and a target network (default: CartPole-v1)"
     unit = STEPS
     default_env = "CartPole-v1"
@@ -129,6 +170,20 @@ class DQNAgent(AgentBase):
     variant_help = "Double DQN on or off"
     resets = "network, replay buffer"
     steps_per_second = 5e3
+    counts_penalties = False  # its kernel does not count a world's penalties
+    stop_at_goal = True  # a network can unlearn after it: train stops at the first solved check
+    save_options = ("buffer",)
+    train_charts = ("td_loss",)
+    options_title = (
+        "deep Q-learning (--agent dqn; defaults: CartPole's, a discrete world's in brackets)"
+    )
+    options = tuple(_option(name) for name in CLI_OPTIONS)
+    instead = {
+        "alpha": "--learning-rate",
+        "epsilon": "--start-e, --end-e, --exploration-fraction",
+        "learner": "--double",
+    }
+    presets = PRESETS
     sweep_space = (
         SweepParam("learning_rate", "5e-4,1e-3,2.3e-3", log=True),
         SweepParam("gamma", "0.9,0.99"),
@@ -486,7 +541,9 @@ class DQNAgent(AgentBase):
         """The greedy policy from ``episodes`` fresh starts (a generator stream of its own),
         with the run's time limit unless ``time_limit`` is given (0: none, then cut at
         :data:`~tui_taxi.core.evaluate.SAFETY_CAP` steps)."""
-        return EvalResult.of(self.greedy_episodes(episodes, seed, time_limit), self._limit(time_limit))
+        return EvalResult.of(
+            self.greedy_episodes(episodes, seed, time_limit), self._limit(time_limit)
+        )
 
     def _limit(self, time_limit: int | None) -> int:
         return self.time_limit if time_limit is None else time_limit
@@ -584,6 +641,13 @@ class DQNAgent(AgentBase):
         return ("Double DQN" if c.double else "DQN"), text
 
     @classmethod
+    def default_of(cls, name: str) -> str:
+        """CartPole's default, and a discrete world's in brackets."""
+        default = getattr(DQNConfig, name, "")
+        other = DISCRETE_DEFAULTS.get(name)
+        return f"{default:g}" + (f" [{other:g}]" if other is not None else "")
+
+    @classmethod
     def sweep_value(cls, name: str, text: str):
         if name == "double":
             if text.lower() not in ("true", "false"):
@@ -609,8 +673,10 @@ class DQNAgent(AgentBase):
         self.settle()
         return persist.save(self, path, buffer=buffer)
 
-    def default_budget(self) -> Budget:
-        return Budget(steps=self.config.total_timesteps)
+    @classmethod
+    def default_budget_of(cls, config: DQNConfig) -> Budget:
+        """The run's step budget (its epsilon schedule spans it)."""
+        return Budget(steps=config.total_timesteps)
 
     def practice(self) -> tuple[Budget, object]:
         """Before a person plays: the run's step budget, or until its goal is reached (solved,
@@ -782,7 +848,7 @@ class DQNAgent(AgentBase):
         c = self.config
         every, total = c.target_network_frequency, self.total_steps
         first = (c.learning_starts // every + 1) * every
-        label = "target network updates"
+        label = "target update"
         if total < first:
             return label, every, np.empty(0)
         if (total - first) // every + 1 > most:

@@ -8,6 +8,7 @@ import numpy as np
 from tui_taxi.core.envs import make_gym_env
 from tui_taxi.core.errors import ConfigError
 
+
 def box_env(env_id: str, env_kwargs=()) -> tuple[int, int] | None:
     """(actions, observation length) when ``env_id`` has a Box observation and Discrete
     actions; None when its observations are discrete (a compiled env's) or it is not known."""

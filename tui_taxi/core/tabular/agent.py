@@ -9,13 +9,14 @@ Not thread-safe: one thread owns an agent. Changing a hyperparameter swaps the f
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from tui_taxi.core.agent import EPISODES, AgentBase, Budget, Setting, SweepParam, register
+from tui_taxi.core.agent import EPISODES, AgentBase, Budget, Option, Setting, SweepParam, register
 from tui_taxi.core.envs import DEFAULT_ENV_ID, CompiledEnv, compile_env
 from tui_taxi.core.episodes import EpisodeBatch, History
 from tui_taxi.core.errors import ConfigError
@@ -31,6 +32,7 @@ from tui_taxi.core.tabular.config import (
     canonical_learner,
     check_param,
 )
+from tui_taxi.core.worlds import is_cartpole
 
 #: Episodes a table trains before a person plays against it.
 PRACTICE_EPISODES = 100_000
@@ -79,6 +81,7 @@ class TabularAgent(AgentBase):
     depends only on the seed, the configuration and the total number of steps taken."""
 
     name = "tabular"
+    label = "tabular"
     title = "a Q-table learnt by TD (Q-learning, SARSA, Expected SARSA, Double Q)"
     unit = EPISODES
     default_env = DEFAULT_ENV_ID
@@ -87,6 +90,31 @@ class TabularAgent(AgentBase):
     variant_help = "Next learner (4 TD methods)"
     resets = "Q-table"
     steps_per_second = 2e7
+    options_title = "tabular TD learning (--agent tabular, the default)"
+    options = (
+        Option(
+            "learner",
+            f"the TD learner: {', '.join(LEARNERS)} (default: q-learning)",
+            "name",
+            "NAME",
+        ),
+        Option(
+            "alpha",
+            "learning rate alpha, in (0, 1] (default: "
+            f"{defaults.describe_defaults('alpha')}); or a schedule: linear:START:END:EPISODES "
+            "goes from START to END over EPISODES episodes, exp:START:END:DECAY decays from "
+            "START down to END (so START >= END), times DECAY per episode",
+            "schedule",
+            "A",
+        ),
+        Option(
+            "epsilon",
+            "exploration rate epsilon, in [0, 1] (default: "
+            f"{defaults.describe_defaults('epsilon')}); or a schedule, as for --alpha",
+            "schedule",
+            "E",
+        ),
+    )
     sweep_space = (
         SweepParam("alpha", "0.05,0.1,0.5", log=True),
         SweepParam("gamma", "0.6,0.9,0.99"),
@@ -133,6 +161,12 @@ class TabularAgent(AgentBase):
 
     @classmethod
     def open_env(cls, config: TrainConfig) -> tuple[CompiledEnv, tuple[str, ...], int]:
+        """The compiled world; one with continuous observations is refused in one line."""
+        if _continuous(config.env_id):
+            raise ConfigError(
+                f"{config.env_id} has continuous observations, which a Q-table cannot index; "
+                "a DQN learns it: --agent dqn (train, eval, the app)"
+            )
         model = compile_env(config.env_id, config.env_kwargs)
         return model, model.action_names, 0
 
@@ -143,6 +177,10 @@ class TabularAgent(AgentBase):
     @classmethod
     def describe(cls, config: TrainConfig) -> tuple[str, str]:
         return config.learner, defaults.settings_text(config)
+
+    @classmethod
+    def default_of(cls, name: str) -> str:
+        return defaults.describe_defaults(name)
 
     @classmethod
     def sweep_value(cls, name: str, text: str):
@@ -172,9 +210,10 @@ class TabularAgent(AgentBase):
         """Save atomically to ``path`` (.npz, no pickle); returns the path written."""
         return persist.save(self, path)
 
-    def default_budget(self) -> Budget:
+    @classmethod
+    def default_budget_of(cls, config: TrainConfig) -> Budget:
         """The world's episode budget (100,000 for Taxi: the tutorial's)."""
-        return Budget(episodes=defaults.defaults_for(self.config.env_id, self.config.env_kwargs)["episodes"])
+        return Budget(episodes=defaults.defaults_for(config.env_id, config.env_kwargs)["episodes"])
 
     def practice(self) -> tuple[Budget, None]:
         """Before a person plays: the tutorial's 100,000 episodes (well under a second)."""
@@ -195,8 +234,15 @@ class TabularAgent(AgentBase):
             low, high, low_open = PARAM_RANGES[name]
             out.append(
                 Setting(
-                    name, f"{name} {symbol}", symbol, role, value, text,
-                    f"{value:.2f}{'↘' if decaying else ''}", low=low, high=high,
+                    name,
+                    f"{name} {symbol}",
+                    symbol,
+                    role,
+                    value,
+                    text,
+                    f"{value:.2f}{'↘' if decaying else ''}",
+                    low=low,
+                    high=high,
                     low_open=low_open,
                 )
             )
@@ -212,7 +258,9 @@ class TabularAgent(AgentBase):
         try:
             value = parse_schedule(text, name) if name != "gamma" else float(text)
         except ValueError as exc:
-            raise ConfigError(str(exc) if name != "gamma" else f"{text!r} is not a number") from None
+            raise ConfigError(
+                str(exc) if name != "gamma" else f"{text!r} is not a number"
+            ) from None
         check_param(name, value)
         if isinstance(value, Schedule) and value.kind == "constant":
             return value.start
@@ -390,6 +438,26 @@ class TabularAgent(AgentBase):
         learning; the run's time limit unless ``time_limit`` is given (0: none)."""
         limit = self.config.time_limit(self.model) if time_limit is None else time_limit
         return evaluate(self.model, self.q, episodes=episodes, time_limit=limit, seed=seed or 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _continuous(env_id: str) -> bool:
+    """A registered env with a Box observation (CartPole, Acrobot, ...)."""
+    import gymnasium as gym
+
+    if is_cartpole(env_id):
+        return True
+    spec = gym.registry.get(env_id)
+    if spec is None:
+        return False
+    try:
+        env = gym.make(env_id)
+    except Exception:  # noqa: BLE001 - a third-party constructor: the compiler's message stands
+        return False
+    try:
+        return type(env.observation_space).__name__ == "Box"
+    finally:
+        env.close()
 
 
 def _known(name: str) -> None:

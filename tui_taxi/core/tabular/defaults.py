@@ -146,7 +146,7 @@ def describe_defaults(name: str) -> str:
 
 
 def settings_text(config: TrainConfig) -> str:
-    """"alpha 0.1, gamma 0.6, epsilon 0.1", each as a person would type it."""
+    """ "alpha 0.1, gamma 0.6, epsilon 0.1", each as a person would type it."""
     return ", ".join(
         f"{name} {format_setting(getattr(config, name))}" for name in ("alpha", "gamma", "epsilon")
     )

@@ -56,6 +56,7 @@ MEMBERS = {
 #: Q-values beyond this are refused, so that Q_A + Q_B stays finite.
 MAX_ABS_Q = 1e300
 
+
 def save(agent, path: str | os.PathLike) -> Path:
     """Write a tabular agent to ``path`` atomically and return the path (see
     :func:`~tui_taxi.core.archive.write_archive`)."""
@@ -172,9 +173,7 @@ def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, hist
             K.C_PENALTIES,
         )
     )
-    check(
-        0 <= state < model.n_states, f"current state {state} out of range 0-{model.n_states - 1}"
-    )
+    check(0 <= state < model.n_states, f"current state {state} out of range 0-{model.n_states - 1}")
     check(
         0 <= action < model.n_actions,
         f"pending action {action} out of range 0-{model.n_actions - 1}",

@@ -225,7 +225,7 @@ class Dashboard(Container):
         settings = (
             snap.config,
             round(snap.epsilon, 2),
-            snap.alpha,
+            tuple(s.brief for s in snap.settings),
             snap.paused,
             snap.speed_index,
             snap.manual,

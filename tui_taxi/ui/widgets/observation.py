@@ -9,7 +9,8 @@ import math
 import numpy as np
 from rich.text import Text
 
-from tui_taxi.core.dqn.gym_env import obs_names, observation_bounds
+from tui_taxi.core.envs import observation_bounds
+from tui_taxi.core.worlds import observation_names
 from tui_taxi.ui.widgets.last_action import last_action_text
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
@@ -80,7 +81,12 @@ class ObservationView(SnapshotView):
         )
         low, high = observation_bounds(world.env_id, world.env_kwargs)
         text = observation_lines(
-            obs, obs_names(world.env_id, len(obs)), low, high, self._seen, self.size.width or 40
+            obs,
+            observation_names(world.env_id, len(obs)),
+            low,
+            high,
+            self._seen,
+            self.size.width or 40,
         )
         text.append("\n\n")
         return text.append_text(last_action_text(snap))

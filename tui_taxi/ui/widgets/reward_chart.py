@@ -32,18 +32,22 @@ from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 REDRAW = 0.5  # seconds between rebuilds
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)  # TensorBoard-style weights the user cycles through
 RANGES = ("learnt part", "whole range")
-#: A network's own curves, cycled after return and length (a DQN has no penalties).
-NETWORK_METRICS = ("episodic_return", "episodic_length", "loss", "epsilon", "staircase")
-CHART_TITLES = {
-    **TITLES,
-    "loss": "mean TD loss (Huber) per episode",
-    "epsilon": "exploration ε per episode",
-}
 
 
-def metrics_of(series: ChartSeries | None) -> tuple[str, ...]:
-    """The metrics a series has: a DQN's adds the loss and epsilon, and has no penalties."""
-    return NETWORK_METRICS if series is not None and series.loss is not None else METRICS
+def metrics_of(series: ChartSeries | None, penalties: bool = True) -> tuple[str, ...]:
+    """The metrics a series has, in the order `v` cycles them: return, steps, penalties (where
+    the agent counts them), the kind's own curves (a network's TD loss and epsilon), then the
+    book's staircase."""
+    extras = tuple(curve.name for curve in series.extras) if series is not None else ()
+    base = METRICS[:-1] if penalties else tuple(m for m in METRICS[:-1] if m != "penalties")
+    return (*base, *extras, METRICS[-1])
+
+
+def title_of(series: ChartSeries | None, metric: str) -> str:
+    for curve in series.extras if series is not None else ():
+        if curve.name == metric:
+            return curve.title
+    return TITLES[metric]
 
 
 POINTS, LINE, SYNC = (110, 110, 130), (242, 193, 46), (214, 112, 214)
@@ -57,6 +61,7 @@ class RewardChart(LineCache, PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series: ChartSeries | None = None
+        self.penalties = True  # the agent counts the world's penalties
         self.smoothing_index = 2
         self.metric_name = METRICS[0]
         self.range_index = 0
@@ -78,7 +83,7 @@ class RewardChart(LineCache, PlotextPlot):
 
     @property
     def metric(self) -> str:
-        metrics = metrics_of(self.series)
+        metrics = metrics_of(self.series, self.penalties)
         return self.metric_name if self.metric_name in metrics else metrics[0]
 
     def on_mount(self) -> None:
@@ -87,6 +92,7 @@ class RewardChart(LineCache, PlotextPlot):
 
     def show(self, snap: Snapshot) -> None:
         self.series = snap.chart
+        self.penalties = snap.counts_penalties
         wait = REDRAW if snap.step_by_step or snap.speed.animated else 2 * REDRAW  # flat out
         if time.monotonic() - self._drawn_at >= wait:
             self._redraw_if_stale()
@@ -100,10 +106,10 @@ class RewardChart(LineCache, PlotextPlot):
         return self.smoothing
 
     def cycle_metric(self) -> str:
-        metrics = metrics_of(self.series)
+        metrics = metrics_of(self.series, self.penalties)
         self.metric_name = metrics[(metrics.index(self.metric) + 1) % len(metrics)]
         self._redraw(force=True)
-        return CHART_TITLES[self.metric]
+        return title_of(self.series, self.metric)
 
     def toggle_range(self) -> str:
         self.range_index = (self.range_index + 1) % len(RANGES)
@@ -188,10 +194,13 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     plt.theme(spec.theme)
     series = spec.series
     staircase = spec.metric == "staircase"
+    extras = {curve.name: curve.values for curve in series.extras}
     if staircase:
         x, y = series.time_step, series.episodes_done
     else:
-        x, y = series.episode, getattr(series, spec.metric)
+        x, y = series.episode, extras.get(spec.metric)
+        if y is None:
+            y = getattr(series, spec.metric)
     view: YRange | None = None
     if len(x):
         x_all, y_all = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -211,20 +220,21 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
             xs = nice_ticks(x_lo, x_hi, max(2, spec.width // 10), integer=True)
             plt.xticks(xs, tick_labels(xs))
         top = view.hi
-        syncs = series.syncs
-        if syncs is not None and len(syncs) and not staircase:  # a row of their own on top
+        marks = series.marks.at if series.marks is not None else None
+        if marks is not None and len(marks) and not staircase:  # a row of their own on top
             top = view.hi + (view.hi - view.lo) / max(1, spec.height - 6)
-            plt.scatter(list(syncs), [top] * len(syncs), marker="▾", color=SYNC)
+            plt.scatter(list(marks), [top] * len(marks), marker="▾", color=SYNC)
         plt.ylim(view.lo, top)
         plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
-    parts = [CHART_TITLES[spec.metric]]
+    parts = [title_of(series, spec.metric)]
     if view is not None and view.clipped:
         parts.append("y clipped (z: all)")
-    if series.sync_every and not staircase:
+    marks = series.marks
+    if marks is not None and not staircase:  # each one marked, or how often they come
         parts.append(
-            "▾ target update"
-            if series.syncs is not None
-            else f"target updated every {series.sync_every:,} steps"
+            f"▾ {marks.label}"
+            if marks.at is not None
+            else f"{marks.label} every {marks.every:,} steps"
         )
     if not staircase:
         parts.append(f"smoothing {spec.smoothing:g}")

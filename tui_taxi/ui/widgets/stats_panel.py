@@ -3,11 +3,10 @@ on the status line)."""
 
 from __future__ import annotations
 
-import math
-
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.agent_views import agent_view
 from tui_taxi.ui.format import count, percent, value
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
@@ -36,15 +35,14 @@ def stats_table(snap: Snapshot) -> Text:
     else:
         success = "delivered" if snap.model.is_taxi else "reached the goal"
     rows: list[tuple[str, str | Text]] = [("this ep.", f"return {value(snap.episode_return, 0)}")]
-    if snap.network is None:  # a DQN's worlds here have no penalties
+    if snap.counts_penalties:
         rows.append(("", f"{count(snap.episode_penalties)} penalties"))
     if snap.episode == 0:
         rows.append(("last 100", Text("no episode finished yet", style=DIM)))
     else:
         rows.append(("last 100", f"mean return {value(snap.recent_mean_return)}"))
         rows.append(("", f"{percent(snap.recent_success_rate)} {success}"))
-    if snap.network is not None:
-        rows.extend(_network_rows(snap))
+    rows.extend(agent_view(snap.kind).stats_rows(snap))
     if snap.model is not None:
         rows.extend(_policy_rows(snap))
     text = Text()
@@ -90,25 +88,3 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
 
 def _pair(steps: float, episodic_return: float) -> str:
     return f"{value(steps):>9} {value(episodic_return):>8}"
-
-
-def _network_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
-    """The replay buffer's fill, the target network's updates and the recent loss."""
-    c, net = snap.config, snap.network
-    fill = net.buffer_fill / c.buffer_size
-    rows: list[tuple[str, str | Text]] = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]
-    if net.last_sync_step < 0:
-        synced = Text(f"not yet (from step {c.learning_starts:,})", style=DIM)
-    else:
-        ago = snap.total_steps - net.last_sync_step
-        synced = f"×{count(net.target_syncs)}, {count(ago)} steps ago"
-    rows.append(("target", synced))
-    rows.append(
-        (
-            "loss",
-            Text("—", style=DIM)
-            if math.isnan(net.recent_loss)
-            else f"{net.recent_loss:.4f} (recent)",
-        )
-    )
-    return rows

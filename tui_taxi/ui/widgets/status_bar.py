@@ -7,8 +7,8 @@ import time
 
 from rich.text import Text
 
-from tui_taxi.core.schedules import Schedule
 from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.agent_views import agent_view
 from tui_taxi.ui.format import count
 from tui_taxi.ui.widgets.line_cache import LineCache
 
@@ -56,31 +56,22 @@ class StatusBar(LineCache):
 def _settings(snap: Snapshot) -> tuple:
     return (
         snap.config,
-        round(snap.epsilon, 2),
-        snap.alpha,
+        tuple(s.brief for s in snap.settings),
         snap.paused,
         snap.speed_index,
         snap.manual,
-        snap.pretraining > 0,
+        snap.practice > 0,
         snap.report is None,
     )
 
 
-def _param(symbol: str, setting, now: float) -> str:
-    """ε 0.10, or ε 0.53↘ while a schedule decays it."""
-    moving = isinstance(setting, Schedule) and setting.kind != "constant" and now != setting.end
-    return f"{symbol} {now:.2f}{'↘' if moving and setting.end < now else ''}"
-
-
 def status_text(snap: Snapshot, width: int) -> Text:
     """Segments in order of importance; the least important are dropped to fit ``width``."""
-    c = snap.config
     if snap.manual:
         head = Text("● PLAY MODE ", style=f"bold {PLAY}")
-        if snap.pretraining:
-            unit = "steps" if snap.network is not None else "episodes"
+        if snap.practice:
             head.append(
-                f"the agent trains first: {count(snap.pretraining)} {unit} to go", style=PLAY
+                f"the agent trains first: {count(snap.practice)} {snap.unit} to go", style=PLAY
             )
         else:
             head.append(
@@ -94,17 +85,9 @@ def status_text(snap: Snapshot, width: int) -> Text:
         head.append(snap.speed.label, style="bold")
         if not snap.speed.animated:  # flat out: the rate reached (animated: the label says it)
             head.append(f" {count(snap.steps_per_second)} steps/s", style=DIM)
-    net = snap.network
-    if net is None:
-        params = Text(c.learner, style="bold")
-        params.append("  " + _param("ε", c.epsilon, snap.epsilon), style="bold")
-        params.append("  " + _param("α", c.alpha, snap.alpha), style="bold")
-    else:
-        params = Text("Double DQN" if c.double else "DQN", style="bold")
-        moving = snap.epsilon > c.end_e + 1e-12 and c.start_e > c.end_e
-        params.append(f"  ε {snap.epsilon:.2f}{'↘' if moving else ''}", style="bold")
-        params.append(f"  lr {snap.alpha:.2g}", style="bold")
-    params.append(f"  γ {c.gamma:.2f}", style="bold")
+    params = Text(snap.variant, style="bold")
+    for setting in snap.settings:  # as the kind names them: ε α γ, or ε lr γ
+        params.append(f"  {setting.symbol} {setting.brief}", style="bold")
     counters = Text(f"episode {count(snap.episode)} · step {snap.t}", style="")
     steps = Text(f"{count(snap.total_steps)} steps total", style=DIM)
     report = snap.report
@@ -116,10 +99,7 @@ def status_text(snap: Snapshot, width: int) -> Text:
         colour = RUN if report.optimality == 1.0 else PAUSE if report.optimality > 0.5 else BAD
         optimal = Text(f"optimal {report.n_optimal}/{report.n_start}", style=f"bold {colour}")
     # (segment, priority): lower numbers stay longest
-    memory = None
-    if net is not None:  # the replay buffer's fill and the target network's updates
-        memory = Text(f"buffer {count(net.buffer_fill)}/{count(c.buffer_size)}", style="")
-        memory.append(f" · target ×{count(net.target_syncs)}", style=DIM)
+    memory = agent_view(snap.kind).status(snap)  # a network's replay buffer and target
     segments = [(head, 0), (params, 1), (counters, 2), (optimal, 3), (memory, 4), (steps, 5)]
     segments = [(segment, rank) for segment, rank in segments if segment is not None]
     sep = Text(" │ ", style=DIM)

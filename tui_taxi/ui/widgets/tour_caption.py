@@ -41,8 +41,10 @@ class TourCaption(Widget):
         right = Text()
         snap = self.snapshot
         if snap is not None:
-            c = snap.config
-            right.append(f"ε {snap.epsilon:.2f} α {snap.alpha:.2f} γ {c.gamma:.2f} · ", style=DIM)
+            shown = " ".join(
+                f"{s.symbol} {s.value:{'.2g' if s.factor else '.2f'}}" for s in snap.settings
+            )
+            right.append(f"{shown} · ", style=DIM)
             right.append("▶ playing" if snap.playing_to else "‖ paused ", style=DIM)
         keys = Text.assemble(
             ("  → ", KEY_STYLE),

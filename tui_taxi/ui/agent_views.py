@@ -1,0 +1,181 @@
+"""The panels of an agent's own, per kind: the TD explainer's board, the statistics' rows and
+the status line's segment that only its kind has (a network's replay buffer and target network).
+A kind without views of its own gets the generic ones: a new kind of agent runs in the app with
+no edit here, and adds an entry to :data:`REGISTRY` to explain itself."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from tui_taxi.protocol import Snapshot
+from tui_taxi.ui.format import count
+from tui_taxi.ui.views import view_for
+
+DIM = "#8a8a96"
+LABEL = 18
+
+Rows = list[tuple[str, "str | Text"]]
+
+
+@dataclass(frozen=True)
+class AgentView:
+    explain: Callable[[Snapshot], Text]  # the last update on the board (at most 11 x 32)
+    stats_rows: Callable[[Snapshot], Rows]  # rows of its own in the statistics panel
+    status: Callable[[Snapshot], Text | None]  # a status-line segment of its own
+
+
+def agent_view(kind: str) -> AgentView:
+    return REGISTRY.get(kind, GENERIC)
+
+
+def _how(r, snap: Snapshot) -> str:
+    return "your move" if snap.human_step else "explored" if r.explored else "greedy"
+
+
+# -- any kind ----------------------------------------------------------------------------------
+def explain_step(snap: Snapshot) -> Text:
+    """The last step, for a kind that explains nothing more."""
+    r = snap.last_step
+    text = Text()
+    text.append(snap.variant, style="bold")
+    text.append(f" · {_how(r, snap)}\n", style=DIM)
+    text.append(f"a {snap.action_names[r.action]}  r {r.reward:+g}\n")
+    return text
+
+
+GENERIC = AgentView(explain_step, lambda snap: [], lambda snap: None)
+
+
+# -- a Q-table -------------------------------------------------------------------------------
+#: What each learner bootstraps on, as written in the explainer.
+BOOTSTRAP = {
+    "q-learning": "max Q(s',·)",
+    "sarsa": "Q(s',a')",
+    "expected-sarsa": "E_π Q(s',·)",
+    "double-q": "Q_B(s',argmax Q_A)",
+}
+NAMES = {
+    "q-learning": "Q-learning",
+    "sarsa": "SARSA",
+    "expected-sarsa": "Exp. SARSA",
+    "double-q": "Double Q",
+}
+
+
+def explain_table(snap: Snapshot) -> Text:
+    """The TD update of a Q-table: at most 11 lines of at most 32 characters (the left
+    column's width)."""
+    r = snap.last_step
+    learner = snap.config.learner
+    how = _how(r, snap)
+    text = Text()
+    text.append(f"{NAMES.get(learner, learner)} update", style="bold")
+    text.append(f" · {how}\n", style=DIM)
+    text.append(f"s {r.state} · {view_for(snap.world).describe(snap.world, r.state)}\n")
+    action = snap.action_names[r.action]
+    text.append(f"a {action}  r {r.reward:+g}  s' {r.next_state}\n")
+    if snap.human_step and not snap.learn_from_human:
+        text.append("Q unchanged: your moves do not\nteach the agent (L toggles)", style=DIM)
+        return text
+    label = "end: no bootstrap" if r.terminated else BOOTSTRAP.get(learner, "bootstrap")
+    if learner == "double-q" and not r.terminated and r.table == 1:
+        label = "Q_A(s',argmax Q_B)"
+    rows = [
+        ("Q(s,a)", r.q_old, None),
+        (label, r.bootstrap, None),
+        ("target r+γ·boot", r.td_target, f"{r.reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}"),
+        ("δ = target − Q", r.td_error, None),
+        ("Q ← Q + α·δ", r.q_new, f"{r.q_old:.3f} + {r.alpha:.2f} × {r.td_error:.3f}"),
+    ]
+    for name, value, working in rows:
+        text.append(f"{name:<{LABEL}}", style=DIM)
+        text.append(f"{value:>9.3f}\n", style="bold")
+        if working:
+            text.append(f"  = {working}\n", style=DIM)
+    text.rstrip()
+    return text
+
+
+# -- a Q-network -----------------------------------------------------------------------------
+def explain_network(snap: Snapshot) -> Text:
+    """The network's TD update on the board: the first transition of the last minibatch drawn
+    from the replay buffer, its prediction by the online network, its bootstrap by the target
+    network (none past a termination), the target, the error and the Huber loss. At most 11
+    lines of at most 32 characters."""
+    r = snap.last_step
+    c, net = snap.config, snap.details
+    how = _how(r, snap)
+    text = Text()
+    text.append("DQN", style="bold")
+    text.append(f" · step {how}: {snap.action_names[r.action]} r {r.reward:+g}\n", style=DIM)
+    if snap.human_step and not snap.learn_from_human:
+        text.append("no update: your moves do not\nteach the agent (L toggles)", style=DIM)
+        return text
+    if net.updates == 0:
+        text.append(f"replay buffer {net.buffer_fill:,} of {c.buffer_size:,}\n")
+        text.append(f"learning starts after step\n{c.learning_starts:,}: no update yet", style=DIM)
+        return text
+    text.append("this step's update" if r.updated else "last update", style="bold")
+    text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
+    if r.sample_terminated:
+        label = "end: no bootstrap"
+    else:
+        label = "Q⁻(s',argmax Q)" if c.double else "max Q⁻(s',·)"
+    rows = [
+        ("Q(s,a) online", r.q_pred, None),
+        (label, r.bootstrap, None),
+        (
+            "target r+γ·boot",
+            r.td_target,
+            f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}",
+        ),
+        ("δ = target − Q", r.td_error, None),
+        ("Huber loss", r.loss, None),
+    ]
+    for name, value, working in rows:
+        text.append(f"{name:<{LABEL}}", style=DIM)
+        text.append(f"{value:>9.3f}\n", style="bold")
+        if working:
+            text.append(f"  = {working}\n", style=DIM)
+    text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
+    return text
+
+
+def network_rows(snap: Snapshot) -> Rows:
+    """The replay buffer's fill, the target network's updates and the recent loss."""
+    c, net = snap.config, snap.details
+    fill = net.buffer_fill / c.buffer_size
+    rows: Rows = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]
+    if net.last_sync_step < 0:
+        synced = Text(f"not yet (from step {c.learning_starts:,})", style=DIM)
+    else:
+        ago = snap.total_steps - net.last_sync_step
+        synced = f"×{count(net.target_syncs)}, {count(ago)} steps ago"
+    rows.append(("target", synced))
+    rows.append(
+        (
+            "loss",
+            Text("—", style=DIM)
+            if math.isnan(net.recent_loss)
+            else f"{net.recent_loss:.4f} (recent)",
+        )
+    )
+    return rows
+
+
+def network_status(snap: Snapshot) -> Text:
+    """The replay buffer's fill and the target network's updates."""
+    net = snap.details
+    memory = Text(f"buffer {count(net.buffer_fill)}/{count(snap.config.buffer_size)}", style="")
+    memory.append(f" · target ×{count(net.target_syncs)}", style=DIM)
+    return memory
+
+
+REGISTRY: dict[str, AgentView] = {
+    "tabular": AgentView(explain_table, lambda snap: [], lambda snap: None),
+    "dqn": AgentView(explain_network, network_rows, network_status),
+}

@@ -1,0 +1,161 @@
+"""The live screen: the status line (or a tour's caption), the dashboard of panels and the key
+bar, and the view state a person sets with keys (the Q-table or the chart, the explainer or the
+statistics, the chart's metric, smoothing and range, each action's value per cell, the play
+hint) as reactive fields. The App hands it snapshots; these keys never reach the trainer."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tui_taxi.protocol import Snapshot, World
+from tui_taxi.ui import keys
+from tui_taxi.ui.views import missing, play_moves
+from tui_taxi.ui.widgets.dashboard import Dashboard
+from tui_taxi.ui.widgets.key_bar import KeyBar
+from tui_taxi.ui.widgets.reward_chart import RewardChart
+from tui_taxi.ui.widgets.status_bar import StatusBar
+from tui_taxi.ui.widgets.tour_caption import TourCaption
+
+MIN_SIZE = (100, 30)
+
+
+class LiveScreen(Screen):
+    BINDINGS = keys.bindings(keys.SCREEN)
+
+    chart_view = reactive(False)  # `c`: the chart instead of (compact) or over (else) the Q-table
+    prefer_stats = reactive(False)  # `x`: the statistics instead of the explainer, where one fits
+    hint = reactive(True)  # play mode: the agent's Q-values and greedy arrows (`t` hides them)
+
+    def __init__(self, world: World, tour=None) -> None:
+        super().__init__()
+        self.world = world
+        self.tour = tour
+
+    # -- the panels ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        if self.tour is not None:
+            yield TourCaption(self.tour, id="caption")
+        else:
+            yield StatusBar(id="status")
+        yield Dashboard(self.world, id="dashboard")
+        yield KeyBar(self.app.mode, play_moves(self.world), missing(self.world), id="keys")
+        yield Static(id="too-small")
+
+    def on_mount(self) -> None:
+        self.app.live_ready()
+
+    @property
+    def dashboard(self) -> Dashboard:
+        return self.query_one(Dashboard)
+
+    def show(self, snap: Snapshot) -> None:
+        """Hand a snapshot to the panels (a new world first gets its own)."""
+        if not self.is_mounted or not self.query(Dashboard):  # closing: a late one is dropped
+            return
+        with self.app.batch_update():
+            if self.tour is not None:
+                self.query_one(TourCaption).show(snap)
+            else:
+                self.query_one(StatusBar).show(snap)
+            self.dashboard.show(snap)
+
+    def show_starting(self, text: str) -> None:
+        if self.tour is None:
+            self.query_one(StatusBar).show_starting(text)
+
+    def set_mode(self, mode: str) -> None:
+        self.query_one(KeyBar).set_mode(mode)
+
+    async def switch_world(self, world: World) -> None:
+        """Another world: a dashboard of its own, the view state kept."""
+        old = self.dashboard
+        self.world = world
+        await old.remove()
+        dashboard = Dashboard(world, id="dashboard")
+        dashboard.presenter, dashboard.chart_view, dashboard.hint = (
+            old.presenter,
+            self.chart_view,
+            self.hint,
+        )
+        await self.mount(dashboard, before=self.query_one(KeyBar))
+        key_bar = self.query_one(KeyBar)
+        key_bar.moves, key_bar.hidden = play_moves(world), missing(world)
+        key_bar.refresh()
+
+    # -- view state ----------------------------------------------------------------------------
+    def watch_chart_view(self, on: bool) -> None:
+        if self.query(Dashboard):
+            self.dashboard.set_chart_view(on)
+
+    def watch_prefer_stats(self, on: bool) -> None:
+        if self.query(Dashboard):
+            self.dashboard.set_prefer_stats(on)
+
+    def watch_hint(self, on: bool) -> None:
+        if self.query(Dashboard):
+            self.dashboard.set_hint(on)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Each mode has its own keys; a world without a grid has no per-action view."""
+        if action in missing(self.world):
+            return False
+        if action in keys.ACTIONS:
+            return keys.allowed(action, parameters, self.app.mode)
+        return True
+
+    def action_toggle_view(self) -> None:
+        plan = self.dashboard.layout_plan
+        if plan is not None and not plan.table_fits:
+            self.notify(
+                "the Q-table needs a wider terminal in the presenter layout (T leaves it)",
+                timeout=3,
+            )
+            return
+        self.chart_view = not self.chart_view
+
+    def action_explain(self) -> None:
+        plan = self.dashboard.layout_plan
+        if plan is not None and plan.both_panels:
+            self.app.say(
+                "the TD explainer and the statistics are both on screen at this size",
+                topic="explain",
+            )
+            return
+        self.prefer_stats = not self.prefer_stats
+
+    def action_hint(self) -> None:
+        self.hint = not self.hint
+        self.app.say("hint shown" if self.hint else "hint hidden", timeout=1.5, topic="hint")
+
+    def action_per_action(self) -> None:
+        on = self.query_one("#qtable").toggle_per_action()
+        self.app.say(
+            "each action's value in each cell" if on else "max Q and the greedy action",
+            topic="per-action",
+        )
+
+    def action_chart_metric(self) -> None:
+        chart = self.query_one(RewardChart)
+        self.app.say(f"chart: {chart.cycle_metric()}", timeout=1.5, topic="chart")
+
+    def action_smoothing(self) -> None:
+        chart = self.query_one(RewardChart)
+        self.app.say(f"chart smoothing: {chart.cycle_smoothing():g}", timeout=1.5, topic="chart")
+
+    def action_chart_range(self) -> None:
+        self.app.say(f"chart: {self.query_one(RewardChart).toggle_range()}", topic="chart")
+
+    # -- layout --------------------------------------------------------------------------------
+    def on_resize(self, event: Resize) -> None:
+        width, height = event.size
+        too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(too_small, "-too-small")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"The terminal is {width}x{height}.\n"
+                f"Enlarge it to at least {MIN_SIZE[0]}x{MIN_SIZE[1]} for tui-taxi."
+            )

@@ -1,0 +1,43 @@
+"""Toasts by topic: a newer toast on a topic (a setting, the speed, a chart option) replaces the
+last, so a burst of key presses leaves one toast, not a stack.
+
+Textual's public ``App.notify`` posts a message, so in a burst the previous toast is not yet in
+the app's collection when the next key looks for it to replace; this does what ``notify``'s
+handler does, at once. It is the one place that touches Textual's private notification API
+(``App._notifications``, ``App._unnotify``, ``App._refresh_notifications``);
+``tests/ui/test_toasts.py`` pins that behaviour, so an upgrade that changes it fails there.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.notifications import Notification
+
+
+class Toasts:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._by_topic: dict[str, Notification] = {}
+
+    def say(
+        self,
+        text: str,
+        *,
+        severity: str = "information",
+        timeout: float = 2,
+        topic: str | None = None,
+    ) -> Notification:
+        app = self.app
+        old = self._by_topic.get(topic) if topic else None
+        if old is not None and old in app._notifications:
+            app._unnotify(old, refresh=False)
+        notification = Notification(text, "", severity, timeout, markup=True)
+        app._notifications.add(notification)
+        app._refresh_notifications()
+        if topic:
+            self._by_topic[topic] = notification
+        return notification
+
+    def shown(self) -> list[Notification]:
+        """The toasts on screen now."""
+        return list(self.app._notifications)
