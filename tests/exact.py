@@ -3,21 +3,11 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-import gymnasium as gym
 import numpy as np
 
+import tui_taxi  # noqa: F401  (registers the book's worlds: a broken registration must fail)
+
 WINDY = "tui_taxi/WindyGridworld-v0"
-
-
-def windy_registered() -> bool:
-    """Whether Windy Gridworld is registered; importing tui_taxi.core.worlds registers the
-    book's worlds, where the tree has it."""
-    if importlib.util.find_spec("tui_taxi.core.worlds") is not None:
-        importlib.import_module("tui_taxi.core.worlds")
-    return WINDY in gym.registry
 
 
 def optimal_q(model, gamma: float) -> np.ndarray:

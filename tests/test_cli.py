@@ -554,6 +554,20 @@ def test_train_by_steps_episodes_or_whichever_runs_out_first(
         assert session.episode == episodes and f"for {episodes} episodes" in out
 
 
+def test_serve_without_its_extra_says_how_to_install_it(capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "textual_serve" else real(name, *a),
+    )
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err == "tui-taxi: error: serve needs textual-serve: pip install 'tui-taxi[serve]'\n"
+
+
 def test_the_progress_bar_counts_toward_either_budget():
     class Terminal(io.StringIO):
         def isatty(self):

@@ -38,7 +38,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_taxi.core.agent import Budget, kind_named
+from tui_taxi.core.agent import DEFAULT_KIND, Budget, kind_named
 from tui_taxi.core.envs import (
     EnvError,
     compile_env,
@@ -87,7 +87,7 @@ class Tour:
     source: str
     env_id: str = "Taxi-v4"
     env_kwargs: tuple = ()
-    agent: str = "tabular"
+    agent: str = DEFAULT_KIND
 
     def intents_until(self, index: int) -> tuple[tuple[TourIntent, ...], int]:
         """What showing step ``index`` replays: every intent of steps 0..index, in order, but
@@ -190,7 +190,7 @@ def load_tour(path: str | Path | None = None, name: str = DEFAULT_TOUR) -> Tour:
 
 def parse_tour(text: str, source: str = "<tour>") -> Tour:
     seed = 0
-    agent = "tabular"
+    agent = DEFAULT_KIND
     env: tuple[str, tuple] | None = None
     steps: list[dict] = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -310,6 +310,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         source,
         env_id,
         env_kwargs,
+        agent,
     )
 
 

@@ -19,7 +19,7 @@ from tui_taxi.core.agent import Budget, Setting
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.evaluate import EvalResult, Trajectory
 from tui_taxi.core.optimal import Optimum, PolicyReport
-from tui_taxi.core.worlds import is_cartpole
+from tui_taxi.core.worlds import is_cartpole, success_words
 
 
 # -- speeds -----------------------------------------------------------------------------------
@@ -249,6 +249,11 @@ class World:
     def cartpole(self) -> bool:
         """CartPole (a world fact: its own picture, and its play mode balances the pole)."""
         return self.model is None and is_cartpole(self.env_id)
+
+    @property
+    def success_words(self) -> str:
+        """How its episodes end well, in words ("delivered", "balanced to the limit", ...)."""
+        return success_words(self.env_id, self.model)
 
     @property
     def playable(self) -> bool:

@@ -308,8 +308,14 @@ def chart_series(agent) -> ChartSeries:
     episode = means["episode"] + history.width / 2
     done = np.cumsum(counts)
     time_step = np.cumsum(means["episodic_length"] * counts)
-    columns = [episode, time_step, done, means["episodic_return"], means["episodic_length"],
-               means["penalties"]]  # fmt: skip
+    columns = [
+        episode,
+        time_step,
+        done,
+        means["episodic_return"],
+        means["episodic_length"],
+        means["penalties"],
+    ]
     points = [downsample(episode, y, CHART_POINTS)[1] for y in columns]
     extras = tuple(
         Curve(name, title, downsample(episode, values, CHART_POINTS)[1])

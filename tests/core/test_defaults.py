@@ -9,7 +9,7 @@ from collections import deque
 
 import numpy as np
 import pytest
-from exact import WINDY, optimal_q, success_within, ties_at_random, windy_registered
+from exact import WINDY, optimal_q, success_within, ties_at_random
 from gymnasium.envs.toy_text.frozen_lake import MAPS
 
 from tui_taxi.core.envs import compile_env
@@ -99,8 +99,6 @@ def train_with_defaults(env_id, kwargs=(), seed=0):
     ],
 )
 def test_the_defaults_reach_the_optimum(env_id, kwargs):
-    if env_id == WINDY and not windy_registered():
-        pytest.skip(f"{WINDY} is not registered (tui_taxi.core.worlds is not in this tree)")
     _, report = train_with_defaults(env_id, kwargs)
     assert report.n_optimal == report.n_start
 
@@ -176,8 +174,6 @@ def test_gamma_1_on_frozenlake_gives_no_reason_to_hurry():
     ],
 )
 def test_the_defaults_are_fine(env_id, kwargs):
-    if env_id == WINDY and not windy_registered():
-        pytest.skip(f"{WINDY} is not registered (tui_taxi.core.worlds is not in this tree)")
     model = compile_env(env_id, kwargs)
     assert diagnose(model, config_for(env_id, kwargs)) is None
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from exact import optimal_q, success_probability, windy_registered
+from exact import optimal_q, success_probability
 
 from tui_taxi.core.envs import compile_env, model_from_transitions
 from tui_taxi.core.optimal import SolveError, policy_report, solve
@@ -33,8 +33,6 @@ GAMMAS = (0.6, 0.9, 0.99, 1.0)  # every world here ends under some policy: gamma
 @pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize(("env_id", "kwargs"), WORLDS, ids=lambda w: str(w))
 def test_the_exact_optimum_for_gamma_scores_every_start(env_id, kwargs, gamma):
-    if env_id.startswith("tui_taxi/") and not windy_registered():
-        pytest.skip(f"{env_id} is not registered (tui_taxi.core.worlds is not in this tree)")
     model = compile_env(env_id, kwargs)
     report = policy_report(model, optimal_q(model, gamma), gamma)
     assert (report.n_optimal, report.optimality) == (report.n_start, 1.0)

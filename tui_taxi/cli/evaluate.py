@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
-
-import numpy as np
 
 from tui_taxi.cli.options import (
     EVAL_EPISODES,
@@ -30,10 +27,9 @@ from tui_taxi.cli.report import (
 )
 from tui_taxi.core.agent import STEPS, Budget, load, new_agent
 from tui_taxi.core.episodes import SAFETY_CAP, EvalResult
-from tui_taxi.core.evaluate import evaluate
+from tui_taxi.core.evaluate import evaluate, random_gym_episodes
 from tui_taxi.core.optimal import solve
 from tui_taxi.core.training import train
-from tui_taxi.core.worlds import is_cartpole
 from tui_taxi.progress import ProgressBar
 
 EVAL_HELP = "evaluate a saved agent's greedy policy (tutorial metrics + optimality)"
@@ -182,38 +178,12 @@ def _compare_continuous(agent, episodes: int) -> int:
     """A world with continuous observations: the random agent against the greedy agent, each
     episode from a fresh start, the env's time limit."""
     trained = agent.evaluate(episodes)
-    rng = np.random.default_rng(0)
-    import gymnasium as gym
-
-    with warnings.catch_warnings():  # CartPole-v0's "out of date" notice: the preset's choice
-        warnings.simplefilter("ignore")
-        env = gym.make(
-            agent.config.env_id,
-            **dict(agent.config.env_kwargs),
-            max_episode_steps=trained.time_limit or None,
-        )
-    returns, lengths, ended = [], [], []
-    for e in range(episodes):
-        env.reset(seed=e)
-        done, t, total, terminated = False, 0, 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(int(rng.integers(agent.n_actions)))
-            done, t, total = terminated or truncated, t + 1, total + float(reward)
-        returns.append(total)
-        lengths.append(t)
-        ended.append(terminated)
-    word, share = episode_ends(agent), trained.success_rate
-    if is_cartpole(agent.config.env_id):
-        random_share = float(np.mean(np.array(lengths) >= trained.time_limit))
-    else:
-        random_share = float(np.mean(ended))
+    config = agent.config
+    random = random_gym_episodes(config.env_id, config.env_kwargs, episodes, trained.time_limit)
+    word = episode_ends(agent)
     print(f"{'':<14}{'return per episode':>20}{'steps per episode':>19}  {word:>24}")
-    print(
-        f"{'random agent':<14}{np.mean(returns):>20.2f}{np.mean(lengths):>19.2f}"
-        f"{random_share:>26.1%}"
-    )
-    name = f"{agent.variant} (greedy)"
-    print(f"{name:<14}{trained.mean_return:>20.2f}{trained.mean_steps:>19.2f}{share:>26.1%}")
+    for name, r in (("random agent", random), (f"{agent.variant} (greedy)", trained)):
+        print(f"{name:<14}{r.mean_return:>20.2f}{r.mean_steps:>19.2f}{r.success_rate:>26.1%}")
     print(f"\n{episodes} episodes per agent, {limit_text(trained.time_limit)}; {_trained(agent)}.")
     return 0
 

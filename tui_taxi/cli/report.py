@@ -44,11 +44,10 @@ def print_evaluation(agent, result: EvalResult) -> None:
 
 
 def episode_ends(agent) -> str:
-    """How a continuous world's episodes count as done well: CartPole's pole balanced to the
-    limit, others' own end (their goal, for Acrobot and MountainCar) before the limit."""
-    from tui_taxi.core.worlds import is_cartpole
+    """How the world's episodes count as done well (see :func:`~tui_taxi.core.worlds.success_words`)."""
+    from tui_taxi.core.worlds import success_words
 
-    return "balanced to the limit" if is_cartpole(agent.config.env_id) else "ended before the limit"
+    return success_words(agent.config.env_id, agent.model)
 
 
 def print_report(report: PolicyReport) -> None:

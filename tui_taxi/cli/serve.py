@@ -64,6 +64,8 @@ def make_server(command: str, host: str, port: int):
 
 
 def run(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("textual_serve") is None:  # an optional extra: say so first
+        raise CliError(f"serve needs textual-serve: {SERVE_EXTRA}")
     app_args = list(args.app_args)
     if app_args[:1] == ["--"]:
         app_args = app_args[1:]
@@ -87,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         config_of(inner)  # out-of-range values fail here
     _check_can_listen(args.host, args.port)
-    if importlib.util.find_spec("textual_serve") is None:  # an optional extra: say so first
-        raise CliError(f"serve needs textual-serve: {SERVE_EXTRA}")
     command = shlex.join([sys.executable, "-m", "tui_taxi", *app_args])
     server = make_server(command, args.host, args.port)
     print(

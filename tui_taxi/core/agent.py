@@ -27,6 +27,8 @@ import numpy as np
 from tui_taxi.core.errors import ConfigError, SaveFileError
 from tui_taxi.core.rng import PREDICT_STREAM
 
+#: The kind the app, the CLI and a tour use when none is named (and old sweep files hold).
+DEFAULT_KIND = "tabular"
 #: What a budget and a check count: whole episodes, or time steps.
 EPISODES, STEPS = "episodes", "steps"
 #: The roles of the settings the keys move: e/E explore, a/A rate (how fast it learns), g/G

@@ -378,7 +378,8 @@ def action_names(base, n_actions: int) -> tuple[str, ...] | None:
 
 def grid_geometry(base) -> GridGeometry | None:
     """The layout of a grid world, read from the env: FrozenLake's ``desc``, CliffWalking's
-    ``shape`` and cliff, or an env of ours with ``shape``, ``start``, ``goal`` and ``wind``."""
+    ``shape`` and, from its transition model, its cliff, or an env of ours with ``shape``,
+    ``start``, ``goal`` and ``wind``."""
     desc = getattr(base, "desc", None)
     if desc is not None and getattr(desc, "ndim", 0) == 2:  # FrozenLake: S F H G
         rows = tuple(
@@ -392,12 +393,25 @@ def grid_geometry(base) -> GridGeometry | None:
         return None
     n_rows, n_cols = (int(x) for x in shape)
     kinds = [["F"] * n_cols for _ in range(n_rows)]
-    cliff = getattr(base, "_cliff", None)
-    if cliff is not None:  # CliffWalking: start bottom left, goal bottom right
-        for r, c in zip(*np.nonzero(np.asarray(cliff)), strict=True):
-            kinds[r][c] = "C"
-        start = divmod(int(base.start_state_index), n_cols)
-        goal = (n_rows - 1, n_cols - 1)
+    if getattr(base, "start", None) is None and hasattr(base, "start_state_index"):
+        # CliffWalking: its start, and the goal and the cliff read from its transition model
+        # (Gymnasium keeps the cliff private): a step into the cliff returns to the start, so
+        # a cliff cell is never a next state; the goal is where episodes terminate
+        start_state = int(base.start_state_index)
+        reached, ends = set(), set()
+        for outcomes_by_action in base.P.values():
+            for outcomes in outcomes_by_action.values():
+                for p, s_next, _, terminated in outcomes:
+                    if p > 0:
+                        reached.add(int(s_next))
+                        if terminated:
+                            ends.add(int(s_next))
+        for s in range(n_rows * n_cols):
+            if s not in reached and s != start_state:
+                r, c = divmod(s, n_cols)
+                kinds[r][c] = "C"
+        start = divmod(start_state, n_cols)
+        goal = divmod(min(ends), n_cols) if ends else (n_rows - 1, n_cols - 1)
     else:
         start, goal = getattr(base, "start", None), getattr(base, "goal", None)
         if start is None or goal is None:

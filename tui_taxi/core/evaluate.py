@@ -12,10 +12,10 @@ import numpy as np
 from numba import njit
 
 from tui_taxi.core.envs import CompiledEnv
-from tui_taxi.core.episodes import SAFETY_CAP, EvalResult
+from tui_taxi.core.episodes import SAFETY_CAP, SUCCESS, TERMINATED, TRUNCATED, EvalResult
 from tui_taxi.core.rng import GREEDY_STREAM, RANDOM_STREAM, make_rng, sample_outcome
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.tabular import kernel as K
+from tui_taxi.core.tabular import kernel
 from tui_taxi.core.tabular.kernel import greedy_action
 
 POLICIES = ("greedy", "random")
@@ -101,16 +101,16 @@ class _PolicyRun:
         self.model = model
         self.q = _table(model, q)
         epsilon = Schedule.constant(0.0 if policy == "greedy" else 1.0)
-        self.params = K.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
+        self.params = kernel.kernel_params(model, 0.0, epsilon, Schedule.constant(1.0))
         limit = time_limit if time_limit > 0 else SAFETY_CAP
-        self.iparams = np.array([K.Q_LEARNING, limit, 0], dtype=np.int64)
-        self.cursor, self.fcursor = K.new_cursor()
+        self.iparams = np.array([kernel.Q_LEARNING, limit, 0], dtype=np.int64)
+        self.cursor, self.fcursor = kernel.new_cursor()
         self.rng = make_rng(seed, _STREAM[policy])
-        self.record = np.zeros(K.N_RECORD)
+        self.record = np.zeros(kernel.N_RECORD)
 
-    def run(self, episodes: int | None, steps: int | None) -> K.EpisodeBatch:
+    def run(self, episodes: int | None, steps: int | None) -> kernel.EpisodeBatch:
         q = self.q
-        return K.run_model(
+        return kernel.run_model(
             self.model,
             (q, q, q),
             self.params,
@@ -230,3 +230,41 @@ def _greedy_walk(
         if ended:
             return t + 1, s, True
     return cap, s, False
+
+
+def random_gym_episodes(env_id: str, env_kwargs, episodes: int, time_limit: int) -> EvalResult:
+    """The random agent on a Gymnasium env itself (a world with continuous observations), each
+    episode reset with its own seed (0, 1, ...), the coin flips from a generator of seed 0;
+    success as :func:`~tui_taxi.core.worlds.success_words` says: CartPole's pole up to the
+    limit, another world's own end before it."""
+    import warnings
+
+    import gymnasium as gym
+
+    from tui_taxi.core.episodes import EpisodeBatch
+    from tui_taxi.core.worlds import is_cartpole
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():  # CartPole-v0's "out of date" notice: the preset's choice
+        warnings.simplefilter("ignore")
+        env = gym.make(env_id, **dict(env_kwargs), max_episode_steps=time_limit or None)
+    returns, lengths, outcome = [], [], []
+    try:
+        n_actions = int(env.action_space.n)
+        for e in range(episodes):
+            env.reset(seed=e)
+            done, t, total, terminated = False, 0, 0.0, False
+            while not done:
+                _, reward, terminated, truncated, _ = env.step(int(rng.integers(n_actions)))
+                done, t, total = terminated or truncated, t + 1, total + float(reward)
+            returns.append(total)
+            lengths.append(t)
+            lasted = is_cartpole(env_id) and time_limit and t >= time_limit
+            success = lasted if is_cartpole(env_id) else terminated
+            outcome.append(SUCCESS if success else TERMINATED if terminated else TRUNCATED)
+    finally:
+        env.close()
+    batch = EpisodeBatch(
+        np.array(returns), np.array(lengths), np.zeros(episodes, np.int64), np.array(outcome)
+    )
+    return EvalResult.of(batch, time_limit, policy="random")

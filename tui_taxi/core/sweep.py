@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_taxi.core.agent import Budget, SweepParam, kind_named, kinds
+from tui_taxi.core.agent import DEFAULT_KIND, Budget, SweepParam, kind_named, kinds
 from tui_taxi.core.envs import EnvKwargs
 from tui_taxi.core.episodes import downsample
 from tui_taxi.core.errors import ConfigError
@@ -78,7 +78,7 @@ def _param(agent: str, name: str) -> SweepParam:
     )
 
 
-def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...]:
+def parse_values(name: str, text: str, agent: str = DEFAULT_KIND) -> tuple[str, ...]:
     """A comma-separated list of one parameter's values, each checked (as the CLI's own
     options are), kept as the text given so results name them as the user did."""
     _param(agent, name)
@@ -94,7 +94,7 @@ def parse_values(name: str, text: str, agent: str = "tabular") -> tuple[str, ...
     return values
 
 
-def typed_value(name: str, text: str, agent: str = "tabular"):
+def typed_value(name: str, text: str, agent: str = DEFAULT_KIND):
     """One parameter value from its text (its kind's check: a SweepError names it)."""
     try:
         return _kind(agent).sweep_value(name, text)
@@ -103,7 +103,7 @@ def typed_value(name: str, text: str, agent: str = "tabular"):
 
 
 def parse_range(
-    name: str, text: str, agent: str = "tabular"
+    name: str, text: str, agent: str = DEFAULT_KIND
 ) -> tuple[float, float] | tuple[str, ...]:
     """Random search: ``LOW..HIGH`` for a number (log-uniform for alpha, epsilon, the learning
     rate and the whole-number settings), or a comma-separated list to pick from (a learner,
@@ -148,7 +148,7 @@ class SweepSpec:
     steps: int | None = None
     check_every: int = 250  # episodes (a DQN: steps) between optimality checks
     max_steps: int | None = None
-    agent: str = "tabular"
+    agent: str = DEFAULT_KIND
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.check_every < 1 or self.samples < 0:
@@ -267,7 +267,7 @@ class Trial:
     steps: int | None
     check_every: int
     max_steps: int | None = None
-    agent: str = "tabular"
+    agent: str = DEFAULT_KIND
 
     @property
     def key(self) -> str:
@@ -282,7 +282,8 @@ class Trial:
             self.check_every,
             self.max_steps,
         ]
-        return json.dumps(parts + ([self.agent] if self.agent != "tabular" else []))
+        # (the default kind's keys name no kind: files written before there were others)
+        return json.dumps(parts + ([self.agent] if self.agent != DEFAULT_KIND else []))
 
     def config(self):
         """The run: the world's defaults for the trial's kind, then its parameters, its seed
@@ -323,8 +324,9 @@ def measure(agent, budget: Budget, check_every: int) -> tuple[dict, list[list[fl
     at the start and at the end) until it first holds. Returns (metrics, the downsampled
     learning curve as [episode, return])."""
     goal = agent.goal(check_every)
-    run = train(agent, budget, goal=goal, stop_at_goal=False, check_at_start=True,
-                check_at_end=True)  # fmt: skip
+    run = train(
+        agent, budget, goal=goal, stop_at_goal=False, check_at_start=True, check_at_end=True
+    )
     optimality, optimal = goal.score(agent) if goal is not None else (math.nan, False)
     reached = run.reached[:2] if run.reached is not None else None
     return _metrics(agent, reached, optimality, optimal)

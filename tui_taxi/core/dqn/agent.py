@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tui_taxi.core.agent import STEPS, AgentBase, Budget, Option, Setting, SweepParam, register
-from tui_taxi.core.dqn import kernel as K
-from tui_taxi.core.dqn import persist
+from tui_taxi.core.dqn import kernel, persist
 from tui_taxi.core.dqn.config import DISCRETE_DEFAULTS, PRESETS, DQNConfig, config_for
 from tui_taxi.core.dqn.gym_env import box_env
 from tui_taxi.core.envs import CompiledEnv, compile_env, make_gym_env
@@ -67,7 +66,7 @@ class DQNRecord:
     def from_arrays(cls, record: np.ndarray, obs: np.ndarray) -> DQNRecord:
         kinds = {f.name: f.type for f in dataclasses.fields(cls)}
         values: dict = {"obs": obs[0].copy(), "next_obs": obs[1].copy()}
-        for name, raw in zip(K.RECORD_FIELDS, record, strict=True):
+        for name, raw in zip(kernel.RECORD_FIELDS, record, strict=True):
             kind = kinds[name]
             if kind == "bool":
                 values[name] = bool(raw)
@@ -85,15 +84,15 @@ def env_kind(
     (``model``: compiled already); an env the DQN cannot run is a one-line error naming what it
     supports."""
     if model is not None:
-        return K.DISCRETE, model, model.action_names, 1
+        return kernel.DISCRETE, model, model.action_names, 1
     if config.env_id in CARTPOLE_LIMITS:
         if config.env_kwargs:
             raise ConfigError(f"{config.env_id} takes no env keyword arguments here")
-        return K.CARTPOLE, None, CARTPOLE_ACTIONS, 4
+        return kernel.CARTPOLE, None, CARTPOLE_ACTIONS, 4
     box = box_env(config.env_id, config.env_kwargs)
     if box is not None:
         n_actions, obs_dim = box
-        return K.GYM, None, action_names(config.env_id, n_actions), obs_dim
+        return kernel.GYM, None, action_names(config.env_id, n_actions), obs_dim
     try:
         model = compile_env(config.env_id, config.env_kwargs)
     except EnvError as exc:
@@ -102,7 +101,7 @@ def env_kind(
             f"Acrobot-v1, MountainCar-v0, ...) and the discrete envs (Taxi-v4, FrozenLake-v1, "
             f"CliffWalking-v1, tui_taxi/WindyGridworld-v0); {config.env_id}: {exc}"
         ) from None
-    return K.DISCRETE, model, model.action_names, 1
+    return kernel.DISCRETE, model, model.action_names, 1
 
 
 #: The config's fields that are command-line options (``--learning-rate``, ...).
@@ -203,15 +202,15 @@ class DQNAgent(AgentBase):
     ) -> None:
         self.config = config
         self.env_type, self.model, self.action_names, self.obs_dim = env_kind(config, model)
-        index_input = self.env_type == K.DISCRETE
+        index_input = self.env_type == kernel.DISCRETE
         n_in = self.model.n_states if index_input else self.obs_dim
         self.sizes = np.array((n_in, *config.hidden, self.n_actions), dtype=np.int64)
-        w_off, b_off, a_off, n_params = K.layout(tuple(int(s) for s in self.sizes))
+        w_off, b_off, a_off, n_params = kernel.layout(tuple(int(s) for s in self.sizes))
         self._offsets = (w_off, b_off, a_off)
         self.index_input = index_input
         store = 1 if index_input else self.obs_dim
         if arrays is None:
-            theta = K.init_params(
+            theta = kernel.init_params(
                 tuple(int(s) for s in self.sizes), make_rng(config.seed, INIT_STREAM), index_input
             )
             arrays = {
@@ -219,11 +218,11 @@ class DQNAgent(AgentBase):
                 "target": theta.copy(),
                 "adam_m": np.zeros(n_params),
                 "adam_v": np.zeros(n_params),
-                "cursor": np.zeros(K.N_CURSOR, np.int64),
-                "fcursor": np.zeros(K.N_FCURSOR),
+                "cursor": np.zeros(kernel.N_CURSOR, np.int64),
+                "fcursor": np.zeros(kernel.N_FCURSOR),
                 "rng": make_rng(config.seed),
                 "env_state": np.zeros(max(4, self.obs_dim)),
-                "record": np.full(K.N_RECORD, np.nan),
+                "record": np.full(kernel.N_RECORD, np.nan),
                 "record_obs": np.zeros((2, store)),
                 "buf_obs": np.zeros((config.buffer_size, store)),
                 "buf_next": np.zeros((config.buffer_size, store)),
@@ -231,8 +230,8 @@ class DQNAgent(AgentBase):
                 "buf_reward": np.zeros(config.buffer_size),
                 "buf_terminated": np.zeros(config.buffer_size, np.bool_),
             }
-            arrays["cursor"][K.C_LAST_SYNC] = -1
-            arrays["cursor"][K.C_RESET_SEED] = -1
+            arrays["cursor"][kernel.C_LAST_SYNC] = -1
+            arrays["cursor"][kernel.C_RESET_SEED] = -1
             fresh = True
         else:
             fresh = False
@@ -240,12 +239,12 @@ class DQNAgent(AgentBase):
         self.history = History(extra=persist.EXTRA) if history is None else history
         self._env = self._env_arrays()
         self._gym = None
-        if self.env_type == K.GYM:  # stepped in Python: its internals are not in the arrays
+        if self.env_type == kernel.GYM:  # stepped in Python: its internals are not in the arrays
             self._gym = make_gym_env(config.env_id, config.env_kwargs).unwrapped
             self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
-        if fresh or self.env_type == K.GYM:  # (a loaded GYM run starts a fresh episode)
-            K.new_episode(
+        if fresh or self.env_type == kernel.GYM:  # (a loaded GYM run starts a fresh episode)
+            kernel.new_episode(
                 self.env_type,
                 self._env,
                 self.arrays["env_state"],
@@ -291,23 +290,30 @@ class DQNAgent(AgentBase):
 
     def _refresh(self) -> None:
         c = self.config
-        params = np.zeros(K.N_PARAMS)
-        params[K.P_GAMMA], params[K.P_LR], params[K.P_TAU] = c.gamma, c.learning_rate, c.tau
-        params[K.P_START_E], params[K.P_END_E] = c.start_e, c.end_e
-        params[K.P_EXPLORE_STEPS] = c.exploration_steps
-        params[K.P_EPSILON] = -1.0 if c.epsilon is None else c.epsilon
-        params[K.P_MAX_NORM] = c.max_grad_norm
-        params[K.P_SUCCESS] = self.model.success_reward if self.model is not None else math.inf
-        iparams = np.zeros(K.N_IPARAMS, np.int64)
-        iparams[K.I_KIND], iparams[K.I_BATCH] = self.env_type, c.batch_size
-        iparams[K.I_LEARNING_STARTS], iparams[K.I_TRAIN_FREQ] = c.learning_starts, c.train_frequency
-        iparams[K.I_GRAD_STEPS], iparams[K.I_TARGET_FREQ] = (
+        params = np.zeros(kernel.N_PARAMS)
+        params[kernel.P_GAMMA], params[kernel.P_LR], params[kernel.P_TAU] = (
+            c.gamma,
+            c.learning_rate,
+            c.tau,
+        )
+        params[kernel.P_START_E], params[kernel.P_END_E] = c.start_e, c.end_e
+        params[kernel.P_EXPLORE_STEPS] = c.exploration_steps
+        params[kernel.P_EPSILON] = -1.0 if c.epsilon is None else c.epsilon
+        params[kernel.P_MAX_NORM] = c.max_grad_norm
+        params[kernel.P_SUCCESS] = self.model.success_reward if self.model is not None else math.inf
+        iparams = np.zeros(kernel.N_IPARAMS, np.int64)
+        iparams[kernel.I_KIND], iparams[kernel.I_BATCH] = self.env_type, c.batch_size
+        iparams[kernel.I_LEARNING_STARTS], iparams[kernel.I_TRAIN_FREQ] = (
+            c.learning_starts,
+            c.train_frequency,
+        )
+        iparams[kernel.I_GRAD_STEPS], iparams[kernel.I_TARGET_FREQ] = (
             c.gradient_steps,
             c.target_network_frequency,
         )
-        iparams[K.I_TIME_LIMIT] = self.time_limit
-        iparams[K.I_DOUBLE], iparams[K.I_LEARN] = int(c.double), 1
-        iparams[K.I_N_ACTIONS] = self.n_actions
+        iparams[kernel.I_TIME_LIMIT] = self.time_limit
+        iparams[kernel.I_DOUBLE], iparams[kernel.I_LEARN] = int(c.double), 1
+        iparams[kernel.I_N_ACTIONS] = self.n_actions
         self._params, self._iparams = params, iparams
         self._net_arrays = self._net()
 
@@ -317,7 +323,7 @@ class DQNAgent(AgentBase):
             return self.config.max_steps
         if self.model is not None:
             return self.model.max_episode_steps
-        if self.env_type == K.GYM:
+        if self.env_type == kernel.GYM:
             import gymnasium as gym
 
             return gym.spec(self.config.env_id).max_episode_steps or 0
@@ -336,10 +342,10 @@ class DQNAgent(AgentBase):
         out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int8), np.empty(size))
         a = self.arrays
         budget = big if updates is None else updates
-        if self.env_type == K.GYM:
+        if self.env_type == kernel.GYM:
             finished = self._run_gym(max_episodes, max_steps, budget, out)
         else:
-            finished = K.run(
+            finished = kernel.run(
                 self._env,
                 self._net_arrays,
                 self._buf(),
@@ -373,10 +379,10 @@ class DQNAgent(AgentBase):
         cursor, env_state = a["cursor"], a["env_state"]
         finished = taken = 0
         while True:
-            if not cursor[K.C_IN_STEP]:
+            if not cursor[kernel.C_IN_STEP]:
                 if finished >= max_episodes or taken >= max_steps:
                     break
-                action = K.choose(
+                action = kernel.choose(
                     net,
                     env_state,
                     cursor,
@@ -388,7 +394,7 @@ class DQNAgent(AgentBase):
                 )
                 obs, reward, terminated, truncated, _ = self._gym.step(self._gym_start + action)
                 env_state[: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
-                K.store(
+                kernel.store(
                     buf,
                     env_state,
                     cursor,
@@ -403,8 +409,8 @@ class DQNAgent(AgentBase):
                     bool(truncated),
                 )
                 taken += 1
-            before = cursor[K.C_UPDATES]
-            finished += K.run(
+            before = cursor[kernel.C_UPDATES]
+            finished += kernel.run(
                 self._env,
                 net,
                 buf,
@@ -421,20 +427,20 @@ class DQNAgent(AgentBase):
                 a["record"],
                 a["record_obs"],
             )
-            budget -= cursor[K.C_UPDATES] - before
+            budget -= cursor[kernel.C_UPDATES] - before
             self._gym_reset()
-            if cursor[K.C_IN_STEP]:  # the update budget ran out mid-round
+            if cursor[kernel.C_IN_STEP]:  # the update budget ran out mid-round
                 break
         return finished
 
     def _gym_reset(self) -> None:
         """Reset the Gymnasium env if the kernel asked for it (a new episode, seeded)."""
         cursor = self.arrays["cursor"]
-        if self._gym is None or cursor[K.C_RESET_SEED] < 0:
+        if self._gym is None or cursor[kernel.C_RESET_SEED] < 0:
             return
-        obs, _ = self._gym.reset(seed=int(cursor[K.C_RESET_SEED]))
+        obs, _ = self._gym.reset(seed=int(cursor[kernel.C_RESET_SEED]))
         self.arrays["env_state"][: self.obs_dim] = np.asarray(obs, dtype=np.float64).ravel()
-        cursor[K.C_RESET_SEED] = -1
+        cursor[kernel.C_RESET_SEED] = -1
 
     def settle(self) -> EpisodeBatch:
         """Finish the step in progress, if a call with an update budget left it half done."""
@@ -443,7 +449,7 @@ class DQNAgent(AgentBase):
     @property
     def in_step(self) -> bool:
         """A step is half done: its training round has gradient steps still to take."""
-        return bool(self.arrays["cursor"][K.C_IN_STEP])
+        return bool(self.arrays["cursor"][kernel.C_IN_STEP])
 
     def train(
         self, episodes: int | None = None, steps: int | None = None, work: int | None = None
@@ -468,20 +474,22 @@ class DQNAgent(AgentBase):
         if action is not None:
             if isinstance(action, bool) or not 0 <= int(action) < self.n_actions:
                 raise ConfigError(f"action must be 0-{self.n_actions - 1}, got {action}")
-            cursor[K.C_PENDING], cursor[K.C_PENDING_ACTION] = 1, int(action)
-        self._iparams[K.I_LEARN] = 1 if learn else 0
+            cursor[kernel.C_PENDING], cursor[kernel.C_PENDING_ACTION] = 1, int(action)
+        self._iparams[kernel.I_LEARN] = 1 if learn else 0
         try:
             batch = self._run(None, 1)
         finally:
-            self._iparams[K.I_LEARN] = 1
-            cursor[K.C_PENDING] = 0
+            self._iparams[kernel.I_LEARN] = 1
+            cursor[kernel.C_PENDING] = 0
         return DQNRecord.from_arrays(self.arrays["record"], self.arrays["record_obs"]), batch
 
     def new_episode(self) -> None:
         """Abandon the episode in progress (not counted) and start a fresh one."""
         self.settle()
         a = self.arrays
-        K.new_episode(self.env_type, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"])
+        kernel.new_episode(
+            self.env_type, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"]
+        )
         self._gym_reset()
 
     def reconfigure(self, **changes) -> None:
@@ -516,7 +524,7 @@ class DQNAgent(AgentBase):
             raise ValueError(f"states must be integers in 0-{self.model.n_states - 1}")
         out = np.empty((xs.shape[0], self.n_actions))
         theta = self.arrays["target" if target else "theta"]
-        K.q_batch(theta, self.sizes, *self._offsets, self.index_input, xs, out)
+        kernel.q_batch(theta, self.sizes, *self._offsets, self.index_input, xs, out)
         return out
 
     def q_table(self) -> np.ndarray | None:
@@ -556,10 +564,10 @@ class DQNAgent(AgentBase):
         out = (np.empty(episodes), np.empty(episodes, np.int64), np.empty(episodes, np.int8))
         success = self.model.success_reward if self.model is not None else math.inf
         limit = self._limit(time_limit) or SAFETY_CAP  # (no time limit: cut here)
-        if self.env_type == K.GYM:
+        if self.env_type == kernel.GYM:
             self._greedy_gym(rng, limit, *out)
         else:
-            K.run_greedy(
+            kernel.run_greedy(
                 self._env,
                 self._net_arrays,
                 self.env_type,
@@ -587,13 +595,13 @@ class DQNAgent(AgentBase):
                 total, t, terminated, truncated = 0.0, 0, False, False
                 while t < cap and not (terminated or truncated):
                     x[0] = np.asarray(obs, dtype=np.float64).ravel()
-                    K.q_batch(theta, self.sizes, *self._offsets, False, x, q)
+                    kernel.q_batch(theta, self.sizes, *self._offsets, False, x, q)
                     action = self._gym_start + int(np.argmax(q[0]))
                     obs, reward, terminated, truncated, _ = env.step(action)
                     total += float(reward)
                     t += 1
                 returns[e], lengths[e] = total, t
-                outcome[e] = K.SUCCESS if terminated else K.TRUNCATED
+                outcome[e] = kernel.SUCCESS if terminated else kernel.TRUNCATED
         finally:
             env.close()
 
@@ -690,13 +698,32 @@ class DQNAgent(AgentBase):
         decaying = c.epsilon is None and epsilon > c.end_e + 1e-12 and c.start_e > c.end_e
         lr = c.learning_rate
         return (
-            Setting("epsilon", "epsilon ε", "ε", "explore", epsilon, f"{epsilon:.2f}",
-                    f"{epsilon:.2f}{'↘' if decaying else ''}"),
-            Setting("learning_rate", "learning rate", "lr", "rate", lr, f"{lr:.3g}", f"{lr:.2g}",
-                    factor=LR_FACTOR, low=LR_RANGE[0], high=LR_RANGE[1], low_open=True),
-            Setting("gamma", "gamma γ", "γ", "discount", c.gamma, f"{c.gamma:.2f}",
-                    f"{c.gamma:.2f}"),
-        )  # fmt: skip
+            Setting(
+                "epsilon",
+                "epsilon ε",
+                "ε",
+                "explore",
+                epsilon,
+                f"{epsilon:.2f}",
+                f"{epsilon:.2f}{'↘' if decaying else ''}",
+            ),
+            Setting(
+                "learning_rate",
+                "learning rate",
+                "lr",
+                "rate",
+                lr,
+                f"{lr:.3g}",
+                f"{lr:.2g}",
+                factor=LR_FACTOR,
+                low=LR_RANGE[0],
+                high=LR_RANGE[1],
+                low_open=True,
+            ),
+            Setting(
+                "gamma", "gamma γ", "γ", "discount", c.gamma, f"{c.gamma:.2f}", f"{c.gamma:.2f}"
+            ),
+        )
 
     @classmethod
     def parse_setting(cls, name: str, text: str) -> float:
@@ -731,7 +758,7 @@ class DQNAgent(AgentBase):
             one_hot = np.zeros(self.model.n_states)
             one_hot[self.state] = 1.0
             return one_hot
-        if self.env_type == K.GYM:
+        if self.env_type == kernel.GYM:
             return self.arrays["env_state"][: self.obs_dim].copy()
         return self.arrays["env_state"].astype(np.float32).astype(np.float64)
 
@@ -746,7 +773,7 @@ class DQNAgent(AgentBase):
             )
         if self.model is not None:
             return np.zeros(1), np.full(1, self.model.n_states - 1.0)
-        limit = np.array([2 * K.X_THRESHOLD, np.inf, 2 * K.THETA_THRESHOLD, np.inf])
+        limit = np.array([2 * kernel.X_THRESHOLD, np.inf, 2 * kernel.THETA_THRESHOLD, np.inf])
         return -limit, limit
 
     def observed_range(self, dim: int) -> tuple[float, float] | None:
@@ -758,23 +785,23 @@ class DQNAgent(AgentBase):
 
     @property
     def state(self) -> int:
-        return int(self.arrays["cursor"][K.C_STATE]) if self.model is not None else -1
+        return int(self.arrays["cursor"][kernel.C_STATE]) if self.model is not None else -1
 
     @property
     def total_steps(self) -> int:
-        return int(self.arrays["cursor"][K.C_TOTAL])
+        return int(self.arrays["cursor"][kernel.C_TOTAL])
 
     @property
     def episode(self) -> int:
-        return int(self.arrays["cursor"][K.C_EPISODE])
+        return int(self.arrays["cursor"][kernel.C_EPISODE])
 
     @property
     def t(self) -> int:
-        return int(self.arrays["cursor"][K.C_T])
+        return int(self.arrays["cursor"][kernel.C_T])
 
     @property
     def episode_return(self) -> float:
-        return float(self.arrays["fcursor"][K.F_RETURN])
+        return float(self.arrays["fcursor"][kernel.F_RETURN])
 
     @property
     def episode_penalties(self) -> int:
@@ -782,25 +809,25 @@ class DQNAgent(AgentBase):
 
     @property
     def last_step(self) -> DQNRecord | None:
-        if math.isnan(self.arrays["record"][K.R_ACTION]):
+        if math.isnan(self.arrays["record"][kernel.R_ACTION]):
             return None
         return DQNRecord.from_arrays(self.arrays["record"], self.arrays["record_obs"])
 
     @property
     def buffer_fill(self) -> int:
-        return int(self.arrays["cursor"][K.C_FILL])
+        return int(self.arrays["cursor"][kernel.C_FILL])
 
     @property
     def target_syncs(self) -> int:
-        return int(self.arrays["cursor"][K.C_SYNCS])
+        return int(self.arrays["cursor"][kernel.C_SYNCS])
 
     @property
     def last_sync_step(self) -> int:
-        return int(self.arrays["cursor"][K.C_LAST_SYNC])
+        return int(self.arrays["cursor"][kernel.C_LAST_SYNC])
 
     @property
     def updates(self) -> int:
-        return int(self.arrays["cursor"][K.C_UPDATES])
+        return int(self.arrays["cursor"][kernel.C_UPDATES])
 
     @property
     def losses(self) -> np.ndarray:
@@ -830,13 +857,7 @@ class DQNAgent(AgentBase):
         exploration rate each bin ended at (the linear schedule, or the constant set live)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             loss = np.where(means["updated"] > 0, means["td_loss"] / means["updated"], np.nan)
-        c = self.config
-        if c.epsilon is not None:
-            epsilon = np.full_like(time_step, c.epsilon)
-        else:
-            span = c.exploration_steps
-            frac = np.clip(time_step / span, 0.0, 1.0) if span > 0 else np.ones_like(time_step)
-            epsilon = c.start_e + (c.end_e - c.start_e) * frac
+        epsilon = self.config.epsilon_at(time_step)
         return (
             ("td_loss", "mean TD loss (Huber) per episode", _carry_forward(loss)),
             ("epsilon", "exploration rate ε", epsilon),

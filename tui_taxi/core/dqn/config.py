@@ -11,6 +11,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tui_taxi.core.dqn.gym_env import box_env
 from tui_taxi.core.envs import EnvKwargs
 from tui_taxi.core.errors import ConfigError
@@ -122,14 +124,20 @@ class DQNConfig:
         """Steps over which epsilon falls linearly from start_e to end_e."""
         return int(self.exploration_fraction * self.total_timesteps)
 
-    def epsilon_at(self, total_steps: int) -> float:
-        """CleanRL's linear schedule (or the constant set live)."""
+    def epsilon_at(self, total_steps):
+        """CleanRL's linear schedule (or the constant set live) after ``total_steps`` steps (a
+        number, or an array of them); the kernel's ``choose`` is its numba twin."""
         if self.epsilon is not None:
-            return self.epsilon
+            return (
+                self.epsilon
+                if np.ndim(total_steps) == 0
+                else np.full(np.shape(total_steps), self.epsilon)
+            )
         span = self.exploration_steps
-        if span <= 0 or total_steps >= span:
-            return self.end_e
-        return self.start_e + (self.end_e - self.start_e) * total_steps / span
+        t = np.asarray(total_steps, dtype=np.float64)
+        ramp = self.start_e + (self.end_e - self.start_e) * t / max(span, 1)
+        values = np.where((span <= 0) | (t >= span), self.end_e, ramp)
+        return float(values) if values.ndim == 0 else values
 
 
 #: A discrete world's defaults (Taxi, FrozenLake, CliffWalking, Windy Gridworld): one update per

@@ -520,6 +520,7 @@ def choose(net, env_state, cursor, rng, params, iparams, record, record_obs):
     top = a_off[sizes.shape[0] - 1]
     obs = record_obs[0]
     total = cursor[C_TOTAL]
+    # DQNConfig.epsilon_at's schedule, here in numba
     if params[P_EPSILON] >= 0.0:
         epsilon = params[P_EPSILON]
     elif total >= params[P_EXPLORE_STEPS]:

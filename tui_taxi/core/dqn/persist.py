@@ -29,7 +29,7 @@ from tui_taxi.core.archive import (
     read_history,
     write_archive,
 )
-from tui_taxi.core.dqn import kernel as K
+from tui_taxi.core.dqn import kernel
 from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.episodes import COLUMNS, History
 
@@ -79,7 +79,7 @@ def save(agent, path: str | os.PathLike, *, buffer: bool = False) -> Path:
             arrays[name] = agent.arrays[name]
     if not buffer:  # the buffer starts empty when loaded
         cursor = agent.arrays["cursor"].copy()
-        cursor[K.C_FILL] = cursor[K.C_POS] = 0
+        cursor[kernel.C_FILL] = cursor[kernel.C_POS] = 0
         arrays["cursor"] = cursor
     arrays.update(agent.history.to_arrays())
     return write_archive(path, arrays)
@@ -128,8 +128,18 @@ def _read(archive: Archive, probe: Callable[[DQNConfig], object]) -> dict:
             arrays[name] = empty
             continue
         arrays[name] = archive.read(name, empty.shape)
-    for name in ("theta", "target", "adam_m", "adam_v", "fcursor", "env_state", "buf_obs",
-                 "buf_next", "buf_reward", "record_obs"):  # fmt: skip
+    for name in (
+        "theta",
+        "target",
+        "adam_m",
+        "adam_v",
+        "fcursor",
+        "env_state",
+        "buf_obs",
+        "buf_next",
+        "buf_reward",
+        "record_obs",
+    ):
         finite(arrays[name], name)
     for name in ("theta", "target", "adam_m", "adam_v"):
         check(bool(np.all(np.abs(arrays[name]) <= MAX_ABS)), f"{name} has values beyond 1e100")
@@ -138,7 +148,7 @@ def _read(archive: Archive, probe: Callable[[DQNConfig], object]) -> dict:
     _check_counters(arrays, fresh, config, header["buffer"])
     history = _history(archive, header["version"])
     check(
-        history.episodes == arrays["cursor"][K.C_EPISODE],
+        history.episodes == arrays["cursor"][kernel.C_EPISODE],
         "the history and the episode counter disagree",
     )
     return {"config": config, "arrays": arrays, "history": history}
@@ -181,11 +191,13 @@ def _loss_history(archive: Archive) -> History:
 
 def _check_counters(arrays: dict, probe, config: DQNConfig, buffer: bool) -> None:
     c = arrays["cursor"]
-    total, fill, pos = int(c[K.C_TOTAL]), int(c[K.C_FILL]), int(c[K.C_POS])
-    check(total >= 0 and c[K.C_EPISODE] >= 0 and c[K.C_T] >= 0, "negative counters")
-    check(c[K.C_T] <= total and c[K.C_EPISODE] <= total, "counters exceed the steps taken")
+    total, fill, pos = int(c[kernel.C_TOTAL]), int(c[kernel.C_FILL]), int(c[kernel.C_POS])
+    check(total >= 0 and c[kernel.C_EPISODE] >= 0 and c[kernel.C_T] >= 0, "negative counters")
+    check(
+        c[kernel.C_T] <= total and c[kernel.C_EPISODE] <= total, "counters exceed the steps taken"
+    )
     limit = probe.time_limit
-    check(limit <= 0 or c[K.C_T] < limit, f"the episode is past its time limit of {limit}")
+    check(limit <= 0 or c[kernel.C_T] < limit, f"the episode is past its time limit of {limit}")
     check(0 <= fill <= min(total, config.buffer_size), f"buffer fill {fill} out of range")
     check(0 <= pos < config.buffer_size, f"buffer position {pos} out of range")
     check(buffer or fill == 0, "a buffer fill without the buffer")
@@ -193,17 +205,17 @@ def _check_counters(arrays: dict, probe, config: DQNConfig, buffer: bool) -> Non
         fill == config.buffer_size or pos == fill % config.buffer_size,
         "buffer position and fill disagree",
     )
-    for name in (K.C_SYNCS, K.C_UPDATES, K.C_ADAM_T, K.C_EP_UPDATES):
+    for name in (kernel.C_SYNCS, kernel.C_UPDATES, kernel.C_ADAM_T, kernel.C_EP_UPDATES):
         check(0 <= c[name] <= max(total, 0) * max(config.gradient_steps, 1), "counters invalid")
-    check(-1 <= c[K.C_LAST_SYNC] <= total, "the last sync step is out of range")
-    check(c[K.C_PENDING] == 0, "a pending action in a save")
-    check(c[K.C_IN_STEP] == 0 and c[K.C_ROUND_LEFT] == 0, "a step half done in a save")
+    check(-1 <= c[kernel.C_LAST_SYNC] <= total, "the last sync step is out of range")
+    check(c[kernel.C_PENDING] == 0, "a pending action in a save")
+    check(c[kernel.C_IN_STEP] == 0 and c[kernel.C_ROUND_LEFT] == 0, "a step half done in a save")
     n_actions = probe.n_actions
     actions = arrays["buf_action"][:fill]
     check(bool(np.all((actions >= 0) & (actions < n_actions))), "buffer actions out of range")
     if probe.model is not None:
         n_states = probe.model.n_states
-        check(0 <= c[K.C_STATE] < n_states, f"state {c[K.C_STATE]} out of range")
+        check(0 <= c[kernel.C_STATE] < n_states, f"state {c[kernel.C_STATE]} out of range")
         for name in ("buf_obs", "buf_next"):
             s = arrays[name][:fill]
             check(

@@ -23,8 +23,7 @@ from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.evaluate import EvalResult, evaluate
 from tui_taxi.core.rng import make_rng
 from tui_taxi.core.schedules import Schedule, parse_schedule
-from tui_taxi.core.tabular import defaults, persist
-from tui_taxi.core.tabular import kernel as K
+from tui_taxi.core.tabular import defaults, kernel, persist
 from tui_taxi.core.tabular.config import (
     LEARNERS,
     PARAM_RANGES,
@@ -67,7 +66,7 @@ class StepRecord:
     def from_array(cls, record: np.ndarray) -> StepRecord:
         kinds = {f.name: f.type for f in dataclasses.fields(cls)}
         values = {}
-        for name, raw in zip(K.RECORD_FIELDS, record, strict=True):
+        for name, raw in zip(kernel.RECORD_FIELDS, record, strict=True):
             kind = kinds[name]
             values[name] = (
                 bool(raw) if kind == "bool" else int(raw) if kind == "int" else float(raw)
@@ -142,14 +141,16 @@ class TabularAgent(AgentBase):
         self.q_a = np.zeros(shape) if q_a is None else q_a
         self.q_b = q_b
         self._link_tables()
-        new_cursor, new_fcursor = K.new_cursor()
+        new_cursor, new_fcursor = kernel.new_cursor()
         self.cursor = new_cursor if cursor is None else cursor
         self.fcursor = new_fcursor if fcursor is None else fcursor
         self.rng = make_rng(config.seed) if rng is None else rng
         self.history = History() if history is None else history
-        self.record = np.full(K.N_RECORD, np.nan) if record is None else record
+        self.record = np.full(kernel.N_RECORD, np.nan) if record is None else record
         self._refresh_params()
-        if self.cursor[K.C_STATE] < 0:  # draw the first start state so the state is always valid
+        if (
+            self.cursor[kernel.C_STATE] < 0
+        ):  # draw the first start state so the state is always valid
             self._run(episodes=0, steps=0)
 
     # -- the kind -------------------------------------------------------------------------
@@ -286,9 +287,9 @@ class TabularAgent(AgentBase):
     # -- settings --------------------------------------------------------------------------
     def _refresh_params(self) -> None:
         c = self.config
-        self._params = K.kernel_params(self.model, c.gamma, c.epsilon, c.alpha)
+        self._params = kernel.kernel_params(self.model, c.gamma, c.epsilon, c.alpha)
         self._iparams = np.array(
-            [K.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1],
+            [kernel.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1],
             dtype=np.int64,
         )
 
@@ -323,7 +324,7 @@ class TabularAgent(AgentBase):
     def _run(self, episodes: int | None, steps: int | None) -> EpisodeBatch:
         tables = (self.q_a, self.q_b, self.q_act)
         carried = (self.cursor, self.fcursor, self.rng)
-        return K.run_model(
+        return kernel.run_model(
             self.model, tables, self._params, self._iparams, carried, episodes, steps, self.record
         )
 
@@ -353,20 +354,20 @@ class TabularAgent(AgentBase):
         if action is not None:
             if not 0 <= action < self.model.n_actions:
                 raise ConfigError(f"action must be 0-{self.model.n_actions - 1}, got {action}")
-            self.cursor[K.C_ACTION] = action
-            self.cursor[K.C_PENDING] = 1
-            self.cursor[K.C_PENDING_EXPLORED] = 0
-        self._iparams[K.I_LEARN] = 1 if learn else 0
+            self.cursor[kernel.C_ACTION] = action
+            self.cursor[kernel.C_PENDING] = 1
+            self.cursor[kernel.C_PENDING_EXPLORED] = 0
+        self._iparams[kernel.I_LEARN] = 1 if learn else 0
         try:
             batch = self.train(steps=1)
         finally:
-            self._iparams[K.I_LEARN] = 1
+            self._iparams[kernel.I_LEARN] = 1
         return StepRecord.from_array(self.record), batch
 
     def new_episode(self) -> None:
         """Abandon the episode in progress (it is not counted) and draw a fresh start state
         from the run's generator."""
-        self.cursor[K.C_STATE] = -1
+        self.cursor[kernel.C_STATE] = -1
         self._run(episodes=0, steps=0)
 
     # -- views -----------------------------------------------------------------------------
@@ -379,34 +380,36 @@ class TabularAgent(AgentBase):
 
     @property
     def state(self) -> int:
-        return int(self.cursor[K.C_STATE])
+        return int(self.cursor[kernel.C_STATE])
 
     @property
     def episode(self) -> int:
         """Episodes finished so far."""
-        return int(self.cursor[K.C_EPISODE])
+        return int(self.cursor[kernel.C_EPISODE])
 
     @property
     def total_steps(self) -> int:
-        return int(self.cursor[K.C_TOTAL])
+        return int(self.cursor[kernel.C_TOTAL])
 
     @property
     def t(self) -> int:
         """Steps taken in the current episode."""
-        return int(self.cursor[K.C_T])
+        return int(self.cursor[kernel.C_T])
 
     @property
     def episode_return(self) -> float:
-        return float(self.fcursor[K.F_RETURN])
+        return float(self.fcursor[kernel.F_RETURN])
 
     @property
     def episode_penalties(self) -> int:
         """Penalties (wrong pickups and drop-offs, for Taxi) in the current episode so far."""
-        return int(self.cursor[K.C_PENALTIES])
+        return int(self.cursor[kernel.C_PENALTIES])
 
     @property
     def last_step(self) -> StepRecord | None:
-        return None if math.isnan(self.record[K.R_STATE]) else StepRecord.from_array(self.record)
+        return (
+            None if math.isnan(self.record[kernel.R_STATE]) else StepRecord.from_array(self.record)
+        )
 
     def epsilon_now(self) -> float:
         return self.config.epsilon.value(self.episode)

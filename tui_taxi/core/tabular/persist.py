@@ -24,7 +24,7 @@ from tui_taxi.core.archive import (
 )
 from tui_taxi.core.envs import CompiledEnv, compile_env
 from tui_taxi.core.schedules import Schedule
-from tui_taxi.core.tabular import kernel as K
+from tui_taxi.core.tabular import kernel
 from tui_taxi.core.tabular.config import TrainConfig
 
 FORMAT = "tui-taxi-session"
@@ -98,12 +98,12 @@ def _read(archive: Archive) -> dict:
     shape = (model.n_states, model.n_actions)
     q_a = _table(archive, "q_a", shape)
     q_b = _table(archive, "q_b", shape)  # written for every learner: the same table but Double Q
-    cursor = archive.read("cursor", (K.N_CURSOR,))
-    fcursor = finite(archive.read("fcursor", (K.N_FCURSOR,)), "fcursor")
+    cursor = archive.read("cursor", (kernel.N_CURSOR,))
+    fcursor = finite(archive.read("fcursor", (kernel.N_FCURSOR,)), "fcursor")
     rng = archive.read("rng", (4,))
     check(bool(np.any(rng != 0)), "generator state is all zero")
     history = read_history(archive)
-    record = archive.read("record", (K.N_RECORD,))
+    record = archive.read("record", (kernel.N_RECORD,))
     _check_cursor(cursor, fcursor, model, config, history)
     _check_record(record, cursor, model)
     return {
@@ -163,14 +163,14 @@ def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, hist
     state, action, pending, explored, t, episode, total, penalties = (
         int(cursor[i])
         for i in (
-            K.C_STATE,
-            K.C_ACTION,
-            K.C_PENDING,
-            K.C_PENDING_EXPLORED,
-            K.C_T,
-            K.C_EPISODE,
-            K.C_TOTAL,
-            K.C_PENALTIES,
+            kernel.C_STATE,
+            kernel.C_ACTION,
+            kernel.C_PENDING,
+            kernel.C_PENDING_EXPLORED,
+            kernel.C_T,
+            kernel.C_EPISODE,
+            kernel.C_TOTAL,
+            kernel.C_PENALTIES,
         )
     )
     check(0 <= state < model.n_states, f"current state {state} out of range 0-{model.n_states - 1}")
@@ -185,7 +185,7 @@ def _check_cursor(cursor, fcursor, model: CompiledEnv, config: TrainConfig, hist
     check(limit == 0 or t < limit, f"step {t} of the episode is not below the time limit {limit}")
     check(episode + t <= total, f"{episode} episodes and {t} steps need more than {total} steps")
     check(penalties <= t, f"{penalties} penalties in {t} steps")
-    check(t > 0 or fcursor[K.F_RETURN] == 0.0, "an episode with no steps has a return")
+    check(t > 0 or fcursor[kernel.F_RETURN] == 0.0, "an episode with no steps has a return")
     check(
         history.episodes == episode,
         f"history covers {history.episodes} episodes, the counters {episode}",
@@ -199,40 +199,44 @@ def _check_record(record, cursor, model: CompiledEnv) -> None:
         return
     finite(record, "record")
     whole = (
-        K.R_STATE,
-        K.R_ACTION,
-        K.R_NEXT_STATE,
-        K.R_TERMINATED,
-        K.R_TRUNCATED,
-        K.R_EXPLORED,
-        K.R_TABLE,
-        K.R_EPISODE,
-        K.R_T,
+        kernel.R_STATE,
+        kernel.R_ACTION,
+        kernel.R_NEXT_STATE,
+        kernel.R_TERMINATED,
+        kernel.R_TRUNCATED,
+        kernel.R_EXPLORED,
+        kernel.R_TABLE,
+        kernel.R_EPISODE,
+        kernel.R_T,
     )
     check(all(float(record[i]).is_integer() for i in whole), "record has fractional counters")
-    s, a, s_next = (int(record[i]) for i in (K.R_STATE, K.R_ACTION, K.R_NEXT_STATE))
+    s, a, s_next = (int(record[i]) for i in (kernel.R_STATE, kernel.R_ACTION, kernel.R_NEXT_STATE))
     check(
         0 <= s < model.n_states and 0 <= s_next < model.n_states,
         f"record's states {s} -> {s_next} out of range 0-{model.n_states - 1}",
     )
     check(0 <= a < model.n_actions, f"record's action {a} out of range 0-{model.n_actions - 1}")
-    flags = (K.R_TERMINATED, K.R_TRUNCATED, K.R_EXPLORED, K.R_TABLE)
+    flags = (kernel.R_TERMINATED, kernel.R_TRUNCATED, kernel.R_EXPLORED, kernel.R_TABLE)
     check(all(record[i] in (0.0, 1.0) for i in flags), "record's flags must be 0 or 1")
-    terminated, truncated = bool(record[K.R_TERMINATED]), bool(record[K.R_TRUNCATED])
+    terminated, truncated = bool(record[kernel.R_TERMINATED]), bool(record[kernel.R_TRUNCATED])
     check(not (terminated and truncated), "record is both terminated and truncated")
-    for i, name in ((K.R_EPSILON, "epsilon"), (K.R_ALPHA, "alpha"), (K.R_GAMMA, "gamma")):
+    for i, name in (
+        (kernel.R_EPSILON, "epsilon"),
+        (kernel.R_ALPHA, "alpha"),
+        (kernel.R_GAMMA, "gamma"),
+    ):
         check(0.0 <= record[i] <= 1.0, f"record's {name} {record[i]:g} is outside [0, 1]")
     n = model.n_outcomes[s, a]
     possible = (
         (model.next_state[s, a, :n] == s_next)
-        & (model.reward[s, a, :n] == record[K.R_REWARD])
+        & (model.reward[s, a, :n] == record[kernel.R_REWARD])
         & (model.terminated[s, a, :n] == terminated)
     )
     check(bool(possible.any()), f"record's step {s} -{a}-> {s_next} is not one the env makes")
-    episode, t = int(record[K.R_EPISODE]), int(record[K.R_T])
+    episode, t = int(record[kernel.R_EPISODE]), int(record[kernel.R_T])
     if terminated or truncated:  # the episode ended: the counters start the next one
-        ok = cursor[K.C_T] == 0 and episode == cursor[K.C_EPISODE] - 1 and t >= 1
+        ok = cursor[kernel.C_T] == 0 and episode == cursor[kernel.C_EPISODE] - 1 and t >= 1
     else:  # the episode goes on from there, unless new_episode abandoned it
-        goes_on = t == cursor[K.C_T] and s_next == cursor[K.C_STATE]
-        ok = episode == cursor[K.C_EPISODE] and t >= 1 and (goes_on or cursor[K.C_T] == 0)
+        goes_on = t == cursor[kernel.C_T] and s_next == cursor[kernel.C_STATE]
+        ok = episode == cursor[kernel.C_EPISODE] and t >= 1 and (goes_on or cursor[kernel.C_T] == 0)
     check(ok, f"record's step {t} of episode {episode} does not match the counters")

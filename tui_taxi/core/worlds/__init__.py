@@ -21,6 +21,38 @@ WORLDS = {
     WINDY_GRIDWORLD_ID: ("tui_taxi.core.worlds.windy:WindyGridworldEnv", None),
 }
 
+#: (label, env id, env keyword arguments) of the course's worlds, as the app offers them.
+COURSE_WORLDS: tuple[tuple[str, str, tuple], ...] = (
+    ("Taxi (the tutorial's)", "Taxi-v4", ()),
+    ("Taxi, rainy (stochastic moves)", "Taxi-v4", (("is_rainy", True),)),
+    ("FrozenLake 4x4, slippery", "FrozenLake-v1", ()),
+    ("FrozenLake 4x4, not slippery", "FrozenLake-v1", (("is_slippery", False),)),
+    ("FrozenLake 8x8, slippery", "FrozenLake-v1", (("map_name", "8x8"),)),
+    (
+        "FrozenLake 8x8, not slippery",
+        "FrozenLake-v1",
+        (("is_slippery", False), ("map_name", "8x8")),
+    ),
+    ("Cliff Walking (Example 6.6)", "CliffWalking-v1", ()),
+    ("Windy Gridworld (Example 6.5)", WINDY_GRIDWORLD_ID, ()),
+    (
+        "Windy Gridworld, king's moves (Ex. 6.9)",
+        WINDY_GRIDWORLD_ID,
+        (("king_moves", True),),
+    ),
+    (
+        "Windy Gridworld, king's moves and stay",
+        WINDY_GRIDWORLD_ID,
+        (("king_moves", True), ("stay", True)),
+    ),
+    (
+        "Windy Gridworld, stochastic wind (Ex. 6.10)",
+        WINDY_GRIDWORLD_ID,
+        (("king_moves", True), ("stochastic_wind", True)),
+    ),
+)
+
+
 #: CartPole, the one table: id -> its time limit (a kernel of ours steps it).
 CARTPOLE_LIMITS = {"CartPole-v0": 200, "CartPole-v1": 500}
 CARTPOLE_ACTIONS = ("Left", "Right")
@@ -56,6 +88,15 @@ def action_names(env_id: str, n_actions: int) -> tuple[str, ...]:
 def observation_names(env_id: str, obs_dim: int) -> tuple[str, ...]:
     names = OBSERVATION_NAMES.get(env_id, ())
     return names if len(names) == obs_dim else tuple(f"obs[{i}]" for i in range(obs_dim))
+
+
+def success_words(env_id: str, model=None) -> str:
+    """How a world's episodes end well, in words: CartPole's pole balanced to the time limit,
+    Taxi's passenger delivered, a grid world's goal reached, or another continuous world's own
+    end (its goal, for Acrobot and MountainCar) before the limit."""
+    if model is not None:
+        return "delivered" if model.is_taxi else "reached the goal"
+    return "balanced to the limit" if is_cartpole(env_id) else "ended before the limit"
 
 
 def reward_threshold(env_id: str) -> float | None:

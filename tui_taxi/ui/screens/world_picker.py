@@ -9,43 +9,14 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-#: (label, env id, env keyword arguments) of the worlds the app offers.
-WORLDS: tuple[tuple[str, str, tuple], ...] = (
-    ("Taxi (the tutorial's)", "Taxi-v4", ()),
-    ("Taxi, rainy (stochastic moves)", "Taxi-v4", (("is_rainy", True),)),
-    ("FrozenLake 4x4, slippery", "FrozenLake-v1", ()),
-    ("FrozenLake 4x4, not slippery", "FrozenLake-v1", (("is_slippery", False),)),
-    ("FrozenLake 8x8, slippery", "FrozenLake-v1", (("map_name", "8x8"),)),
-    (
-        "FrozenLake 8x8, not slippery",
-        "FrozenLake-v1",
-        (("is_slippery", False), ("map_name", "8x8")),
-    ),
-    ("Cliff Walking (Example 6.6)", "CliffWalking-v1", ()),
-    ("Windy Gridworld (Example 6.5)", "tui_taxi/WindyGridworld-v0", ()),
-    (
-        "Windy Gridworld, king's moves (Ex. 6.9)",
-        "tui_taxi/WindyGridworld-v0",
-        (("king_moves", True),),
-    ),
-    (
-        "Windy Gridworld, king's moves and stay",
-        "tui_taxi/WindyGridworld-v0",
-        (("king_moves", True), ("stay", True)),
-    ),
-    (
-        "Windy Gridworld, stochastic wind (Ex. 6.10)",
-        "tui_taxi/WindyGridworld-v0",
-        (("king_moves", True), ("stochastic_wind", True)),
-    ),
-)
+from tui_taxi.core.worlds import COURSE_WORLDS
 
 
 def available_worlds() -> list[tuple[str, str, tuple]]:
     """The worlds whose env is registered here."""
     import gymnasium as gym
 
-    return [w for w in WORLDS if w[1] in gym.registry]
+    return [w for w in COURSE_WORLDS if w[1] in gym.registry]
 
 
 class WorldPicker(ModalScreen[tuple[str, tuple] | None]):

@@ -28,7 +28,7 @@ def last_action_text(snap: Snapshot) -> Text:
     text.append(f"({how}) ", style=DIM)
     text.append(f"{last.reward:+g}", style=reward_style)
     if last.terminated:
-        if model is None:  # CartPole: the pole fell or the cart left the track
+        if model is None:  # CartPole: the pole fell (its ends are falls); others: their goal
             if snap.world.cartpole:
                 text.append("  down", style=f"bold {BAD}")
             else:  # Acrobot, MountainCar, ...: the env's end, most often its goal

@@ -30,10 +30,7 @@ class StatsPanel(SnapshotView):
 def stats_table(snap: Snapshot) -> Text:
     """Short labelled lines that fit a 32-column pane, at most 9 of them (the episode and step
     counters are on the status line)."""
-    if snap.model is None:
-        success = "balanced to the limit" if snap.world.cartpole else "ended before the limit"
-    else:
-        success = "delivered" if snap.model.is_taxi else "reached the goal"
+    success = snap.world.success_words
     rows: list[tuple[str, str | Text]] = [("this ep.", f"return {value(snap.episode_return, 0)}")]
     if snap.counts_penalties:
         rows.append(("", f"{count(snap.episode_penalties)} penalties"))
