@@ -182,24 +182,15 @@ def train(
     agent,
     budget: Budget,
     *,
-    goal: Goal | None = None,
-    stop_at_goal: bool = True,
-    check_at_start: bool = False,
-    check_at_end: bool = False,
     progress: Progress | None = None,
     seconds: float = 0.1,
+    **run_options,
 ) -> TrainingRun:
-    """Run the loop to its end (the budget, or the goal with ``stop_at_goal``), in calls of
-    about ``seconds`` each so that ``progress`` moves and Ctrl-C is heard even when one episode
-    is very long; returns the run (its counts, its wall time, when the goal was reached)."""
-    run = TrainingRun(
-        agent,
-        budget,
-        goal=goal,
-        stop_at_goal=stop_at_goal,
-        check_at_start=check_at_start,
-        check_at_end=check_at_end,
-    )
+    """Run the loop to its end (the budget, or the goal with ``stop_at_goal``: ``run_options``
+    are :class:`TrainingRun`'s), in calls of about ``seconds`` each so that ``progress`` moves
+    and Ctrl-C is heard even when one episode is very long; returns the run (its counts, its
+    wall time, when the goal was reached)."""
+    run = TrainingRun(agent, budget, **run_options)
     pace = Pace(agent, seconds)
     try:
         while not run.advance(pace):

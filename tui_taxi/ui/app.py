@@ -167,26 +167,16 @@ class TaxiApp(App[None]):
             self.refresh_bindings()
         self.live.show(snap)
 
-    def say(
-        self,
-        text: str,
-        *,
-        severity: str = "information",
-        timeout: float = 2,
-        topic: str | None = None,
-    ) -> None:
-        """A toast; a newer one on the same ``topic`` replaces the last (see :mod:`.toasts`)."""
-        self.toasts.say(text, severity=severity, timeout=timeout, topic=topic)
-
     def on_trainer_event(self, message: TrainerEvent) -> None:
         match message.event:
             case Notice(text=text, severity=severity, topic=topic):
                 timeout = 8 if severity in ("error", "warning") else 2
-                self.say(text, severity=severity, timeout=timeout, topic=topic)
+                self.toasts.say(text, severity=severity, timeout=timeout, topic=topic)
             case Starting(text=text):
                 self.live.show_starting(text)
             case Comparison() as comparison:
-                self.live.query_one(CompareTable).show(comparison)
+                for table in self.live.query(CompareTable):
+                    table.show(comparison)
             case TripFinished(trip=TripResult() as trip):
                 self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
             case TripFinished(trip=balance):
@@ -197,14 +187,14 @@ class TaxiApp(App[None]):
                     if self.world.model is not None and self.world.model.is_taxi
                     else "it"
                 )
-                self.say(
+                self.toasts.say(
                     f"play mode: you drive ({self._move_keys()}); m gives {thing} back"
                     if on
                     else "the agent drives again",
                     topic="play",
                 )
             case StepInPlayMode():
-                self.say(
+                self.toasts.say(
                     f"play mode: move with {self._move_keys()} (m gives it back)", topic="play"
                 )
 

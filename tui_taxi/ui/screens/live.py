@@ -54,21 +54,21 @@ class LiveScreen(Screen):
 
     def show(self, snap: Snapshot) -> None:
         """Hand a snapshot to the panels (a new world first gets its own)."""
-        if not self.is_mounted or not self.query(Dashboard):  # closing: a late one is dropped
+        panel = self.query(TourCaption if self.tour is not None else StatusBar)
+        dashboard = self.query(Dashboard)
+        if not (self.is_mounted and panel and dashboard):  # closing: a late one is dropped
             return
         with self.app.batch_update():
-            if self.tour is not None:
-                self.query_one(TourCaption).show(snap)
-            else:
-                self.query_one(StatusBar).show(snap)
-            self.dashboard.show(snap)
+            panel.first().show(snap)
+            dashboard.first().show(snap)
 
     def show_starting(self, text: str) -> None:
-        if self.tour is None:
-            self.query_one(StatusBar).show_starting(text)
+        for status in self.query(StatusBar):  # (none in a tour, nor while closing)
+            status.show_starting(text)
 
     def set_mode(self, mode: str) -> None:
-        self.query_one(KeyBar).set_mode(mode)
+        for bar in self.query(KeyBar):
+            bar.set_mode(mode)
 
     async def switch_world(self, world: World) -> None:
         """Another world: a dashboard of its own, the view state kept."""
@@ -120,7 +120,7 @@ class LiveScreen(Screen):
     def action_explain(self) -> None:
         plan = self.dashboard.layout_plan
         if plan is not None and plan.both_panels:
-            self.app.say(
+            self.app.toasts.say(
                 "the TD explainer and the statistics are both on screen at this size",
                 topic="explain",
             )
@@ -129,25 +129,27 @@ class LiveScreen(Screen):
 
     def action_hint(self) -> None:
         self.hint = not self.hint
-        self.app.say("hint shown" if self.hint else "hint hidden", timeout=1.5, topic="hint")
+        self.app.toasts.say("hint shown" if self.hint else "hint hidden", timeout=1.5, topic="hint")
 
     def action_per_action(self) -> None:
         on = self.query_one("#qtable").toggle_per_action()
-        self.app.say(
+        self.app.toasts.say(
             "each action's value in each cell" if on else "max Q and the greedy action",
             topic="per-action",
         )
 
     def action_chart_metric(self) -> None:
         chart = self.query_one(RewardChart)
-        self.app.say(f"chart: {chart.cycle_metric()}", timeout=1.5, topic="chart")
+        self.app.toasts.say(f"chart: {chart.cycle_metric()}", timeout=1.5, topic="chart")
 
     def action_smoothing(self) -> None:
         chart = self.query_one(RewardChart)
-        self.app.say(f"chart smoothing: {chart.cycle_smoothing():g}", timeout=1.5, topic="chart")
+        self.app.toasts.say(
+            f"chart smoothing: {chart.cycle_smoothing():g}", timeout=1.5, topic="chart"
+        )
 
     def action_chart_range(self) -> None:
-        self.app.say(f"chart: {self.query_one(RewardChart).toggle_range()}", topic="chart")
+        self.app.toasts.say(f"chart: {self.query_one(RewardChart).toggle_range()}", topic="chart")
 
     # -- layout --------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
