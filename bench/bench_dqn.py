@@ -34,7 +34,7 @@ def solve_time(seed: int, budget: int) -> tuple[float | None, int | None, float,
         start = time.perf_counter()
         agent.train(steps=CHECK)
         trained += time.perf_counter() - start
-        mean = float(agent.evaluate(100).episodic_return.mean())
+        mean = agent.evaluate(100).mean_return
         if mean >= THRESHOLD and solved is None:
             solved = (trained, agent.total_steps)
             break
@@ -50,7 +50,7 @@ def ours_run(seed: int, steps: int, hidden: tuple[int, ...]) -> tuple[float, flo
     start = time.perf_counter()
     agent.train(steps=steps)
     seconds = time.perf_counter() - start
-    return seconds, float(agent.evaluate(100).episodic_return.mean())
+    return seconds, agent.evaluate(100).mean_return
 
 
 def sb3_run(seed: int, steps: int) -> tuple[float, float] | None:
