@@ -186,8 +186,8 @@ KEYS: tuple[Key, ...] = (
     # session
     _k("W", "world", "World", "Switch to another world (a fresh agent)", "Session", {TRAIN, PLAY}),
     _k("r", "reset", "Reset", "Reset the agent (asks first)", "Session", {TRAIN, PLAY}),
-    _k("s", "save", "Save", "Save the session to a file", "Session", {TRAIN, PLAY}),
-    _k("o", "load", "Load", "Load a saved session", "Session", {TRAIN, PLAY}),
+    _k("s", "save", "Save", "Save the agent to a file", "Session", {TRAIN, PLAY}),
+    _k("o", "load", "Load", "Load a saved agent (any kind)", "Session", {TRAIN, PLAY}),
     # always
     _k("question_mark", "help", "Help", "Keys and how to read the screen", "App", ALL, "?", 90),
     _k("q", "quit", "Quit", "Quit", "App", ALL, None, 91),
