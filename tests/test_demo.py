@@ -33,9 +33,9 @@ def test_a_tour_parses_into_steps_of_intents_and_waits():
     assert tour.seed == 3 and [s.title for s in tour.steps] == ["First", "Second"]
     assert tour.steps[0].caption == "Hello world\nsecond paragraph"
     # the shown slide's closing steps are a wait (played at a visible pace), not an intent
-    assert tour.intents_until(0) == ((SetSetting("epsilon", 1.0),), 5)
+    assert tour.intents_until(0) == ((SetSetting("epsilon", 1.0),), Step(5))
     intents, wait = tour.intents_until(1)
-    assert intents[:2] == (SetSetting("epsilon", 1.0), Step(5)) and wait == 0
+    assert intents[:2] == (SetSetting("epsilon", 1.0), Step(5)) and wait is None
     assert intents[-2:] == (Train(Budget(episodes=100)), SetSetting("learner", "sarsa"))
     assert (tour.view_at(0), tour.view_at(1)) == ("qtable", "chart")
     assert (tour.panel_at(0), tour.panel_at(1)) == ("explain", "stats")
@@ -101,7 +101,7 @@ def test_a_tour_sets_its_world_resets_and_trains_by_steps():
         "t.tour",
     )
     assert (tour.env_id, tour.env_kwargs) == ("CliffWalking-v1", ())
-    assert tour.intents_until(0) == ((Train(Budget(steps=100)),), 0)
+    assert tour.intents_until(0) == ((Train(Budget(steps=100)),), None)
     assert tour.intents_until(1)[0][1:] == (
         Reset(),
         SetWorld("tui_taxi/WindyGridworld-v0", (("king_moves", True),), keep_settings=True),

@@ -1,54 +1,99 @@
-"""What the shipped tours say is what their seeded runs show: each slide replayed headless, as
-the app replays it, and the numbers in the captions checked."""
+"""What the shipped tours say in words is what their seeded runs do: each slide replayed headless,
+as the app replays it (its closing walk or steps taken too), and the claims the captions make
+around their {figures} checked against the run and the exact optimum."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
 
-from tui_taxi.core.evaluate import greedy_rollout
+from tui_taxi.core.optimal import policy_report
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
-from tui_taxi.demo import TOURS, load_tour
+from tui_taxi.demo import CAPTION_FIELDS, TOURS, load_tour
 from tui_taxi.trainer import Trainer
 
 
-def _slide(name: str, title: str) -> TabularAgent:
-    """The session as slide ``title`` of tour ``name`` leaves it (animated steps taken)."""
+def _slide(name: str, title: str) -> Trainer:
+    """The trainer as slide ``title`` of tour ``name`` leaves it (its wait played out)."""
     tour = load_tour(name=name)
     index = next(i for i, step in enumerate(tour.steps) if step.title == title)
-    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
-    trainer = Trainer(TabularAgent(config), lambda snap: None, lambda event: None)
+    trainer = Trainer(TabularAgent(TrainConfig()), lambda snap: None, lambda event: None)
+    trainer._start_agent()
     trainer._run_tour(tour, index)
-    while trainer._play_to and trainer.agent.total_steps < trainer._play_to:
-        trainer._step_once()
-    return trainer.agent
+    while trainer._play_to:
+        ended = trainer._step_once(learn=not trainer._walking)
+        if trainer.agent.total_steps >= trainer._play_to or (trainer._walking and ended):
+            trainer._play_to, trainer._walking = 0, False
+    return trainer
+
+
+def _report(agent):
+    return policy_report(agent.model, agent.q, agent.config.gamma)
 
 
 @pytest.mark.parametrize("name", list(TOURS))
-def test_every_caption_fits_two_lines_and_every_title_leaves_room_for_the_keys(name):
+def test_every_caption_fits_two_lines_and_states_numbers_only_as_figures(name):
+    """A figure is at most 9 characters (-1,234.56); with that room each caption still fits
+    two lines of a 100-column terminal. Digits outside figures: only book references and
+    commands to type (in backquotes)."""
     for step in load_tour(name=name).steps:
-        assert len(textwrap.wrap(step.caption.replace("\n", " "), 98)) <= 2, step.title
+        widest = re.sub(r"\{[^{}]*\}", "-1,234.56", step.caption.replace("\n", " "))
+        assert len(textwrap.wrap(widest, 98)) <= 2, step.title
         assert len(step.title) <= 32, step.title
+        bare = re.sub(r"\{[^{}]*\}|`[^`]*`|(Example|Exercise|Figure) \d+\.\d+", "", step.caption)
+        assert not re.search(r"\d", bare + re.sub(r"\(Exercise \d+\.\d+\)", "", step.title)), (
+            step.title
+        )
+        assert set(re.findall(r"\{([^{}]*)\}", step.caption)) <= set(CAPTION_FIELDS)
 
 
 def test_cliff_sarsa_keeps_off_the_edge_and_q_learning_walks_it():
-    sarsa = _slide("cliff", "Sarsa learns")
-    path = greedy_rollout(sarsa.model, sarsa.q, 36)
-    rows = {divmod(s, 12)[0] for s in (*path.states, path.final_state)}
-    assert path.steps == 17 and 0 in rows  # "climbs to the top row ... 17 steps"
-    assert round(sarsa.history.recent_mean_return()) == -24
-    q = _slide("cliff", "Q-learning, from the same seed")
-    path = greedy_rollout(q.model, q.q, 36)
-    assert path.steps == 13 and {divmod(s, 12)[0] for s in path.states[1:]} == {2}
-    assert round(q.history.recent_mean_return()) == -73
+    sarsa = _slide("cliff", "Sarsa's path is the safe one").agent
+    walked = sarsa.last_step  # the walk went from S to G, away from the cliff's row
+    assert walked.terminated and walked.next_state == 47
+    report = _report(sarsa)
+    assert report.n_loop == 0 and report.mean_steps > report.optimal_mean_steps  # the safe way
+    q = _slide("cliff", "Q-learning: along the edge").agent
+    report = _report(q)
+    assert report.mean_steps == report.optimal_mean_steps == 13  # "the optimal path"
+    last = _slide("cliff", "The online return: Sarsa wins")
+    kept = last._snapshots.kept[0]
+    assert kept.label == "Sarsa"
+    # "Sarsa wins": its online return, kept, above Q-learning's (the book's Figure 6.4)
+    assert kept.recent_return > last.agent.history.recent_mean_return() + 20
 
 
-def test_windy_paths_and_episode_counts():
-    after = _slide("windy", "8,000 time steps")
-    assert 160 <= after.episode <= 180  # "about 170 episodes"
-    path = _slide("windy", "The learnt path")
-    assert path.last_step.terminated and path.t == 0  # the 16 steps shown end at the goal
-    king = _slide("windy", "The king's path")
-    assert king.last_step.terminated and king.t == 0  # 9 steps, from the start, to the goal
+def test_windy_paths_end_at_the_goal_as_the_statistics_say():
+    path = _slide("windy", "The learnt path").agent
+    report = _report(path)
+    assert report.n_loop == 0 and report.mean_steps == path.last_step.t  # scored = walked
+    assert path.last_step.terminated
+    king = _slide("windy", "The king's path").agent
+    report = _report(king)
+    assert report.n_loop == 0 and report.mean_steps == king.last_step.t
     assert king.model.action_names[4:] == ("Up-Right", "Down-Right", "Down-Left", "Up-Left")
+    assert report.optimal_mean_steps == 7  # Exercise 6.9: 7 moves with the king's diagonals
+
+
+def test_a_walk_does_not_learn():
+    trainer = _slide("windy", "The learnt path")
+    agent = trainer.agent
+    before = agent.q.copy()
+    from tui_taxi.protocol import Walk
+
+    trainer._handle(Walk())
+    while trainer._play_to:
+        ended = trainer._step_once(learn=not trainer._walking)
+        if trainer._walking and ended:
+            trainer._play_to, trainer._walking = 0, False
+    assert (agent.q == before).all() and agent.last_step.terminated
+
+
+def test_taxi_levels_off_below_the_optimum_while_it_explores():
+    run = _slide("taxi", "The tutorial's full run").agent
+    report = _report(run)
+    # "levels off near {last100}, not {optimum_return}": exploration costs return
+    assert run.history.recent_mean_return() < report.optimal_mean_return - 3
+    assert report.n_optimal == report.n_start  # "From 300/300 start states ... optimal"

@@ -5,8 +5,13 @@ runner that plays them on a session.
     seed 7                      (before the first step: the tour's seed, default 0)
     == Meet the taxi            (a step and its title)
     > The yellow T is the taxi. (caption lines, joined with spaces; "> " alone breaks the line)
+    > It learnt for {episodes} episodes.   (a figure of the run, filled in as it is shown)
     set epsilon 1.0             (commands, run in order when the step is shown)
     steps 40
+
+A caption states the run's figures as ``{name}`` (see :data:`CAPTION_FIELDS`): each is filled
+in from the run when the step is shown, written as the panel that shows it writes it, so a
+caption cannot drift from the screen beside it when a seed, a tie or a default changes.
 
 Before the first step: ``seed N``, ``agent KIND`` (tabular by default, or dqn) and
 ``env ID [NAME=VALUE ...]`` (the world; the kind's own by default: Taxi for a table).
@@ -17,6 +22,10 @@ Commands (each becomes an intent of :mod:`tui_taxi.protocol`, handled as a key's
   gamma), ``learner NAME`` (a table's);
 - ``steps N``: environment steps, one by one, each shown in the explainer and kept for replay;
   when they end the step being shown they play at a visible pace;
+- ``walk``: the agent's policy from a fresh start, without learning, at a visible pace, to the
+  episode's end (set epsilon 0 first: the greedy path the statistics score);
+- ``keep LABEL``: keep the run's learning curve on the chart, named LABEL, beside the next
+  run's (after a ``reset`` and another learner, say);
 - ``train N`` (episodes flat out), ``train N steps`` (time steps flat out);
 - ``reset``: a fresh agent with the settings so far and the tour's seed; ``env ID [...]``:
   another world from this step on;
@@ -34,6 +43,7 @@ from __future__ import annotations
 import errno
 import importlib.resources
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +58,7 @@ from tui_taxi.core.envs import (
 )
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.schedules import ScheduleError
-from tui_taxi.protocol import Reset, SetSetting, SetWorld, Step, Train
+from tui_taxi.protocol import KeepCurve, Reset, SetSetting, SetWorld, Step, Train, Walk
 
 VIEWS = ("qtable", "chart")
 PANELS = ("explain", "stats", "policy", "compare")
@@ -67,7 +77,35 @@ class TourError(ValueError):
 
 
 #: What a tour's slide does: intents, as the keys send them.
-TourIntent = SetSetting | Step | Train | SetWorld | Reset
+TourIntent = SetSetting | Step | Train | SetWorld | Reset | KeepCurve | Walk
+
+#: The run's figures a caption may state, as ``{name}``, and the panel that shows each (a step
+#: that states one shows that panel: tests check the caption against the screen).
+CAPTION_FIELDS = {
+    "episodes": "episodes trained (the caption's header)",
+    "epsilon": "epsilon now (the caption's header)",
+    "alpha": "alpha now (the caption's header)",
+    "gamma": "gamma (the caption's header)",
+    "last100": "the mean return of the last 100 episodes (statistics)",
+    "success": "the share of the last 100 episodes that succeeded (statistics)",
+    "optimal": "start states the greedy policy serves optimally, as n/N (statistics)",
+    "greedy_steps": "the greedy policy's mean steps, or 'loops' (statistics)",
+    "greedy_return": "the greedy policy's mean return, or 'loops' (statistics)",
+    "optimum_steps": "the optimal policy's mean steps (statistics)",
+    "optimum_return": "the optimal policy's mean return (statistics)",
+    "pi_greedy": "pi(a|s) of the greedy action at epsilon (the policy panel)",
+    "pi_other": "pi(a|s) of each other action at epsilon (the policy panel)",
+    "random_steps": "the random agent's steps per episode (the comparison)",
+    "trained_steps": "the trained agent's steps per episode (the comparison)",
+    "optimum_trip": "the optimum's steps per episode (the comparison)",
+    "kept_return": "the kept curve's mean return of its last 100 episodes (the chart)",
+    # the world's own facts, from its compiled model
+    "states": "the world's states (its model)",
+    "actions": "the world's actions (its model)",
+}
+#: The figures that are the world's, not the run's: they come from the compiled model.
+WORLD_FIELDS = ("states", "actions")
+_FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -89,15 +127,15 @@ class Tour:
     env_kwargs: tuple = ()
     agent: str = DEFAULT_KIND
 
-    def intents_until(self, index: int) -> tuple[tuple[TourIntent, ...], int]:
+    def intents_until(self, index: int) -> tuple[tuple[TourIntent, ...], Step | Walk | None]:
         """What showing step ``index`` replays: every intent of steps 0..index, in order, but
-        for the closing ``steps N`` of step ``index`` itself, a wait whose N steps (the second
-        value, else 0) play at a visible pace."""
+        for the closing ``steps N`` or ``walk`` of step ``index`` itself: a wait (the second
+        value, else None), whose steps play at a visible pace."""
         intents = tuple(a for step in self.steps[: index + 1] for a in step.actions)
         shown = self.steps[index].actions
-        if shown and isinstance(shown[-1], Step):
-            return intents[:-1], shown[-1].count
-        return intents, 0
+        if shown and isinstance(shown[-1], Step | Walk):
+            return intents[:-1], shown[-1]
+        return intents, None
 
     def view_at(self, index: int) -> str:
         """The last view chosen up to step ``index`` (the Q-table by default)."""
@@ -217,7 +255,14 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         if line.startswith(">"):
             if not steps:
                 raise TourError(f"{where}: caption before the first '== step'")
-            steps[-1]["caption"].append(line[1:].strip())
+            caption = line[1:].strip()
+            for name in _FIELD.findall(caption):
+                if name not in CAPTION_FIELDS:
+                    raise TourError(
+                        f"{where}: unknown figure {{{name}}} in a caption; the figures: "
+                        + ", ".join(CAPTION_FIELDS)
+                    )
+            steps[-1]["caption"].append(caption)
             continue
         words = line.split()
         verb, args = words[0].lower(), words[1:]
@@ -263,6 +308,14 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             step["actions"].append(Train(Budget(episodes=_count(args, where, verb, minimum=1))))
         elif verb == "steps":
             step["actions"].append(Step(_count(args, where, verb, minimum=1)))
+        elif verb == "walk":
+            if args:
+                raise TourError(f"{where}: 'walk' takes nothing after it")
+            step["actions"].append(Walk())
+        elif verb == "keep":
+            if not args:
+                raise TourError(f"{where}: expected 'keep LABEL' (what the kept curve is)")
+            step["actions"].append(KeepCurve(" ".join(args)))
         elif verb == "view":
             if len(args) != 1 or args[0] not in VIEWS:
                 raise TourError(f"{where}: expected 'view {'|'.join(VIEWS)}', got {line!r}")
@@ -285,8 +338,8 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             step["panel"] = args[0]
         else:
             raise TourError(
-                f"{where}: unknown command {verb!r}; use set, learner, steps, train, "
-                "view, chart, panel, reset, env or seed"
+                f"{where}: unknown command {verb!r}; use set, learner, steps, walk, train, "
+                "keep, view, chart, panel, reset, env, agent or seed"
             )
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")

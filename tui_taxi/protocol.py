@@ -103,6 +103,21 @@ class NextVariant:
 
 
 @dataclass(frozen=True)
+class Walk:
+    """The agent's policy walked from a fresh start, without learning, at a pace the room can
+    follow, until the episode ends: what the stats score is what the screen shows (a tour's
+    ``walk``; set epsilon 0 first for the greedy path)."""
+
+
+@dataclass(frozen=True)
+class KeepCurve:
+    """Keep the run's learning curve on the chart as a labelled second series, to compare
+    with what comes next (another learner, other settings); None lets it go."""
+
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Train:
     """Train flat out for ``budget`` (a tour's ``train``), unrecorded."""
 
@@ -194,6 +209,8 @@ Command = (
     | SetSetting
     | NextVariant
     | Train
+    | Walk
+    | KeepCurve
     | Reset
     | Save
     | Load
@@ -308,6 +325,16 @@ class ChartSeries:
     marks: Marks | None = None
 
 
+@dataclass(frozen=True)
+class KeptCurve:
+    """An earlier run's chart series, kept for comparison, what it was, and the mean return of
+    its last 100 episodes when it was kept."""
+
+    label: str
+    series: ChartSeries
+    recent_return: float
+
+
 @dataclass(frozen=True, eq=False)
 class Landscape:
     """A network's action values over a grid of two observation dimensions, the others held at
@@ -402,6 +429,8 @@ class Snapshot:
     obs: np.ndarray | None = None  # a continuous observation (CartPole), else None
     landscape: Landscape | None = None  # a continuous world's policy map
     details: object = None  # the kind's own state for its panels (a network's buffer, ...)
+    kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves, drawn beside this one's
+    walking: bool = False  # the policy walks without learning (a tour's walk)
 
     @property
     def speed(self) -> Speed:

@@ -23,6 +23,7 @@ from tui_taxi.protocol import (
     Curve,
     Event,
     Frame,
+    KeptCurve,
     Landscape,
     Marks,
     Notice,
@@ -57,6 +58,7 @@ class WorkerState:
     practice: int
     replays: tuple[tuple[Frame, ...], ...]
     playing_to: int
+    walking: bool = False
 
 
 class BackgroundReport:
@@ -137,6 +139,16 @@ class SnapshotMaker:
         self._table_key: object = None
         self._table_cost = 0.0  # seconds the last build took
         self._landscape: Landscape | None = None
+        self.kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves (they outlive an agent)
+
+    def keep(self, agent, label: str | None) -> None:
+        """Keep ``agent``'s curve for comparison, named ``label`` (the last kept one replaced);
+        None lets the kept curve go."""
+        if label is None:
+            self.kept = ()
+            return
+        curve = KeptCurve(label, chart_series(agent), agent.history.recent_mean_return())
+        self.kept = (curve,)
 
     def new_session(self, agent) -> None:
         """Nothing of the previous agent carries over (a late report of it is dropped)."""
@@ -204,6 +216,8 @@ class SnapshotMaker:
             obs=_frozen(agent.obs) if continuous else None,
             landscape=self._landscape if continuous else None,
             details=agent.details(),
+            kept=self.kept,
+            walking=state.walking,
         )
 
     def _values(self, agent, due: bool) -> np.ndarray:

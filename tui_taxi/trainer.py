@@ -30,6 +30,7 @@ from tui_taxi.protocol import (
     Compare,
     Event,
     Frame,
+    KeepCurve,
     Load,
     Move,
     NextVariant,
@@ -52,6 +53,7 @@ from tui_taxi.protocol import (
     StepInPlayMode,
     Train,
     TripFinished,
+    Walk,
 )
 from tui_taxi.snapshots import BackgroundReport, SnapshotMaker, WorkerState, compare
 
@@ -60,6 +62,7 @@ TURBO_CHUNK = 0.005  # seconds of kernel time per turbo call (commands wait at m
 PRACTICE_CHUNK = 0.02  # seconds per call while the agent trains before play starts
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the agent kept to recover from a failure
 TOUR_SPEED = 2  # the animated steps of a tour play at this speed level (5 steps/s)
+WALK_CAP = 1_000  # a walk stops here in a world without a time limit (a policy may loop)
 
 _REFRESHED, _PACED = 1, 2  # what _drain handled: background results only, or a command
 
@@ -112,6 +115,7 @@ class Trainer:
         self._practice: TrainingRun | None = None  # training before play starts
         self._practice_pace: Pace | None = None
         self._play_to = 0  # an animated tour step pauses when total_steps reaches this
+        self._walking = False  # the animated steps walk the policy without learning
         self._checkpoint = None
         self._checkpoint_time = -math.inf
         self._diagnosed: str | None = None  # the last problem said
@@ -266,9 +270,11 @@ class Trainer:
             return self._practice_chunk()
         speed = SPEEDS[TOUR_SPEED if self._play_to else self.speed_index]
         if speed.animated:
-            self._step_once()
-            if self._play_to and self.agent.total_steps >= self._play_to:
-                self._play_to = 0
+            ended = self._step_once(learn=not self._walking)
+            if self._play_to and (
+                self.agent.total_steps >= self._play_to or (self._walking and ended)
+            ):
+                self._play_to, self._walking = 0, False
                 self.paused = True
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
@@ -329,10 +335,10 @@ class Trainer:
                 pass
             case SetPaused(paused=paused):
                 self.paused = (not self.paused) if paused is None else paused
-                self._play_to = 0
+                self._play_to, self._walking = 0, False
                 self._snapshots.rate.reset(self.agent.total_steps)
             case Step(count=count):
-                self.paused, self._play_to = True, 0
+                self.paused, self._play_to, self._walking = True, 0, False
                 if self.manual:
                     self._emit(StepInPlayMode())
                 else:
@@ -354,6 +360,14 @@ class Trainer:
             case Train(budget=budget):
                 self._recorder.drop_partial()
                 train(self.agent, budget)
+            case Walk():
+                self._recorder.drop_partial()
+                self.agent.new_episode()
+                limit = getattr(self.agent.config, "max_steps", None) or WALK_CAP
+                self.paused, self._walking = True, True
+                self._play_to = self.agent.total_steps + limit
+            case KeepCurve(label=label):
+                self._snapshots.keep(self.agent, label)
             case SetManual(on=on):
                 self._set_manual((not self.manual) if on is None else on)
             case Move(action=action):
@@ -439,16 +453,20 @@ class Trainer:
         )
         config = kind.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)
         self._new_agent(new_agent(config, model if same else None))
+        self._snapshots.kept = ()  # what the slides keep, they keep again
         self.paused, self.manual = True, False
-        intents, animate = tour.intents_until(index)
+        intents, wait = tour.intents_until(index)
         self._quiet = True
         try:
             for intent in intents:
                 self._handle(intent)
         finally:
             self._quiet = False
-        if animate:
-            self._play_to = self.agent.total_steps + animate
+        match wait:
+            case Step(count=count):
+                self._play_to = self.agent.total_steps + count
+            case Walk():
+                self._handle(wait)
 
     def _set_manual(self, on: bool) -> None:
         if on == self.manual:
@@ -483,12 +501,13 @@ class Trainer:
             return
         self._step_once(action)
 
-    def _step_once(self, action: int | None = None) -> None:
-        """One step (the person's when ``action`` is given), recorded for replay and trips."""
+    def _step_once(self, action: int | None = None, learn: bool = True) -> bool:
+        """One step (the person's when ``action`` is given), recorded for replay and trips;
+        returns whether it ended an episode."""
         agent = self.agent
         row = tuple(agent.action_values().tolist())  # the values as they were
         human = action is not None
-        record, batch = agent.step(action, learn=self.learn_from_human if human else True)
+        record, batch = agent.step(action, learn=self.learn_from_human if human else learn)
         if human:
             self._human_at = agent.total_steps
         ended = len(batch) > 0
@@ -502,6 +521,7 @@ class Trainer:
                 outcome = bool(batch.success[0]) if agent.model is not None else record.terminated
                 self._emit(TripFinished(self._trip.result(agent, outcome)))
                 self._begin_trip()
+        return ended
 
     def _diagnose(self) -> None:
         """Say when the settings cannot reach the goal (a gamma that discounts it to nothing,
@@ -564,6 +584,7 @@ class Trainer:
             practice=self._practice_left(),
             replays=self._recorder.episodes,
             playing_to=self._play_to,
+            walking=self._walking,
         )
         return self._snapshots.make(self.agent, state, now)
 

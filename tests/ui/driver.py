@@ -74,3 +74,8 @@ async def chart_drawn(pilot):
             break
         await pilot.pause(0.01)
     await pilot.pause()
+
+
+def screen_lines(app) -> list[str]:
+    """The screen as it is drawn now, a string per row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

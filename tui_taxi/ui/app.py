@@ -26,6 +26,7 @@ from tui_taxi.protocol import (
     ChangeSpeed,
     Compare,
     Comparison,
+    KeepCurve,
     Load,
     Move,
     NextVariant,
@@ -61,6 +62,7 @@ from tui_taxi.ui.toasts import Toasts
 from tui_taxi.ui.views import MISSING_WHY, missing, move_action, play_moves
 from tui_taxi.ui.widgets.compare_table import CompareTable
 from tui_taxi.ui.widgets.reward_chart import RewardChart
+from tui_taxi.ui.widgets.tour_caption import TourCaption
 
 GIL_SWITCH_INTERVAL = 0.001  # seconds
 GC_FULL_EVERY = 100  # generation-1 collections between full ones (CPython's default: 10)
@@ -177,6 +179,8 @@ class TaxiApp(App[None]):
             case Comparison() as comparison:
                 for table in self.live.query(CompareTable):
                     table.show(comparison)
+                for caption in self.live.query(TourCaption):  # a tour's figures of it
+                    caption.show_comparison(comparison)
             case TripFinished(trip=TripResult() as trip):
                 self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
             case TripFinished(trip=balance):
@@ -225,8 +229,8 @@ class TaxiApp(App[None]):
 
     def action_tour(self, move: int) -> None:
         """Next (1), back (-1) or the first slide (0) of the tour."""
-        caption = self.live.query_one("#caption")
-        index = caption.go(move)
+        caption = self.live.query_one(TourCaption)
+        index = caption.go(move, self.trainer.sent + 1)
         self.trainer.send(RunTour(self.tour, index))
         panel = self.tour.panel_at(index)
         if panel == "compare":
@@ -306,6 +310,22 @@ class TaxiApp(App[None]):
 
     def action_next_variant(self) -> None:
         self.trainer.send(NextVariant())
+
+    def action_keep_curve(self) -> None:
+        """Keep the run's curve on the chart (named by its variant and settings), or let a
+        kept one go."""
+        snap = self.snapshot
+        if snap is None:
+            return
+        if snap.kept:
+            self.trainer.send(KeepCurve(None))
+            self.toasts.say("the kept curve is gone", topic="keep")
+            return
+        label = " ".join([snap.variant, *(f"{s.symbol} {s.brief}" for s in snap.settings)])
+        self.trainer.send(KeepCurve(label))
+        self.toasts.say(
+            f"kept on the chart: {label}; reset or change the agent to compare", topic="keep"
+        )
 
     def action_reset(self) -> None:
         def answered(yes: bool | None) -> None:

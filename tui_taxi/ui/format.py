@@ -26,5 +26,10 @@ def value(x: float, digits: int = 2) -> str:
     return f"{x:,.{0 if abs(x) >= 1000 else digits}f}"
 
 
+def mean(x: float) -> str:
+    """A mean that may be whole (one start, a deterministic world): 7, not 7.00; else a value."""
+    return f"{x:,.0f}" if math.isfinite(x) and x == round(x) else value(x)
+
+
 def percent(x: float) -> str:
     return "—" if math.isnan(x) else f"{x:.0%}"

@@ -172,6 +172,14 @@ KEYS: tuple[Key, ...] = (
     ),
     _k("w", "smoothing", "Smoothing", "Chart: the next smoothing weight", "View", ALL),
     _k(
+        "K",
+        "keep_curve",
+        "Keep curve",
+        "Chart: keep this curve to compare with the next run (K again: drop it)",
+        "View",
+        {TRAIN, PLAY},
+    ),
+    _k(
         "z",
         "chart_range",
         "Range",

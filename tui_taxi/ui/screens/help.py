@@ -65,7 +65,7 @@ RIGHT = ("View", "Session", "App")
 def _table(groups: dict[str, list[Key]], names: list[str]) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold #f2c12e", justify="right", no_wrap=True, min_width=6)
-    table.add_column(no_wrap=True, overflow="ellipsis")
+    table.add_column()  # wraps where the column is narrow: nothing is cut
     for name in names:
         table.add_row("", f"[b u]{name}[/b u]")
         for key in groups[name]:

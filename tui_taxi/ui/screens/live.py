@@ -73,6 +73,7 @@ class LiveScreen(Screen):
     async def switch_world(self, world: World) -> None:
         """Another world: a dashboard of its own, the view state kept."""
         old = self.dashboard
+        old_chart = old.query_one(RewardChart)
         self.world = world
         await old.remove()
         dashboard = Dashboard(world, id="dashboard")
@@ -81,7 +82,9 @@ class LiveScreen(Screen):
             self.chart_view,
             self.hint,
         )
+        dashboard.prefer_stats, dashboard.tour_panel = old.prefer_stats, old.tour_panel
         await self.mount(dashboard, before=self.query_one(KeyBar))
+        dashboard.query_one(RewardChart).adopt_view(old_chart)
         key_bar = self.query_one(KeyBar)
         key_bar.moves, key_bar.hidden = play_moves(world), missing(world)
         key_bar.refresh()

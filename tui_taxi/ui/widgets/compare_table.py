@@ -51,7 +51,7 @@ def compare_text(c: Comparison) -> Text:
     for label, *cells in rows:
         text.append(f"{label:<11}", style=DIM)
         for i, cell in enumerate(cells):
-            shown = f"{cell:.0%}" if label == "success" else _cell(cell)
+            shown = f"{cell:.0%}" if label == "success" else compare_cell(cell)
             style = BAD if i == 0 else GOOD if i == 1 else ""
             text.append(f"{shown:>7}", style=style)
         text.append("\n")
@@ -59,5 +59,5 @@ def compare_text(c: Comparison) -> Text:
     return text
 
 
-def _cell(x: float) -> str:
+def compare_cell(x: float) -> str:
     return count(x) if abs(x) >= 1000 else value(x, 2 if abs(x) < 10 else 1)

@@ -42,16 +42,28 @@ class Layout:
 
 
 def plan_layout(
-    width: int, height: int, world: World, view: WorldView, *, presenter: bool = False
+    width: int,
+    height: int,
+    world: World,
+    view: WorldView,
+    *,
+    presenter: bool = False,
+    table_wanted: bool = False,
 ) -> Layout:
     """The layout for a dashboard of ``width`` x ``height`` cells: compact (the Q-table or, with
     `c`, the chart), medium (the Q-table over the slice and the chart) or wide (the Q-table and
-    the slice over the chart); the left column widens, and the world grows, when there is room."""
+    the slice over the chart); the left column widens, and the world grows, when there is room.
+    The presenter's left column is wide (a big world) unless a slide names the Q-table and it would
+    not fit beside it: then it gives the table the room it needs."""
     left = 34 if width < 120 else 36
     if height >= 44 and width >= 150:
         left = 46 if width < 190 else 58
     if presenter:
-        left = 58
+        big = 58
+        if table_wanted:
+            needed = view.table_size(world, width - left - 1, height)[0] + 1
+            big = max(left, min(big, width - needed - 1))
+        left = big
     right = width - left - 1
     zoom_w = ZOOM_SIZE[0] + 1 if view.zoom is not None else 0
     chart_rows = max(CHART_MIN_ROWS, height // 3)  # a chart under the table: a third at least
@@ -113,7 +125,14 @@ class Dashboard(Container):
         width, height = self.size
         if not width or not height:
             return
-        plan = plan_layout(width, height, self.world, self.view, presenter=self.presenter)
+        plan = plan_layout(
+            width,
+            height,
+            self.world,
+            self.view,
+            presenter=self.presenter,
+            table_wanted=self.tour_panel is not None and not self.chart_view,  # a slide's
+        )
         self.layout_plan = plan
         left = self.query_one("#left")
         left.styles.width = plan.left_width

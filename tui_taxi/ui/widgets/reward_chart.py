@@ -26,7 +26,8 @@ from tui_taxi.charts import (
     tick_labels,
 )
 from tui_taxi.core.episodes import debiased_ema, downsample
-from tui_taxi.protocol import ChartSeries, Snapshot
+from tui_taxi.protocol import ChartSeries, KeptCurve, Snapshot
+from tui_taxi.ui.format import value
 from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 
 REDRAW = 0.5  # seconds between rebuilds
@@ -50,7 +51,7 @@ def title_of(series: ChartSeries | None, metric: str) -> str:
     return TITLES[metric]
 
 
-POINTS, LINE, SYNC = (110, 110, 130), (242, 193, 46), (214, 112, 214)
+POINTS, LINE, SYNC, KEPT = (110, 110, 130), (242, 193, 46), (214, 112, 214), (80, 160, 255)
 
 
 class RewardChart(LineCache, PlotextPlot):
@@ -61,6 +62,8 @@ class RewardChart(LineCache, PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series: ChartSeries | None = None
+        self.kept: tuple[KeptCurve, ...] = ()  # earlier runs, drawn beside this one
+        self.variant = ""  # what this run is (the legend names it beside a kept run)
         self.penalties = True  # the agent counts the world's penalties
         self.smoothing_index = 2
         self.metric_name = METRICS[0]
@@ -93,6 +96,10 @@ class RewardChart(LineCache, PlotextPlot):
     def show(self, snap: Snapshot) -> None:
         self.series = snap.chart
         self.penalties = snap.counts_penalties
+        self.variant = snap.variant
+        if snap.kept is not self.kept:  # (the same tuple until a curve is kept or let go)
+            self.kept = snap.kept
+            self._drawn = None  # redraw with (or without) the kept curve
         wait = REDRAW if snap.step_by_step or snap.speed.animated else 2 * REDRAW  # flat out
         if time.monotonic() - self._drawn_at >= wait:
             self._redraw_if_stale()
@@ -122,6 +129,12 @@ class RewardChart(LineCache, PlotextPlot):
         self.range_index = 0 if clipped else 1
         self._redraw(force=True)
 
+    def adopt_view(self, other: RewardChart) -> None:
+        """Show what ``other`` showed (metric, range, smoothing): a new world's chart."""
+        self.metric_name, self.range_index = other.metric_name, other.range_index
+        self.smoothing_index = other.smoothing_index
+        self._drawn = None
+
     def _redraw_if_stale(self) -> None:
         if self.series is not None and self.series is not self._drawn:
             self._redraw()
@@ -142,6 +155,8 @@ class RewardChart(LineCache, PlotextPlot):
             self.size.width,
             self.size.height,
             self._get_plotext_theme_name(self.app.theme),
+            self.kept,
+            self.variant,
         )
         generation = self._generation
         self._building += 1
@@ -183,24 +198,45 @@ class ChartSpec:
     width: int
     height: int
     theme: str
+    kept: tuple[KeptCurve, ...] = ()
+    variant: str = ""
+
+
+def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A series' x and y for ``metric`` (None: the series has no such metric)."""
+    if metric == "staircase":
+        return series.time_step, series.episodes_done
+    extras = {curve.name: curve.values for curve in series.extras}
+    y = extras.get(metric, getattr(series, metric, None))
+    return None if y is None else (series.episode, y)
+
+
+def _legend(spec: ChartSpec, kept: list[KeptCurve]) -> list[Text]:
+    """Which line is which (and the kept runs' last 100 episodes): one line, or one line per
+    run where one line does not fit."""
+    entries = [Text.assemble(("━━ ", f"rgb{LINE}"), f"{spec.variant or 'this run'} (now)")]
+    for k in kept:
+        label = f"{k.label} (kept): last 100 {value(k.recent_return)}"
+        entries.append(Text.assemble(("━━ ", f"rgb{KEPT}"), label))
+    one = Text("   ").join(entries)
+    return [one] if one.cell_len <= spec.width else entries
 
 
 def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     """The chart as lines, its title and what a clipped y-range leaves out (thread-safe: a
-    plotext figure and a console of its own, so the UI thread only shows the lines)."""
+    plotext figure and a console of its own, so the UI thread only shows the lines); with a
+    kept curve, its line too, and a legend line under the chart naming both."""
+    kept = [(k, _points(k.series, spec.metric)) for k in spec.kept]
+    kept = [(k, p) for k, p in kept if p is not None and len(p[0])]
+    legend = _legend(spec, [k for k, _ in kept]) if kept else []
+    height = spec.height - len(legend)
     plt = Plot()
-    plt.plotsize(spec.width, spec.height)
-    plt._set_size(spec.width, spec.height)
+    plt.plotsize(spec.width, height)
+    plt._set_size(spec.width, height)
     plt.theme(spec.theme)
     series = spec.series
     staircase = spec.metric == "staircase"
-    extras = {curve.name: curve.values for curve in series.extras}
-    if staircase:
-        x, y = series.time_step, series.episodes_done
-    else:
-        x, y = series.episode, extras.get(spec.metric)
-        if y is None:
-            y = getattr(series, spec.metric)
+    x, y = _points(series, spec.metric)
     view: YRange | None = None
     if len(x):
         x_all, y_all = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -208,12 +244,17 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
         if spec.smoothing > 0 and not staircase:  # smoothed at the finer resolution: less lag
             smooth = downsample(x_all, debiased_ema(y_all, spec.smoothing), spec.width)[1]
         x, y = downsample(x_all, y_all, spec.width)  # one point per column
-        view = _y_range(y, spec)
+        others = [downsample(*map(np.asarray, p), spec.width) for _, p in kept]
+        view = _y_range(np.concatenate([y, *(oy for _, oy in others)]), spec)
         plt.scatter(list(x), list(y), marker="dot", color=POINTS)  # plotext clips to ylim
+        for ox, oy in others:  # a kept run: its smoothed line (or its points, unsmoothed)
+            line = debiased_ema(oy, spec.smoothing) if spec.smoothing > 0 and not staircase else oy
+            for run_x, run_y in clip_line(ox, line, view.lo, view.hi):
+                plt.plot(run_x, run_y, marker="braille", color=KEPT)
         if smooth is not None:
             for run_x, run_y in clip_line(x, smooth, view.lo, view.hi):
                 plt.plot(run_x, run_y, marker="braille", color=LINE)
-        x_hi = float(x_all[-1])
+        x_hi = max([float(x_all[-1]), *(float(ox[-1]) for ox, _ in others)])
         x_lo = 0.0 if staircase else float(x_all[0])
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
@@ -243,7 +284,10 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     title = " · ".join(parts)
     plt.title(title)
     plt.xlabel("time steps" if staircase else "episode")
-    text = Text.from_ansi(plt.build())
+    text = Text.from_ansi(plt.build().rstrip("\n"))
+    for line in legend:
+        text.append("\n")
+        text.append_text(line)
     lines = text_strips(
         text, spec.width, Console(width=spec.width, color_system="truecolor", force_terminal=True)
     )

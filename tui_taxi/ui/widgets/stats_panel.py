@@ -7,7 +7,7 @@ from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
-from tui_taxi.ui.format import count, percent, value
+from tui_taxi.ui.format import count, mean, percent, value
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 DIM = "#8a8a96"
@@ -84,4 +84,4 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
 
 
 def _pair(steps: float, episodic_return: float) -> str:
-    return f"{value(steps):>9} {value(episodic_return):>8}"
+    return f"{mean(steps):>9} {mean(episodic_return):>8}"

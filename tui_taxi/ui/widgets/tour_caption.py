@@ -1,15 +1,24 @@
-"""A tour's slide: its number and title, the settings it runs with, the keys, and its caption."""
+"""A tour's slide: its number and title, the run's counters and settings, the keys, and its
+caption, whose ``{figures}`` are filled in from the run (see
+:data:`tui_taxi.demo.CAPTION_FIELDS`), each written as the panel that shows it writes it."""
 
 from __future__ import annotations
+
+import re
 
 from rich.text import Text
 from textual.widget import Widget
 
 from tui_taxi.demo import Tour
-from tui_taxi.protocol import Snapshot
+from tui_taxi.protocol import Comparison, Snapshot
+from tui_taxi.ui.format import count, mean, percent, value
+from tui_taxi.ui.widgets.compare_table import compare_cell
 
 DIM = "#8a8a96"
 KEY_STYLE = "bold #f2c12e"
+FIGURE_STYLE = "bold #f2c12e"
+UNKNOWN = "…"  # a figure not known yet (the slide's run still replaying, a report computing)
+_FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 class TourCaption(Widget):
@@ -22,17 +31,46 @@ class TourCaption(Widget):
         self.tour = tour
         self.index = 0
         self.snapshot: Snapshot | None = None
+        self.comparison: Comparison | None = None
+        self._fresh_from = 0  # commands the trainer must have handled for this slide's run
 
-    def go(self, move: int) -> int:
-        """Next (1), back (-1) or the first slide (0); returns the slide to show."""
+    def go(self, move: int, sent: int = 0) -> int:
+        """Next (1), back (-1) or the first slide (0); returns the slide to show. ``sent``: the
+        trainer's commands sent by then: the figures wait for a snapshot that has them all."""
         last = len(self.tour.steps) - 1
         self.index = 0 if move == 0 else min(max(self.index + move, 0), last)
+        self._fresh_from = sent
+        self.comparison = None
         self.refresh(layout=True)
         return self.index
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.refresh()
+        self.refresh(layout=True)
+
+    def show_comparison(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.refresh(layout=True)
+
+    def figures(self) -> dict[str, str]:
+        """The caption's figures of the run on screen (only those known)."""
+        snap = self.snapshot
+        if snap is None or snap.handled < self._fresh_from:
+            return {}
+        return caption_figures(snap, self.comparison)
+
+    def caption(self) -> Text:
+        """The slide's caption with its figures filled in (``…`` where not known yet)."""
+        figures = self.figures()
+        text = Text()
+        at = 0
+        source = self.tour.steps[self.index].caption
+        for match in _FIELD.finditer(source):
+            text.append(source[at : match.start()])
+            text.append(figures.get(match.group(1), UNKNOWN), style=FIGURE_STYLE)
+            at = match.end()
+        text.append(source[at:])
+        return text
 
     def render(self) -> Text:
         step = self.tour.steps[self.index]
@@ -44,7 +82,7 @@ class TourCaption(Widget):
             shown = " ".join(
                 f"{s.symbol} {s.value:{'.2g' if s.factor else '.2f'}}" for s in snap.settings
             )
-            right.append(f"{shown} · ", style=DIM)
+            right.append(f"{shown} · episode {count(snap.episode)} · ", style=DIM)
             right.append("▶ playing" if snap.playing_to else "‖ paused ", style=DIM)
         keys = Text.assemble(
             ("  → ", KEY_STYLE),
@@ -65,4 +103,45 @@ class TourCaption(Widget):
         gap = max(1, width - title.cell_len - right.cell_len - keys.cell_len)
         line = Text.assemble(title, " " * gap, right, keys)
         line.truncate(width)
-        return Text.assemble(line, "\n", step.caption)
+        return Text.assemble(line, "\n", self.caption())
+
+
+def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dict[str, str]:
+    """Each figure a caption may state, as its panel writes it: the header's counters and
+    settings, the statistics' last 100 episodes and policy rows, the policy panel's π(a|s),
+    the comparison's table, the chart's kept curve."""
+    figures = {"episodes": count(snap.episode), "actions": f"{snap.world.n_actions}"}
+    if snap.model is not None:
+        figures["states"] = f"{snap.model.n_states}"
+    for setting in snap.settings:
+        figures[setting.name] = f"{setting.value:{'.2g' if setting.factor else '.2f'}}"
+    if snap.episode:
+        figures["last100"] = value(snap.recent_mean_return)
+        figures["success"] = percent(snap.recent_success_rate)
+    r = snap.report
+    if r is not None:
+        figures["optimal"] = f"{r.n_optimal}/{r.n_start}"
+        if r.n_loop == r.n_start:
+            figures["greedy_steps"] = figures["greedy_return"] = "loops"
+            figures["optimum_steps"] = mean(r.optimal_mean_steps)
+            figures["optimum_return"] = mean(r.optimal_mean_return)
+        elif r.n_loop:  # the statistics' rows are over the starts it finishes from
+            figures["greedy_steps"] = mean(r.finish_mean_steps)
+            figures["greedy_return"] = mean(r.finish_mean_return)
+            figures["optimum_steps"] = mean(r.finish_optimal_mean_steps)
+            figures["optimum_return"] = mean(r.finish_optimal_mean_return)
+        else:
+            figures["greedy_steps"] = mean(r.mean_steps)
+            figures["greedy_return"] = mean(r.mean_return)
+            figures["optimum_steps"] = mean(r.optimal_mean_steps)
+            figures["optimum_return"] = mean(r.optimal_mean_return)
+    n = snap.world.n_actions
+    figures["pi_greedy"] = f"{1 - snap.epsilon + snap.epsilon / n:.1%}"
+    figures["pi_other"] = f"{snap.epsilon / n:.1%}"
+    if comparison is not None:
+        figures["random_steps"] = compare_cell(comparison.random.mean_steps)
+        figures["trained_steps"] = compare_cell(comparison.trained.mean_steps)
+        figures["optimum_trip"] = compare_cell(comparison.optimum.mean_steps)
+    if snap.kept:
+        figures["kept_return"] = value(snap.kept[0].recent_return)
+    return figures

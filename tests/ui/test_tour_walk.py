@@ -1,0 +1,63 @@
+"""Every slide of every shipped tour, walked in the app at 100x30, with and without the presenter
+theme: each figure its caption states is filled in from the run and stands elsewhere on the
+screen (in the panel that shows it), and each view and panel the slide names is visible."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from driver import chart_drawn, screen_lines, settle
+
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.demo import TOURS, WORLD_FIELDS, load_tour
+from tui_taxi.ui.app import TaxiApp
+from tui_taxi.ui.widgets.tour_caption import TourCaption
+
+#: Where a slide's view and panel show (widget ids).
+VIEWS = {"qtable": "qtable", "chart": "chart"}
+PANELS = {"explain": "explainer", "stats": "stats", "policy": "values", "compare": "compare"}
+
+
+def _ready(app, tour, index):
+    def ready(snap) -> bool:
+        if snap.handled < app.trainer.sent or snap.playing_to:
+            return False
+        if snap.model is not None and snap.report is None:
+            return False
+        caption = app.live.query_one(TourCaption)
+        return tour.panel_at(index) != "compare" or caption.comparison is not None
+
+    return ready
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["plain", "presenter"])
+@pytest.mark.parametrize("name", list(TOURS))
+async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter):
+    tour = load_tour(name=name)
+    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
+    app = TaxiApp(TabularAgent(config), paused=True, tour=tour, presenter=presenter)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for index, step in enumerate(tour.steps):
+            if index:
+                await pilot.press("space")
+            await settle(pilot, _ready(app, tour, index), rounds=3000)
+            await chart_drawn(pilot)
+            await pilot.pause()
+            caption = app.live.query_one(TourCaption)
+            figures = caption.figures()
+            rows = screen_lines(app)
+            paragraph = range(caption.region.y + 1, caption.region.bottom)
+            elsewhere = "\n".join(row for y, row in enumerate(rows) if y not in paragraph)
+            where = f"{name} slide {index + 1} ({step.title})"
+            for field in re.findall(r"\{([^{}]*)\}", step.caption):
+                assert field in figures, f"{where}: {{{field}}} not known"
+                if field not in WORLD_FIELDS:  # the world's own come from its model
+                    assert figures[field] in elsewhere, f"{where}: {figures[field]} ({field})"
+            assert "…" not in caption.caption().plain, where
+            assert "could not be drawn" not in elsewhere, where
+            shown = {w.id for w in app.live.query("#left > *, #right > *") if w.display}
+            view = "chart" if app.live.chart_view else "qtable"
+            assert VIEWS[tour.view_at(index)] == VIEWS[view] and VIEWS[view] in shown, where
+            assert PANELS[tour.panel_at(index)] in shown, where
+        app.trainer.stop()
