@@ -74,13 +74,24 @@ def test_a_run_flattened_by_its_first_episodes_is_clipped_and_says_so():
     view = readable_range(values)
     assert (view.lo, view.hi) == (-7, 9)
     assert view.ticks == (-5, 0, 5)  # 2.5 would give 6 ticks, 5 gives 3
-    assert view.note == "y clipped to -7..9; the first episodes go down to -2,480"
+    assert view.note == "y clipped to -7..9; means of the first episodes go down to -2,480"
     assert view.clipped
+
+
+def test_a_clipped_range_is_not_so_narrow_that_noise_looks_like_a_climb():
+    # steps per episode: a few long early episodes, then 14.68 to 14.76 (the run): the
+    # clipped range spans at least 0.2% of all (200 - 14.68: 0.37) and 5% of its level
+    # (14.72: 0.74), so the learnt part is a flat line, not a jagged one
+    values = [200.0, 150.0, 90.0] + [14.68, 14.76] * 50
+    view = readable_range(values)
+    assert view.clipped and view.hi - view.lo >= 0.05 * 14.72
+    assert view.lo < 14.68 and view.hi > 14.76
+    assert (14.76 - 14.68) / (view.hi - view.lo) <= 0.15  # the noise: a sliver of the height
 
 
 def test_late_outliers_are_named_as_such():
     view = readable_range([5.0, 9.0] * 50 + [-1000.0])
-    assert view.note.endswith("; some episodes go down to -1,000")
+    assert view.note.endswith("; means of some episodes go down to -1,000")
 
 
 def test_a_series_without_outliers_is_shown_whole():
@@ -129,7 +140,7 @@ def test_learning_curve_axis_runs_from_0_to_the_last_episode_on_round_ticks():
     assert x_labels == ["0", "500", "1k", "1.5k", "2k"]  # 250 would give 9 ticks, max 6
     lowest = -2000 + 5.5 * 1950 / 199  # the first point: mean of the first 12 episodes
     assert lines[-1].startswith("y clipped to ")
-    assert lines[-1].endswith(f"the first episodes go down to {lowest:,.0f}")
+    assert lines[-1].endswith(f"means of the first episodes go down to {lowest:,.0f}")
     assert ESC in learning_curve(_history(returns), color=True)
 
 

@@ -7,7 +7,7 @@ import pytest
 from tui_taxi.cli import main
 from tui_taxi.core.agent import Budget
 from tui_taxi.demo import TOURS, TourError, load_tour, parse_tour
-from tui_taxi.protocol import Reset, SetSetting, SetWorld, Step, Train
+from tui_taxi.protocol import KeepCurve, Reset, SetSetting, SetWorld, Step, Train, Walk
 
 GOOD = """\
 seed 3
@@ -60,6 +60,12 @@ def test_a_tour_parses_into_steps_of_intents_and_waits():
         ("==\n", "t.tour:1: a step needs a title"),
         ("== A\nsteps 3\n", "t.tour:1: step 'A' has no '>' caption"),
         ("# nothing\n", "t.tour: no steps"),
+        ("== A\n> {nope} x\n", "t.tour:2: unknown figure {nope} in a caption; the figures: "),
+        ("== A\n> x\nwalk 3\n", "t.tour:3: 'walk' takes nothing after it"),
+        ("== A\n> x\nkeep\n", "t.tour:3: expected 'keep LABEL'"),
+        ("== A\n> x\ntrain 5 until\n", "t.tour:3: expected 'train N [steps] [until optimal]'"),
+        ("== A\n> x\ntrain until optimal\n", "t.tour:3: expected 'train N [steps] [until"),
+        ("== A\n> x\ntrain 5 until best\n", "t.tour:3: expected 'train N [steps] [until"),
     ],
 )
 def test_malformed_tours_name_the_line_and_the_problem(text, message):
@@ -83,6 +89,13 @@ def test_demo_with_a_bad_script_is_one_line_exit_2(tmp_path, capsys):
     assert err.strip() == f"tui-taxi: error: {bad}:3: steps needs a whole number, got 'many'"
     assert main(["demo", "--script", str(tmp_path / "missing.tour")]) == 2
     assert "cannot read" in capsys.readouterr().err
+    # a tour's name beside --script: which one was meant? (it was silently ignored)
+    assert main(["demo", "windy", "--script", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == f"tui-taxi: error: --script runs the tour in {bad}; drop the tour name 'windy' (or drop --script to run the built-in one)"
+    )
 
 
 def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
@@ -91,7 +104,21 @@ def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
     assert [line.split()[0] for line in out.splitlines()] == list(TOURS)
     assert main(["demo", "dqn"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff"
+    assert err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff, frozen"
+
+
+def test_train_until_optimal_and_keep_parse_into_their_intents():
+    tour = parse_tour(
+        "== A\n> x\ntrain 900 until optimal\nkeep γ {gamma}\ntrain 50 steps until optimal\nwalk\n",
+        "t.tour",
+    )
+    intents, wait = tour.intents_until(0)
+    assert intents == (
+        Train(Budget(episodes=900), until_goal=True),
+        KeepCurve("γ {gamma}"),
+        Train(Budget(steps=50), until_goal=True),
+    )
+    assert wait == Walk()
 
 
 def test_a_tour_sets_its_world_resets_and_trains_by_steps():

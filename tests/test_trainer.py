@@ -121,3 +121,40 @@ def test_alpha_keeps_above_zero_and_says_so():
         seen.wait_for(lambda s: s.total_steps > 0)
     finally:
         trainer.stop()
+
+
+def test_surprise_names_what_a_move_did_beyond_itself():
+    """By hand, from the books' and Gymnasium's maps: on FrozenLake 4x4 (state 0 top left,
+    actions Left Down Right Up) Right from 0 may slip Down to 4 or Up into the edge; Windy
+    Gridworld's column 6 pushes 2 up (row 3 -> row 1); Cliff Walking's Right from 36 (row 3,
+    col 0) steps into the cliff and back to 36."""
+    from tui_taxi.core.envs import compile_env
+    from tui_taxi.play import surprise
+
+    lake = compile_env("FrozenLake-v1", ())
+    assert surprise(lake, 0, 2, 1) is None  # meant: Right to 1
+    assert surprise(lake, 0, 2, 4) == "slipped: moved Down"
+    assert surprise(lake, 0, 2, 0) == "slipped: stayed put (against the edge)"
+    windy = compile_env("tui_taxi/WindyGridworld-v0", ())
+    assert surprise(windy, 36, 1, 17) == "the wind pushed you 2 up"  # (3, 6) -> (1, 7)
+    assert surprise(windy, 30, 1, 31) is None  # column 0: no wind
+    cliff = compile_env("CliffWalking-v1", ())
+    assert surprise(cliff, 36, 1, 36) == "fell off the cliff: back to the start"
+    taxi = compile_env("Taxi-v4", ())
+    assert surprise(taxi, 0, 0, 100) is None  # not a grid world: nothing to say
+
+
+def test_a_persons_slip_on_the_ice_is_said():
+    from tui_taxi.protocol import Move, SetManual
+
+    session = TabularAgent(TrainConfig(env_id="FrozenLake-v1", seed=3))
+    trainer, seen = _started(session)
+    try:
+        trainer.send(SetManual(True))
+        for _ in range(40):  # Right from wherever: a slip comes within a few moves
+            trainer.send(Move(2))
+        seen.wait_for(lambda s: s.handled >= trainer.sent)
+    finally:
+        trainer.stop()
+    said = [e.text for e in seen.events if isinstance(e, Notice) and e.topic == "surprise"]
+    assert said and all(t.startswith("slipped: ") for t in said)

@@ -127,6 +127,11 @@ class YRange:
         return bool(self.note)
 
 
+#: A clipped y-range spans at least these shares of the whole range and of its own level: steps
+#: of 14.68 to 14.76 are drawn as the flat line they are, not as a jagged one.
+MIN_SPAN_OF_ALL, MIN_SPAN_OF_LEVEL = 0.002, 0.05
+
+
 def readable_range(values, *, spread: float = 3.0, gain: float = 2.0, max_ticks: int = 5) -> YRange:
     """A y-range in which the bulk of ``values`` (a series in run order) is readable, rounded
     out to round ticks.
@@ -134,7 +139,7 @@ def readable_range(values, *, spread: float = 3.0, gain: float = 2.0, max_ticks:
     Points further than ``spread`` interquartile ranges beyond the quartiles (the first
     episodes of a run, at -2,000 when the learnt policy earns about 8) are left outside when
     that makes the range at least ``gain`` times narrower, and the note says where they went:
-    ``"y clipped to -30..10; the first episodes go down to -2,480"``. Otherwise the series is
+    ``"y clipped to -30..10; means of the first episodes go down to -2,480"``. Otherwise the series is
     shown whole, with an empty note.
     """
     y = np.asarray(values, dtype=np.float64)
@@ -146,6 +151,11 @@ def readable_range(values, *, spread: float = 3.0, gain: float = 2.0, max_ticks:
     lo, hi = max(low, q1 - spread * (q3 - q1)), min(high, q3 + spread * (q3 - q1))
     if not 0 < (hi - lo) * gain <= high - low:  # clipping would not help enough: show all
         lo, hi = low, high
+    else:  # not so narrow that noise in a flat, learnt part looks like a jagged climb
+        least = max(MIN_SPAN_OF_ALL * (high - low), MIN_SPAN_OF_LEVEL * abs(lo + hi) / 2)
+        if hi - lo < least:
+            pad = (least - (hi - lo)) / 2
+            lo, hi = lo - pad, hi + pad
     if hi == lo:
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
@@ -164,7 +174,8 @@ def readable_range(values, *, spread: float = 3.0, gain: float = 2.0, max_ticks:
 
 
 def _which(indices: np.ndarray, n: int) -> str:
-    return "the first episodes" if indices.max() < n / 4 else "some episodes"
+    """Which points fell outside: each is a mean of consecutive episodes, not one episode."""
+    return "means of the first episodes" if indices.max() < n / 4 else "means of some episodes"
 
 
 def clip_line(x, y, lo: float, hi: float) -> list[tuple[list[float], list[float]]]:

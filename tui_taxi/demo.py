@@ -25,8 +25,11 @@ Commands (each becomes an intent of :mod:`tui_taxi.protocol`, handled as a key's
 - ``walk``: the agent's policy from a fresh start, without learning, at a visible pace, to the
   episode's end (set epsilon 0 first: the greedy path the statistics score);
 - ``keep LABEL``: keep the run's learning curve on the chart, named LABEL, beside the next
-  run's (after a ``reset`` and another learner, say);
-- ``train N`` (episodes flat out), ``train N steps`` (time steps flat out);
+  run's (after a ``reset`` and another learner, say); ``{gamma}`` (any setting's name) in
+  LABEL is that setting's value when kept;
+- ``train N`` (episodes flat out), ``train N steps`` (time steps flat out); either with
+  ``until optimal`` stops at the first check (every ten episodes) that finds the greedy policy
+  optimal from every start state (a world without an exact optimum: its reward threshold);
 - ``reset``: a fresh agent with the settings so far and the tour's seed; ``env ID [...]``:
   another world from this step on;
 - ``view qtable|chart``; ``chart return|steps|penalties|staircase [clipped|whole]`` (the chart,
@@ -93,12 +96,18 @@ CAPTION_FIELDS = {
     "greedy_return": "the greedy policy's mean return, or 'loops' (statistics)",
     "optimum_steps": "the optimal policy's mean steps (statistics)",
     "optimum_return": "the optimal policy's mean return (statistics)",
+    "greedy_success": "how often the greedy policy succeeds, a stochastic world's (statistics)",
+    "optimum_success": "how often the optimal policy succeeds, a stochastic world's (statistics)",
     "pi_greedy": "pi(a|s) of the greedy action at epsilon (the policy panel)",
     "pi_other": "pi(a|s) of each other action at epsilon (the policy panel)",
     "random_steps": "the random agent's steps per episode (the comparison)",
     "trained_steps": "the trained agent's steps per episode (the comparison)",
     "optimum_trip": "the optimum's steps per episode (the comparison)",
     "kept_return": "the kept curve's mean return of its last 100 episodes (the chart)",
+    "kept_episodes": "the kept curve's episodes (the chart's legend)",
+    "kept_epsilon": "epsilon of the kept run when it was kept (the chart's legend, if named)",
+    "kept_alpha": "alpha of the kept run when it was kept (the chart's legend, if named)",
+    "kept_gamma": "gamma of the kept run when it was kept (the chart's legend, if named)",
     # the world's own facts, from its compiled model
     "states": "the world's states (its model)",
     "actions": "the world's actions (its model)",
@@ -158,6 +167,7 @@ TOURS = {
     "taxi": "Q-learning on Taxi, a 10-minute lecture: explore or exploit, TD updates, the optimum",
     "windy": "Sutton & Barto's Windy Gridworld: Sarsa, the episodes-vs-steps staircase, king's moves",
     "cliff": "Cliff Walking: Sarsa's safe path against Q-learning's optimal one (Example 6.6)",
+    "frozen": "FrozenLake: learning on slippery ice, where even the best policy may fall",
 }
 DEFAULT_TOUR = "taxi"
 
@@ -301,11 +311,18 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
             step["actions"].append(
                 SetSetting("learner", _setting(agent, "learner", args[0], where))
             )
-        elif verb == "train" and len(args) == 2 and args[1] == "steps":
-            n = _count(args[:1], where, verb, minimum=1)
-            step["actions"].append(Train(Budget(steps=n)))
         elif verb == "train":
-            step["actions"].append(Train(Budget(episodes=_count(args, where, verb, minimum=1))))
+            until = args[-2:] == ["until", "optimal"]
+            count_args = args[:-2] if until else args
+            if len(count_args) == 2 and count_args[1] == "steps":
+                budget = Budget(steps=_count(count_args[:1], where, verb, minimum=1))
+            elif len(count_args) == 1:
+                budget = Budget(episodes=_count(count_args, where, verb, minimum=1))
+            else:
+                raise TourError(
+                    f"{where}: expected 'train N [steps] [until optimal]', got {line!r}"
+                )
+            step["actions"].append(Train(budget, until_goal=until))
         elif verb == "steps":
             step["actions"].append(Step(_count(args, where, verb, minimum=1)))
         elif verb == "walk":

@@ -3,6 +3,7 @@ time. Owned and mutated by the trainer's thread only; what leaves it is frozen (
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -16,6 +17,48 @@ from tui_taxi.protocol import BalanceResult, Frame, TripResult
 REPLAY_EPISODES = 20  # recorded episodes kept for replay
 BALANCE_CAP = 10_000  # the agent's run is cut here in a world without a time limit
 REPLAY_STEPS = 1000  # frames kept per recorded episode (a random walk can be much longer)
+
+
+#: Where each named move goes on a grid: (rows down, columns right).
+MOVE_DELTAS = {
+    "Up": (-1, 0),
+    "Down": (1, 0),
+    "Left": (0, -1),
+    "Right": (0, 1),
+    "Up-Right": (-1, 1),
+    "Down-Right": (1, 1),
+    "Down-Left": (1, -1),
+    "Up-Left": (-1, -1),
+    "Stay": (0, 0),
+}
+
+
+def surprise(model, state: int, action: int, next_state: int) -> str | None:
+    """What a person's move did that the move itself does not say, on a grid world: "slipped:
+    moved Down" (slippery ice), "the wind pushed you 2 up", "fell off the cliff: back to the
+    start"; None when it went where it was meant to (or the world is not a grid)."""
+    grid = model.grid
+    delta = MOVE_DELTAS.get(model.action_names[action])
+    if grid is None or delta is None:
+        return None
+    row, col = grid.cell(state)
+    meant = (
+        min(max(row + delta[0], 0), grid.n_rows - 1),
+        min(max(col + delta[1], 0), grid.n_cols - 1),
+    )
+    went = grid.cell(next_state)
+    if went == meant:
+        return None
+    if grid.kind(*meant) == "C":
+        return "fell off the cliff: back to the start"
+    if grid.wind is not None and went[1] == meant[1] and went[0] < meant[0]:
+        push = meant[0] - went[0]
+        return f"the wind pushed you {push} up"
+    step = (went[0] - row, went[1] - col)
+    name = next((n for n, d in MOVE_DELTAS.items() if d == step), None)
+    if name is None or name == "Stay":
+        return "slipped: stayed put (against the edge)"
+    return f"slipped: moved {name}"
 
 
 class Recorder:
@@ -56,6 +99,7 @@ class Trip:
     steps: int = 0
     episodic_return: float = 0.0
     penalties: int = 0
+    final_state: int = 0
 
     @classmethod
     def begin(cls, agent) -> Trip | Balance:
@@ -69,6 +113,7 @@ class Trip:
         return cls(start, run, frames_of(run, q))
 
     def add(self, record: StepRecord) -> None:
+        self.final_state = int(record.next_state)
         self.steps += 1
         self.episodic_return += record.reward
 
@@ -76,7 +121,8 @@ class Trip:
         self.penalties += int(record.reward <= penalty_reward)
 
     def result(self, agent, delivered: bool) -> TripResult:
-        optimum = solve(agent.model)
+        model = agent.model
+        optimum = solve(model)
         return TripResult(
             start_state=self.start_state,
             steps=self.steps,
@@ -86,8 +132,17 @@ class Trip:
             optimal_steps=float(optimum.steps[self.start_state]),
             optimal_return=float(optimum.v[self.start_state]),
             agent=self.agent,
-            agent_penalties=self.agent.penalties(agent.model),
+            agent_penalties=self.agent.penalties(model),
             agent_frames=self.agent_frames,
+            optimal_success=float(optimum.success[self.start_state]),
+            stochastic=not model.is_deterministic,
+            counts_penalties=math.isfinite(model.penalty_reward),
+            final_state=self.final_state,
+            agent_success=bool(
+                self.agent.terminated
+                and self.agent.rewards
+                and self.agent.rewards[-1] >= model.success_reward
+            ),
         )
 
 

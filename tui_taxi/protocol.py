@@ -119,9 +119,13 @@ class KeepCurve:
 
 @dataclass(frozen=True)
 class Train:
-    """Train flat out for ``budget`` (a tour's ``train``), unrecorded."""
+    """Train flat out for ``budget`` (a tour's ``train``), unrecorded; ``until_goal``: stop at
+    the first check that the world's goal is reached (optimal from every start, checked every
+    ``check_every`` of the agent's units)."""
 
     budget: Budget
+    until_goal: bool = False
+    check_every: int = 10
 
 
 @dataclass(frozen=True)
@@ -327,12 +331,14 @@ class ChartSeries:
 
 @dataclass(frozen=True)
 class KeptCurve:
-    """An earlier run's chart series, kept for comparison, what it was, and the mean return of
-    its last 100 episodes when it was kept."""
+    """An earlier run's chart series, kept for comparison, what it was, and, when it was kept,
+    the mean return of its last 100 episodes, its episodes and its settings."""
 
     label: str
     series: ChartSeries
     recent_return: float
+    episodes: int = 0
+    settings: tuple = ()  # its Settings (tui_taxi.core.agent.Setting)
 
 
 @dataclass(frozen=True, eq=False)
@@ -370,11 +376,16 @@ class TripResult:
     episodic_return: float
     penalties: int
     delivered: bool
-    optimal_steps: float
+    optimal_steps: float  # expected, from the start (a stochastic world: a mean)
     optimal_return: float
     agent: Trajectory  # the greedy agent from the same start (cut off if it loops)
     agent_penalties: int
     agent_frames: tuple[Frame, ...]
+    optimal_success: float = 1.0  # the probability that the best policy succeeds from the start
+    stochastic: bool = False  # the world's moves may go astray: the best is an expectation
+    counts_penalties: bool = True  # the world has penalties (Taxi's, Cliff Walking's falls)
+    final_state: int = 0  # where the person's trip ended
+    agent_success: bool = False  # the agent's run ended in success (delivered, the goal)
 
 
 @dataclass(frozen=True)
@@ -417,6 +428,7 @@ class Snapshot:
     recent_success_rate: float
     chart: ChartSeries
     report: PolicyReport | None  # None while the first one is computed
+    report_episode: int  # the episode count of the Q-table the report judged (it lags behind)
     manual: bool = False
     learn_from_human: bool = False
     human_step: bool = False  # the last step was the person's

@@ -6,6 +6,7 @@ which kind of agent it holds."""
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +70,7 @@ class BackgroundReport:
     def __init__(self, on_done: Callable[[], None], on_event: EventCallback) -> None:
         self._on_done = on_done
         self._on_event = on_event
-        self._latest: tuple[int, PolicyReport] | None = None
+        self._latest: tuple[int, PolicyReport, int] | None = None  # (generation, it, episode)
         self._key: object = None
         self._thread: threading.Thread | None = None
 
@@ -77,21 +78,30 @@ class BackgroundReport:
         latest = self._latest
         return latest[1] if latest is not None and latest[0] == generation else None
 
-    def request(self, generation: int, key: object, model, q: np.ndarray, gamma: float) -> None:
+    def latest_of(self, generation: int) -> tuple[PolicyReport | None, int]:
+        """The latest report and the episode count of the Q-table it judged (None, 0: none)."""
+        latest = self._latest  # (one read: the thread replaces the tuple whole)
+        return (
+            (latest[1], latest[2]) if latest is not None and latest[0] == generation else (None, 0)
+        )
+
+    def request(
+        self, generation: int, key: object, model, q: np.ndarray, gamma: float, episode: int = 0
+    ) -> None:
         """Recompute for a Q-table that changed (``key`` differs from the last one), unless a
         computation is already running; ``on_done`` is called when the result is in."""
         if (generation, key) == self._key or (self._thread is not None and self._thread.is_alive()):
             return
         self._key = (generation, key)
-        args = (generation, model, q.copy(), gamma)
+        args = (generation, model, q.copy(), gamma, episode)
         self._thread = threading.Thread(
             target=self._compute, args=args, daemon=True, name="tui-taxi-report"
         )
         self._thread.start()
 
-    def _compute(self, generation: int, model, q: np.ndarray, gamma: float) -> None:
+    def _compute(self, generation: int, model, q: np.ndarray, gamma: float, episode: int) -> None:
         try:  # judged against the optimum for the session's own gamma
-            self._latest = (generation, policy_report(model, q, gamma))
+            self._latest = (generation, policy_report(model, q, gamma), episode)
         except Exception as exc:  # noqa: BLE001 - a thread's failure must be seen, not lost
             self._on_event(Notice(f"policy report failed: {type(exc).__name__}: {exc}", "error"))
             return
@@ -142,13 +152,16 @@ class SnapshotMaker:
         self.kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves (they outlive an agent)
 
     def keep(self, agent, label: str | None) -> None:
-        """Keep ``agent``'s curve for comparison, named ``label`` (the last kept one replaced);
-        None lets the kept curve go."""
+        """Keep ``agent``'s curve for comparison, named ``label`` (the last kept one replaced;
+        ``{gamma}`` in it: that setting's value now); None lets the kept curve go."""
         if label is None:
             self.kept = ()
             return
-        curve = KeptCurve(label, chart_series(agent), agent.history.recent_mean_return())
-        self.kept = (curve,)
+        settings = agent.settings()
+        figures = {s.name: s.figure for s in settings}
+        label = re.sub(r"\{(\w+)\}", lambda m: figures.get(m[1], m[0]), label)  # "γ {gamma}"
+        recent = agent.history.recent_mean_return()
+        self.kept = (KeptCurve(label, chart_series(agent), recent, agent.episode, settings),)
 
     def new_session(self, agent) -> None:
         """Nothing of the previous agent carries over (a late report of it is dropped)."""
@@ -176,9 +189,12 @@ class SnapshotMaker:
             now - self._report_time >= REPORT_INTERVAL * slower or state.stepping
         ):
             key = (agent.total_steps, agent.variant, agent.config.gamma)
-            self.report.request(self.generation, key, agent.model, q, agent.config.gamma)
+            self.report.request(
+                self.generation, key, agent.model, q, agent.config.gamma, agent.episode
+            )
             self._report_time = now
         continuous = agent.model is None
+        report, report_episode = self.report.latest_of(self.generation)
         return Snapshot(
             seq=self._seq,
             handled=state.handled,
@@ -203,7 +219,8 @@ class SnapshotMaker:
             recent_mean_return=agent.history.recent_mean_return(),
             recent_success_rate=agent.history.recent_success_rate(),
             chart=self._chart,
-            report=self.report.latest(self.generation),
+            report=report,
+            report_episode=report_episode,
             manual=state.manual,
             learn_from_human=state.learn_from_human,
             human_step=state.human_step,

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from tui_taxi.core.agent import default_agent, kind_named, load, new_agent
 from tui_taxi.core.envs import normalize_kwargs
-from tui_taxi.core.training import Pace, TrainingRun, train
-from tui_taxi.play import Balance, Recorder, Trip
+from tui_taxi.core.training import Pace, TrainingRun, goal_for, train
+from tui_taxi.play import Balance, Recorder, Trip, surprise
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
     SPEEDS,
@@ -357,9 +357,10 @@ class Trainer:
                 self._emit(Notice(text, topic=name))
             case NextVariant():
                 self._emit(Notice(self.agent.next_variant(), topic="variant"))
-            case Train(budget=budget):
+            case Train(budget=budget, until_goal=until_goal, check_every=every):
                 self._recorder.drop_partial()
-                train(self.agent, budget)
+                goal = goal_for(self.agent, every) if until_goal else None
+                train(self.agent, budget, goal=goal)
             case Walk():
                 self._recorder.drop_partial()
                 self.agent.new_episode()
@@ -500,6 +501,11 @@ class Trainer:
             )
             return
         self._step_once(action)
+        record = self.agent.last_step
+        if self.agent.model is not None and record is not None:
+            said = surprise(self.agent.model, record.state, record.action, record.next_state)
+            if said is not None:
+                self._emit(Notice(said, topic="surprise"))
 
     def _step_once(self, action: int | None = None, learn: bool = True) -> bool:
         """One step (the person's when ``action`` is given), recorded for replay and trips;

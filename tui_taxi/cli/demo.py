@@ -24,7 +24,7 @@ def add_parsers(command) -> dict:
     demo.add_argument(
         "name",
         nargs="?",
-        default=DEFAULT_TOUR,
+        default=None,
         metavar="NAME",
         help=f"the built-in tour to run: {', '.join(TOURS)} (default: {DEFAULT_TOUR}; --list "
         "says what each is about)",
@@ -63,6 +63,12 @@ def add_parsers(command) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name is not None and args.script is not None:
+        raise CliError(
+            f"--script runs the tour in {args.script}; drop the tour name {args.name!r} "
+            "(or drop --script to run the built-in one)"
+        )
+    args.name = DEFAULT_TOUR if args.name is None else args.name
     if args.name not in TOURS:
         raise CliError(f"no tour named {args.name!r}; the tours: {', '.join(TOURS)}")
     if args.list:

@@ -55,6 +55,13 @@ class Budget:
                 raise ConfigError(f"{name} must be a whole number >= 0, got {value!r}")
 
 
+def figure_of(value: float, spans_decades: bool = False) -> str:
+    """A setting's value with the digits it needs: two decimals ("0.10"), or two significant
+    digits for a setting that spans decades or a value below a hundredth ("1e-05", not 0.00)."""
+    small = value != 0 and abs(value) < 0.01
+    return f"{value:.2g}" if spans_decades or small else f"{value:.2f}"
+
+
 @dataclass(frozen=True)
 class Setting:
     """A setting a key moves live, as the kind names it: epsilon, alpha or gamma for a table,
@@ -90,6 +97,11 @@ class Setting:
         at_low = stuck or (not self.low_open and value <= self.low)
         edge = " (its maximum)" if value >= self.high else " (its minimum)" if at_low else ""
         return value, edge
+
+    @property
+    def figure(self) -> str:
+        """The value now with the digits it needs (see :func:`figure_of`)."""
+        return figure_of(self.value, spans_decades=bool(self.factor))
 
     @property
     def change(self) -> tuple[str, str]:

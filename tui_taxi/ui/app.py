@@ -182,7 +182,9 @@ class TaxiApp(App[None]):
                 for caption in self.live.query(TourCaption):  # a tour's figures of it
                     caption.show_comparison(comparison)
             case TripFinished(trip=TripResult() as trip):
-                self.push_screen(TripScreen(trip), lambda watch: self._after_trip(trip, watch))
+                self.push_screen(
+                    TripScreen(trip, self.world), lambda watch: self._after_trip(trip, watch)
+                )
             case TripFinished(trip=balance):
                 self.push_screen(BalanceScreen(balance))
             case PlayModeChanged(on=on):

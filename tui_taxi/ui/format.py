@@ -31,5 +31,19 @@ def mean(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) and x == round(x) else value(x)
 
 
+def plural(n: float, word: str) -> str:
+    """``n`` and ``word`` agreeing: "1 step", "2 steps", "1 cliff fall", "1 penalty"."""
+    if n == 1:
+        word = word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s")
+    return f"{count(n)} {word}"
+
+
+def signed(x: float) -> str:
+    """A return with its sign: +20, -7, +0.82 (two decimals unless whole)."""
+    if not math.isfinite(x):
+        return value(x)
+    return f"{x:+,.0f}" if x == round(x) else f"{x:+,.2f}"
+
+
 def percent(x: float) -> str:
     return "—" if math.isnan(x) else f"{x:.0%}"

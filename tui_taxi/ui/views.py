@@ -59,7 +59,8 @@ def _taxi() -> WorldView:
         lambda world, **kw: QZoom(**kw),
         "[b]Grid[/b]: pads R G Y B; ☺ waiting passenger; ⚑ destination; yellow T: empty taxi; "
         "green T☺: carrying.\n[b]Slice[/b]: the current (passenger, destination) as the map, "
-        "coloured by max Q, arrow = greedy action.\n[b]Q-table[/b]: every state as three cells "
+        "coloured by max Q, arrow = greedy action (· where actions tie: a random pick among "
+        "them).\n[b]Q-table[/b]: every state as three cells "
         "(top halves South North East, bottom halves West Pickup Dropoff); a row per taxi cell, "
         "a group per passenger (p=) and destination.",
         _taxi_state,
@@ -86,7 +87,8 @@ def _grid() -> WorldView:
         None,
         "[b]Map[/b]: S start, G goal, ○ hole, ▒ cliff, ● the agent; ↑ under a column: its wind "
         "(each ↑ pushes one row up).\n[b]Value grid[/b]: each cell coloured by max Q(s,·) "
-        "(red low, green high) with its greedy action; i splits each cell into a compass of its "
+        "(red low, green high) with its greedy action (· where actions tie); i splits each cell "
+        "into a compass of its "
         "actions, each on its own value's colour.",
         _grid_state,
         lambda world, state: map_text(world.model.grid, state, 3),

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_taxi.core.agent import EPISODES, AgentBase, Budget, Option, Setting, SweepParam, register
+from tui_taxi.core.agent import (
+    EPISODES,
+    AgentBase,
+    Budget,
+    Option,
+    Setting,
+    SweepParam,
+    figure_of,
+    register,
+)
 from tui_taxi.core.envs import DEFAULT_ENV_ID, CompiledEnv, compile_env
 from tui_taxi.core.episodes import EpisodeBatch, History
 from tui_taxi.core.errors import ConfigError
@@ -230,7 +239,7 @@ class TabularAgent(AgentBase):
             setting = getattr(self.config, name)
             value = self.config.gamma if name == "gamma" else setting.value(self.episode)
             moving = isinstance(setting, Schedule) and setting.kind != "constant"
-            text = setting.describe() if moving else f"{value:.2f}"
+            text = setting.describe() if moving else figure_of(value)
             decaying = moving and value != setting.end and setting.end < value
             low, high, low_open = PARAM_RANGES[name]
             out.append(
@@ -241,7 +250,7 @@ class TabularAgent(AgentBase):
                     role,
                     value,
                     text,
-                    f"{value:.2f}{'↘' if decaying else ''}",
+                    f"{figure_of(value)}{'↘' if decaying else ''}",
                     low=low,
                     high=high,
                     low_open=low_open,

@@ -99,6 +99,14 @@ def success_words(env_id: str, model=None) -> str:
     return "balanced to the limit" if is_cartpole(env_id) else "ended before the limit"
 
 
+def penalty_words(world) -> str:
+    """What a world's penalties are called: Cliff Walking's are falls off the cliff, Taxi's
+    (and any other world's) wrong pickups and drop-offs, "penalties"."""
+    model = getattr(world, "model", None)
+    grid = getattr(model, "grid", None)
+    return "cliff falls" if grid is not None and "C" in "".join(grid.kinds) else "penalties"
+
+
 def reward_threshold(env_id: str) -> float | None:
     """The mean return at which Gymnasium calls the env solved (its spec's), if it says."""
     try:

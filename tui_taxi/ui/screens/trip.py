@@ -9,7 +9,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_taxi.protocol import BalanceResult, TripResult
+from tui_taxi.core.worlds import penalty_words
+from tui_taxi.protocol import BalanceResult, TripResult, World
+from tui_taxi.ui.format import mean, percent, plural, signed
+from tui_taxi.ui.views import view_for
 
 
 class TripScreen(ModalScreen[bool]):
@@ -26,42 +29,49 @@ class TripScreen(ModalScreen[bool]):
     }
     """
 
-    def __init__(self, trip: TripResult) -> None:
+    def __init__(self, trip: TripResult, world: World) -> None:
         super().__init__()
         self.trip = trip
+        self.world = world
 
     def compose(self) -> ComposeResult:
         t = self.trip
-        extra = t.steps - t.optimal_steps
-        verdict = (
-            "optimal!"
-            if extra <= 0 and t.delivered
-            else f"{extra:g} step{'' if extra == 1 else 's'} more than the best"
-        )
         table = Table(box=None, padding=(0, 2))
         table.add_column("")
         table.add_column("steps", justify="right")
-        table.add_column("penalties", justify="right")
+        if t.counts_penalties:
+            table.add_column(penalty_words(self.world), justify="right")
         table.add_column("return", justify="right")
-        table.add_row("you", str(t.steps), str(t.penalties), f"{t.episodic_return:+g}")
-        table.add_row("best possible", f"{t.optimal_steps:g}", "0", f"{t.optimal_return:+g}")
+        if t.stochastic:
+            table.add_column(self.world.success_words, justify="right")
         cut = t.agent.truncated
-        table.add_row(
-            "the agent",
-            f"{t.agent.steps}+" if cut else str(t.agent.steps),
-            str(t.agent_penalties),
-            f"{t.agent.episodic_return:+g}",
+        rows = (
+            ("you", str(t.steps), str(t.penalties), signed(t.episodic_return), _yes(t.delivered)),
+            (
+                "best possible" if not t.stochastic else "best policy (mean)",
+                mean(t.optimal_steps),
+                "0",
+                signed(t.optimal_return),
+                percent(t.optimal_success),
+            ),
+            (
+                "the agent" if not t.stochastic else "the agent (one run)",
+                f"{t.agent.steps}+" if cut else str(t.agent.steps),
+                str(t.agent_penalties),
+                signed(t.agent.episodic_return),
+                _yes(t.agent_success),
+            ),
         )
+        for label, steps, penalties, ret, success in rows:
+            cells = [label, steps, *([penalties] if t.counts_penalties else []), ret]
+            table.add_row(*cells, *([success] if t.stochastic else []))
         with Vertical():
-            yield Static(
-                f"[b]Trip over[/b]: you took {t.steps} steps; the best possible is "
-                f"{t.optimal_steps:g} ({verdict})"
-            )
+            yield Static(self._verdict())
             yield Static(table)
             if t.agent.loops:
                 yield Static(
                     f"[b #d64545]The agent loops[/]: from your start its greedy policy "
-                    f"goes round in circles (stopped after {t.agent.steps} steps)."
+                    f"goes round in circles (stopped after {plural(t.agent.steps, 'steps')})."
                 )
             elif cut:
                 yield Static(
@@ -69,6 +79,40 @@ class TripScreen(ModalScreen[bool]):
                     "steps from your start."
                 )
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
+
+    def _verdict(self) -> str:
+        """The trip in a sentence, against what can be compared: on a deterministic world the
+        fewest steps; on a stochastic one, how often the best policy succeeds and how long its
+        episodes last on average (a lucky trip may beat that mean, an unlucky one fall short)."""
+        t = self.trip
+        steps = plural(t.steps, "steps")
+        if t.stochastic:
+            if t.delivered:
+                you = f"you {self.world.success_words} in {steps}"
+            else:
+                where = view_for(self.world).describe(self.world, t.final_state)
+                fell = "(hole)" in where
+                you = f"you fell into a hole after {steps}" if fell else f"you ended after {steps}"
+            return (
+                f"[b]Trip over[/b]: {you}. From your start the best policy succeeds "
+                f"{percent(t.optimal_success)} of the time, its episodes lasting "
+                f"{mean(t.optimal_steps)} steps on average."
+            )
+        extra = t.steps - t.optimal_steps
+        if t.delivered and extra <= 0:
+            verdict = "optimal!"
+        elif t.delivered:
+            verdict = f"{mean(extra)} step{'' if extra == 1 else 's'} more than the best"
+        else:
+            verdict = f"not {self.world.success_words}"
+        return (
+            f"[b]Trip over[/b]: you took {steps}; the best possible is "
+            f"{mean(t.optimal_steps)} ({verdict})"
+        )
+
+
+def _yes(success: bool) -> str:
+    return "yes" if success else "no"
 
 
 class BalanceScreen(ModalScreen[None]):
@@ -99,7 +143,7 @@ class BalanceScreen(ModalScreen[None]):
         table.add_row("the agent", str(r.agent_steps), agent)
         with Vertical():
             yield Static(
-                f"[b]Run over[/b]: {you} after {r.steps} steps "
+                f"[b]Run over[/b]: {you} after {plural(r.steps, 'steps')} "
                 f"({r.steps * 0.02:.2f} s of simulated time)"
             )
             yield Static(table)

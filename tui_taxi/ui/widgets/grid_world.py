@@ -155,7 +155,7 @@ def value_grid_text(
     title = (
         "Q per action (compass: each action's value)"
         if per_action
-        else "max Q(s,·) and greedy action"
+        else "max Q(s,·) and greedy action (· a tie)"
     )
     text = Text(f"{title}\n", style="bold")
     for r in range(grid.n_rows):

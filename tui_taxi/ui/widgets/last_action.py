@@ -16,6 +16,13 @@ def last_action_text(snap: Snapshot) -> Text:
         hint = "move with the arrow keys" if snap.manual else "n takes a step"
         return text.append(f"no step yet · {hint}", style=DIM)
     model = snap.model
+    if snap.t == 0:  # a fresh start: the last step was the previous episode's (or none)
+        text.append("new episode", style="bold")
+        end = _end(snap, last)
+        if end is not None:
+            text.append(" · last: ", style=DIM)
+            text.append_text(end)
+        return text
     name = snap.action_names[last.action]
     how = "you" if snap.human_step else "explored" if last.explored else "greedy"
     if last.reward > 0:
@@ -27,16 +34,24 @@ def last_action_text(snap: Snapshot) -> Text:
     text.append(f"{name} ", style="bold")
     text.append(f"({how}) ", style=DIM)
     text.append(f"{last.reward:+g}", style=reward_style)
+    end = _end(snap, last)
+    if end is not None:
+        text.append("  ")
+        text.append_text(end)
+    return text
+
+
+def _end(snap: Snapshot, last) -> Text | None:
+    """How the episode of ``last`` ended, if that step ended it."""
+    model = snap.model
     if last.terminated:
         if model is None:  # CartPole: the pole fell (its ends are falls); others: their goal
             if snap.world.cartpole:
-                text.append("  down", style=f"bold {BAD}")
-            else:  # Acrobot, MountainCar, ...: the env's end, most often its goal
-                text.append("  ended by the env", style="bold")
-            return text
+                return Text("down", style=f"bold {BAD}")
+            return Text("ended by the env", style="bold")  # Acrobot, ...: most often its goal
         success = last.reward >= model.success_reward
         word = ("delivered!" if model.is_taxi else "goal!") if success else "ended"
-        text.append(f"  {word}", style=f"bold {GOOD if success else BAD}")
-    elif last.truncated:
-        text.append("  time limit", style=f"bold {WARN}")
-    return text
+        return Text(word, style=f"bold {GOOD if success else BAD}")
+    if last.truncated:
+        return Text("time limit", style=f"bold {WARN}")
+    return None

@@ -9,6 +9,7 @@ from rich.text import Text
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 GREEDY, OTHER, DIM = "#3aa655", "#6f7a8a", "#8a8a96"
+NAME_WIDTH = 11  # action names longer than this are shortened
 
 
 class QValues(SnapshotView):
@@ -49,12 +50,16 @@ def values_text(
     if epsilon is not None:
         text.append(f"  π(a|s) at ε {epsilon:.2f}", style=DIM)
     else:
-        text.append("   ★ greedy" if len(greedy) == 1 else "   tie: random pick", style=DIM)
+        text.append("   ★ greedy" if len(greedy) == 1 else "   ★ tied: random pick", style=DIM)
     pi = epsilon_greedy(values, epsilon) if epsilon is not None else None
-    bar_width = max(3, width - 27)
+    name_width = min(NAME_WIDTH, max(8, *(len(n) for n in names)))  # "Down-Right", "torque -1"
+    bar_width = max(3, width - 19 - name_width)
     for a, (name, value) in enumerate(zip(names, values, strict=True)):
-        mark = "★" if a in greedy and len(greedy) == 1 else " "
-        text.append(f"\n{mark} {name:<8}{value:>8.3f}", style="bold" if mark == "★" else "")
+        mark = "★" if a in greedy else " "  # every tied action: the pick is among them
+        shown = name if len(name) <= name_width else name[: name_width - 1] + "…"
+        text.append(
+            f"\n{mark} {shown:<{name_width}}{value:>8.3f}", style="bold" if mark == "★" else ""
+        )
         if pi is not None:
             text.append(f" {pi[a]:>5.1%}"[:7] + " ", style=DIM)
             text.append("█" * int(round(pi[a] * bar_width)), style=GREEDY if a in greedy else OTHER)

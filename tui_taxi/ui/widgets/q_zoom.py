@@ -54,5 +54,5 @@ def slice_text(q: np.ndarray, state: int) -> Text:
             if c < 4:
                 text.append("┃" if (r, c) in walls else " ", style=f"bold {WALL}")
         text.append("\n")
-    text.append("colour max Q · arrow greedy", style="#8a8a96")
+    text.append("arrow: greedy · dot: a tie", style="#8a8a96")  # (colour: the scale above)
     return text

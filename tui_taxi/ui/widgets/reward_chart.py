@@ -27,7 +27,7 @@ from tui_taxi.charts import (
 )
 from tui_taxi.core.episodes import debiased_ema, downsample
 from tui_taxi.protocol import ChartSeries, KeptCurve, Snapshot
-from tui_taxi.ui.format import value
+from tui_taxi.ui.format import count, value
 from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 
 REDRAW = 0.5  # seconds between rebuilds
@@ -215,11 +215,18 @@ def _legend(spec: ChartSpec, kept: list[KeptCurve]) -> list[Text]:
     """Which line is which (and the kept runs' last 100 episodes): one line, or one line per
     run where one line does not fit."""
     entries = [Text.assemble(("━━ ", f"rgb{LINE}"), f"{spec.variant or 'this run'} (now)")]
+    wrapped = False
     for k in kept:
-        label = f"{k.label} (kept): last 100 {value(k.recent_return)}"
-        entries.append(Text.assemble(("━━ ", f"rgb{KEPT}"), label))
+        label = f"{k.label} (kept): {count(k.episodes)} episodes,"
+        figure = f"last 100 {value(k.recent_return)}"
+        entry = Text.assemble(("━━ ", f"rgb{KEPT}"), label, " ", figure)
+        if entry.cell_len <= spec.width:
+            entries.append(entry)
+        else:  # too narrow: its figure on a line of its own
+            entries += [Text.assemble(("━━ ", f"rgb{KEPT}"), label), Text(f"   {figure}")]
+            wrapped = True
     one = Text("   ").join(entries)
-    return [one] if one.cell_len <= spec.width else entries
+    return [one] if one.cell_len <= spec.width and not wrapped else entries
 
 
 def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:

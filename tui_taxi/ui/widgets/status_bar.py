@@ -9,7 +9,7 @@ from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
-from tui_taxi.ui.format import count
+from tui_taxi.ui.format import count, plural, signed
 from tui_taxi.ui.widgets.line_cache import LineCache
 
 INTERVAL = 0.1  # seconds between redraws while training runs fast
@@ -75,7 +75,8 @@ def status_text(snap: Snapshot, width: int) -> Text:
             )
         else:
             head.append(
-                f"your trip {snap.trip_steps} steps, return {snap.trip_return:+g}", style="bold"
+                f"your trip {plural(snap.trip_steps, 'steps')}, return {signed(snap.trip_return)}",
+                style="bold",
             )
     elif snap.paused:
         head = Text("‖ paused", style=f"bold {PAUSE}")

@@ -76,14 +76,12 @@ class TourCaption(Widget):
         step = self.tour.steps[self.index]
         width = max(20, self.size.width - 2)
         title = Text(f"{self.index + 1}/{len(self.tour.steps)} · {step.title}", style="bold")
-        right = Text()
+        right, state = Text(), Text()
         snap = self.snapshot
         if snap is not None:
-            shown = " ".join(
-                f"{s.symbol} {s.value:{'.2g' if s.factor else '.2f'}}" for s in snap.settings
-            )
-            right.append(f"{shown} · episode {count(snap.episode)} · ", style=DIM)
-            right.append("▶ playing" if snap.playing_to else "‖ paused ", style=DIM)
+            shown = " ".join(f"{s.symbol} {s.figure}" for s in snap.settings)
+            right.append(f"{shown} · episode {count(snap.episode)}", style=DIM)
+            state.append(" · ▶ playing" if snap.playing_to else " · ‖ paused ", style=DIM)
         keys = Text.assemble(
             ("  → ", KEY_STYLE),
             "next ",
@@ -96,8 +94,12 @@ class TourCaption(Widget):
             ("q ", KEY_STYLE),
             "quit",
         )
-        if title.cell_len + right.cell_len + keys.cell_len + 3 > width:
+        # what gives way when the line is narrow: the keys' words, whether it plays, the counters
+        if title.cell_len + right.cell_len + state.cell_len + keys.cell_len + 3 > width:
             keys = Text.assemble(("  → ← n ? q", KEY_STYLE))
+        if title.cell_len + right.cell_len + state.cell_len + keys.cell_len + 3 > width:
+            state = Text()
+        right.append_text(state)
         if title.cell_len + right.cell_len + keys.cell_len + 3 > width:
             right = Text()
         gap = max(1, width - title.cell_len - right.cell_len - keys.cell_len)
@@ -114,7 +116,7 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
     if snap.model is not None:
         figures["states"] = f"{snap.model.n_states}"
     for setting in snap.settings:
-        figures[setting.name] = f"{setting.value:{'.2g' if setting.factor else '.2f'}}"
+        figures[setting.name] = setting.figure
     if snap.episode:
         figures["last100"] = value(snap.recent_mean_return)
         figures["success"] = percent(snap.recent_success_rate)
@@ -123,18 +125,25 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
         figures["optimal"] = f"{r.n_optimal}/{r.n_start}"
         if r.n_loop == r.n_start:
             figures["greedy_steps"] = figures["greedy_return"] = "loops"
-            figures["optimum_steps"] = mean(r.optimal_mean_steps)
-            figures["optimum_return"] = mean(r.optimal_mean_return)
+            greedy = None
+            optimum = (r.optimal_mean_steps, r.optimal_mean_return, r.optimal_success_rate)
         elif r.n_loop:  # the statistics' rows are over the starts it finishes from
-            figures["greedy_steps"] = mean(r.finish_mean_steps)
-            figures["greedy_return"] = mean(r.finish_mean_return)
-            figures["optimum_steps"] = mean(r.finish_optimal_mean_steps)
-            figures["optimum_return"] = mean(r.finish_optimal_mean_return)
+            greedy = (r.finish_mean_steps, r.finish_mean_return, r.finish_success_rate)
+            optimum = (
+                r.finish_optimal_mean_steps,
+                r.finish_optimal_mean_return,
+                r.finish_optimal_success_rate,
+            )
         else:
-            figures["greedy_steps"] = mean(r.mean_steps)
-            figures["greedy_return"] = mean(r.mean_return)
-            figures["optimum_steps"] = mean(r.optimal_mean_steps)
-            figures["optimum_return"] = mean(r.optimal_mean_return)
+            greedy = (r.mean_steps, r.mean_return, r.success_rate)
+            optimum = (r.optimal_mean_steps, r.optimal_mean_return, r.optimal_success_rate)
+        for name, figures_of in (("greedy", greedy), ("optimum", optimum)):
+            if figures_of is not None:
+                steps, episodic_return, success = figures_of
+                figures[f"{name}_steps"] = mean(steps)
+                figures[f"{name}_return"] = mean(episodic_return)
+                if snap.model is not None and not snap.model.is_deterministic:
+                    figures[f"{name}_success"] = percent(success)
     n = snap.world.n_actions
     figures["pi_greedy"] = f"{1 - snap.epsilon + snap.epsilon / n:.1%}"
     figures["pi_other"] = f"{snap.epsilon / n:.1%}"
@@ -143,5 +152,8 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
         figures["trained_steps"] = compare_cell(comparison.trained.mean_steps)
         figures["optimum_trip"] = compare_cell(comparison.optimum.mean_steps)
     if snap.kept:
-        figures["kept_return"] = value(snap.kept[0].recent_return)
+        kept = snap.kept[0]
+        figures["kept_return"] = value(kept.recent_return)
+        figures["kept_episodes"] = count(kept.episodes)
+        figures.update({f"kept_{s.name}": s.figure for s in kept.settings})
     return figures
