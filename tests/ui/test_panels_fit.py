@@ -20,7 +20,8 @@ def _snapshot(session: TabularAgent, **changes):
     trainer._new_agent(session)
     snap = trainer.snapshot()
     trainer.report.wait()
-    snap = dataclasses.replace(snap, report=trainer.report.latest(trainer._generation))
+    report = trainer.report.latest(trainer._generation)
+    snap = dataclasses.replace(snap, report=report, report_episode=session.episode)
     return dataclasses.replace(snap, **changes)
 
 
@@ -86,3 +87,51 @@ def test_the_status_line_fits_and_keeps_the_parameters(width):
     assert len(text) <= width
     for shown in ("ε 0.10", "α 0.10", "γ 0.60", "turbo", "expected-sarsa"):
         assert shown in text
+
+
+def test_a_report_far_behind_the_table_on_screen_says_it_is_updating():
+    """After a speed jump the report judged a table of episode 0 while the screen counts
+    778,593: its figures are marked as updating until a fresh one is in."""
+    session = TabularAgent(TrainConfig(seed=1))
+    fresh = _snapshot(session)
+    optimal = next(line for line in _lines(stats_table(fresh)) if line.startswith("optimal"))
+    assert "starts (" in optimal and "updating" not in optimal
+    stale = dataclasses.replace(fresh, episode=778_593, report_episode=0)
+    optimal = next(line for line in _lines(stats_table(stale)) if line.startswith("optimal"))
+    assert optimal.endswith("· updating…") and f"{fresh.report.n_optimal}/300" in optimal
+    near = dataclasses.replace(fresh, episode=778_593, report_episode=770_000)  # a frame behind
+    assert "updating" not in stats_table(near).plain
+
+
+def test_short_of_optimal_the_value_gap_is_shown():
+    """FrozenLake 8x8 barely trained: not optimal, no loops; the value row states its mean
+    value against the optimum's, four significant digits each (0.4145 against 0.4146 is why
+    two policies with equal rounded figures are not both optimal)."""
+    session = TabularAgent(
+        TrainConfig(env_id="FrozenLake-v1", env_kwargs=(("map_name", "8x8"),), seed=0)
+    )
+    session.train(episodes=3000)
+    snap = _snapshot(session)
+    r = snap.report
+    assert r.n_optimal < r.n_start and r.n_loop == 0
+    lines = _lines(stats_table(snap))
+    assert f"value    {r.mean_value:.4g} of {r.optimal_mean_value:.4g}" in lines
+    assert max(len(line) for line in lines) <= WIDTH and len(lines) <= 9
+    assert not any("penalt" in line for line in lines)  # FrozenLake has none
+    assert any(line.split()[-1].endswith("%") for line in lines if line.startswith("optimum"))
+
+
+def test_a_setting_shows_the_digits_it_needs():
+    from tui_taxi.core.agent import figure_of
+
+    assert figure_of(0.1) == "0.10" and figure_of(0.0) == "0.00" and figure_of(1.0) == "1.00"
+    assert figure_of(1e-5) == "1e-05"  # not "0.00" (alpha decayed by a schedule)
+    assert figure_of(0.0031) == "0.0031"
+    assert figure_of(0.00025, spans_decades=True) == "0.00025"
+    from tui_taxi.core.schedules import parse_schedule
+
+    alpha = parse_schedule("exp:0.5:0.00001:0.5", "alpha")
+    session = TabularAgent(TrainConfig(alpha=alpha, seed=0))
+    session.train(episodes=50)
+    alpha = next(s for s in session.settings() if s.name == "alpha")
+    assert alpha.brief.startswith("1e-05")

@@ -247,3 +247,37 @@ async def test_t_hides_and_shows_the_agents_hint():
         assert not values.display and not zoom.display
         await pilot.press("t")
         assert values.display and zoom.display
+
+
+def _screen_text(screen) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    for widget in screen.query("Static"):
+        console.print(widget.content)
+    return console.export_text()
+
+
+async def test_a_trip_on_slippery_ice_compares_success_not_steps():
+    """FrozenLake 4x4 (slippery): the person's trip ends in a hole or at the goal; the result
+    says which, and compares with how often the best policy succeeds from the start (82%:
+    0.8235, the map's known optimum) and its mean steps, formatted, with no penalties column
+    (the world has none) and no raw floats; each surprise on the way was said."""
+    app = make_app(seed=5, env_id="FrozenLake-v1", episodes=2000)
+    async with app.run_test(size=SIZE) as pilot:
+        snap = await _manual(pilot)
+        for _ in range(300):
+            if isinstance(app.screen, TripScreen):
+                break
+            snap = await press(pilot, "down" if snap.state in (0, 4, 8, 9, 10, 13, 14) else "right")
+        await pilot.pause()
+        assert isinstance(app.screen, TripScreen)
+        trip = app.screen.trip
+        assert trip.stochastic and not trip.counts_penalties
+        text = " ".join(_screen_text(app.screen).split())
+        first = text.split(". ")[0]
+        steps = f"{trip.steps} step{'' if trip.steps == 1 else 's'}"
+        ended = "you reached the goal in" if trip.delivered else "you fell into a hole after"
+        assert f"{ended} {steps}" in first, first
+        assert "the best policy succeeds 82% of the time" in text
+        assert f"{trip.optimal_steps:.2f} steps on average" in text
+        assert "penalties" not in text and "0.823529" not in text and "48.7058" not in text
+        assert "reached the goal" in text  # the success column, named as the world's
