@@ -4,8 +4,10 @@ search's draws, and bad input as one line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -280,19 +282,64 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-@pytest.mark.parametrize("damage", ["garbage", "middle line", "not a sweep", "empty"])
+def _record(line: str, **changes) -> str:
+    """A record line with some of its values (or its metrics') changed."""
+    record = json.loads(line)
+    metrics = changes.pop("metrics", {})
+    record.update(changes)
+    if metrics:
+        record["metrics"] = {**record["metrics"], **metrics}
+    return json.dumps(record) + "\n"
+
+
+DAMAGES = [
+    "garbage",
+    "middle line",
+    "not a sweep",
+    "empty",
+    "another sweep",
+    "params not its key's",
+    "curve of strings",
+    "ragged curve",
+    "huge count",
+    "negative count",
+    "optimality above 1",
+    "infinite return",
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
+    """Every damaged file is refused in one line by each reader, and left as it was: bad
+    lines, records of another sweep (a grid of other alphas), values no trial writes."""
     path = tmp_path / "r.jsonl"
     run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
     lines = path.read_text().splitlines(keepends=True)
+    head, first, rest = lines[0], lines[1], lines[2:]
     if damage == "garbage":
         path.write_bytes(b"\x00\xff" * 50 + b"\n")
     elif damage == "middle line":
         path.write_text("".join([*lines[:3], "{not json\n", *lines[3:]]))
     elif damage == "not a sweep":
         path.write_text('{"format": "other"}\n')
-    else:
+    elif damage == "empty":
         path.write_text("")
+    elif damage == "another sweep":
+        other = tmp_path / "other.jsonl"
+        spec = dataclasses.replace(SMALL, grid=(("alpha", ("0.3",)),), seeds=1)
+        run_sweep(spec, other, workers=1, cluster=None, resume=False)
+        path.write_text("".join([*lines, other.read_text().splitlines(keepends=True)[1]]))
+    else:
+        bad = {
+            "params not its key's": dict(params={"alpha": "0.1", "gamma": "0.6", "x": "1"}),
+            "curve of strings": dict(curve=[["a", "b"]]),
+            "ragged curve": dict(curve=[[1.0, 2.0], [3.0]]),
+            "huge count": dict(metrics={"episodes_to_optimal": 10**400}),
+            "negative count": dict(metrics={"episodes": -5}),
+            "optimality above 1": dict(metrics={"final_optimality": 7.0}),
+            "infinite return": dict(metrics={"last100_return": math.inf}),
+        }[damage]
+        path.write_text("".join([head, _record(first, **bad), *rest]))
     for argv in (
         ["sweep", "--show", str(path)],
         ["sweep", "--resume", str(path)],
@@ -301,8 +348,29 @@ def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
         before = path.read_bytes()
         assert main(argv) == 2
         err = capsys.readouterr().err
-        assert str(path) in err and err.count("\n") == 1
+        assert str(path) in err and err.count("\n") == 1 and "Traceback" not in err, err
         assert path.read_bytes() == before  # nothing rewritten
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_not_waited_on(tmp_path, capsys):
+    fifo = tmp_path / "r.jsonl"
+    os.mkfifo(fifo)
+    for argv in (
+        ["sweep", "--show", str(fifo)],
+        ["sweep", "--resume", str(fifo)],
+        ["--from-sweep", str(fifo)],
+    ):
+        assert main(argv) == 2  # (a blocked read would hang here: the test's timeout)
+        err = capsys.readouterr().err
+        assert f"{fifo}: not a regular file" in err and err.count("\n") == 1
+
+
+def test_out_must_name_a_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--episodes", "10", "--seeds", "1", "--alpha", "0.1", "--out", ""]) == 2
+    assert capsys.readouterr().err.strip() == "tui-taxi: error: --out needs a file name"
+    assert list(tmp_path.iterdir()) == []  # nothing written in the current folder
 
 
 def test_resume_and_show_refuse_options_that_would_change_the_sweep(tmp_path, capsys):

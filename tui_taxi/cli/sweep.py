@@ -278,8 +278,12 @@ def run_sweep(args: argparse.Namespace) -> int:
         spec, _, _ = read_results(args.resume)
         path = Path(args.resume)
     else:
+        if args.out is not None and not args.out.strip():
+            raise CliError("--out needs a file name")
         spec = sweep_spec_from_args(args)
-        path = Path(args.out or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+        path = Path(
+            args.out if args.out is not None else f"sweep-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        )
     if pair is not None:  # a heatmap of parameters the sweep does not vary: say so now
         varied = {name for name, _ in spec.grid}
         missing = [n for n in pair if n not in varied]

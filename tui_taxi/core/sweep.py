@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -362,51 +364,108 @@ def header_line(spec: SweepSpec) -> str:
 def read_results(path) -> tuple[SweepSpec, dict[str, dict], int]:
     """(the sweep, its records by trial key (the last one of a key wins), the byte length of
     the file's whole lines). A last line cut off mid-write (kill -9) is left out; any other
-    bad line is a SweepError naming it."""
+    bad line is a SweepError naming it, as is a record of another sweep (its trial is not one
+    of the header's) and a value no trial could have written. Only a regular file is read
+    (a FIFO or a device would block or never end)."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SweepError(f"{path}: not a regular file: not a tui-taxi sweep results file")
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
             data = f.read()
     except OSError as exc:
         raise SweepError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     whole = data.rfind(b"\n") + 1  # a last line without its newline was cut off: ignored
     lines = data[:whole].split(b"\n")[:-1]
     if not lines:
         raise SweepError(f"{path}: empty: not a tui-taxi sweep results file")
     try:
         head = json.loads(lines[0])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         head = None
     if not isinstance(head, dict) or head.get("format") != FORMAT:
         raise SweepError(f"{path}: not a tui-taxi sweep results file (line 1)")
     if head.get("version") != VERSION:
         raise SweepError(f"{path}: unsupported version {head.get('version')!r}")
     spec = SweepSpec.from_json(head.get("sweep") or {})
+    try:
+        trials = {trial.key: trial for trial in spec.trials()}
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise SweepError(f"{path}: the sweep's header is invalid ({exc})"[:300]) from None
     records: dict[str, dict] = {}
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
-            _check_record(record)
-        except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            _check_record(record, trials)
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError, RecursionError) as exc:
             raise SweepError(f"{path}: line {number} is not a trial record ({exc})"[:300]) from None
         records[record["key"]] = record
     return spec, records, whole
 
 
-def _check_record(record: dict) -> None:
-    if not isinstance(record, dict) or not isinstance(record["key"], str):
+#: The largest count a record may hold (episodes, steps): more than any run could take.
+MAX_COUNT = 2**53
+
+
+def _count_or_none(value, name: str) -> None:
+    if value is not None and (type(value) is not int or not 0 <= value <= MAX_COUNT):
+        raise ValueError(f"{name} must be a whole number from 0 to 2**53, or null")
+
+
+def _number_or_nan(value, name: str, low: float = -math.inf, high: float = math.inf) -> None:
+    """A finite number in [low, high], or NaN (JSON's NaN: a figure a run could not measure)."""
+    if type(value) not in (int, float) or not (math.isnan(value) or low <= value <= high):
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}")
+    if math.isinf(value):
+        raise ValueError(f"{name} must be finite")
+
+
+def _check_record(record, trials: dict[str, Trial]) -> None:
+    """Every value of a record as :func:`run_trial` writes it, and its trial one of the
+    sweep's (its params and seed those of its key)."""
+    if not isinstance(record, dict) or not isinstance(record.get("key"), str):
         raise ValueError("no key")
-    if not isinstance(record["params"], dict) or type(record["seed"]) is not int:
-        raise ValueError("bad params or seed")
-    if record["error"] is None:
-        metrics = record["metrics"]
-        for name in ("episodes_to_optimal", "steps_to_optimal"):
-            if metrics[name] is not None and type(metrics[name]) is not int:
-                raise ValueError(f"{name} must be a whole number or null")
-        for name in ("final_optimality", "last100_return", "auc", "wall_time"):
-            if not isinstance(metrics[name], (int, float)):
-                raise ValueError(f"{name} must be a number")
-        if not isinstance(record["curve"], list):
-            raise ValueError("no curve")
+    trial = trials.get(record["key"])
+    if trial is None:
+        raise ValueError("a trial of another sweep: its key is not one of this sweep's")
+    if record["params"] != dict(trial.params) or record["seed"] != trial.seed:
+        raise ValueError("its params or seed are not its key's")
+    if record["error"] is not None:
+        if not isinstance(record["error"], str) or len(record["error"]) > 10_000:
+            raise ValueError("error must be a message or null")
+        if record["metrics"] is not None or record["curve"] is not None:
+            raise ValueError("a failed trial has no metrics")
+        return
+    metrics = record["metrics"]
+    if not isinstance(metrics, dict):
+        raise ValueError("metrics must be an object")
+    for name in ("episodes_to_optimal", "steps_to_optimal"):
+        _count_or_none(metrics[name], name)
+    for name in ("episodes", "steps"):
+        _count_or_none(metrics[name], name)
+        if metrics[name] is None:
+            raise ValueError(f"{name} must be a whole number")
+    if type(metrics["final_optimal"]) is not bool:
+        raise ValueError("final_optimal must be true or false")
+    _number_or_nan(metrics["final_optimality"], "final_optimality", 0.0, 1.0)
+    _number_or_nan(metrics["last100_return"], "last100_return")
+    _number_or_nan(metrics["auc"], "auc")
+    _number_or_nan(metrics["wall_time"], "wall_time", 0.0)
+    curve = record["curve"]
+    if not isinstance(curve, list) or len(curve) > CURVE_POINTS:
+        raise ValueError(f"curve must be a list of at most {CURVE_POINTS} points")
+    for point in curve:
+        if not isinstance(point, list) or len(point) != 2:
+            raise ValueError("each point of the curve must be [episode, return]")
+        _number_or_nan(point[0], "a curve point's episode", 0.0)
+        _number_or_nan(point[1], "a curve point's return")
 
 
 # -- aggregation -------------------------------------------------------------------------------
