@@ -4,10 +4,14 @@ minutes to train), never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG = "9223372036854775808"  # 2**63: one past the largest 64-bit integer
@@ -70,3 +74,62 @@ def test_bad_command_lines_fail_fast_with_one_line(tmp_path):
 
 def _show(argv: list[str]) -> str:
     return " ".join(repr(arg) if len(arg) < 40 else f"'{arg[:20]}...'" for arg in argv)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
+    """kill -9 of a pool sweep's driver: its workers (and multiprocessing's resource tracker)
+    end within seconds, not after the trials they were running."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    argv = ["sweep", "--workers", "2", "--seeds", "2", "--episodes", "2000000"]
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tui_taxi", *argv, "--alpha", "0.1,0.2", "--out", "r.jsonl"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        children: set[int] = set()
+        while len(children) < 3 and time.monotonic() < deadline:  # 2 workers + the tracker
+            children = _children(driver.pid)
+            time.sleep(0.1)
+        assert len(children) >= 3, children
+        driver.kill()
+        driver.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [c for c in children if _alive(c)]
+    finally:
+        for c in _children(driver.pid) | children:
+            with contextlib.suppress(OSError):
+                os.kill(c, 9)
+    assert not left, f"still running after the driver was killed: {left}"

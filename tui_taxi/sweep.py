@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -79,7 +80,29 @@ def open_executor(
     for name in BLAS_THREADS:
         os.environ.setdefault(name, "1")
     context = multiprocessing.get_context("spawn")
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context), lambda: None
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+    return pool, lambda: None
+
+
+PARENT_CHECK = 0.5  # seconds between a worker's checks that its driver is still there
+
+
+def watch_parent(parent: int) -> None:
+    """A pool worker ends when its driver does (kill -9, SIGTERM: no chance to shut the pool
+    down): a daemon thread sees the worker handed to another parent and exits the process, so
+    no worker (nor, with them gone, multiprocessing's resource tracker) outlives a sweep."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="tui-taxi-parent-watch").start()
 
 
 def warm_up(spec: SweepSpec) -> None:
