@@ -5,12 +5,15 @@ search's draws, and bad input as one line."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -557,3 +560,125 @@ def test_a_heatmap_leaves_combinations_that_never_ran_blank(tmp_path):
     some = [r for r in records if r["params"] != {"alpha": "0.5", "gamma": "0.9"}]
     text = heatmap(aggregate(some, SMALL), ("alpha", "gamma"), "final_optimality")
     assert text.splitlines()[-1].split()[-1] == "-"  # gamma 0.9, alpha 0.5: not run
+
+
+def _dask(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args, "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(*procs: subprocess.Popen) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
+class _Lines(io.StringIO):
+    """A stream that lets a test wait for a line (written by the sweep's thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self.changed:
+            n = super().write(text)
+            self.changed.notify_all()
+        return n
+
+    def isatty(self) -> bool:
+        return False
+
+    def wait_for(self, part: str, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: part in self.getvalue(), timeout)
+
+
+def _sweep_thread(spec, path, address, out):
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["records"] = run_sweep(
+                spec, path, workers=1, cluster=address, resume=False, out=out
+            )
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_a_cluster_without_workers_says_what_it_waits_for(tmp_path, monkeypatch):
+    """The only worker gone (none yet, here): the sweep says it waits for one, and goes on
+    when one joins."""
+    pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
+    import tui_taxi.sweep as sweeps
+
+    monkeypatch.setattr(sweeps, "STALL_CHECK", 0.5)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port))
+    worker = None
+    try:
+        spec = dataclasses.replace(SMALL, grid=(("alpha", ("0.1",)),), seeds=2, episodes=200)
+        out = _Lines()
+        thread, result = None, {}
+        from distributed import Client
+
+        with Client(address, timeout="60s"):
+            pass  # the scheduler is up
+        thread, result = _sweep_thread(spec, tmp_path / "w.jsonl", address, out)
+        assert out.wait_for("waiting: no worker is connected to the Dask scheduler", 60), (
+            out.getvalue(),
+            result,
+        )
+        worker = _dask("worker", address, "--nthreads", "1")
+        thread.join(timeout=120)
+        assert not thread.is_alive() and "error" not in result, result
+        assert len(result["records"]) == 2 and all(r["error"] is None for r in result["records"])
+    finally:
+        _stop(*(p for p in (worker, scheduler) if p is not None))
+
+
+def test_a_lost_scheduler_is_one_error_and_no_trial_is_recorded_as_failed(tmp_path, capsys):
+    """The scheduler killed mid-sweep: a SweepLost (the CLI's one line and status 1), and the
+    file holds only trials that ran: the others are not failures, --resume runs them."""
+    pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
+    import tui_taxi.sweep as sweeps
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _dask("scheduler", "--host", "127.0.0.1", "--port", str(port))
+    worker = _dask("worker", address, "--nthreads", "1")
+    path = tmp_path / "lost.jsonl"
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=120)
+        spec = dataclasses.replace(
+            SMALL, grid=(("alpha", ("0.1", "0.2", "0.3")),), seeds=3, episodes=20_000
+        )
+        out = _Lines()
+        thread, result = _sweep_thread(spec, path, address, out)
+        deadline = time.monotonic() + 120
+        while path.exists() is False or len(path.read_text().splitlines()) < 2:
+            assert time.monotonic() < deadline and thread.is_alive(), (out.getvalue(), result)
+            thread.join(timeout=0.1)  # (a trial ends within seconds)
+        _stop(scheduler)
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+        lost = result.get("error")
+        assert isinstance(lost, sweeps.SweepLost), result
+        assert lost.what == f"lost the Dask scheduler at {address}"
+        _, on_disk, _ = read_results(path)
+        assert 1 <= len(on_disk) == lost.done < lost.total == 9
+        assert all(r["error"] is None for r in on_disk.values())  # none recorded as failed
+    finally:
+        _stop(worker, scheduler)

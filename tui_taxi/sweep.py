@@ -9,6 +9,7 @@ cluster's (``distributed.Client(address).get_executor()``); one trial function,
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import math
 import multiprocessing
 import os
@@ -40,24 +41,53 @@ BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # -- executors ---------------------------------------------------------------------------------
-def _finished(executor: cf.Executor | None, pending: list[Trial]) -> Iterator[dict]:
+STALL_CHECK = 10.0  # seconds without a finished trial before the sweep asks why it waits
+
+
+class _Lost(Exception):
+    """The executor lost a trial it had not run (its failure is the executor's, not the
+    trial's: run_trial records a trial's own)."""
+
+
+def _finished(
+    executor: cf.Executor | None,
+    pending: list[Trial],
+    stalled: Callable[[], str | None] = lambda: None,
+    out: TextIO = sys.stderr,
+) -> Iterator[dict]:
     """Each trial's record as it ends: on the executor, or (None) one after another in this
-    process, so each is written at once and Ctrl-C stops the sweep there."""
+    process, so each is written at once and Ctrl-C stops the sweep there. While no trial ends
+    for a while, ``stalled`` says why, if it knows (a cluster without workers), once."""
     if executor is None:
         for trial in pending:
             yield run_trial(trial)
         return
-    futures = {executor.submit(run_trial, t): t for t in pending}
-    for future in cf.as_completed(futures):
-        yield _record_of(future, futures[future])
+    waiting = {executor.submit(run_trial, t) for t in pending}
+    said = None
+    while waiting:
+        done, waiting = cf.wait(waiting, timeout=STALL_CHECK, return_when=cf.FIRST_COMPLETED)
+        if not done:
+            why = stalled()
+            if why is not None and why != said:
+                out.write(f"waiting: {why}\n")
+                out.flush()
+            said = why
+            continue
+        said = None
+        for future in done:
+            try:
+                record = future.result()
+            except Exception as exc:  # noqa: BLE001 - the executor's failure: see _Lost
+                raise _Lost(f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from exc
+            yield record
 
 
 def open_executor(
     workers: int, cluster: str | None, inline: bool | None = None
-) -> tuple[cf.Executor | None, Callable]:
-    """(executor, closer) for the options: a Dask cluster's executor, a process pool, or None
-    for this process alone (``inline``; by default when one worker is asked for). Errors (no
-    distributed, no cluster at the address) are SweepErrors."""
+) -> tuple[cf.Executor | None, Callable, Callable[[], str | None]]:
+    """(executor, closer, what a stall waits for) for the options: a Dask cluster's executor,
+    a process pool, or None for this process alone (``inline``; by default when one worker is
+    asked for). Errors (no distributed, no cluster at the address) are SweepErrors."""
     if cluster:
         try:
             from distributed import Client
@@ -70,9 +100,26 @@ def open_executor(
                 f"cannot reach the Dask scheduler at {cluster} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
             ) from None
-        return client.get_executor(), client.close
+        # Dask's own logging of a lost connection is a page of tracebacks: the sweep says it
+        # in one line instead (SweepLost)
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+        quiet = [logging.getLogger(n) for n in ("distributed", *names)]
+        levels = [q.level for q in quiet]
+        for q in quiet:
+            q.setLevel(logging.CRITICAL + 1)
+
+        def close() -> None:
+            try:
+                client.close(timeout=5)
+            except Exception:  # noqa: BLE001 - a scheduler already gone: nothing to close
+                pass
+            finally:
+                for q, level in zip(quiet, levels, strict=True):
+                    q.setLevel(level)
+
+        return client.get_executor(), close, _cluster_stall(client, cluster)
     if inline if inline is not None else workers == 1:
-        return None, lambda: None
+        return None, lambda: None, lambda: None
     # Fresh worker processes ("spawn"), each with one BLAS thread: a forked child inherits this
     # process's BLAS thread pool in a broken state (measured here: trials 7x slower), and N
     # workers with N BLAS threads each would fight over the cores. The kernels come from
@@ -86,7 +133,7 @@ def open_executor(
         initializer=watch_parent,
         initargs=(os.getpid(),),
     )
-    return pool, lambda: None
+    return pool, lambda: None, lambda: None
 
 
 PARENT_CHECK = 0.5  # seconds between a worker's checks that its driver is still there
@@ -140,7 +187,7 @@ def run_sweep(
     records = [done[t.key] for t in trials if t.key in done]
     if not pending:
         return records
-    executor, close = open_executor(workers, cluster, inline)  # (no cluster there: no file)
+    executor, close, stalled = open_executor(workers, cluster, inline)  # (none there: no file)
     if not resume:
         try:
             _new_file(path, spec)
@@ -160,7 +207,7 @@ def run_sweep(
     progress.extend(records)
     try:
         with open(path, "a", encoding="utf-8") as results:
-            for record in _finished(executor, pending):
+            for record in _finished(executor, pending, stalled, out):
                 results.write(_json_line(record))
                 results.flush()
                 os.fsync(results.fileno())
@@ -170,33 +217,77 @@ def run_sweep(
             executor.shutdown(wait=True)
     except KeyboardInterrupt:
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            _abandon(executor)
         progress.close()
         raise SweepInterrupted(len(records), len(trials)) from None
+    except _Lost as exc:  # the trials not run are not failures: --resume runs them
+        _abandon(executor)
+        progress.close()
+        what = (
+            f"lost the Dask scheduler at {cluster}"
+            if cluster and not _reachable(cluster)
+            else f"lost a trial's worker ({exc})"
+        )
+        raise SweepLost(what, len(records), len(trials)) from None
     finally:
         close()
     progress.close()
     return records
 
 
+def _abandon(executor: cf.Executor) -> None:
+    """Stop the executor without waiting, its queued trials cancelled (Dask's executor has
+    no ``cancel_futures``: its client's close cancels them)."""
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except TypeError:
+        executor.shutdown(wait=False)
+
+
+def _cluster_stall(client, cluster: str) -> Callable[[], str | None]:
+    """What a cluster sweep waits for when no trial ends: a worker, if none is connected."""
+
+    def why() -> str | None:
+        try:
+            workers = client.scheduler_info().get("workers", {})
+        except Exception:  # noqa: BLE001 - the scheduler itself is gone: the futures will say
+            return None
+        if workers:
+            return None
+        return (
+            f"no worker is connected to the Dask scheduler at {cluster}; the sweep goes on "
+            f"when one joins (dask worker {cluster})"
+        )
+
+    return why
+
+
+def _reachable(cluster: str) -> bool:
+    """Whether a TCP connection to the scheduler's address opens (within 2 s)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(cluster if "://" in cluster else f"tcp://{cluster}")
+    try:
+        with socket.create_connection((address.hostname, address.port or 8786), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+class SweepLost(Exception):
+    """The sweep's executor lost trials it had not run (the Dask scheduler gone, a worker
+    process killed): they are not recorded as failures; --resume runs them."""
+
+    def __init__(self, what: str, done: int, total: int) -> None:
+        super().__init__(what)
+        self.what, self.done, self.total = what, done, total
+
+
 class SweepInterrupted(Exception):
     def __init__(self, done: int, total: int) -> None:
         super().__init__(f"{done} of {total} trials")
         self.done, self.total = done, total
-
-
-def _record_of(future: cf.Future, trial: Trial) -> dict:
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - a worker that died: the trial's error, recorded
-        return {
-            "key": trial.key,
-            "params": dict(trial.params),
-            "seed": trial.seed,
-            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
-            "metrics": None,
-            "curve": None,
-        }
 
 
 def _json_line(record: dict) -> str:

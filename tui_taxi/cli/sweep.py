@@ -300,6 +300,13 @@ def run_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    except sweeps.SweepLost as exc:
+        print(
+            f"{PROG}: error: {exc.what}; {exc.done} of {exc.total} trials are in {path}; "
+            f"'{PROG} sweep --resume {path}' runs the rest",
+            file=sys.stderr,
+        )
+        return 1
     print(sweeps.report(records, spec, **show))
     print(
         f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "
