@@ -95,3 +95,59 @@ def test_switching_learner_keeps_what_was_learned(taxi):
     session.train(episodes=10)
     session.reconfigure(learner="sarsa")
     np.testing.assert_array_equal(session.q_a, session.q_b)
+
+
+def test_a_call_returns_its_episodes_in_bounded_buffers_and_the_same_run(monkeypatch):
+    """A call whose budget could end millions of episodes reserves buffers for at most
+    KERNEL_ROWS at a time (25 bytes each; learn(10**9) once reserved gigabytes up front), and a
+    run cut into such pieces is the run uncut: the same table, counters and episodes."""
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
+
+    whole = TabularAgent(TrainConfig(seed=5))
+    batch = whole.train(episodes=500)
+    monkeypatch.setattr(K, "ROWS", 7)
+    sizes = []
+    real_empty = np.empty
+
+    def empty(shape, *args, **kwargs):
+        if isinstance(shape, int):  # (the output columns: one length each)
+            sizes.append(shape)
+        return real_empty(shape, *args, **kwargs)
+
+    monkeypatch.setattr(K.np, "empty", empty)
+    cut = TabularAgent(TrainConfig(seed=5))
+    pieces = cut.train(episodes=500)
+    monkeypatch.setattr(K.np, "empty", real_empty)
+    _assert_same(whole, cut)
+    for name in ("episodic_return", "episodic_length", "penalties", "success"):
+        np.testing.assert_array_equal(getattr(batch, name), getattr(pieces, name))
+    assert sizes and max(sizes) <= 7
+    big = TabularAgent(TrainConfig(seed=5))
+    sizes.clear()
+    monkeypatch.setattr(K.np, "empty", empty)
+    assert len(big.train(steps=10**15, episodes=20)) == 20  # (no 10**15-row buffer)
+    assert max(sizes) <= 7
+
+
+def test_a_network_run_cut_into_bounded_calls_is_the_same(monkeypatch):
+    import tui_taxi.core.dqn.agent as dqn_agent
+    from tui_taxi.core.dqn import DQNAgent, DQNConfig
+
+    config = DQNConfig(
+        env_id="CartPole-v1", seed=2, learning_starts=200, train_frequency=16, gradient_steps=4
+    )
+    whole = DQNAgent(config)
+    batch = whole.train(steps=3000)
+    monkeypatch.setattr(dqn_agent, "KERNEL_ROWS", 2)
+    cut = DQNAgent(config)
+    pieces = cut.train(steps=3000)
+    for name in ("theta", "target", "adam_m", "rng", "cursor"):
+        np.testing.assert_array_equal(whole.arrays[name], cut.arrays[name])
+    assert whole.total_steps == cut.total_steps == 3000 and whole.episode == cut.episode
+    for column, other in zip(
+        (batch.episodic_return, batch.episodic_length),
+        (pieces.episodic_return, pieces.episodic_length),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(column, other)
+    assert len(batch) > 4  # several pieces of two episodes each

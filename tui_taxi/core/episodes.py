@@ -21,6 +21,11 @@ SAFETY_CAP = 100_000
 TRUNCATED, TERMINATED, SUCCESS = 0, 1, 2
 
 
+#: Episodes one kernel call may return at most (its buffers: about 25 bytes each): a longer
+#: run is several calls, so memory follows the episodes that end, not the budget asked for.
+KERNEL_ROWS = 1 << 16
+
+
 @dataclass(frozen=True)
 class EpisodeBatch:
     """Episodes finished by one kernel call, named as TensorBoard scalars would be; ``extra``

@@ -22,7 +22,7 @@ from tui_taxi.core.dqn import kernel, persist
 from tui_taxi.core.dqn.config import DISCRETE_DEFAULTS, PRESETS, DQNConfig, config_for
 from tui_taxi.core.dqn.gym_env import box_env
 from tui_taxi.core.envs import CompiledEnv, compile_env, make_gym_env
-from tui_taxi.core.episodes import SAFETY_CAP, EpisodeBatch, EvalResult, History
+from tui_taxi.core.episodes import KERNEL_ROWS, SAFETY_CAP, EpisodeBatch, EvalResult, History
 from tui_taxi.core.errors import ConfigError, EnvError
 from tui_taxi.core.rng import INIT_STREAM, NETWORK_EVAL_STREAM, make_rng
 from tui_taxi.core.worlds import CARTPOLE_ACTIONS, CARTPOLE_LIMITS, action_names
@@ -336,12 +336,40 @@ class DQNAgent(AgentBase):
         if episodes is None and steps is None:
             raise ValueError("give episodes, steps or both")
         big = np.iinfo(np.int64).max
-        max_episodes = episodes if episodes is not None else steps
-        max_steps = steps if steps is not None else big
-        size = max(0, min(max_episodes, max_steps)) + 1  # +1: the step a call began half done
+        episodes_left = episodes if episodes is not None else steps
+        steps_left = steps if steps is not None else big
+        work_left = big if updates is None else updates
+        # in calls of at most ROWS episodes: the buffers follow the episodes that end, never
+        # the budget asked for (steps=10**12 reserves no terabytes); the run is the same
+        parts = []
+        while True:
+            rows = max(0, min(episodes_left, steps_left, KERNEL_ROWS))
+            steps_before, work_before = self.total_steps, self.updates
+            out, finished = self._run_chunk(rows, steps_left, work_left)
+            parts.append([column[:finished] for column in out])
+            episodes_left -= finished
+            steps_left -= self.total_steps - steps_before
+            work_left -= self.updates - work_before
+            if self.in_step or finished < rows or min(episodes_left, steps_left, work_left) <= 0:
+                break
+        returns, lengths, outcome, losses = (
+            parts[0] if len(parts) == 1 else [np.concatenate(c) for c in zip(*parts, strict=True)]
+        )
+        finished = len(returns)
+        batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
+        if finished:
+            has = np.isfinite(losses)
+            self.history.extend(
+                returns, lengths, batch.penalties, batch.success, np.where(has, losses, 0.0), has
+            )
+        return batch
+
+    def _run_chunk(self, max_episodes: int, max_steps: int, budget: int) -> tuple[tuple, int]:
+        """One kernel call (or a Gymnasium env's steps): its output columns and the episodes
+        that ended in it."""
+        size = max_episodes + 1  # +1: the step a call began half done
         out = (np.empty(size), np.empty(size, np.int64), np.empty(size, np.int8), np.empty(size))
         a = self.arrays
-        budget = big if updates is None else updates
         if self.env_type == kernel.GYM:
             finished = self._run_gym(max_episodes, max_steps, budget, out)
         else:
@@ -362,14 +390,7 @@ class DQNAgent(AgentBase):
                 a["record"],
                 a["record_obs"],
             )
-        returns, lengths, outcome, losses = (column[:finished] for column in out)
-        batch = EpisodeBatch(returns, lengths, np.zeros(finished, np.int64), outcome)
-        if finished:
-            has = np.isfinite(losses)
-            self.history.extend(
-                returns, lengths, batch.penalties, batch.success, np.where(has, losses, 0.0), has
-            )
-        return batch
+        return out, finished
 
     def _run_gym(self, max_episodes: int, max_steps: int, budget: int, out: tuple) -> int:
         """``run`` for an env Gymnasium steps: each step's action and outcome cross into the

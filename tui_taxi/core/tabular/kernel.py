@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from tui_taxi.core.episodes import SUCCESS, TERMINATED, TRUNCATED, EpisodeBatch
+from tui_taxi.core.episodes import KERNEL_ROWS, SUCCESS, TERMINATED, TRUNCATED, EpisodeBatch
 from tui_taxi.core.rng import draw, first_above
 from tui_taxi.core.schedules import schedule_value
 
@@ -35,6 +35,7 @@ Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q = range(4)
 
 # cursor: int64 state carried between calls
 C_STATE, C_ACTION, C_PENDING, C_PENDING_EXPLORED, C_T, C_EPISODE, C_TOTAL, C_PENALTIES = range(8)
+ROWS = KERNEL_ROWS  # episodes one kernel call returns at most
 N_CURSOR = 8
 # fcursor: float64 state carried between calls
 F_RETURN = 0
@@ -436,27 +437,33 @@ def run_model(
     steps: int | None,
     record: np.ndarray,
 ) -> EpisodeBatch:
-    """Call :func:`run_kernel` on ``model`` with output buffers sized for at most ``episodes`` /
-    ``steps``. ``tables`` and ``carried`` may be plain tuples in :class:`Tables` and
-    :class:`Carried` order."""
+    """Call :func:`run_kernel` on ``model`` until ``episodes`` more episodes end or ``steps``
+    more steps are taken, in calls of at most :data:`ROWS` episodes each: the output buffers
+    grow with the episodes that end, never with the budget (``steps=10**12`` reserves no
+    terabytes). The run is the same however it is cut. ``tables`` and ``carried`` may be plain
+    tuples in :class:`Tables` and :class:`Carried` order."""
     if episodes is None and steps is None:
         raise ValueError("give episodes, steps or both")
-    max_episodes = episodes if episodes is not None else steps
-    max_steps = steps if steps is not None else np.iinfo(np.int64).max
-    size = max(0, min(max_episodes, max_steps))
-    # the kernel fills the rows it returns; the rest is cut off
-    out = Episodes(
-        np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int8)
-    )
-    finished = run_kernel(
-        EnvArrays.of(model),
-        Tables(*tables),
-        params,
-        iparams,
-        Carried(*carried),
-        max_episodes,
-        max_steps,
-        out,
-        record,
-    )
-    return EpisodeBatch(*(column[:finished] for column in out))
+    episodes_left = episodes if episodes is not None else steps
+    steps_left = steps if steps is not None else np.iinfo(np.int64).max
+    env, tables, carried = EnvArrays.of(model), Tables(*tables), Carried(*carried)
+    cursor = carried.cursor
+    parts = []
+    while True:
+        size = max(0, min(episodes_left, steps_left, ROWS))
+        out = Episodes(
+            np.empty(size),
+            np.empty(size, np.int64),
+            np.empty(size, np.int64),
+            np.empty(size, np.int8),
+        )
+        before = int(cursor[C_TOTAL])
+        finished = run_kernel(env, tables, params, iparams, carried, size, steps_left, out, record)
+        parts.append(out if finished == size else Episodes(*(c[:finished] for c in out)))
+        episodes_left -= finished
+        steps_left -= int(cursor[C_TOTAL]) - before
+        if finished < size or episodes_left <= 0 or steps_left <= 0:
+            break
+    if len(parts) == 1:
+        return EpisodeBatch(*parts[0])
+    return EpisodeBatch(*(np.concatenate(columns) for columns in zip(*parts, strict=True)))
