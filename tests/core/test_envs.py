@@ -170,7 +170,11 @@ def test_bad_env_kwargs_are_refused(text):
         ("Taxi-v4", {"fickle_probability": float("nan")}, "must be a finite number, got nan"),
         ("FrozenLake-v1", {"success_rate": 1.5}, "probability and must be in [0, 1], got 1.5"),
         ("Taxi-v4", {"rainy_probability": -0.1}, "probability and must be in [0, 1], got -0.1"),
-        ("FrozenLake-v1", {"desc": "SFFG"}, "desc takes a structured value"),
+        ("FrozenLake-v1", {"desc": "SFF/FH/FFG"}, "the map's rows must all have the same length"),
+        ("FrozenLake-v1", {"desc": "SXFG"}, "desc: 'X' is not a cell; the cells are S F H G"),
+        ("FrozenLake-v1", {"desc": "FFF/FHG"}, "the map needs one S (start) and at least one G"),
+        ("FrozenLake-v1", {"desc": "S" + "F" * 10_000 + "G"}, "1x10002 cells, more than 10,000"),
+        ("FrozenLake-v1", {"desc": 3}, "desc must be a map: rows of SFHG separated by /"),
         ("FrozenLake-v1", {"reward_schedule": 1}, "reward_schedule takes a structured value"),
         ("Taxi-v4", {"render_mode": "human"}, "does not accept keyword argument 'render_mode'"),
         # gymnasium.make's own options would slip through a plain **kwargs pass-through
@@ -187,6 +191,36 @@ def test_env_kwargs_are_checked_against_the_constructor(env_id, kwargs, message)
             check()
         assert message in str(info.value)
         assert "\n" not in str(info.value)
+
+
+def test_a_map_of_ones_own_is_a_grid_world_as_gymnasium_builds_it(tmp_path):
+    """``desc=SFF/FHF/FFG`` (as the CLI passes it) is Gymnasium's desc: the same transition
+    table as gymnasium.make(..., desc=[...]) gives, a grid of 3x3 with a hole in the middle;
+    a save keeps it and a load gets it back."""
+    import gymnasium as gym
+
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
+
+    kwargs = check_env_kwargs("FrozenLake-v1", [parse_env_kwarg("desc=SFF/FHF/FFG")])
+    assert kwargs == (("desc", ("SFF", "FHF", "FFG")),)
+    model = compile_env("FrozenLake-v1", kwargs)
+    assert model.n_states == 9 and model.grid.kinds == ("SFF", "FHF", "FFG")
+    P = gym.make("FrozenLake-v1", desc=["SFF", "FHF", "FFG"]).unwrapped.P
+    for s in range(9):
+        for a in range(4):
+            want: dict[int, float] = {}
+            for p, next_state, _, _ in P[s][a]:
+                want[next_state] = want.get(next_state, 0.0) + p
+            got: dict[int, float] = {}
+            for k in range(model.n_outcomes[s, a]):
+                next_state = int(model.next_state[s, a, k])
+                got[next_state] = got.get(next_state, 0.0) + float(model.prob[s, a, k])
+            assert got == pytest.approx(want), (s, a)
+    agent = TabularAgent(TrainConfig(env_id="FrozenLake-v1", env_kwargs=kwargs, seed=1))
+    agent.train(episodes=50)
+    agent.save(tmp_path / "m.npz")
+    loaded = TabularAgent.load(tmp_path / "m.npz")
+    assert loaded.config.env_kwargs == kwargs and (loaded.q == agent.q).all()
 
 
 def test_good_env_kwargs_are_normalised_and_used():

@@ -453,12 +453,16 @@ def read_env_kwargs(items) -> tuple:
         check(isinstance(item, list) and len(item) == 2 and isinstance(item[0], str), message)
         value = item[1]
         check(
-            value is None or type(value) in (bool, int, float, str),
+            value is None
+            or type(value) in (bool, int, float, str)
+            or (isinstance(value, list) and all(type(row) is str for row in value)),  # a map
             f"env keyword argument {item[0]!r} must be a plain value, got {value!r}"[:200],
         )
     names = [item[0] for item in items]
     check(len(set(names)) == len(names), f"env keyword arguments repeat: {names}")
-    return normalize_kwargs([tuple(item) for item in items])
+    return normalize_kwargs(
+        [(name, tuple(value) if isinstance(value, list) else value) for name, value in items]
+    )
 
 
 def finite(arr: np.ndarray, name: str) -> np.ndarray:

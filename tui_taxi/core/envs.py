@@ -171,6 +171,8 @@ class EnvParameter:
     def check(self, env_id: str, value: Any) -> Any:
         """``value`` converted to the parameter's type, or a one-line EnvError."""
         where = f"{env_id} keyword argument {self.name}"
+        if self.kind == "map":
+            return _grid_map(where, value)
         if self.kind is None:
             raise EnvError(
                 f"{where} takes a structured value (default {self.default!r}) and cannot be "
@@ -224,7 +226,7 @@ def env_parameters(env_id: str) -> dict[str, EnvParameter] | None:
         default = p.default
         kind = next(
             (name for name, t in _KINDS if isinstance(default, t)),
-            None,
+            "map" if p.name in _MAP_PARAMETERS else None,
         )
         params[p.name] = EnvParameter(
             p.name,
@@ -236,6 +238,34 @@ def env_parameters(env_id: str) -> dict[str, EnvParameter] | None:
 
 
 _KINDS = (("bool", bool), ("int", int), ("float", float), ("str", str))  # bool before int
+#: Parameters that take a grid world's map, as Gymnasium's FrozenLake takes ``desc``: rows of
+#: S (start), F (frozen), H (hole), G (goal); as text, rows separated by "/" or ",".
+_MAP_PARAMETERS = ("desc",)
+MAP_CELLS = "SFHG"
+MAX_MAP_CELLS = 10_000  # 100 x 100
+
+
+def _grid_map(where: str, value: Any) -> tuple[str, ...]:
+    """A map given as text ("SFFF/FHFH/FFFH/HFFG") or rows (Python): checked and returned as a
+    tuple of rows, or a one-line EnvError saying what is wrong."""
+    if isinstance(value, str):
+        rows = [row.strip() for row in value.replace(",", "/").split("/")]
+    elif isinstance(value, (list, tuple)) and all(isinstance(r, (str, bytes)) for r in value):
+        rows = [r.decode() if isinstance(r, bytes) else r for r in value]
+    else:
+        raise EnvError(f"{where} must be a map: rows of {MAP_CELLS} separated by /, got {value!r}")
+    example = "e.g. desc=SFFF/FHFH/FFFH/HFFG"
+    if not rows or not rows[0] or any(len(row) != len(rows[0]) for row in rows):
+        raise EnvError(f"{where}: the map's rows must all have the same length ({example})")
+    cells = "".join(rows)
+    if set(cells) - set(MAP_CELLS):
+        bad = sorted(set(cells) - set(MAP_CELLS))[0]
+        raise EnvError(f"{where}: {bad!r} is not a cell; the cells are S F H G ({example})")
+    if cells.count("S") != 1 or "G" not in cells:
+        raise EnvError(f"{where}: the map needs one S (start) and at least one G ({example})")
+    if len(cells) > MAX_MAP_CELLS:
+        raise EnvError(f"{where}: {len(rows)}x{len(rows[0])} cells, more than {MAX_MAP_CELLS:,}")
+    return tuple(rows)
 
 
 def _choices(creator, name: str) -> tuple[str, ...]:
