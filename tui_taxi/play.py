@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_taxi.core.evaluate import Trajectory, greedy_rollout
-from tui_taxi.core.optimal import solve
+from tui_taxi.core.optimal import scorable, solve
 from tui_taxi.core.tabular.agent import StepRecord
 from tui_taxi.protocol import BalanceResult, Frame, TripResult
 
@@ -122,19 +122,24 @@ class Trip:
 
     def result(self, agent, delivered: bool) -> TripResult:
         model = agent.model
-        optimum = solve(model)
+        optimum = solve(model) if scorable(model) else None  # (too large: no best to show)
+        start = self.start_state
+
+        def best(figures) -> float:
+            return math.nan if optimum is None else float(figures(optimum)[start])
+
         return TripResult(
             start_state=self.start_state,
             steps=self.steps,
             episodic_return=self.episodic_return,
             penalties=self.penalties,
             delivered=delivered,
-            optimal_steps=float(optimum.steps[self.start_state]),
-            optimal_return=float(optimum.v[self.start_state]),
+            optimal_steps=best(lambda o: o.steps),
+            optimal_return=best(lambda o: o.v),
             agent=self.agent,
             agent_penalties=self.agent.penalties(model),
             agent_frames=self.agent_frames,
-            optimal_success=float(optimum.success[self.start_state]),
+            optimal_success=best(lambda o: o.success),
             stochastic=not model.is_deterministic,
             counts_penalties=math.isfinite(model.penalty_reward),
             final_state=self.final_state,

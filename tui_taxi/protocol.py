@@ -515,7 +515,7 @@ class Comparison:
 
     random: EvalResult
     trained: EvalResult
-    optimum: Optimum
+    optimum: Optimum | None  # None: a world too large to score
     episode: int  # episodes the agent had trained
 
 

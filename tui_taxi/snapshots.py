@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_taxi.core.episodes import downsample
 from tui_taxi.core.evaluate import evaluate
-from tui_taxi.core.optimal import PolicyReport, policy_report, solve
+from tui_taxi.core.optimal import PolicyReport, policy_report, scorable, solve
 from tui_taxi.core.worlds import POLICY_MAP_AXES, is_cartpole
 from tui_taxi.protocol import (
     ChartSeries,
@@ -185,8 +185,10 @@ class SnapshotMaker:
             self._chart = chart_series(agent)  # a new object only when episodes were added
             self._chart_time, self._chart_key = now, chart_key
         q = self._values(agent, due or state.stepping)
-        if agent.model is not None and (
-            now - self._report_time >= REPORT_INTERVAL * slower or state.stepping
+        if (
+            agent.model is not None
+            and scorable(agent.model)
+            and (now - self._report_time >= REPORT_INTERVAL * slower or state.stepping)
         ):
             key = (agent.total_steps, agent.variant, agent.config.gamma)
             self.report.request(
@@ -324,7 +326,7 @@ def compare(agent, episodes: int) -> Comparison:
     return Comparison(
         random=evaluate(model, None, policy="random", episodes=episodes),
         trained=evaluate(model, agent.q_table(), episodes=episodes),
-        optimum=solve(model),
+        optimum=solve(model) if scorable(model) else None,
         episode=agent.episode,
     )
 

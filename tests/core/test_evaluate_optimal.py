@@ -107,3 +107,52 @@ def test_other_envs_solve(env_id, kwargs):
     else:
         assert optimum.mean_return == -13.0 and optimum.mean_steps == 13.0
         assert model.penalty_reward == -100.0
+
+
+def test_a_world_too_large_to_score_trains_but_is_not_scored(capsys):
+    """A 60x60 FrozenLake (3,600 states, more than MAX_SCORED_STATES): the exact optimum is
+    refused in one line (a 200x200 map once asked for 11.9 GiB), training goes on to its
+    budget judged by the env's reward threshold, the CLI says it is not scored, and the app's
+    comparison shows no best."""
+    from gymnasium.envs.toy_text.frozen_lake import generate_random_map
+
+    from tui_taxi.cli import main
+    from tui_taxi.core.optimal import (
+        MAX_SCORED_STATES,
+        TooLargeToScore,
+        policy_report,
+        scorable,
+        solve,
+    )
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
+    from tui_taxi.core.training import goal_for
+    from tui_taxi.snapshots import compare
+    from tui_taxi.ui.widgets.compare_table import compare_text
+
+    desc = tuple(generate_random_map(60, seed=1))
+    agent = TabularAgent(TrainConfig(env_id="FrozenLake-v1", env_kwargs=(("desc", desc),), seed=0))
+    model = agent.model
+    assert model.n_states == 3600 > MAX_SCORED_STATES and not scorable(model)
+    for call in (lambda: solve(model), lambda: policy_report(model, agent.q)):
+        with pytest.raises(TooLargeToScore, match="not scored: 3,600 states, more than the 2,500"):
+            call()
+    assert goal_for(agent).what == "solved"  # FrozenLake's reward threshold instead
+    agent.train(episodes=200)
+    shown = compare_text(compare(agent, 20)).plain.splitlines()
+    assert all(line.endswith("—") for line in shown[3:])  # no best without the optimum
+    assert (
+        main(
+            [
+                "train",
+                "--env",
+                "FrozenLake-v1",
+                "--env-kwarg",
+                "desc=" + "/".join(desc),
+                "--episodes",
+                "500",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "policy optimality: not scored: 3,600 states, more than the 2,500" in out

@@ -135,3 +135,15 @@ def test_a_setting_shows_the_digits_it_needs():
     session.train(episodes=50)
     alpha = next(s for s in session.settings() if s.name == "alpha")
     assert alpha.brief.startswith("1e-05")
+
+
+def test_a_world_too_large_to_score_says_so_instead_of_computing_forever():
+    from gymnasium.envs.toy_text.frozen_lake import generate_random_map
+
+    desc = tuple(generate_random_map(60, seed=1))
+    session = TabularAgent(TrainConfig(env_id="FrozenLake-v1", env_kwargs=(("desc", desc),)))
+    snap = _snapshot(session)
+    assert snap.report is None
+    lines = _lines(stats_table(snap))
+    assert "optimal  not scored: 3,600 states" in lines
+    assert "optimal" not in status_text(snap, 100).plain  # no "optimal …" waiting forever

@@ -4,6 +4,7 @@ the tutorial's table of the random agent against the trained one beside the exac
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from tui_taxi.cli.options import (
@@ -28,7 +29,7 @@ from tui_taxi.cli.report import (
 from tui_taxi.core.agent import STEPS, Budget, load, new_agent
 from tui_taxi.core.episodes import SAFETY_CAP, EvalResult
 from tui_taxi.core.evaluate import evaluate, random_gym_episodes
-from tui_taxi.core.optimal import solve
+from tui_taxi.core.optimal import scorable, solve, too_large
 from tui_taxi.core.training import train
 from tui_taxi.progress import ProgressBar
 
@@ -149,7 +150,9 @@ def run_compare(args: argparse.Namespace) -> int:
         evaluate(model, None, policy="random", episodes=args.episodes, time_limit=limit),
         evaluate(model, agent.q_table(), episodes=args.episodes, time_limit=limit),
     ]
-    print(_compare_table(results, solve(model), model.env_id))
+    print(_compare_table(results, solve(model) if scorable(model) else None, model.env_id))
+    if not scorable(model):
+        print(f"(the optimum: not scored: {too_large(model)})")
     print(
         f"\n{args.episodes} episodes per agent, {limit_text(limit)}"
         + ("" if limit else " (as in the tutorial; --time-limit applies the env's)")
@@ -190,38 +193,42 @@ def _compare_continuous(agent, episodes: int) -> int:
 
 def _compare_table(results: list[EvalResult], optimum, env_id: str) -> str:
     random_r, trained = results
+    nan = math.nan  # (a world too large to score: no optimum)
     rows = [
         (
             "average timesteps per episode",
             random_r.mean_steps,
             trained.mean_steps,
-            optimum.mean_steps,
+            nan if optimum is None else optimum.mean_steps,
             "{:.2f}",
         ),
         (
             "average penalties per episode",
             random_r.mean_penalties,
             trained.mean_penalties,
-            optimum.mean_penalties,
+            nan if optimum is None else optimum.mean_penalties,
             "{:.2f}",
         ),
         (
             "average reward per move",
             random_r.reward_per_move,
             trained.reward_per_move,
-            optimum.mean_return / optimum.mean_steps,
+            nan if optimum is None else optimum.mean_return / optimum.mean_steps,
             "{:.3f}",
         ),
         (
             "success rate",
             random_r.success_rate,
             trained.success_rate,
-            optimum.success_rate,
+            nan if optimum is None else optimum.success_rate,
             "{:.1%}",
         ),
     ]
     header = ("measure", "random agent", "trained agent", "optimum (exact)")
-    cells = [header] + [(name, *(fmt.format(v) for v in vals)) for name, *vals, fmt in rows]
+    cells = [header] + [
+        (name, *("—" if math.isnan(v) else fmt.format(v) for v in vals))
+        for name, *vals, fmt in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(4)]
     lines = [f"{env_id}: random agent vs trained agent vs the optimum"]
     for i, row in enumerate(cells):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 
 from tui_taxi.core.episodes import EvalResult
-from tui_taxi.core.optimal import PolicyReport, policy_report
+from tui_taxi.core.optimal import PolicyReport, policy_report, scorable, too_large
 
 
 def print_optimality(agent) -> None:
     """The optimality report of an agent on a discrete world (nothing on a continuous one)."""
-    if agent.model is not None:
+    if agent.model is not None and not scorable(agent.model):
+        print(f"policy optimality: not scored: {too_large(agent.model)}")
+    elif agent.model is not None:
         print_report(policy_report(agent.model, agent.q_table(), agent.config.gamma))
 
 

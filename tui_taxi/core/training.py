@@ -237,10 +237,13 @@ class OptimalityCheck:
 def goal_for(agent, every: int | None = None) -> Goal | None:
     """The goal of ``agent``'s world, checked every ``every`` units (default: 250 episodes or
     2,500 steps): its greedy policy optimal from every start state, judged against the exact
-    optimum for its gamma (a discrete world); or its greedy mean return over 100 episodes at
-    the env's reward threshold (a continuous world that has one: "solved"); None otherwise."""
+    optimum for its gamma (a discrete world small enough to score); or its greedy mean return
+    over 100 episodes at the env's reward threshold (a continuous world, or a discrete one too
+    large to score, that has one: "solved"); None otherwise."""
+    from tui_taxi.core.optimal import scorable
+
     every = every or CHECK_EVERY[agent.unit]
-    if agent.model is not None and agent.q_table() is not None:
+    if agent.model is not None and scorable(agent.model) and agent.q_table() is not None:
         check = OptimalityCheck(agent.model, agent.config.gamma)
 
         def optimal(a) -> tuple[bool, float]:

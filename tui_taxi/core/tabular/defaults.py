@@ -21,6 +21,7 @@ import numpy as np
 from tui_taxi.core.envs import DEFAULT_ENV_ID, CompiledEnv, EnvKwargs, normalize_kwargs
 from tui_taxi.core.optimal import (
     optimal_greedy_policy,
+    scorable,
     shortest_steps,
     solve,
     success_within,
@@ -180,6 +181,8 @@ def diagnose(model: CompiledEnv, config: TrainConfig) -> str | None:
       agent keeps to the first way it finds.
     """
     limit = config.time_limit(model)
+    if not scorable(model):  # no exact solution to show it (the time limit's check needs none)
+        return _time_limit(model, limit)
     return _time_limit(model, limit) or _gamma(model, config, limit) or _epsilon(model, config)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -86,6 +88,9 @@ class TripScreen(ModalScreen[bool]):
         episodes last on average (a lucky trip may beat that mean, an unlucky one fall short)."""
         t = self.trip
         steps = plural(t.steps, "steps")
+        if math.isnan(t.optimal_steps):  # a world too large to score: no best to compare
+            how = f"you {self.world.success_words}" if t.delivered else "the trip ended"
+            return f"[b]Trip over[/b]: {how} in {steps} (this world is too large to score)"
         if t.stochastic:
             if t.delivered:
                 you = f"you {self.world.success_words} in {steps}"

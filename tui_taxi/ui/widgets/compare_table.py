@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 from tui_taxi.protocol import Comparison
-from tui_taxi.ui.format import count, value
+from tui_taxi.ui.format import count, percent, value
 from tui_taxi.ui.widgets.line_cache import LineCache
 
 DIM, GOOD, BAD = "#8a8a96", "#3aa655", "#d64545"
@@ -32,26 +34,33 @@ class CompareTable(LineCache):
 
 
 def compare_text(c: Comparison) -> Text:
-    """At most 9 lines of 32 characters."""
+    """At most 9 lines of 32 characters (a world too large to score: "—" for the best)."""
     opt = c.optimum
+    nan = math.nan
     rows = [
-        ("steps/trip", c.random.mean_steps, c.trained.mean_steps, opt.mean_steps),
-        ("penalties", c.random.mean_penalties, c.trained.mean_penalties, opt.mean_penalties),
+        ("steps/trip", c.random.mean_steps, c.trained.mean_steps, opt and opt.mean_steps),
+        (
+            "penalties",
+            c.random.mean_penalties,
+            c.trained.mean_penalties,
+            opt and opt.mean_penalties,
+        ),
         (
             "reward/step",
             c.random.reward_per_move,
             c.trained.reward_per_move,
-            opt.mean_return / opt.mean_steps,
+            opt and opt.mean_return / opt.mean_steps,
         ),
-        ("success", c.random.success_rate, c.trained.success_rate, opt.success_rate),
+        ("success", c.random.success_rate, c.trained.success_rate, opt and opt.success_rate),
     ]
+    rows = [(label, *(nan if x is None else x for x in cells)) for label, *cells in rows]
     text = Text(f"{c.random.episodes} episodes each, no learning\n", style="bold")
     text.append(f"after {count(c.episode)} training episodes\n", style=DIM)
     text.append(f"{'':<11}{'random':>7}{'agent':>7}{'best':>7}\n", style=DIM)
     for label, *cells in rows:
         text.append(f"{label:<11}", style=DIM)
         for i, cell in enumerate(cells):
-            shown = f"{cell:.0%}" if label == "success" else compare_cell(cell)
+            shown = percent(cell) if label == "success" else compare_cell(cell)
             style = BAD if i == 0 else GOOD if i == 1 else ""
             text.append(f"{shown:>7}", style=style)
         text.append("\n")
@@ -60,4 +69,6 @@ def compare_text(c: Comparison) -> Text:
 
 
 def compare_cell(x: float) -> str:
+    if math.isnan(x):
+        return "—"
     return count(x) if abs(x) >= 1000 else value(x, 2 if abs(x) < 10 else 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tui_taxi.core.optimal import scorable
 from tui_taxi.core.worlds import penalty_words
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
@@ -62,6 +63,8 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
     much (a tiny gap explains identical rounded figures). A report of a table far older than
     the one on screen (a speed jump) says it is updating."""
     r = snap.report
+    if r is None and not scorable(snap.model):
+        return [("optimal", Text(f"not scored: {snap.model.n_states:,} states", style=DIM))]
     if r is None:
         return [("optimal", Text("computing…", style=DIM))]
     colour = GOOD if r.optimality == 1.0 else WARN if r.optimality > 0.5 else BAD

@@ -7,6 +7,7 @@ import time
 
 from rich.text import Text
 
+from tui_taxi.core.optimal import scorable
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
 from tui_taxi.ui.format import count, plural, signed
@@ -92,8 +93,8 @@ def status_text(snap: Snapshot, width: int) -> Text:
     counters = Text(f"episode {count(snap.episode)} · step {snap.t}", style="")
     steps = Text(f"{count(snap.total_steps)} steps total", style=DIM)
     report = snap.report
-    if report is None and snap.model is None:
-        optimal = None  # no exact optimum for a continuous world
+    if report is None and (snap.model is None or not scorable(snap.model)):
+        optimal = None  # no exact optimum for a continuous world, nor one too large to score
     elif report is None:
         optimal = Text("optimal …", style=DIM)
     else:

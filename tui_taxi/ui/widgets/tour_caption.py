@@ -150,7 +150,8 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
     if comparison is not None:
         figures["random_steps"] = compare_cell(comparison.random.mean_steps)
         figures["trained_steps"] = compare_cell(comparison.trained.mean_steps)
-        figures["optimum_trip"] = compare_cell(comparison.optimum.mean_steps)
+        if comparison.optimum is not None:
+            figures["optimum_trip"] = compare_cell(comparison.optimum.mean_steps)
     if snap.kept:
         kept = snap.kept[0]
         figures["kept_return"] = value(kept.recent_return)
