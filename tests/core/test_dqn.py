@@ -405,3 +405,41 @@ def test_the_keras_rl_preset_is_the_courses_recipe():
         p.total_timesteps,
     ) == ("CartPole-v0", (16,), 0.1, 0.1, 50_000, 10, 0.01, 1e-3, 5_000)
     assert DQNAgent(p).time_limit == 200
+
+
+def test_a_buffer_the_machine_cannot_hold_is_refused_before_it_is_allocated(tmp_path, monkeypatch):
+    """10,000,000 CartPole transitions take 10**7 x (2 x 4 x 8 + 8 + 8 + 1) = 810,000,000
+    bytes (772.5 MiB) when full: with 200 MiB available, making or loading such an agent is a
+    one-line error naming both, before anything is allocated; a save of a small run whose
+    header asks for one (170 KB on disk) is refused the same way."""
+    import tui_taxi.core.agent as agent_module
+
+    big = DQNConfig(buffer_size=10_000_000, seed=0)
+    saved = DQNAgent(big)
+    saved.train(steps=300)
+    path = tmp_path / "big.npz"
+    saved.save(path)
+    monkeypatch.setattr(agent_module, "available_memory", lambda: 200 * 2**20)
+    message = (
+        "a replay buffer of 10,000,000 transitions needs 772.5 MiB, and this machine has "
+        "200.0 MiB available"
+    )
+    with pytest.raises(ConfigError) as info:
+        DQNAgent(big)
+    assert str(info.value) == message
+    with pytest.raises((ConfigError, SaveFileError)) as info:
+        load_any(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    DQNAgent(DQNConfig(buffer_size=100_000, seed=0))  # 8.1 MB: fine
+
+
+def test_a_copy_takes_the_filled_rows_of_the_buffer_and_is_the_same_agent():
+    agent = DQNAgent(DQNConfig(buffer_size=50_000, seed=1, learning_starts=100))
+    agent.train(steps=700)
+    twin = agent.copy()
+    for name, array in agent.arrays.items():
+        np.testing.assert_array_equal(array, twin.arrays[name])
+        assert array is not twin.arrays[name]
+    agent.train(steps=300)
+    twin.train(steps=300)
+    np.testing.assert_array_equal(agent.arrays["theta"], twin.arrays["theta"])

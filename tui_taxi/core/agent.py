@@ -55,6 +55,37 @@ class Budget:
                 raise ConfigError(f"{name} must be a whole number >= 0, got {value!r}")
 
 
+def available_memory() -> int | None:
+    """Bytes this machine can still give a process without swapping (Linux's MemAvailable),
+    or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def byte_size(n: float) -> str:
+    """1,536 MiB -> "1.5 GiB"; for messages."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} bytes"
+
+
+def check_memory(need: int, what: str) -> None:
+    """A ConfigError, before anything is allocated, when ``what`` needs more memory than the
+    machine has available (nothing is said where that cannot be told)."""
+    available = available_memory()
+    if available is not None and need > available:
+        raise ConfigError(
+            f"{what} needs {byte_size(need)}, and this machine has {byte_size(available)} available"
+        )
+
+
 def figure_of(value: float, spans_decades: bool = False) -> str:
     """A setting's value with the digits it needs: two decimals ("0.10"), or two significant
     digits for a setting that spans decades or a value below a hundredth ("1e-05", not 0.00)."""

@@ -10,6 +10,7 @@ every state form an S x A table like the tabular agent's.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -17,7 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_taxi.core.agent import STEPS, AgentBase, Budget, Option, Setting, SweepParam, register
+from tui_taxi.core.agent import (
+    STEPS,
+    AgentBase,
+    Budget,
+    Option,
+    Setting,
+    SweepParam,
+    check_memory,
+    register,
+)
 from tui_taxi.core.dqn import kernel, persist
 from tui_taxi.core.dqn.config import DISCRETE_DEFAULTS, PRESETS, DQNConfig, config_for
 from tui_taxi.core.dqn.gym_env import box_env
@@ -155,6 +165,16 @@ class NetworkState:
     updates: int = 0  # gradient steps taken
 
 
+def buffer_bytes(size: int, store: int) -> int:
+    """What a replay buffer of ``size`` transitions takes when full: two observations of
+    ``store`` numbers, an action, a reward and a flag each."""
+    return size * (2 * store * 8 + 8 + 8 + 1)
+
+
+#: The replay buffer's arrays (a copy takes their filled rows only).
+BUFFER_ARRAYS = ("buf_obs", "buf_next", "buf_action", "buf_reward", "buf_terminated")
+
+
 @register
 class DQNAgent(AgentBase):
     """One DQN run on one env; not thread-safe (one thread owns it)."""
@@ -209,7 +229,11 @@ class DQNAgent(AgentBase):
         self._offsets = (w_off, b_off, a_off)
         self.index_input = index_input
         store = 1 if index_input else self.obs_dim
-        if arrays is None:
+        if arrays is None:  # (np.zeros: pages are taken as the buffer fills, but it may fill)
+            check_memory(
+                buffer_bytes(config.buffer_size, store),
+                f"a replay buffer of {config.buffer_size:,} transitions",
+            )
             theta = kernel.init_params(
                 tuple(int(s) for s in self.sizes), make_rng(config.seed, INIT_STREAM), index_input
             )
@@ -833,6 +857,19 @@ class DQNAgent(AgentBase):
         if math.isnan(self.arrays["record"][kernel.R_ACTION]):
             return None
         return DQNRecord.from_arrays(self.arrays["record"], self.arrays["record_obs"])
+
+    def copy(self) -> DQNAgent:
+        """An independent copy whose replay buffer takes memory for its filled rows only (the
+        app keeps a copy every second to recover from a failure: a copy of a large, mostly
+        empty buffer would double the app's memory for nothing)."""
+        fill = self.buffer_fill
+        memo: dict = {id(self.model): self.model}
+        for name in BUFFER_ARRAYS:
+            original = self.arrays[name]
+            lazy = np.zeros(original.shape, original.dtype)  # (calloc: untouched pages are free)
+            lazy[:fill] = original[:fill]
+            memo[id(original)] = lazy
+        return copy.deepcopy(self, memo)
 
     @property
     def buffer_fill(self) -> int:
