@@ -390,6 +390,22 @@ async def test_a_small_terminal_asks_to_be_enlarged_and_recovers(app):
         assert app.query_one("#dashboard").display and not message.display
 
 
+async def test_notices_wait_while_the_terminal_is_too_small(app):
+    from textual.widgets._toast import ToastRack
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        app.toasts.say("speed: turbo")  # a notice while too small: not drawn over the message
+        await pilot.pause()
+        rack = app.screen.query_one(ToastRack)
+        assert not rack.visible
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert rack.visible
+
+
 LAYOUTS = {
     (100, 30): {"world", "values", "explainer", "qtable"},
     (120, 40): {"world", "values", "explainer", "stats", "qtable", "zoom", "chart"},

@@ -161,3 +161,46 @@ async def test_kings_moves_play_with_the_diagonal_and_stay_keys():
             snap = await press(pilot, key)
             assert names[snap.last_step.action] == name, key
         assert "Diagonals" in app.query_one("#keys").render().plain
+
+
+async def test_the_world_picker_starts_on_the_current_world():
+    from textual.widgets import OptionList
+
+    from tui_taxi.ui.screens.world_picker import WorldPicker, available_worlds
+
+    app = _app("FrozenLake-v1", {"map_name": "8x8"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("W")
+        assert isinstance(app.screen, WorldPicker)
+        labels = [label for label, _, _ in available_worlds()]
+        cursor = app.screen.query_one(OptionList).highlighted
+        assert labels[cursor] == "FrozenLake 8x8, slippery"
+
+
+async def test_keys_that_cannot_move_here_say_why():
+    """'.' and '5' (stay) on a world without it, or while training; 'p' off Taxi: a word,
+    not silence; and x while playing on a small screen says what holds the panel."""
+    app = _app("tui_taxi/WindyGridworld-v0", {"king_moves": True, "stay": True})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("5")
+        await pilot.pause()
+        said = [n.message for n in app.toasts.shown()]
+        assert "stay is a move of play mode: m to play" in said
+        snap = await press(pilot, "m")
+        await pilot.press("p")
+        await pilot.pause()
+        said = [n.message for n in app.toasts.shown()]
+        assert any(
+            m.startswith("tui_taxi/WindyGridworld-v0 has no pickup move; its moves:") for m in said
+        )
+        assert snap.manual
+    plain = _app("CliffWalking-v1", {})
+    async with plain.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await press(pilot, "m")
+        await pilot.press("full_stop")
+        await pilot.pause()
+        said = [n.message for n in plain.toasts.shown()]
+        assert any(m.startswith("CliffWalking-v1 has no stay move; its moves: up") for m in said)

@@ -119,7 +119,7 @@ def explain_network(snap: Snapshot) -> Text:
         text.append(f"replay buffer {net.buffer_fill:,} of {c.buffer_size:,}\n")
         text.append(f"learning starts after step\n{c.learning_starts:,}: no update yet", style=DIM)
         return text
-    text.append("this step's update" if r.updated else "last update", style="bold")
+    text.append("update" if r.updated else "last update", style="bold")
     text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
     if r.sample_terminated:
         label = "end: no bootstrap"

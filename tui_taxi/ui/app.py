@@ -68,6 +68,11 @@ GIL_SWITCH_INTERVAL = 0.001  # seconds
 GC_FULL_EVERY = 100  # generation-1 collections between full ones (CPython's default: 10)
 
 
+#: Moves whose keys do nothing else: pressed where they cannot move (another world, training),
+#: the app says why instead of ignoring them.
+SAID_MOVES = ("stay", "pickup", "dropoff")
+
+
 class TaxiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "tui-taxi"
@@ -216,8 +221,10 @@ class TaxiApp(App[None]):
     # -- keys -> intents -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Each mode has its own keys (see tui_taxi.ui.keys), each world its own moves."""
+        if action == "move" and parameters and parameters[0] in SAID_MOVES:
+            return self.mode != keys.TOUR  # keys of their own: action_move says why not
         if action == "move" and parameters and parameters[0] not in self.moves:
-            return False  # this world has no such action (Pickup outside Taxi, diagonals)
+            return False  # this world has no such action (diagonals: their keys step, n...)
         if action in keys.ACTIONS:
             return keys.allowed(action, parameters, self.mode)
         return True
@@ -266,7 +273,13 @@ class TaxiApp(App[None]):
     def action_move(self, move: str) -> None:
         action = move_action(self.world, move)
         if action is None:
-            self.notify(f"{self.world.env_id} has no {move} action", timeout=2)
+            self.toasts.say(
+                f"{self.world.env_id} has no {move} move; its moves: {', '.join(self.moves)}",
+                topic="move",
+            )
+            return
+        if self.mode != keys.PLAY:
+            self.toasts.say(f"{move} is a move of play mode: m to play", topic="move")
             return
         self.trainer.send(Move(action))
 

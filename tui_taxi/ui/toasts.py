@@ -41,3 +41,12 @@ class Toasts:
     def shown(self) -> list[Notification]:
         """The toasts on screen now."""
         return list(self.app._notifications)
+
+
+def show_toasts(screen, shown: bool) -> None:
+    """Show or hide ``screen``'s toasts (hidden ones wait, and time out as usual). Their rack's
+    visibility, not its display: Textual sets that each time it shows a notification."""
+    from textual.widgets._toast import ToastRack
+
+    for rack in screen.query(ToastRack):
+        rack.styles.visibility = "visible" if shown else "hidden"

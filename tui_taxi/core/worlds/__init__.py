@@ -93,10 +93,10 @@ def observation_names(env_id: str, obs_dim: int) -> tuple[str, ...]:
 def success_words(env_id: str, model=None) -> str:
     """How a world's episodes end well, in words: CartPole's pole balanced to the time limit,
     Taxi's passenger delivered, a grid world's goal reached, or another continuous world's own
-    end (its goal, for Acrobot and MountainCar) before the limit."""
+    end (its goal, for Acrobot and MountainCar) before the time limit cut it."""
     if model is not None:
         return "delivered" if model.is_taxi else "reached the goal"
-    return "balanced to the limit" if is_cartpole(env_id) else "ended before the limit"
+    return "balanced to the limit" if is_cartpole(env_id) else "ended by the env"
 
 
 def penalty_words(world) -> str:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tui_taxi.protocol import Snapshot, World
 from tui_taxi.ui import keys
+from tui_taxi.ui.toasts import show_toasts
 from tui_taxi.ui.views import missing, play_moves
 from tui_taxi.ui.widgets.dashboard import Dashboard
 from tui_taxi.ui.widgets.key_bar import KeyBar
@@ -122,6 +123,16 @@ class LiveScreen(Screen):
 
     def action_explain(self) -> None:
         plan = self.dashboard.layout_plan
+        if self.tour is not None:
+            self.app.toasts.say("each slide shows the panel it talks about", topic="explain")
+            return
+        snap = self.app.snapshot
+        if plan is not None and not plan.values and snap is not None and snap.manual and self.hint:
+            self.app.toasts.say(
+                "while you play, the agent's hint has the panel under the world (t hides it)",
+                topic="explain",
+            )
+            return
         if plan is not None and plan.both_panels:
             self.app.toasts.say(
                 "the TD explainer and the statistics are both on screen at this size",
@@ -159,6 +170,7 @@ class LiveScreen(Screen):
         width, height = event.size
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(too_small, "-too-small")
+        show_toasts(self, not too_small)  # (they would draw over the message)
         if too_small:
             self.query_one("#too-small", Static).update(
                 f"The terminal is {width}x{height}.\n"

@@ -46,6 +46,12 @@ class WorldPicker(ModalScreen[tuple[str, tuple] | None]):
             yield OptionList(*options)
             yield Static("[dim]↑ ↓ choose · enter start · escape cancel[/dim]")
 
+    def on_mount(self) -> None:
+        """The cursor starts on the current world (enter keeps it: a fresh agent there)."""
+        here = [i for i, (_, env, kw) in enumerate(self.worlds) if (env, kw) == self.current]
+        if here:
+            self.query_one(OptionList).highlighted = here[0]
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         _, env_id, kwargs = self.worlds[int(event.option.id)]
         self.dismiss((env_id, kwargs))

@@ -21,6 +21,6 @@ class TDExplainer(SnapshotView):
         if snap is None:
             return Text("")
         if snap.last_step is None or (snap.manual and snap.trip_steps == 0):
-            hint = "your move: the arrow keys" if snap.manual else "take a step (n)"
-            return Text(f"TD update: {hint} to see one", style=DIM)
+            hint = "your move shows one" if snap.manual else "n takes a step"
+            return Text(f"TD update: {hint}", style=DIM)
         return agent_view(snap.kind).explain(snap)
