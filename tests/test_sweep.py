@@ -682,3 +682,43 @@ def test_a_lost_scheduler_is_one_error_and_no_trial_is_recorded_as_failed(tmp_pa
         assert all(r["error"] is None for r in on_disk.values())  # none recorded as failed
     finally:
         _stop(worker, scheduler)
+
+
+def test_the_curves_legend_is_under_the_chart_and_markers_differ_without_colour():
+    from tui_taxi.charts import band_curves
+
+    x = np.arange(0, 3000, 50.0)
+    series = [
+        (f"#{k + 1} alpha 0.{k + 1}", x, 8 - 200 * np.exp(-x / (400 * (k + 1))), x * 0, x * 0)
+        for k in range(3)
+    ]
+    lines = band_curves(series, 80, 16, color=False, title="t").splitlines()
+    frame_end = max(i for i, line in enumerate(lines) if "└" in line)
+    inside = "\n".join(lines[: frame_end + 1])
+    assert "alpha" not in inside  # no legend drawn over the curves
+    legend = [line for line in lines[frame_end + 1 :] if "alpha" in line]
+    assert [line.split()[0] for line in legend] == ["+", "x", "o"]
+    for marker in "+xo":  # each curve drawn with its own marker
+        assert marker in inside
+
+
+def test_a_terminal_gets_the_heatmap_of_the_two_most_varied_parameters(
+    tmp_path, capsys, monkeypatch
+):
+    from tui_taxi.sweep import most_varied
+
+    spec = dataclasses.replace(
+        SMALL,
+        grid=(("alpha", ("0.1", "0.2", "0.5")), ("gamma", ("0.6", "0.9")), ("epsilon", ("0.1",))),
+    )
+    assert most_varied(spec) == ("alpha", "gamma")
+    assert most_varied(dataclasses.replace(spec, grid=(("alpha", ("0.1", "0.2")),))) is None
+    path = tmp_path / "r.jsonl"
+    run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
+    capsys.readouterr()
+    title = "episodes to optimal by alpha (across) and gamma (down)"
+    assert main(["sweep", "--show", str(path)]) == 0
+    assert title not in capsys.readouterr().out  # a pipe: as asked, nothing more
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["sweep", "--show", str(path)]) == 0
+    assert title in capsys.readouterr().out

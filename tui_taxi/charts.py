@@ -335,10 +335,12 @@ def band_curves(
 ) -> str:
     """Curves with a band each: ``(label, x, mean, low, high)``; the mean as a line, the band's
     edges as dots in the same colour. y clipped to the readable part of the means (a last line
-    says what was clipped); round ticks."""
+    says what was clipped); round ticks. The legend goes under the chart, never over a curve;
+    without colour each curve has a marker of its own (``+``, ``x``, ``o``, ...), named there."""
     from plotext._figure import _figure_class
 
     colours = ("orange", "cyan", "magenta", "green", "red")
+    markers = ("+", "x", "o", "*", "#")  # without colour: one per curve
     means = np.concatenate([m for _, _, m, _, _ in series]) if series else np.zeros(1)
     view = readable_range(means)
     x_hi = max(float(max(x[-1] for _, x, _, _, _ in series)), 1.0) if series else 1.0
@@ -352,17 +354,35 @@ def band_curves(
     fig.xticks(x_ticks, tick_labels(x_ticks))
     fig.ylim(view.lo, view.hi)
     fig.yticks(list(view.ticks), tick_labels(list(view.ticks)))
+    legend = []
     for k, (label, x, mean, low, high) in enumerate(series):
         c = colours[k % len(colours)] if color else "default"
+        marker = "braille" if color else markers[k % len(markers)]
         for edge in (low, high):
             for run_x, run_y in clip_line(x, edge, view.lo, view.hi):
                 fig.scatter(run_x, run_y, marker="dot", color=c)
-        for i, (run_x, run_y) in enumerate(clip_line(x, mean, view.lo, view.hi)):
-            fig.plot(run_x, run_y, marker="braille", color=c, label=None if i else label)
+        for run_x, run_y in clip_line(x, mean, view.lo, view.hi):
+            fig.plot(run_x, run_y, marker=marker, color=c)
+        key = (
+            f"\x1b[1m{_ANSI_COLOUR[c]}━━\x1b[0m"
+            if color
+            else f"{markers[k % len(markers)]} {markers[k % len(markers)]}"
+        )
+        legend.append(f"  {key} {label}")
     chart = fig.build().rstrip("\n")
     if not color:
         chart = strip_ansi(chart)
-    return chart + (f"\n{view.note}" if view.note else "")
+    return "\n".join([chart, *legend]) + (f"\n{view.note}" if view.note else "")
+
+
+#: The ANSI foreground of plotext's colour names used above (for the legend under a chart).
+_ANSI_COLOUR = {
+    "orange": "\x1b[38;5;208m",
+    "cyan": "\x1b[36m",
+    "magenta": "\x1b[35m",
+    "green": "\x1b[32m",
+    "red": "\x1b[31m",
+}
 
 
 def heatmap_table(

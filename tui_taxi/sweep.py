@@ -613,6 +613,16 @@ def _as_float(text: str) -> float | None:
         return None
 
 
+def most_varied(spec: SweepSpec) -> tuple[str, str] | None:
+    """The two parameters a grid sweep varies most (the heatmap shown on a terminal when none is
+    asked for); None for random search or fewer than two varied parameters."""
+    if spec.samples:
+        return None
+    varied = [(name, len(values)) for name, values in spec.grid if len(values) > 1]
+    varied.sort(key=lambda nv: -nv[1])  # (stable: the sweep's own order between equals)
+    return (varied[0][0], varied[1][0]) if len(varied) >= 2 else None
+
+
 def report(
     records: list[dict],
     spec: SweepSpec,

@@ -250,3 +250,27 @@ async def test_the_help_says_what_the_keys_do_to_a_network_and_lists_only_what_c
         assert listed["adjust('rate', -1)"] == "Learn slower: learning rate ÷ 2"
         assert "replay" not in listed and "per_action" not in listed  # no states, no grid
         assert "manual" in listed  # CartPole is played
+
+
+async def test_the_networks_help_reads_its_panels_not_a_tables():
+    """? on the DQN: how to read a network's update and its 'solved', not a Q-table's update
+    rule or an optimality it does not have on CartPole."""
+    import io
+
+    from rich.console import Console
+
+    from tui_taxi.ui.screens.help import HelpScreen
+
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, record=True, file=io.StringIO())
+        for widget in app.screen.query("Static"):
+            console.print(widget.content)
+        text = " ".join(console.export_text().split())
+        assert "the online network's Q(s,a), the target network's bootstrap" in text
+        assert "reward threshold" in text
+        assert "Q ← Q + α · δ" not in text and "by value iteration" not in text

@@ -266,6 +266,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         if extra:
             raise CliError(f"--show prints a results file; drop {', '.join(extra)}")
         spec, records, _ = read_results(args.show)
+        if show["heatmap_pair"] is None and sys.stdout.isatty():
+            show["heatmap_pair"] = sweeps.most_varied(spec)
         print(sweeps.report(list(records.values()), spec, **show))
         return 0
     if args.resume:
@@ -307,6 +309,8 @@ def run_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if show["heatmap_pair"] is None and sys.stdout.isatty():  # on a terminal: the two most varied
+        show["heatmap_pair"] = sweeps.most_varied(spec)
     print(sweeps.report(records, spec, **show))
     print(
         f"\nresults: {path} ('{PROG} sweep --show {path}' prints this again; "

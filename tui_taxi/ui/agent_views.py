@@ -26,6 +26,10 @@ class AgentView:
     explain: Callable[[Snapshot], Text]  # the last update on the board (at most 11 x 32)
     stats_rows: Callable[[Snapshot], Rows]  # rows of its own in the statistics panel
     status: Callable[[Snapshot], Text | None]  # a status-line segment of its own
+    guide: str = (  # how to read its panels, for the help screen
+        "[b]Status line[/b]: running or paused, the speed, the agent's settings, the episode "
+        "and its step.\n[b]Explainer[/b]: the last step, its action and reward."
+    )
 
 
 def agent_view(kind: str) -> AgentView:
@@ -175,7 +179,27 @@ def network_status(snap: Snapshot) -> Text:
     return memory
 
 
+TABLE_GUIDE = """\
+[b]Status line[/b]: running or paused, the speed, the learner with ε (explore), α (learn) and γ
+(discount), the episode and its step, and from how many start states the greedy policy is optimal.
+[b]TD explainer[/b]: the last update with its numbers: target = r + γ · bootstrap, δ = target − Q,
+Q ← Q + α · δ.
+[b]Optimal[/b]: start states from which the greedy policy is optimal for the session's gamma (its
+discounted value is the exact optimum's, by value iteration); steps and return beside it are
+undiscounted, the tutorials' figures.
+"""
+
+NETWORK_GUIDE = """\
+[b]Status line[/b]: running or paused, the speed, ε (explore), the learning rate and γ
+(discount), the episode and its step, the replay buffer's fill and the target network's copies.
+[b]TD explainer[/b]: the last gradient step's first replayed transition: the online network's
+Q(s,a), the target network's bootstrap, the target r + γ · bootstrap, δ and the Huber loss; Adam
+moves the weights θ (there is no table to write Q into).
+[b]Solved[/b]: the greedy policy's mean return over 100 episodes at the env's reward threshold
+(on a discrete world: optimal from every start, as a table is judged).
+"""
+
 REGISTRY: dict[str, AgentView] = {
-    "tabular": AgentView(explain_table, lambda snap: [], lambda snap: None),
-    "dqn": AgentView(explain_network, network_rows, network_status),
+    "tabular": AgentView(explain_table, lambda snap: [], lambda snap: None, TABLE_GUIDE),
+    "dqn": AgentView(explain_network, network_rows, network_status, NETWORK_GUIDE),
 }

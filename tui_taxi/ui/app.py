@@ -49,6 +49,7 @@ from tui_taxi.protocol import (
 )
 from tui_taxi.trainer import Trainer
 from tui_taxi.ui import keys
+from tui_taxi.ui.agent_views import agent_view
 from tui_taxi.ui.messages import SnapshotReady, TrainerEvent
 from tui_taxi.ui.screens.confirm import ConfirmScreen
 from tui_taxi.ui.screens.help import HelpScreen
@@ -369,7 +370,9 @@ class TaxiApp(App[None]):
         self.push_screen(PathPrompt("Load a tui-taxi save from:", default), chosen)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.mode, self._keys(), self.live.dashboard.view.guide))
+        kind = self.snapshot.kind if self.snapshot is not None else ""
+        guide = agent_view(kind).guide
+        self.push_screen(HelpScreen(self.mode, self._keys(), self.live.dashboard.view.guide, guide))
 
     def _kind(self):
         return kind_named(self.snapshot.kind)

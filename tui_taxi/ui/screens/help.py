@@ -11,16 +11,6 @@ from textual.widgets import Static
 
 from tui_taxi.ui.keys import MODE_NAMES, Key
 
-GUIDE = """\
-[b]Status line[/b]: running or paused, the speed, the learner with ε (explore), α (learn) and γ
-(discount), the episode and its step, and from how many start states the greedy policy is optimal.
-[b]TD explainer[/b]: the last update with its numbers: target = r + γ · bootstrap, δ = target − Q,
-Q ← Q + α · δ.
-[b]Optimal[/b]: start states from which the greedy policy is optimal for the session's gamma (its
-discounted value is the exact optimum's, by value iteration); steps and return beside it are
-undiscounted, the tutorials' figures.
-"""
-
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
@@ -34,11 +24,12 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-keys > Static { width: 1fr; }
     """
 
-    def __init__(self, mode: str, keys: list[Key], world_guide: str) -> None:
+    def __init__(self, mode: str, keys: list[Key], world_guide: str, agent_guide: str) -> None:
         super().__init__()
         self.mode = mode
         self.keys = keys
         self.world_guide = world_guide
+        self.agent_guide = agent_guide
 
     def compose(self) -> ComposeResult:
         groups: dict[str, list[Key]] = {}
@@ -54,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
             with Horizontal(id="help-keys"):
                 yield Static(_table(groups, left))
                 yield Static(_table(groups, right))
-            yield Static(self.world_guide + "\n" + GUIDE)
+            yield Static(self.world_guide + "\n" + self.agent_guide)
             yield Static("[dim]escape or ? closes this screen[/dim]")
 
 

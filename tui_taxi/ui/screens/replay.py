@@ -79,8 +79,9 @@ class ReplayScreen(ModalScreen[None]):
         frame = self.frame
         if frame is None:
             body.update(
-                "No finished episode yet: episodes taken step by step (n, slow speeds, "
-                "play mode) are kept for replay once they end."
+                "No episode recorded yet. Replay keeps the episodes taken step by step (n, "
+                "the slow speeds, play mode) once they end; fast training is not recorded. "
+                "Slow down with [ and let one finish."
             )
             return
         steps = len(self.episodes[self.episode])

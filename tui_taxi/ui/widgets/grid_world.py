@@ -57,13 +57,15 @@ COMPASS = {
 }
 
 
-def wind_text(grid: GridGeometry, cell_w: int, indent: int) -> Text:
-    """The wind of each column under the grid: ↑ once per unit, nothing where it is calm."""
+def wind_text(grid: GridGeometry, cell_w: int, indent: int, width: int | None = None) -> Text:
+    """The wind of each column under the grid: ↑ once per unit, nothing where it is calm; its
+    label where ``width`` leaves room for it (the help names the arrows anyway)."""
     text = Text(" " * indent)
     for strength in grid.wind or ():
         mark = "↑" * strength if strength else "·"
         text.append(f"{mark:^{cell_w}}", style="bold #7fb3ff" if strength else DIM)
-    text.append("  wind", style=DIM)
+    if width is None or text.cell_len + 6 <= width:
+        text.append("  wind", style=DIM)
     return text
 
 
@@ -84,7 +86,7 @@ class GridWorldMap(SnapshotView):
         text = map_text(grid, snap.state, cell_w)
         if grid.wind:
             text.append("\n")
-            text.append_text(wind_text(grid, cell_w, 0))
+            text.append_text(wind_text(grid, cell_w, 0, self.size.width or None))
         text.append("\n")
         text.append_text(last_action_text(snap))
         return text
