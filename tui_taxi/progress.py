@@ -50,12 +50,12 @@ class ProgressBar:
         else:
             rate = f"{episodes / elapsed:,.0f} ep/s"
         mean = run.agent.history.recent_mean_return()
+        self.shown = True  # (first: a Ctrl-C during the write still ends the line in close)
         self.out.write(
             f"\r[{bar}] {', '.join(counts)} | {rate} | ETA {eta:.1f}s | "
             f"mean return (last 100) {mean:.2f} "
         )
         self.out.flush()
-        self.shown = True
 
     def close(self) -> None:
         if self.live and self.shown:
