@@ -70,7 +70,7 @@ async def chart_drawn(pilot):
 
     chart = pilot.app.query_one(RewardChart)
     for _ in range(200):
-        if chart.up_to_date:
+        if chart.up_to_date or not chart.display:  # (a hidden chart is not redrawn)
             break
         await pilot.pause(0.01)
     await pilot.pause()

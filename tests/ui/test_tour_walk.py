@@ -9,6 +9,8 @@ import re
 import pytest
 from driver import chart_drawn, screen_lines, settle
 
+import tui_taxi.trainer as trainer_module
+import tui_taxi.ui.widgets.reward_chart as chart_module
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.demo import TOURS, WORLD_FIELDS, load_tour
 from tui_taxi.ui.app import TaxiApp
@@ -33,7 +35,9 @@ def _ready(app, tour, index):
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["plain", "presenter"])
 @pytest.mark.parametrize("name", list(TOURS))
-async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter):
+async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, monkeypatch):
+    monkeypatch.setattr(trainer_module, "TOUR_SPEED", 6)  # the walks at 60 steps/s: the same end
+    monkeypatch.setattr(chart_module, "REDRAW", 0.05)  # the chart keeps up at once
     tour = load_tour(name=name)
     config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
     app = TaxiApp(TabularAgent(config), paused=True, tour=tour, presenter=presenter)
