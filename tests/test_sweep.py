@@ -311,12 +311,20 @@ DAMAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def small_results(tmp_path_factory) -> str:
+    """SMALL's results file, run once for the tests that damage copies of it."""
+    path = tmp_path_factory.mktemp("small") / "r.jsonl"
+    run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
+    return path.read_text()
+
+
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage):
+def test_a_corrupt_results_file_is_one_line(tmp_path, capsys, damage, small_results):
     """Every damaged file is refused in one line by each reader, and left as it was: bad
     lines, records of another sweep (a grid of other alphas), values no trial writes."""
     path = tmp_path / "r.jsonl"
-    run_sweep(SMALL, path, workers=1, cluster=None, resume=False)
+    path.write_text(small_results)
     lines = path.read_text().splitlines(keepends=True)
     head, first, rest = lines[0], lines[1], lines[2:]
     if damage == "garbage":

@@ -157,3 +157,23 @@ def test_frozen_greedy_moves_keep_holes_out_of_reach_where_a_move_can():
     firm = _slide("frozen", "The same map, firm ice").agent
     report = _report(firm)
     assert report.success_rate == 1.0 and report.mean_steps == report.optimal_mean_steps == 6
+
+
+def test_bias_q_learning_goes_left_double_q_does_not_expected_sarsa_does():
+    """Example 6.7's tour: after 20 episodes Q-learning rates Left above Right ("Left looks the
+    better"); its last 100 episodes went left far more than exploring would (1 + epsilon / 2
+    steps per episode); Double Q-learning took fewer steps, Expected SARSA more than it."""
+    early = _slide("bias", "Q-learning goes left").agent
+    assert early.q[0, 1] > early.q[0, 0] == 0.0  # Left above Right (Right ends with 0)
+    q_run = _slide("bias", "Steps per episode")
+    exploring_alone = 1 + q_run.agent.epsilon_now() / 2
+    assert q_run.agent.history.recent_mean_length() > exploring_alone + 0.4
+    double = _slide("bias", "Double Q-learning")
+    kept = double._snapshots.kept[0]
+    assert kept.label == "Q-learning" and kept.recent_length > 1.5
+    assert double.agent.config.learner == "double-q"
+    assert double.agent.history.recent_mean_length() < kept.recent_length - 0.3
+    expected = _slide("bias", "Expected SARSA").agent
+    assert expected.config.learner == "expected-sarsa"
+    between = expected.history.recent_mean_length()
+    assert double.agent.history.recent_mean_length() + 0.2 < between <= kept.recent_length

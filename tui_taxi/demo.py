@@ -90,6 +90,7 @@ CAPTION_FIELDS = {
     "alpha": "alpha now (the caption's header)",
     "gamma": "gamma (the caption's header)",
     "last100": "the mean return of the last 100 episodes (statistics)",
+    "last100_steps": "the mean steps of the last 100 episodes (the steps chart's legend)",
     "success": "the share of the last 100 episodes that succeeded (statistics)",
     "optimal": "start states the greedy policy serves optimally, as n/N (statistics)",
     "greedy_steps": "the greedy policy's mean steps, or 'loops' (statistics)",
@@ -105,6 +106,7 @@ CAPTION_FIELDS = {
     "optimum_trip": "the optimum's steps per episode (the comparison)",
     "kept_return": "the kept curve's mean return of its last 100 episodes (the chart)",
     "kept_episodes": "the kept curve's episodes (the chart's legend)",
+    "kept_steps": "the kept curve's mean steps of its last 100 episodes (the steps chart's legend)",
     "kept_epsilon": "epsilon of the kept run when it was kept (the chart's legend, if named)",
     "kept_alpha": "alpha of the kept run when it was kept (the chart's legend, if named)",
     "kept_gamma": "gamma of the kept run when it was kept (the chart's legend, if named)",
@@ -168,6 +170,7 @@ TOURS = {
     "windy": "Sutton & Barto's Windy Gridworld: Sarsa, the episodes-vs-steps staircase, king's moves",
     "cliff": "Cliff Walking: Sarsa's safe path against Q-learning's optimal one (Example 6.6)",
     "frozen": "FrozenLake: learning on slippery ice, where even the best policy may fall",
+    "bias": "Maximization bias (Example 6.7): Q-learning and Expected SARSA against Double Q",
 }
 DEFAULT_TOUR = "taxi"
 

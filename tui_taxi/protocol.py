@@ -338,6 +338,7 @@ class KeptCurve:
     series: ChartSeries
     recent_return: float
     episodes: int = 0
+    recent_length: float = float("nan")  # the mean steps of its last 100 episodes
     settings: tuple = ()  # its Settings (tui_taxi.core.agent.Setting)
 
 
@@ -426,6 +427,7 @@ class Snapshot:
     steps_per_second: float
     recent_mean_return: float
     recent_success_rate: float
+    recent_mean_length: float
     chart: ChartSeries
     report: PolicyReport | None  # None while the first one is computed
     report_episode: int  # the episode count of the Q-table the report judged (it lags behind)
@@ -465,8 +467,22 @@ class Snapshot:
 
     @property
     def q_row(self) -> np.ndarray:
-        """The current state's (or observation's) action values."""
-        return self.q[self.state] if self.model is not None else self.q[0]
+        """The current state's (or observation's) action values (its legal actions')."""
+        if self.model is None:
+            return self.q[0]
+        return self.q[self.state][: int(self.model.n_legal[self.state])]
+
+    @property
+    def state_action_names(self) -> tuple[str, ...]:
+        """The names of the current state's actions (a world whose states differ: its own)."""
+        return self.model.action_names_in(self.state) if self.model else self.action_names
+
+    def action_name(self, state: int, action: int) -> str:
+        """What ``action`` is called in ``state``."""
+        if self.model is None:
+            return self.action_names[action]
+        names = self.model.action_names_in(state)
+        return names[action] if action < len(names) else self.action_names[action]
 
     @property
     def step_by_step(self) -> bool:

@@ -161,7 +161,17 @@ class SnapshotMaker:
         figures = {s.name: s.figure for s in settings}
         label = re.sub(r"\{(\w+)\}", lambda m: figures.get(m[1], m[0]), label)  # "γ {gamma}"
         recent = agent.history.recent_mean_return()
-        self.kept = (KeptCurve(label, chart_series(agent), recent, agent.episode, settings),)
+        length = agent.history.recent_mean_length()
+        self.kept = (
+            KeptCurve(
+                label,
+                chart_series(agent),
+                recent,
+                episodes=agent.episode,
+                recent_length=length,
+                settings=settings,
+            ),
+        )
 
     def new_session(self, agent) -> None:
         """Nothing of the previous agent carries over (a late report of it is dropped)."""
@@ -220,6 +230,7 @@ class SnapshotMaker:
             steps_per_second=self.rate.update(agent.total_steps) if state.running else 0.0,
             recent_mean_return=agent.history.recent_mean_return(),
             recent_success_rate=agent.history.recent_success_rate(),
+            recent_mean_length=agent.history.recent_mean_length(),
             chart=self._chart,
             report=report,
             report_episode=report_episode,

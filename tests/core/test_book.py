@@ -124,3 +124,69 @@ def test_sarsa_earns_more_online_than_q_learning(cliff_runs):
     assert np.sum(sarsa > q_learning) >= 7, (sarsa, q_learning)
     assert -34 <= sarsa.mean() <= -19  # Figure 6.4: about -25
     assert -62 <= q_learning.mean() <= -42  # Figure 6.4: about -50
+
+
+# -- Example 6.7 / Figure 6.5: maximization bias ------------------------------------------------
+#: The share of Left from A over windows of episodes, from an independent simulation of the
+#: book's code (chapter06/maximization_bias.py's dynamics, plain numpy, rewards drawn from a true
+#: normal N(-0.1, 1); 2,000 runs per learner, alpha 0.1, epsilon 0.1, gamma 1; it is not this
+#: package's kernel nor its discretized normal): (first, last episode, Q-learning, Double Q).
+FIGURE_6_5 = [
+    (1, 5, 0.573, 0.505),
+    (6, 15, 0.861, 0.427),
+    (16, 30, 0.935, 0.260),
+    (31, 60, 0.859, 0.159),
+    (61, 120, 0.564, 0.096),
+    (121, 200, 0.235, 0.083),
+    (201, 300, 0.135, 0.071),
+]
+
+
+def _left_share(learner: str, runs: int, episodes: int = 300) -> np.ndarray:
+    from tui_taxi.core.worlds import MAXIMIZATION_BIAS_ID
+
+    model = compile_env(MAXIMIZATION_BIAS_ID, ())
+    left = np.zeros(episodes)
+    for seed in range(runs):
+        config = TrainConfig(
+            env_id=MAXIMIZATION_BIAS_ID,
+            learner=learner,
+            alpha=0.1,
+            epsilon=0.1,
+            gamma=1.0,
+            seed=seed,
+        )
+        lengths = TabularAgent(config, model=model).train(episodes=episodes).episodic_length
+        left += lengths == 2  # A -> B -> the end: Left; A -> the end: Right
+    return left / runs
+
+
+def test_figure_6_5_q_learning_overrates_b_and_double_q_does_not():
+    q, double = _left_share("q-learning", 600), _left_share("double-q", 600)
+    for first, last, want_q, want_double in FIGURE_6_5:
+        window = slice(first - 1, last)
+        assert q[window].mean() == pytest.approx(want_q, abs=0.07), (first, last)
+        assert double[window].mean() == pytest.approx(want_double, abs=0.07), (first, last)
+    # the book's words: Q-learning takes Left far more than the 5% epsilon-greedy's floor
+    # (epsilon / 2), Double Q-learning is soon near it
+    assert q[15:30].mean() > 0.8 and double[15:30].mean() < 0.35
+    assert 0.05 - 0.02 < double[200:].mean() < 0.1
+
+
+def test_the_maximization_bias_mdp_is_the_books():
+    """A: Right ends (0), Left to B (0); B: ten actions ending with rewards of mean -0.1 and
+    variance 1; A has two legal actions; the optimum goes Right, worth 0 (by hand)."""
+    from tui_taxi.core.optimal import solve
+    from tui_taxi.core.worlds import MAXIMIZATION_BIAS_ID
+
+    model = compile_env(MAXIMIZATION_BIAS_ID, ())
+    assert (model.n_states, model.n_actions) == (3, 10) and list(model.n_legal) == [2, 10, 10]
+    assert model.action_names_in(0) == ("Right", "Left")
+    k = model.n_outcomes[1, 0]
+    p, r = model.prob[1, 0, :k], model.reward[1, 0, :k]
+    assert p.sum() == pytest.approx(1) and (p * r).sum() == pytest.approx(-0.1)
+    assert (p * (r + 0.1) ** 2).sum() == pytest.approx(1.0)  # variance 1
+    assert all(model.terminated[1, a, :k].all() for a in range(10))
+    optimum = solve(model)
+    assert optimum.v[0] == pytest.approx(0.0) and optimum.v[1] == pytest.approx(-0.1)
+    assert list(np.flatnonzero(optimum.optimal_actions[0])) == [0]  # Right only (not b3..b10)

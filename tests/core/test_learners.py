@@ -7,6 +7,7 @@ import pytest
 from mdps import LEFT, RIGHT, chain_model, make_session
 
 from tui_taxi.core.rng import make_rng
+from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.core.tabular import kernel as K
 
 
@@ -186,3 +187,26 @@ def test_penalties_count_illegal_pickups_and_dropoffs(taxi):
     batch = session.train(episodes=20)
     assert batch.penalties.sum() > 0
     assert np.all(batch.success)  # without a time limit every trip ends with a drop-off
+
+
+@pytest.mark.parametrize("learner", ["q-learning", "sarsa", "expected-sarsa", "double-q"])
+def test_a_states_illegal_actions_are_never_taken_learnt_or_predicted(learner):
+    """Example 6.7's A has two legal actions of ten: whatever the learner, exploring or not,
+    no other action is ever taken there, nor learnt (its Q stays 0), nor predicted."""
+    from tui_taxi.core.errors import ConfigError
+    from tui_taxi.core.worlds import MAXIMIZATION_BIAS_ID
+
+    config = TrainConfig(env_id=MAXIMIZATION_BIAS_ID, learner=learner, epsilon=1.0, seed=3)
+    agent = TabularAgent(config)
+    for _ in range(400):
+        record, _ = agent.step()
+        if record.state == 0:
+            assert record.action in (0, 1)
+    assert (agent.q_a[0, 2:] == 0).all() and (agent.q_b[0, 2:] == 0).all()
+    agent.q_a[0, 2:] = agent.q_b[0, 2:] = 99.0  # even where an illegal action looks best
+    assert agent.predict(0)[0] in (0, 1)
+    assert all(agent.predict(0, deterministic=False)[0] in (0, 1) for _ in range(50))
+    from tui_taxi.core.dqn import DQNAgent, DQNConfig
+
+    with pytest.raises(ConfigError, match="states have different numbers of actions"):
+        DQNAgent(DQNConfig(env_id=MAXIMIZATION_BIAS_ID))

@@ -439,12 +439,18 @@ class AgentBase:
         predicting never changes training. ``state`` and ``episode_start`` are SB3's
         recurrent-policy arguments, unused here."""
         rows, batched = self._observation_rows(observation)
-        actions = np.argmax(self.values_of(rows), axis=1)
+        values = self.values_of(rows)
+        legal = self.n_actions
+        if self.model is not None and self.model.legal is not None:  # (Example 6.7's A)
+            states = rows.ravel().astype(np.int64)  # (rows: floats, a column)
+            values = np.where(self.model.legal_mask[states], values, -np.inf)
+            legal = self.model.n_legal[states]
+        actions = np.argmax(values, axis=1)
         if not deterministic:
             if not hasattr(self, "_predict_rng"):
                 self._predict_rng = np.random.default_rng([PREDICT_STREAM, self.config.seed])
             explore = self._predict_rng.random(len(actions)) < self.epsilon_now()
-            random_actions = self._predict_rng.integers(self.n_actions, size=len(actions))
+            random_actions = self._predict_rng.integers(legal, size=len(actions))
             actions = np.where(explore, random_actions, actions)
         if batched:
             return actions.astype(np.int64), None

@@ -79,6 +79,34 @@ class CompiledEnv:
     success_reward: float  # a terminating step with reward >= this is a success
     action_names: tuple[str, ...]
     grid: GridGeometry | None = None  # the layout of a grid world, for its views
+    # states with fewer actions than the others (Example 6.7's A): each state's count of legal
+    # actions, 0 .. n-1 (None: every action everywhere), and their names there
+    legal: np.ndarray | None = None
+    state_action_names: tuple[tuple[str, ...], ...] | None = None
+
+    @property
+    def n_legal(self) -> np.ndarray:
+        """Per state, how many actions are legal there (actions 0 .. n-1)."""
+        if self.legal is not None:
+            return self.legal
+        return np.full(self.n_states, self.n_actions, dtype=np.int64)
+
+    @property
+    def legal_mask(self) -> np.ndarray:
+        """(S, A) True where the action is legal in the state."""
+        return np.arange(self.n_actions)[None, :] < self.n_legal[:, None]
+
+    def action_names_in(self, state: int) -> tuple[str, ...]:
+        """The names of the legal actions of ``state``."""
+        if self.state_action_names is not None and self.state_action_names[state]:
+            return self.state_action_names[state]
+        return self.action_names[: int(self.n_legal[state])]
+
+    def masked(self, q: np.ndarray) -> np.ndarray:
+        """``q`` with its illegal actions at -inf (no max, argmax or tie ever picks them)."""
+        if self.legal is None:
+            return q
+        return np.where(self.legal_mask, q, -np.inf)
 
     @property
     def start_states(self) -> np.ndarray:
@@ -383,6 +411,7 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
     spec_steps = env.spec.max_episode_steps if env.spec is not None else None
     names = action_names(base, int(env.action_space.n))
     grid = grid_geometry(base)
+    extra = _model_extras(base, int(env.observation_space.n), int(env.action_space.n))
     env.close()
     model = model_from_transitions(
         transitions,
@@ -394,7 +423,31 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
         max_episode_steps=int(spec_steps or 0),
         action_names=names,
     )
-    return dataclasses.replace(model, grid=grid) if grid is not None else model
+    if grid is not None:
+        extra["grid"] = grid
+    return dataclasses.replace(model, **extra) if extra else model
+
+
+def _model_extras(base, n_states: int, n_actions: int) -> dict:
+    """What an env of ours says beyond Gymnasium's model: per-state legal action counts and
+    names (``legal_actions``, ``state_action_names``), and its success and penalty rewards
+    where the model's rewards cannot tell them."""
+    extra: dict = {}
+    legal = getattr(base, "legal_actions", None)
+    if legal is not None:
+        counts = np.asarray(legal, dtype=np.int64)
+        if counts.shape != (n_states,) or counts.min() < 1 or counts.max() > n_actions:
+            raise EnvError(f"legal_actions must give 1 to {n_actions} actions for each state")
+        counts.setflags(write=False)
+        extra["legal"] = counts
+    names = getattr(base, "state_action_names", None)
+    if names is not None:
+        extra["state_action_names"] = tuple(tuple(str(n) for n in row) for row in names)
+    for name in ("success_reward", "penalty_reward"):
+        value = getattr(base, name, None)
+        if value is not None:
+            extra[name] = float(value)
+    return extra
 
 
 def action_names(base, n_actions: int) -> tuple[str, ...] | None:

@@ -118,6 +118,9 @@ class History:
         self.columns = (*COLUMNS, *extra)
         self._sums = np.zeros((capacity, len(self.columns)))
         self._recent: deque[tuple[float, bool]] = deque(maxlen=RECENT)
+        # the lengths of the last episodes run since this history was made or loaded (not
+        # saved: a loaded run's count from its next episodes)
+        self._recent_lengths: deque[float] = deque(maxlen=RECENT)
 
     @property
     def extra(self) -> tuple[str, ...]:
@@ -132,6 +135,7 @@ class History:
             data[:, j] = column
         for row_return, row_success in zip(data[-RECENT:, 0], data[-RECENT:, 3], strict=True):
             self._recent.append((float(row_return), bool(row_success)))
+        self._recent_lengths.extend(data[-RECENT:, 1].tolist())
         self.n_bins, self.last_count, self.width = _accumulate(
             self._sums, self.n_bins, self.last_count, self.width, data
         )
@@ -155,6 +159,11 @@ class History:
 
     def recent_mean_return(self) -> float:
         return float(np.mean([r for r, _ in self._recent])) if self._recent else float("nan")
+
+    def recent_mean_length(self) -> float:
+        """The mean steps of the last (up to) 100 episodes run since made or loaded."""
+        lengths = self._recent_lengths
+        return float(np.mean(lengths)) if lengths else float("nan")
 
     def recent_success_rate(self) -> float:
         return float(np.mean([s for _, s in self._recent])) if self._recent else float("nan")

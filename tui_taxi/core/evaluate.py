@@ -183,6 +183,7 @@ def greedy_rollout(
         model.reward,
         model.terminated,
         model.n_outcomes,
+        model.n_legal,
         int(start_state),
         cap,
         make_rng(seed, _STREAM["greedy"]),
@@ -208,6 +209,7 @@ def _greedy_walk(
     reward,
     terminated,
     n_outcomes,
+    n_legal,
     start,
     cap,
     rng,
@@ -220,7 +222,7 @@ def _greedy_walk(
     terminated)."""
     s = start
     for t in range(cap):
-        a = greedy_action(q, s, rng)
+        a = greedy_action(q, s, n_legal[s], rng)
         k = sample_outcome(cum_prob, n_outcomes, s, a, rng)
         states[t] = s
         actions[t] = a

@@ -305,7 +305,7 @@ def solve(model: CompiledEnv, gamma: float = 1.0) -> Optimum:
 def _solve_cached(model: CompiledEnv, gamma: float) -> Optimum:
     v, sweeps = _optimal_values(model, gamma)
     q = q_from_v(model, v, gamma)
-    optimal = _argmax_mask(q, value_tolerance(model, gamma, v))
+    optimal = _argmax_mask(model.masked(q), value_tolerance(model, gamma, v))  # legal ones
     pi = _fastest(model, optimal)
     chain = _Chain(model, pi)
     measures = ("return", "steps", "penalties", "success")
@@ -334,8 +334,7 @@ def _solve_cached(model: CompiledEnv, gamma: float) -> Optimum:
 def _optimal_values(model: CompiledEnv, gamma: float) -> tuple[np.ndarray, int]:
     """V*_gamma: value iteration; for gamma < 1 then policy iteration from its greedy policy
     (a linear solve per step) until no action improves on it, so V* is exact to rounding."""
-    everything = np.ones(model.n_outcomes.shape, dtype=np.bool_)
-    v, sweeps = _solve(model, model.reward, everything, gamma)
+    v, sweeps = _solve(model, model.reward, model.legal_mask, gamma)
     if gamma >= 1.0:
         if sweeps >= MAX_SWEEPS or not np.all(np.isfinite(v)):
             raise SolveError(
@@ -344,12 +343,12 @@ def _optimal_values(model: CompiledEnv, gamma: float) -> tuple[np.ndarray, int]:
             )
         return v, sweeps
     rows = np.arange(model.n_states)
-    actions = np.argmax(q_from_v(model, v, gamma), axis=1)
+    actions = np.argmax(model.masked(q_from_v(model, v, gamma)), axis=1)
     for _ in range(MAX_POLICY_ITERATIONS):
         pi = np.zeros((model.n_states, model.n_actions))
         pi[rows, actions] = 1.0
         v = _Chain(model, pi).discounted(gamma)
-        q = q_from_v(model, v, gamma)
+        q = model.masked(q_from_v(model, v, gamma))
         better = q.max(axis=1) > q[rows, actions] + value_tolerance(model, gamma, v) * 1e-3
         if not better.any():
             break
@@ -438,7 +437,7 @@ def policy_report(model: CompiledEnv, q: np.ndarray, gamma: float = 1.0) -> Poli
     """The greedy policy of ``q`` against the optimum for ``gamma`` (pass the session's
     gamma; 1 judges against the undiscounted optimum)."""
     opt = solve(model, gamma)  # (a world too large to score: TooLargeToScore)
-    pi = greedy_policy(q)
+    pi = greedy_policy(model.masked(q))  # (a state's illegal actions: never chosen)
     chain = _Chain(model, pi)
     returns, steps, success = chain.undiscounted("return", "steps", "success")
     value = returns if opt.gamma >= 1.0 else chain.discounted(opt.gamma)
@@ -493,14 +492,13 @@ def success_within(model: CompiledEnv, limit: int, pi: np.ndarray | None = None)
     if limit <= 0:
         if pi is not None:
             return _Chain(model, pi).undiscounted("success")[0]
-        everything = np.ones(model.n_outcomes.shape, dtype=np.bool_)
-        return _solve(model, success, everything)[0]
+        return _solve(model, success, model.legal_mask)[0]
     v = np.zeros(model.n_states)
     for _ in range(limit):
         q = np.sum(
             model.prob * (success + np.where(model.terminated, 0.0, v[model.next_state])), axis=2
         )
-        new = q.max(axis=1) if pi is None else np.sum(pi * q, axis=1)
+        new = model.masked(q).max(axis=1) if pi is None else np.sum(pi * q, axis=1)
         if np.array_equal(new, v):  # every state has settled (e.g. a deterministic world)
             break
         v = new

@@ -226,7 +226,7 @@ class OptimalityCheck:
         return policy_report(self.model, q, self.gamma)
 
     def __call__(self, q: np.ndarray) -> bool:
-        rows = q[self.starts]
+        rows = self.model.masked(q)[self.starts]
         greedy = rows == rows.max(axis=1, keepdims=True)
         if np.any(greedy & ~self.optimal[self.starts]):
             return False

@@ -47,7 +47,7 @@ def explain_step(snap: Snapshot) -> Text:
     text = Text()
     text.append(snap.variant, style="bold")
     text.append(f" · {_how(r, snap)}\n", style=DIM)
-    text.append(f"a {snap.action_names[r.action]}  r {r.reward:+g}\n")
+    text.append(f"a {snap.action_name(r.state, r.action)}  r {r.reward:+g}\n")
     return text
 
 
@@ -80,7 +80,7 @@ def explain_table(snap: Snapshot) -> Text:
     text.append(f"{NAMES.get(learner, learner)} update", style="bold")
     text.append(f" · {how}\n", style=DIM)
     text.append(f"s {r.state} · {view_for(snap.world).describe(snap.world, r.state)}\n")
-    action = snap.action_names[r.action]
+    action = snap.action_name(r.state, r.action)
     text.append(f"a {action}  r {r.reward:+g}  s' {r.next_state}\n")
     if snap.human_step and not snap.learn_from_human:
         text.append("Q unchanged: your moves do not\nteach the agent (L toggles)", style=DIM)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from tui_taxi.core.worlds import MAXIMIZATION_BIAS_ID
 from tui_taxi.protocol import World
 
 #: Play mode's moves and the action names that mean them, in any env.
@@ -105,6 +106,25 @@ def _grid_state(world: World, state: int) -> str:
     return f"row {row}, col {col}{_KIND_WORDS[grid.kind(row, col)]}"
 
 
+def _bias() -> WorldView:
+    from tui_taxi.ui.widgets.bias_view import BiasTable, BiasWorld, bias_table_size
+
+    return WorldView(
+        "bias",
+        lambda world, **kw: BiasWorld(**kw),
+        lambda world, **kw: BiasTable(**kw),
+        lambda world, width, height: bias_table_size(width),
+        None,
+        "[b]World[/b]: Example 6.7: from A, Right ends the episode (reward 0), Left goes to B "
+        "(reward 0); each of B's ten actions ends it with a reward drawn from a normal of mean "
+        "-0.1.\n[b]Q-values[/b]: A's two and B's ten, as bars from 0; │ marks B's true value, "
+        "-0.1: the largest of B's noisy estimates is above it (the maximization bias).",
+        lambda world, state: ("A (start)", "B", "the end")[state],
+        None,
+        lambda world: 4,
+    )
+
+
 def _fallback() -> WorldView:
     from tui_taxi.ui.widgets.q_heatmap import QHeatmap, heatmap_size
     from tui_taxi.ui.widgets.state_text import StateText
@@ -185,6 +205,7 @@ REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
     (lambda world: world.model is None, _box),
     (lambda world: world.model is not None and world.model.is_taxi, _taxi),
     (lambda world: world.model is not None and world.model.grid is not None, _grid),
+    (lambda world: world.model is not None and world.model.env_id == MAXIMIZATION_BIAS_ID, _bias),
 ]
 
 

@@ -94,7 +94,7 @@ def env_kind(
     (``model``: compiled already); an env the DQN cannot run is a one-line error naming what it
     supports."""
     if model is not None:
-        return kernel.DISCRETE, model, model.action_names, 1
+        return kernel.DISCRETE, model, *_discrete(model)
     if config.env_id in CARTPOLE_LIMITS:
         if config.env_kwargs:
             raise ConfigError(f"{config.env_id} takes no env keyword arguments here")
@@ -111,7 +111,19 @@ def env_kind(
             f"Acrobot-v1, MountainCar-v0, ...) and the discrete envs (Taxi-v4, FrozenLake-v1, "
             f"CliffWalking-v1, tui_taxi/WindyGridworld-v0); {config.env_id}: {exc}"
         ) from None
-    return kernel.DISCRETE, model, model.action_names, 1
+    return kernel.DISCRETE, model, *_discrete(model)
+
+
+def _discrete(model: CompiledEnv) -> tuple[tuple[str, ...], int]:
+    """A discrete world's action names and observation length (its state index, one number);
+    a world whose states have different actions is a one-line error (a network's outputs are
+    the same actions everywhere)."""
+    if model.legal is not None:
+        raise ConfigError(
+            f"{model.env_id}'s states have different numbers of actions: a network needs the "
+            "same ones everywhere (the tabular agent learns it)"
+        )
+    return model.action_names, 1
 
 
 #: The config's fields that are command-line options (``--learning-rate``, ...).

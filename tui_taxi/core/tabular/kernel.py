@@ -103,6 +103,7 @@ class EnvArrays(NamedTuple):
     terminated: np.ndarray
     n_outcomes: np.ndarray
     cum_initial: np.ndarray
+    n_legal: np.ndarray  # per state, its legal actions 0 .. n-1 (all of them but in Example 6.7)
 
     @classmethod
     def of(cls, model) -> EnvArrays:
@@ -113,6 +114,7 @@ class EnvArrays(NamedTuple):
             model.terminated,
             model.n_outcomes,
             model.cum_initial,
+            model.n_legal,
         )
 
 
@@ -161,10 +163,9 @@ _INLINE = {"nogil": True, "cache": True, "inline": "always"}
 
 
 @njit(**_INLINE)
-def _greedy(q, s, g):
-    """argmax_a q[s, a], ties broken uniformly at random with one draw, taken only when there
-    is a tie. Returns ``(a, g)``."""
-    n = q.shape[1]
+def _greedy(q, s, n, g):
+    """argmax over the ``n`` legal actions of q[s, a], ties broken uniformly at random with one
+    draw, taken only when there is a tie. Returns ``(a, g)``."""
     best = q[s, 0]
     first = 0
     count = 1
@@ -189,22 +190,24 @@ def _greedy(q, s, g):
 
 
 @njit(nogil=True, cache=True)
-def greedy_action(q, s, rng):
-    """:func:`_greedy` drawing from (and advancing) a ``uint64[4]`` generator array."""
-    a, g = _greedy(q, s, (rng[0], rng[1], rng[2], rng[3]))
+def greedy_action(q, s, n, rng):
+    """:func:`_greedy` over ``n`` legal actions, drawing from (and advancing) a ``uint64[4]``
+    generator array."""
+    a, g = _greedy(q, s, n, (rng[0], rng[1], rng[2], rng[3]))
     rng[0], rng[1], rng[2], rng[3] = g
     return np.int64(a)
 
 
 @njit(**_INLINE)
-def _epsilon_greedy(q, s, epsilon, g):
-    """Random with probability epsilon, else greedy on ``q``: ``(a, explored, g)``."""
+def _epsilon_greedy(q, s, n, epsilon, g):
+    """Random among the ``n`` legal actions with probability epsilon, else greedy on ``q``:
+    ``(a, explored, g)``."""
     if epsilon > 0.0:
         u, g = draw(g)
         if u < epsilon:
             u, g = draw(g)
-            return _index(u * q.shape[1]), True, g
-    a, g = _greedy(q, s, g)
+            return _index(u * n), True, g
+    a, g = _greedy(q, s, n, g)
     return a, False, g
 
 
@@ -240,39 +243,39 @@ def _td_update(q, s, a, td_target, alpha):
 
 
 @njit(**_INLINE)
-def _q_learning_bootstrap(q, s_next):
+def _q_learning_bootstrap(q, s_next, n):
     """Q-learning: max_a Q(S', a), the greedy policy's value whatever the agent does next."""
     best = q[s_next, 0]
-    for a in range(1, q.shape[1]):
+    for a in range(1, n):
         if q[s_next, a] > best:
             best = q[s_next, a]
     return best
 
 
 @njit(**_INLINE)
-def _sarsa_bootstrap(q, s_next, epsilon, g):
+def _sarsa_bootstrap(q, s_next, n, epsilon, g):
     """SARSA: Q(S', A') for the action A' the agent will take next (epsilon-greedy, drawn now).
     Returns ``(bootstrap, a_next, explored_next, g)``."""
-    a_next, explored_next, g = _epsilon_greedy(q, s_next, epsilon, g)
+    a_next, explored_next, g = _epsilon_greedy(q, s_next, n, epsilon, g)
     return q[s_next, a_next], a_next, explored_next, g
 
 
 @njit(**_INLINE)
-def _expected_sarsa_bootstrap(q, s_next, epsilon):
+def _expected_sarsa_bootstrap(q, s_next, n, epsilon):
     """Expected SARSA: sum_a pi(a|S') Q(S', a) under the epsilon-greedy policy (ties broken at
     random), which is epsilon * mean_a Q(S', a) + (1 - epsilon) * max_a Q(S', a)."""
     total = best = q[s_next, 0]
-    for a in range(1, q.shape[1]):
+    for a in range(1, n):
         total += q[s_next, a]
         if q[s_next, a] > best:
             best = q[s_next, a]
-    return epsilon * total / q.shape[1] + (1.0 - epsilon) * best
+    return epsilon * total / n + (1.0 - epsilon) * best
 
 
 @njit(**_INLINE)
-def _double_q_bootstrap(q, other, s_next, g):
+def _double_q_bootstrap(q, other, s_next, n, g):
     """Double Q: the other table's value of this table's greedy action at S'. ``(value, g)``."""
-    a_star, g = _greedy(q, s_next, g)
+    a_star, g = _greedy(q, s_next, n, g)
     return other[s_next, a_star], g
 
 
@@ -326,9 +329,10 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
         if pending:
             a, explored, pending = pending_action, pending_explored, False
         else:
-            a, explored, g = _epsilon_greedy(q_act, s, epsilon, g)
+            a, explored, g = _epsilon_greedy(q_act, s, env.n_legal[s], epsilon, g)
         # take A, observe R and S'
         s_next, r, term, g = _env_step(env, s, a, g)
+        n_next = env.n_legal[s_next]
         t += 1
         trunc = not term and 0 < time_limit <= t
 
@@ -339,19 +343,21 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
             if learner == Q_LEARNING:
                 # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
                 if not term:
-                    bootstrap = _q_learning_bootstrap(q_a, s_next)
+                    bootstrap = _q_learning_bootstrap(q_a, s_next, n_next)
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == SARSA:
                 if not term:
-                    bootstrap, a_next, explored_next, g = _sarsa_bootstrap(q_a, s_next, epsilon, g)
+                    bootstrap, a_next, explored_next, g = _sarsa_bootstrap(
+                        q_a, s_next, n_next, epsilon, g
+                    )
                     if not trunc:  # A' is the action taken next
                         pending, pending_action, pending_explored = True, a_next, explored_next
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             elif learner == EXPECTED_SARSA:
                 if not term:
-                    bootstrap = _expected_sarsa_bootstrap(q_a, s_next, epsilon)
+                    bootstrap = _expected_sarsa_bootstrap(q_a, s_next, n_next, epsilon)
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
             else:  # DOUBLE_Q: a coin picks the table that learns; the other values its choice
@@ -359,7 +365,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                 table = 0 if u < 0.5 else 1
                 learns, values = (q_a, q_b) if table == 0 else (q_b, q_a)
                 if not term:
-                    bootstrap, g = _double_q_bootstrap(learns, values, s_next, g)
+                    bootstrap, g = _double_q_bootstrap(learns, values, s_next, n_next, g)
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(learns, s, a, td_target, alpha)
                 q_act[s, a] = q_a[s, a] + q_b[s, a]

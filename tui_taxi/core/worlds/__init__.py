@@ -4,6 +4,8 @@ finds them by id:
 
 - ``tui_taxi/WindyGridworld-v0``: :class:`~tui_taxi.core.worlds.windy.WindyGridworldEnv`
   (Example 6.5; keyword arguments ``king_moves``, ``stay``, ``stochastic_wind``).
+- ``tui_taxi/MaximizationBias-v0``: :class:`~tui_taxi.core.worlds.bias.MaximizationBiasEnv`
+  (Example 6.7; keyword argument ``b_actions``, the actions in B, 10 by default).
 
 The facts: CartPole's (stepped in a kernel of ours, so its time limits and actions are ours to
 know), the names of the actions and the observation of some continuous envs, which two numbers
@@ -15,10 +17,12 @@ from __future__ import annotations
 import gymnasium as gym
 
 WINDY_GRIDWORLD_ID = "tui_taxi/WindyGridworld-v0"
+MAXIMIZATION_BIAS_ID = "tui_taxi/MaximizationBias-v0"
 
 #: id -> (entry point, registered time limit or None).
 WORLDS = {
     WINDY_GRIDWORLD_ID: ("tui_taxi.core.worlds.windy:WindyGridworldEnv", None),
+    MAXIMIZATION_BIAS_ID: ("tui_taxi.core.worlds.bias:MaximizationBiasEnv", None),
 }
 
 #: (label, env id, env keyword arguments) of the course's worlds, as the app offers them.
@@ -50,6 +54,7 @@ COURSE_WORLDS: tuple[tuple[str, str, tuple], ...] = (
         WINDY_GRIDWORLD_ID,
         (("king_moves", True), ("stochastic_wind", True)),
     ),
+    ("Maximization bias (Example 6.7)", MAXIMIZATION_BIAS_ID, ()),
 )
 
 
@@ -95,6 +100,8 @@ def success_words(env_id: str, model=None) -> str:
     Taxi's passenger delivered, a grid world's goal reached, or another continuous world's own
     end (its goal, for Acrobot and MountainCar) before the time limit cut it."""
     if model is not None:
+        if model.success_reward == -float("inf"):  # every end counts: no goal (Example 6.7)
+            return "ended"
         return "delivered" if model.is_taxi else "reached the goal"
     return "balanced to the limit" if is_cartpole(env_id) else "ended by the env"
 

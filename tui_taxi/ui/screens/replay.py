@@ -97,10 +97,12 @@ class ReplayScreen(ModalScreen[None]):
             text.append_text(picture(self.world, record.state))
             text.append("\n")
         who = "you" if frame.human else ("explored" if record.explored else "greedy")
-        names = self.world.action_names
+        model = self.world.model
+        names = model.action_names_in(record.state) if model else self.world.action_names
         text.append(
             f"{names[record.action]} ({who}), reward {record.reward:+g} "
             f"→ state {record.next_state}\n\n"
         )
-        text.append_text(values_text(np.array(frame.q_row), names, record.state, 60))
+        row = np.array(frame.q_row)[: len(names)]  # (a state's legal actions only)
+        text.append_text(values_text(row, names, record.state, 60))
         body.update(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
@@ -23,7 +25,7 @@ def last_action_text(snap: Snapshot) -> Text:
             text.append(" · last: ", style=DIM)
             text.append_text(end)
         return text
-    name = snap.action_names[last.action]
+    name = snap.action_name(last.state, last.action)
     how = "you" if snap.human_step else "explored" if last.explored else "greedy"
     if last.reward > 0:
         reward_style = f"bold {GOOD}"
@@ -49,7 +51,7 @@ def _end(snap: Snapshot, last) -> Text | None:
             if snap.world.cartpole:
                 return Text("down", style=f"bold {BAD}")
             return Text("ended by the env", style="bold")  # Acrobot, ...: most often its goal
-        success = last.reward >= model.success_reward
+        success = last.reward >= model.success_reward > -math.inf  # (-inf: no goal, only ends)
         word = ("delivered!" if model.is_taxi else "goal!") if success else "ended"
         return Text(word, style=f"bold {GOOD if success else BAD}")
     if last.truncated:

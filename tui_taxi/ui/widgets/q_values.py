@@ -23,7 +23,7 @@ class QValues(SnapshotView):
             return Text("")
         return values_text(
             snap.q_row,
-            snap.action_names,
+            snap.state_action_names,
             snap.state if snap.model else "obs",
             self.size.width or 32,
             snap.epsilon,

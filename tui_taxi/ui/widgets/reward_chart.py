@@ -5,6 +5,7 @@ plotext is slow, so the chart is rebuilt at most every REDRAW seconds, in a work
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ class RewardChart(LineCache, PlotextPlot):
         self.series: ChartSeries | None = None
         self.kept: tuple[KeptCurve, ...] = ()  # earlier runs, drawn beside this one
         self.variant = ""  # what this run is (the legend names it beside a kept run)
+        self.recent: tuple = ()  # this run's last 100 episodes' means, per metric (the legend)
         self.penalties = True  # the agent counts the world's penalties
         self.smoothing_index = 2
         self.metric_name = METRICS[0]
@@ -97,6 +99,10 @@ class RewardChart(LineCache, PlotextPlot):
         self.series = snap.chart
         self.penalties = snap.counts_penalties
         self.variant = snap.variant
+        self.recent = (
+            ("episodic_return", snap.recent_mean_return),
+            ("episodic_length", snap.recent_mean_length),
+        )
         if snap.kept is not self.kept:  # (the same tuple until a curve is kept or let go)
             self.kept = snap.kept
             self._drawn = None  # redraw with (or without) the kept curve
@@ -157,6 +163,7 @@ class RewardChart(LineCache, PlotextPlot):
             self._get_plotext_theme_name(self.app.theme),
             self.kept,
             self.variant,
+            self.recent,
         )
         generation = self._generation
         self._building += 1
@@ -200,6 +207,7 @@ class ChartSpec:
     theme: str
     kept: tuple[KeptCurve, ...] = ()
     variant: str = ""
+    recent: tuple = ()  # (metric, this run's mean over its last 100 episodes)
 
 
 def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -211,14 +219,23 @@ def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] |
     return None if y is None else (series.episode, y)
 
 
+def _kept_recent(k: KeptCurve, metric: str) -> float:
+    """The kept run's mean over its last 100 episodes of ``metric`` (its return otherwise)."""
+    return k.recent_length if metric == "episodic_length" else k.recent_return
+
+
 def _legend(spec: ChartSpec, kept: list[KeptCurve]) -> list[Text]:
     """Which line is which (and the kept runs' last 100 episodes): one line, or one line per
     run where one line does not fit."""
-    entries = [Text.assemble(("━━ ", f"rgb{LINE}"), f"{spec.variant or 'this run'} (now)")]
+    now = dict(spec.recent).get(spec.metric)
+    head = f"{spec.variant or 'this run'} (now)"
+    if now is not None and not math.isnan(now):
+        head += f": last 100 {value(now)}"
+    entries = [Text.assemble(("━━ ", f"rgb{LINE}"), head)]
     wrapped = False
     for k in kept:
         label = f"{k.label} (kept): {count(k.episodes)} episodes,"
-        figure = f"last 100 {value(k.recent_return)}"
+        figure = f"last 100 {value(_kept_recent(k, spec.metric))}"
         entry = Text.assemble(("━━ ", f"rgb{KEPT}"), label, " ", figure)
         if entry.cell_len <= spec.width:
             entries.append(entry)

@@ -3,6 +3,8 @@ on the status line)."""
 
 from __future__ import annotations
 
+import math
+
 from rich.text import Text
 
 from tui_taxi.core.optimal import scorable
@@ -83,7 +85,8 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
         rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
     elif r.n_optimal < r.n_start:  # how far from optimal: its value against the optimum's
         rows.append(("value", f"{r.mean_value:.4g} of {r.optimal_mean_value:.4g}"))
-    stochastic = snap.model is not None and not snap.model.is_deterministic
+    model = snap.model  # a success column where luck decides it (not where every end counts)
+    stochastic = not model.is_deterministic and model.success_reward > -math.inf
     # the figures: undiscounted; over the starts it finishes from when it loops from others
     header = f"(n={r.n_finish})" if 0 < r.n_loop < r.n_start else "undisc."  # the starts it ends
     heads = f"{'steps':>8} {'return':>8}" + (f" {'goal':>4}" if stochastic else "")

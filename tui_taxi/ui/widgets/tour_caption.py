@@ -119,6 +119,7 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
         figures[setting.name] = setting.figure
     if snap.episode:
         figures["last100"] = value(snap.recent_mean_return)
+        figures["last100_steps"] = value(snap.recent_mean_length)
         figures["success"] = percent(snap.recent_success_rate)
     r = snap.report
     if r is not None:
@@ -156,5 +157,6 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
         kept = snap.kept[0]
         figures["kept_return"] = value(kept.recent_return)
         figures["kept_episodes"] = count(kept.episodes)
+        figures["kept_steps"] = value(kept.recent_length)
         figures.update({f"kept_{s.name}": s.figure for s in kept.settings})
     return figures
