@@ -104,7 +104,9 @@ def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
     assert [line.split()[0] for line in out.splitlines()] == list(TOURS)
     assert main(["demo", "dqn"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff, frozen, bias"
+    assert (
+        err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff, frozen, bias"
+    )
 
 
 def test_train_until_optimal_and_keep_parse_into_their_intents():

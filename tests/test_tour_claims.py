@@ -24,9 +24,7 @@ def _slide(name: str, title: str) -> Trainer:
     trainer._start_agent()
     trainer._run_tour(tour, index)
     while trainer._play_to:
-        ended = trainer._step_once(learn=not trainer._walking)
-        if trainer.agent.total_steps >= trainer._play_to or (trainer._walking and ended):
-            trainer._play_to, trainer._walking = 0, False
+        trainer._play_step()
     return trainer
 
 
@@ -51,8 +49,8 @@ def test_every_caption_fits_two_lines_and_states_numbers_only_as_figures(name):
 
 
 def test_cliff_sarsa_keeps_off_the_edge_and_q_learning_walks_it():
-    sarsa = _slide("cliff", "Sarsa's path is the safe one").agent
-    walked = sarsa.last_step  # the walk went from S to G, away from the cliff's row
+    slide = _slide("cliff", "Sarsa's path is the safe one")
+    sarsa, walked = slide.agent, slide._walked  # the walk went from S to G, off the cliff's row
     assert walked.terminated and walked.next_state == 47
     report = _report(sarsa)
     assert report.n_loop == 0 and report.mean_steps > report.optimal_mean_steps  # the safe way
@@ -67,29 +65,36 @@ def test_cliff_sarsa_keeps_off_the_edge_and_q_learning_walks_it():
 
 
 def test_windy_paths_end_at_the_goal_as_the_statistics_say():
-    path = _slide("windy", "The learnt path").agent
-    report = _report(path)
-    assert report.n_loop == 0 and report.mean_steps == path.last_step.t  # scored = walked
-    assert path.last_step.terminated
-    king = _slide("windy", "The king's path").agent
-    report = _report(king)
-    assert report.n_loop == 0 and report.mean_steps == king.last_step.t
-    assert king.model.action_names[4:] == ("Up-Right", "Down-Right", "Down-Left", "Up-Left")
+    slide = _slide("windy", "The learnt path")
+    report = _report(slide.agent)
+    assert report.n_loop == 0 and report.mean_steps == slide._walked.t  # scored = walked
+    assert slide._walked.terminated
+    king = _slide("windy", "The king's path")
+    report = _report(king.agent)
+    assert report.n_loop == 0 and report.mean_steps == king._walked.t
+    assert king.agent.model.action_names[4:] == ("Up-Right", "Down-Right", "Down-Left", "Up-Left")
     assert report.optimal_mean_steps == 7  # Exercise 6.9: 7 moves with the king's diagonals
 
 
-def test_a_walk_does_not_learn():
+def test_a_walk_neither_learns_nor_counts():
+    """A walk runs on a copy: the agent it walked for comes back as it was (its values, its
+    episodes, its counters, its recent returns), the walk's last step on screen."""
     trainer = _slide("windy", "The learnt path")
     agent = trainer.agent
-    before = agent.q.copy()
+    before = (agent.q.copy(), agent.episode, agent.total_steps, agent.history.recent_mean_return())
     from tui_taxi.protocol import Walk
 
     trainer._handle(Walk())
+    assert trainer.agent is not agent  # the walk's copy
     while trainer._play_to:
-        ended = trainer._step_once(learn=not trainer._walking)
-        if trainer._walking and ended:
-            trainer._play_to, trainer._walking = 0, False
-    assert (agent.q == before).all() and agent.last_step.terminated
+        trainer._play_step()
+    assert trainer.agent is agent and trainer._walked.terminated
+    assert (agent.q == before[0]).all() and before[1:] == (
+        agent.episode,
+        agent.total_steps,
+        agent.history.recent_mean_return(),
+    )
+    assert trainer.snapshot().last_step is trainer._walked  # shown until the next command
 
 
 def test_taxi_levels_off_below_the_optimum_while_it_explores():
@@ -177,3 +182,13 @@ def test_bias_q_learning_goes_left_double_q_does_not_expected_sarsa_does():
     assert expected.config.learner == "expected-sarsa"
     between = expected.history.recent_mean_length()
     assert double.agent.history.recent_mean_length() + 0.2 < between <= kept.recent_length
+
+
+def test_windy_first_episodes_wander_for_hundreds_of_steps():
+    """ "the first episodes wander for hundreds of steps each": Sarsa's first episodes on the
+    Windy Gridworld, from the tour's seed and settings (the book's Figure 6.3: about 1,000
+    steps for the first few episodes together)."""
+    run = _slide("windy", "Eight thousand time steps").agent
+    first = run.history.means()["episodic_length"][:1]  # (bins of one episode this early)
+    lengths = TabularAgent(run.config).train(episodes=3).episodic_length
+    assert (lengths >= 100).all() and lengths.max() < 1000 and first[0] == lengths[0]

@@ -60,6 +60,7 @@ class WorkerState:
     replays: tuple[tuple[Frame, ...], ...]
     playing_to: int
     walking: bool = False
+    last_step: object = None  # a finished walk's last step, shown instead of the agent's
 
 
 class BackgroundReport:
@@ -223,7 +224,7 @@ class SnapshotMaker:
             episode_penalties=agent.episode_penalties,
             counts_penalties=agent.counts_penalties,
             q=q,
-            last_step=agent.last_step,
+            last_step=state.last_step if state.last_step is not None else agent.last_step,
             epsilon=agent.epsilon_now(),
             paused=state.paused,
             speed_index=state.speed_index,

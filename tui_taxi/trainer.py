@@ -116,6 +116,8 @@ class Trainer:
         self._practice_pace: Pace | None = None
         self._play_to = 0  # an animated tour step pauses when total_steps reaches this
         self._walking = False  # the animated steps walk the policy without learning
+        self._walk_from = None  # the agent a walk's copy walks for (it neither learns nor counts)
+        self._walked = None  # the last walk's last step, shown until the next command
         self._checkpoint = None
         self._checkpoint_time = -math.inf
         self._diagnosed: str | None = None  # the last problem said
@@ -253,6 +255,7 @@ class Trainer:
             self._emit(Notice(f"the screen cannot show this agent: {again}", "error"))
 
     def _restore(self) -> None:
+        self._end_walk()
         if self._checkpoint is not None:
             self.agent = self._checkpoint.copy()
 
@@ -264,18 +267,13 @@ class Trainer:
     def _advance(self) -> float:
         """One frame of work at the current speed; returns the seconds until the next frame."""
         now = time.perf_counter()
-        if now - self._checkpoint_time >= CHECKPOINT_INTERVAL:
+        if now - self._checkpoint_time >= CHECKPOINT_INTERVAL and self._walk_from is None:
             self._checkpoint, self._checkpoint_time = self.agent.copy(), now
         if self._practice is not None:
             return self._practice_chunk()
         speed = SPEEDS[TOUR_SPEED if self._play_to else self.speed_index]
         if speed.animated:
-            ended = self._step_once(learn=not self._walking)
-            if self._play_to and (
-                self.agent.total_steps >= self._play_to or (self._walking and ended)
-            ):
-                self._play_to, self._walking = 0, False
-                self.paused = True
+            self._play_step()
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
         self._recorder.drop_partial()  # whole episodes at once: not recorded
@@ -293,6 +291,23 @@ class Trainer:
         self._pace.train(self.agent)
         self._publish()
         return 0.0
+
+    def _play_step(self) -> None:
+        """One step at a visible pace: training, a tour's closing steps or its walk (which
+        ends at the episode's end or its cap, and then gives the walked agent back)."""
+        ended = self._step_once(learn=not self._walking)
+        if self._play_to and (self.agent.total_steps >= self._play_to or (self._walking and ended)):
+            self._play_to = 0
+            self._end_walk()
+            self.paused = True
+
+    def _end_walk(self) -> None:
+        """A walk over (or cut short): its copy goes, the agent it walked for comes back, as it
+        was: the walk learnt nothing and counts no episode. Its last step stays on screen."""
+        if self._walk_from is not None:
+            self._walked = self.agent.last_step
+            self.agent, self._walk_from = self._walk_from, None
+        self._walking = False
 
     def _practice_chunk(self) -> float:
         """The agent trains before a person plays against it (its kind's practice), then the
@@ -328,6 +343,9 @@ class Trainer:
         return max(1, (budget or 0) - done)
 
     def _handle(self, command: Command) -> None:
+        if not isinstance(command, Refresh | Walk | Compare):  # a command ends a walk
+            self._end_walk()
+            self._walked = None
         match command:
             case Shutdown():
                 self._stopped.set()
@@ -335,10 +353,10 @@ class Trainer:
                 pass
             case SetPaused(paused=paused):
                 self.paused = (not self.paused) if paused is None else paused
-                self._play_to, self._walking = 0, False
+                self._play_to = 0
                 self._snapshots.rate.reset(self.agent.total_steps)
             case Step(count=count):
-                self.paused, self._play_to, self._walking = True, 0, False
+                self.paused, self._play_to = True, 0
                 if self.manual:
                     self._emit(StepInPlayMode())
                 else:
@@ -362,8 +380,11 @@ class Trainer:
                 goal = goal_for(self.agent, every) if until_goal else None
                 train(self.agent, budget, goal=goal)
             case Walk():
+                self._end_walk()
+                self._walked = None
                 self._recorder.drop_partial()
                 self.agent.new_episode()
+                self._walk_from, self.agent = self.agent, self.agent.copy()
                 limit = getattr(self.agent.config, "max_steps", None) or WALK_CAP
                 self.paused, self._walking = True, True
                 self._play_to = self.agent.total_steps + limit
@@ -460,6 +481,9 @@ class Trainer:
         self._quiet = True
         try:
             for intent in intents:
+                if isinstance(intent, Walk):  # an earlier slide's walk: it changed nothing
+                    self.agent.new_episode()
+                    continue
                 self._handle(intent)
         finally:
             self._quiet = False
@@ -504,8 +528,8 @@ class Trainer:
         record = self.agent.last_step
         if self.agent.model is not None and record is not None:
             said = surprise(self.agent.model, record.state, record.action, record.next_state)
-            if said is not None:
-                self._emit(Notice(said, topic="surprise"))
+            # a move that went as meant takes the last one's word away (an empty notice)
+            self._emit(Notice(said or "", topic="surprise"))
 
     def _step_once(self, action: int | None = None, learn: bool = True) -> bool:
         """One step (the person's when ``action`` is given), recorded for replay and trips;
@@ -591,6 +615,7 @@ class Trainer:
             replays=self._recorder.episodes,
             playing_to=self._play_to,
             walking=self._walking,
+            last_step=self._walked,
         )
         return self._snapshots.make(self.agent, state, now)
 

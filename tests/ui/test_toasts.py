@@ -34,3 +34,15 @@ async def test_a_toast_expires_as_textuals_own_do():
         note = Toasts(app).say("brief", timeout=0.01, topic="t")
         await pilot.pause(0.1)
         assert note.has_expired and note not in list(app._notifications)  # reaped
+
+
+async def test_a_topic_can_be_cleared():
+    app = Plain()
+    async with app.run_test() as pilot:
+        toasts = Toasts(app)
+        toasts.say("slipped: moved Down", topic="surprise")
+        toasts.say("speed: turbo", topic="speed")
+        toasts.clear("surprise")
+        toasts.clear("nothing said")
+        await pilot.pause()
+        assert [n.message for n in toasts.shown()] == ["speed: turbo"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
-from tui_taxi.ui.format import count
+from tui_taxi.ui.format import count, plural
 from tui_taxi.ui.views import view_for
 
 DIM = "#8a8a96"
@@ -158,7 +158,7 @@ def network_rows(snap: Snapshot) -> Rows:
         synced = Text(f"not yet (from step {c.learning_starts:,})", style=DIM)
     else:
         ago = snap.total_steps - net.last_sync_step
-        synced = f"×{count(net.target_syncs)}, {count(ago)} steps ago"
+        synced = f"×{count(net.target_syncs)}, {plural(ago, 'steps')} ago"
     rows.append(("target", synced))
     rows.append(
         (

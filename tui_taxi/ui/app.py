@@ -177,6 +177,8 @@ class TaxiApp(App[None]):
 
     def on_trainer_event(self, message: TrainerEvent) -> None:
         match message.event:
+            case Notice(text="", topic=topic) if topic:
+                self.toasts.clear(topic)  # (what it said no longer holds)
             case Notice(text=text, severity=severity, topic=topic):
                 timeout = 8 if severity in ("error", "warning") else 2
                 self.toasts.say(text, severity=severity, timeout=timeout, topic=topic)

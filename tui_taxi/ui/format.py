@@ -31,6 +31,16 @@ def mean(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) and x == round(x) else value(x)
 
 
+def precise(x: float) -> str:
+    """A value to compare closely (0.4145 against 0.4146): four significant digits, whole
+    numbers and large ones as counts (-65,380, -13), never an exponent above a thousandth."""
+    if not math.isfinite(x):
+        return value(x)
+    if abs(x) >= 1000 or x == round(x):
+        return f"{x:,.0f}"
+    return f"{x:.4g}" if abs(x) >= 1e-3 else f"{x:.1e}"
+
+
 def plural(n: float, word: str) -> str:
     """``n`` and ``word`` agreeing: "1 step", "2 steps", "1 cliff fall", "1 penalty"."""
     if n == 1:

@@ -38,6 +38,12 @@ class Toasts:
             self._by_topic[topic] = notification
         return notification
 
+    def clear(self, topic: str) -> None:
+        """Take the toast on ``topic`` away, if it is still shown."""
+        old = self._by_topic.pop(topic, None)
+        if old is not None and old in self.app._notifications:
+            self.app._unnotify(old)
+
     def shown(self) -> list[Notification]:
         """The toasts on screen now."""
         return list(self.app._notifications)

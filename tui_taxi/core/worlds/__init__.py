@@ -103,7 +103,7 @@ def success_words(env_id: str, model=None) -> str:
         if model.success_reward == -float("inf"):  # every end counts: no goal (Example 6.7)
             return "ended"
         return "delivered" if model.is_taxi else "reached the goal"
-    return "balanced to the limit" if is_cartpole(env_id) else "ended by the env"
+    return "lasted to the limit" if is_cartpole(env_id) else "ended by the env"
 
 
 def penalty_words(world) -> str:

@@ -77,8 +77,8 @@ class TripScreen(ModalScreen[bool]):
                 )
             elif cut:
                 yield Static(
-                    f"[b #d64545]The agent did not finish[/] within {t.agent.steps} "
-                    "steps from your start."
+                    f"[b #d64545]The agent did not finish[/] within "
+                    f"{plural(t.agent.steps, 'steps')} from your start."
                 )
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
 

@@ -62,12 +62,10 @@ def _label(value: float) -> str:
 def policy_lines(snap: Snapshot, width: int, height: int) -> list[Strip]:
     """A title, the map with its y axis, the x axis and a legend."""
     land = snap.landscape
-    lines = text_strips(
-        Text.assemble(
-            ("policy map", "bold"), (f"  greedy action over {land.x_label} and {land.y_label}", DIM)
-        ),
-        width,
-    )
+    over = f"  greedy action over {land.x_label} and {land.y_label}"
+    if len("policy map") + len(over) > width:  # narrow: the axes' short names
+        over = f"  greedy action over {land.x_name} (across) and {land.y_name} (up)"
+    lines = text_strips(Text.assemble(("policy map", "bold"), (over, DIM)), width)
     rows = max(3, height - 4)
     map_width = max(8, width - LABEL)
     strips = canvas_strips(policy_image(land, map_width, rows))

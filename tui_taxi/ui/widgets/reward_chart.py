@@ -27,8 +27,10 @@ from tui_taxi.charts import (
     tick_labels,
 )
 from tui_taxi.core.episodes import debiased_ema, downsample
+from tui_taxi.core.worlds import penalty_words
 from tui_taxi.protocol import ChartSeries, KeptCurve, Snapshot
 from tui_taxi.ui.format import count, value
+from tui_taxi.ui.views import has_penalties
 from tui_taxi.ui.widgets.line_cache import LineCache, text_strips
 
 REDRAW = 0.5  # seconds between rebuilds
@@ -45,11 +47,12 @@ def metrics_of(series: ChartSeries | None, penalties: bool = True) -> tuple[str,
     return (*base, *extras, METRICS[-1])
 
 
-def title_of(series: ChartSeries | None, metric: str) -> str:
+def title_of(series: ChartSeries | None, metric: str, penalties: str = "penalties") -> str:
+    """The chart's title for ``metric`` (a world's penalties as it calls them)."""
     for curve in series.extras if series is not None else ():
         if curve.name == metric:
             return curve.title
-    return TITLES[metric]
+    return f"{penalties} per episode" if metric == "penalties" else TITLES[metric]
 
 
 POINTS, LINE, SYNC, KEPT = (110, 110, 130), (242, 193, 46), (214, 112, 214), (80, 160, 255)
@@ -66,7 +69,8 @@ class RewardChart(LineCache, PlotextPlot):
         self.kept: tuple[KeptCurve, ...] = ()  # earlier runs, drawn beside this one
         self.variant = ""  # what this run is (the legend names it beside a kept run)
         self.recent: tuple = ()  # this run's last 100 episodes' means, per metric (the legend)
-        self.penalties = True  # the agent counts the world's penalties
+        self.penalties = True  # the agent counts the world's penalties, and it has some
+        self.penalty_words = "penalties"  # what they are called (Cliff Walking: cliff falls)
         self.smoothing_index = 2
         self.metric_name = METRICS[0]
         self.range_index = 0
@@ -97,7 +101,8 @@ class RewardChart(LineCache, PlotextPlot):
 
     def show(self, snap: Snapshot) -> None:
         self.series = snap.chart
-        self.penalties = snap.counts_penalties
+        self.penalties = snap.counts_penalties and has_penalties(snap.world)  # (FrozenLake: none)
+        self.penalty_words = penalty_words(snap.world)
         self.variant = snap.variant
         self.recent = (
             ("episodic_return", snap.recent_mean_return),
@@ -122,7 +127,7 @@ class RewardChart(LineCache, PlotextPlot):
         metrics = metrics_of(self.series, self.penalties)
         self.metric_name = metrics[(metrics.index(self.metric) + 1) % len(metrics)]
         self._redraw(force=True)
-        return title_of(self.series, self.metric)
+        return title_of(self.series, self.metric, self.penalty_words)
 
     def toggle_range(self) -> str:
         self.range_index = (self.range_index + 1) % len(RANGES)
@@ -164,6 +169,7 @@ class RewardChart(LineCache, PlotextPlot):
             self.kept,
             self.variant,
             self.recent,
+            self.penalty_words,
         )
         generation = self._generation
         self._building += 1
@@ -208,6 +214,7 @@ class ChartSpec:
     kept: tuple[KeptCurve, ...] = ()
     variant: str = ""
     recent: tuple = ()  # (metric, this run's mean over its last 100 episodes)
+    penalty_words: str = "penalties"
 
 
 def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -217,6 +224,11 @@ def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] |
     extras = {curve.name: curve.values for curve in series.extras}
     y = extras.get(metric, getattr(series, metric, None))
     return None if y is None else (series.episode, y)
+
+
+def _rgb(colour: tuple[int, int, int]) -> str:
+    """A Rich colour for an RGB triple: "rgb(242,193,46)" (Rich reads no spaces in it)."""
+    return "rgb({},{},{})".format(*colour)
 
 
 def _kept_recent(k: KeptCurve, metric: str) -> float:
@@ -231,16 +243,16 @@ def _legend(spec: ChartSpec, kept: list[KeptCurve]) -> list[Text]:
     head = f"{spec.variant or 'this run'} (now)"
     if now is not None and not math.isnan(now):
         head += f": last 100 {value(now)}"
-    entries = [Text.assemble(("━━ ", f"rgb{LINE}"), head)]
+    entries = [Text.assemble(("━━ ", _rgb(LINE)), head)]
     wrapped = False
     for k in kept:
         label = f"{k.label} (kept): {count(k.episodes)} episodes,"
         figure = f"last 100 {value(_kept_recent(k, spec.metric))}"
-        entry = Text.assemble(("━━ ", f"rgb{KEPT}"), label, " ", figure)
+        entry = Text.assemble(("━━ ", _rgb(KEPT)), label, " ", figure)
         if entry.cell_len <= spec.width:
             entries.append(entry)
         else:  # too narrow: its figure on a line of its own
-            entries += [Text.assemble(("━━ ", f"rgb{KEPT}"), label), Text(f"   {figure}")]
+            entries += [Text.assemble(("━━ ", _rgb(KEPT)), label), Text(f"   {figure}")]
             wrapped = True
     one = Text("   ").join(entries)
     return [one] if one.cell_len <= spec.width and not wrapped else entries
@@ -291,7 +303,7 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
             plt.scatter(list(marks), [top] * len(marks), marker="▾", color=SYNC)
         plt.ylim(view.lo, top)
         plt.yticks(list(view.ticks), tick_labels(list(view.ticks)))
-    parts = [title_of(series, spec.metric)]
+    parts = [title_of(series, spec.metric, spec.penalty_words)]
     if view is not None and view.clipped:
         parts.append("y clipped (z: all)")
     marks = series.marks

@@ -11,7 +11,7 @@ from tui_taxi.core.optimal import scorable
 from tui_taxi.core.worlds import penalty_words
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
-from tui_taxi.ui.format import mean, percent, plural, value
+from tui_taxi.ui.format import mean, percent, plural, precise, value
 from tui_taxi.ui.views import has_penalties
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
@@ -84,7 +84,7 @@ def _policy_rows(snap: Snapshot) -> list[tuple[str, str | Text]]:
     elif r.n_loop:  # the figures below are then over the starts it finishes from
         rows.append(("", Text(f"loops from {r.n_loop} starts", style=f"bold {BAD}")))
     elif r.n_optimal < r.n_start:  # how far from optimal: its value against the optimum's
-        rows.append(("value", f"{r.mean_value:.4g} of {r.optimal_mean_value:.4g}"))
+        rows.append(("value", f"{precise(r.mean_value)} of {precise(r.optimal_mean_value)}"))
     model = snap.model  # a success column where luck decides it (not where every end counts)
     stochastic = not model.is_deterministic and model.success_reward > -math.inf
     # the figures: undiscounted; over the starts it finishes from when it loops from others
