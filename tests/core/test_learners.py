@@ -149,11 +149,11 @@ def test_max_steps_zero_means_no_time_limit(taxi):
 def test_ties_are_broken_uniformly_at_random():
     q = np.zeros((1, 6))
     rng = make_rng(3)
-    counts = np.bincount([K.greedy_action(q, 0, rng) for _ in range(6000)], minlength=6)
+    counts = np.bincount([K.greedy_action(q, 0, q.shape[1], rng) for _ in range(6000)], minlength=6)
     assert counts.min() > 850 and counts.max() < 1150  # ~1000 each (4.5 sigma band)
 
     q = np.array([[0.0, 2.0, 1.0, 2.0, -1.0, 2.0]])
-    counts = np.bincount([K.greedy_action(q, 0, rng) for _ in range(3000)], minlength=6)
+    counts = np.bincount([K.greedy_action(q, 0, q.shape[1], rng) for _ in range(3000)], minlength=6)
     assert counts[[0, 2, 4]].sum() == 0
     assert counts[[1, 3, 5]].min() > 850
 
@@ -162,7 +162,7 @@ def test_a_unique_maximum_takes_no_random_draw():
     q = np.array([[0.0, 3.0, 1.0]])
     rng = make_rng(5)
     before = rng.copy()
-    assert K.greedy_action(q, 0, rng) == 1
+    assert K.greedy_action(q, 0, q.shape[1], rng) == 1
     np.testing.assert_array_equal(rng, before)
 
 

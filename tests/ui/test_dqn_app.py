@@ -274,3 +274,14 @@ async def test_the_networks_help_reads_its_panels_not_a_tables():
         assert "the online network's Q(s,a), the target network's bootstrap" in text
         assert "reward threshold" in text
         assert "Q ← Q + α · δ" not in text and "by value iteration" not in text
+
+
+def test_canvas_styles_are_few_and_shared():
+    """A policy map's blended colours round to 8 levels a channel, one Style per pair: the
+    app's memory no longer churns with a new Style for nearly every cell."""
+    from tui_taxi.ui.widgets.cartpole import _style
+
+    a = _style((201, 18, 99), (7, 0, 255))
+    assert a is _style((207, 23, 96), (0, 7, 248))  # the same levels: the same object
+    assert a.color.triplet == (200, 16, 96) and a.bgcolor.triplet == (0, 0, 248)
+    assert a is not _style((208, 16, 96), (0, 0, 248))

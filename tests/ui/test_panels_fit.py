@@ -9,6 +9,7 @@ import pytest
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
 from tui_taxi.trainer import Trainer
 from tui_taxi.ui.agent_views import explain_table
+from tui_taxi.ui.format import precise
 from tui_taxi.ui.widgets.stats_panel import stats_table
 from tui_taxi.ui.widgets.status_bar import status_text
 
@@ -115,7 +116,7 @@ def test_short_of_optimal_the_value_gap_is_shown():
     r = snap.report
     assert r.n_optimal < r.n_start and r.n_loop == 0
     lines = _lines(stats_table(snap))
-    assert f"value    {r.mean_value:.4g} of {r.optimal_mean_value:.4g}" in lines  # (< 1000)
+    assert f"value    {precise(r.mean_value)} of {precise(r.optimal_mean_value)}" in lines
     assert max(len(line) for line in lines) <= WIDTH and len(lines) <= 9
     assert not any("penalt" in line for line in lines)  # FrozenLake has none
     assert any(line.split()[-1].endswith("%") for line in lines if line.startswith("optimum"))

@@ -67,6 +67,7 @@ from tui_taxi.ui.widgets.tour_caption import TourCaption
 
 GIL_SWITCH_INTERVAL = 0.001  # seconds
 GC_FULL_EVERY = 100  # generation-1 collections between full ones (CPython's default: 10)
+GC_FULL_INTERVAL = 20.0  # seconds: a full collection at least this often
 
 
 #: Moves whose keys do nothing else: pressed where they cannot move (another world, training),
@@ -132,6 +133,9 @@ class TaxiApp(App[None]):
         # the young generations still collect often, so only long-lived cycles wait longer.
         self._gc_threshold = gc.get_threshold()
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], GC_FULL_EVERY)
+        # ... but not minutes: every line drawn leaves a small reference cycle (a Strip keeps
+        # itself in its own divide cache), so a full pass comes at least this often
+        self.set_interval(GC_FULL_INTERVAL, gc.collect)
         self._handle_signals()
         self.set_class(self.tour is not None, "-demo")
 

@@ -292,6 +292,8 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
                 plt.plot(run_x, run_y, marker="braille", color=LINE)
         x_hi = max([float(x_all[-1]), *(float(ox[-1]) for ox, _ in others)])
         x_lo = 0.0 if staircase else float(x_all[0])
+        if not staircase and x_hi - x_lo < 2:  # a first episode or two: whole episodes apart
+            x_lo, x_hi = min(0.0, x_lo), max(x_lo, 0.0) + 2
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
             xs = nice_ticks(x_lo, x_hi, max(2, spec.width // 10), integer=True)
