@@ -204,3 +204,25 @@ async def test_keys_that_cannot_move_here_say_why():
         await pilot.pause()
         said = [n.message for n in plain.toasts.shown()]
         assert any(m.startswith("CliffWalking-v1 has no stay move; its moves: up") for m in said)
+
+
+async def test_a_key_this_world_has_no_use_for_says_why():
+    """i (each action's value per cell) on Taxi, which has no grid of cells; y (up-left) while
+    playing Windy without the king's moves."""
+    from driver import make_app
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("i")
+        await pilot.pause()
+        said = [n.message for n in app.toasts.shown()]
+        assert "each action's value per cell needs a grid world" in said
+    windy = _app("tui_taxi/WindyGridworld-v0", {})
+    async with windy.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await press(pilot, "m")
+        await pilot.press("y")
+        await pilot.pause()
+        said = [n.message for n in windy.toasts.shown()]
+        assert any(m.startswith("tui_taxi/WindyGridworld-v0 has no up-left move") for m in said)

@@ -186,7 +186,8 @@ TABLE_GUIDE = """\
 Q ← Q + α · δ.
 [b]Optimal[/b]: start states from which the greedy policy is optimal for the session's gamma (its
 discounted value is the exact optimum's, by value iteration); steps and return beside it are
-undiscounted, the tutorials' figures.
+undiscounted, the tutorials' figures; where the greedy policy loops from some starts, both rows
+are over the (n=) starts it finishes from.
 """
 
 NETWORK_GUIDE = """\

@@ -231,7 +231,7 @@ class TaxiApp(App[None]):
         if action == "move" and parameters and parameters[0] in SAID_MOVES:
             return self.mode != keys.TOUR  # keys of their own: action_move says why not
         if action == "move" and parameters and parameters[0] not in self.moves:
-            return False  # this world has no such action (diagonals: their keys step, n...)
+            return self.mode == keys.PLAY  # playing: action_move says the world has none
         if action in keys.ACTIONS:
             return keys.allowed(action, parameters, self.mode)
         return True

@@ -104,9 +104,8 @@ class LiveScreen(Screen):
             self.dashboard.set_hint(on)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Each mode has its own keys; a world without a grid has no per-action view."""
-        if action in missing(self.world):
-            return False
+        """Each mode has its own keys (a world without a grid has no per-action view, nor
+        replay, nor play: their keys say so when pressed)."""
         if action in keys.ACTIONS:
             return keys.allowed(action, parameters, self.app.mode)
         return True
@@ -146,6 +145,8 @@ class LiveScreen(Screen):
         self.app.toasts.say("hint shown" if self.hint else "hint hidden", timeout=1.5, topic="hint")
 
     def action_per_action(self) -> None:
+        if self.app._refused("per_action"):
+            return
         on = self.query_one("#qtable").toggle_per_action()
         self.app.toasts.say(
             "each action's value in each cell" if on else "max Q and the greedy action",
