@@ -130,3 +130,32 @@ def test_a_crash_of_the_app_exits_non_zero(tmp_path):
     )
     code, out = _run_in_pty([str(script)], until=b"\x00never", timeout=60)
     assert code != 0 and b"boom" in out
+
+
+async def test_the_periodic_full_collection_runs_without_stopping_the_app(monkeypatch):
+    """Textual's timer runs the app's full collection (given ``gc.collect`` itself, a C
+    function, the timer raised and the app died 20 s after every start)."""
+    import asyncio
+    import gc
+
+    from driver import make_app
+
+    import tui_taxi.ui.app as app_module
+
+    loop = asyncio.get_running_loop()
+    collected = asyncio.Event()
+
+    def on_collection(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            loop.call_soon_threadsafe(collected.set)
+
+    monkeypatch.setattr(app_module, "GC_FULL_INTERVAL", 0.01)
+    gc.callbacks.append(on_collection)
+    try:
+        app = make_app(episodes=10)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await asyncio.wait_for(collected.wait(), timeout=10)
+            await pilot.press("question_mark")  # still answering
+            assert app.is_running and app.return_code is None
+    finally:
+        gc.callbacks.remove(on_collection)

@@ -135,9 +135,14 @@ class TaxiApp(App[None]):
         gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], GC_FULL_EVERY)
         # ... but not minutes: every line drawn leaves a small reference cycle (a Strip keeps
         # itself in its own divide cache), so a full pass comes at least this often
-        self.set_interval(GC_FULL_INTERVAL, gc.collect)
+        self.set_interval(GC_FULL_INTERVAL, self.collect_garbage)
         self._handle_signals()
         self.set_class(self.tour is not None, "-demo")
+
+    def collect_garbage(self) -> None:
+        """A full collection (a method: Textual's timers cannot call a C function such as
+        ``gc.collect``, whose parameters they fail to count)."""
+        gc.collect()
 
     def live_ready(self) -> None:
         """The live screen is composed and mounted (its ``on_mount`` calls this): the trainer
