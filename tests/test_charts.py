@@ -219,3 +219,27 @@ def test_learning_curves_of_each_metric_have_their_titles_and_axes():
     assert "steps per episode" in lengths and "episodes trained" in lengths
     with pytest.raises(ValueError, match="unknown chart metric 'speed'"):
         learning_curve(history, metric="speed")
+
+
+def test_a_curve_kept_from_this_very_run_is_one_line_of_the_legend_until_the_run_moves_on():
+    """Kept at the end of a slide, the curve is the run on screen: one line named both ways
+    (two identical lines, one hiding the other, listed twice, told a lecture there were two)."""
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
+    from tui_taxi.protocol import KeptCurve
+    from tui_taxi.snapshots import chart_series
+    from tui_taxi.ui.widgets.reward_chart import ChartSpec, build_chart
+
+    agent = TabularAgent(TrainConfig(seed=0))
+    agent.train(episodes=300)
+    kept = KeptCurve("γ 0.60", chart_series(agent), agent.history.recent_mean_return(), 300)
+
+    def legend_of(series) -> str:
+        spec = ChartSpec(series, "episodic_return", 0.9, False, 90, 20, "dark", (kept,), "sarsa")
+        lines, _, _ = build_chart(spec)
+        return "\n".join(strip.text for strip in lines[-2:])
+
+    same = legend_of(chart_series(agent))
+    assert "sarsa (now, kept as γ 0.60)" in same and "(kept):" not in same
+    agent.train(episodes=50)
+    moved_on = legend_of(chart_series(agent))
+    assert "sarsa (now) " in moved_on and "γ 0.60 (kept): 300 episodes" in moved_on

@@ -59,7 +59,7 @@ def test_cliff_sarsa_keeps_off_the_edge_and_q_learning_walks_it():
     assert report.mean_steps == report.optimal_mean_steps == 13  # "the optimal path"
     last = _slide("cliff", "The online return: Sarsa wins")
     kept = last._snapshots.kept[0]
-    assert kept.label == "Sarsa"
+    assert kept.label == "sarsa"
     # "Sarsa wins": its online return, kept, above Q-learning's (the book's Figure 6.4)
     assert kept.recent_return > last.agent.history.recent_mean_return() + 20
 
@@ -175,7 +175,7 @@ def test_bias_q_learning_goes_left_double_q_does_not_expected_sarsa_does():
     assert q_run.agent.history.recent_mean_length() > exploring_alone + 0.4
     double = _slide("bias", "Double Q-learning")
     kept = double._snapshots.kept[0]
-    assert kept.label == "Q-learning" and kept.recent_length > 1.5
+    assert kept.label == "q-learning" and kept.recent_length > 1.5
     assert double.agent.config.learner == "double-q"
     assert double.agent.history.recent_mean_length() < kept.recent_length - 0.3
     expected = _slide("bias", "Expected SARSA").agent

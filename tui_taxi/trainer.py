@@ -487,6 +487,8 @@ class Trainer:
                 self._handle(intent)
         finally:
             self._quiet = False
+        # the tour's settings are chosen (epsilon 0 to show a learnt policy): no warning
+        self._diagnosed_for = (id(self.agent.model), self.agent.config)
         match wait:
             case Step(count=count):
                 self._play_to = self.agent.total_steps + count

@@ -281,3 +281,27 @@ async def test_a_trip_on_slippery_ice_compares_success_not_steps():
         assert f"{trip.optimal_steps:.2f} steps on average" in text
         assert "penalties" not in text and "0.823529" not in text and "48.7058" not in text
         assert "reached the goal" in text  # the success column, named as the world's
+
+
+async def test_a_trip_on_example_6_7s_chain_compares_returns_it_has_no_goal():
+    """Example 6.7's chain has no goal, only returns: the trip says what the person earned
+    against the best policy's expected return from A (Right at once: 0, in 1 step, since B's
+    rewards average -0.1), with no success column; its world's defaults are the book's (γ 1)."""
+    from tui_taxi.core.tabular.defaults import config_for
+
+    book = config_for("tui_taxi/MaximizationBias-v0")  # what `tui-taxi play --env ...` runs
+    assert (book.gamma, book.alpha.start, book.epsilon.start) == (1.0, 0.1, 0.1)
+    app = make_app(seed=0, env_id="tui_taxi/MaximizationBias-v0", episodes=300, gamma=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await _manual(pilot)
+        for _ in range(5):
+            if isinstance(app.screen, TripScreen):
+                break
+            await press(pilot, "right")
+        await pilot.pause()
+        assert isinstance(app.screen, TripScreen)
+        text = " ".join(_screen_text(app.screen).split())
+        assert "you earned +0 in 1 step. From your start the best policy expects +0, in 1 step" in (
+            text
+        ), text
+        assert "succeed" not in text and "100%" not in text and "1 steps" not in text

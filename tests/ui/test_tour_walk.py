@@ -11,7 +11,7 @@ from driver import chart_drawn, screen_lines, settle
 
 import tui_taxi.trainer as trainer_module
 import tui_taxi.ui.widgets.reward_chart as chart_module
-from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.tabular import TabularAgent
 from tui_taxi.demo import TOURS, WORLD_FIELDS, load_tour
 from tui_taxi.ui.app import TaxiApp
 from tui_taxi.ui.widgets.tour_caption import TourCaption
@@ -39,7 +39,7 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
     monkeypatch.setattr(trainer_module, "TOUR_SPEED", 6)  # the walks at 60 steps/s: the same end
     monkeypatch.setattr(chart_module, "REDRAW", 0.05)  # the chart keeps up at once
     tour = load_tour(name=name)
-    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
+    config = TabularAgent.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)  # as the CLI
     app = TaxiApp(TabularAgent(config), paused=True, tour=tour, presenter=presenter)
     async with app.run_test(size=(100, 30)) as pilot:
         for index, step in enumerate(tour.steps):
@@ -64,4 +64,6 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
             view = "chart" if app.live.chart_view else "qtable"
             assert VIEWS[tour.view_at(index)] == VIEWS[view] and VIEWS[view] in shown, where
             assert PANELS[tour.panel_at(index)] in shown, where
+            warned = [n.message for n in app.toasts.shown() if n.severity != "information"]
+            assert not warned, f"{where}: {warned}"  # (a warning would cover the screen)
         app.trainer.stop()

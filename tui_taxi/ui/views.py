@@ -45,6 +45,8 @@ class WorldView:
     describe: Callable[[World, int], str]  # a state in words, at most 24 characters
     picture: Callable[[World, int], Text] | None  # a state drawn small (replay)
     world_rows: Callable[[World], int] = lambda world: 8  # the world's rows, at the least
+    #: a state as Q(s, ·) names it: its index, or the name the world gives it (A, B)
+    state_name: Callable[[World, int], int | str] = lambda world, state: state
 
 
 def _taxi() -> WorldView:
@@ -122,6 +124,7 @@ def _bias() -> WorldView:
         lambda world, state: ("A (start)", "B", "the end")[state],
         None,
         lambda world: 4,
+        lambda world, state: "ABE"[state] if 0 <= state < 3 else state,
     )
 
 

@@ -74,6 +74,8 @@ WORLD_DEFAULTS: dict[str, WorldDefaults] = {
     "WindyGridworld stochastic": WorldDefaults(
         _linear(0.2, 0.0001, 100_000), 1.0, Schedule.constant(0.1), 100_000
     ),
+    # Example 6.7 (Figure 6.5): alpha 0.1, epsilon 0.1, gamma 1, 300 episodes
+    "MaximizationBias": WorldDefaults(Schedule.constant(0.1), 1.0, Schedule.constant(0.1), 300),
 }
 #: For an env that is none of these: the tutorial's.
 FALLBACK = "Taxi"
@@ -85,7 +87,7 @@ SUCCESS_SHORTFALL = 0.9
 def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | None:
     """The world an env is, for its defaults: ``"Taxi"``, ``"FrozenLake 4x4"``,
     ``"FrozenLake 8x8"``, ``"CliffWalking"``, ``"CliffWalking slippery"``, ``"WindyGridworld"``,
-    ``"WindyGridworld stochastic"`` (from the id, the keyword arguments and those the id
+    ``"WindyGridworld stochastic"``, ``"MaximizationBias"`` (from the id, the keyword arguments and those the id
     registers); None if none of these."""
     name = env_id.split("/")[-1]
     if name.startswith("Taxi-"):
@@ -95,6 +97,8 @@ def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | Non
         return "WindyGridworld stochastic" if kwargs.get("stochastic_wind") else "WindyGridworld"
     if name.startswith("CliffWalking"):
         return "CliffWalking slippery" if kwargs.get("is_slippery") else "CliffWalking"
+    if name.startswith("MaximizationBias"):
+        return "MaximizationBias"
     if name.startswith("FrozenLake"):
         return "FrozenLake 8x8" if kwargs.get("map_name") == "8x8" else "FrozenLake 4x4"
     return None

@@ -44,7 +44,7 @@ class TripScreen(ModalScreen[bool]):
         if t.counts_penalties:
             table.add_column(penalty_words(self.world), justify="right")
         table.add_column("return", justify="right")
-        if t.stochastic:
+        if t.stochastic and self._has_goal:
             table.add_column(self.world.success_words, justify="right")
         cut = t.agent.truncated
         rows = (
@@ -66,7 +66,7 @@ class TripScreen(ModalScreen[bool]):
         )
         for label, steps, penalties, ret, success in rows:
             cells = [label, steps, *([penalties] if t.counts_penalties else []), ret]
-            table.add_row(*cells, *([success] if t.stochastic else []))
+            table.add_row(*cells, *([success] if t.stochastic and self._has_goal else []))
         with Vertical():
             yield Static(self._verdict())
             yield Static(table)
@@ -82,6 +82,13 @@ class TripScreen(ModalScreen[bool]):
                 )
             yield Static("[dim]a: replay the agent's run from your start · enter: next trip[/dim]")
 
+    @property
+    def _has_goal(self) -> bool:
+        """The world has episodes that succeed and others that do not (Example 6.7's chain
+        has none: every end is only an end)."""
+        model = self.world.model
+        return model is None or math.isfinite(model.success_reward)
+
     def _verdict(self) -> str:
         """The trip in a sentence, against what can be compared: on a deterministic world the
         fewest steps; on a stochastic one, how often the best policy succeeds and how long its
@@ -91,6 +98,12 @@ class TripScreen(ModalScreen[bool]):
         if math.isnan(t.optimal_steps):  # a world too large to score: no best to compare
             how = f"you {self.world.success_words}" if t.delivered else "the trip ended"
             return f"[b]Trip over[/b]: {how} in {steps} (this world is too large to score)"
+        on_average = f"{mean(t.optimal_steps)} step{'' if t.optimal_steps == 1 else 's'} on average"
+        if t.stochastic and not self._has_goal:  # (Example 6.7's chain: a return, no goal)
+            return (
+                f"[b]Trip over[/b]: you earned {signed(t.episodic_return)} in {steps}. From your "
+                f"start the best policy expects {signed(t.optimal_return)}, in {on_average}."
+            )
         if t.stochastic:
             if t.delivered:
                 you = f"you {self.world.success_words} in {steps}"
@@ -100,8 +113,7 @@ class TripScreen(ModalScreen[bool]):
                 you = f"you fell into a hole after {steps}" if fell else f"you ended after {steps}"
             return (
                 f"[b]Trip over[/b]: {you}. From your start the best policy succeeds "
-                f"{percent(t.optimal_success)} of the time, its episodes lasting "
-                f"{mean(t.optimal_steps)} steps on average."
+                f"{percent(t.optimal_success)} of the time, its episodes lasting {on_average}."
             )
         extra = t.steps - t.optimal_steps
         if t.delivered and extra <= 0:

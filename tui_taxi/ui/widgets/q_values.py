@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
+from tui_taxi.ui.views import view_for
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
 
 GREEDY, OTHER, DIM = "#3aa655", "#6f7a8a", "#8a8a96"
@@ -24,7 +25,7 @@ class QValues(SnapshotView):
         return values_text(
             snap.q_row,
             snap.state_action_names,
-            snap.state if snap.model else "obs",
+            view_for(snap.world).state_name(snap.world, snap.state) if snap.model else "obs",
             self.size.width or 32,
             snap.epsilon,
         )
@@ -53,7 +54,7 @@ def values_text(
         text.append("   ★ greedy" if len(greedy) == 1 else "   ★ tied: random pick", style=DIM)
     pi = epsilon_greedy(values, epsilon) if epsilon is not None else None
     name_width = min(NAME_WIDTH, max(8, *(len(n) for n in names)))  # "Down-Right", "torque -1"
-    bar_width = max(3, width - 19 - name_width)
+    bar_width = max(3, width - 20 - name_width)
     for a, (name, value) in enumerate(zip(names, values, strict=True)):
         mark = "★" if a in greedy else " "  # every tied action: the pick is among them
         shown = name if len(name) <= name_width else name[: name_width - 1] + "…"
@@ -61,6 +62,6 @@ def values_text(
             f"\n{mark} {shown:<{name_width}}{value:>8.3f}", style="bold" if mark == "★" else ""
         )
         if pi is not None:
-            text.append(f" {pi[a]:>5.1%}"[:7] + " ", style=DIM)
+            text.append(f" {pi[a]:>6.1%} ", style=DIM)  # (100.0% and 0.0% in one column)
             text.append("█" * int(round(pi[a] * bar_width)), style=GREEDY if a in greedy else OTHER)
     return text

@@ -226,6 +226,15 @@ def _points(series: ChartSeries, metric: str) -> tuple[np.ndarray, np.ndarray] |
     return None if y is None else (series.episode, y)
 
 
+def _same_points(a, b) -> bool:
+    """Two series' points are the same (a curve kept from this very run, nothing since)."""
+    return (
+        a is not None
+        and b is not None
+        and all(np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(a, b, strict=True))
+    )
+
+
 def _rgb(colour: tuple[int, int, int]) -> str:
     """A Rich colour for an RGB triple: "rgb(242,193,46)" (Rich reads no spaces in it)."""
     return "rgb({},{},{})".format(*colour)
@@ -236,11 +245,14 @@ def _kept_recent(k: KeptCurve, metric: str) -> float:
     return k.recent_length if metric == "episodic_length" else k.recent_return
 
 
-def _legend(spec: ChartSpec, kept: list[KeptCurve]) -> list[Text]:
+def _legend(spec: ChartSpec, kept: list[KeptCurve], this_one: str | None = None) -> list[Text]:
     """Which line is which (and the kept runs' last 100 episodes): one line, or one line per
-    run where one line does not fit."""
+    run where one line does not fit. ``this_one``: the label of a kept curve that is this run
+    as it is now (just kept: one line, named both ways)."""
     now = dict(spec.recent).get(spec.metric)
-    head = f"{spec.variant or 'this run'} (now)"
+    name = spec.variant or "this run"
+    kept_as = "" if not this_one else ", kept" if this_one == name else f", kept as {this_one}"
+    head = f"{name} (now{kept_as})"
     if now is not None and not math.isnan(now):
         head += f": last 100 {value(now)}"
     entries = [Text.assemble(("━━ ", _rgb(LINE)), head)]
@@ -264,7 +276,10 @@ def build_chart(spec: ChartSpec) -> tuple[list[Strip], str, str]:
     kept curve, its line too, and a legend line under the chart naming both."""
     kept = [(k, _points(k.series, spec.metric)) for k in spec.kept]
     kept = [(k, p) for k, p in kept if p is not None and len(p[0])]
-    legend = _legend(spec, [k for k, _ in kept]) if kept else []
+    now = _points(spec.series, spec.metric)
+    this_one = next((k.label for k, p in kept if _same_points(p, now)), None)
+    kept = [(k, p) for k, p in kept if not _same_points(p, now)]  # (one line, not two alike)
+    legend = _legend(spec, [k for k, _ in kept], this_one) if kept or this_one else []
     height = spec.height - len(legend)
     plt = Plot()
     plt.plotsize(spec.width, height)
