@@ -11,6 +11,7 @@ Nothing here imports Textual, or knows which kinds of agent there are.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,6 +119,12 @@ class KeepCurve:
 
 
 @dataclass(frozen=True)
+class RestoreBest:
+    """Bring back the network of the best greedy check so far (its weights and optimizer
+    state; the replay buffer and the counters go on): a lecture need not end on a collapse."""
+
+
+@dataclass(frozen=True)
 class Train:
     """Train flat out for ``budget`` (a tour's ``train``), unrecorded; ``until_goal``: stop at
     the first check that the world's goal is reached (optimal from every start, checked every
@@ -215,6 +222,7 @@ Command = (
     | Train
     | Walk
     | KeepCurve
+    | RestoreBest
     | Reset
     | Save
     | Load
@@ -401,6 +409,32 @@ class BalanceResult:
     agent_fell: bool
 
 
+@dataclass(frozen=True)
+class GoalCheck:
+    """The live run's greedy check, as ``train`` makes it (the same goal, every ``every``
+    steps): its last result, when the goal was first reached, the best network seen (which
+    ``B`` brings back), the run's budget and how far its Q-values are past any return."""
+
+    what: str  # the goal: "solved", "optimal from every start state"
+    every: int
+    threshold: float | None  # a reward threshold's value (None: the optimum is the goal)
+    episodes: int  # evaluation episodes of a threshold's check
+    steps: int = -1  # total_steps at the last check (-1: none yet)
+    figure: float = math.nan  # its greedy mean return (a threshold's), or its optimality
+    passed: bool = False
+    reached_at: int = -1  # total_steps at the first check that passed
+    reached_figure: float = math.nan
+    best_at: int = -1  # total_steps of the best check so far
+    best_figure: float = math.nan
+    budget: int = 0  # the run's step budget (0: none)
+    q_max: float = math.nan  # the largest |Q| over recent observations, at the last check
+    q_bound: float | None = None  # what no return can exceed: r_max / (1 - gamma)
+
+    @property
+    def diverging(self) -> bool:
+        return self.q_bound is not None and self.q_max > self.q_bound
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Everything the screen shows, copied out of the worker. Never mutated."""
@@ -445,6 +479,7 @@ class Snapshot:
     details: object = None  # the kind's own state for its panels (a network's buffer, ...)
     kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves, drawn beside this one's
     walking: bool = False  # the policy walks without learning (a tour's walk)
+    check: GoalCheck | None = None  # a network's live greedy check
 
     @property
     def speed(self) -> Speed:
@@ -499,6 +534,7 @@ class Notice:
     text: str
     severity: str = "information"
     topic: str | None = None  # a newer notice on the same topic replaces this one on screen
+    timeout: float | None = None  # seconds on screen (None: 2, a warning or error 8)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class WorkerState:
     playing_to: int
     walking: bool = False
     last_step: object = None  # a finished walk's last step, shown instead of the agent's
+    check: object = None  # a network's live greedy check (protocol.GoalCheck)
 
 
 class BackgroundReport:
@@ -249,6 +250,7 @@ class SnapshotMaker:
             details=agent.details(),
             kept=self.kept,
             walking=state.walking,
+            check=state.check,
         )
 
     def _values(self, agent, due: bool) -> np.ndarray:

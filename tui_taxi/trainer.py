@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from tui_taxi.checks import GoalWatch
 from tui_taxi.core.agent import default_agent, kind_named, load, new_agent
 from tui_taxi.core.envs import normalize_kwargs
 from tui_taxi.core.training import Pace, TrainingRun, goal_for, train
@@ -38,6 +39,7 @@ from tui_taxi.protocol import (
     PlayModeChanged,
     Refresh,
     Reset,
+    RestoreBest,
     RunTour,
     Save,
     SetLearnFromHuman,
@@ -84,10 +86,11 @@ class Trainer:
         on_event: EventCallback,
         *,
         paused: bool = False,
-        speed_index: int = DEFAULT_SPEED,
+        speed_index: int | None = DEFAULT_SPEED,
         manual: bool = False,
         practice: bool = False,
         max_fps: float = 30.0,
+        stop_when_solved: bool = True,
     ) -> None:
         self.agent = None if callable(agent) else agent
         self._open = agent if callable(agent) else None
@@ -96,7 +99,9 @@ class Trainer:
         self._commands: queue.Queue[Command] = queue.Queue()
         self._stopped = threading.Event()
         self.paused = paused
-        self.speed_index = speed_index
+        self.speed_index = speed_index  # None: the kind's opening speed, once it is known
+        self.stop_when_solved = stop_when_solved  # a network's run pauses at its goal
+        self._watch: GoalWatch | None = None  # a network's live greedy check
         self.manual = manual
         self.learn_from_human = False
         self.min_frame = 1.0 / max_fps
@@ -174,6 +179,18 @@ class Trainer:
                     Notice(f"could not start that agent ({exc}); a new one instead", "error")
                 )
                 self.agent = default_agent()
+        if self.speed_index is None:
+            opening = self.agent.opening_speed
+            self.speed_index = DEFAULT_SPEED if opening is None else opening
+            if opening is not None and not self.manual:
+                self._emit(
+                    Notice(
+                        f"{self.agent.label} opens at {SPEEDS[opening].label} (a network "
+                        "learns nothing worth watching at 10 steps/s): [ slower, ] faster",
+                        topic="speed",
+                        timeout=6,
+                    )
+                )
         self._new_agent(self.agent)
         if self.manual:
             if self._wants_practice and self.agent.episode == 0:
@@ -281,16 +298,56 @@ class Trainer:
             if self._frame_left <= 0:
                 self._frame_left = speed.episodes_per_frame
             before = self.agent.episode
-            self._pace.train(self.agent, episodes=self._frame_left)
+            self._pace.train(self.agent, episodes=self._frame_left, steps=self._to_check())
             self._frame_left -= self.agent.episode - before
+            if self._watch_check():
+                return 0.0
             if self._frame_left > 0 or self.agent.in_step:
                 self._publish()
                 return 0.0
             self._publish(force=True)
             return 1.0 / FRAME_RATE
-        self._pace.train(self.agent)
-        self._publish()
+        self._pace.train(self.agent, steps=self._to_check())
+        if not self._watch_check():
+            self._publish()
         return 0.0
+
+    # -- a network's live greedy check ---------------------------------------------------------
+    def _to_check(self) -> int | None:
+        """Steps the next call may take before the next check (None: no check to stop at)."""
+        w = self._watch
+        return None if w is None else w.steps_to_next(self.agent)
+
+    def _watch_check(self) -> bool:
+        """At a check's step, the kind's goal tested on the network now on screen, as
+        ``train`` tests it; pauses when the goal is first reached (``stop_when_solved``) or
+        the budget is spent, and says so. Returns whether it paused."""
+        w, agent = self._watch, self.agent
+        if w is None or self._walk_from is not None or self.manual or not w.due(agent):
+            if w is not None and w.budget_spent(agent):
+                return self._stop(
+                    f"The run's budget of {w.state.budget:,} steps is spent: paused "
+                    "(space trains on)"
+                )
+            return False
+        news = w.check(agent)
+        paused = False
+        if news and self.stop_when_solved:
+            paused = self._stop(f"{news[0]}. Paused: space trains on, B brings back the best")
+        elif news:
+            self._emit(Notice(news[0], topic="goal", timeout=6))
+        if w.budget_spent(agent):
+            paused = self._stop(
+                f"The run's budget of {w.state.budget:,} steps is spent: paused (space trains "
+                f"on; the best: {w.best_words()}, B brings it back)"
+            )
+        return paused
+
+    def _stop(self, text: str) -> bool:
+        self.paused, self._frame_left = True, 0
+        self._emit(Notice(text, topic="goal", timeout=10))
+        self._publish(force=True)
+        return True
 
     def _play_step(self) -> None:
         """One step at a visible pace: training, a tour's closing steps or its walk (which
@@ -362,6 +419,7 @@ class Trainer:
                 else:
                     for _ in range(count):
                         self._step_once()
+                        self._watch_check()
             case ChangeSpeed(delta=delta):
                 self._set_speed(self.speed_index + delta)
             case SetSpeed(index=index):
@@ -390,6 +448,8 @@ class Trainer:
                 self._play_to = self.agent.total_steps + limit
             case KeepCurve(label=label):
                 self._snapshots.keep(self.agent, label)
+            case RestoreBest():
+                self._restore_best()
             case SetManual(on=on):
                 self._set_manual((not self.manual) if on is None else on)
             case Move(action=action):
@@ -495,6 +555,19 @@ class Trainer:
             case Walk():
                 self._handle(wait)
 
+    def _restore_best(self) -> None:
+        w = self._watch
+        if w is None or w.best_network is None:
+            why = (
+                "no greedy check has run yet"
+                if w is not None
+                else f"a {self.agent.label} keeps no best network"
+            )
+            self._emit(Notice(f"nothing to bring back: {why}", "warning", topic="best"))
+            return
+        self.agent.restore_network(w.best_network)
+        self._emit(Notice(f"the best network is back: {w.best_words()}", topic="best"))
+
     def _set_manual(self, on: bool) -> None:
         if on == self.manual:
             return
@@ -589,6 +662,7 @@ class Trainer:
         self._play_to = 0
         self._recorder.clear()
         self._checkpoint, self._checkpoint_time = agent.copy(), time.perf_counter()
+        self._watch = GoalWatch.of(agent)
 
     # -- snapshots -------------------------------------------------------------------------
     def _publish(self, force: bool = False) -> None:
@@ -617,6 +691,7 @@ class Trainer:
             replays=self._recorder.episodes,
             playing_to=self._play_to,
             walking=self._walking,
+            check=self._watch.state if self._watch is not None else None,
             last_step=self._walked,
         )
         return self._snapshots.make(self.agent, state, now)

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         config,
         load=args.load,
         paused=args.paused,
-        speed_index=args.speed - 1,
+        speed_index=None if args.speed is None else args.speed - 1,
+        stop_when_solved=args.stop_when_solved,
         manual=args.command == "play",
         presenter=args.presenter,
     )

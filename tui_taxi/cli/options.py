@@ -320,14 +320,27 @@ def add_app_options(parser: Parser, leading: bool = False) -> None:
     option(
         "--paused", action="store_true", default=False, help="start paused (space runs, n steps)"
     )
+    openings = ", ".join(
+        f"{cls.opening_speed + 1} for --agent {name}"
+        for name, cls in kinds().items()
+        if cls.opening_speed is not None
+    )
     option(
         "--speed",
         type=whole(1, len(SPEEDS)),
-        default=DEFAULT_SPEED + 1,
+        default=None,
         metavar=f"1-{len(SPEEDS)}",
         help="starting speed level: "
         + ", ".join(f"{i}={s.label}" for i, s in enumerate(SPEEDS, 1))
-        + f" (default: {DEFAULT_SPEED + 1})",
+        + f" (default: {DEFAULT_SPEED + 1}"
+        + (f"; {openings})" if openings else ")"),
+    )
+    option(
+        "--stop-when-solved",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a network's run pauses when its greedy check first reaches the goal, as train "
+        "stops (space trains on; default: pause)",
     )
 
 

@@ -155,6 +155,7 @@ class Goal:
     what: str
     figure: str = ""  # what the figure test gives is ("greedy mean return"), if it says
     explain: Callable[[float], str] = lambda figure: ""  # the check that passed, in words
+    threshold: float | None = None  # the figure to reach (a reward threshold), if it is one
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,9 @@ class AgentBase:
     save_options: ClassVar[tuple[str, ...]] = ()  # what its save takes beyond the path
     train_charts: ClassVar[tuple[str, ...]] = ()  # its own curves `train` prints by default
     counts_penalties: ClassVar[bool] = True  # its episodes count a world's penalties
+    #: the app's speed level when none is asked for (None: the app's default, every step
+    #: visible; a network learns nothing worth seeing at that pace)
+    opening_speed: ClassVar[int | None] = None
     obs_dim: int = 0
 
     sweep_space: ClassVar[tuple[SweepParam, ...]] = ()

@@ -291,4 +291,5 @@ def goal_for(agent, every: int | None = None) -> Goal | None:
             f"the greedy policy's mean return {mean:.2f} >= {threshold:g}, "
             f"{env_id}'s reward threshold"
         ),
+        threshold,
     )

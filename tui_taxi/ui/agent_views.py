@@ -16,6 +16,7 @@ from tui_taxi.ui.format import count, plural
 from tui_taxi.ui.views import view_for
 
 DIM = "#8a8a96"
+GOOD, WARN, BAD = "#3aa655", "#e3b505", "#d64545"
 LABEL = 18
 
 Rows = list[tuple[str, "str | Text"]]
@@ -150,9 +151,14 @@ def explain_network(snap: Snapshot) -> Text:
 
 
 def network_rows(snap: Snapshot) -> Rows:
-    """The replay buffer's fill, the target network's updates and the recent loss."""
+    """The replay buffer's fill, the target network's updates and the recent loss, then the
+    live greedy check (a world scored against its optimum has that in rows of its own: the
+    network's rows there are one line)."""
     c, net = snap.config, snap.details
     fill = net.buffer_fill / c.buffer_size
+    if snap.model is not None and snap.report is not None:  # (the optimality rows follow)
+        loss = "" if math.isnan(net.recent_loss) else f" · loss {net.recent_loss:.3f}"
+        return [("network", f"{fill:.0%} full · ×{count(net.target_syncs)}{loss}")]
     rows: Rows = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]
     if net.last_sync_step < 0:
         synced = Text(f"not yet (from step {c.learning_starts:,})", style=DIM)
@@ -168,6 +174,32 @@ def network_rows(snap: Snapshot) -> Rows:
             else f"{net.recent_loss:.4f} (recent)",
         )
     )
+    return rows + check_rows(snap.check)
+
+
+def check_rows(check) -> Rows:
+    """The greedy check against a reward threshold: its last figure, when it was solved, the
+    best so far (what B brings back)."""
+    if check is None or check.threshold is None:
+        return []
+    if check.steps < 0:
+        return [("greedy", Text(f"checked every {check.every:,} steps", style=DIM))]
+    colour = GOOD if check.passed else WARN if check.figure >= check.threshold / 2 else BAD
+    rows: Rows = [
+        (
+            "greedy",
+            Text.assemble(
+                (f"{check.figure:.1f}", f"bold {colour}"),
+                (f" over {check.episodes} ep. at {count(check.steps)}", DIM),
+            ),
+        )
+    ]
+    if check.reached_at >= 0:
+        rows.append(("solved", Text(f"at {count(check.reached_at)} steps", style=f"bold {GOOD}")))
+    else:
+        rows.append(("solved", Text(f"not yet ({check.threshold:g} to reach)", style=DIM)))
+    if check.best_at >= 0 and check.best_at != check.steps:
+        rows.append(("best", f"{check.best_figure:.1f} at {count(check.best_at)} (B)"))
     return rows
 
 

@@ -33,6 +33,7 @@ from tui_taxi.protocol import (
     Notice,
     PlayModeChanged,
     Reset,
+    RestoreBest,
     RunTour,
     Save,
     SetLearnFromHuman,
@@ -86,7 +87,8 @@ class TaxiApp(App[None]):
         *,
         world: World | None = None,
         paused: bool = False,
-        speed_index: int = DEFAULT_SPEED,
+        speed_index: int | None = DEFAULT_SPEED,
+        stop_when_solved: bool = True,
         save_path: str = "tui-taxi-session.npz",
         manual: bool = False,
         practice: bool = False,
@@ -106,6 +108,7 @@ class TaxiApp(App[None]):
             speed_index=speed_index,
             manual=manual,
             practice=practice,
+            stop_when_solved=stop_when_solved,
         )
         self.snapshot: Snapshot | None = None
         self.toasts = Toasts(self)
@@ -188,8 +191,9 @@ class TaxiApp(App[None]):
         match message.event:
             case Notice(text="", topic=topic) if topic:
                 self.toasts.clear(topic)  # (what it said no longer holds)
-            case Notice(text=text, severity=severity, topic=topic):
-                timeout = 8 if severity in ("error", "warning") else 2
+            case Notice(text=text, severity=severity, topic=topic, timeout=timeout):
+                if timeout is None:
+                    timeout = 8 if severity in ("error", "warning") else 2
                 self.toasts.say(text, severity=severity, timeout=timeout, topic=topic)
             case Starting(text=text):
                 self.live.show_starting(text)
@@ -338,6 +342,10 @@ class TaxiApp(App[None]):
     def action_next_variant(self) -> None:
         self.trainer.send(NextVariant())
 
+    def action_restore_best(self) -> None:
+        """A network's best greedy check so far: its weights back (the trainer says which)."""
+        self.trainer.send(RestoreBest())
+
     def action_keep_curve(self) -> None:
         """Keep the run's curve on the chart (named by its variant and settings), or let a
         kept one go."""
@@ -433,10 +441,11 @@ def create_app(
     *,
     load: str | Path | None = None,
     paused: bool = False,
-    speed_index: int = DEFAULT_SPEED,
+    speed_index: int | None = DEFAULT_SPEED,
     manual: bool = False,
     presenter: bool = False,
     tour: Tour | None = None,
+    stop_when_solved: bool = True,
 ) -> TaxiApp:
     """The factory the CLI and the tests share: an agent of the config's kind (the default
     kind's defaults when none is given). A saved agent of any kind is read (and validated)
@@ -467,6 +476,7 @@ def create_app(
         world=world,
         paused=paused,
         speed_index=speed_index,
+        stop_when_solved=stop_when_solved,
         save_path=save_path,
         manual=manual,
         practice=manual and load is None,

@@ -205,6 +205,7 @@ class DQNAgent(AgentBase):
     stop_at_goal = True  # a network can unlearn after it: train stops at the first solved check
     save_options = ("buffer",)
     train_charts = ("td_loss",)
+    opening_speed = 7  # 1 episode a frame: each episode seen, and the network learns
     options_title = (
         "deep Q-learning (--agent dqn; defaults: CartPole's, a discrete world's in brackets)"
     )
@@ -882,6 +883,49 @@ class DQNAgent(AgentBase):
             lazy[:fill] = original[:fill]
             memo[id(original)] = lazy
         return copy.deepcopy(self, memo)
+
+    # -- the network alone --------------------------------------------------------------------
+    #: What a network is: its weights, its target's, and Adam's moments.
+    NETWORK_ARRAYS = ("theta", "target", "adam_m", "adam_v")
+
+    def network(self) -> dict[str, np.ndarray]:
+        """A copy of the network (weights, target, optimizer state), to bring back later."""
+        return {name: self.arrays[name].copy() for name in self.NETWORK_ARRAYS}
+
+    def restore_network(self, network: dict[str, np.ndarray]) -> None:
+        """Put back a :meth:`network` (the replay buffer, the counters and the episode go on)."""
+        self.settle()
+        for name in self.NETWORK_ARRAYS:
+            if network[name].shape != self.arrays[name].shape:
+                raise ConfigError("that network has other layer sizes than this one")
+        for name in self.NETWORK_ARRAYS:
+            self.arrays[name][:] = network[name]
+
+    def q_bound(self) -> float | None:
+        """What no state's value can exceed: the largest reward's size over 1 - gamma (a
+        return is at most that), where the env's rewards are known to be bounded (CartPole's
+        +1 a step, a discrete world's table); None elsewhere, or with gamma 1."""
+        gamma = self.config.gamma
+        if gamma >= 1.0:
+            return None
+        if self.env_type == kernel.CARTPOLE:
+            r_max = 1.0
+        elif self.model is not None:
+            r_max = float(np.max(np.abs(self.model.reward)))
+        else:
+            return None
+        return r_max / (1.0 - gamma)
+
+    def recent_q_max(self, rows: int = 256) -> float:
+        """The largest |Q(s, a)| over the last ``rows`` observations stored (and the current
+        one): where a diverging network shows first."""
+        fill, pos = self.buffer_fill, int(self.arrays["cursor"][kernel.C_POS])
+        take = min(rows, fill)
+        index = (pos - 1 - np.arange(take)) % self.arrays["buf_obs"].shape[0]
+        seen = self.arrays["buf_obs"][index]
+        current = np.array([[self.state]], float) if self.model is not None else self.obs[None]
+        values = self.q_values(np.concatenate([seen, current]))
+        return float(np.max(np.abs(values)))
 
     @property
     def buffer_fill(self) -> int:

@@ -7,6 +7,7 @@ import time
 
 from rich.text import Text
 
+from tui_taxi.checks import diverging_words
 from tui_taxi.core.optimal import scorable
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.agent_views import agent_view
@@ -102,7 +103,17 @@ def status_text(snap: Snapshot, width: int) -> Text:
         optimal = Text(f"optimal {report.n_optimal}/{report.n_start}", style=f"bold {colour}")
     # (segment, priority): lower numbers stay longest
     memory = agent_view(snap.kind).status(snap)  # a network's replay buffer and target
-    segments = [(head, 0), (params, 1), (counters, 2), (optimal, 3), (memory, 4), (steps, 5)]
+    check, warning = check_status(snap.check)
+    segments = [
+        (head, 0),
+        (warning, 1),
+        (params, 1),
+        (counters, 2),
+        (optimal, 3),
+        (check, 3),
+        (memory, 4),
+        (steps, 5),
+    ]
     segments = [(segment, rank) for segment, rank in segments if segment is not None]
     sep = Text(" │ ", style=DIM)
     while True:
@@ -112,3 +123,21 @@ def status_text(snap: Snapshot, width: int) -> Text:
             line.truncate(width, overflow="ellipsis")
             return line
         segments.remove(max(segments, key=lambda item: item[1]))
+
+
+def check_status(check) -> tuple[Text | None, Text | None]:
+    """A network's live greedy check against a reward threshold ("solved at 87,500 · greedy
+    500.0", or the last figure against the threshold), and a warning when its Q-values are past
+    any possible return."""
+    if check is None:
+        return None, None
+    warning = Text(diverging_words(check), style=f"bold {BAD}") if check.diverging else None
+    if check.threshold is None or check.steps < 0:
+        return None, warning
+    if check.reached_at >= 0:
+        shown = Text(f"solved at {count(check.reached_at)}", style=f"bold {RUN}")
+        shown.append(f" · greedy {check.figure:.1f}", style="bold")
+    else:
+        shown = Text(f"greedy {check.figure:.1f}", style="bold")
+        shown.append(f" of {check.threshold:g}", style=DIM)
+    return shown, warning
