@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -151,3 +153,44 @@ def test_a_network_run_cut_into_bounded_calls_is_the_same(monkeypatch):
     ):
         np.testing.assert_array_equal(column, other)
     assert len(batch) > 4  # several pieces of two episodes each
+
+
+_NETWORK_RUN = """
+import hashlib
+from tui_taxi.core.dqn.agent import DQNAgent
+from tui_taxi.core.dqn.config import DQNConfig, config_for
+digest = hashlib.sha256()
+for config in (DQNConfig(seed=0, learning_starts=500),
+               config_for("Taxi-v4", seed=1, learning_starts=200)):
+    agent = DQNAgent(config)
+    agent.train(steps=3000)
+    for name in ("theta", "target", "adam_m", "adam_v", "rng"):
+        digest.update(agent.arrays[name].tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_a_seeded_network_run_is_the_same_with_an_empty_or_a_warm_numba_cache(tmp_path):
+    """The DQN's kernels compiled afresh (an empty cache) and loaded from the cache that compile
+    left give the same weights, bit for bit, and so does this process (whatever its cache
+    held): no fastmath, whose reassociation LLVM did differently in the two cases."""
+    import os
+    import subprocess
+    import sys
+
+    def run(cache: Path) -> str:
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+        out = subprocess.run(
+            [sys.executable, "-c", _NETWORK_RUN], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.strip()
+
+    cache = tmp_path / "numba"
+    cold = run(cache)
+    assert any(cache.rglob("*.nbi")), "the first run filled the cache"
+    warm = run(cache)
+    assert cold == warm
+    here: dict = {}
+    exec(_NETWORK_RUN.replace("print(digest.hexdigest())", "result = digest.hexdigest()"), here)
+    assert here["result"] == cold
