@@ -592,9 +592,8 @@ class Trainer:
             return
         if self._practice is not None:
             self._emit(
-                Notice(
-                    f"the agent is still learning ({self._practice_left():,} "
-                    f"{self.agent.unit} to go)",
+                Notice(  # (one notice, replaced; the status line counts down, not it)
+                    "the agent is still learning: you drive once the status line's count reaches 0",
                     topic="practice",
                 )
             )

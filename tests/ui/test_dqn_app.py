@@ -285,3 +285,28 @@ def test_canvas_styles_are_few_and_shared():
     assert a is _style((207, 23, 96), (0, 7, 248))  # the same levels: the same object
     assert a.color.triplet == (200, 16, 96) and a.bgcolor.triplet == (0, 0, 248)
     assert a is not _style((208, 16, 96), (0, 0, 248))
+
+
+async def test_keys_pressed_while_the_agent_practises_leave_one_notice_not_a_stack(monkeypatch):
+    import tui_taxi.core.worlds as worlds
+
+    monkeypatch.setattr(worlds, "reward_threshold", lambda env_id: 1e9)  # never solved early
+    config = DQNConfig(seed=2, total_timesteps=500_000)  # (practice lasts a minute)
+    app = create_app(config, manual=True, paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: s.manual and s.practice > 0)
+        racks = []  # the "still learning" toasts on screen right after each one is said
+        say = app.toasts.say
+
+        def counting_say(text, **kwargs):
+            shown = say(text, **kwargs)
+            racks.append(sum("still learning" in n.message for n in app.toasts.shown()))
+            return shown
+
+        monkeypatch.setattr(app.toasts, "say", counting_say)
+        for _ in range(3):
+            snap = await press(pilot, "right")
+            assert snap.practice > 0 and snap.trip_steps == 0  # refused: still practising
+        await settle(pilot, lambda s: len(racks) >= 3)
+        assert racks == [1] * 3
+        app.trainer.stop()
