@@ -153,15 +153,18 @@ def layout(sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 def init_params(sizes: tuple[int, ...], rng: np.ndarray, index_input: bool) -> np.ndarray:
-    """He-uniform weights (ReLU layers), zero biases, drawn from the explicit generator."""
+    """PyTorch's ``nn.Linear`` initialisation, which Stable-Baselines3's and CleanRL's DQNs
+    keep: each layer's weights and biases uniform in +-1/sqrt(fan_in), drawn from the explicit
+    generator. (A one-hot input's fan-in is its number of states, as a Linear layer over the
+    one-hot vector has. The He-uniform weights used before, 2.45 times wider and with zero
+    biases, needed about twice the samples to solve CartPole: 57,500 steps median against 31,250.)"""
     w_off, b_off, _, n_params = layout(sizes)
     theta = np.zeros(n_params)
     for layer in range(len(sizes) - 1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
-        fan_in = 1 if (layer == 0 and index_input) else n_in  # a one-hot input has one 1
-        bound = math.sqrt(6.0 / fan_in) if layer < len(sizes) - 2 else math.sqrt(3.0 / fan_in)
-        block = theta[w_off[layer] : w_off[layer] + n_in * n_out]
-        _fill_uniform(block, rng, bound)
+        bound = 1.0 / math.sqrt(n_in)
+        _fill_uniform(theta[w_off[layer] : w_off[layer] + n_in * n_out], rng, bound)
+        _fill_uniform(theta[b_off[layer] : b_off[layer] + n_out], rng, bound)
     return theta
 
 
