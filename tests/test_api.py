@@ -265,3 +265,38 @@ def test_load_refuses_a_missing_or_damaged_file_in_one_line(tmp_path):
         with pytest.raises(SaveFileError, match=said) as info:
             tui_taxi.load(bad)
         assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["table on Taxi", "network on CartPole"])
+def test_predict_drives_gymnasiums_vector_envs_one_action_per_row(kind):
+    """What SB3's helpers and vectorized envs pass: a batch of observations (Taxi's (n,) state
+    indices, CartPole's (n, 4) rows), answered with one action per row, each the action the
+    single observation gets; the vector env steps with them."""
+    from tui_taxi.core.dqn import DQNConfig
+    from tui_taxi.core.tabular import TabularAgent, TrainConfig
+
+    if kind == "table on Taxi":
+        agent = TabularAgent(TrainConfig(seed=0)).learn(50_000)
+    else:
+        agent = DQNAgent(DQNConfig(seed=0, learning_starts=100)).learn(2_000)
+    envs = gym.make_vec(agent.config.env_id, num_envs=4, vectorization_mode="sync")
+    try:
+        obs, _ = envs.reset(seed=0)
+        for _ in range(20):
+            actions, state = agent.predict(obs, episode_start=np.zeros(4, bool))
+            assert state is None and actions.shape == (4,)
+            assert list(actions) == [agent.predict(row)[0] for row in obs]
+            obs, *_ = envs.step(actions)
+    finally:
+        envs.close()
+
+
+def test_the_readmes_python_example_runs_as_written():
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)  # (indented in a list)
+    assert blocks, "the README has a Python example"
+    for block in blocks:
+        exec(compile(textwrap.dedent(block), "README.md", "exec"), {})
