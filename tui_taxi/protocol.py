@@ -480,6 +480,10 @@ class Snapshot:
     kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves, drawn beside this one's
     walking: bool = False  # the policy walks without learning (a tour's walk)
     check: GoalCheck | None = None  # a network's live greedy check
+    #: the exact Q* for the run's gamma, beside a network's Q-table on a world small enough
+    #: to score (read-only; None elsewhere)
+    q_star: np.ndarray | None = None
+    q_label: str = ""  # what ``q`` holds when it is not the agent's values ("Q*", "|Q−Q*|")
 
     @property
     def speed(self) -> Speed:

@@ -152,6 +152,8 @@ class SnapshotMaker:
         self._table_cost = 0.0  # seconds the last build took
         self._landscape: Landscape | None = None
         self.kept: tuple[KeptCurve, ...] = ()  # earlier runs' curves (they outlive an agent)
+        self._q_star_key: object = None
+        self._q_star_values: np.ndarray | None = None
 
     def keep(self, agent, label: str | None) -> None:
         """Keep ``agent``'s curve for comparison, named ``label`` (the last kept one replaced;
@@ -185,6 +187,21 @@ class SnapshotMaker:
         self._world = World.of_agent(agent)
         self.rate.reset(agent.total_steps)
 
+    def _q_star(self, agent) -> np.ndarray | None:
+        """The exact Q* (value iteration) for the run's gamma, for a kind whose values
+        approximate it, on a world small enough to score; solved once per world and gamma."""
+        model = agent.model
+        if not agent.approximates or model is None or not scorable(model):
+            return None
+        key = (id(model), agent.config.gamma)
+        if self._q_star_key != key:
+            from tui_taxi.core.optimal import solve
+
+            q = solve(model, agent.config.gamma).q.copy()
+            q.flags.writeable = False
+            self._q_star_key, self._q_star_values = key, q
+        return self._q_star_values
+
     def make(self, agent, state: WorkerState, now: float | None = None) -> Snapshot:
         now = time.perf_counter() if now is None else now
         self._seq += 1
@@ -209,6 +226,7 @@ class SnapshotMaker:
             self._report_time = now
         continuous = agent.model is None
         report, report_episode = self.report.latest_of(self.generation)
+        q_star = self._q_star(agent)
         return Snapshot(
             seq=self._seq,
             handled=state.handled,
@@ -251,6 +269,7 @@ class SnapshotMaker:
             kept=self.kept,
             walking=state.walking,
             check=state.check,
+            q_star=q_star,
         )
 
     def _values(self, agent, due: bool) -> np.ndarray:

@@ -310,3 +310,39 @@ async def test_keys_pressed_while_the_agent_practises_leave_one_notice_not_a_sta
         await settle(pilot, lambda s: len(racks) >= 3)
         assert racks == [1] * 3
         app.trainer.stop()
+
+
+async def test_a_networks_q_table_the_exact_q_star_and_the_error_in_turn():
+    """On a world small enough to score, `*` shows the exact Q* (value iteration for the run's
+    gamma) in the Q-table's place, then the error |Q - Q*|; the statistics state the error's
+    mean and largest value; a table's run has no Q* view (it is judged in the statistics)."""
+    from tui_taxi.core.optimal import solve
+    from tui_taxi.ui.widgets.grid_world import ValueGrid
+    from tui_taxi.ui.widgets.stats_panel import StatsPanel
+
+    config = dqn_config_for("FrozenLake-v1", seed=0, learning_starts=50, gamma=0.95)
+    app = create_app(config, paused=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, lambda s: s.report is not None)
+        for _ in range(3):
+            await press(pilot, "n")
+        snap = await settle(pilot, lambda s: s.report is not None and s.q_star is not None)
+        star = solve(snap.model, 0.95).q
+        np.testing.assert_array_equal(snap.q_star, star)
+        q = app.trainer.agent.q_table()
+        error = np.abs(q - star)
+        stats = app.query_one(StatsPanel).text().plain
+        assert f"mean {error.mean():.2f}, max {error.max():.2f}" in stats
+        grid = app.query_one(ValueGrid)
+        assert "max Q(s,·)" in grid.text().plain
+        await pilot.press("asterisk")
+        await pilot.pause()
+        assert "max Q*(s,·)" in grid.text().plain
+        np.testing.assert_array_equal(grid.snapshot.q, star)
+        await pilot.press("asterisk")
+        await pilot.pause()
+        assert "max |Q−Q*|(s,·)" in grid.text().plain
+        np.testing.assert_allclose(grid.snapshot.q, error)
+        await pilot.press("asterisk")
+        await pilot.pause()
+        assert "max Q(s,·)" in grid.text().plain  # back to the network's

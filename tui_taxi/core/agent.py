@@ -327,6 +327,8 @@ class AgentBase:
     #: the app's speed level when none is asked for (None: the app's default, every step
     #: visible; a network learns nothing worth seeing at that pace)
     opening_speed: ClassVar[int | None] = None
+    #: its values approximate Q (a network): the app shows the exact Q* beside them
+    approximates: ClassVar[bool] = False
     obs_dim: int = 0
 
     sweep_space: ClassVar[tuple[SweepParam, ...]] = ()

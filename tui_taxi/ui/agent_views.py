@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from rich.text import Text
 
 from tui_taxi.protocol import Snapshot
@@ -157,6 +158,9 @@ def network_rows(snap: Snapshot) -> Rows:
     c, net = snap.config, snap.details
     fill = net.buffer_fill / c.buffer_size
     if snap.model is not None and snap.report is not None:  # (the optimality rows follow)
+        if snap.q_star is not None and snap.q.shape == snap.q_star.shape:
+            error = np.abs(snap.q - snap.q_star)
+            return [("|Q−Q*|", f"mean {error.mean():.2f}, max {error.max():.2f} (*)")]
         loss = "" if math.isnan(net.recent_loss) else f" · loss {net.recent_loss:.3f}"
         return [("network", f"{fill:.0%} full · ×{count(net.target_syncs)}{loss}")]
     rows: Rows = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]

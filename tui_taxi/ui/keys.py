@@ -36,7 +36,16 @@ class Key:
 
 #: The live screen's own actions (its view state).
 SCREEN_ACTIONS = frozenset(
-    ("toggle_view", "chart_metric", "smoothing", "chart_range", "explain", "per_action", "hint")
+    (
+        "toggle_view",
+        "chart_metric",
+        "smoothing",
+        "chart_range",
+        "explain",
+        "per_action",
+        "hint",
+        "table_source",
+    )
 )
 
 
@@ -84,6 +93,15 @@ KEYS: tuple[Key, ...] = (
         "Grid worlds: each action's value in each cell",
         "View",
         ALL,
+    ),
+    _k(
+        "asterisk",
+        "table_source",
+        "Q*",
+        "A network on a grid world: its Q-table, the exact Q*, or its error |Q − Q*|",
+        "View",
+        ALL,
+        "*",
     ),
     _k(
         "L",

@@ -206,6 +206,7 @@ class DQNAgent(AgentBase):
     save_options = ("buffer",)
     train_charts = ("td_loss",)
     opening_speed = 7  # 1 episode a frame: each episode seen, and the network learns
+    approximates = True
     options_title = (
         "deep Q-learning (--agent dqn; defaults: CartPole's, a discrete world's in brackets)"
     )

@@ -144,6 +144,23 @@ class LiveScreen(Screen):
         self.hint = not self.hint
         self.app.toasts.say("hint shown" if self.hint else "hint hidden", timeout=1.5, topic="hint")
 
+    def action_table_source(self) -> None:
+        """A network's Q-table, the exact Q*, or the error between them, in turn."""
+        from tui_taxi.ui.widgets.dashboard import TABLE_SOURCES
+
+        snap = self.app.snapshot
+        if snap is None or snap.q_star is None:
+            self.app.toasts.say(
+                "the exact Q* is shown beside a network's Q-table, on a world small enough to "
+                "score (a table's values are compared with it in the statistics)",
+                topic="table-source",
+            )
+            return
+        dashboard = self.dashboard
+        source = (dashboard.table_source + 1) % len(TABLE_SOURCES)
+        dashboard.set_table_source(source)
+        self.app.toasts.say(f"Q-table: {TABLE_SOURCES[source][1]}", topic="table-source")
+
     def action_per_action(self) -> None:
         if self.app._refused("per_action"):
             return

@@ -4,9 +4,11 @@ out). The App only hands it snapshots and says which view the user chose."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 
@@ -100,6 +102,8 @@ class Dashboard(Container):
         self.presenter = False
         self.tour_panel: str | None = None  # a tour shows this one panel under the world
         self.hint = True  # play mode: the agent's Q-values and greedy arrows shown (t hides them)
+        self.table_source = 0  # `*`: the network's Q, the exact Q*, or the error (TABLE_SOURCES)
+        self._last: Snapshot | None = None
         self._heavy_at = self._text_at = -1.0
         self._heavy_turn = 0
         self._settings: tuple = ()
@@ -228,6 +232,16 @@ class Dashboard(Container):
         self.hint = on
         self.relayout()
 
+    def _show_table(self, snap: Snapshot) -> None:
+        """The Q-table panel: the agent's values, or (a network's, on a scored world) the exact
+        Q* or the error |Q − Q*|, as ``table_source`` says."""
+        self.query_one("#qtable").show(table_snapshot(snap, self.table_source))
+
+    def set_table_source(self, source: int) -> None:
+        self.table_source = source
+        if self._last is not None:
+            self._show_table(self._last)
+
     def set_presenter(self, on: bool) -> None:
         self.presenter = on
         self.relayout()
@@ -254,7 +268,8 @@ class Dashboard(Container):
         now = time.monotonic()
         self.query_one("#world").show(snap)
         self._choose_panels(snap)
-        heavy = [self.query_one("#qtable").show, self.query_one(RewardChart).show]
+        self._last = snap
+        heavy = [self._show_table, self.query_one(RewardChart).show]
         if self.view.zoom is not None:
             heavy.append(self.query_one("#zoom").show)
         texts = (QValues, StatsPanel, TDExplainer)
@@ -271,3 +286,20 @@ class Dashboard(Container):
             self._heavy_at = now
             heavy[self._heavy_turn % len(heavy)](snap)
             self._heavy_turn += 1
+
+
+#: What the Q-table panel shows of a network on a scored world (`*` cycles them).
+TABLE_SOURCES = (
+    ("", "the network's Q-values"),
+    ("Q*", "the exact Q* (value iteration, the run's gamma)"),
+    ("|Q−Q*|", "the network's error per state and action, |Q − Q*|"),
+)
+
+
+def table_snapshot(snap: Snapshot, source: int) -> Snapshot:
+    """``snap`` with ``q`` replaced by the chosen source (the agent's own where there is no
+    Q* to compare with)."""
+    if source == 0 or snap.q_star is None or snap.q.shape != snap.q_star.shape:
+        return snap
+    q = snap.q_star if source == 1 else np.abs(snap.q - snap.q_star)
+    return dataclasses.replace(snap, q=q, q_label=TABLE_SOURCES[source][0])

@@ -126,7 +126,9 @@ class ValueGrid(SnapshotView):
         if snap is None or snap.model.grid is None:
             return None
         cell_w, cell_h = value_cell_size(snap.model, self.size.width or 66, self.size.height or 27)
-        return value_grid_text(snap.model, snap.q, snap.state, cell_w, cell_h, self.per_action)
+        return value_grid_text(
+            snap.model, snap.q, snap.state, cell_w, cell_h, self.per_action, snap.q_label
+        )
 
 
 def value_cell_size(model: CompiledEnv, width: int, height: int) -> tuple[int, int]:
@@ -146,19 +148,30 @@ def value_grid_size(model: CompiledEnv, width: int, height: int) -> tuple[int, i
 
 
 def value_grid_text(
-    model: CompiledEnv, q: np.ndarray, state: int, cell_w: int, cell_h: int, per_action: bool
+    model: CompiledEnv,
+    q: np.ndarray,
+    state: int,
+    cell_w: int,
+    cell_h: int,
+    per_action: bool,
+    label: str = "",
 ) -> Text:
+    """The grid of values (``label``: what ``q`` holds when not the agent's values: "Q*", or
+    "|Q−Q*|", an error, drawn without greedy arrows)."""
     grid = model.grid
     best = q.max(axis=1)
     walkable = np.array([k not in "HCG" for k in "".join(grid.kinds)])  # where actions matter
     scale = SequentialScale.of((q if per_action else best)[walkable])
     names = model.action_names
     here = grid.cell(state)
+    name = label or "Q"
     title = (
-        "Q per action (compass: each action's value)"
+        f"{name} per action (compass: each action's value)"
         if per_action
-        else "max Q(s,·) and greedy action (· a tie)"
+        else f"max {name}(s,·) and greedy action (· a tie)"
     )
+    if label.startswith("|") and not per_action:  # an error: the arrow is the worst action
+        title = f"max {label}(s,·), the network's error; arrow: the action most wrong"
     text = Text(f"{title}\n", style="bold")
     for r in range(grid.n_rows):
         lines = [Text() for _ in range(cell_h)]

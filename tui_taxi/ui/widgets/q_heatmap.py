@@ -87,7 +87,7 @@ def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
                 top, bottom = padded[s, j], padded[s, chars + j]
                 segments.append(Segment("▀", _style(palette[top], palette[bottom])))
         lines.append(Strip(segments))
-    lines.append(_legend(scale, palette, snap.model.action_names))
+    lines.append(_legend(scale, palette, snap.model.action_names, snap.q_label))
     return lines
 
 
@@ -141,11 +141,16 @@ def _header(snap: Snapshot, per_row: int, chars: int, dim: Style, cur_col: int) 
     return Strip(segments)
 
 
-def _legend(scale: DivergingScale, palette: list[str], names: tuple[str, ...]) -> Strip:
+def _legend(
+    scale: DivergingScale, palette: list[str], names: tuple[str, ...], label: str = ""
+) -> Strip:
+    """The colour scale and the cell's layout; ``label``: what the values are, when they are
+    not the agent's ("Q*", "|Q−Q*|")."""
     chars = math.ceil(len(names) / 2)
     top = " ".join(n[0] for n in names[:chars])
     bottom = " ".join(n[0] for n in names[chars:])
-    segments = [Segment(f"{_short(scale.low)} ", Style.parse("#d64545"))]
+    segments = [Segment(f"{label} ", Style.parse("bold"))] if label else []
+    segments.append(Segment(f"{_short(scale.low)} ", Style.parse("#d64545")))
     for colour in palette[: 2 * LEVELS + 1 : 4]:
         segments.append(Segment("█", Style.parse(colour)))
     segments.append(Segment(f" {_short(scale.high)}", Style.parse("#3aa655")))
