@@ -11,6 +11,7 @@ replayed through the same intents as the keys.
 
 from __future__ import annotations
 
+import copy
 import math
 import queue
 import threading
@@ -128,6 +129,8 @@ class Trainer:
         self._diagnosed: str | None = None  # the last problem said
         self._diagnosed_for: object = None
         self._quiet = False  # replaying a tour: its intents' notices are not shown
+        self._tour_of: object = None  # the tour whose slides are cached
+        self._tour_cache: dict[int, tuple] = {}  # slide -> (agent, kept curves, check) after it
 
     # -- any thread ------------------------------------------------------------------------
     def start(self) -> None:
@@ -437,6 +440,8 @@ class Trainer:
                 self._recorder.drop_partial()
                 goal = goal_for(self.agent, every) if until_goal else None
                 train(self.agent, budget, goal=goal)
+                if self._watch is not None and self._watch.due(self.agent):
+                    self._watch.check(self.agent)  # (a network's greedy check, where it ended)
             case Walk():
                 self._end_walk()
                 self._walked = None
@@ -526,25 +531,46 @@ class Trainer:
     def _run_tour(self, tour, index: int) -> None:
         """A fresh agent of the tour's kind, world and seed, then every slide's intents up to
         ``index``, handled as the keys' are (quietly); the shown slide's closing steps play at
-        a visible pace."""
-        kind = kind_named(tour.agent)
-        model = self.agent.model
-        same = model is not None and (model.env_id, model.env_kwargs) == (
-            tour.env_id,
-            tour.env_kwargs,
-        )
-        config = kind.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)
-        self._new_agent(new_agent(config, model if same else None))
-        self._snapshots.kept = ()  # what the slides keep, they keep again
+        a visible pace. What the slides before ``index`` did is kept (the agent, the kept
+        curves, the greedy check), so a slide that trains a network for seconds does so once,
+        not again for every slide after it: the same intents from the same state, the same
+        screen."""
+        if self._tour_of is not tour:
+            self._tour_cache, self._tour_of = {}, tour
+        start = max((j for j in self._tour_cache if j < index), default=-1)
+        if start >= 0:
+            agent, kept, watch = self._tour_cache[start]
+            self._new_agent(agent.copy())
+            self._snapshots.kept, self._watch = kept, copy.copy(watch)
+        else:
+            kind = kind_named(tour.agent)
+            model = self.agent.model
+            same = model is not None and (model.env_id, model.env_kwargs) == (
+                tour.env_id,
+                tour.env_kwargs,
+            )
+            config = kind.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)
+            self._new_agent(new_agent(config, model if same else None))
+            self._snapshots.kept = ()  # what the slides keep, they keep again
         self.paused, self.manual = True, False
-        intents, wait = tour.intents_until(index)
+        wait = None
         self._quiet = True
         try:
-            for intent in intents:
-                if isinstance(intent, Walk):  # an earlier slide's walk: it changed nothing
-                    self.agent.new_episode()
-                    continue
-                self._handle(intent)
+            for j in range(start + 1, index + 1):
+                actions = tour.steps[j].actions
+                if j == index and actions and isinstance(actions[-1], Step | Walk):
+                    actions, wait = actions[:-1], actions[-1]  # played at a visible pace
+                for intent in actions:
+                    if isinstance(intent, Walk):  # an earlier slide's walk: it changed nothing
+                        self.agent.new_episode()
+                        continue
+                    self._handle(intent)
+                if j < index:
+                    self._tour_cache[j] = (
+                        self.agent.copy(),
+                        self._snapshots.kept,
+                        copy.copy(self._watch),
+                    )
         finally:
             self._quiet = False
         # the tour's settings are chosen (epsilon 0 to show a learnt policy): no warning

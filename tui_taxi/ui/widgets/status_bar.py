@@ -108,9 +108,9 @@ def status_text(snap: Snapshot, width: int) -> Text:
         (head, 0),
         (warning, 1),
         (params, 1),
-        (counters, 2),
+        (check, 2),  # a network's "solved at": before the episode's counters
+        (counters, 2.5),
         (optimal, 3),
-        (check, 3),
         (memory, 4),
         (steps, 5),
     ]
