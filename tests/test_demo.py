@@ -102,10 +102,10 @@ def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
     assert main(["demo", "--list"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()] == list(TOURS)
-    assert main(["demo", "dqn"]) == 2
+    assert main(["demo", "ppo"]) == 2
     err = capsys.readouterr().err.strip()
-    assert (
-        err == "tui-taxi: error: no tour named 'dqn'; the tours: taxi, windy, cliff, frozen, bias"
+    assert err == (
+        "tui-taxi: error: no tour named 'ppo'; the tours: taxi, windy, cliff, frozen, bias, dqn"
     )
 
 

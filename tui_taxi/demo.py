@@ -31,7 +31,8 @@ Commands (each becomes an intent of :mod:`tui_taxi.protocol`, handled as a key's
   ``until optimal`` stops at the first check (every ten episodes) that finds the greedy policy
   optimal from every start state (a world without an exact optimum: its reward threshold);
 - ``reset``: a fresh agent with the settings so far and the tour's seed; ``env ID [...]``:
-  another world from this step on;
+  another world from this step on, the settings so far kept; ``world ID [...]``: another
+  world with its own defaults (a network's for CartPole after Taxi's);
 - ``view qtable|chart``; ``chart return|steps|penalties|staircase [clipped|whole]`` (the chart,
   showing that metric); ``panel explain|stats|policy|compare`` (the TD explainer, the
   statistics, Q and π(a|s), or random vs trained vs optimum).
@@ -54,7 +55,6 @@ from pathlib import Path
 from tui_taxi.core.agent import DEFAULT_KIND, Budget, kind_named
 from tui_taxi.core.envs import (
     EnvError,
-    compile_env,
     normalize_kwargs,
     parse_env_kwarg,
     resolve_env_id,
@@ -110,6 +110,15 @@ CAPTION_FIELDS = {
     "kept_epsilon": "epsilon of the kept run when it was kept (the chart's legend, if named)",
     "kept_alpha": "alpha of the kept run when it was kept (the chart's legend, if named)",
     "kept_gamma": "gamma of the kept run when it was kept (the chart's legend, if named)",
+    # a network's
+    "steps": "a network's steps taken (the caption's header)",
+    "buffer": "transitions in a network's replay buffer (statistics)",
+    "syncs": "the target network's copies so far (statistics)",
+    "q_error": "a network's mean |Q - Q*| over every state and action (statistics)",
+    "greedy": "the greedy check's mean return over 100 episodes (statistics)",
+    "solved_at": "the step of the first greedy check that passed (statistics)",
+    "q_max": "the largest |Q| over recent observations, at the last check (statistics)",
+    "q_bound": "what no return can exceed, r / (1 - gamma) (statistics)",
     # the world's own facts, from its compiled model
     "states": "the world's states (its model)",
     "actions": "the world's actions (its model)",
@@ -171,6 +180,7 @@ TOURS = {
     "cliff": "Cliff Walking: Sarsa's safe path against Q-learning's optimal one (Example 6.6)",
     "frozen": "FrozenLake: learning on slippery ice, where even the best policy may fall",
     "bias": "Maximization bias (Example 6.7): Q-learning and Expected SARSA against Double Q",
+    "dqn": "From the Q-table to a Q-network: replay, the target network, Taxi, CartPole solved",
 }
 DEFAULT_TOUR = "taxi"
 
@@ -293,7 +303,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: {exc}") from None
             continue
         if verb == "env" and not steps:  # the tour's world
-            env = _env(args, where)
+            env = _env(args, where, agent)
             continue
         if not steps:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
@@ -303,7 +313,9 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 raise TourError(f"{where}: expected 'set NAME VALUE', got {line!r}")
             step["actions"].append(SetSetting(args[0], _setting(agent, args[0], args[1], where)))
         elif verb == "env":  # another world from this step on, the settings so far kept
-            step["actions"].append(SetWorld(*_env(args, where), keep_settings=True))
+            step["actions"].append(SetWorld(*_env(args, where, agent), keep_settings=True))
+        elif verb == "world":  # another world from this step on, with its own defaults
+            step["actions"].append(SetWorld(*_env(args, where, agent), keep_settings=False))
         elif verb == "reset":
             if args:
                 raise TourError(f"{where}: 'reset' takes nothing after it")
@@ -387,15 +399,17 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
     )
 
 
-def _env(args: list[str], where: str) -> tuple[str, tuple]:
-    """``env ID [NAME=VALUE ...]``: a registered env with a transition model, checked now."""
+def _env(args: list[str], where: str, agent: str = DEFAULT_KIND) -> tuple[str, tuple]:
+    """``env ID [NAME=VALUE ...]``: a registered env the tour's kind of agent can run (a
+    table: one with a transition model; a network: CartPole too), checked now."""
     if not args:
         raise TourError(f"{where}: expected 'env ID [NAME=VALUE ...]'")
     env_id, _ = resolve_env_id(args[0])
+    kind = kind_named(agent)
     try:
         kwargs = normalize_kwargs(dict(parse_env_kwarg(a) for a in args[1:]))
-        compile_env(env_id, kwargs)
-    except EnvError as exc:
+        kind.open_env(kind.configure(env_id, kwargs))
+    except (EnvError, ConfigError) as exc:
         raise TourError(f"{where}: {exc}") from None
     return env_id, kwargs
 

@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable
 
 from tui_taxi.checks import GoalWatch
-from tui_taxi.core.agent import default_agent, kind_named, load, new_agent
+from tui_taxi.core.agent import STEPS, Budget, default_agent, kind_named, load, new_agent
 from tui_taxi.core.envs import normalize_kwargs
-from tui_taxi.core.training import Pace, TrainingRun, goal_for, train
+from tui_taxi.core.training import CHECK_EVERY, Pace, TrainingRun, goal_for, train
 from tui_taxi.play import Balance, Recorder, Trip, surprise
 from tui_taxi.protocol import (
     DEFAULT_SPEED,
@@ -438,8 +438,13 @@ class Trainer:
                 self._emit(Notice(self.agent.next_variant(), topic="variant"))
             case Train(budget=budget, until_goal=until_goal, check_every=every):
                 self._recorder.drop_partial()
-                goal = goal_for(self.agent, every) if until_goal else None
-                train(self.agent, budget, goal=goal)
+                goal = None
+                if until_goal and self.agent.unit == STEPS:  # checked where `train` checks
+                    every, budget = None, self._to_check_step(budget)
+                if until_goal:
+                    goal = goal_for(self.agent, every)
+                if budget.steps != 0:
+                    train(self.agent, budget, goal=goal)
                 if self._watch is not None and self._watch.due(self.agent):
                     self._watch.check(self.agent)  # (a network's greedy check, where it ended)
             case Walk():
@@ -580,6 +585,16 @@ class Trainer:
                 self._play_to = self.agent.total_steps + count
             case Walk():
                 self._handle(wait)
+
+    def _to_check_step(self, budget: Budget) -> Budget:
+        """Train a step budget up to the next multiple of the goal's cadence (a network's
+        greedy check falls on those steps, in ``train`` and live); the rest of the budget."""
+        lead = -self.agent.total_steps % CHECK_EVERY[STEPS]
+        if not lead or budget.steps is None or budget.episodes is not None:
+            return budget
+        first = min(lead, budget.steps)
+        train(self.agent, Budget(steps=first))
+        return Budget(steps=budget.steps - first)
 
     def _restore_best(self) -> None:
         w = self._watch

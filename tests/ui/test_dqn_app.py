@@ -332,7 +332,7 @@ async def test_a_networks_q_table_the_exact_q_star_and_the_error_in_turn():
         q = app.trainer.agent.q_table()
         error = np.abs(q - star)
         stats = app.query_one(StatsPanel).text().plain
-        assert f"mean {error.mean():.2f}, max {error.max():.2f}" in stats
+        assert f"mean {error.mean():.2f} · max {error.max():.1f}" in stats
         grid = app.query_one(ValueGrid)
         assert "max Q(s,·)" in grid.text().plain
         await pilot.press("asterisk")

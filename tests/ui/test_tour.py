@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 from driver import quiesce, settle
 
-from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.agent import kind_named
 from tui_taxi.demo import TOURS, load_tour
 from tui_taxi.protocol import Step
-from tui_taxi.ui.app import TaxiApp
+from tui_taxi.ui.app import create_app
 
 
 def _tour_app(name: str = "taxi"):
     tour = load_tour(name=name)
-    config = TrainConfig(env_id=tour.env_id, env_kwargs=tour.env_kwargs, seed=tour.seed)
-    return TaxiApp(TabularAgent(config), paused=True, tour=tour)
+    config = kind_named(tour.agent).configure(tour.env_id, tour.env_kwargs, seed=tour.seed)
+    return create_app(config, paused=True, tour=tour)
 
 
 async def _screen_after(keys: tuple[str, ...], size=(100, 30)) -> str:
@@ -81,7 +81,7 @@ async def test_every_slide_shows_its_panels_whole_at_100x30(name):
         for i in range(len(tour.steps)):
             if i:
                 await pilot.press("space")
-            await settle(pilot, lambda s: s.handled >= app.trainer.sent)
+            await settle(pilot, lambda s: s.handled >= app.trainer.sent, rounds=6000)
             await pilot.pause()
             for panel in app.query("#left > *, #right > *"):
                 if panel.display:

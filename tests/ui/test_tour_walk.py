@@ -11,9 +11,9 @@ from driver import chart_drawn, screen_lines, settle
 
 import tui_taxi.trainer as trainer_module
 import tui_taxi.ui.widgets.reward_chart as chart_module
-from tui_taxi.core.tabular import TabularAgent
+from tui_taxi.core.agent import kind_named
 from tui_taxi.demo import TOURS, WORLD_FIELDS, load_tour
-from tui_taxi.ui.app import TaxiApp
+from tui_taxi.ui.app import create_app
 from tui_taxi.ui.widgets.tour_caption import TourCaption
 
 #: Where a slide's view and panel show (widget ids).
@@ -39,8 +39,9 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
     monkeypatch.setattr(trainer_module, "TOUR_SPEED", 6)  # the walks at 60 steps/s: the same end
     monkeypatch.setattr(chart_module, "REDRAW", 0.05)  # the chart keeps up at once
     tour = load_tour(name=name)
-    config = TabularAgent.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)  # as the CLI
-    app = TaxiApp(TabularAgent(config), paused=True, tour=tour, presenter=presenter)
+    kind = kind_named(tour.agent)
+    config = kind.configure(tour.env_id, tour.env_kwargs, seed=tour.seed)  # as the CLI
+    app = create_app(config, paused=True, tour=tour, presenter=presenter)
     async with app.run_test(size=(100, 30)) as pilot:
         for index, step in enumerate(tour.steps):
             if index:

@@ -160,7 +160,7 @@ def network_rows(snap: Snapshot) -> Rows:
     if snap.model is not None and snap.report is not None:  # (the optimality rows follow)
         if snap.q_star is not None and snap.q.shape == snap.q_star.shape:
             error = np.abs(snap.q - snap.q_star)
-            return [("|Q−Q*|", f"mean {error.mean():.2f}, max {error.max():.2f} (*)")]
+            return [("|Q−Q*|", f"mean {error.mean():.2f} · max {error.max():.1f}")]
         loss = "" if math.isnan(net.recent_loss) else f" · loss {net.recent_loss:.3f}"
         return [("network", f"{fill:.0%} full · ×{count(net.target_syncs)}{loss}")]
     rows: Rows = [("buffer", f"{count(net.buffer_fill)} ({fill:.0%} full)")]
@@ -169,7 +169,17 @@ def network_rows(snap: Snapshot) -> Rows:
     else:
         ago = snap.total_steps - net.last_sync_step
         synced = f"×{count(net.target_syncs)}, {plural(ago, 'steps')} ago"
-    rows.append(("target", synced))
+    check = snap.check
+    if check is not None and check.q_bound is not None and check.steps >= 0:
+        # a row for the bound instead of the target's: its copies are on the status line
+        over = check.q_max > check.q_bound
+        synced = Text.assemble(
+            (f"{check.q_max:.1f}", f"bold {BAD if over else GOOD}"),
+            (f" ({'over' if over else 'under'} {check.q_bound:.0f} = r/(1-γ))", DIM),
+        )
+        rows.append(("max |Q|", synced))
+    else:
+        rows.append(("target", synced))
     rows.append(
         (
             "loss",
@@ -187,7 +197,7 @@ def check_rows(check) -> Rows:
     if check is None or check.threshold is None:
         return []
     if check.steps < 0:
-        return [("greedy", Text(f"checked every {check.every:,} steps", style=DIM))]
+        return [("greedy", Text(f"every {check.every:,} steps", style=DIM))]
     colour = GOOD if check.passed else WARN if check.figure >= check.threshold / 2 else BAD
     rows: Rows = [
         (

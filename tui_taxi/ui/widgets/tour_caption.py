@@ -4,8 +4,10 @@ caption, whose ``{figures}`` are filled in from the run (see
 
 from __future__ import annotations
 
+import math
 import re
 
+import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
@@ -76,11 +78,14 @@ class TourCaption(Widget):
         step = self.tour.steps[self.index]
         width = max(20, self.size.width - 2)
         title = Text(f"{self.index + 1}/{len(self.tour.steps)} · {step.title}", style="bold")
-        right, state = Text(), Text()
+        settings, counters, state = Text(), Text(), Text()
         snap = self.snapshot
         if snap is not None:
             shown = " ".join(f"{s.symbol} {s.figure}" for s in snap.settings)
-            right.append(f"{shown} · episode {count(snap.episode)}", style=DIM)
+            settings.append(f"{shown} · ", style=DIM)
+            counters.append(f"episode {count(snap.episode)}", style=DIM)
+            if snap.unit == "steps":  # a network counts steps: its budgets and checks do
+                counters.append(f" · {count(snap.total_steps)} steps", style=DIM)
             state.append(" · ▶ playing" if snap.playing_to else " · ‖ paused ", style=DIM)
         keys = Text.assemble(
             ("  → ", KEY_STYLE),
@@ -94,14 +99,21 @@ class TourCaption(Widget):
             ("q ", KEY_STYLE),
             "quit",
         )
-        # what gives way when the line is narrow: the keys' words, whether it plays, the counters
-        if title.cell_len + right.cell_len + state.cell_len + keys.cell_len + 3 > width:
+
+        def fits(*parts: Text) -> bool:
+            return sum(p.cell_len for p in (title, *parts)) + 3 <= width
+
+        # what gives way when the line is narrow: the keys' words, whether it plays, the
+        # settings, the counters
+        if not fits(settings, counters, state, keys):
             keys = Text.assemble(("  → ← n ? q", KEY_STYLE))
-        if title.cell_len + right.cell_len + state.cell_len + keys.cell_len + 3 > width:
+        if not fits(settings, counters, state, keys):
             state = Text()
-        right.append_text(state)
-        if title.cell_len + right.cell_len + keys.cell_len + 3 > width:
-            right = Text()
+        if not fits(settings, counters, keys):
+            settings = Text()
+        if not fits(counters, keys):
+            counters = Text()
+        right = Text.assemble(settings, counters, state)
         gap = max(1, width - title.cell_len - right.cell_len - keys.cell_len)
         line = Text.assemble(title, " " * gap, right, keys)
         line.truncate(width)
@@ -153,10 +165,35 @@ def caption_figures(snap: Snapshot, comparison: Comparison | None = None) -> dic
         figures["trained_steps"] = compare_cell(comparison.trained.mean_steps)
         if comparison.optimum is not None:
             figures["optimum_trip"] = compare_cell(comparison.optimum.mean_steps)
+    figures.update(network_figures(snap))
     if snap.kept:
         kept = snap.kept[0]
         figures["kept_return"] = value(kept.recent_return)
         figures["kept_episodes"] = count(kept.episodes)
         figures["kept_steps"] = value(kept.recent_length)
         figures.update({f"kept_{s.name}": s.figure for s in kept.settings})
+    return figures
+
+
+def network_figures(snap: Snapshot) -> dict[str, str]:
+    """A network's figures, as its statistics write them: the steps taken (the header), the
+    replay buffer and the target's copies, its error against Q*, and the greedy check's."""
+    net, check = snap.details, snap.check
+    if net is None or not hasattr(net, "buffer_fill"):
+        return {}
+    figures = {
+        "steps": count(snap.total_steps),
+        "buffer": count(net.buffer_fill),
+        "syncs": count(net.target_syncs),
+    }
+    if snap.q_star is not None and snap.q.shape == snap.q_star.shape:
+        figures["q_error"] = f"{np.abs(snap.q - snap.q_star).mean():.2f}"
+    if check is not None and check.steps >= 0:
+        if check.threshold is not None:
+            figures["greedy"] = f"{check.figure:.1f}"
+        if check.reached_at >= 0:
+            figures["solved_at"] = count(check.reached_at)
+        if check.q_bound is not None and not math.isnan(check.q_max):
+            figures["q_max"] = f"{check.q_max:.1f}"
+            figures["q_bound"] = f"{check.q_bound:.0f}"
     return figures
