@@ -7,7 +7,7 @@ import pytest
 from driver import quiesce, settle
 
 from tui_taxi.core.agent import kind_named
-from tui_taxi.demo import TOURS, load_tour
+from tui_taxi.demo import load_tour
 from tui_taxi.protocol import Step
 from tui_taxi.ui.app import create_app
 
@@ -71,24 +71,3 @@ async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():
         record = snap.last_step
         assert record.bootstrap != 0 and record.gamma == pytest.approx(0.6)
         assert app.query_one("#explainer").display
-
-
-@pytest.mark.parametrize("name", list(TOURS))
-async def test_every_slide_shows_its_panels_whole_at_100x30(name):
-    tour = load_tour(name=name)
-    app = _tour_app(name)
-    async with app.run_test(size=(100, 30)) as pilot:
-        for i in range(len(tour.steps)):
-            if i:
-                await pilot.press("space")
-            await settle(pilot, lambda s: s.handled >= app.trainer.sent, rounds=6000)
-            await pilot.pause()
-            for panel in app.query("#left > *, #right > *"):
-                if panel.display:
-                    region = panel.region
-                    assert region.bottom <= 30 and region.height > 0, (
-                        tour.steps[i].title,
-                        panel.id,
-                    )
-                    if panel.id == "qtable" and name == "taxi":  # its legend, the last line
-                        assert region.height == 27, tour.steps[i].title

@@ -1,6 +1,7 @@
 """Every slide of every shipped tour, walked in the app at 100x30, with and without the presenter
 theme: each figure its caption states is filled in from the run and stands elsewhere on the
-screen (in the panel that shows it), and each view and panel the slide names is visible."""
+screen (in the panel that shows it), each view and panel the slide names is visible, every panel
+shown is whole, and no warning covers the slide."""
 
 from __future__ import annotations
 
@@ -65,6 +66,12 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
             view = "chart" if app.live.chart_view else "qtable"
             assert VIEWS[tour.view_at(index)] == VIEWS[view] and VIEWS[view] in shown, where
             assert PANELS[tour.panel_at(index)] in shown, where
+            for panel in app.query("#left > *, #right > *"):  # every panel shown whole
+                if panel.display:
+                    region = panel.region
+                    assert region.bottom <= 30 and region.height > 0, (where, panel.id)
+                    if panel.id == "qtable" and name == "taxi" and not presenter:
+                        assert region.height == 27, where  # its legend, the last line
             warned = [n.message for n in app.toasts.shown() if n.severity != "information"]
             assert not warned, f"{where}: {warned}"  # (a warning would cover the screen)
         app.trainer.stop()
