@@ -400,10 +400,30 @@ async def test_notices_wait_while_the_terminal_is_too_small(app):
         app.toasts.say("speed: turbo")  # a notice while too small: not drawn over the message
         await pilot.pause()
         rack = app.screen.query_one(ToastRack)
-        assert not rack.visible
+        toasts = list(rack.query("Toast"))
+        assert toasts and not any(t.visible for t in toasts)
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
-        assert rack.visible
+        assert all(t.visible for t in rack.query("Toast"))
+        assert not rack.visible  # (only its toasts are drawn: see the next test)
+
+
+async def test_a_notice_hides_only_what_is_behind_it():
+    """The rack of notices spans the screen's width: it must not blank the rows beside the
+    notice (the statistics and the chart's axis were hidden behind an empty band)."""
+    from driver import screen_lines
+
+    app = make_app(episodes=300)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot, lambda s: s.report is not None)
+        await pilot.pause()
+        before = screen_lines(app)
+        app.toasts.say("speed: turbo", timeout=30)
+        await pilot.pause()
+        after = screen_lines(app)
+        assert any(b != a for b, a in zip(before, after, strict=True))  # the notice shows
+        left = [(b[:50], a[:50]) for b, a in zip(before, after, strict=True)]
+        assert all(b == a for b, a in left)  # the left of every row is as it was
 
 
 LAYOUTS = {

@@ -50,9 +50,11 @@ class Toasts:
 
 
 def show_toasts(screen, shown: bool) -> None:
-    """Show or hide ``screen``'s toasts (hidden ones wait, and time out as usual). Their rack's
-    visibility, not its display: Textual sets that each time it shows a notification."""
+    """Show or hide ``screen``'s toasts (hidden ones wait, and time out as usual), by a class
+    on their rack that the app's styles read. The rack itself stays as Textual keeps it,
+    invisible, with only its toasts drawn: made visible, it blanked the whole width of the
+    rows behind it."""
     from textual.widgets._toast import ToastRack
 
     for rack in screen.query(ToastRack):
-        rack.styles.visibility = "visible" if shown else "hidden"
+        rack.set_class(not shown, "-toasts-hidden")
