@@ -55,16 +55,17 @@ class GoalWatch:
         total = agent.total_steps
         return not agent.in_step and total != self.state.steps and total % self.every == 0
 
-    def check(self, agent) -> list[str]:
-        """The goal's test on the agent now; returns what is news to say (reached, a new
-        best after a fall), the figures in it."""
+    def check(self, agent, again: bool = False) -> list[str]:
+        """The goal's test on the agent now; returns what is news to say (the goal reached),
+        the figures in it. ``again``: the network changed at this step (the best brought
+        back): the figures are its own, and nothing is news."""
         passed, figure = self.goal.test(agent)
         merit = figure if self.state.threshold is not None else self.goal.score(agent)[0]
         s = self.state
         total = agent.total_steps
         changes: dict = {"steps": total, "figure": merit, "passed": passed}
         news = []
-        if passed and s.reached_at < 0:
+        if passed and s.reached_at < 0 and not again:
             changes.update(reached_at=total, reached_figure=merit)
             news.append(self.reached_words(merit, total))
         if s.best_at < 0 or merit > s.best_figure:
@@ -108,7 +109,4 @@ def diverging_words(check: GoalCheck) -> str:
     """The status line's warning: Q past any possible return (with the bound), and the cure
     to try; "diverging" once it is far past."""
     how = "diverging" if check.q_max > DIVERGED * check.q_bound else "overestimated"
-    return (
-        f"Q {check.q_max:,.0f} > {check.q_bound:,.0f} = r/(1-γ), more than any return: "
-        f"{how} (l: Double DQN)"
-    )
+    return f"Q {check.q_max:,.0f} > {check.q_bound:,.0f}, any return's bound: {how} (l: Double DQN)"

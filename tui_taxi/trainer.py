@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from tui_taxi.checks import GoalWatch
 from tui_taxi.core.agent import STEPS, Budget, default_agent, kind_named, load, new_agent
@@ -482,7 +483,8 @@ class Trainer:
                     Notice(f"agent reset: {self.agent.resets}, counters and history cleared")
                 )
             case Save(path=path):
-                self._emit(Notice(f"saved to {self.agent.save(path)}"))
+                saved = Path(self.agent.save(path)).resolve()
+                self._emit(Notice(f"saved to {saved}", topic="save", timeout=6))
             case Load(path=path):
                 self._new_agent(load(path))
                 self._emit(Notice(f"loaded {path}: {self.agent.trained()}"))
@@ -570,7 +572,7 @@ class Trainer:
                         self.agent.new_episode()
                         continue
                     self._handle(intent)
-                if j < index:
+                if j < index or wait is None:  # (a slide's closing steps play live)
                     self._tour_cache[j] = (
                         self.agent.copy(),
                         self._snapshots.kept,
@@ -607,6 +609,7 @@ class Trainer:
             self._emit(Notice(f"nothing to bring back: {why}", "warning", topic="best"))
             return
         self.agent.restore_network(w.best_network)
+        w.check(self.agent, again=True)  # what is on screen is the network brought back
         self._emit(Notice(f"the best network is back: {w.best_words()}", topic="best"))
 
     def _set_manual(self, on: bool) -> None:
@@ -634,7 +637,8 @@ class Trainer:
         if self._practice is not None:
             self._emit(
                 Notice(  # (one notice, replaced; the status line counts down, not it)
-                    "the agent is still learning: you drive once the status line's count reaches 0",
+                    "the agent is still learning: your turn comes when it has trained (the "
+                    "status line counts down; reaching its goal ends it sooner)",
                     topic="practice",
                 )
             )

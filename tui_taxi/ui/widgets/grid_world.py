@@ -161,7 +161,9 @@ def value_grid_text(
     grid = model.grid
     best = q.max(axis=1)
     walkable = np.array([k not in "HCG" for k in "".join(grid.kinds)])  # where actions matter
-    scale = SequentialScale.of((q if per_action else best)[walkable])
+    scale = SequentialScale.of(
+        (q if per_action else best)[walkable], worse_up=label.startswith("|")
+    )
     names = model.action_names
     here = grid.cell(state)
     name = label or "Q"
@@ -195,7 +197,7 @@ def value_grid_text(
 def _value_cell(kind, values, names, scale, cell_w, cell_h, here) -> list[Text]:
     """A cell coloured by max Q, its greedy arrow in the middle; the kind of cell in the top
     left corner, the agent in the top right."""
-    bg = scale.hex(float(values.max())) if kind not in "HC" else KIND[kind][2]
+    bg = scale.hex(float(values.max())) if kind not in "HCG" else KIND[kind][2]
     fg = text_on(bg)
     rows = [[" "] * cell_w for _ in range(cell_h)]
     if kind in "HCG":  # no action is taken there: no arrow
@@ -253,10 +255,11 @@ KIND_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff"}
 
 def _legend(scale: SequentialScale, grid: GridGeometry) -> Text:
     """The colour scale, then the kinds of cell this world has."""
-    text = Text(f"≤{scale.low:+.1f} ", style="#d64545")
+    low, high = ("#3aa655", "#d64545") if scale.worse_up else ("#d64545", "#3aa655")
+    text = Text(f"≤{scale.low:+.1f} ", style=low)
     for value in np.linspace(scale.low, scale.high, 9):
         text.append("█", style=scale.hex(float(value)))
-    text.append(f" {scale.high:+.1f}", style="#3aa655")
+    text.append(f" {scale.high:+.1f}", style=high)
     present = set("".join(grid.kinds))
     for kind, name in KIND_NAMES.items():
         if kind in present:

@@ -66,7 +66,7 @@ def heatmap_lines(snap: Snapshot, width: int) -> list[Strip]:
     chars = math.ceil(n_actions / 2)
     per_row = TAXI_PER_ROW if snap.model.is_taxi else max(1, (width - LABEL) // chars)
     n_rows = math.ceil(n_states / per_row)
-    scale = DivergingScale.of(q)
+    scale = DivergingScale.of(q, worse_up=snap.q_label.startswith("|"))  # (an error)
     palette, codes = _quantise(q, scale)
     padded = np.full((n_rows * per_row, chars * 2), 2 * LEVELS + 1)  # an index for "no action"
     grid = codes.reshape(n_states, n_actions)
@@ -150,10 +150,11 @@ def _legend(
     top = " ".join(n[0] for n in names[:chars])
     bottom = " ".join(n[0] for n in names[chars:])
     segments = [Segment(f"{label} ", Style.parse("bold"))] if label else []
-    segments.append(Segment(f"{_short(scale.low)} ", Style.parse("#d64545")))
+    low, high = ("#3aa655", "#d64545") if scale.worse_up else ("#d64545", "#3aa655")
+    segments.append(Segment(f"{_short(scale.low)} ", Style.parse(low)))
     for colour in palette[: 2 * LEVELS + 1 : 4]:
         segments.append(Segment("█", Style.parse(colour)))
-    segments.append(Segment(f" {_short(scale.high)}", Style.parse("#3aa655")))
+    segments.append(Segment(f" {_short(scale.high)}", Style.parse(high)))
     segments.append(Segment(f"  cell ▀: {top} / {bottom}", Style.parse("#8a8a96")))
     return Strip(segments)
 

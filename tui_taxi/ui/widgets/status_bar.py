@@ -106,7 +106,7 @@ def status_text(snap: Snapshot, width: int) -> Text:
     check, warning = check_status(snap.check)
     segments = [
         (head, 0),
-        (warning, 1),
+        (warning, 0.5),  # before the settings: it says what to change
         (params, 1),
         (check, 2),  # a network's "solved at": before the episode's counters
         (counters, 2.5),

@@ -86,7 +86,10 @@ class TourCaption(Widget):
             counters.append(f"episode {count(snap.episode)}", style=DIM)
             if snap.unit == "steps":  # a network counts steps: its budgets and checks do
                 counters.append(f" · {count(snap.total_steps)} steps", style=DIM)
-            state.append(" · ▶ playing" if snap.playing_to else " · ‖ paused ", style=DIM)
+            if snap.handled < self._fresh_from:  # the slide's run is being made (a network
+                state.append(" · ⏳ preparing…", style="bold")  # trains for seconds)
+            else:
+                state.append(" · ▶ playing" if snap.playing_to else " · ‖ paused ", style=DIM)
         keys = Text.assemble(
             ("  → ", KEY_STYLE),
             "next ",
@@ -107,7 +110,7 @@ class TourCaption(Widget):
         # settings, the counters
         if not fits(settings, counters, state, keys):
             keys = Text.assemble(("  → ← n ? q", KEY_STYLE))
-        if not fits(settings, counters, state, keys):
+        if not fits(settings, counters, state, keys) and "preparing" not in state.plain:
             state = Text()
         if not fits(settings, counters, keys):
             settings = Text()
