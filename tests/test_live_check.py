@@ -154,3 +154,21 @@ def test_no_return_can_exceed_r_over_1_minus_gamma_and_past_it_the_status_says_s
     assert "diverging" in check_status(far)[1].plain
     under = GoalCheck("solved", 2500, 475.0, 100, steps=2500, figure=40.0, q_max=99, q_bound=100)
     assert check_status(under)[1] is None
+
+
+def test_a_check_in_slices_gives_the_whole_checks_figure():
+    """The trainer checks 10 episodes at a time (keys are handled between slices): the same
+    episodes, and the same mean, as `evaluate(100)`, which `train`'s check uses."""
+    from tui_taxi.checks import SLICE, GoalWatch
+    from tui_taxi.core.training import goal_for
+
+    agent = DQNAgent(DQNConfig(seed=1, learning_starts=300))
+    agent.train(steps=2_500)
+    watch = GoalWatch(agent, goal_for(agent))
+    watch.begin(agent)
+    slices = 1
+    while watch.step(agent) is None:
+        slices += 1
+    assert slices == 100 // SLICE and not watch.pending
+    assert watch.state.figure == agent.evaluate(100).mean_return
+    assert watch.state.passed == (watch.state.figure >= 475)

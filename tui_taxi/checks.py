@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
+from tui_taxi.core.rng import NETWORK_EVAL_STREAM, make_rng
 from tui_taxi.core.training import THRESHOLD_EPISODES, goal_for
 from tui_taxi.protocol import GoalCheck
+
+#: Greedy episodes per slice of a reward threshold's check: the trainer handles the keys between
+#: two slices (a whole check of 100 CartPole episodes takes about 50 ms).
+SLICE = 10
 
 
 class GoalWatch:
@@ -34,6 +41,8 @@ class GoalWatch:
         )
         self.best_network = None
         self._said_budget = agent.total_steps >= self.state.budget > 0
+        self.pending = False  # a check is under way (the network must not change meanwhile)
+        self._slices: tuple | None = None  # (its generator, the returns so far)
 
     @classmethod
     def of(cls, agent) -> GoalWatch | None:
@@ -55,11 +64,43 @@ class GoalWatch:
         total = agent.total_steps
         return not agent.in_step and total != self.state.steps and total % self.every == 0
 
-    def check(self, agent, again: bool = False) -> list[str]:
-        """The goal's test on the agent now; returns what is news to say (the goal reached),
-        the figures in it. ``again``: the network changed at this step (the best brought
-        back): the figures are its own, and nothing is news."""
-        passed, figure = self.goal.test(agent)
+    def begin(self, agent) -> None:
+        """Start the check of this step: a reward threshold's in slices (:meth:`step`), the
+        same episodes as ``agent.evaluate(100)`` (its generator, carried from slice to slice),
+        so the same mean as ``train``'s check."""
+        self.pending = True
+        self._slices = None
+        if self.state.threshold is not None and hasattr(agent, "greedy_episodes"):
+            self._slices = (make_rng(agent.config.seed, NETWORK_EVAL_STREAM), [])
+
+    def step(self, agent) -> list[str] | None:
+        """One slice of the check under way; its news (see :meth:`check`) once it is done."""
+        if self._slices is None:
+            self.pending = False
+            return self.check(agent)
+        rng, parts = self._slices
+        done = sum(len(p) for p in parts)
+        n = min(SLICE, THRESHOLD_EPISODES - done)
+        parts.append(agent.greedy_episodes(n, rng=rng).episodic_return)
+        if done + n < THRESHOLD_EPISODES:
+            return None
+        returns = np.concatenate(parts)
+        mean = float(returns.sum()) / len(returns)  # (as EvalResult's mean)
+        self.pending, self._slices = False, None
+        return self.check(agent, result=(mean >= self.state.threshold, mean))
+
+    def finish(self, agent) -> list[str]:
+        """The check under way, to its end at once."""
+        while (news := self.step(agent)) is None:
+            pass
+        return news
+
+    def check(self, agent, again: bool = False, result: tuple | None = None) -> list[str]:
+        """The goal's test on the agent now (or its ``result``, computed in slices); returns
+        what is news to say (the goal reached), the figures in it. ``again``: the network
+        changed at this step (the best brought back): the figures are its own, and nothing
+        is news."""
+        passed, figure = self.goal.test(agent) if result is None else result
         merit = figure if self.state.threshold is not None else self.goal.score(agent)[0]
         s = self.state
         total = agent.total_steps

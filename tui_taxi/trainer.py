@@ -250,6 +250,7 @@ class Trainer:
         if isinstance(command, (Refresh, Shutdown, SetPaused, ChangeSpeed, SetSpeed)):
             self._handle(command)  # nothing of the agent changes
             return
+        self._finish_check()
         self._checkpoint = self.agent.copy()
         self._checkpoint_time = time.perf_counter()
         try:
@@ -295,9 +296,14 @@ class Trainer:
         speed = SPEEDS[TOUR_SPEED if self._play_to else self.speed_index]
         if speed.animated:
             self._play_step()
+            self._watch_check()
             self._publish(force=True)
             return 1.0 / speed.steps_per_second
         self._recorder.drop_partial()  # whole episodes at once: not recorded
+        if self._watch is not None and self._watch.pending:  # a slice of the check, then keys
+            if not self._watch_check():
+                self._publish()
+            return 0.0
         if speed.episodes_per_frame:  # so many episodes a frame, in calls of a turbo's length
             if self._frame_left <= 0:
                 self._frame_left = speed.episodes_per_frame
@@ -318,29 +324,52 @@ class Trainer:
 
     # -- a network's live greedy check ---------------------------------------------------------
     def _to_check(self) -> int | None:
-        """Steps the next call may take before the next check (None: no check to stop at)."""
+        """Steps the next call may take before the next check (None: no check to stop at;
+        0 while a check is under way)."""
         w = self._watch
-        return None if w is None else w.steps_to_next(self.agent)
+        if w is None:
+            return None
+        return 0 if w.pending else w.steps_to_next(self.agent)
 
     def _watch_check(self) -> bool:
         """At a check's step, the kind's goal tested on the network now on screen, as
         ``train`` tests it; pauses when the goal is first reached (``stop_when_solved``) or
         the budget is spent, and says so. Returns whether it paused."""
         w, agent = self._watch, self.agent
-        if w is None or self._walk_from is not None or self.manual or not w.due(agent):
-            if w is not None and w.budget_spent(agent):
+        if w is None or self._walk_from is not None or self.manual:
+            return False
+        if w.pending:  # a slice of the check under way (no training until it is done)
+            news = w.step(agent)
+            return False if news is None else self._checked(news)
+        if not w.due(agent):
+            if w.budget_spent(agent):
                 return self._stop(
                     f"The run's budget of {w.state.budget:,} steps is spent: paused "
                     "(space trains on)"
                 )
             return False
-        news = w.check(agent)
+        w.begin(agent)
+        news = w.step(agent) if self._flat_out() else w.finish(agent)  # (stepping: at once)
+        return False if news is None else self._checked(news)
+
+    def _finish_check(self) -> None:
+        """A command may change the network: the check under way ends first, on the network
+        it began with."""
+        w = self._watch
+        if w is not None and w.pending:
+            self._checked(w.finish(self.agent))
+
+    def _checked(self, news: list[str]) -> bool:
+        """A check is done: say what is news, pause where ``train`` would stop (the goal
+        first reached, with ``stop_when_solved``; the budget spent). Returns whether it
+        paused."""
+        w = self._watch
         paused = False
         if news and self.stop_when_solved:
             paused = self._stop(f"{news[0]}. Paused: space trains on, B brings back the best")
         elif news:
             self._emit(Notice(news[0], topic="goal", timeout=6))
-        if w.budget_spent(agent):
+        if w.budget_spent(self.agent):
             paused = self._stop(
                 f"The run's budget of {w.state.budget:,} steps is spent: paused (space trains "
                 f"on; the best: {w.best_words()}, B brings it back)"

@@ -616,10 +616,16 @@ class DQNAgent(AgentBase):
         return self.time_limit if time_limit is None else time_limit
 
     def greedy_episodes(
-        self, episodes: int = 100, seed: int | None = None, time_limit: int | None = None
+        self,
+        episodes: int = 100,
+        seed: int | None = None,
+        time_limit: int | None = None,
+        rng: np.ndarray | None = None,
     ) -> EpisodeBatch:
-        """The greedy policy's episodes, one by one (see :meth:`evaluate`)."""
-        rng = make_rng(self.config.seed if seed is None else seed, NETWORK_EVAL_STREAM)
+        """The greedy policy's episodes, one by one (see :meth:`evaluate`); ``rng``: a
+        generator to go on with (a check made in slices), instead of a fresh one."""
+        if rng is None:
+            rng = make_rng(self.config.seed if seed is None else seed, NETWORK_EVAL_STREAM)
         out = (np.empty(episodes), np.empty(episodes, np.int64), np.empty(episodes, np.int8))
         success = self.model.success_reward if self.model is not None else math.inf
         limit = self._limit(time_limit) or SAFETY_CAP  # (no time limit: cut here)
