@@ -38,19 +38,22 @@ def _net(sizes, index_input=False, seed=0):
     return theta, np.array(sizes, np.int64), w_off, b_off, a_off, index_input
 
 
-def _q(theta, sizes, w_off, b_off, a_off, index_input, x):
+def _q(theta, sizes, w_off, b_off, a_off, index_input, x, dueling=False):
     acts = np.zeros(a_off[-1])
-    K.forward(theta, sizes, w_off, b_off, a_off, index_input, x, acts)
+    K.forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, x, acts)
     return acts[a_off[len(sizes) - 1] :].copy(), acts
 
 
+@pytest.mark.parametrize("dueling", [False, True], ids=["plain", "dueling"])
 @pytest.mark.parametrize("index_input", [False, True])
-def test_backward_matches_finite_differences(index_input):
-    sizes = (5, 7, 6, 3)
+def test_backward_matches_finite_differences(index_input, dueling):
+    """The gradient of Q(x, a) against central differences, for each weight; a dueling head's
+    Q = V + A - mean A too (its last layer: three advantages and a value)."""
+    sizes = (5, 7, 6, 4 if dueling else 3)
     theta, sizes_a, w_off, b_off, a_off, _ = _net(sizes, index_input)
     x = np.array([3.0]) if index_input else np.random.default_rng(1).normal(size=5)
     action = 2
-    _, acts = _q(theta, sizes_a, w_off, b_off, a_off, index_input, x)
+    _, acts = _q(theta, sizes_a, w_off, b_off, a_off, index_input, x, dueling)
     grad = np.zeros_like(theta)
     K.backward(
         theta,
@@ -60,6 +63,7 @@ def test_backward_matches_finite_differences(index_input):
         b_off,
         a_off,
         index_input,
+        dueling,
         x,
         acts,
         np.zeros_like(acts),
@@ -72,8 +76,8 @@ def test_backward_matches_finite_differences(index_input):
         plus[i] += h
         minus[i] -= h
         numeric = (
-            _q(plus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
-            - _q(minus, sizes_a, w_off, b_off, a_off, index_input, x)[0][action]
+            _q(plus, sizes_a, w_off, b_off, a_off, index_input, x, dueling)[0][action]
+            - _q(minus, sizes_a, w_off, b_off, a_off, index_input, x, dueling)[0][action]
         ) / (2 * h)
         assert grad[i] == pytest.approx(numeric, abs=1e-5), i
 
@@ -443,3 +447,59 @@ def test_a_copy_takes_the_filled_rows_of_the_buffer_and_is_the_same_agent():
     agent.train(steps=300)
     twin.train(steps=300)
     np.testing.assert_array_equal(agent.arrays["theta"], twin.arrays["theta"])
+
+
+def test_a_dueling_head_is_v_plus_a_minus_the_mean_of_a_by_hand():
+    # one hidden unit of value 1 (bias 1, no weights from the input), a head of 2 advantages
+    # and a value: A = (3, 1), V = 10, so Q = 10 + (3, 1) - 2 = (11, 9)
+    sizes = (1, 1, 3)
+    w_off, b_off, a_off, n = K.layout(sizes)
+    theta = np.zeros(n)
+    theta[b_off[0]] = 1.0
+    theta[w_off[1] : w_off[1] + 3] = [3.0, 1.0, 10.0]
+    q, acts = _q(theta, np.array(sizes, np.int64), w_off, b_off, a_off, False, np.zeros(1), True)
+    assert list(q[:2]) == [11.0, 9.0] and q[2] == 10.0  # Q(s, ·), then V(s)
+
+
+def test_a_dueling_network_learns_runs_the_same_twice_and_resumes_from_its_save(tmp_path):
+    config = DQNConfig(seed=4, dueling=True, **SMALL)
+    one, two = DQNAgent(config), DQNAgent(config)
+    assert one.sizes[-1] == 3  # CartPole's two advantages and a value
+    one.train(steps=400)
+    two.train(steps=400)
+    np.testing.assert_array_equal(one.arrays["theta"], two.arrays["theta"])
+    assert one.q_values(np.zeros((1, 4))).shape == (1, 2)
+    path = one.save(tmp_path / "duel.npz", buffer=True)
+    again = DQNAgent.load(path)
+    assert again.config.dueling
+    one.train(steps=200)
+    again.train(steps=200)
+    np.testing.assert_array_equal(one.arrays["theta"], again.arrays["theta"])
+
+
+def test_a_save_from_before_the_dueling_head_loads_as_a_plain_network(tmp_path):
+    """Version 3 saves have no ``dueling`` in their config: they are plain networks; a version
+    3 header that has it, or a version 4 header without it, is refused."""
+    import json
+
+    agent = DQNAgent(DQNConfig(seed=2, **SMALL))
+    agent.train(steps=100)
+    path = agent.save(tmp_path / "now.npz")
+    saved = dict(np.load(path, allow_pickle=False))
+    header = json.loads(str(saved["header"][()]))
+    assert header["version"] == 4 and header["config"]["dueling"] is False
+
+    def write(name, version, drop):
+        old = dict(header, version=version, config=dict(header["config"]))
+        if drop:
+            del old["config"]["dueling"]
+        target = tmp_path / name
+        np.savez(target, **dict(saved, header=np.array(json.dumps(old))))
+        return target
+
+    before = DQNAgent.load(write("v3.npz", 3, drop=True))
+    assert not before.config.dueling
+    np.testing.assert_array_equal(before.arrays["theta"], agent.arrays["theta"])
+    for name, version, drop in (("v3x.npz", 3, False), ("v4x.npz", 4, True)):
+        with pytest.raises(SaveFileError):
+            DQNAgent.load(write(name, version, drop))

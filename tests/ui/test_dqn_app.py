@@ -346,3 +346,22 @@ async def test_a_networks_q_table_the_exact_q_star_and_the_error_in_turn():
         await pilot.press("asterisk")
         await pilot.pause()
         assert "max Q(s,·)" in grid.text().plain  # back to the network's
+
+
+async def test_a_dueling_network_shows_its_value_and_advantages():
+    """Q = V + A - mean A, so V(s) is the mean of Q(s, ·) and A(s, a) - mean A is Q - V: the
+    explainer states both beside the update, from the Q-values the panel shows."""
+    from tui_taxi.ui.widgets.td_explainer import TDExplainer
+
+    app = cartpole_app(dueling=True, learning_starts=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        for _ in range(12):
+            snap = await press(pilot, "n")
+        assert snap.variant == "Dueling DQN"
+        q = snap.q_row
+        value = q.mean()
+        text = app.query_one(TDExplainer).text().plain
+        expected = " ".join(f"{a - value:+.2f}" for a in q)
+        assert f"V(s) {value:.2f}, A(s,·) {expected}" in text
+        app.trainer.stop()

@@ -147,6 +147,11 @@ def explain_network(snap: Snapshot) -> Text:
         text.append(f"{value:>9.3f}\n", style="bold")
         if working:
             text.append(f"  = {working}\n", style=DIM)
+    if getattr(c, "dueling", False):  # the head's two streams, from the Q-values on screen
+        q = snap.q_row
+        value = float(q.mean())  # mean over a of Q = V + A - mean A: V itself
+        text.append(f"V(s) {value:.2f}, A(s,·) ", style=DIM)
+        text.append(" ".join(f"{a - value:+.2f}" for a in q[:4]) + "\n", style="bold")
     text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
     return text
 

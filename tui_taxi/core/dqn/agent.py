@@ -142,6 +142,7 @@ CLI_OPTIONS = (
     "gradient_steps",
     "hidden",
     "double",
+    "dueling",
     "max_grad_norm",
 )
 
@@ -157,7 +158,7 @@ def _option(name: str) -> Option:
         f" [{other:g}]" if isinstance(other, float) else f" [{other}]" if other is not None else ""
     )
     text = f"{f.metadata['help']} (default: {shown}{bracket})"
-    if name == "double":
+    if name in ("double", "dueling"):
         return Option(name, text, "flag")
     if name == "hidden":
         return Option(name, text, "sizes", "N,N")
@@ -238,7 +239,8 @@ class DQNAgent(AgentBase):
         self.env_type, self.model, self.action_names, self.obs_dim = env_kind(config, model)
         index_input = self.env_type == kernel.DISCRETE
         n_in = self.model.n_states if index_input else self.obs_dim
-        self.sizes = np.array((n_in, *config.hidden, self.n_actions), dtype=np.int64)
+        head = self.n_actions + (1 if config.dueling else 0)  # a dueling head: A(s, ·), V(s)
+        self.sizes = np.array((n_in, *config.hidden, head), dtype=np.int64)
         w_off, b_off, a_off, n_params = kernel.layout(tuple(int(s) for s in self.sizes))
         self._offsets = (w_off, b_off, a_off)
         self.index_input = index_input
@@ -320,6 +322,7 @@ class DQNAgent(AgentBase):
             self.sizes,
             *self._offsets,
             self.index_input,
+            self.config.dueling,
         )
 
     def _buf(self) -> tuple:
@@ -554,7 +557,8 @@ class DQNAgent(AgentBase):
     def reconfigure(self, **changes) -> None:
         """New live settings (validated): learning_rate, gamma, epsilon (a constant; None: the
         schedule again), double, tau, batch_size, train_frequency, gradient_steps, ..."""
-        fixed = {"env_id", "env_kwargs", "seed", "hidden", "buffer_size"} & changes.keys()
+        fixed = {"env_id", "env_kwargs", "seed", "hidden", "buffer_size", "dueling"}
+        fixed &= changes.keys()
         if fixed:
             raise ConfigError(
                 f"{', '.join(sorted(fixed))} cannot change during a run; start a new one"
@@ -583,7 +587,9 @@ class DQNAgent(AgentBase):
             raise ValueError(f"states must be integers in 0-{self.model.n_states - 1}")
         out = np.empty((xs.shape[0], self.n_actions))
         theta = self.arrays["target" if target else "theta"]
-        kernel.q_batch(theta, self.sizes, *self._offsets, self.index_input, xs, out)
+        kernel.q_batch(
+            theta, self.sizes, *self._offsets, self.index_input, self.config.dueling, xs, out
+        )
         return out
 
     def q_table(self) -> np.ndarray | None:
@@ -660,7 +666,9 @@ class DQNAgent(AgentBase):
                 total, t, terminated, truncated = 0.0, 0, False, False
                 while t < cap and not (terminated or truncated):
                     x[0] = np.asarray(obs, dtype=np.float64).ravel()
-                    kernel.q_batch(theta, self.sizes, *self._offsets, False, x, q)
+                    kernel.q_batch(
+                        theta, self.sizes, *self._offsets, False, self.config.dueling, x, q
+                    )
                     action = self._gym_start + int(np.argmax(q[0]))
                     obs, reward, terminated, truncated, _ = env.step(action)
                     total += float(reward)
@@ -711,7 +719,8 @@ class DQNAgent(AgentBase):
             f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
             f"x{c.gradient_steps}, {epsilon}, seed {c.seed}"
         )
-        return ("Double DQN" if c.double else "DQN"), text
+        name = ("Double " if c.double else "") + ("Dueling " if c.dueling else "") + "DQN"
+        return name, text
 
     @classmethod
     def default_of(cls, name: str) -> str:

@@ -55,6 +55,10 @@ class DQNConfig:
     gradient_steps: int = field(default=128, metadata=_h("gradient steps per training round"))
     hidden: tuple[int, ...] = field(default=(64, 64), metadata=_h("hidden layer sizes"))
     double: bool = field(default=False, metadata=_h("Double DQN targets"))
+    dueling: bool = field(
+        default=False,
+        metadata=_h("a dueling head: V(s) and A(s, a) streams, Q = V + A - mean A"),
+    )
     max_grad_norm: float = field(
         default=10.0, metadata=_h("clip the gradient's global norm (0: no clipping)")
     )
@@ -105,6 +109,8 @@ class DQNConfig:
             number("epsilon", 0.0, 1.0)
         if not isinstance(self.double, bool):
             raise bad("double", "true or false")
+        if not isinstance(self.dueling, bool):
+            raise bad("dueling", "true or false")
         hidden = self.hidden
         if (
             not isinstance(hidden, tuple)

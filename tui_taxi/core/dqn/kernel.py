@@ -211,9 +211,10 @@ def _dot(x, y):
 
 # -- the network ------------------------------------------------------------------------------
 @njit(**_FAST)
-def forward(theta, sizes, w_off, b_off, a_off, index_input, x, acts):
+def forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, x, acts):
     """Activations of every layer into ``acts`` (the input, then each layer's output); the
-    Q-values are ``acts[a_off[L] : a_off[L] + sizes[L]]``. (Each layer works on views: plain
+    Q-values are ``acts[a_off[L] : a_off[L] + n_actions]`` (``dueling``: the last layer holds
+    A(s, ·) then V(s), made into Q = V + A - mean(A) in place, V after it). (Each layer works on views: plain
     2-D indexing is what lets LLVM vectorize the inner loops, four times faster than offsets.)"""
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
@@ -242,17 +243,35 @@ def forward(theta, sizes, w_off, b_off, a_off, index_input, x, acts):
             for j in range(n_out):
                 if out[j] < 0.0:
                     out[j] = 0.0
+    if dueling:  # the last layer is A(s, ·) then V(s): Q = V + A - mean(A), V kept after Q
+        top, n_actions = a_off[n_layers], sizes[n_layers] - 1
+        mean = 0.0
+        for k in range(n_actions):
+            mean += acts[top + k]
+        mean /= n_actions
+        value = acts[top + n_actions]
+        for k in range(n_actions):
+            acts[top + k] = value + acts[top + k] - mean
 
 
 @njit(**_FAST)
-def backward(theta, grad, sizes, w_off, b_off, a_off, index_input, x, acts, deltas, action, dq):
+def backward(
+    theta, grad, sizes, w_off, b_off, a_off, index_input, dueling, x, acts, deltas, action, dq
+):
     """Add to ``grad`` the gradient of ``dq * Q(x, action)`` (the activations of ``x`` must be
     in ``acts``); ``deltas`` is scratch of the same layout."""
     n_layers = sizes.shape[0] - 1
     top = a_off[n_layers]
     for k in range(sizes[n_layers]):
         deltas[top + k] = 0.0
-    deltas[top + action] = dq
+    if dueling:  # d Q(a) / d A(k) = [k = a] - 1/n, d Q(a) / d V = 1
+        n_actions = sizes[n_layers] - 1
+        for k in range(n_actions):
+            deltas[top + k] = -dq / n_actions
+        deltas[top + n_actions] = dq
+        deltas[top + action] += dq
+    else:
+        deltas[top + action] = dq
     for layer in range(n_layers - 1, -1, -1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         w0, b0 = w_off[layer], b_off[layer]
@@ -282,13 +301,13 @@ def backward(theta, grad, sizes, w_off, b_off, a_off, index_input, x, acts, delt
 
 
 @njit(nogil=True, cache=True)
-def q_batch(theta, sizes, w_off, b_off, a_off, index_input, xs, out):
+def q_batch(theta, sizes, w_off, b_off, a_off, index_input, dueling, xs, out):
     """Q-values of each row of ``xs`` (n, d) into ``out`` (n, A)."""
     acts = np.empty(a_off[-1])
     n_layers = sizes.shape[0] - 1
     top = a_off[n_layers]
     for r in range(xs.shape[0]):
-        forward(theta, sizes, w_off, b_off, a_off, index_input, xs[r], acts)
+        forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, xs[r], acts)
         for k in range(out.shape[1]):
             out[r, k] = acts[top + k]
 
@@ -345,25 +364,25 @@ def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_
     """One minibatch of TD updates: sample ``batch`` transitions uniformly, bootstrap from the
     target network (never past a termination), Huber loss on the taken actions, clip, Adam.
     Returns the mean loss; the first sample's numbers go into ``record``."""
-    theta, target, m, v, grad, acts, deltas, sizes, w_off, b_off, a_off, index_input = net
+    theta, target, m, v, grad, acts, deltas, sizes, w_off, b_off, a_off, index_input, dueling = net
     obs, next_obs, actions, rewards, terminated = buf
     n_layers = sizes.shape[0] - 1
-    top, n_actions = a_off[n_layers], sizes[n_layers]
+    top, n_actions = a_off[n_layers], sizes[n_layers] - (1 if dueling else 0)
     grad[:] = 0.0
     loss_sum = 0.0
     for b in range(batch):
         i = np.int64(uniform(rng) * fill)
         boot = 0.0
         if not terminated[i]:
-            forward(target, sizes, w_off, b_off, a_off, index_input, next_obs[i], acts)
+            forward(target, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[i], acts)
             if double:
                 values = acts[top : top + n_actions].copy()
-                forward(theta, sizes, w_off, b_off, a_off, index_input, next_obs[i], acts)
+                forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[i], acts)
                 boot = values[_argmax(acts, top, n_actions)]
             else:
                 boot = acts[top + _argmax(acts, top, n_actions)]
         y = rewards[i] + gamma * boot
-        forward(theta, sizes, w_off, b_off, a_off, index_input, obs[i], acts)
+        forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, obs[i], acts)
         q = acts[top + actions[i]]
         loss, slope = huber(y - q)
         loss_sum += loss
@@ -375,6 +394,7 @@ def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_
             b_off,
             a_off,
             index_input,
+            dueling,
             obs[i],
             acts,
             deltas,
@@ -560,7 +580,7 @@ def choose(net, env_state, cursor, rng, params, iparams, record, record_obs):
     """A step's action: a person's, an exploring one (epsilon's schedule), or the greedy one;
     the observation goes into ``record_obs[0]``."""
     kind, n_actions = iparams[I_KIND], iparams[I_N_ACTIONS]
-    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
+    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input, dueling = net
     top = a_off[sizes.shape[0] - 1]
     obs = record_obs[0]
     total = cursor[C_TOTAL]
@@ -581,7 +601,7 @@ def choose(net, env_state, cursor, rng, params, iparams, record, record_obs):
         action = min(n_actions - 1, np.int64(uniform(rng) * n_actions))
         explored = True
     else:
-        forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
+        forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, obs, acts)
         action = _argmax(acts, top, n_actions)
     record[R_STATE], record[R_ACTION] = cursor[C_STATE], action
     record[R_EXPLORED], record[R_EPSILON] = explored, epsilon
@@ -697,7 +717,7 @@ def run_greedy(
 ):
     """The greedy policy for ``episodes`` episodes from fresh starts (its own generator and env
     state; the agent is untouched). An episode without a limit is cut at 100,000 steps."""
-    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input = net
+    theta, _, _, _, _, acts, _, sizes, w_off, b_off, a_off, index_input, dueling = net
     top = a_off[sizes.shape[0] - 1]
     env_state = np.zeros(4)
     cursor = np.zeros(N_CURSOR, np.int64)
@@ -708,7 +728,7 @@ def run_greedy(
         ret, t, terminated, reward = 0.0, 0, False, 0.0
         while t < cap and not terminated:
             _observe(kind, env_state, cursor, obs)
-            forward(theta, sizes, w_off, b_off, a_off, index_input, obs, acts)
+            forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, obs, acts)
             reward, terminated, _ = _env_step(
                 kind, env, env_state, cursor, rng, _argmax(acts, top, n_actions)
             )

@@ -34,10 +34,12 @@ from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.episodes import COLUMNS, History
 
 FORMAT = "tui-taxi-dqn"
-#: 3: the loss in the history's extra columns; 2: the cursor carries a step left half done
-#: (always finished in a save)
-VERSION = 3
-READS = (2, 3)
+#: 4: the config's ``dueling`` (earlier saves: no dueling head); 3: the loss in the history's
+#: extra columns; 2: the cursor carries a step left half done (always finished in a save)
+VERSION = 4
+READS = (2, 3, 4)
+#: Config fields added since a version, and what a save from before means by them.
+_ADDED = {4: {"dueling": False}}
 MAX_ABS = 1e100  # weights and moments beyond this are refused
 #: The history's columns of a network's own: the sum of each episode's mean TD loss, and
 #: whether a gradient step ran in it (their ratio, per bin, is the chart's loss).
@@ -101,11 +103,18 @@ def _config(header: dict) -> DQNConfig:
     check(set(header) == {"format", "version", "buffer", "config"}, "header has wrong fields")
     check(type(header["buffer"]) is bool, "header's buffer must be true or false")
     raw = header["config"]
+    added = {
+        name: value
+        for since, fields in _ADDED.items()
+        if version < since
+        for name, value in fields.items()
+    }
     check(
-        isinstance(raw, dict) and set(raw) == set(_CONFIG_FIELDS),
+        isinstance(raw, dict) and set(raw) | set(added) == set(_CONFIG_FIELDS),
         "header's config has missing or unknown fields",
     )
-    values = dict(raw)
+    check(not set(added) & set(raw), "header's config has fields its version did not have")
+    values = {**added, **dict(raw)}
     values["env_kwargs"] = read_env_kwargs(raw["env_kwargs"])
     hidden = raw["hidden"]
     check(isinstance(hidden, list), f"hidden must be a list, got {hidden!r}"[:200])
