@@ -150,8 +150,13 @@ def explain_network(snap: Snapshot) -> Text:
     if getattr(c, "dueling", False):  # the head's two streams, from the Q-values on screen
         q = snap.q_row
         value = float(q.mean())  # mean over a of Q = V + A - mean A: V itself
+        advantages = q - value
         text.append(f"V(s) {value:.2f}, A(s,·) ", style=DIM)
-        text.append(" ".join(f"{a - value:+.2f}" for a in q[:4]) + "\n", style="bold")
+        if len(q) <= 3:  # (what fits in the panel's 32 columns)
+            shown = " ".join(f"{a:+.2f}" for a in advantages)
+        else:
+            shown = f"{advantages.min():+.2f}..{advantages.max():+.2f}"
+        text.append(shown + "\n", style="bold")
     text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
     return text
 
