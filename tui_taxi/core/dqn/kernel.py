@@ -294,10 +294,37 @@ def backward(
                 if layer > 0:
                     below[i] = 0.0
                 continue
-            for j in range(n_out):
-                g_weights[i, j] = fma(xi, delta[j], g_weights[i, j])
-            if layer > 0:  # through the ReLU that made this input (xi > 0 here)
-                below[i] = _dot(weights[i], delta)
+            if layer == 0:
+                for j in range(n_out):
+                    g_weights[i, j] = fma(xi, delta[j], g_weights[i, j])
+                continue
+            # the weight's gradient and what passes down through the ReLU that made this input
+            # (xi > 0 here), in one pass: eight partial sums, added in a fixed order (see _dot)
+            w_row, g_row = weights[i], g_weights[i]
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            whole = n_out - n_out % 8
+            for j in range(0, whole, 8):
+                g_row[j] = fma(xi, delta[j], g_row[j])
+                g_row[j + 1] = fma(xi, delta[j + 1], g_row[j + 1])
+                g_row[j + 2] = fma(xi, delta[j + 2], g_row[j + 2])
+                g_row[j + 3] = fma(xi, delta[j + 3], g_row[j + 3])
+                g_row[j + 4] = fma(xi, delta[j + 4], g_row[j + 4])
+                g_row[j + 5] = fma(xi, delta[j + 5], g_row[j + 5])
+                g_row[j + 6] = fma(xi, delta[j + 6], g_row[j + 6])
+                g_row[j + 7] = fma(xi, delta[j + 7], g_row[j + 7])
+                s0 = fma(w_row[j], delta[j], s0)
+                s1 = fma(w_row[j + 1], delta[j + 1], s1)
+                s2 = fma(w_row[j + 2], delta[j + 2], s2)
+                s3 = fma(w_row[j + 3], delta[j + 3], s3)
+                s4 = fma(w_row[j + 4], delta[j + 4], s4)
+                s5 = fma(w_row[j + 5], delta[j + 5], s5)
+                s6 = fma(w_row[j + 6], delta[j + 6], s6)
+                s7 = fma(w_row[j + 7], delta[j + 7], s7)
+            total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+            for j in range(whole, n_out):
+                g_row[j] = fma(xi, delta[j], g_row[j])
+                total = fma(w_row[j], delta[j], total)
+            below[i] = total
 
 
 @njit(nogil=True, cache=True)
