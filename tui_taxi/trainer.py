@@ -342,12 +342,7 @@ class Trainer:
             news = w.step(agent)
             return False if news is None else self._checked(news)
         if not w.due(agent):
-            if w.budget_spent(agent):
-                return self._stop(
-                    f"The run's budget of {w.state.budget:,} steps is spent: paused "
-                    "(space trains on)"
-                )
-            return False
+            return self._stop_at_budget()
         w.begin(agent)
         news = w.step(agent) if self._flat_out() else w.finish(agent)  # (stepping: at once)
         return False if news is None else self._checked(news)
@@ -363,18 +358,22 @@ class Trainer:
         """A check is done: say what is news, pause where ``train`` would stop (the goal
         first reached, with ``stop_when_solved``; the budget spent). Returns whether it
         paused."""
-        w = self._watch
         paused = False
         if news and self.stop_when_solved:
             paused = self._stop(f"{news[0]}. Paused: space trains on, B brings back the best")
         elif news:
             self._emit(Notice(news[0], topic="goal", timeout=6))
-        if w.budget_spent(self.agent):
-            paused = self._stop(
-                f"The run's budget of {w.state.budget:,} steps is spent: paused (space trains "
-                f"on; the best: {w.best_words()}, B brings it back)"
-            )
-        return paused
+        return self._stop_at_budget() or paused
+
+    def _stop_at_budget(self) -> bool:
+        """Pause, once, when the run's step budget is spent (as ``train`` stops there)."""
+        w = self._watch
+        if not w.budget_spent(self.agent):
+            return False
+        best = f"; the best: {w.best_words()}, B brings it back" if w.best_network else ""
+        return self._stop(
+            f"The run's budget of {w.state.budget:,} steps is spent: paused (space trains on{best})"
+        )
 
     def _stop(self, text: str) -> bool:
         self.paused, self._frame_left = True, 0
