@@ -412,8 +412,9 @@ def test_the_keras_rl_preset_is_the_courses_recipe():
 
 
 def test_a_buffer_the_machine_cannot_hold_is_refused_before_it_is_allocated(tmp_path, monkeypatch):
-    """10,000,000 CartPole transitions take 10**7 x (2 x 4 x 8 + 8 + 8 + 1) = 810,000,000
-    bytes (772.5 MiB) when full: with 200 MiB available, making or loading such an agent is a
+    """10,000,000 CartPole transitions take 10**7 x (2 x 4 x 8 + 8 + 8 + 1 + 1) = 820,000,000
+    bytes (782.0 MiB) when full (prioritized replay's two trees add 2 x 2 x 2**24 x 8 bytes:
+    1,356,870,912 bytes, 1.3 GiB, in all): with 200 MiB available, making or loading such an agent is a
     one-line error naming both, before anything is allocated; a save of a small run whose
     header asks for one (170 KB on disk) is refused the same way."""
     import tui_taxi.core.agent as agent_module
@@ -425,12 +426,15 @@ def test_a_buffer_the_machine_cannot_hold_is_refused_before_it_is_allocated(tmp_
     saved.save(path)
     monkeypatch.setattr(agent_module, "available_memory", lambda: 200 * 2**20)
     message = (
-        "a replay buffer of 10,000,000 transitions needs 772.5 MiB, and this machine has "
+        "a replay buffer of 10,000,000 transitions needs 782.0 MiB, and this machine has "
         "200.0 MiB available"
     )
     with pytest.raises(ConfigError) as info:
         DQNAgent(big)
     assert str(info.value) == message
+    with pytest.raises(ConfigError) as info:
+        DQNAgent(big.replace(prioritized=True))
+    assert "needs 1.3 GiB," in str(info.value)
     with pytest.raises((ConfigError, SaveFileError)) as info:
         load_any(path)
     assert message in str(info.value) and "\n" not in str(info.value)
@@ -477,29 +481,64 @@ def test_a_dueling_network_learns_runs_the_same_twice_and_resumes_from_its_save(
     np.testing.assert_array_equal(one.arrays["theta"], again.arrays["theta"])
 
 
-def test_a_save_from_before_the_dueling_head_loads_as_a_plain_network(tmp_path):
-    """Version 3 saves have no ``dueling`` in their config: they are plain networks; a version
-    3 header that has it, or a version 4 header without it, is refused."""
+def _as_version(saved: dict, header: dict, version: int, drop=()) -> dict:
+    """A save as version ``version`` wrote it (from this version's arrays): without the config
+    fields added since (and ``drop``), the arrays version 5 added, and the record's newer tail."""
+    import json
+
+    added = {4: ("dueling",), 5: ("prioritized", "prioritized_alpha", "prioritized_beta0")}
+    added[5] += ("prioritized_eps", "n_step")
+    gone = {name for since, names in added.items() if version < since for name in names}
+    config = {k: v for k, v in header["config"].items() if k not in gone | set(drop)}
+    old = dict(saved, header=np.array(json.dumps(dict(header, version=version, config=config))))
+    if version < 5:
+        for name in ("buf_end", "per_sum", "per_min"):
+            old.pop(name, None)
+        old["record"] = saved["record"][: K.R_SAMPLE_STEPS]
+    return old
+
+
+def test_saves_from_before_the_dueling_head_and_prioritized_replay_load_as_plain_networks(
+    tmp_path,
+):
+    """Version 3 saves have no ``dueling`` in their config, version 4 saves no prioritized
+    replay or n-step fields (nor their arrays): they are plain one-step networks and go on as
+    the run they were (a buffer's episode ends are its terminations); a header with a field
+    its version did not have, or without one it had, is refused."""
     import json
 
     agent = DQNAgent(DQNConfig(seed=2, **SMALL))
     agent.train(steps=100)
-    path = agent.save(tmp_path / "now.npz")
+    path = agent.save(tmp_path / "now.npz", buffer=True)
     saved = dict(np.load(path, allow_pickle=False))
     header = json.loads(str(saved["header"][()]))
-    assert header["version"] == 4 and header["config"]["dueling"] is False
+    assert header["version"] == 5 and header["config"]["dueling"] is False
 
-    def write(name, version, drop):
-        old = dict(header, version=version, config=dict(header["config"]))
-        if drop:
-            del old["config"]["dueling"]
+    def write(name, version, drop=(), extra=None):
+        old = _as_version(saved, header, version, drop)
+        if extra:
+            raw = json.loads(str(old["header"][()]))
+            raw["config"].update(extra)
+            old["header"] = np.array(json.dumps(raw))
         target = tmp_path / name
-        np.savez(target, **dict(saved, header=np.array(json.dumps(old))))
+        np.savez(target, **old)
         return target
 
-    before = DQNAgent.load(write("v3.npz", 3, drop=True))
-    assert not before.config.dueling
-    np.testing.assert_array_equal(before.arrays["theta"], agent.arrays["theta"])
-    for name, version, drop in (("v3x.npz", 3, False), ("v4x.npz", 4, True)):
+    for version in (3, 4):
+        before = DQNAgent.load(write(f"v{version}.npz", version))
+        assert not before.config.dueling and not before.config.prioritized
+        assert before.config.n_step == 1
+        np.testing.assert_array_equal(before.arrays["theta"], agent.arrays["theta"])
+        np.testing.assert_array_equal(before.arrays["buf_end"], agent.arrays["buf_terminated"])
+        twin = copy.deepcopy(agent)
+        twin.train(steps=60)
+        before.train(steps=60)
+        np.testing.assert_array_equal(before.arrays["theta"], twin.arrays["theta"])
+    for name, version, drop, extra in (
+        ("v3x.npz", 3, (), {"dueling": False}),
+        ("v4x.npz", 4, ("dueling",), None),
+        ("v4p.npz", 4, (), {"n_step": 1}),
+        ("v5x.npz", 5, ("n_step",), None),
+    ):
         with pytest.raises(SaveFileError):
-            DQNAgent.load(write(name, version, drop))
+            DQNAgent.load(write(name, version, drop, extra))

@@ -71,12 +71,21 @@ class DQNRecord:
     gamma: float
     episode: int
     t: int
+    sample_steps: int  # rewards in the sample's n-step return (fewer at an episode's end)
+    sample_discount: float  # gamma^steps on the bootstrap (0 past a termination)
+    sample_priority: float  # prioritized replay: the sample's priority when drawn (else NaN)
+    sample_probability: float  # the chance it was drawn
+    sample_weight: float  # its importance-sampling weight (1 without prioritized replay)
+    sample_rewards: tuple[float, ...] = ()  # the rewards its return sums, first to last
 
     @classmethod
     def from_arrays(cls, record: np.ndarray, obs: np.ndarray) -> DQNRecord:
         kinds = {f.name: f.type for f in dataclasses.fields(cls)}
         values: dict = {"obs": obs[0].copy(), "next_obs": obs[1].copy()}
-        for name, raw in zip(kernel.RECORD_FIELDS, record, strict=True):
+        rewards = record[kernel.R_SAMPLE_REWARDS :]
+        values["sample_rewards"] = tuple(float(r) for r in rewards[~np.isnan(rewards)])
+        named = record[: kernel.R_SAMPLE_REWARDS]
+        for name, raw in zip(kernel.RECORD_FIELDS, named, strict=True):
             kind = kinds[name]
             if kind == "bool":
                 values[name] = bool(raw)
@@ -143,8 +152,19 @@ CLI_OPTIONS = (
     "hidden",
     "double",
     "dueling",
+    "prioritized",
+    "prioritized_alpha",
+    "prioritized_beta0",
+    "n_step",
     "max_grad_norm",
 )
+
+
+def variant_name(c: DQNConfig) -> str:
+    """The network's name from its refinements: "Double Dueling DQN", "DQN + PER + 3-step"."""
+    name = ("Double " if c.double else "") + ("Dueling " if c.dueling else "") + "DQN"
+    extras = (["PER"] if c.prioritized else []) + ([f"{c.n_step}-step"] if c.n_step > 1 else [])
+    return " + ".join([name, *extras])
 
 
 def _option(name: str) -> Option:
@@ -158,7 +178,7 @@ def _option(name: str) -> Option:
         f" [{other:g}]" if isinstance(other, float) else f" [{other}]" if other is not None else ""
     )
     text = f"{f.metadata['help']} (default: {shown}{bracket})"
-    if name in ("double", "dueling"):
+    if name in ("double", "dueling", "prioritized"):
         return Option(name, text, "flag")
     if name == "hidden":
         return Option(name, text, "sizes", "N,N")
@@ -178,14 +198,34 @@ class NetworkState:
     updates: int = 0  # gradient steps taken
 
 
-def buffer_bytes(size: int, store: int) -> int:
+def buffer_bytes(size: int, store: int, prioritized: bool = False) -> int:
     """What a replay buffer of ``size`` transitions takes when full: two observations of
-    ``store`` numbers, an action, a reward and a flag each."""
-    return size * (2 * store * 8 + 8 + 8 + 1)
+    ``store`` numbers, an action, a reward and two flags each (and prioritized replay's two
+    trees over them: two numbers per leaf and per node)."""
+    trees = 2 * 2 * kernel.tree_leaves(size) * 8 if prioritized else 0
+    return size * (2 * store * 8 + 8 + 8 + 1 + 1) + trees
 
 
 #: The replay buffer's arrays (a copy takes their filled rows only).
-BUFFER_ARRAYS = ("buf_obs", "buf_next", "buf_action", "buf_reward", "buf_terminated")
+BUFFER_ARRAYS = (
+    "buf_obs",
+    "buf_next",
+    "buf_action",
+    "buf_reward",
+    "buf_terminated",
+    "buf_end",
+)
+#: Prioritized replay's sum-tree and min-tree over the buffer's transitions.
+TREE_ARRAYS = ("per_sum", "per_min")
+
+
+def empty_trees(size: int, prioritized: bool) -> dict[str, np.ndarray]:
+    """Prioritized replay's trees over an empty buffer (the sum-tree's spare node 0 holds the
+    largest priority: 1 at first); a placeholder pair without prioritized replay."""
+    nodes = 2 * kernel.tree_leaves(size) if prioritized else 2
+    per_sum, per_min = np.zeros(nodes), np.full(nodes, np.inf)
+    per_sum[0] = 1.0
+    return {"per_sum": per_sum, "per_min": per_min}
 
 
 @register
@@ -247,7 +287,7 @@ class DQNAgent(AgentBase):
         store = 1 if index_input else self.obs_dim
         if arrays is None:  # (np.zeros: pages are taken as the buffer fills, but it may fill)
             check_memory(
-                buffer_bytes(config.buffer_size, store),
+                buffer_bytes(config.buffer_size, store, config.prioritized),
                 f"a replay buffer of {config.buffer_size:,} transitions",
             )
             theta = kernel.init_params(
@@ -269,6 +309,8 @@ class DQNAgent(AgentBase):
                 "buf_action": np.zeros(config.buffer_size, np.int64),
                 "buf_reward": np.zeros(config.buffer_size),
                 "buf_terminated": np.zeros(config.buffer_size, np.bool_),
+                "buf_end": np.zeros(config.buffer_size, np.bool_),
+                **empty_trees(config.buffer_size, config.prioritized),
             }
             arrays["cursor"][kernel.C_LAST_SYNC] = -1
             arrays["cursor"][kernel.C_RESET_SEED] = -1
@@ -284,6 +326,7 @@ class DQNAgent(AgentBase):
             self._gym_start = int(getattr(self._gym.action_space, "start", 0))
         self._refresh()
         if fresh or self.env_type == kernel.GYM:  # (a loaded GYM run starts a fresh episode)
+            self._end_trajectory()
             kernel.new_episode(
                 self.env_type,
                 self._env,
@@ -293,6 +336,13 @@ class DQNAgent(AgentBase):
                 self.arrays["rng"],
             )
             self._gym_reset()
+
+    def _end_trajectory(self) -> None:
+        """The newest transition stored ends its trajectory (its episode is abandoned): no
+        n-step return runs on into the next episode's transitions."""
+        fill, pos = self.buffer_fill, int(self.arrays["cursor"][kernel.C_POS])
+        if fill:
+            self.arrays["buf_end"][(pos - 1) % self.config.buffer_size] = True
 
     # -- arrays for the kernel ---------------------------------------------------------------
     def _env_arrays(self) -> tuple:
@@ -327,7 +377,7 @@ class DQNAgent(AgentBase):
 
     def _buf(self) -> tuple:
         a = self.arrays
-        return (a["buf_obs"], a["buf_next"], a["buf_action"], a["buf_reward"], a["buf_terminated"])
+        return tuple(a[name] for name in (*BUFFER_ARRAYS, *TREE_ARRAYS))
 
     def _refresh(self) -> None:
         c = self.config
@@ -342,6 +392,11 @@ class DQNAgent(AgentBase):
         params[kernel.P_EPSILON] = -1.0 if c.epsilon is None else c.epsilon
         params[kernel.P_MAX_NORM] = c.max_grad_norm
         params[kernel.P_SUCCESS] = self.model.success_reward if self.model is not None else math.inf
+        params[kernel.P_PER_ALPHA], params[kernel.P_PER_BETA0] = (
+            c.prioritized_alpha,
+            c.prioritized_beta0,
+        )
+        params[kernel.P_PER_EPS], params[kernel.P_BUDGET] = c.prioritized_eps, c.total_timesteps
         iparams = np.zeros(kernel.N_IPARAMS, np.int64)
         iparams[kernel.I_KIND], iparams[kernel.I_BATCH] = self.env_type, c.batch_size
         iparams[kernel.I_LEARNING_STARTS], iparams[kernel.I_TRAIN_FREQ] = (
@@ -355,6 +410,7 @@ class DQNAgent(AgentBase):
         iparams[kernel.I_TIME_LIMIT] = self.time_limit
         iparams[kernel.I_DOUBLE], iparams[kernel.I_LEARN] = int(c.double), 1
         iparams[kernel.I_N_ACTIONS] = self.n_actions
+        iparams[kernel.I_N_STEP], iparams[kernel.I_PRIORITIZED] = c.n_step, int(c.prioritized)
         self._params, self._iparams = params, iparams
         self._net_arrays = self._net()
 
@@ -548,6 +604,7 @@ class DQNAgent(AgentBase):
     def new_episode(self) -> None:
         """Abandon the episode in progress (not counted) and start a fresh one."""
         self.settle()
+        self._end_trajectory()
         a = self.arrays
         kernel.new_episode(
             self.env_type, self._env, a["env_state"], a["cursor"], a["fcursor"], a["rng"]
@@ -557,7 +614,7 @@ class DQNAgent(AgentBase):
     def reconfigure(self, **changes) -> None:
         """New live settings (validated): learning_rate, gamma, epsilon (a constant; None: the
         schedule again), double, tau, batch_size, train_frequency, gradient_steps, ..."""
-        fixed = {"env_id", "env_kwargs", "seed", "hidden", "buffer_size", "dueling"}
+        fixed = {"env_id", "env_kwargs", "seed", "hidden", "buffer_size", "dueling", "prioritized"}
         fixed &= changes.keys()
         if fixed:
             raise ConfigError(
@@ -719,8 +776,14 @@ class DQNAgent(AgentBase):
             f"{c.target_network_frequency} (tau {c.tau:g}), train every {c.train_frequency} "
             f"x{c.gradient_steps}, {epsilon}, seed {c.seed}"
         )
-        name = ("Double " if c.double else "") + ("Dueling " if c.dueling else "") + "DQN"
-        return name, text
+        if c.prioritized:
+            text += (
+                f", prioritized replay (alpha {c.prioritized_alpha:g}, "
+                f"beta {c.prioritized_beta0:g}->1)"
+            )
+        if c.n_step > 1:
+            text += f", {c.n_step}-step returns"
+        return variant_name(c), text
 
     @classmethod
     def default_of(cls, name: str) -> str:
@@ -893,7 +956,7 @@ class DQNAgent(AgentBase):
         empty buffer would double the app's memory for nothing)."""
         fill = self.buffer_fill
         memo: dict = {id(self.model): self.model}
-        for name in BUFFER_ARRAYS:
+        for name in BUFFER_ARRAYS:  # (the trees are copied whole: a few numbers per transition)
             original = self.arrays[name]
             lazy = np.zeros(original.shape, original.dtype)  # (calloc: untouched pages are free)
             lazy[:fill] = original[:fill]

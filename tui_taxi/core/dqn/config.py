@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tui_taxi.core.dqn.gym_env import box_env
+from tui_taxi.core.dqn.kernel import MAX_N_STEP
 from tui_taxi.core.envs import EnvKwargs
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.rng import SEED_LIMIT
@@ -58,6 +59,23 @@ class DQNConfig:
     dueling: bool = field(
         default=False,
         metadata=_h("a dueling head: V(s) and A(s, a) streams, Q = V + A - mean A"),
+    )
+    prioritized: bool = field(
+        default=False,
+        metadata=_h("prioritized replay: draw transitions in proportion to |TD error|^alpha"),
+    )
+    prioritized_alpha: float = field(
+        default=0.6, metadata=_h("prioritized replay's priority exponent alpha, in [0, 1]")
+    )
+    prioritized_beta0: float = field(
+        default=0.4,
+        metadata=_h("importance-sampling exponent beta at the start, annealed to 1 by the budget"),
+    )
+    prioritized_eps: float = field(
+        default=1e-6, metadata=_h("added to |TD error| so no transition's priority is 0")
+    )
+    n_step: int = field(
+        default=1, metadata=_h(f"n-step returns: rewards summed over n steps (1-{MAX_N_STEP})")
     )
     max_grad_norm: float = field(
         default=10.0, metadata=_h("clip the gradient's global norm (0: no clipping)")
@@ -109,8 +127,13 @@ class DQNConfig:
             number("epsilon", 0.0, 1.0)
         if not isinstance(self.double, bool):
             raise bad("double", "true or false")
-        if not isinstance(self.dueling, bool):
-            raise bad("dueling", "true or false")
+        for name in ("dueling", "prioritized"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "true or false")
+        number("prioritized_alpha", 0.0, 1.0)
+        number("prioritized_beta0", 0.0, 1.0)
+        number("prioritized_eps", 0.0, 1.0, low_open=True)
+        integer("n_step", 1, MAX_N_STEP)
         hidden = self.hidden
         if (
             not isinstance(hidden, tuple)

@@ -53,10 +53,22 @@ N_CURSOR = 16
 F_RETURN, F_EP_LOSS = range(2)
 N_FCURSOR = 2
 # params (float64) and iparams (int64)
-P_GAMMA, P_LR, P_TAU, P_START_E, P_END_E, P_EXPLORE_STEPS, P_EPSILON, P_MAX_NORM, P_SUCCESS = range(
-    9
-)
-N_PARAMS = 9
+(
+    P_GAMMA,
+    P_LR,
+    P_TAU,
+    P_START_E,
+    P_END_E,
+    P_EXPLORE_STEPS,
+    P_EPSILON,
+    P_MAX_NORM,
+    P_SUCCESS,
+    P_PER_ALPHA,
+    P_PER_BETA0,
+    P_PER_EPS,
+    P_BUDGET,
+) = range(13)
+N_PARAMS = 13
 (
     I_KIND,
     I_BATCH,
@@ -68,8 +80,11 @@ N_PARAMS = 9
     I_DOUBLE,
     I_LEARN,
     I_N_ACTIONS,
-) = range(10)
-N_IPARAMS = 10
+    I_N_STEP,
+    I_PRIORITIZED,
+) = range(12)
+N_IPARAMS = 12
+MAX_N_STEP = 10  # the longest n-step return (the record holds its rewards)
 #: The last step and the last gradient update's first sampled transition, named once.
 RECORD_FIELDS = (
     "state",
@@ -94,8 +109,15 @@ RECORD_FIELDS = (
     "gamma",
     "episode",
     "t",
+    "sample_steps",
+    "sample_discount",
+    "sample_priority",
+    "sample_probability",
+    "sample_weight",
 )
-N_RECORD = len(RECORD_FIELDS)
+#: After the named fields: the sample's rewards, one per step of its n-step return.
+R_SAMPLE_REWARDS = len(RECORD_FIELDS)
+N_RECORD = R_SAMPLE_REWARDS + MAX_N_STEP
 (
     R_STATE,
     R_ACTION,
@@ -119,7 +141,12 @@ N_RECORD = len(RECORD_FIELDS)
     R_GAMMA,
     R_EPISODE,
     R_T,
-) = range(N_RECORD)
+    R_SAMPLE_STEPS,
+    R_SAMPLE_DISCOUNT,
+    R_SAMPLE_PRIORITY,
+    R_SAMPLE_PROBABILITY,
+    R_SAMPLE_WEIGHT,
+) = range(R_SAMPLE_REWARDS)
 
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 # Gymnasium's CartPole (classic_control/cartpole.py), Euler integration
@@ -386,33 +413,122 @@ def soft_update(target, theta, tau):
             target[i] = tau * theta[i] + (1.0 - tau) * target[i]
 
 
+# -- the replay buffer's sampling -------------------------------------------------------------
+def tree_leaves(capacity: int) -> int:
+    """The leaves of a sum-tree over ``capacity`` transitions: the next power of two."""
+    return 1 << max(0, int(capacity - 1).bit_length())
+
+
+@njit(**_FAST)
+def tree_set(tree_sum, tree_min, i, p):
+    """Transition ``i``'s priority ``p``: its leaf, then each node above it recomputed from its
+    two children (never adjusted by a difference, so the tree is a function of its leaves).
+    The heap's root is node 1; its unused node 0 of ``tree_sum`` holds the largest priority."""
+    size = tree_sum.shape[0] // 2
+    j = size + i
+    tree_sum[j] = p
+    tree_min[j] = p
+    j //= 2
+    while j >= 1:
+        tree_sum[j] = tree_sum[2 * j] + tree_sum[2 * j + 1]
+        left, right = tree_min[2 * j], tree_min[2 * j + 1]
+        tree_min[j] = left if left < right else right
+        j //= 2
+    if p > tree_sum[0]:
+        tree_sum[0] = p
+
+
+@njit(**_FAST)
+def tree_find(tree_sum, u):
+    """The transition whose share of the priorities' running sum holds ``u`` (0 <= u < the
+    root's sum): each transition is found with probability priority / sum. A branch whose sum
+    is 0 is never taken, whatever the rounding."""
+    size = tree_sum.shape[0] // 2
+    j = 1
+    while j < size:
+        left = 2 * j
+        if tree_sum[left] > 0.0 and (u < tree_sum[left] or tree_sum[left + 1] <= 0.0):
+            j = left
+        else:
+            u -= tree_sum[left]
+            j = left + 1
+    return j - size
+
+
+@njit(**_FAST)
+def n_step_return(rewards, terminated, ended, i, pos, n, gamma):
+    """The n-step return from transition ``i``: (sum of gamma^k r_(i+k), the bootstrap's
+    discount, the transition whose next observation it bootstraps from). It stops early at an
+    episode's end (a termination: discount 0, no bootstrap; a truncation: bootstrap there) and
+    at the newest transition stored (``pos`` is where the next one will be written)."""
+    capacity = rewards.shape[0]
+    ret, discount, j = 0.0, 1.0, i
+    for k in range(n):
+        ret = fma(discount, rewards[j], ret)
+        discount *= gamma
+        if terminated[j]:
+            return ret, 0.0, j
+        nxt = j + 1 if j + 1 < capacity else 0
+        if ended[j] or k == n - 1 or nxt == pos:
+            break
+        j = nxt
+    return ret, discount, j
+
+
 @njit(nogil=True, cache=True)
-def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_t, record):
-    """One minibatch of TD updates: sample ``batch`` transitions uniformly, bootstrap from the
-    target network (never past a termination), Huber loss on the taken actions, clip, Adam.
-    Returns the mean loss; the first sample's numbers go into ``record``."""
+def gradient_step(net, buf, cursor, rng, params, iparams, record):
+    """One minibatch of TD updates: draw ``batch`` transitions (uniformly, or in proportion to
+    their priorities, one from each of ``batch`` equal slices of the priorities' sum), their
+    n-step targets bootstrapped from the target network (never past a termination), the
+    Huber loss on the taken actions (weighted by importance sampling under prioritized
+    replay, which then stores each drawn transition's new priority), clip, Adam. Returns the
+    mean loss; the first sample's numbers go into ``record``."""
     theta, target, m, v, grad, acts, deltas, sizes, w_off, b_off, a_off, index_input, dueling = net
-    obs, next_obs, actions, rewards, terminated = buf
+    obs, next_obs, actions, rewards, terminated, ended, tree_sum, tree_min = buf
+    fill, pos = cursor[C_FILL], cursor[C_POS]
+    gamma, batch, n = params[P_GAMMA], iparams[I_BATCH], iparams[I_N_STEP]
+    double, prioritized = iparams[I_DOUBLE] == 1, iparams[I_PRIORITIZED] == 1
     n_layers = sizes.shape[0] - 1
     top, n_actions = a_off[n_layers], sizes[n_layers] - (1 if dueling else 0)
+    drawn = np.empty(batch, np.int64)
+    weights = np.ones(batch)
+    if prioritized:  # proportional (Schaul et al. 2016): P(i) = p_i / sum p, w = (N P(i))^-beta
+        leaves = tree_sum.shape[0] // 2
+        total, lowest = tree_sum[1], tree_min[1]
+        done = min(1.0, cursor[C_TOTAL] / params[P_BUDGET])
+        beta = params[P_PER_BETA0] + (1.0 - params[P_PER_BETA0]) * done
+        segment = total / batch
+        for b in range(batch):
+            i = tree_find(tree_sum, (b + uniform(rng)) * segment)
+            drawn[b] = i
+            # divided by the largest weight, (N min p / sum p)^-beta: (min p / p_i)^beta
+            weights[b] = (lowest / tree_sum[leaves + i]) ** beta
+    else:
+        for b in range(batch):
+            drawn[b] = np.int64(uniform(rng) * fill)
+    errors = np.empty(batch)
     grad[:] = 0.0
     loss_sum = 0.0
     for b in range(batch):
-        i = np.int64(uniform(rng) * fill)
+        i = drawn[b]
+        ret, discount, last = n_step_return(rewards, terminated, ended, i, pos, n, gamma)
         boot = 0.0
-        if not terminated[i]:
-            forward(target, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[i], acts)
+        if discount != 0.0:
+            forward(target, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[last], acts)
             if double:
                 values = acts[top : top + n_actions].copy()
-                forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[i], acts)
+                forward(
+                    theta, sizes, w_off, b_off, a_off, index_input, dueling, next_obs[last], acts
+                )
                 boot = values[_argmax(acts, top, n_actions)]
             else:
                 boot = acts[top + _argmax(acts, top, n_actions)]
-        y = rewards[i] + gamma * boot
+        y = ret + discount * boot
         forward(theta, sizes, w_off, b_off, a_off, index_input, dueling, obs[i], acts)
         q = acts[top + actions[i]]
         loss, slope = huber(y - q)
-        loss_sum += loss
+        errors[b] = y - q
+        loss_sum += weights[b] * loss
         backward(
             theta,
             grad,
@@ -426,14 +542,30 @@ def gradient_step(net, buf, fill, rng, gamma, lr, max_norm, double, batch, adam_
             acts,
             deltas,
             actions[i],
-            -slope / batch,
+            -slope * weights[b] / batch,
         )
         if b == 0:
             record[R_Q_PRED], record[R_BOOTSTRAP], record[R_TD_TARGET] = q, boot, y
             record[R_TD_ERROR], record[R_LOSS] = y - q, loss
             record[R_SAMPLE_ACTION], record[R_SAMPLE_REWARD] = actions[i], rewards[i]
-            record[R_SAMPLE_TERMINATED] = terminated[i]
-    clip_and_adam(theta, grad, m, v, adam_t, lr, max_norm)
+            record[R_SAMPLE_TERMINATED] = terminated[last]
+            steps = (last - i) % rewards.shape[0] + 1
+            record[R_SAMPLE_STEPS], record[R_SAMPLE_DISCOUNT] = steps, discount
+            for k in range(MAX_N_STEP):
+                record[R_SAMPLE_REWARDS + k] = (
+                    rewards[(i + k) % rewards.shape[0]] if k < steps else np.nan
+                )
+            if prioritized:
+                p = tree_sum[tree_sum.shape[0] // 2 + i]
+                record[R_SAMPLE_PRIORITY], record[R_SAMPLE_PROBABILITY] = p, p / tree_sum[1]
+            else:
+                record[R_SAMPLE_PRIORITY], record[R_SAMPLE_PROBABILITY] = np.nan, 1.0 / fill
+            record[R_SAMPLE_WEIGHT] = weights[b]
+    clip_and_adam(theta, grad, m, v, cursor[C_ADAM_T], params[P_LR], params[P_MAX_NORM])
+    if prioritized:  # p = (|delta| + eps)^alpha, after the whole batch was drawn and learnt
+        for b in range(batch):
+            p = (abs(errors[b]) + params[P_PER_EPS]) ** params[P_PER_ALPHA]
+            tree_set(tree_sum, tree_min, drawn[b], p)
     return loss_sum / batch
 
 
@@ -564,19 +696,7 @@ def run(
             if updates >= max_updates:
                 return finished
             cursor[C_ADAM_T] += 1
-            loss = gradient_step(
-                net,
-                buf,
-                cursor[C_FILL],
-                rng,
-                params[P_GAMMA],
-                params[P_LR],
-                params[P_MAX_NORM],
-                iparams[I_DOUBLE] == 1,
-                iparams[I_BATCH],
-                cursor[C_ADAM_T],
-                record,
-            )
+            loss = gradient_step(net, buf, cursor, rng, params, iparams, record)
             fcursor[F_EP_LOSS] += loss
             cursor[C_EP_UPDATES] += 1
             cursor[C_UPDATES] += 1
@@ -653,7 +773,7 @@ def store(
     """A step's outcome, the env having moved (``truncated``: the env itself cut the episode):
     count it, store the transition, and schedule the training round and target update it owes.
     The step is then in progress until ``run`` finishes it."""
-    obs_buf, next_buf, act_buf, rew_buf, term_buf = buf
+    obs_buf, next_buf, act_buf, rew_buf, term_buf, end_buf, tree_sum, tree_min = buf
     obs, next_obs = record_obs[0], record_obs[1]
     _observe(iparams[I_KIND], env_state, cursor, next_obs)
     t = cursor[C_T] + 1
@@ -669,6 +789,9 @@ def store(
         obs_buf[pos, :] = obs
         next_buf[pos, :] = next_obs
         act_buf[pos], rew_buf[pos], term_buf[pos] = action, reward, terminated
+        end_buf[pos] = terminated or truncated
+        if iparams[I_PRIORITIZED] == 1:  # a new transition is drawn at the largest priority
+            tree_set(tree_sum, tree_min, pos, tree_sum[0])
         cursor[C_POS] = (pos + 1) % capacity
         cursor[C_FILL] = min(cursor[C_FILL] + 1, capacity)
         if total > iparams[I_LEARNING_STARTS]:
@@ -676,6 +799,9 @@ def store(
                 cursor[C_ROUND_LEFT] = iparams[I_GRAD_STEPS]
                 updated = True
             synced = total % iparams[I_TARGET_FREQ] == 0
+    elif cursor[C_FILL] > 0:  # a step not stored: the transitions before and after it are not
+        capacity = act_buf.shape[0]  # one trajectory, and no n-step return joins them
+        end_buf[(cursor[C_POS] - 1) % capacity] = True
     cursor[C_IN_STEP] = 1
     record[R_REWARD], record[R_NEXT_STATE] = reward, cursor[C_STATE]
     record[R_TERMINATED], record[R_TRUNCATED] = terminated, truncated

@@ -4,7 +4,8 @@ columns) and (optionally: it can be large) the replay buffer. A save with its bu
 exactly as if training had never stopped; without it, the buffer starts empty.
 
 Version 3 keeps the loss in the history's own columns; version 2 (a second history whose
-``episodic_return`` column held the loss) is still read.
+``episodic_return`` column held the loss) is still read. Version 5 added prioritized replay and
+n-step returns: an earlier save has neither (their arrays start as a fresh run's).
 """
 
 from __future__ import annotations
@@ -34,12 +35,27 @@ from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.episodes import COLUMNS, History
 
 FORMAT = "tui-taxi-dqn"
-#: 4: the config's ``dueling`` (earlier saves: no dueling head); 3: the loss in the history's
-#: extra columns; 2: the cursor carries a step left half done (always finished in a save)
-VERSION = 4
-READS = (2, 3, 4)
+#: 5: prioritized replay and n-step returns (the config's fields; each transition's episode-end
+#: flag; the priorities' trees; the record's sample numbers); 4: the config's ``dueling``
+#: (earlier saves: no dueling head); 3: the loss in the history's extra columns; 2: the cursor
+#: carries a step left half done (always finished in a save)
+VERSION = 5
+READS = (2, 3, 4, 5)
 #: Config fields added since a version, and what a save from before means by them.
-_ADDED = {4: {"dueling": False}}
+_ADDED = {
+    4: {"dueling": False},
+    5: {
+        "prioritized": False,
+        "prioritized_alpha": 0.6,
+        "prioritized_beta0": 0.4,
+        "prioritized_eps": 1e-6,
+        "n_step": 1,
+    },
+}
+#: Arrays added in version 5 (an earlier save's are a fresh run's, its buffer's end flags its
+#: terminations), and the record's length before it.
+_NEW_IN_5 = ("buf_end", "per_sum", "per_min")
+_RECORD_BEFORE_5 = kernel.R_SAMPLE_STEPS
 MAX_ABS = 1e100  # weights and moments beyond this are refused
 #: The history's columns of a network's own: the sum of each episode's mean TD loss, and
 #: whether a gradient step ran in it (their ratio, per bin, is the chart's loss).
@@ -60,11 +76,23 @@ _ARRAYS = {
     "buf_action": np.int64,
     "buf_reward": np.float64,
     "buf_terminated": np.bool_,
+    "buf_end": np.bool_,
+    "per_sum": np.float64,
+    "per_min": np.float64,
 }
 #: Version 2's loss history, beside the history.
 _LOSS_MEMBERS = {name.replace("history_", "loss_"): kind for name, kind in HISTORY_MEMBERS.items()}
 MEMBERS = {"header": None, **_ARRAYS, **HISTORY_MEMBERS, **_LOSS_MEMBERS}
-_BUFFER = ("buf_obs", "buf_next", "buf_action", "buf_reward", "buf_terminated")
+_BUFFER = (
+    "buf_obs",
+    "buf_next",
+    "buf_action",
+    "buf_reward",
+    "buf_terminated",
+    "buf_end",
+    "per_sum",
+    "per_min",
+)
 _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(DQNConfig))
 
 
@@ -131,12 +159,19 @@ def _read(archive: Archive, probe: Callable[[DQNConfig], object]) -> dict:
     header = read_header(archive, (FORMAT,))
     config = _config(header)
     fresh = probe(config)  # the shapes a run of this config has
+    old = header["version"] < 5
     arrays = {}
     for name, empty in fresh.arrays.items():
-        if name in _BUFFER and not header["buffer"]:
+        if (name in _BUFFER and not header["buffer"]) or (old and name in _NEW_IN_5):
             arrays[name] = empty
-            continue
-        arrays[name] = archive.read(name, empty.shape)
+        elif old and name == "record":  # the sample's numbers came later: unknown (NaN)
+            arrays[name] = np.concatenate(
+                [archive.read(name, (_RECORD_BEFORE_5,)), empty[_RECORD_BEFORE_5:]]
+            )
+        else:
+            arrays[name] = archive.read(name, empty.shape)
+    if old and header["buffer"]:
+        arrays["buf_end"] = arrays["buf_terminated"].copy()
     for name in (
         "theta",
         "target",
@@ -234,3 +269,32 @@ def _check_counters(arrays: dict, probe, config: DQNConfig, buffer: bool) -> Non
     record = arrays["record"]
     known = record[~np.isnan(record)]
     check(bool(np.all(np.isfinite(known))), "record has infinite values")
+    check(
+        not np.any(arrays["buf_terminated"][:fill] & ~arrays["buf_end"][:fill]),
+        "a terminal transition not marked as an episode's end",
+    )
+    if config.prioritized:
+        _check_trees(arrays, fill)
+
+
+def _check_trees(arrays: dict, fill: int) -> None:
+    """Prioritized replay's trees: each filled transition's priority positive and finite, the
+    rest 0, and every node above them what its leaves make (rebuilt here and compared)."""
+    per_sum, per_min = arrays["per_sum"], arrays["per_min"]
+    leaves = per_sum.shape[0] // 2
+    priorities = per_sum[leaves : leaves + fill]
+    finite(per_sum, "per_sum")
+    check(bool(np.all((priorities > 0) & (priorities <= MAX_ABS))), "priorities out of range")
+    check(not np.any(per_sum[leaves + fill :]), "priorities beyond the buffer's fill")
+    check(
+        per_sum[0] >= (priorities.max() if fill else 0) and per_sum[0] <= MAX_ABS,
+        "the largest priority is below a transition's",
+    )
+    rebuilt = {"per_sum": np.zeros_like(per_sum), "per_min": np.full_like(per_min, np.inf)}
+    rebuilt["per_sum"][0] = per_sum[0]
+    for i in range(fill):
+        kernel.tree_set(rebuilt["per_sum"], rebuilt["per_min"], i, priorities[i])
+    for name, tree in rebuilt.items():
+        check(
+            np.array_equal(arrays[name][1:], tree[1:]), f"{name}'s nodes disagree with its leaves"
+        )
