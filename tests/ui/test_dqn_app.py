@@ -365,3 +365,34 @@ async def test_a_dueling_network_shows_its_value_and_advantages():
         expected = " ".join(f"{a - value:+.2f}" for a in q)
         assert f"V(s) {value:.2f}, A(s,·) {expected}" in text
         app.trainer.stop()
+
+
+async def test_the_explainer_shows_an_n_step_target_with_its_rewards_and_the_draws_weight():
+    """Every refinement on: the explainer's target is the discounted sum of the sample's
+    rewards (listed) plus gamma^n times the bootstrap, and prioritized replay's line gives the
+    chance the sample was drawn, its importance weight and its priority, as the core recorded
+    them; it fits its 32 x 11 panel."""
+    app = cartpole_app(
+        prioritized=True, n_step=3, double=True, dueling=True, learning_starts=5, gamma=0.9
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        for _ in range(40):
+            snap = await press(pilot, "n")
+        assert snap.variant == "Double Dueling DQN + PER + 3-step"
+        r = snap.last_step
+        text = app.query_one(TDExplainer).text().plain
+        lines = text.split("\n")
+        assert len(lines) <= 11 and max(map(len, lines)) <= 32, lines
+        steps = len(r.sample_rewards)
+        assert steps == r.sample_steps and 1 <= steps <= 3
+        discounted = sum(x * 0.9**k for k, x in enumerate(r.sample_rewards))  # CartPole: +1s
+        assert discounted == sum(0.9**k for k in range(steps))
+        if not r.sample_terminated:
+            assert r.sample_discount == 0.9**steps
+            assert f"Q⁻(s{'₁₂₃'[steps - 1]},argmax Q)" in text
+        assert f"= {discounted:.3f} + {r.sample_discount:.3f} × {r.bootstrap:.3f}" in text
+        assert "  r " + " ".join(["+1"] * steps) in text
+        assert f"P {r.sample_probability * 100:.2g}% · IS w {r.sample_weight:.3f}" in text
+        assert 0 < r.sample_weight <= 1
+        app.trainer.stop()

@@ -127,26 +127,41 @@ def explain_network(snap: Snapshot) -> Text:
         return text
     text.append("update" if r.updated else "last update", style="bold")
     text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
+    steps = r.sample_steps if r.sample_steps > 0 else 1
+    n_step = getattr(c, "n_step", 1) > 1
+    after = "'" if not n_step else str(steps).translate(SUBSCRIPTS)  # s' or s₃: where it boots
     if r.sample_terminated:
         label = "end: no bootstrap"
     else:
-        label = "Q⁻(s',argmax Q)" if c.double else "max Q⁻(s',·)"
-    rows = [
-        ("Q(s,a) online", r.q_pred, None),
-        (label, r.bootstrap, None),
-        (
-            "target r+γ·boot",
-            r.td_target,
-            f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}",
-        ),
-        ("δ = target − Q", r.td_error, None),
-        ("Huber loss", r.loss, None),
-    ]
+        label = f"Q⁻(s{after},argmax Q)" if c.double else f"max Q⁻(s{after},·)"
+    rows = [("Q(s,a) online", r.q_pred, None), (label, r.bootstrap, None)]
+    if n_step:  # the discounted sum of the sample's rewards, then the bootstrap's gamma^steps
+        discounted = sum(reward * r.gamma**k for k, reward in enumerate(r.sample_rewards))
+        working = f"{discounted:.3f} + {r.sample_discount:.3f} × {r.bootstrap:.3f}"
+        rows.append(("target Σγᵏr+γⁿboot", r.td_target, working))
+    else:
+        working = f"{r.sample_reward:+g} + {r.gamma:.2f} × {r.bootstrap:.3f}"
+        rows.append(("target r+γ·boot", r.td_target, working))
+    rows += [("δ = target − Q", r.td_error, None), ("Huber loss", r.loss, None)]
+    lines = 2
     for name, value, working in rows:
         text.append(f"{name:<{LABEL}}", style=DIM)
         text.append(f"{value:>9.3f}\n", style="bold")
+        lines += 1
         if working:
             text.append(f"  = {working}\n", style=DIM)
+            lines += 1
+        if working and n_step:
+            text.append("  r ", style=DIM)
+            text.append(_rewards(r.sample_rewards, 28) + "\n", style="bold")
+            lines += 1
+    if getattr(c, "prioritized", False):  # the chance it was drawn, its weight, its priority
+        text.append("P ", style=DIM)
+        text.append(f"{r.sample_probability * 100:.2g}%", style="bold")
+        text.append(" · IS w ", style=DIM)
+        text.append(f"{r.sample_weight:.3f}", style="bold")
+        text.append(f" · p {r.sample_priority:.3g}\n", style=DIM)
+        lines += 1
     if getattr(c, "dueling", False):  # the head's two streams, from the Q-values on screen
         q = snap.q_row
         value = float(q.mean())  # mean over a of Q = V + A - mean A: V itself
@@ -157,7 +172,25 @@ def explain_network(snap: Snapshot) -> Text:
         else:
             shown = f"{advantages.min():+.2f}..{advantages.max():+.2f}"
         text.append(shown + "\n", style="bold")
-    text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
+        lines += 1
+    if lines < 11:  # (the panel's height: the optimizer's line goes first)
+        text.append(f"θ ← Adam, lr {r.learning_rate:.2g}; Q⁻: target", style=DIM)
+    text.rstrip()
+    return text
+
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _rewards(rewards: tuple[float, ...], width: int) -> str:
+    """An n-step sample's rewards, first to last, in ``width`` characters (the middle ones
+    elided as "…" when they do not fit)."""
+    shown = [f"{x:+g}" for x in rewards]
+    text = " ".join(shown)
+    head = len(shown)
+    while len(text) > width and head > 1:
+        head -= 1
+        text = " ".join(shown[: head - 1]) + f" … {shown[-1]}" + f" ({len(shown)})"
     return text
 
 
