@@ -9,7 +9,10 @@ runs the same seeds with the same settings (rl-zoo3's CartPole-v1 ones with this
 layers of 64 and 100,000-step budget, so epsilon falls over the same 8,000 steps), one torch
 thread, and the same check (SB3's ``evaluate_policy``, 100 deterministic episodes).
 
-    python bench/bench_dqn.py [--seeds 10] [--budget 100000] [--sb3-seeds 10]
+    python bench/bench_dqn.py [--seeds 10] [--budget 100000] [--sb3-seeds 10] [--n-step N]
+
+``--n-step`` sets both (SB3's ``n_steps``, its n-step replay buffer since version 2.6: the same
+returns, cut at episode ends and at the newest transition).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ THRESHOLD = 475.0
 CHECK = 2_500
 
 
-def ours(seed: int, budget: int) -> tuple[int | None, float, float, float]:
+def ours(seed: int, budget: int, changes: dict) -> tuple[int | None, float, float, float]:
     """(steps when solved or None, training seconds until then, final greedy mean, steps/s)."""
-    DQNAgent(DQNConfig(seed=seed)).train(steps=1)  # compiled (numba's cache) before the clock
-    agent = DQNAgent(DQNConfig(seed=seed, total_timesteps=budget))
+    config = DQNConfig(seed=seed, total_timesteps=budget, **changes)
+    DQNAgent(config).train(steps=1)  # compiled (numba's cache) before the clock
+    agent = DQNAgent(config)
     trained, mean = 0.0, 0.0
     while agent.total_steps < budget:
         start = time.perf_counter()
@@ -40,7 +44,7 @@ def ours(seed: int, budget: int) -> tuple[int | None, float, float, float]:
     return None, trained, mean, agent.total_steps / trained
 
 
-def sb3(seed: int, budget: int) -> tuple[int | None, float, float, float] | None:
+def sb3(seed: int, budget: int, changes: dict) -> tuple[int | None, float, float, float] | None:
     """The same for SB3's DQN, or None when it is not importable."""
     try:
         import gymnasium as gym
@@ -52,7 +56,7 @@ def sb3(seed: int, budget: int) -> tuple[int | None, float, float, float] | None
     except ImportError:
         return None
     torch.set_num_threads(1)
-    c = DQNConfig()
+    c = DQNConfig(**changes)
     model = DQN(
         "MlpPolicy",
         gym.make("CartPole-v1"),
@@ -69,6 +73,7 @@ def sb3(seed: int, budget: int) -> tuple[int | None, float, float, float] | None
         exploration_final_eps=c.end_e,
         max_grad_norm=c.max_grad_norm,
         policy_kwargs={"net_arch": list(c.hidden)},
+        n_steps=c.n_step,
         seed=seed,
         verbose=0,
     )
@@ -125,17 +130,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=100_000)
     parser.add_argument("--sb3-seeds", type=int, default=10, help="SB3's seeds (0: none)")
+    parser.add_argument("--n-step", type=int, default=None, help="n-step returns (both)")
+    parser.add_argument("--sb3-only", action="store_true", help="SB3's seeds alone")
     args = parser.parse_args()
+    changes = {} if args.n_step is None else {"n_step": args.n_step}
+    n_step = DQNConfig(**changes).n_step
     print(
-        f"DQN defaults on CartPole-v1: solved = greedy mean >= {THRESHOLD:g} over 100 "
+        f"DQN defaults on CartPole-v1 ({n_step}-step returns): solved = greedy mean >= {THRESHOLD:g} over 100 "
         f"episodes, checked every {CHECK:,} steps, budget {args.budget:,} steps, one core"
     )
     runs = []
-    for seed in range(args.seeds):
-        runs.append(ours(seed, args.budget))
+    for seed in range(0 if args.sb3_only else args.seeds):
+        runs.append(ours(seed, args.budget, changes))
         print(_row(seed, runs[-1]), flush=True)
-    mine = _summary("tui-taxi", runs)
-    if not args.sb3_seeds or sb3(0, 1) is None:
+    mine = _summary("tui-taxi", runs) if runs else None
+    if not args.sb3_seeds or sb3(0, 1, changes) is None:
         print(
             "stable-baselines3 not importable: no side-by-side run "
             "(pip install torch==2.13.0 stable-baselines3, in a separate venv)"
@@ -144,9 +153,11 @@ def main() -> None:
     print("Stable-Baselines3's DQN, the same settings, network (64, 64) and check:")
     theirs_runs = []
     for seed in range(args.sb3_seeds):
-        theirs_runs.append(sb3(seed, args.budget))
+        theirs_runs.append(sb3(seed, args.budget, changes))
         print(_row(seed, theirs_runs[-1]), flush=True)
     theirs = _summary("SB3", theirs_runs)
+    if mine is None:
+        return
     print(
         f"tui-taxi against SB3: {mine[0] / theirs[0]:.2f}x the steps to solve (median), "
         f"{mine[2] / theirs[2]:.1f}x the steps per second, {theirs[1] / mine[1]:.1f}x "

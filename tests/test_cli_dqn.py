@@ -108,7 +108,7 @@ def test_train_prints_both_curves_an_evaluation_and_saves_what_was_asked(capsys,
     assert "return per episode" in out and "mean TD loss (Huber) per episode" in out
     loss_chart = out[out.index("mean TD loss") :]
     assert "loss" in loss_chart.splitlines()[2]  # the legend names the losses, not returns
-    assert "trained Double DQN on CartPole-v1 for 1,500 steps" in out
+    assert "trained Double DQN + 3-step on CartPole-v1 for 1,500 steps" in out
     assert "greedy evaluation over 100 episodes (time limit 500 steps):" in out
     # CartPole pays 1 a step: the mean return and the mean length are one number
     mean_return = float(re.search(r"mean return per episode\s+([\d.]+)", out).group(1))
@@ -230,7 +230,7 @@ def test_a_dqn_on_taxi_is_judged_against_the_exact_optimum(capsys, taxi_save):
 def test_eval_and_compare_read_a_cartpole_save(capsys, cartpole_save):
     code, out, err = run(capsys, "eval", str(cartpole_save), "--episodes", "20")
     assert code == 0, err
-    assert "DQN on CartPole-v1, 2,000 steps trained" in out
+    assert "DQN + 3-step on CartPole-v1, 2,000 steps trained" in out
     assert "greedy evaluation over 20 episodes (time limit 500 steps)" in out
     code, out, err = run(capsys, "compare", str(cartpole_save))
     assert code == 0, err
@@ -246,7 +246,7 @@ def test_eval_and_compare_read_a_cartpole_save(capsys, cartpole_save):
             done, t = terminated or truncated, t + 1
         lengths.append(t)
     assert random_steps == pytest.approx(np.mean(lengths), abs=6)
-    assert "DQN (greedy)" in out and "2,000 steps trained" in out
+    assert "DQN + 3-step (greedy)" in out and "2,000 steps trained" in out
 
 
 def test_the_progress_bar_counts_a_dqns_steps():

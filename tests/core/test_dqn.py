@@ -29,6 +29,7 @@ SMALL = {
     "buffer_size": 64,
     "target_network_frequency": 10,
     "hidden": (8,),
+    "n_step": 1,  # DQN's one-step targets (the refinements' own tests cover n-step returns)
 }
 
 
@@ -372,6 +373,7 @@ def test_a_chain_mdp_is_learnt_to_its_exact_q():
         exploration_fraction=0.5,
         end_e=0.2,
         buffer_size=2000,
+        n_step=1,  # (n-step returns under exploration learn the behaviour's values, not Q*)
         seed=0,
     )
     agent = DQNAgent(config, model=model)

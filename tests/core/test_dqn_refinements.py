@@ -26,7 +26,7 @@ SMALL = {
     "hidden": (8,),
 }
 PIECES = {
-    "prioritized": {"prioritized": True},
+    "prioritized": {"prioritized": True, "n_step": 1},
     "3-step": {"n_step": 3},
     "all": {"prioritized": True, "n_step": 3, "double": True, "dueling": True},
 }

@@ -54,7 +54,7 @@ async def test_cartpole_shows_the_cart_the_policy_map_and_the_network_update():
         obs[2], obs[3] = np.radians(snap.landscape.x[5]), snap.landscape.y[7]
         np.testing.assert_allclose(snap.landscape.q[7, 5], agent.q_values(obs[None])[0])
         explained = app.query_one(TDExplainer).text().plain
-        assert "DQN" in explained and "max Q⁻(s',·)" in explained and "Huber loss" in explained
+        assert "DQN" in explained and "max Q⁻(s₃,·)" in explained and "Huber loss" in explained
         line = status_text(snap, 200).plain
         assert "DQN" in line and "buffer 40/500" in line and "lr 0.0023" in line
         assert "optimal" not in line  # no exact optimum for a continuous world
@@ -73,7 +73,7 @@ async def test_the_alpha_keys_double_and_halve_the_learning_rate_and_l_toggles_d
         assert app.trainer.agent.config.double
         for _ in range(36):
             await press(pilot, "n")
-        assert "Q⁻(s',argmax Q)" in app.query_one(TDExplainer).text().plain
+        assert "Q⁻(s₃,argmax Q)" in app.query_one(TDExplainer).text().plain
         assert "Double DQN" in status_text(app.snapshot, 200).plain
 
 
@@ -358,7 +358,7 @@ async def test_a_dueling_network_shows_its_value_and_advantages():
         await settle(pilot, lambda s: True)
         for _ in range(12):
             snap = await press(pilot, "n")
-        assert snap.variant == "Dueling DQN"
+        assert snap.variant == "Dueling DQN + 3-step"
         q = snap.q_row
         value = q.mean()
         text = app.query_one(TDExplainer).text().plain
