@@ -18,12 +18,13 @@ from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import config_for
 from tui_taxi.core.training import goal_for, train
 
+#: Each from one-step DQN (the defaults take 3-step returns: the "3-step" row).
 VARIANTS = {
-    "plain": {},
-    "double": {"double": True},
-    "dueling": {"dueling": True},
-    "double + dueling": {"double": True, "dueling": True},
-    "prioritized": {"prioritized": True},
+    "plain": {"n_step": 1},
+    "double": {"double": True, "n_step": 1},
+    "dueling": {"dueling": True, "n_step": 1},
+    "double + dueling": {"double": True, "dueling": True, "n_step": 1},
+    "prioritized": {"prioritized": True, "n_step": 1},
     "3-step": {"n_step": 3},
     "all": {"double": True, "dueling": True, "prioritized": True, "n_step": 3},
 }
