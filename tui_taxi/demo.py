@@ -119,6 +119,7 @@ CAPTION_FIELDS = {
     "solved_at": "the step of the first greedy check that passed (statistics)",
     "q_max": "the largest |Q| over recent observations, at the last check (statistics)",
     "q_bound": "what no return can exceed, r / (1 - gamma) (statistics)",
+    "n_step": "a network's returns, as '3-step' (the status line)",
     # the world's own facts, from its compiled model
     "states": "the world's states (its model)",
     "actions": "the world's actions (its model)",

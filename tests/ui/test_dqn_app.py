@@ -392,7 +392,7 @@ async def test_the_explainer_shows_an_n_step_target_with_its_rewards_and_the_dra
             assert r.sample_discount == 0.9**steps
             assert f"Q⁻(s{'₁₂₃'[steps - 1]},argmax Q)" in text
         assert f"= {discounted:.3f} + {r.sample_discount:.3f} × {r.bootstrap:.3f}" in text
-        assert "  r " + " ".join(["+1"] * steps) in text
+        assert "  3-step r " + " ".join(["+1"] * steps) in text
         assert f"P {r.sample_probability * 100:.2g}% · IS w {r.sample_weight:.3f}" in text
         assert 0 < r.sample_weight <= 1
         app.trainer.stop()

@@ -151,9 +151,10 @@ def explain_network(snap: Snapshot) -> Text:
         if working:
             text.append(f"  = {working}\n", style=DIM)
             lines += 1
-        if working and n_step:
-            text.append("  r ", style=DIM)
-            text.append(_rewards(r.sample_rewards, 28) + "\n", style="bold")
+        if working and n_step:  # the rewards it sums ("3-step": the run's n, a tour's figure)
+            label = f"  {c.n_step}-step r "
+            text.append(label, style=DIM)
+            text.append(_rewards(r.sample_rewards, 32 - len(label)) + "\n", style="bold")
             lines += 1
     if getattr(c, "prioritized", False):  # the chance it was drawn, its weight, its priority
         text.append("P ", style=DIM)

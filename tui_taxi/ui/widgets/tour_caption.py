@@ -188,6 +188,7 @@ def network_figures(snap: Snapshot) -> dict[str, str]:
         "steps": count(snap.total_steps),
         "buffer": count(net.buffer_fill),
         "syncs": count(net.target_syncs),
+        "n_step": f"{getattr(snap.config, 'n_step', 1)}-step",
     }
     if snap.q_star is not None and snap.q.shape == snap.q_star.shape:
         figures["q_error"] = f"{np.abs(snap.q - snap.q_star).mean():.2f}"
