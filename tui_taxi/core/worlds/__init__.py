@@ -6,6 +6,8 @@ finds them by id:
   (Example 6.5; keyword arguments ``king_moves``, ``stay``, ``stochastic_wind``).
 - ``tui_taxi/MaximizationBias-v0``: :class:`~tui_taxi.core.worlds.bias.MaximizationBiasEnv`
   (Example 6.7; keyword argument ``b_actions``, the actions in B, 10 by default).
+- ``tui_taxi/SmallGridworld-v0``: :class:`~tui_taxi.core.worlds.small.SmallGridworldEnv`
+  (Example 4.1, the world of Figure 4.1: 4x4, two terminal corners, -1 a step).
 
 The facts: CartPole's (stepped in a kernel of ours, so its time limits and actions are ours to
 know), the names of the actions and the observation of some continuous envs, which two numbers
@@ -18,11 +20,13 @@ import gymnasium as gym
 
 WINDY_GRIDWORLD_ID = "tui_taxi/WindyGridworld-v0"
 MAXIMIZATION_BIAS_ID = "tui_taxi/MaximizationBias-v0"
+SMALL_GRIDWORLD_ID = "tui_taxi/SmallGridworld-v0"
 
 #: id -> (entry point, registered time limit or None).
 WORLDS = {
     WINDY_GRIDWORLD_ID: ("tui_taxi.core.worlds.windy:WindyGridworldEnv", None),
     MAXIMIZATION_BIAS_ID: ("tui_taxi.core.worlds.bias:MaximizationBiasEnv", None),
+    SMALL_GRIDWORLD_ID: ("tui_taxi.core.worlds.small:SmallGridworldEnv", None),
 }
 
 #: (label, env id, env keyword arguments) of the course's worlds, as the app offers them.
