@@ -154,10 +154,7 @@ class Planner:
         are done (False)."""
         if not theta > 0:
             raise ConfigError(f"theta must be > 0, got {theta!r}")
-        for _ in range(max_sweeps):
-            if self.sweep() < theta:
-                return True
-        return False
+        return any(self.sweep() < theta for _ in range(max_sweeps))
 
     @property
     def delta(self) -> float:
