@@ -1,7 +1,8 @@
 """The one entry point: ``tui-taxi`` and ``python -m tui_taxi``.
 
 One module per subcommand (:mod:`.app` for the app and ``play``, :mod:`.train`,
-:mod:`.evaluate` for ``eval`` and ``compare``, :mod:`.sweep`, :mod:`.demo`, :mod:`.serve`), each
+:mod:`.evaluate` for ``eval`` and ``compare``, :mod:`.sweep`, :mod:`.plan`, :mod:`.demo`,
+:mod:`.serve`), each
 with ``add_parsers(command) -> {name: run}``; :mod:`.options` holds what they share. A new
 subcommand is one new module and one line in :data:`MODULES`. Headless commands call the same
 core the app's trainer calls. Every error a person can cause ends in one line on stderr and exit
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tui_taxi import __version__
-from tui_taxi.cli import app, demo, evaluate, serve, sweep, train
+from tui_taxi.cli import app, demo, evaluate, plan, serve, sweep, train
 from tui_taxi.cli.options import (
     PROG,
     CliError,
@@ -32,7 +33,7 @@ from tui_taxi.core.sweep import SweepError
 from tui_taxi.demo import TourError
 
 #: The subcommands' modules, in the order ``--help`` lists them.
-MODULES = (demo, app, serve, train, evaluate, sweep)
+MODULES = (demo, app, serve, train, evaluate, sweep, plan)
 
 
 def build_parser() -> tuple[Parser, dict[str, Callable]]:

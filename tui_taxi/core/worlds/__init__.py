@@ -72,6 +72,22 @@ ACTION_NAMES = {
     "MountainCar-v0": ("Left", "None", "Right"),
     "LunarLander-v3": ("None", "Left engine", "Main engine", "Right engine"),
 }
+#: Arrows by action name (any grid world's, not only Taxi's).
+ARROWS = {
+    "Up": "↑",
+    "Down": "↓",
+    "Left": "←",
+    "Right": "→",
+    "North": "↑",
+    "South": "↓",
+    "West": "←",
+    "East": "→",
+    "Up-Right": "↗",
+    "Down-Right": "↘",
+    "Down-Left": "↙",
+    "Up-Left": "↖",
+    "Stay": "•",
+}
 #: Names of the observation's components of some Box-observation envs (others: "obs[i]").
 OBSERVATION_NAMES = {
     "Acrobot-v1": ("cos θ1", "sin θ1", "cos θ2", "sin θ2", "θ1'", "θ2'"),

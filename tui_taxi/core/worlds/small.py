@@ -39,6 +39,7 @@ class SmallGridworldEnv(Env):
         self.action_names = tuple(name for name, _ in MOVES)
         self.nS, self.nA = SIZE * SIZE, len(MOVES)
         self.terminal_states = TERMINALS
+        self.success_reward = STEP_REWARD  # reaching a corner is the goal, at the step's cost
         self.P = {s: {a: self._outcomes(s, a) for a in range(self.nA)} for s in range(self.nS)}
         # the map, as FrozenLake's: G a terminal corner, F floor (an episode starts on any F)
         rows = ["F" * SIZE for _ in range(SIZE)]

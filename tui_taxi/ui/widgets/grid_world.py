@@ -8,6 +8,7 @@ import numpy as np
 from rich.text import Text
 
 from tui_taxi.core.envs import CompiledEnv, GridGeometry
+from tui_taxi.core.worlds import ARROWS
 from tui_taxi.ui.colors import SequentialScale, text_on
 from tui_taxi.ui.widgets.last_action import last_action_text
 from tui_taxi.ui.widgets.snapshot_view import SnapshotView
@@ -23,22 +24,6 @@ KIND = {
     "F": ("·", "#55555f", "#1c1c22"),
 }
 AGENT_COLOUR = "#f2c12e"
-#: Arrows by action name (any env's, not only Taxi's).
-ARROWS = {
-    "Up": "↑",
-    "Down": "↓",
-    "Left": "←",
-    "Right": "→",
-    "North": "↑",
-    "South": "↓",
-    "West": "←",
-    "East": "→",
-    "Up-Right": "↗",
-    "Down-Right": "↘",
-    "Down-Left": "↙",
-    "Up-Left": "↖",
-    "Stay": "•",
-}
 #: Where each action sits in a 3x3 compass (the per-action view).
 COMPASS = {
     "Up-Left": (0, 0),

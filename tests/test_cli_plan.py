@@ -1,0 +1,88 @@
+"""``tui-taxi plan``: Figure 4.1's values and greedy arrows printed after three sweeps and at
+convergence (the book's numbers, by hand), value iteration on FrozenLake with its holes and goal
+marked where its map has them, and bad input as one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_taxi.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _block(out: str, heading: str, rows: int) -> list[list[str]]:
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
+    return [line.split() for line in lines[start : start + rows]]
+
+
+def test_plan_prints_figure_4_1_after_three_sweeps(capsys):
+    code, out, err = run(capsys, "plan", "--sweeps", "3")
+    assert code == 0, err
+    assert "policy evaluation on tui_taxi/SmallGridworld-v0 (16 states, 4 actions)" in out
+    assert "3 sweeps, 48 backups" in out and "Delta per sweep: 1, 1, 1" in out
+    # by hand (see tests/core/test_planning.py): -2.4375, -2.9375, -2.875, -3 to two decimals
+    assert _block(out, "V(s)", 4) == [
+        ["0.00", "-2.44", "-2.94", "-3.00"],
+        ["-2.44", "-2.88", "-3.00", "-2.94"],
+        ["-2.94", "-3.00", "-2.88", "-2.44"],
+        ["-3.00", "-2.94", "-2.44", "0.00"],
+    ]
+    # the book's k = 3 policy (already optimal), with its ties as pairs of arrows
+    assert _block(out, "greedy actions", 4) == [
+        ["■", "←", "←", "↓←"],
+        ["↑", "↑←", "↓←", "↓"],
+        ["↑", "↑→", "→↓", "↓"],
+        ["↑→", "→", "→", "■"],
+    ]
+
+
+def test_plan_prints_figure_4_1_at_convergence(capsys):
+    code, out, err = run(capsys, "plan", "--theta", "1e-6")
+    assert code == 0, err
+    assert "converged" in out
+    assert _block(out, "V(s)", 4) == [
+        ["0.00", "-14.00", "-20.00", "-22.00"],
+        ["-14.00", "-18.00", "-20.00", "-20.00"],
+        ["-20.00", "-20.00", "-18.00", "-14.00"],
+        ["-22.00", "-20.00", "-14.00", "0.00"],
+    ]
+    code, out, err = run(capsys, "plan", "--theta", "1e-6", "--in-place")
+    in_place = int(out.splitlines()[1].split()[0])
+    code, out, err = run(capsys, "plan", "--theta", "1e-6")
+    assert in_place < int(out.splitlines()[1].split()[0])
+
+
+def test_value_iteration_on_frozenlake_marks_its_holes_and_goal(capsys):
+    code, out, err = run(
+        capsys, "--env", "FrozenLake-v1", "plan", "--method", "value-iteration", "--gamma", "0.9"
+    )
+    assert code == 0, err
+    arrows = _block(out, "greedy actions", 4)
+    # the map SFFF / FHFH / FFFH / HFFG: episodes end in the holes and at the goal
+    ends = {(r, c) for r, row in enumerate(arrows) for c, cell in enumerate(row) if cell == "■"}
+    assert ends == {(1, 1), (1, 3), (2, 3), (3, 0), (3, 3)}
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["plan", "--gamma", "2"], "gamma must be in [0, 1]"),
+        (["plan", "--theta", "0"], "must be > 0"),
+        (["plan", "--env", "CartPole-v1"], "needs Discrete observation"),
+        (["plan", "--method", "monte-carlo"], "invalid choice"),
+        (["--learner", "sarsa", "plan"], "--learner does not apply to 'plan'"),
+    ],
+)
+def test_bad_plan_input_is_a_one_line_error(capsys, argv, words):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1

@@ -1,0 +1,193 @@
+"""``tui-taxi plan``: dynamic programming headless on a world's transition model (policy
+evaluation of the equiprobable random policy, policy iteration, value iteration), printing the
+value grid to two decimals, the greedy arrows (every tie), the sweeps, each sweep's Delta and
+the backups, as ``train`` prints a run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from tui_taxi.cli.options import MAX_STEPS, env_kwarg, number, whole
+from tui_taxi.core.envs import CompiledEnv, check_env_kwargs, compile_env, resolve_env_id
+from tui_taxi.core.errors import ConfigError
+from tui_taxi.core.planning import METHODS, PlanResult, plan
+from tui_taxi.core.worlds import ARROWS, SMALL_GRIDWORLD_ID
+
+NAME = "plan"
+HELP = "plan with the world's model: policy evaluation, policy iteration, value iteration"
+#: Deltas printed in full up to this many sweeps; beyond, the first and last few.
+SHOWN_DELTAS = 8
+
+
+def _positive(text: str) -> float:
+    value = number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def add_parsers(command) -> dict:
+    parser = command(
+        NAME,
+        HELP,
+        "A backup is one state's update: each action's sum over its successors of "
+        "p(s'|s,a) [r + gamma V(s')], then the policy's average (evaluation) or the max "
+        "(value iteration). Sweeps are synchronous (each from the last sweep's values, as the "
+        "book's Figure 4.1) unless --in-place. Greedy arrows keep every tie.",
+        "examples:\n"
+        "  tui-taxi plan                                   Figure 4.1 at convergence\n"
+        "  tui-taxi plan --sweeps 3                        ... after three sweeps\n"
+        "  tui-taxi plan --method value-iteration --env FrozenLake-v1 --gamma 0.9\n"
+        "  tui-taxi plan --method policy-iteration --in-place --theta 1e-6",
+    )
+    group = parser.add_argument_group("the planner")
+    parser.option(
+        group,
+        "--method",
+        choices=METHODS,
+        default="policy-evaluation",
+        help="policy-evaluation (of the equiprobable random policy), policy-iteration or "
+        "value-iteration (default: policy-evaluation)",
+    )
+    parser.option(
+        group,
+        "--env",
+        metavar="ID",
+        default=SMALL_GRIDWORLD_ID,
+        help=f"a world with a transition model (default: {SMALL_GRIDWORLD_ID}, Example 4.1)",
+    )
+    parser.option(
+        group,
+        "--env-kwarg",
+        action="append",
+        type=env_kwarg,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a keyword argument of the env's constructor, repeatable",
+    )
+    parser.option(
+        group,
+        "--gamma",
+        type=number,
+        default=1.0,
+        metavar="G",
+        help="discount, in [0, 1] (default: 1)",
+    )
+    parser.option(
+        group,
+        "--sweeps",
+        type=whole(0, MAX_STEPS),
+        metavar="K",
+        help="exactly K sweeps (default: until a sweep's Delta is below theta)",
+    )
+    parser.option(
+        group,
+        "--theta",
+        type=_positive,
+        default=1e-4,
+        metavar="T",
+        help="stop when a sweep changes no value by theta or more (default: 0.0001)",
+    )
+    parser.option(
+        group,
+        "--in-place",
+        action="store_true",
+        default=False,
+        help="update each state from the values as they are (fewer sweeps), in state order",
+    )
+    return {NAME: run}
+
+
+def run(args: argparse.Namespace) -> int:
+    env_id, _ = resolve_env_id(args.env)
+    kwargs = check_env_kwargs(env_id, dict(args.env_kwarg))
+    model = compile_env(env_id, kwargs)
+    if not 0.0 <= args.gamma <= 1.0:
+        raise ConfigError(f"gamma must be in [0, 1], got {args.gamma:g}")
+    result = plan(
+        model,
+        args.method,
+        gamma=args.gamma,
+        theta=args.theta,
+        sweeps=args.sweeps,
+        in_place=args.in_place,
+    )
+    out = sys.stdout
+    sweeps = "in-place" if args.in_place else "synchronous"
+    print(
+        f"{args.method.replace('-', ' ')} on {env_id} ({model.n_states} states, "
+        f"{model.n_actions} actions), gamma {args.gamma:g}, {sweeps} sweeps",
+        file=out,
+    )
+    print(_progress(result, args.theta, args.sweeps is not None), file=out)
+    if model.grid is not None:
+        print("V(s), two decimals:", file=out)
+        print(value_grid(model, result.v), file=out)
+        print("greedy actions (every tie; ■ where episodes end, ▒ a cliff):", file=out)
+        print(arrow_grid(model, result.greedy), file=out)
+    else:
+        starts = result.v[model.start_states]
+        print(
+            f"V(s) over the {len(starts)} start states: mean {starts.mean():.2f}, "
+            f"min {starts.min():.2f}, max {starts.max():.2f} (no grid to draw)",
+            file=out,
+        )
+    return 0
+
+
+def _progress(result: PlanResult, theta: float, fixed: bool) -> str:
+    deltas = result.deltas
+    if len(deltas) <= SHOWN_DELTAS:
+        shown = ", ".join(f"{d:.4g}" for d in deltas)
+    else:
+        head, tail = deltas[:3], deltas[-3:]
+        shown = ", ".join(f"{d:.4g}" for d in head) + ", …, " + ", ".join(f"{d:.4g}" for d in tail)
+    if result.method == "policy-iteration":
+        how = f"{len(result.policies)} policies" + (
+            " (the last stable)" if result.converged else " (not stable yet)"
+        )
+    elif fixed:
+        how = "Delta below theta" if result.converged else f"Delta not below theta {theta:g} yet"
+    else:
+        how = "converged" if result.converged else "not converged"
+    return (
+        f"{result.sweeps:,} sweeps, {result.backups:,} backups; {how}\n"
+        f"Delta per sweep: {shown or '—'}"
+    )
+
+
+def _terminal(model: CompiledEnv) -> np.ndarray:
+    """States whose every action stays put and ends the episode (absorbing: never current)."""
+    here = np.arange(model.n_states)[:, None, None]
+    stays = model.terminated & (model.next_state == here)
+    return np.all(stays | (model.prob == 0), axis=(1, 2))  # (the padding's outcomes: p = 0)
+
+
+def value_grid(model: CompiledEnv, v: np.ndarray) -> str:
+    rows, cols = model.grid.n_rows, model.grid.n_cols
+    width = max(len(f"{x:.2f}") for x in v) + 1
+    return "\n".join(
+        " ".join(f"{v[r * cols + c]:>{width}.2f}" for c in range(cols)) for r in range(rows)
+    )
+
+
+def arrow_grid(model: CompiledEnv, greedy: np.ndarray) -> str:
+    rows, cols = model.grid.n_rows, model.grid.n_cols
+    terminal = _terminal(model)
+    cells = []
+    for s in range(model.n_states):
+        kind = model.grid.kind(*model.grid.cell(s))
+        if terminal[s] or kind == "G":  # (Cliff Walking's goal is never a current state)
+            cells.append("■")
+        elif kind == "C":  # a cliff cell: a step into it goes back to the start
+            cells.append("▒")
+        else:
+            names = [model.action_names[a] for a in np.flatnonzero(greedy[s])]
+            cells.append("".join(ARROWS.get(name, "?") for name in names))
+    width = max(len(c) for c in cells) + 1
+    return "\n".join(
+        " ".join(f"{cells[r * cols + c]:>{width}}" for c in range(cols)) for r in range(rows)
+    )
