@@ -499,6 +499,8 @@ def grid_geometry(base) -> GridGeometry | None:
         start, goal = getattr(base, "start", None), getattr(base, "goal", None)
         if start is None or goal is None:
             return None
+    for row, col in getattr(base, "walls", ()):  # (the Dyna maze's)
+        kinds[row][col] = "W"
     kinds[start[0]][start[1]] = "S"
     kinds[goal[0]][goal[1]] = "G"
     wind = getattr(base, "wind", None)

@@ -99,7 +99,14 @@ def _grid() -> WorldView:
     )
 
 
-_KIND_WORDS = {"S": " (start)", "G": " (goal)", "H": " (hole)", "C": " (cliff)", "F": ""}
+_KIND_WORDS = {
+    "S": " (start)",
+    "G": " (goal)",
+    "H": " (hole)",
+    "C": " (cliff)",
+    "W": " (wall)",
+    "F": "",
+}
 
 
 def _grid_state(world: World, state: int) -> str:

@@ -95,7 +95,7 @@ class TabularAgent(AgentBase):
     default_env = DEFAULT_ENV_ID
     config_type = TrainConfig
     formats = (persist.FORMAT,)
-    variant_help = "Next learner (4 TD methods)"
+    variant_help = "Next learner (4 TD methods and Dyna-Q)"
     resets = "Q-table"
     steps_per_second = 2e7
     options_title = "tabular TD learning (--agent tabular, the default)"
@@ -105,6 +105,13 @@ class TabularAgent(AgentBase):
             f"the TD learner: {', '.join(LEARNERS)} (default: q-learning)",
             "name",
             "NAME",
+        ),
+        Option(
+            "planning_steps",
+            "Dyna-Q's simulated updates from its learnt model after each real step "
+            "(--learner dyna-q; 0: Q-learning; default: 0)",
+            "whole",
+            "N",
         ),
         Option(
             "alpha",
@@ -142,6 +149,7 @@ class TabularAgent(AgentBase):
         rng: np.ndarray | None = None,
         history: History | None = None,
         record: np.ndarray | None = None,
+        dyna: kernel.Dyna | None = None,
     ) -> None:
         self.config = config
         self.model = model if model is not None else compile_env(config.env_id, config.env_kwargs)
@@ -156,6 +164,8 @@ class TabularAgent(AgentBase):
         self.rng = make_rng(config.seed) if rng is None else rng
         self.history = History() if history is None else history
         self.record = np.full(kernel.N_RECORD, np.nan) if record is None else record
+        # Dyna-Q's learnt model (kept for every learner: the learner can change live)
+        self.dyna = kernel.Dyna.empty(*shape) if dyna is None else dyna
         self._refresh_params()
         if (
             self.cursor[kernel.C_STATE] < 0
@@ -298,7 +308,12 @@ class TabularAgent(AgentBase):
         c = self.config
         self._params = kernel.kernel_params(self.model, c.gamma, c.epsilon, c.alpha)
         self._iparams = np.array(
-            [kernel.LEARNERS.index(self.config.learner), self.config.time_limit(self.model), 1],
+            [
+                kernel.LEARNERS.index(self.config.learner),
+                self.config.time_limit(self.model),
+                1,
+                self.config.planning_steps,
+            ],
             dtype=np.int64,
         )
 
@@ -334,7 +349,15 @@ class TabularAgent(AgentBase):
         tables = (self.q_a, self.q_b, self.q_act)
         carried = (self.cursor, self.fcursor, self.rng)
         return kernel.run_model(
-            self.model, tables, self._params, self._iparams, carried, episodes, steps, self.record
+            self.model,
+            tables,
+            self._params,
+            self._iparams,
+            carried,
+            episodes,
+            steps,
+            self.record,
+            self.dyna,
         )
 
     def train(

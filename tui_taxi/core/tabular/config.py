@@ -70,6 +70,10 @@ def _shown(value) -> str:
     return str(value) if _is_real(value) else repr(value)
 
 
+#: Dyna-Q's planning updates per real step at most (the book's Figure 8.2 goes to 50).
+MAX_PLANNING_STEPS = 100_000
+
+
 def canonical_learner(name: str) -> str:
     key = name.strip().lower()
     key = LEARNER_ALIASES.get(key, key)
@@ -85,6 +89,9 @@ class TrainConfig:
     env_id: str = field(default=DEFAULT_ENV_ID, metadata={"help": "Gymnasium env id"})
     env_kwargs: EnvKwargs = field(default=(), metadata={"help": "env keyword arguments"})
     learner: str = field(default="q-learning", metadata={"help": "the TD learner"})
+    planning_steps: int = field(
+        default=0, metadata={"help": "Dyna-Q's simulated updates from its model per real step"}
+    )
     alpha: Schedule = field(
         default=Schedule.constant(0.1), metadata={"help": "learning rate alpha, in (0, 1]"}
     )
@@ -112,6 +119,12 @@ class TrainConfig:
         if not isinstance(self.learner, str):
             raise ConfigError(f"learner must be a name, got {self.learner!r}")
         object.__setattr__(self, "learner", canonical_learner(self.learner))
+        if not (_is_whole(self.planning_steps) and 0 <= self.planning_steps <= MAX_PLANNING_STEPS):
+            raise ConfigError(
+                f"planning-steps must be a whole number from 0 to {MAX_PLANNING_STEPS:,}, "
+                f"got {_shown(self.planning_steps)}"
+            )
+        object.__setattr__(self, "planning_steps", int(self.planning_steps))
         for name in PARAM_RANGES:
             check_param(name, getattr(self, name))
         for name in ("alpha", "epsilon"):  # a plain number is a constant schedule

@@ -79,6 +79,8 @@ WORLD_DEFAULTS: dict[str, WorldDefaults] = {
     # Example 4.1's gridworld (undiscounted, as the book's Figure 4.1), learnt as the
     # gridworlds of chapter 6 are
     "SmallGridworld": WorldDefaults(Schedule.constant(0.5), 1.0, Schedule.constant(0.1), 500),
+    # Example 8.1 (Figure 8.2): alpha 0.1, epsilon 0.1, gamma 0.95, 50 episodes
+    "DynaMaze": WorldDefaults(Schedule.constant(0.1), 0.95, Schedule.constant(0.1), 50),
 }
 #: For an env that is none of these: the tutorial's.
 FALLBACK = "Taxi"
@@ -90,7 +92,7 @@ SUCCESS_SHORTFALL = 0.9
 def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | None:
     """The world an env is, for its defaults: ``"Taxi"``, ``"FrozenLake 4x4"``,
     ``"FrozenLake 8x8"``, ``"CliffWalking"``, ``"CliffWalking slippery"``, ``"WindyGridworld"``,
-    ``"WindyGridworld stochastic"``, ``"MaximizationBias"``, ``"SmallGridworld"`` (from the id, the keyword arguments and those the id
+    ``"WindyGridworld stochastic"``, ``"MaximizationBias"``, ``"SmallGridworld"``, ``"DynaMaze"`` (from the id, the keyword arguments and those the id
     registers); None if none of these."""
     name = env_id.split("/")[-1]
     if name.startswith("Taxi-"):
@@ -104,6 +106,8 @@ def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | Non
         return "MaximizationBias"
     if name.startswith("SmallGridworld"):
         return "SmallGridworld"
+    if name.startswith("DynaMaze"):
+        return "DynaMaze"
     if name.startswith("FrozenLake"):
         return "FrozenLake 8x8" if kwargs.get("map_name") == "8x8" else "FrozenLake 4x4"
     return None

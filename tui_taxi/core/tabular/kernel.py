@@ -1,4 +1,6 @@
-"""Tabular TD learners as one numba kernel: Q-learning, SARSA, Expected SARSA, Double Q-learning.
+"""Tabular TD learners as one numba kernel: Q-learning, SARSA, Expected SARSA, Double Q-learning,
+and Dyna-Q (Q-learning that also learns a model of the world and plans with it: Sutton & Barto
+section 8.2).
 
 :func:`run_kernel` runs an agent on a :class:`~tui_taxi.core.envs.CompiledEnv` for up to
 ``max_episodes`` episodes or ``max_steps`` steps and returns. Its arguments travel in small named
@@ -30,8 +32,8 @@ from tui_taxi.core.episodes import KERNEL_ROWS, SUCCESS, TERMINATED, TRUNCATED, 
 from tui_taxi.core.rng import draw, first_above
 from tui_taxi.core.schedules import schedule_value
 
-LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q")
-Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q = range(4)
+LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q", "dyna-q")
+Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = range(5)
 
 # cursor: int64 state carried between calls
 C_STATE, C_ACTION, C_PENDING, C_PENDING_EXPLORED, C_T, C_EPISODE, C_TOTAL, C_PENALTIES = range(8)
@@ -47,8 +49,8 @@ P_ALPHA = slice(5, 9)
 P_PENALTY, P_SUCCESS = 9, 10
 N_PARAMS = 11
 # iparams: int64 settings
-I_LEARNER, I_TIME_LIMIT, I_LEARN = range(3)
-N_IPARAMS = 3
+I_LEARNER, I_TIME_LIMIT, I_LEARN, I_PLANNING = range(4)
+N_IPARAMS = 4
 # record: the last step, for the TD-update explainer
 RECORD_FIELDS = (
     "state",
@@ -125,6 +127,32 @@ class Tables(NamedTuple):
     q_a: np.ndarray
     q_b: np.ndarray
     q_act: np.ndarray
+
+
+class Dyna(NamedTuple):
+    """Dyna-Q's model of the world, learnt from experience: for each (s, a) taken, the last
+    reward, next state and termination seen (exact on a deterministic world, the book's
+    tabular model), and which states and actions were taken, in the order first seen (planning
+    draws a state seen, then an action taken in it: the book's Tabular Dyna-Q)."""
+
+    next_state: np.ndarray  # int64 (S, A)
+    reward: np.ndarray  # float64 (S, A)
+    terminated: np.ndarray  # bool (S, A)
+    states: np.ndarray  # int64 (S + 1,): the states seen, then (last) how many
+    actions: np.ndarray  # int64 (S, A + 1): per state the actions taken, then (last) how many
+
+    @classmethod
+    def empty(cls, n_states: int, n_actions: int) -> Dyna:
+        return cls(
+            np.zeros((n_states, n_actions), np.int64),
+            np.zeros((n_states, n_actions)),
+            np.zeros((n_states, n_actions), np.bool_),
+            np.zeros(n_states + 1, np.int64),
+            np.zeros((n_states, n_actions + 1), np.int64),
+        )
+
+
+NO_DYNA = Dyna.empty(1, 1)  # the placeholder for the other learners
 
 
 class Carried(NamedTuple):
@@ -279,6 +307,39 @@ def _double_q_bootstrap(q, other, s_next, n, g):
     return other[s_next, a_star], g
 
 
+@njit(nogil=True, cache=True)
+def _dyna(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps, g):
+    """Tabular Dyna-Q's steps (e) and (f): the model learns (s, a) -> (r, s', terminated), then
+    ``planning_steps`` times a state seen and an action taken in it are drawn at random and
+    Q-learnt from the model's outcome."""
+    next_state, reward, terminated, states, actions = dyna
+    n_states_seen = states.shape[0] - 1
+    width = actions.shape[1] - 1
+    if actions[s, width] == 0:  # the first action taken in s: s is seen
+        states[states[n_states_seen]] = s
+        states[n_states_seen] += 1
+    seen = False
+    for i in range(actions[s, width]):
+        if actions[s, i] == a:
+            seen = True
+            break
+    if not seen:
+        actions[s, actions[s, width]] = a
+        actions[s, width] += 1
+    next_state[s, a], reward[s, a], terminated[s, a] = s_next, r, term
+    for _ in range(planning_steps):
+        u, g = draw(g)
+        ps = states[min(np.int64(u * states[n_states_seen]), states[n_states_seen] - 1)]
+        u, g = draw(g)
+        pa = actions[ps, min(np.int64(u * actions[ps, width]), actions[ps, width] - 1)]
+        ps_next = next_state[ps, pa]
+        bootstrap = 0.0
+        if not terminated[ps, pa]:
+            bootstrap = _q_learning_bootstrap(q, _index(ps_next), n_legal[ps_next])
+        _td_update(q, _index(ps), _index(pa), reward[ps, pa] + gamma * bootstrap, alpha)
+    return g
+
+
 @njit(**_INLINE)
 def _write_episode(out, i, episodic_return, episodic_length, penalties, outcome):
     """Row ``i`` of :class:`Episodes`."""
@@ -289,7 +350,7 @@ def _write_episode(out, i, episodic_return, episodic_length, penalties, outcome)
 
 
 @njit(nogil=True, cache=True)
-def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, out, record):
+def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, out, record, dyna):
     """Run until ``max_episodes`` episodes end or ``max_steps`` steps are taken.
 
     ``env`` is an :class:`EnvArrays`, ``tables`` :class:`Tables`, ``carried`` :class:`Carried`
@@ -297,11 +358,13 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
     ``out`` :class:`Episodes`, which gets one row per finished episode; returns how many
     finished. ``params`` and ``iparams`` hold the settings (``P_*``, ``I_*``). Bootstraps on
     truncation (time limit ``iparams[I_TIME_LIMIT]``, 0 = none), never on termination. The last
-    step taken is written to ``record`` (``R_*``).
+    step taken is written to ``record`` (``R_*``). Dyna-Q learns ``dyna`` (a :class:`Dyna`) and
+    after each real step makes ``iparams[I_PLANNING]`` updates from it.
     """
     q_a, q_b, q_act = tables
     cursor, fcursor, rng = carried
     learner = iparams[I_LEARNER]
+    planning_steps = iparams[I_PLANNING] if learner == DYNA_Q else 0
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
     gamma = params[P_GAMMA]
@@ -340,7 +403,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
         # has its own bootstrap, and there is none past a termination
         table, q_old, bootstrap, td_target, q_new = 0, 0.0, 0.0, r, 0.0
         if learn:
-            if learner == Q_LEARNING:
+            if learner in (Q_LEARNING, DYNA_Q):
                 # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
                 if not term:
                     bootstrap = _q_learning_bootstrap(q_a, s_next, n_next)
@@ -369,6 +432,10 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(learns, s, a, td_target, alpha)
                 q_act[s, a] = q_a[s, a] + q_b[s, a]
+            if learner == DYNA_Q:
+                g = _dyna(
+                    dyna, q_a, env.n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps, g
+                )
 
         episode_return += r
         if r <= penalty_reward:
@@ -442,6 +509,7 @@ def run_model(
     episodes: int | None,
     steps: int | None,
     record: np.ndarray,
+    dyna: Dyna = NO_DYNA,
 ) -> EpisodeBatch:
     """Call :func:`run_kernel` on ``model`` until ``episodes`` more episodes end or ``steps``
     more steps are taken, in calls of at most :data:`ROWS` episodes each: the output buffers
@@ -464,7 +532,9 @@ def run_model(
             np.empty(size, np.int8),
         )
         before = int(cursor[C_TOTAL])
-        finished = run_kernel(env, tables, params, iparams, carried, size, steps_left, out, record)
+        finished = run_kernel(
+            env, tables, params, iparams, carried, size, steps_left, out, record, Dyna(*dyna)
+        )
         parts.append(out if finished == size else Episodes(*(c[:finished] for c in out)))
         episodes_left -= finished
         steps_left -= int(cursor[C_TOTAL]) - before

@@ -28,7 +28,10 @@ from tui_taxi.core.tabular import kernel
 from tui_taxi.core.tabular.config import TrainConfig
 
 FORMAT = "tui-taxi-session"
-VERSION = 1
+#: 2: Dyna-Q's planning steps (header) and its learnt model (members ``dyna_*``); a version 1
+#: save (none of them) loads with no planning and an empty model.
+VERSION = 2
+READS = (1, 2)
 #: The header's fields and what each must be (bool is not a number here).
 HEADER_FIELDS = (
     "format",
@@ -36,6 +39,7 @@ HEADER_FIELDS = (
     "env_id",
     "env_kwargs",
     "learner",
+    "planning_steps",
     "gamma",
     "max_steps",
     "seed",
@@ -51,8 +55,14 @@ MEMBERS = {
     "fcursor": np.float64,
     "rng": np.uint64,
     "record": np.float64,
+    "dyna_next": np.int64,
+    "dyna_reward": np.float64,
+    "dyna_terminated": np.bool_,
+    "dyna_states": np.int64,
+    "dyna_actions": np.int64,
     **HISTORY_MEMBERS,
 }
+_DYNA = ("dyna_next", "dyna_reward", "dyna_terminated", "dyna_states", "dyna_actions")
 #: Q-values beyond this are refused, so that Q_A + Q_B stays finite.
 MAX_ABS_Q = 1e300
 
@@ -67,6 +77,7 @@ def save(agent, path: str | os.PathLike) -> Path:
         "env_id": config.env_id,
         "env_kwargs": [list(item) for item in config.env_kwargs],
         "learner": config.learner,
+        "planning_steps": config.planning_steps,
         "gamma": config.gamma,
         "max_steps": config.max_steps,
         "seed": config.seed,
@@ -81,6 +92,7 @@ def save(agent, path: str | os.PathLike) -> Path:
         "fcursor": agent.fcursor,
         "rng": agent.rng,
         "record": agent.record,
+        **dict(zip(_DYNA, agent.dyna, strict=True)),
         **agent.history.to_arrays(),
     }
     return write_archive(path, arrays)
@@ -93,7 +105,7 @@ def load(path: str | os.PathLike) -> dict:
 
 
 def _read(archive: Archive) -> dict:
-    config = _config(archive)
+    config, version = _config(archive)
     model = compile_env(config.env_id, config.env_kwargs)
     shape = (model.n_states, model.n_actions)
     q_a = _table(archive, "q_a", shape)
@@ -106,6 +118,12 @@ def _read(archive: Archive) -> dict:
     record = archive.read("record", (kernel.N_RECORD,))
     _check_cursor(cursor, fcursor, model, config, history)
     _check_record(record, cursor, model)
+    empty = kernel.Dyna.empty(*shape)
+    if version < 2:
+        dyna = empty
+    else:
+        dyna = kernel.Dyna(*(archive.read(n, e.shape) for n, e in zip(_DYNA, empty, strict=True)))
+        _check_dyna(dyna, model)
     return {
         "config": config,
         "model": model,
@@ -116,16 +134,23 @@ def _read(archive: Archive) -> dict:
         "rng": rng,
         "history": history,
         "record": record,
+        "dyna": dyna,
     }
 
 
-def _config(archive: Archive) -> TrainConfig:
+def _config(archive: Archive) -> tuple[TrainConfig, int]:
     header = read_header(archive, (FORMAT,))
     version = header.get("version")
-    check(type(version) is int and version == VERSION, f"unsupported version {version!r}")
-    missing = [name for name in HEADER_FIELDS if name not in header]
+    check(
+        type(version) is int and version in READS,
+        f"unsupported version {version!r} (this tui-taxi reads versions 1-{VERSION})",
+    )
+    expected = (
+        HEADER_FIELDS if version >= 2 else tuple(n for n in HEADER_FIELDS if n != "planning_steps")
+    )
+    missing = [name for name in expected if name not in header]
     check(not missing, f"header lacks {', '.join(missing)}")
-    unknown = sorted(set(header) - set(HEADER_FIELDS))
+    unknown = sorted(set(header) - set(expected))
     check(not unknown, f"header has unknown fields {', '.join(map(repr, unknown))}")
     check(isinstance(header["env_id"], str), f"env_id must be text, got {header['env_id']!r}")
     check(isinstance(header["learner"], str), f"learner must be text, got {header['learner']!r}")
@@ -136,16 +161,20 @@ def _config(archive: Archive) -> TrainConfig:
         max_steps is None or type(max_steps) is int,
         f"max_steps must be a whole number or null, got {max_steps!r}",
     )
-    return TrainConfig(
+    planning = header.get("planning_steps", 0)
+    check(type(planning) is int, f"planning_steps must be a whole number, got {planning!r}")
+    config = TrainConfig(
         env_id=header["env_id"],
         env_kwargs=read_env_kwargs(header["env_kwargs"]),
         learner=header["learner"],
+        planning_steps=planning,
         alpha=_schedule(archive, "alpha"),
         gamma=gamma,
         epsilon=_schedule(archive, "epsilon"),
         max_steps=max_steps,
         seed=seed,
     )
+    return config, version
 
 
 def _schedule(archive: Archive, name: str) -> Schedule:
@@ -240,3 +269,27 @@ def _check_record(record, cursor, model: CompiledEnv) -> None:
         goes_on = t == cursor[kernel.C_T] and s_next == cursor[kernel.C_STATE]
         ok = episode == cursor[kernel.C_EPISODE] and t >= 1 and (goes_on or cursor[kernel.C_T] == 0)
     check(ok, f"record's step {t} of episode {episode} does not match the counters")
+
+
+def _check_dyna(dyna: kernel.Dyna, model: CompiledEnv) -> None:
+    """Dyna-Q's model: the states seen listed once each, each one's actions taken listed once
+    each and in range, every (s, a) taken with a next state in range and a finite reward."""
+    n_states, n_actions = model.n_states, model.n_actions
+    count = int(dyna.states[-1])
+    check(0 <= count <= n_states, "dyna_states' count out of range")
+    seen = dyna.states[:count]
+    check(bool(np.all((seen >= 0) & (seen < n_states))), "dyna_states out of range")
+    check(len(np.unique(seen)) == count, "dyna_states lists a state twice")
+    taken = dyna.actions[:, -1]
+    check(bool(np.all((taken >= 0) & (taken <= n_actions))), "dyna_actions' counts out of range")
+    check(
+        set(np.flatnonzero(taken).tolist()) == set(seen.tolist()),
+        "dyna states and actions disagree",
+    )
+    finite(dyna.reward, "dyna_reward")
+    for s in seen:
+        actions = dyna.actions[s, : taken[s]]
+        check(bool(np.all((actions >= 0) & (actions < n_actions))), "dyna_actions out of range")
+        check(len(np.unique(actions)) == len(actions), "dyna_actions lists an action twice")
+        nxt = dyna.next_state[s, actions]
+        check(bool(np.all((nxt >= 0) & (nxt < n_states))), "dyna_next out of range")

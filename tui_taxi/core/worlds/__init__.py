@@ -8,6 +8,8 @@ finds them by id:
   (Example 6.7; keyword argument ``b_actions``, the actions in B, 10 by default).
 - ``tui_taxi/SmallGridworld-v0``: :class:`~tui_taxi.core.worlds.small.SmallGridworldEnv`
   (Example 4.1, the world of Figure 4.1: 4x4, two terminal corners, -1 a step).
+- ``tui_taxi/DynaMaze-v0``: :class:`~tui_taxi.core.worlds.maze.DynaMazeEnv` (Example 8.1, the
+  maze of Figure 8.2: 6x9 with walls, +1 at the goal).
 
 The facts: CartPole's (stepped in a kernel of ours, so its time limits and actions are ours to
 know), the names of the actions and the observation of some continuous envs, which two numbers
@@ -21,12 +23,14 @@ import gymnasium as gym
 WINDY_GRIDWORLD_ID = "tui_taxi/WindyGridworld-v0"
 MAXIMIZATION_BIAS_ID = "tui_taxi/MaximizationBias-v0"
 SMALL_GRIDWORLD_ID = "tui_taxi/SmallGridworld-v0"
+DYNA_MAZE_ID = "tui_taxi/DynaMaze-v0"
 
 #: id -> (entry point, registered time limit or None).
 WORLDS = {
     WINDY_GRIDWORLD_ID: ("tui_taxi.core.worlds.windy:WindyGridworldEnv", None),
     MAXIMIZATION_BIAS_ID: ("tui_taxi.core.worlds.bias:MaximizationBiasEnv", None),
     SMALL_GRIDWORLD_ID: ("tui_taxi.core.worlds.small:SmallGridworldEnv", None),
+    DYNA_MAZE_ID: ("tui_taxi.core.worlds.maze:DynaMazeEnv", None),
 }
 
 #: (label, env id, env keyword arguments) of the course's worlds, as the app offers them.

@@ -21,6 +21,7 @@ KIND = {
     "G": ("G", "#000000", "#3aa655"),
     "H": ("○", "#9ec9ff", "#17324d"),
     "C": ("▒", "#ff8a80", "#5a1d1d"),
+    "W": ("█", "#6a6a78", "#2a2a33"),
     "F": ("·", "#55555f", "#1c1c22"),
 }
 AGENT_COLOUR = "#f2c12e"
@@ -145,7 +146,7 @@ def value_grid_text(
     "|Q−Q*|", an error, drawn without greedy arrows)."""
     grid = model.grid
     best = q.max(axis=1)
-    walkable = np.array([k not in "HCG" for k in "".join(grid.kinds)])  # where actions matter
+    walkable = np.array([k not in "HCGW" for k in "".join(grid.kinds)])  # where actions matter
     scale = SequentialScale.of(
         (q if per_action else best)[walkable], worse_up=label.startswith("|")
     )
@@ -235,7 +236,7 @@ def _put(line: Text, at: int, glyph: str, style: str) -> Text:
 
 
 #: The legend's words for each kind of cell.
-KIND_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff"}
+KIND_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff", "W": "wall"}
 
 
 def _legend(scale: SequentialScale, grid: GridGeometry) -> Text:
@@ -248,6 +249,6 @@ def _legend(scale: SequentialScale, grid: GridGeometry) -> Text:
     present = set("".join(grid.kinds))
     for kind, name in KIND_NAMES.items():
         if kind in present:
-            text.append(f" {KIND[kind][0] if kind in 'HC' else kind} {name}", style=DIM)
+            text.append(f" {KIND[kind][0] if kind in 'HCW' else kind} {name}", style=DIM)
     text.append(f" {AGENT} agent", style=DIM)
     return text
