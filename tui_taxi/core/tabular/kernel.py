@@ -32,8 +32,19 @@ from tui_taxi.core.episodes import KERNEL_ROWS, SUCCESS, TERMINATED, TRUNCATED, 
 from tui_taxi.core.rng import draw, first_above
 from tui_taxi.core.schedules import schedule_value
 
-LEARNERS = ("q-learning", "sarsa", "expected-sarsa", "double-q", "dyna-q")
-Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = range(5)
+LEARNERS = (
+    "q-learning",
+    "sarsa",
+    "expected-sarsa",
+    "double-q",
+    "dyna-q",
+    "prioritized-sweeping",
+)
+Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q, PRIORITIZED_SWEEPING = range(6)
+#: The learners that plan with a learnt model (``planning_steps`` updates per real step).
+PLANNERS = ("dyna-q", "prioritized-sweeping")
+#: Prioritized sweeping queues a pair only when its update would move Q by more than this.
+SWEEP_THETA = 1e-5
 
 # cursor: int64 state carried between calls
 C_STATE, C_ACTION, C_PENDING, C_PENDING_EXPLORED, C_T, C_EPISODE, C_TOTAL, C_PENALTIES = range(8)
@@ -130,25 +141,35 @@ class Tables(NamedTuple):
 
 
 class Dyna(NamedTuple):
-    """Dyna-Q's model of the world, learnt from experience: for each (s, a) taken, the last
-    reward, next state and termination seen (exact on a deterministic world, the book's
-    tabular model), and which states and actions were taken, in the order first seen (planning
-    draws a state seen, then an action taken in it: the book's Tabular Dyna-Q)."""
+    """A planner-learner's model of the world, learnt from experience: for each (s, a) taken,
+    the last reward, next state and termination seen (exact on a deterministic world, the
+    book's tabular model), and which states and actions were taken, in the order first seen
+    (Dyna-Q draws a state seen, then an action taken in it: the book's Tabular Dyna-Q).
+    Prioritized sweeping's queue of pairs ``s * A + a`` is a max-heap on their priorities."""
 
     next_state: np.ndarray  # int64 (S, A)
     reward: np.ndarray  # float64 (S, A)
     terminated: np.ndarray  # bool (S, A)
     states: np.ndarray  # int64 (S + 1,): the states seen, then (last) how many
     actions: np.ndarray  # int64 (S, A + 1): per state the actions taken, then (last) how many
+    queue: np.ndarray  # int64 (S * A + 1,): the heap of pairs, then (last) its size
+    priority: np.ndarray  # float64 (S * A,): a queued pair's priority
+    where: np.ndarray  # int64 (S * A,): a pair's place in the heap, -1 when not queued
+    backups: np.ndarray  # int64 (1,): updates made from the model so far
 
     @classmethod
     def empty(cls, n_states: int, n_actions: int) -> Dyna:
+        pairs = n_states * n_actions
         return cls(
             np.zeros((n_states, n_actions), np.int64),
             np.zeros((n_states, n_actions)),
             np.zeros((n_states, n_actions), np.bool_),
             np.zeros(n_states + 1, np.int64),
             np.zeros((n_states, n_actions + 1), np.int64),
+            np.zeros(pairs + 1, np.int64),
+            np.zeros(pairs),
+            np.full(pairs, -1, np.int64),
+            np.zeros(1, np.int64),
         )
 
 
@@ -308,11 +329,10 @@ def _double_q_bootstrap(q, other, s_next, n, g):
 
 
 @njit(nogil=True, cache=True)
-def _dyna(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps, g):
-    """Tabular Dyna-Q's steps (e) and (f): the model learns (s, a) -> (r, s', terminated), then
-    ``planning_steps`` times a state seen and an action taken in it are drawn at random and
-    Q-learnt from the model's outcome."""
-    next_state, reward, terminated, states, actions = dyna
+def _learn_model(dyna, s, a, r, s_next, term):
+    """The model learns (s, a) -> (r, s', terminated); a state and an action taken for the
+    first time join the lists planning draws from."""
+    next_state, reward, terminated, states, actions = dyna[0], dyna[1], dyna[2], dyna[3], dyna[4]
     n_states_seen = states.shape[0] - 1
     width = actions.shape[1] - 1
     if actions[s, width] == 0:  # the first action taken in s: s is seen
@@ -327,17 +347,120 @@ def _dyna(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps,
         actions[s, actions[s, width]] = a
         actions[s, width] += 1
     next_state[s, a], reward[s, a], terminated[s, a] = s_next, r, term
+
+
+@njit(nogil=True, cache=True)
+def _model_target(dyna, q, n_legal, s, a, gamma):
+    """The model's Q-learning target for (s, a): R + gamma max_a' Q(S', a') (R past an end)."""
+    s_next = dyna[0][s, a]
+    bootstrap = 0.0
+    if not dyna[2][s, a]:
+        bootstrap = _q_learning_bootstrap(q, _index(s_next), n_legal[s_next])
+    return dyna[1][s, a] + gamma * bootstrap
+
+
+@njit(nogil=True, cache=True)
+def _dyna(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps, g):
+    """Tabular Dyna-Q's steps (e) and (f): the model learns (s, a) -> (r, s', terminated), then
+    ``planning_steps`` times a state seen and an action taken in it are drawn at random and
+    Q-learnt from the model's outcome."""
+    _learn_model(dyna, s, a, r, s_next, term)
+    states, actions = dyna[3], dyna[4]
+    n_states_seen = states.shape[0] - 1
+    width = actions.shape[1] - 1
     for _ in range(planning_steps):
         u, g = draw(g)
         ps = states[min(np.int64(u * states[n_states_seen]), states[n_states_seen] - 1)]
         u, g = draw(g)
         pa = actions[ps, min(np.int64(u * actions[ps, width]), actions[ps, width] - 1)]
-        ps_next = next_state[ps, pa]
-        bootstrap = 0.0
-        if not terminated[ps, pa]:
-            bootstrap = _q_learning_bootstrap(q, _index(ps_next), n_legal[ps_next])
-        _td_update(q, _index(ps), _index(pa), reward[ps, pa] + gamma * bootstrap, alpha)
+        target = _model_target(dyna, q, n_legal, ps, pa, gamma)
+        _td_update(q, _index(ps), _index(pa), target, alpha)
+    dyna[8][0] += planning_steps
     return g
+
+
+@njit(nogil=True, cache=True)
+def _queue(dyna, pair, p):
+    """Queue ``pair`` at priority ``p``, or raise its priority to ``p`` if it is queued lower."""
+    queue, priority, where = dyna[5], dyna[6], dyna[7]
+    size = queue.shape[0] - 1
+    i = where[pair]
+    if i >= 0:
+        if p <= priority[pair]:
+            return
+    else:
+        i = queue[size]
+        queue[size] += 1
+    priority[pair] = p
+    while i > 0:  # up, past every parent of lower priority
+        parent = (i - 1) // 2
+        if priority[queue[parent]] >= p:
+            break
+        queue[i] = queue[parent]
+        where[queue[i]] = i
+        i = parent
+    queue[i] = pair
+    where[pair] = i
+
+
+@njit(nogil=True, cache=True)
+def _unqueue_first(dyna):
+    """The queue's pair of highest priority, taken off it."""
+    queue, priority, where = dyna[5], dyna[6], dyna[7]
+    size = queue.shape[0] - 1
+    first = queue[0]
+    where[first] = -1
+    n = queue[size] - 1
+    queue[size] = n
+    if n == 0:
+        return first
+    last = queue[n]
+    i = 0
+    while True:  # the last pair sinks from the top below every child of higher priority
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and priority[queue[child + 1]] > priority[queue[child]]:
+            child += 1
+        if priority[queue[child]] <= priority[last]:
+            break
+        queue[i] = queue[child]
+        where[queue[i]] = i
+        i = child
+    queue[i] = last
+    where[last] = i
+    return first
+
+
+@njit(nogil=True, cache=True)
+def _sweep(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps):
+    """Prioritized sweeping for a deterministic world (Sutton & Barto section 8.4): the model
+    learns the step; (s, a) is queued by how much its update would move Q; then up to
+    ``planning_steps`` times the first pair is updated from the model, and each pair the model
+    says leads to its state is queued by how much its own update would now move Q."""
+    _learn_model(dyna, s, a, r, s_next, term)
+    n_actions = q.shape[1]
+    p = abs(_model_target(dyna, q, n_legal, s, a, gamma) - q[s, a])
+    if p > SWEEP_THETA:
+        _queue(dyna, s * n_actions + a, p)
+    next_state, terminated, states, actions, queue = dyna[0], dyna[2], dyna[3], dyna[4], dyna[5]
+    n_states_seen = states.shape[0] - 1
+    width = actions.shape[1] - 1
+    for _ in range(planning_steps):
+        if queue[queue.shape[0] - 1] == 0:
+            break
+        pair = _unqueue_first(dyna)
+        ps, pa = pair // n_actions, pair % n_actions
+        _td_update(q, _index(ps), _index(pa), _model_target(dyna, q, n_legal, ps, pa, gamma), alpha)
+        dyna[8][0] += 1
+        for i in range(states[n_states_seen]):  # the pairs the model says lead to ps
+            sb = states[i]
+            for j in range(actions[sb, width]):
+                ab = actions[sb, j]
+                if next_state[sb, ab] == ps and not terminated[sb, ab]:
+                    p = abs(_model_target(dyna, q, n_legal, sb, ab, gamma) - q[sb, ab])
+                    if p > SWEEP_THETA:
+                        _queue(dyna, sb * n_actions + ab, p)
 
 
 @njit(**_INLINE)
@@ -364,7 +487,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
     q_a, q_b, q_act = tables
     cursor, fcursor, rng = carried
     learner = iparams[I_LEARNER]
-    planning_steps = iparams[I_PLANNING] if learner == DYNA_Q else 0
+    planning_steps = iparams[I_PLANNING]
     time_limit = iparams[I_TIME_LIMIT]
     learn = iparams[I_LEARN] != 0
     gamma = params[P_GAMMA]
@@ -423,6 +546,13 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                     bootstrap = _expected_sarsa_bootstrap(q_a, s_next, n_next, epsilon)
                 td_target = r + gamma * bootstrap
                 q_old, q_new = _td_update(q_a, s, a, td_target, alpha)
+            elif learner == PRIORITIZED_SWEEPING:  # Q moves only through the queue
+                if not term:
+                    bootstrap = _q_learning_bootstrap(q_a, s_next, n_next)
+                td_target = r + gamma * bootstrap
+                q_old = q_new = q_a[s, a]
+                _sweep(dyna, q_a, env.n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps)
+                q_new = q_a[s, a]
             else:  # DOUBLE_Q: a coin picks the table that learns; the other values its choice
                 u, g = draw(g)
                 table = 0 if u < 0.5 else 1

@@ -60,9 +60,23 @@ MEMBERS = {
     "dyna_terminated": np.bool_,
     "dyna_states": np.int64,
     "dyna_actions": np.int64,
+    "dyna_queue": np.int64,
+    "dyna_priority": np.float64,
+    "dyna_where": np.int64,
+    "dyna_backups": np.int64,
     **HISTORY_MEMBERS,
 }
-_DYNA = ("dyna_next", "dyna_reward", "dyna_terminated", "dyna_states", "dyna_actions")
+_DYNA = (
+    "dyna_next",
+    "dyna_reward",
+    "dyna_terminated",
+    "dyna_states",
+    "dyna_actions",
+    "dyna_queue",
+    "dyna_priority",
+    "dyna_where",
+    "dyna_backups",
+)
 #: Q-values beyond this are refused, so that Q_A + Q_B stays finite.
 MAX_ABS_Q = 1e300
 
@@ -293,3 +307,20 @@ def _check_dyna(dyna: kernel.Dyna, model: CompiledEnv) -> None:
         check(len(np.unique(actions)) == len(actions), "dyna_actions lists an action twice")
         nxt = dyna.next_state[s, actions]
         check(bool(np.all((nxt >= 0) & (nxt < n_states))), "dyna_next out of range")
+    check(int(dyna.backups[0]) >= 0, "dyna_backups negative")
+    # prioritized sweeping's queue: a heap of distinct pairs taken, each where `where` says
+    size = int(dyna.queue[-1])
+    pairs = n_states * n_actions
+    check(0 <= size <= pairs, "dyna_queue's size out of range")
+    queued = dyna.queue[:size]
+    check(bool(np.all((queued >= 0) & (queued < pairs))), "dyna_queue out of range")
+    check(len(np.unique(queued)) == size, "dyna_queue lists a pair twice")
+    expected_where = np.full(pairs, -1, np.int64)
+    expected_where[queued] = np.arange(size)
+    check(np.array_equal(dyna.where, expected_where), "dyna_where disagrees with the queue")
+    priority = dyna.priority[queued]
+    check(bool(np.all(np.isfinite(priority) & (priority > 0))), "dyna_priority out of range")
+    parents = priority[(np.arange(1, size) - 1) // 2]
+    check(bool(np.all(parents >= priority[1:])), "dyna_queue is not a heap")
+    taken = {(int(s), int(a)) for s in seen for a in dyna.actions[s, : dyna.actions[s, -1]]}
+    check(all(divmod(int(p), n_actions) in taken for p in queued), "a queued pair never taken")
