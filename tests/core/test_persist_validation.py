@@ -171,7 +171,7 @@ def test_history_counters_are_checked_before_allocating(saved, tmp_path, index, 
         ("env_kwargs", [["is_rainy", [True]]], "'is_rainy' must be a plain value"),
         ("env_kwargs", [["is_rainy", True], ["is_rainy", False]], "repeat"),
         ("version", True, "unsupported version True"),
-        ("version", 2, "unsupported version 2"),
+        ("version", 3, "unsupported version 3"),
         ("format", "other", "not a tui-taxi save"),
         ("extra", 1, "unknown fields 'extra'"),
     ],
@@ -258,7 +258,7 @@ def test_a_deflate_bomb_under_a_small_declared_size_is_never_inflated_in_one_go(
 
 def test_too_many_directory_entries_are_refused_before_zipfile_reads_them(saved, tmp_path):
     extra = {f"junk{i}.npy": b"" for i in range(2000)}
-    _refused(_craft(tmp_path, saved, extra=extra), "lists 2012 members, a save has at most 12")
+    _refused(_craft(tmp_path, saved, extra=extra), "lists 2021 members, a save has at most 21")
 
 
 def test_an_object_array_is_refused_as_pickle(saved, tmp_path):

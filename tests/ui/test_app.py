@@ -98,10 +98,17 @@ async def test_l_cycles_the_learner(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda s: True)
         seen = []
-        for _ in range(4):
+        for _ in range(6):
             snap = await press(pilot, "l")
             seen.append(snap.config.learner)
-        assert seen == ["sarsa", "expected-sarsa", "double-q", "q-learning"]
+        assert seen == [
+            "sarsa",
+            "expected-sarsa",
+            "double-q",
+            "dyna-q",
+            "prioritized-sweeping",
+            "q-learning",
+        ]
 
 
 async def test_reset_asks_first():
@@ -491,3 +498,25 @@ async def test_epsilon_says_its_minimum_only_at_zero():
         await press(pilot, "e")
         await pilot.pause()
         assert [n.message for n in app._notifications] == ["epsilon ε = 0.00 (its minimum)"]
+
+
+async def test_n_steps_dyna_qs_planning_through_figure_8_2s_values(app):
+    """Dyna-Q's planning steps live: N goes 0 -> 5 -> 50 -> 0 (Figure 8.2's n), said in a notice
+    and on the status line; a learner that does not plan says it has no such setting."""
+    from tui_taxi.ui.widgets.status_bar import status_text
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        snap = await press(pilot, "N")
+        assert snap.config.planning_steps == 0
+        assert any("no such setting" in n.message for n in app.toasts.shown())
+        for _ in range(4):  # sarsa, expected-sarsa, double-q, dyna-q
+            snap = await press(pilot, "l")
+        assert snap.config.learner == "dyna-q"
+        seen = []
+        for _ in range(3):
+            snap = await press(pilot, "N")
+            seen.append(snap.config.planning_steps)
+            assert f"n {snap.config.planning_steps}" in status_text(snap, 160).plain
+        assert seen == [5, 50, 0]
+        assert app.trainer.agent.config.planning_steps == 0

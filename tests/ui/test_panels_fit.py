@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.tabular.kernel import LEARNERS
 from tui_taxi.trainer import Trainer
 from tui_taxi.ui.agent_views import explain_table
 from tui_taxi.ui.format import precise
@@ -30,9 +31,9 @@ def _lines(text) -> list[str]:
     return text.plain.split("\n")
 
 
-@pytest.mark.parametrize("learner", ["q-learning", "sarsa", "expected-sarsa", "double-q"])
+@pytest.mark.parametrize("learner", LEARNERS)
 def test_the_explainer_fits_for_every_learner_and_kind_of_step(learner):
-    session = TabularAgent(TrainConfig(learner=learner, seed=2))
+    session = TabularAgent(TrainConfig(learner=learner, planning_steps=50, seed=2))
     session.train(episodes=300)
     seen_terminal = False
     base = _snapshot(session)

@@ -33,7 +33,7 @@ DEFAULT_KIND = "tabular"
 EPISODES, STEPS = "episodes", "steps"
 #: The roles of the settings the keys move: e/E explore, a/A rate (how fast it learns), g/G
 #: discount.
-ROLES = ("explore", "rate", "discount")
+ROLES = ("explore", "rate", "discount", "plan")
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,18 @@ class Setting:
     low: float = 0.0
     high: float = 1.0
     low_open: bool = False
+    ladder: tuple[float, ...] = ()  # values a press steps through, round and round (Dyna's n)
 
     def moved(self, direction: int) -> tuple[float, str]:
         """The value one key press in ``direction`` (+1 or -1) makes of it, and " (its maximum)"
         or " (its minimum)" when it stops at an end of its range."""
+        if self.ladder:  # the next rung up (down), from the top back to the bottom
+            rungs = [
+                v for v in self.ladder if (v > self.value if direction > 0 else v < self.value)
+            ]
+            if not rungs:
+                return (self.ladder[0] if direction > 0 else self.ladder[-1]), ""
+            return (rungs[0] if direction > 0 else rungs[-1]), ""
         if self.factor:
             raw = self.value * self.factor if direction > 0 else self.value / self.factor
             value = float(f"{min(self.high, max(self.low, raw)):.3g}")
@@ -137,6 +145,9 @@ class Setting:
     @property
     def change(self) -> tuple[str, str]:
         """How one press changes it, down and up, for the keys' help: ("− 0.05", "+ 0.05")."""
+        if self.ladder:
+            rungs = " → ".join(f"{v:g}" for v in self.ladder)
+            return f"{rungs}, backwards", f"{rungs}, round again"
         if self.factor:
             return f"÷ {self.factor:g}", f"× {self.factor:g}"
         return f"− {self.step:g}", f"+ {self.step:g}"

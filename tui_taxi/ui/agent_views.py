@@ -63,12 +63,16 @@ BOOTSTRAP = {
     "sarsa": "Q(s',a')",
     "expected-sarsa": "E_π Q(s',·)",
     "double-q": "Q_B(s',argmax Q_A)",
+    "dyna-q": "max Q(s',·)",
+    "prioritized-sweeping": "max Q(s',·)",
 }
 NAMES = {
     "q-learning": "Q-learning",
     "sarsa": "SARSA",
     "expected-sarsa": "Exp. SARSA",
     "double-q": "Double Q",
+    "dyna-q": "Dyna-Q",
+    "prioritized-sweeping": "Sweeping",
 }
 
 
@@ -97,11 +101,16 @@ def explain_table(snap: Snapshot) -> Text:
         ("δ = target − Q", r.td_error, None),
         ("Q ← Q + α·δ", r.q_new, f"{r.q_old:.3f} + {r.alpha:.2f} × {r.td_error:.3f}"),
     ]
+    n = getattr(snap.config, "planning_steps", 0)
+    if learner == "prioritized-sweeping":  # Q(s,a) moves only when its turn in the queue comes
+        rows[-1] = ("Q(s,a) after sweep", r.q_new, f"queued by |δ|; ≤ {n} updates")
     for name, value, working in rows:
         text.append(f"{name:<{LABEL}}", style=DIM)
         text.append(f"{value:>9.3f}\n", style="bold")
         if working:
             text.append(f"  = {working}\n", style=DIM)
+    if learner == "dyna-q":
+        text.append(f"then {n} updates from the model", style=DIM)
     text.rstrip()
     return text
 

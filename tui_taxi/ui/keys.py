@@ -159,7 +159,7 @@ KEYS: tuple[Key, ...] = (
         "l",
         "next_variant",
         "Variant",
-        "Next learner (4 TD methods)",
+        "Next learner (4 TD methods, 2 that plan)",
         "Training",
         {TRAIN},
     ),
@@ -177,6 +177,14 @@ KEYS: tuple[Key, ...] = (
     _k("A", "adjust('rate', 1)", "α+", "Learn faster: alpha + 0.05", "Parameters", {TRAIN}),
     _k("g", "adjust('discount', -1)", "γ−", "Discount more: gamma − 0.05", "Parameters", {TRAIN}),
     _k("G", "adjust('discount', 1)", "γ+", "Discount less: gamma + 0.05", "Parameters", {TRAIN}),
+    _k(
+        "N",
+        "adjust('plan', 1)",
+        "n",
+        "Plan: planning steps n of Dyna-Q, 0 → 5 → 50 as in Figure 8.2",
+        "Parameters",
+        {TRAIN},
+    ),
     # views
     _k(
         "c",
@@ -246,6 +254,7 @@ ROLE_VERBS = {
     "explore": ("Explore less", "Explore more"),
     "rate": ("Learn slower", "Learn faster"),
     "discount": ("Discount more", "Discount less"),
+    "plan": ("Plan", "Plan"),
 }
 
 

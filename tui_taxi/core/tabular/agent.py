@@ -35,11 +35,13 @@ from tui_taxi.core.schedules import Schedule, parse_schedule
 from tui_taxi.core.tabular import defaults, kernel, persist
 from tui_taxi.core.tabular.config import (
     LEARNERS,
+    MAX_PLANNING_STEPS,
     PARAM_RANGES,
     TrainConfig,
     canonical_learner,
     check_param,
 )
+from tui_taxi.core.tabular.kernel import PLANNERS
 from tui_taxi.core.worlds import is_cartpole
 
 #: Episodes a table trains before a person plays against it.
@@ -95,7 +97,7 @@ class TabularAgent(AgentBase):
     default_env = DEFAULT_ENV_ID
     config_type = TrainConfig
     formats = (persist.FORMAT,)
-    variant_help = "Next learner (4 TD methods and Dyna-Q)"
+    variant_help = "Next learner (4 TD methods, 2 that plan)"
     resets = "Q-table"
     steps_per_second = 2e7
     options_title = "tabular TD learning (--agent tabular, the default)"
@@ -266,6 +268,22 @@ class TabularAgent(AgentBase):
                     low_open=low_open,
                 )
             )
+        if self.config.learner in PLANNERS:  # Figure 8.2's n: 0, 5, 50
+            n = self.config.planning_steps
+            out.append(
+                Setting(
+                    "planning_steps",
+                    "planning steps n",
+                    "n",
+                    "plan",
+                    float(n),
+                    f"{n}",
+                    f"{n}",
+                    low=0,
+                    high=MAX_PLANNING_STEPS,
+                    ladder=PLANNING_LADDER,
+                )
+            )
         return tuple(out)
 
     @classmethod
@@ -274,6 +292,11 @@ class TabularAgent(AgentBase):
         schedule, gamma a number, the learner a name."""
         if name == "learner":
             return canonical_learner(text)
+        if name == "planning_steps":
+            if not text.strip().isdigit():
+                raise ConfigError(f"planning steps must be a whole number, got {text!r}")
+            TrainConfig(planning_steps=int(text))  # its range, checked
+            return int(text)
         _known(name)
         try:
             value = parse_schedule(text, name) if name != "gamma" else float(text)
@@ -291,6 +314,11 @@ class TabularAgent(AgentBase):
         learner (a name)."""
         if name == "learner":
             self.reconfigure(learner=canonical_learner(value))
+            return
+        if name == "planning_steps":
+            if isinstance(value, bool) or float(value) != int(value):
+                raise ConfigError(f"planning steps must be a whole number, got {value!r}")
+            self.reconfigure(planning_steps=int(value))
             return
         _known(name)
         check_param(name, value)
@@ -495,9 +523,13 @@ def _continuous(env_id: str) -> bool:
         env.close()
 
 
+#: What the planning-steps key steps through: Figure 8.2's n.
+PLANNING_LADDER = (0.0, 5.0, 50.0)
+
+
 def _known(name: str) -> None:
     if name not in PARAM_RANGES:
-        settings = ", ".join((*PARAM_RANGES, "learner"))
+        settings = ", ".join((*PARAM_RANGES, "learner", "planning_steps"))
         raise ConfigError(f"a table has no setting {name!r}; it has {settings}")
 
 
