@@ -183,10 +183,10 @@ def value_grid_text(
 def _value_cell(kind, values, names, scale, cell_w, cell_h, here) -> list[Text]:
     """A cell coloured by max Q, its greedy arrow in the middle; the kind of cell in the top
     left corner, the agent in the top right."""
-    bg = scale.hex(float(values.max())) if kind not in "HCG" else KIND[kind][2]
+    bg = scale.hex(float(values.max())) if kind not in "HCGW" else KIND[kind][2]
     fg = text_on(bg)
     rows = [[" "] * cell_w for _ in range(cell_h)]
-    if kind in "HCG":  # no action is taken there: no arrow
+    if kind in "HCGW":  # no action is taken there: no arrow
         rows[cell_h // 2][cell_w // 2] = KIND[kind][0]
     else:
         greedy = np.flatnonzero(values == values.max())
@@ -210,11 +210,11 @@ def _value_cell(kind, values, names, scale, cell_w, cell_h, here) -> list[Text]:
 
 def _compass_cell(kind, values, names, scale, cell_w, cell_h, here) -> list[Text]:
     """Each action's arrow where it points, on its own value's colour; the best ones bold."""
-    floor = KIND["F"][2] if kind not in "HC" else KIND[kind][2]
+    floor = KIND["F"][2] if kind not in "HCW" else KIND[kind][2]
     rows = [Text(" " * cell_w, style=f"on {floor}") for _ in range(cell_h)]
     top, mid = (cell_h - 3) // 2, cell_w // 2
     best = values.max()
-    if kind in "HCG":
+    if kind in "HCGW":
         rows[top + 1] = _put(rows[top + 1], mid, KIND[kind][0], f"bold {KIND[kind][1]} on {floor}")
     else:
         for a, name in enumerate(names):
