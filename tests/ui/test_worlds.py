@@ -4,7 +4,7 @@ training, stepping, play and replay, at 100x30 and 160x50."""
 from __future__ import annotations
 
 import pytest
-from driver import press, settle, settled
+from driver import press, screen_lines, settle, settled
 
 from tui_taxi.core.envs import compile_env, normalize_kwargs
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
@@ -226,3 +226,22 @@ async def test_a_key_this_world_has_no_use_for_says_why():
         await pilot.pause()
         said = [n.message for n in windy.toasts.shown()]
         assert any(m.startswith("tui_taxi/WindyGridworld-v0 has no up-left move") for m in said)
+
+
+async def test_the_dyna_maze_draws_its_walls_and_plans_live():
+    """Example 8.1's maze in the app: its seven walls on the map and in the value grid's
+    legend; Dyna-Q with n = 5 (N) learns while the statistics score it against the optimum."""
+    from tui_taxi.core.worlds.maze import WALLS
+
+    app = _app("tui_taxi/DynaMaze-v0", {}, learner="dyna-q")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda s: True)
+        snap = await press(pilot, "N")
+        assert snap.config.planning_steps == 5
+        await pilot.pause()
+        world = app.query_one("#world").region
+        lines = screen_lines(app)
+        rows = [lines[world.y + r][world.x : world.x + 27] for r in range(6)]
+        walls = {(r, c) for r in range(6) for c in range(9) if "█" in rows[r][3 * c : 3 * c + 3]}
+        assert walls == set(WALLS), rows
+        assert any("█ wall" in line for line in lines)

@@ -63,6 +63,8 @@ COURSE_WORLDS: tuple[tuple[str, str, tuple], ...] = (
         (("king_moves", True), ("stochastic_wind", True)),
     ),
     ("Maximization bias (Example 6.7)", MAXIMIZATION_BIAS_ID, ()),
+    ("Small gridworld (Example 4.1)", SMALL_GRIDWORLD_ID, ()),
+    ("Dyna maze (Example 8.1)", DYNA_MAZE_ID, ()),
 )
 
 
