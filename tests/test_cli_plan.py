@@ -86,3 +86,18 @@ def test_bad_plan_input_is_a_one_line_error(capsys, argv, words):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
+
+
+def test_planning_against_learning_sets_backups_beside_samples(capsys):
+    """Value iteration on Example 4.1: after two sweeps a cell three moves from both corners
+    still ties 'stay' with the good moves; after the third every greedy move is optimal (by
+    hand), 48 backups. Q-learning on the same world needs samples: it is trained and counted."""
+    code, out, err = run(
+        capsys, "plan", "--method", "value-iteration", "--against-learning", "--until-optimal"
+    )
+    assert code == 0, err
+    assert "greedy policy optimal from every start after sweep 3 (48 backups)" in out
+    assert "value-iteration    48 backups (3 sweeps)" in out
+    learnt = next(line for line in out.splitlines() if line.strip().startswith("q-learning"))
+    samples = int(learnt.split()[1].replace(",", ""))
+    assert samples > 48 and "environment samples" in learnt

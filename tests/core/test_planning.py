@@ -208,3 +208,12 @@ def test_bad_settings_are_one_line_errors(model):
     ):
         with pytest.raises(ConfigError, match=word):
             call()
+
+
+def test_the_greedy_policy_is_first_optimal_after_the_third_sweep(model):
+    """Figure 4.1's claim, as the planner reports it: k = 3, 48 backups, for the random
+    policy's evaluation as for value iteration; ``until_optimal`` stops there."""
+    for method in ("policy-evaluation", "value-iteration"):
+        assert plan(model, method).optimal_at == (3, 48)
+    stopped = plan(model, "policy-evaluation", until_optimal=True)
+    assert stopped.sweeps == 3 and not stopped.converged

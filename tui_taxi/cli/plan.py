@@ -93,6 +93,22 @@ def add_parsers(command) -> dict:
     )
     parser.option(
         group,
+        "--until-optimal",
+        action="store_true",
+        default=False,
+        help="stop at the first sweep whose greedy policy is optimal from every start",
+    )
+    parser.option(
+        group,
+        "--against-learning",
+        action="store_true",
+        default=False,
+        help="also train the world's default learner (Q-learning with its alpha and epsilon, "
+        "this gamma) until its greedy policy is optimal from every start, and set its "
+        "environment samples beside the planner's backups",
+    )
+    parser.option(
+        group,
         "--in-place",
         action="store_true",
         default=False,
@@ -114,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         theta=args.theta,
         sweeps=args.sweeps,
         in_place=args.in_place,
+        until_optimal=args.until_optimal,
     )
     out = sys.stdout
     sweeps = "in-place" if args.in_place else "synchronous"
@@ -123,6 +140,12 @@ def run(args: argparse.Namespace) -> int:
         file=out,
     )
     print(_progress(result, args.theta, args.sweeps is not None), file=out)
+    if result.optimal_at is not None:
+        k, backups = result.optimal_at
+        print(
+            f"greedy policy optimal from every start after sweep {k:,} ({backups:,} backups)",
+            file=out,
+        )
     if model.grid is not None:
         print("V(s), two decimals:", file=out)
         print(value_grid(model, result.v), file=out)
@@ -135,7 +158,47 @@ def run(args: argparse.Namespace) -> int:
             f"min {starts.min():.2f}, max {starts.max():.2f} (no grid to draw)",
             file=out,
         )
+    if args.against_learning:
+        _against_learning(model, args.gamma, result, out)
     return 0
+
+
+#: Episodes the learner may take to reach the optimum beside a planner, at most.
+LEARNING_BUDGET = 1_000_000
+
+
+def _against_learning(model: CompiledEnv, gamma: float, result: PlanResult, out) -> None:
+    """The world's default learner until optimal from every start (checked every 10 episodes),
+    its samples beside the planner's backups."""
+    from tui_taxi.core.agent import Budget
+    from tui_taxi.core.tabular import TabularAgent
+    from tui_taxi.core.tabular.defaults import config_for
+    from tui_taxi.core.training import goal_for, train
+
+    config = config_for(model.env_id, model.env_kwargs, gamma=gamma)
+    agent = TabularAgent(config, model=model)
+    goal = goal_for(agent, every=10)
+    if goal is None:
+        print("planning against learning: this world is too large to score", file=out)
+        return
+    run = train(agent, Budget(episodes=LEARNING_BUDGET), goal=goal)
+    print(
+        "planning against learning (until the greedy policy is optimal from every start):", file=out
+    )
+    planned = (
+        f"{result.optimal_at[1]:,} backups ({result.optimal_at[0]:,} sweeps), each reading "
+        "the model's every outcome"
+        if result.optimal_at is not None
+        else "not optimal within its sweeps"
+    )
+    print(f"  {result.method:<18} {planned}", file=out)
+    settings = f"alpha {config.alpha.describe()}, epsilon {config.epsilon.describe()}"
+    if run.reached is not None:
+        episodes, steps, _ = run.reached
+        learnt = f"{steps:,} environment samples ({episodes:,} episodes; {settings})"
+    else:
+        learnt = f"not optimal within {LEARNING_BUDGET:,} episodes ({settings})"
+    print(f"  {config.learner:<18} {learnt}, checked every 10 episodes", file=out)
 
 
 def _progress(result: PlanResult, theta: float, fixed: bool) -> str:

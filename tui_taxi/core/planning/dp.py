@@ -112,6 +112,8 @@ class Planner:
         self.deltas: list[float] = []
         self._delta = 0.0  # this sweep's so far
         self.improvements = 0  # policy improvements made
+        self.after_sweep = lambda: False  # called after each sweep: True stops run()
+        self._stop = False
 
     def _args(self):
         m = self.model
@@ -131,6 +133,7 @@ class Planner:
             self.k += 1
             self.deltas.append(self._delta)
             self.position, self._delta = 0, 0.0
+            self._stop = bool(self.after_sweep())
 
     def backup(self) -> Backup:
         """Back up the next state in sweep order, and say how."""
@@ -154,7 +157,12 @@ class Planner:
         are done (False)."""
         if not theta > 0:
             raise ConfigError(f"theta must be > 0, got {theta!r}")
-        return any(self.sweep() < theta for _ in range(max_sweeps))
+        for _ in range(max_sweeps):
+            if self.sweep() < theta:
+                return True
+            if self._stop:
+                return False
+        return False
 
     @property
     def delta(self) -> float:
@@ -192,6 +200,8 @@ class PlanResult:
     deltas: tuple[float, ...]
     converged: bool
     policies: tuple[np.ndarray, ...] = ()  # policy iteration: each policy's greedy mask
+    # (sweeps, backups) when the greedy policy was first optimal from every start, if it was
+    optimal_at: tuple[int, int] | None = None
 
 
 def plan(
@@ -202,16 +212,30 @@ def plan(
     theta: float = 1e-4,
     sweeps: int | None = None,
     in_place: bool = False,
+    until_optimal: bool = False,
 ) -> PlanResult:
     """``method`` run to ``theta`` (or for ``sweeps`` sweeps exactly): policy evaluation of the
     equiprobable random policy, policy iteration from it (each evaluation to theta, then an
-    improvement, until the policy is stable), or value iteration."""
+    improvement, until the policy is stable), or value iteration. After each sweep the greedy
+    policy is checked against the exact optimum (a world small enough to score): the first
+    sweep where it is optimal from every start is ``optimal_at``; ``until_optimal`` stops
+    there."""
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if sweeps is not None and (isinstance(sweeps, bool) or sweeps < 0):
         raise ConfigError(f"sweeps must be >= 0, got {sweeps!r}")
     planner = Planner(model, gamma, in_place=in_place, greedy=method == "value-iteration")
     policies: list[np.ndarray] = []
+    check = _optimality_check(model, gamma)
+    optimal_at: list[tuple[int, int]] = []
+
+    def swept() -> bool:
+        """After a sweep: record the first optimal one; whether to stop there."""
+        if check is not None and not optimal_at and check(planner.q()):
+            optimal_at.append((planner.k, planner.backups))
+        return until_optimal and bool(optimal_at)
+
+    planner.after_sweep = swept
     if method == "policy-iteration":
         converged = False
         while planner.k < (sweeps if sweeps is not None else MAX_SWEEPS):
@@ -220,12 +244,14 @@ def plan(
                 break
             stable = planner.improve()
             policies.append(planner.pi > 0)
-            if stable:
+            if stable or planner._stop:
                 converged = True
                 break
     elif sweeps is not None:
         for _ in range(sweeps):
             planner.sweep()
+            if planner._stop:
+                break
         converged = bool(planner.deltas) and planner.delta < theta
     else:
         converged = planner.run(theta)
@@ -238,4 +264,14 @@ def plan(
         tuple(planner.deltas),
         converged,
         tuple(policies),
+        optimal_at[0] if optimal_at else None,
     )
+
+
+def _optimality_check(model: CompiledEnv, gamma: float):
+    """The check ``train`` uses (every tied greedy action optimal, from every start), or None
+    for a world too large to score."""
+    from tui_taxi.core.optimal import scorable
+    from tui_taxi.core.training import OptimalityCheck
+
+    return OptimalityCheck(model, gamma) if scorable(model) else None
