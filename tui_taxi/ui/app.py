@@ -302,6 +302,16 @@ class TaxiApp(App[None]):
     def action_learn_from_human(self) -> None:
         self.trainer.send(SetLearnFromHuman())
 
+    def action_plan(self) -> None:
+        """Dynamic programming on this world's model, on a screen of its own (the run on the
+        trainer's thread goes on untouched)."""
+        if self._refused("plan"):
+            return
+        from tui_taxi.ui.screens.planning import PlanningScreen
+
+        gamma = self.snapshot.config.gamma if self.snapshot is not None else 1.0
+        self.push_screen(PlanningScreen(self.world.model, gamma, self.world.env_id))
+
     def action_replay(self) -> None:
         if self._refused("replay"):
             return

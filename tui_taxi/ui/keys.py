@@ -223,6 +223,14 @@ KEYS: tuple[Key, ...] = (
     ),
     _k("x", "explain", "Explain/stats", "TD explainer or statistics", "View", ALL),
     _k("R", "replay", "Replay", "Replay recent episodes step by step", "View", ALL),
+    _k(
+        "P",
+        "plan",
+        "Plan",
+        "Plan with the world's model: value iteration, policy evaluation, backup by backup",
+        "View",
+        {TRAIN},
+    ),
     _k("T", "presenter", "Presenter", "Presenter theme (high contrast)", "View", ALL),
     _k("S", "screenshot", "Screenshot", "Save a screenshot (SVG)", "View", ALL),
     # session

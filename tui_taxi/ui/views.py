@@ -239,6 +239,7 @@ def missing(world: World) -> frozenset[str]:
     hidden = set()
     if world.model is None or world.model.grid is None:
         hidden.add("per_action")
+        hidden.add("plan")
     if world.model is None:
         hidden.add("replay")
     if not world.playable:
@@ -249,6 +250,7 @@ def missing(world: World) -> frozenset[str]:
 #: Why a world lacks an action, said when its key is pressed anyway (palette, muscle memory).
 MISSING_WHY = {
     "per_action": "each action's value per cell needs a grid world",
+    "plan": "planning on screen draws a grid world; for {env}: tui-taxi plan --env {env}",
     "replay": "replay draws the grid worlds' states; {env}'s are not recorded",
     "manual": "play: CartPole and the grid worlds; {env} is watched, not played",
 }

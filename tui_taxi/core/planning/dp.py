@@ -80,6 +80,7 @@ class Backup:
     old: float
     new: float
     sweep: int  # the sweep it belongs to (1 for the first)
+    read: np.ndarray  # the values it read V(s') from (a copy)
 
 
 class Planner:
@@ -139,13 +140,14 @@ class Planner:
         """Back up the next state in sweep order, and say how."""
         s = self.position
         q = np.empty(self.model.n_actions)
+        read = self.v.copy()
         _backup(*self._args(), self.v, self.gamma, s, q)
         old = float(self.v[s])
         sweep = self.k + 1
         self._run(1)
         completed = self.position == 0  # (a synchronous sweep's values are then swapped in)
         new = float(self.v[s] if self.in_place or completed else self._next[s])
-        return Backup(s, q, old, new, sweep)
+        return Backup(s, q, old, new, sweep, read)
 
     def sweep(self) -> float:
         """Finish this sweep (a whole one if none is under way); returns its Delta."""
