@@ -198,8 +198,8 @@ async def test_help_lists_the_keys_of_the_current_mode_grouped(mode):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {k.help for k in app.screen.keys}
-        # Taxi has no diagonal or stay move, and no per-action grid view
-        not_taxi = ("move('up-", "move('down-", "move('stay')", "per_action")
+        # Taxi has no diagonal or stay move, no per-action grid view and no planning screen
+        not_taxi = ("move('up-", "move('down-", "move('stay')", "per_action", "plan")
         assert listed == {
             k.help for k in keys.KEYS if mode in k.modes and not k.action.startswith(not_taxi)
         }
@@ -215,7 +215,7 @@ async def test_the_palette_names_every_key_of_the_mode_for_people(app):
         commands = list(app.get_system_commands(app.screen))
         titles = {c.title for c in commands}
         for key in keys.keys_for(keys.TRAIN):
-            if key.action not in ("quit", "per_action"):
+            if key.action not in ("quit", "per_action", "plan"):  # (Taxi has no grid)
                 assert key.help in titles
         assert not any("Run '" in c.help or "(" in c.title and "'" in c.title for c in commands)
         assert "Move up (north)" not in titles  # play keys only in play mode
