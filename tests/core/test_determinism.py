@@ -22,7 +22,13 @@ def _state(session):
         session.fcursor.copy(),
         session.rng.copy(),
         session.history.sums(),
+        *(part.copy() for part in session.dyna),
     )
+
+
+def _planning(learner: str) -> dict:
+    """The planners plan (5 updates a step); the others take no planning steps."""
+    return {"planning_steps": 5 if learner in K.PLANNERS else 0}
 
 
 def _assert_same(a, b):
@@ -33,15 +39,16 @@ def _assert_same(a, b):
 @pytest.mark.parametrize("learner", K.LEARNERS)
 def test_one_call_many_calls_and_single_steps_agree(taxi, learner):
     eps = Schedule("linear", 1.0, 0.1, 300)
-    whole = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    plan = _planning(learner)
+    whole = make_session(taxi, learner=learner, epsilon=eps, seed=11, **plan)
     whole.train(episodes=600)
-    chunked = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    chunked = make_session(taxi, learner=learner, epsilon=eps, seed=11, **plan)
     for _ in range(6):
         chunked.train(episodes=100)
     _assert_same(whole, chunked)
 
     # steps: part by single steps, part by step chunks, the rest by episodes
-    mixed = make_session(taxi, learner=learner, epsilon=eps, seed=11)
+    mixed = make_session(taxi, learner=learner, epsilon=eps, seed=11, **plan)
     for _ in range(2000):
         mixed.step()
     mixed.train(steps=12_345)
@@ -63,9 +70,9 @@ def test_the_tutorial_run_is_the_same_in_one_call_or_100(taxi):
 )
 @given(st.lists(st.integers(1, 3000), min_size=1, max_size=12), st.sampled_from(K.LEARNERS))
 def test_any_split_into_step_chunks_agrees(taxi, chunks, learner):
-    one = make_session(taxi, learner=learner, seed=5)
+    one = make_session(taxi, learner=learner, seed=5, **_planning(learner))
     one.train(steps=sum(chunks))
-    split = make_session(taxi, learner=learner, seed=5)
+    split = make_session(taxi, learner=learner, seed=5, **_planning(learner))
     for n in chunks:
         split.train(steps=n)
     _assert_same(one, split)

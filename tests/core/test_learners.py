@@ -104,6 +104,7 @@ def test_no_bootstrap_on_termination(learner):
         q,
         q if learner == "double-q" else None,
         learner=learner,
+        planning_steps=1 if learner == "prioritized-sweeping" else 0,  # (its queue: one update)
         alpha=1.0,
         gamma=1.0,
         epsilon=0.0,
@@ -126,6 +127,7 @@ def test_bootstrap_on_truncation(learner):
         q,
         q if learner == "double-q" else None,
         learner=learner,
+        planning_steps=1 if learner == "prioritized-sweeping" else 0,
         alpha=1.0,
         gamma=0.5,
         epsilon=0.0,

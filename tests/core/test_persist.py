@@ -25,10 +25,11 @@ from tui_taxi.core.tabular import kernel as K
 @pytest.mark.parametrize("learner", K.LEARNERS)
 def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learner):
     eps = Schedule("exp", 1.0, 0.05, 0.99)
-    uninterrupted = make_session(taxi, learner=learner, epsilon=eps, seed=21)
+    plan = {"planning_steps": 5 if learner in K.PLANNERS else 0}
+    uninterrupted = make_session(taxi, learner=learner, epsilon=eps, seed=21, **plan)
     uninterrupted.train(steps=40_000)
 
-    first = make_session(taxi, learner=learner, epsilon=eps, seed=21)
+    first = make_session(taxi, learner=learner, epsilon=eps, seed=21, **plan)
     first.train(steps=17_777)  # stops mid-episode (and, for SARSA, with a pending action)
     path = first.save(tmp_path / "run.npz")
     resumed = TabularAgent.load(path)
@@ -38,6 +39,8 @@ def test_resume_continues_exactly_as_the_uninterrupted_run(taxi, tmp_path, learn
     np.testing.assert_array_equal(resumed.q_a, uninterrupted.q_a)
     np.testing.assert_array_equal(resumed.q_b, uninterrupted.q_b)
     np.testing.assert_array_equal(resumed.rng, uninterrupted.rng)
+    for mine, theirs in zip(resumed.dyna, uninterrupted.dyna, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(resumed.cursor, uninterrupted.cursor)
     np.testing.assert_array_equal(resumed.history.sums(), uninterrupted.history.sums())
     assert resumed.history.recent_mean_return() == uninterrupted.history.recent_mean_return()

@@ -501,8 +501,9 @@ async def test_epsilon_says_its_minimum_only_at_zero():
 
 
 async def test_n_steps_dyna_qs_planning_through_figure_8_2s_values(app):
-    """Dyna-Q's planning steps live: N goes 0 -> 5 -> 50 -> 0 (Figure 8.2's n), said in a notice
-    and on the status line; a learner that does not plan says it has no such setting."""
+    """Dyna-Q's planning steps live: reached with l it starts at n = 5 (with 0 it would be
+    Q-learning); N goes 5 -> 50 -> 0 -> 5 (Figure 8.2's n), said on the status line; a learner
+    that does not plan says it has no such setting."""
     from tui_taxi.ui.widgets.status_bar import status_text
 
     async with app.run_test(size=SIZE) as pilot:
@@ -512,11 +513,11 @@ async def test_n_steps_dyna_qs_planning_through_figure_8_2s_values(app):
         assert any("no such setting" in n.message for n in app.toasts.shown())
         for _ in range(4):  # sarsa, expected-sarsa, double-q, dyna-q
             snap = await press(pilot, "l")
-        assert snap.config.learner == "dyna-q"
+        assert snap.config.learner == "dyna-q" and snap.config.planning_steps == 5
         seen = []
         for _ in range(3):
             snap = await press(pilot, "N")
             seen.append(snap.config.planning_steps)
             assert f"n {snap.config.planning_steps}" in status_text(snap, 160).plain
-        assert seen == [5, 50, 0]
-        assert app.trainer.agent.config.planning_steps == 0
+        assert seen == [50, 0, 5]
+        assert app.trainer.agent.config.planning_steps == 5

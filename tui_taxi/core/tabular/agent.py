@@ -328,6 +328,9 @@ class TabularAgent(AgentBase):
 
     def next_variant(self) -> str:
         learner = LEARNERS[(LEARNERS.index(self.config.learner) + 1) % len(LEARNERS)]
+        if learner in PLANNERS and self.config.planning_steps == 0:  # (n = 0: no planning)
+            self.reconfigure(learner=learner, planning_steps=int(PLANNING_LADDER[1]))
+            return f"learner: {learner}, n {self.config.planning_steps} (N: 0, 5, 50)"
         self.reconfigure(learner=learner)
         return f"learner: {learner}"
 

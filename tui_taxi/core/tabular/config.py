@@ -125,6 +125,11 @@ class TrainConfig:
                 f"got {_shown(self.planning_steps)}"
             )
         object.__setattr__(self, "planning_steps", int(self.planning_steps))
+        if self.learner == "prioritized-sweeping" and self.planning_steps == 0:
+            raise ConfigError(
+                "prioritized-sweeping learns only through its queue: planning-steps must be 1 "
+                "or more (the book's Example 8.4 uses 5)"
+            )
         for name in PARAM_RANGES:
             check_param(name, getattr(self, name))
         for name in ("alpha", "epsilon"):  # a plain number is a constant schedule
