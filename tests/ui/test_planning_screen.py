@@ -32,7 +32,7 @@ async def test_figure_4_1_sweep_by_sweep_and_a_backup_by_hand():
             await pilot.press("s")
         head, grid, _ = _texts(app)
         assert "k 3" in head and "backups 48" in head
-        assert "greedy policy optimal since k 3" in head  # the book: optimal from k = 3
+        assert "optimal since k 3" in head  # the book: the greedy policy optimal from k = 3
         rows = [line.split() for line in grid.splitlines()[::2]]
         assert rows == [
             ["G", "-2.44", "-2.94", "-3.00"],
@@ -66,7 +66,7 @@ async def test_value_iteration_from_a_reset():
         await pilot.press("f")
         head, grid, _ = _texts(app)
         assert grid.splitlines()[0].split() == ["G", "-1.00", "-2.00", "-3.00"]
-        assert "k 4" in head and "greedy policy optimal since k 3" in head
+        assert "k 4" in head and "optimal since k 3" in head
         await pilot.press("escape")
         assert not isinstance(app.screen, PlanningScreen)
 
@@ -86,3 +86,31 @@ def test_the_planning_screen(snap_compare):
         await pilot.press("P", "s", "s", "s", "b", "b")
 
     assert snap_compare(_app(), terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_the_run_beside_the_planner_and_a_step_reward_edited_live():
+    """The learner's max Q in the planner's grid (v), its samples and gap on the head line;
+    then every step's reward lowered by 0.1 (-): value iteration re-settles to -1.1 per step
+    to the nearest corner (by hand), the same arrows."""
+    import numpy as np
+
+    app = make_app(env_id=SMALL, gamma=1.0, alpha=0.5, episodes=200)
+    async with app.run_test(size=(100, 30)) as pilot:
+        snap = await settle(pilot, lambda s: True)
+        await pilot.press("P", "m", "f", "v")
+        head, grid, _ = _texts(app)
+        assert f"the run, q-learning: {snap.total_steps:,} samples" in head
+        assert "grid: max Q (the run)" in head
+        best = app.trainer.agent.q.max(axis=1)
+        assert grid.splitlines()[2].split()[0] == f"{best[4]:.2f}"  # row 1, col 0
+        await pilot.press("v", "v", "minus")
+        head, _, _ = _texts(app)
+        assert "step reward -0.1" in head
+        await pilot.press("f")
+        _, grid, _ = _texts(app)
+        distance = np.array([[0, 1, 2, 3], [1, 2, 3, 2], [2, 3, 2, 1], [3, 2, 1, 0]])
+        rows = [line.split() for line in grid.splitlines()[::2]]
+        for r in range(4):
+            for c in range(4):
+                if distance[r, c]:
+                    assert rows[r][c] == f"{-1.1 * distance[r, c]:.2f}"

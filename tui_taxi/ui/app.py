@@ -310,7 +310,12 @@ class TaxiApp(App[None]):
         from tui_taxi.ui.screens.planning import PlanningScreen
 
         gamma = self.snapshot.config.gamma if self.snapshot is not None else 1.0
-        self.push_screen(PlanningScreen(self.world.model, gamma, self.world.env_id))
+
+        def run():  # the run on the trainer's thread, as its latest snapshot shows it
+            snap = self.snapshot
+            return (snap.q, snap.total_steps, snap.variant) if snap else (None, 0, "")
+
+        self.push_screen(PlanningScreen(self.world.model, gamma, self.world.env_id, run))
 
     def action_replay(self) -> None:
         if self._refused("replay"):
