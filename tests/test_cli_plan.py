@@ -101,3 +101,23 @@ def test_planning_against_learning_sets_backups_beside_samples(capsys):
     learnt = next(line for line in out.splitlines() if line.strip().startswith("q-learning"))
     samples = int(learnt.split()[1].replace(",", ""))
     assert samples > 48 and "environment samples" in learnt
+
+
+def test_plan_draws_jacks_policy_as_figure_4_2(capsys):
+    code, out, err = run(
+        capsys,
+        "plan",
+        "--env",
+        "tui_taxi/JacksCarRental-v0",
+        "--method",
+        "policy-iteration",
+        "--gamma",
+        "0.9",
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith(" 20 "))
+    rows = {int(line.split()[0]): line.split()[1:] for line in lines[top : top + 21]}
+    # the figure's corners: 20 cars here and none there: move 5; none here, 20 there: 4 back
+    assert rows[20][0] == "5" and rows[0][20] == "-4" and rows[20][20] == "0"
+    assert "V(s) from 421" in out

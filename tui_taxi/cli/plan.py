@@ -14,7 +14,7 @@ from tui_taxi.cli.options import MAX_STEPS, env_kwarg, number, whole
 from tui_taxi.core.envs import CompiledEnv, check_env_kwargs, compile_env, resolve_env_id
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.planning import METHODS, PlanResult, plan
-from tui_taxi.core.worlds import ARROWS, SMALL_GRIDWORLD_ID
+from tui_taxi.core.worlds import ARROWS, JACKS_CAR_RENTAL_ID, SMALL_GRIDWORLD_ID
 
 NAME = "plan"
 HELP = "plan with the world's model: policy evaluation, policy iteration, value iteration"
@@ -151,6 +151,13 @@ def run(args: argparse.Namespace) -> int:
         print(value_grid(model, result.v), file=out)
         print("greedy actions (every tie; ■ where episodes end, ▒ a cliff):", file=out)
         print(arrow_grid(model, result.greedy), file=out)
+    elif env_id == JACKS_CAR_RENTAL_ID:
+        print(
+            "the greedy policy: cars moved overnight from the first location to the second",
+            file=out,
+        )
+        print(jack_map(result.greedy), file=out)
+        print(f"V(s) from {result.v.min():.2f} to {result.v.max():.2f}", file=out)
     else:
         starts = result.v[model.start_states]
         print(
@@ -254,3 +261,14 @@ def arrow_grid(model: CompiledEnv, greedy: np.ndarray) -> str:
     return "\n".join(
         " ".join(f"{cells[r * cols + c]:>{width}}" for c in range(cols)) for r in range(rows)
     )
+
+
+def jack_map(greedy: np.ndarray) -> str:
+    """Jack's greedy moves (-5..5) as a map: the cars at the first location up (20 at the top),
+    at the second across, as the book's Figure 4.2 (ties: the smallest move)."""
+    moves = (greedy.argmax(axis=1) - 5).reshape(21, 21)
+    lines = ["(as Figure 4.2 maps it: the first location's cars up, the second's across)"]
+    for n1 in range(20, -1, -1):
+        lines.append(f"{n1:>3} " + "".join(f"{m:>3}" for m in moves[n1]))
+    lines.append("    " + "".join(f"{n2:>3}" for n2 in range(21)))
+    return "\n".join(lines)

@@ -393,6 +393,24 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
             f"{env_id} needs Discrete observation and action spaces to be tabular; "
             f"supported: {', '.join(supported_env_ids())}"
         )
+    spec_steps = env.spec.max_episode_steps if env.spec is not None else None
+    if hasattr(base, "model_arrays"):  # a model too large for a P dict (Jack's car rental)
+        names = action_names(base, int(env.action_space.n))
+        prob, next_state, reward, terminated = base.model_arrays()
+        isd = base.initial_state_distrib
+        env.close()
+        return model_from_arrays(
+            prob,
+            next_state,
+            reward,
+            terminated,
+            np.count_nonzero(prob > 0, axis=2),
+            isd,
+            env_id=env_id,
+            env_kwargs=env_kwargs,
+            max_episode_steps=int(spec_steps or 0),
+            action_names=names,
+        )
     transitions = getattr(base, "P", None)
     if not isinstance(transitions, dict):
         raise EnvError(
@@ -408,7 +426,6 @@ def compile_env(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = ()) -> Com
     if isd is None:
         raise EnvError(f"{env_id} exposes no initial-state distribution (initial_state_distrib)")
 
-    spec_steps = env.spec.max_episode_steps if env.spec is not None else None
     names = action_names(base, int(env.action_space.n))
     grid = grid_geometry(base)
     extra = _model_extras(base, int(env.observation_space.n), int(env.action_space.n))
@@ -542,6 +559,36 @@ def model_from_transitions(
                 terminated[s, a, k] = term
             # padded slots repeat the last outcome with probability 0
             next_state[s, a, len(outcomes) :] = next_state[s, a, len(outcomes) - 1]
+    return model_from_arrays(
+        prob,
+        next_state,
+        reward,
+        terminated,
+        n_outcomes,
+        initial_distribution,
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        max_episode_steps=max_episode_steps,
+        action_names=action_names,
+    )
+
+
+def model_from_arrays(
+    prob,
+    next_state,
+    reward,
+    terminated,
+    n_outcomes,
+    initial_distribution,
+    *,
+    env_id: str,
+    env_kwargs: EnvKwargs = (),
+    max_episode_steps: int = 0,
+    action_names: tuple[str, ...] | None = None,
+) -> CompiledEnv:
+    """A CompiledEnv from its arrays, (S, A, K) each, the outcomes of each (s, a) first and
+    the padding after them at probability 0 (checked: every row a distribution)."""
+    n_states, n_actions = n_outcomes.shape
     _check_model(env_id, prob, next_state, reward, n_states, initial_distribution)
     cum_prob = np.cumsum(prob, axis=2)
     cum_prob[:, :, -1] = np.maximum(cum_prob[:, :, -1], 1.0)  # guard against rounding below 1

@@ -10,6 +10,8 @@ finds them by id:
   (Example 4.1, the world of Figure 4.1: 4x4, two terminal corners, -1 a step).
 - ``tui_taxi/DynaMaze-v0``: :class:`~tui_taxi.core.worlds.maze.DynaMazeEnv` (Example 8.1, the
   maze of Figure 8.2: 6x9 with walls, +1 at the goal).
+- ``tui_taxi/JacksCarRental-v0``: :class:`~tui_taxi.core.worlds.jack.JacksCarRentalEnv`
+  (Example 4.2, Figure 4.2: 21 x 21 states, -5..5 cars moved, Poisson rentals and returns).
 
 The facts: CartPole's (stepped in a kernel of ours, so its time limits and actions are ours to
 know), the names of the actions and the observation of some continuous envs, which two numbers
@@ -24,6 +26,7 @@ WINDY_GRIDWORLD_ID = "tui_taxi/WindyGridworld-v0"
 MAXIMIZATION_BIAS_ID = "tui_taxi/MaximizationBias-v0"
 SMALL_GRIDWORLD_ID = "tui_taxi/SmallGridworld-v0"
 DYNA_MAZE_ID = "tui_taxi/DynaMaze-v0"
+JACKS_CAR_RENTAL_ID = "tui_taxi/JacksCarRental-v0"
 
 #: id -> (entry point, registered time limit or None).
 WORLDS = {
@@ -31,6 +34,7 @@ WORLDS = {
     MAXIMIZATION_BIAS_ID: ("tui_taxi.core.worlds.bias:MaximizationBiasEnv", None),
     SMALL_GRIDWORLD_ID: ("tui_taxi.core.worlds.small:SmallGridworldEnv", None),
     DYNA_MAZE_ID: ("tui_taxi.core.worlds.maze:DynaMazeEnv", None),
+    JACKS_CAR_RENTAL_ID: ("tui_taxi.core.worlds.jack:JacksCarRentalEnv", 100),
 }
 
 #: (label, env id, env keyword arguments) of the course's worlds, as the app offers them.
