@@ -228,7 +228,7 @@ def plan(
         raise ConfigError(f"sweeps must be >= 0, got {sweeps!r}")
     planner = Planner(model, gamma, in_place=in_place, greedy=method == "value-iteration")
     policies: list[np.ndarray] = []
-    check = _optimality_check(model, gamma)
+    check = optimality_check(model, gamma)
     optimal_at: list[tuple[int, int]] = []
 
     def swept() -> bool:
@@ -270,7 +270,7 @@ def plan(
     )
 
 
-def _optimality_check(model: CompiledEnv, gamma: float):
+def optimality_check(model: CompiledEnv, gamma: float):
     """The check ``train`` uses (every tied greedy action optimal, from every start), or None
     for a world too large to score."""
     from tui_taxi.core.optimal import scorable

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.planning import Backup, Planner
-from tui_taxi.core.planning.dp import _optimality_check
+from tui_taxi.core.planning.dp import optimality_check
 from tui_taxi.ui.widgets.backup_explainer import backup_text
 from tui_taxi.ui.widgets.planner_grid import end_states, planner_grid_text
 
@@ -76,7 +76,7 @@ class PlanningScreen(ModalScreen[None]):
         self.running = False
         self.view = 0
         self.cost = 0.0  # added to every step's reward (edited live)
-        self._check = _optimality_check(model, gamma)
+        self._check = optimality_check(model, gamma)
         self._reset()
 
     def _reset(self) -> None:
@@ -182,7 +182,7 @@ class PlanningScreen(ModalScreen[None]):
         reward.setflags(write=False)
         self.model = dataclasses.replace(m, reward=reward)
         self.planner.model = self.model
-        self._check = _optimality_check(self.model, self.gamma)
+        self._check = optimality_check(self.model, self.gamma)
         self.optimal_since = None
         self.notify(f"every step's reward {self.cost:+.1f} from the world's own", timeout=3)
         self._draw()
