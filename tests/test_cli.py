@@ -484,7 +484,7 @@ async def test_the_served_page_loads_nothing_from_the_internet():
 # -- each world's defaults, a step budget, the charts, the diagnosis ---------------------------
 GAMMAS = (
     "0.6 for Taxi, 0.99 for FrozenLake, 1 for CliffWalking, WindyGridworld, MaximizationBias and "
-    "SmallGridworld, 0.95 for DynaMaze"
+    "SmallGridworld, 0.95 for DynaMaze, 0.9 for JacksCarRental"
 )
 
 

@@ -121,3 +121,31 @@ def test_plan_draws_jacks_policy_as_figure_4_2(capsys):
     # the figure's corners: 20 cars here and none there: move 5; none here, 20 there: 4 back
     assert rows[20][0] == "5" and rows[0][20] == "-4" and rows[20][20] == "0"
     assert "V(s) from 421" in out
+
+
+def test_a_world_that_never_ends_refuses_gamma_1_at_once(capsys):
+    """Jack's car rental continues forever: gamma 1 has no finite values (refused before any
+    sweep); without --gamma the world's 0.9 is taken, as train takes it."""
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["plan", "--env", "tui_taxi/JacksCarRental-v0", "--gamma", "1"]))
+    assert exit_info.value.code == 2
+    assert "never ends" in capsys.readouterr().err
+    code, out, err = run(
+        capsys, "plan", "--env", "tui_taxi/JacksCarRental-v0", "--method", "value-iteration"
+    )
+    assert code == 0, err
+    assert "gamma 0.9" in out.splitlines()[0]
+
+
+def test_a_planner_learner_plans_five_steps_unless_told(capsys):
+    code, out, err = run(
+        capsys,
+        "train",
+        "--env",
+        "tui_taxi/DynaMaze-v0",
+        "--learner",
+        "prioritized-sweeping",
+        "--no-chart",
+    )
+    assert code == 0, err
+    assert "settings: alpha 0.1, gamma 0.95, epsilon 0.1, planning steps 5" in out

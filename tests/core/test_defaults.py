@@ -74,7 +74,7 @@ def test_config_for_fills_in_only_what_is_not_given():
 def test_the_defaults_read_as_a_sentence_per_setting():
     assert describe_defaults("gamma") == (
         "0.6 for Taxi, 0.99 for FrozenLake, 1 for CliffWalking, WindyGridworld, MaximizationBias "
-        "and SmallGridworld, 0.95 for DynaMaze"
+        "and SmallGridworld, 0.95 for DynaMaze, 0.9 for JacksCarRental"
     )
     assert describe_defaults("epsilon") == "0.1 in every world"
     assert "linear:0.1:0.00001:1000000 for FrozenLake 8x8" in describe_defaults("alpha")

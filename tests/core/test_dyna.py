@@ -253,3 +253,21 @@ def test_prioritized_sweeping_resumes_exactly_and_a_broken_queue_is_refused(tmp_
     np.savez(tmp_path / "broken.npz", **dict(saved, dyna_priority=broken))
     with pytest.raises(SaveFileError):
         TabularAgent.load(tmp_path / "broken.npz")
+
+
+def test_a_steps_explainer_tells_its_own_learner_and_planning_after_a_change():
+    """The explainer shows the step as it was taken: Dyna-Q with 5 updates from its model,
+    even once the learner or n has changed since (l, N)."""
+    from tui_taxi.trainer import Trainer
+    from tui_taxi.ui.agent_views import explain_table
+
+    agent = TabularAgent(TrainConfig(env_id=MAZE, learner="dyna-q", planning_steps=5, seed=2))
+    agent.train(episodes=2)
+    record, _ = agent.step()
+    assert (record.learner, record.planned) == (4, 5)  # LEARNERS[4] is dyna-q
+    agent.set_setting("learner", "sarsa")  # its planning steps go with it
+    assert agent.config.planning_steps == 0 and agent.last_step == record
+    trainer = Trainer(agent, lambda snap: None, lambda event: None)
+    trainer._new_agent(agent)
+    text = explain_table(trainer.snapshot()).plain
+    assert "Dyna-Q update" in text and "then 5 updates from the model" in text

@@ -54,6 +54,9 @@ async def test_figure_4_1_sweep_by_sweep_and_a_backup_by_hand():
         head, grid, _ = _texts(app)
         assert "converged" in head
         assert grid.splitlines()[0].split() == ["G", "-14.00", "-20.00", "-22.00"]
+        await pilot.press("i")  # greedy for V: a new policy, whose values are not known yet
+        head, _, _ = _texts(app)
+        assert "converged" not in head and "Δ —" in head and "of π" in head
 
 
 async def test_value_iteration_from_a_reset():
@@ -77,7 +80,8 @@ async def test_a_world_without_a_grid_says_where_planning_is():
         await settle(pilot, lambda s: True)
         await pilot.press("P")
         assert not isinstance(app.screen, PlanningScreen)
-        assert any("tui-taxi plan --env Taxi" in n.message for n in app.toasts.shown())
+        said = [n.message for n in app.toasts.shown()]
+        assert any("Taxi-v4 is not one" in m and "tui-taxi plan --env ID" in m for m in said)
 
 
 def test_the_planning_screen(snap_compare):

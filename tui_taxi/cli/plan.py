@@ -72,9 +72,9 @@ def add_parsers(command) -> dict:
         group,
         "--gamma",
         type=number,
-        default=1.0,
         metavar="G",
-        help="discount, in [0, 1] (default: 1)",
+        help="discount, in [0, 1] (default: the world's, as train's: 1 for the small gridworld, "
+        "0.9 for Jack's car rental)",
     )
     parser.option(
         group,
@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     env_id, _ = resolve_env_id(args.env)
     kwargs = check_env_kwargs(env_id, dict(args.env_kwarg))
     model = compile_env(env_id, kwargs)
+    if args.gamma is None:
+        from tui_taxi.core.tabular.defaults import defaults_for
+
+        args.gamma = defaults_for(env_id, kwargs)["gamma"]
     if not 0.0 <= args.gamma <= 1.0:
         raise ConfigError(f"gamma must be in [0, 1], got {args.gamma:g}")
     result = plan(

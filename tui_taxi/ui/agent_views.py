@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
+from tui_taxi.core.tabular.kernel import LEARNERS
 from tui_taxi.protocol import Snapshot
 from tui_taxi.ui.format import count, plural
 from tui_taxi.ui.views import view_for
@@ -80,7 +81,8 @@ def explain_table(snap: Snapshot) -> Text:
     """The TD update of a Q-table: at most 11 lines of at most 32 characters (the left
     column's width)."""
     r = snap.last_step
-    learner = snap.config.learner
+    # the learner that took this step (l may have changed it since)
+    learner = LEARNERS[r.learner] if 0 <= r.learner < len(LEARNERS) else snap.config.learner
     how = _how(r, snap)
     text = Text()
     text.append(f"{NAMES.get(learner, learner)} update", style="bold")
@@ -101,16 +103,15 @@ def explain_table(snap: Snapshot) -> Text:
         ("δ = target − Q", r.td_error, None),
         ("Q ← Q + α·δ", r.q_new, f"{r.q_old:.3f} + {r.alpha:.2f} × {r.td_error:.3f}"),
     ]
-    n = getattr(snap.config, "planning_steps", 0)
     if learner == "prioritized-sweeping":  # Q(s,a) moves only when its turn in the queue comes
-        rows[-1] = ("Q(s,a) after sweep", r.q_new, f"queued by |δ|; ≤ {n} updates")
+        rows[-1] = ("Q(s,a) after sweep", r.q_new, f"queued by |δ|; {r.planned} updates")
     for name, value, working in rows:
         text.append(f"{name:<{LABEL}}", style=DIM)
         text.append(f"{value:>9.3f}\n", style="bold")
         if working:
             text.append(f"  = {working}\n", style=DIM)
     if learner == "dyna-q":
-        text.append(f"then {n} updates from the model", style=DIM)
+        text.append(f"then {r.planned} updates from the model", style=DIM)
     text.rstrip()
     return text
 

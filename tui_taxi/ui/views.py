@@ -250,7 +250,8 @@ def missing(world: World) -> frozenset[str]:
 #: Why a world lacks an action, said when its key is pressed anyway (palette, muscle memory).
 MISSING_WHY = {
     "per_action": "each action's value per cell needs a grid world",
-    "plan": "planning on screen draws a grid world; for {env}: tui-taxi plan --env {env}",
+    "plan": "planning on screen draws a grid world with a model; {env} is not one (any world "
+    "with a model: tui-taxi plan --env ID)",
     "replay": "replay draws the grid worlds' states; {env}'s are not recorded",
     "manual": "play: CartPole and the grid worlds; {env} is watched, not played",
 }

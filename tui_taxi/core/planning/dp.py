@@ -99,6 +99,11 @@ class Planner:
     ) -> None:
         if isinstance(gamma, bool) or not 0.0 <= gamma <= 1.0:
             raise ConfigError(f"gamma must be in [0, 1], got {gamma!r}")
+        if gamma >= 1.0 and not np.any(model.terminated & (model.prob > 0)):
+            raise ConfigError(
+                f"{model.env_id} never ends: with gamma 1 its values grow without bound; "
+                "give a gamma below 1 (the book's Example 4.2: 0.9)"
+            )
         self.model = model
         self.gamma = float(gamma)
         self.in_place = in_place

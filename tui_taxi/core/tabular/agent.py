@@ -72,6 +72,8 @@ class StepRecord:
     table: int  # Double Q: 0 updated Q_A, 1 updated Q_B
     episode: int
     t: int
+    learner: int = -1  # the learner that took the step (its index in LEARNERS)
+    planned: int = 0  # the updates from the model that followed it (Dyna-Q, sweeping)
 
     @classmethod
     def from_array(cls, record: np.ndarray) -> StepRecord:
@@ -110,8 +112,8 @@ class TabularAgent(AgentBase):
         ),
         Option(
             "planning_steps",
-            "Dyna-Q's simulated updates from its learnt model after each real step "
-            "(--learner dyna-q; 0: Q-learning; default: 0)",
+            "the planners' updates from their learnt model after each real step (--learner "
+            "dyna-q or prioritized-sweeping; default: 5; dyna-q with 0 is Q-learning)",
             "whole",
             "N",
         ),
@@ -313,7 +315,7 @@ class TabularAgent(AgentBase):
         """epsilon, alpha (a number: a constant, or a schedule), gamma (a number) or the
         learner (a name)."""
         if name == "learner":
-            self.reconfigure(learner=canonical_learner(value))
+            self._switch_learner(canonical_learner(value))
             return
         if name == "planning_steps":
             if isinstance(value, bool) or float(value) != int(value):
@@ -328,11 +330,20 @@ class TabularAgent(AgentBase):
 
     def next_variant(self) -> str:
         learner = LEARNERS[(LEARNERS.index(self.config.learner) + 1) % len(LEARNERS)]
-        if learner in PLANNERS and self.config.planning_steps == 0:  # (n = 0: no planning)
-            self.reconfigure(learner=learner, planning_steps=int(PLANNING_LADDER[1]))
+        self._switch_learner(learner)
+        if learner in PLANNERS:
             return f"learner: {learner}, n {self.config.planning_steps} (N: 0, 5, 50)"
-        self.reconfigure(learner=learner)
         return f"learner: {learner}"
+
+    def _switch_learner(self, learner: str) -> None:
+        """Another learner, with planning steps that suit it: a planner's n (5 if it had none:
+        n = 0 plans nothing), none for the others."""
+        if learner not in PLANNERS:
+            self.reconfigure(learner=learner, planning_steps=0)
+        elif self.config.planning_steps == 0:
+            self.reconfigure(learner=learner, planning_steps=int(PLANNING_LADDER[1]))
+        else:
+            self.reconfigure(learner=learner)
 
     # -- settings --------------------------------------------------------------------------
     def _refresh_params(self) -> None:

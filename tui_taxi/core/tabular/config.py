@@ -130,6 +130,10 @@ class TrainConfig:
                 "prioritized-sweeping learns only through its queue: planning-steps must be 1 "
                 "or more (the book's Example 8.4 uses 5)"
             )
+        if self.planning_steps and self.learner not in ("dyna-q", "prioritized-sweeping"):
+            raise ConfigError(
+                f"planning-steps is for dyna-q and prioritized-sweeping, not {self.learner}"
+            )
         for name in PARAM_RANGES:
             check_param(name, getattr(self, name))
         for name in ("alpha", "epsilon"):  # a plain number is a constant schedule

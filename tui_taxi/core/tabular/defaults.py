@@ -28,6 +28,10 @@ from tui_taxi.core.optimal import (
 )
 from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.tabular.config import TrainConfig
+from tui_taxi.core.tabular.kernel import PLANNERS
+
+#: A planner's planning steps when none are given (Figure 8.2's middle n).
+PLANNING_DEFAULT = 5
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ WORLD_DEFAULTS: dict[str, WorldDefaults] = {
     "SmallGridworld": WorldDefaults(Schedule.constant(0.5), 1.0, Schedule.constant(0.1), 500),
     # Example 8.1 (Figure 8.2): alpha 0.1, epsilon 0.1, gamma 0.95, 50 episodes
     "DynaMaze": WorldDefaults(Schedule.constant(0.1), 0.95, Schedule.constant(0.1), 50),
+    # Example 4.2: gamma 0.9 (a task that never ends: gamma 1 has no finite values)
+    "JacksCarRental": WorldDefaults(Schedule.constant(0.1), 0.9, Schedule.constant(0.1), 1000),
 }
 #: For an env that is none of these: the tutorial's.
 FALLBACK = "Taxi"
@@ -92,7 +98,7 @@ SUCCESS_SHORTFALL = 0.9
 def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | None:
     """The world an env is, for its defaults: ``"Taxi"``, ``"FrozenLake 4x4"``,
     ``"FrozenLake 8x8"``, ``"CliffWalking"``, ``"CliffWalking slippery"``, ``"WindyGridworld"``,
-    ``"WindyGridworld stochastic"``, ``"MaximizationBias"``, ``"SmallGridworld"``, ``"DynaMaze"`` (from the id, the keyword arguments and those the id
+    ``"WindyGridworld stochastic"``, ``"MaximizationBias"``, ``"SmallGridworld"``, ``"DynaMaze"``, ``"JacksCarRental"`` (from the id, the keyword arguments and those the id
     registers); None if none of these."""
     name = env_id.split("/")[-1]
     if name.startswith("Taxi-"):
@@ -108,6 +114,8 @@ def world_of(env_id: str, env_kwargs: EnvKwargs | dict | None = ()) -> str | Non
         return "SmallGridworld"
     if name.startswith("DynaMaze"):
         return "DynaMaze"
+    if name.startswith("JacksCarRental"):
+        return "JacksCarRental"
     if name.startswith("FrozenLake"):
         return "FrozenLake 8x8" if kwargs.get("map_name") == "8x8" else "FrozenLake 4x4"
     return None
@@ -132,6 +140,8 @@ def config_for(env_id: str = DEFAULT_ENV_ID, env_kwargs: EnvKwargs = (), **given
     defaults = defaults_for(env_id, env_kwargs)
     settings = {name: defaults[name] for name in ("alpha", "gamma", "epsilon")}
     settings.update(given)
+    if settings.get("learner") in PLANNERS and "planning_steps" not in given:
+        settings["planning_steps"] = PLANNING_DEFAULT  # (n = 0 would be no planning at all)
     return TrainConfig(env_id=env_id, env_kwargs=env_kwargs, **settings)
 
 
@@ -160,9 +170,13 @@ def describe_defaults(name: str) -> str:
 
 
 def settings_text(config: TrainConfig) -> str:
-    """ "alpha 0.1, gamma 0.6, epsilon 0.1", each as a person would type it."""
-    return ", ".join(
+    """ "alpha 0.1, gamma 0.6, epsilon 0.1" (and a planner's "planning steps 5"), each as a
+    person would type it."""
+    text = ", ".join(
         f"{name} {format_setting(getattr(config, name))}" for name in ("alpha", "gamma", "epsilon")
+    )
+    return text + (
+        f", planning steps {config.planning_steps}" if config.learner in PLANNERS else ""
     )
 
 

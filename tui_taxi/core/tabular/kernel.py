@@ -82,6 +82,8 @@ RECORD_FIELDS = (
     "table",
     "episode",
     "t",
+    "learner",
+    "planned",
 )
 N_RECORD = len(RECORD_FIELDS)
 # their indices, named once: record[R_STATE], ...
@@ -104,6 +106,8 @@ N_RECORD = len(RECORD_FIELDS)
     R_TABLE,
     R_EPISODE,
     R_T,
+    R_LEARNER,
+    R_PLANNED,
 ) = range(N_RECORD)
 
 
@@ -437,7 +441,8 @@ def _sweep(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps
     """Prioritized sweeping for a deterministic world (Sutton & Barto section 8.4): the model
     learns the step; (s, a) is queued by how much its update would move Q; then up to
     ``planning_steps`` times the first pair is updated from the model, and each pair the model
-    says leads to its state is queued by how much its own update would now move Q."""
+    says leads to its state is queued by how much its own update would now move Q. Returns the
+    updates made."""
     _learn_model(dyna, s, a, r, s_next, term)
     n_actions = q.shape[1]
     p = abs(_model_target(dyna, q, n_legal, s, a, gamma) - q[s, a])
@@ -446,9 +451,11 @@ def _sweep(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps
     next_state, terminated, states, actions, queue = dyna[0], dyna[2], dyna[3], dyna[4], dyna[5]
     n_states_seen = states.shape[0] - 1
     width = actions.shape[1] - 1
+    done = 0
     for _ in range(planning_steps):
         if queue[queue.shape[0] - 1] == 0:
             break
+        done += 1
         pair = _unqueue_first(dyna)
         ps, pa = pair // n_actions, pair % n_actions
         _td_update(q, _index(ps), _index(pa), _model_target(dyna, q, n_legal, ps, pa, gamma), alpha)
@@ -461,6 +468,7 @@ def _sweep(dyna, q, n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps
                     p = abs(_model_target(dyna, q, n_legal, sb, ab, gamma) - q[sb, ab])
                     if p > SWEEP_THETA:
                         _queue(dyna, sb * n_actions + ab, p)
+    return done
 
 
 @njit(**_INLINE)
@@ -524,7 +532,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
 
         # learn: Q(S,A) <- Q(S,A) + alpha * [R + gamma * bootstrap - Q(S,A)], where each learner
         # has its own bootstrap, and there is none past a termination
-        table, q_old, bootstrap, td_target, q_new = 0, 0.0, 0.0, r, 0.0
+        table, q_old, bootstrap, td_target, q_new, planned = 0, 0.0, 0.0, r, 0.0, 0
         if learn:
             if learner in (Q_LEARNING, DYNA_Q):
                 # Q(S,A) <- Q(S,A) + alpha * [R + gamma * max_a Q(S',a) - Q(S,A)]
@@ -551,7 +559,9 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                     bootstrap = _q_learning_bootstrap(q_a, s_next, n_next)
                 td_target = r + gamma * bootstrap
                 q_old = q_new = q_a[s, a]
-                _sweep(dyna, q_a, env.n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps)
+                planned = _sweep(
+                    dyna, q_a, env.n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps
+                )
                 q_new = q_a[s, a]
             else:  # DOUBLE_Q: a coin picks the table that learns; the other values its choice
                 u, g = draw(g)
@@ -566,6 +576,7 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
                 g = _dyna(
                     dyna, q_a, env.n_legal, s, a, r, s_next, term, gamma, alpha, planning_steps, g
                 )
+                planned = planning_steps
 
         episode_return += r
         if r <= penalty_reward:
@@ -597,6 +608,8 @@ def run_kernel(env, tables, params, iparams, carried, max_episodes, max_steps, o
             record[R_TABLE] = table
             record[R_EPISODE] = episode
             record[R_T] = t
+            record[R_LEARNER] = learner
+            record[R_PLANNED] = planned
         if ended:  # the next episode begins
             episode += 1
             s, g = _env_reset(env, g)

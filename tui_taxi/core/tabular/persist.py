@@ -129,7 +129,7 @@ def _read(archive: Archive) -> dict:
     rng = archive.read("rng", (4,))
     check(bool(np.any(rng != 0)), "generator state is all zero")
     history = read_history(archive)
-    record = archive.read("record", (kernel.N_RECORD,))
+    record = _record(archive, version, config)
     _check_cursor(cursor, fcursor, model, config, history)
     _check_record(record, cursor, model)
     empty = kernel.Dyna.empty(*shape)
@@ -251,8 +251,14 @@ def _check_record(record, cursor, model: CompiledEnv) -> None:
         kernel.R_TABLE,
         kernel.R_EPISODE,
         kernel.R_T,
+        kernel.R_LEARNER,
+        kernel.R_PLANNED,
     )
     check(all(float(record[i]).is_integer() for i in whole), "record has fractional counters")
+    check(
+        0 <= record[kernel.R_LEARNER] < len(kernel.LEARNERS) and record[kernel.R_PLANNED] >= 0,
+        "record's learner or planning count out of range",
+    )
     s, a, s_next = (int(record[i]) for i in (kernel.R_STATE, kernel.R_ACTION, kernel.R_NEXT_STATE))
     check(
         0 <= s < model.n_states and 0 <= s_next < model.n_states,
@@ -324,3 +330,18 @@ def _check_dyna(dyna: kernel.Dyna, model: CompiledEnv) -> None:
     check(bool(np.all(parents >= priority[1:])), "dyna_queue is not a heap")
     taken = {(int(s), int(a)) for s in seen for a in dyna.actions[s, : dyna.actions[s, -1]]}
     check(all(divmod(int(p), n_actions) in taken for p in queued), "a queued pair never taken")
+
+
+#: The record's fields before version 2 (the learner and its planning count came with it).
+_RECORD_BEFORE_2 = kernel.R_LEARNER
+
+
+def _record(archive: Archive, version: int, config: TrainConfig) -> np.ndarray:
+    """The last step's record; a version 1 record gains the learner (the config's) and no
+    planning."""
+    if version >= 2:
+        return archive.read("record", (kernel.N_RECORD,))
+    old = archive.read("record", (_RECORD_BEFORE_2,))
+    known = not np.all(np.isnan(old))
+    tail = [kernel.LEARNERS.index(config.learner), 0] if known else [np.nan, np.nan]
+    return np.concatenate([old, tail])

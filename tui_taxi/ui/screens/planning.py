@@ -144,17 +144,29 @@ class PlanningScreen(ModalScreen[None]):
         self._draw()
 
     def action_improve(self) -> None:
+        before = self.planner.pi > 0
         stable = self.planner.improve()
-        self.notify(
-            "policy improvement: greedy for V, every tie kept"
-            + (" (the policy is stable: it is optimal)" if stable else ""),
-            timeout=4,
-        )
+        changed = int(np.any(before != (self.planner.pi > 0), axis=1).sum())
+        if stable:
+            said = "the policy is stable: greedy for its own values, it is optimal"
+        else:
+            said = (
+                f"π is now greedy for V (ties kept): {changed} states changed; s or f evaluates it"
+            )
+        self.notify(f"policy improvement: {said}", timeout=5)
+        self._changed()
         self._draw()
+
+    def _changed(self) -> None:
+        """The policy, the method or the model changed: the sweeps so far no longer tell
+        whether V has converged or the greedy policy is optimal (the next sweep says)."""
+        self.planner.deltas.clear()
+        self.optimal_since = None
 
     def action_method(self) -> None:
         self.method = (self.method + 1) % len(METHODS)
         self.planner.greedy = METHODS[self.method][1]
+        self._changed()
         self._draw()
 
     def action_in_place(self) -> None:
@@ -183,7 +195,7 @@ class PlanningScreen(ModalScreen[None]):
         self.model = dataclasses.replace(m, reward=reward)
         self.planner.model = self.model
         self._check = optimality_check(self.model, self.gamma)
-        self.optimal_since = None
+        self._changed()
         self.notify(f"every step's reward {self.cost:+.1f} from the world's own", timeout=3)
         self._draw()
 
