@@ -35,10 +35,10 @@ def test_plan_prints_figure_4_1_after_three_sweeps(capsys):
     ]
     # the book's k = 3 policy (already optimal), with its ties as pairs of arrows
     assert _block(out, "greedy actions", 4) == [
-        ["■", "←", "←", "↓←"],
+        ["G", "←", "←", "↓←"],
         ["↑", "↑←", "↓←", "↓"],
         ["↑", "↑→", "→↓", "↓"],
-        ["↑→", "→", "→", "■"],
+        ["↑→", "→", "→", "G"],
     ]
 
 
@@ -65,8 +65,8 @@ def test_value_iteration_on_frozenlake_marks_its_holes_and_goal(capsys):
     assert code == 0, err
     arrows = _block(out, "greedy actions", 4)
     # the map SFFF / FHFH / FFFH / HFFG: episodes end in the holes and at the goal
-    ends = {(r, c) for r, row in enumerate(arrows) for c, cell in enumerate(row) if cell == "■"}
-    assert ends == {(1, 1), (1, 3), (2, 3), (3, 0), (3, 3)}
+    holes = {(r, c) for r, row in enumerate(arrows) for c, cell in enumerate(row) if cell == "○"}
+    assert holes == {(1, 1), (1, 3), (2, 3), (3, 0)} and arrows[3][3] == "G"
 
 
 @pytest.mark.parametrize(
@@ -149,3 +149,10 @@ def test_a_planner_learner_plans_five_steps_unless_told(capsys):
     )
     assert code == 0, err
     assert "settings: alpha 0.1, gamma 0.95, epsilon 0.1, planning steps 5" in out
+
+
+def test_train_draws_the_mazes_steps_per_episode_as_figure_8_2(capsys):
+    """The maze's return is +1 in every episode: the curve that tells is steps per episode."""
+    code, out, err = run(capsys, "train", "--env", "tui_taxi/DynaMaze-v0", "--learner", "dyna-q")
+    assert code == 0, err
+    assert "steps per episode" in out and "return per episode" not in out

@@ -18,6 +18,8 @@ from tui_taxi.core.worlds import ARROWS, JACKS_CAR_RENTAL_ID, SMALL_GRIDWORLD_ID
 
 NAME = "plan"
 HELP = "plan with the world's model: policy evaluation, policy iteration, value iteration"
+#: How the text grids mark cells where no action is taken, by kind.
+MARKS = {"G": "G", "H": "○", "C": "▒", "W": "█"}
 #: Deltas printed in full up to this many sweeps; beyond, the first and last few.
 SHOWN_DELTAS = 8
 
@@ -153,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
     if model.grid is not None:
         print("V(s), two decimals:", file=out)
         print(value_grid(model, result.v), file=out)
-        print("greedy actions (every tie; ■ where episodes end, ▒ a cliff):", file=out)
+        print(
+            "greedy actions (every tie; G a goal, ○ a hole, ▒ a cliff, █ a wall, ■ an end):",
+            file=out,
+        )
         print(arrow_grid(model, result.greedy), file=out)
     elif env_id == JACKS_CAR_RENTAL_ID:
         print(
@@ -241,10 +246,17 @@ def _terminal(model: CompiledEnv) -> np.ndarray:
 
 
 def value_grid(model: CompiledEnv, v: np.ndarray) -> str:
-    rows, cols = model.grid.n_rows, model.grid.n_cols
+    """V(s) to two decimals; cells never a state of an episode (cliff, wall) marked instead."""
+    grid = model.grid
     width = max(len(f"{x:.2f}") for x in v) + 1
+
+    def cell(s: int) -> str:
+        kind = grid.kind(*grid.cell(s))
+        return MARKS[kind] if kind in "CW" else f"{v[s]:.2f}"
+
     return "\n".join(
-        " ".join(f"{v[r * cols + c]:>{width}.2f}" for c in range(cols)) for r in range(rows)
+        " ".join(f"{cell(r * grid.n_cols + c):>{width}}" for c in range(grid.n_cols))
+        for r in range(grid.n_rows)
     )
 
 
@@ -254,10 +266,10 @@ def arrow_grid(model: CompiledEnv, greedy: np.ndarray) -> str:
     cells = []
     for s in range(model.n_states):
         kind = model.grid.kind(*model.grid.cell(s))
-        if terminal[s] or kind == "G":  # (Cliff Walking's goal is never a current state)
+        if kind in MARKS:  # a goal, a hole, a cliff or a wall: no action taken there
+            cells.append(MARKS[kind])
+        elif terminal[s]:  # (the small gridworld's corners)
             cells.append("■")
-        elif kind == "C":  # a cliff cell: a step into it goes back to the start
-            cells.append("▒")
         else:
             names = [model.action_names[a] for a in np.flatnonzero(greedy[s])]
             cells.append("".join(ARROWS.get(name, "?") for name in names))

@@ -24,6 +24,7 @@ from tui_taxi.core.agent import STEPS, Budget, kind_of, kinds, new_agent
 from tui_taxi.core.archive import check_save_target
 from tui_taxi.core.episodes import RECENT
 from tui_taxi.core.training import CHECK_EVERY, train
+from tui_taxi.core.worlds import DEFAULT_CHARTS
 from tui_taxi.progress import ProgressBar
 
 NAME = "train"
@@ -160,7 +161,8 @@ def run_train(args: argparse.Namespace) -> int:
     run = train(agent, budget, goal=goal, progress=progress)
     seconds = run.elapsed
     if not args.no_chart:
-        _print_charts(agent, args.plot or [["return"]])
+        default = DEFAULT_CHARTS.get(agent.config.env_id, "return")
+        _print_charts(agent, args.plot or [[default]])
     rate = agent.total_steps / seconds if seconds > 0 else math.inf
     speed = f"{rate / 1e6:.1f}M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
     print(

@@ -82,6 +82,10 @@ ACTION_NAMES = {
     "MountainCar-v0": ("Left", "None", "Right"),
     "LunarLander-v3": ("None", "Left engine", "Main engine", "Right engine"),
 }
+#: The curve `train` draws for a world when none is asked for, where returns tell nothing (the
+#: maze's is +1 every episode; Figure 8.2 plots steps per episode): "return" elsewhere.
+DEFAULT_CHARTS = {DYNA_MAZE_ID: "steps"}
+
 #: Arrows by action name (any grid world's, not only Taxi's).
 ARROWS = {
     "Up": "↑",
