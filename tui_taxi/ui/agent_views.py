@@ -278,6 +278,18 @@ def network_status(snap: Snapshot) -> Text:
     return memory
 
 
+def _paragraphs(text: str) -> str:
+    """A guide written in lines of source width, as paragraphs (each begins "[b]"), so the help
+    screen wraps them to its own width."""
+    out: list[str] = []
+    for line in text.strip("\n").split("\n"):
+        if out and not line.startswith("[b]"):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 TABLE_GUIDE = """\
 [b]Status line[/b]: running or paused, the speed, the learner with ε (explore), α (learn) and γ
 (discount), the episode and its step, and from how many start states the greedy policy is optimal.
@@ -287,7 +299,12 @@ Q ← Q + α · δ.
 discounted value is the exact optimum's, by value iteration); steps and return beside it are
 undiscounted, the tutorials' figures; where the greedy policy loops from some starts, both rows
 are over the (n=) starts it finishes from.
+[b]Dyna-Q, prioritized sweeping[/b] (l): after each real step, updates from a model learnt from
+the steps so far (N: n = 0, 5, 50); Dyna-Q draws a state seen and an action taken in it,
+sweeping updates the pairs its queue ranks first (how far their update would move Q). The
+explainer says how many updates followed the step.
 """
+TABLE_GUIDE = _paragraphs(TABLE_GUIDE)
 
 NETWORK_GUIDE = """\
 [b]Status line[/b]: running or paused, the speed, ε (explore), the learning rate and γ
@@ -302,7 +319,13 @@ as `train` checks; [b]greedy[/b] is the last check's figure and step, [b]best[/b
 bound no return can pass, r_max / (1 - γ); past it the status line warns (overestimated, then
 diverging) and Double DQN (l) is the cure to try. On a world small enough to score, * shows the
 exact Q* and the error |Q − Q*| (red: the largest) in the Q-table's place.
+[b]Refinements[/b]: with n-step returns (--n-step; 3 on CartPole) the target sums the next n
+rewards, discounted ("3-step r +1 +1 +1"), then γⁿ × the bootstrap (Σγᵏr + γⁿboot); with
+prioritized replay (--prioritized) a transition is drawn with chance P in proportion to its
+priority p = (|δ| + ε)^α and its update weighted by IS w, the importance-sampling weight (β rises
+to 1 over the budget); a dueling head (--dueling) shows V(s) and the advantages A(s,·).
 """
+NETWORK_GUIDE = _paragraphs(NETWORK_GUIDE)
 
 REGISTRY: dict[str, AgentView] = {
     "tabular": AgentView(explain_table, lambda snap: [], lambda snap: None, TABLE_GUIDE),
