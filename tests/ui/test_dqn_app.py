@@ -396,3 +396,17 @@ async def test_the_explainer_shows_an_n_step_target_with_its_rewards_and_the_dra
         assert f"P {r.sample_probability * 100:.2g}% · IS w {r.sample_weight:.3f}" in text
         assert 0 < r.sample_weight <= 1
         app.trainer.stop()
+
+
+async def test_between_training_rounds_the_explainer_says_when_the_next_comes():
+    """A round every 4 steps past step 30: after step 45 the numbers are step 44's update, and
+    the next comes at step 48 (the next multiple of 4)."""
+    app = cartpole_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda s: True)
+        for _ in range(45):
+            snap = await press(pilot, "n")
+        assert not snap.last_step.updated
+        text = app.query_one(TDExplainer).text().plain
+        assert "last update · next at step 48" in text
+        app.trainer.stop()

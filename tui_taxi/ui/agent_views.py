@@ -136,7 +136,12 @@ def explain_network(snap: Snapshot) -> Text:
         text.append(f"learning starts after step\n{c.learning_starts:,}: no update yet", style=DIM)
         return text
     text.append("update" if r.updated else "last update", style="bold")
-    text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
+    if r.updated:
+        text.append(f" · 1 of {c.batch_size} replayed\n", style=DIM)
+    else:  # the numbers below wait for the next training round: say when it comes
+        every = max(1, c.train_frequency)
+        next_round = max(snap.total_steps // every + 1, c.learning_starts // every + 1) * every
+        text.append(f" · next at step {count(next_round)}\n", style=DIM)
     steps = r.sample_steps if r.sample_steps > 0 else 1
     n_step = getattr(c, "n_step", 1) > 1
     after = "'" if not n_step else str(steps).translate(SUBSCRIPTS)  # s' or s₃: where it boots
