@@ -11,11 +11,10 @@ CliffWalking's cliff cells are). No time limit is registered, as in the book.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from gymnasium import Env, logger, spaces
-from gymnasium.envs.toy_text.utils import categorical_sample
+from gymnasium import spaces
+
+from tui_taxi.core.worlds.model_env import ModelEnv
 
 SHAPE = (6, 9)
 START = (2, 0)
@@ -28,14 +27,11 @@ MOVES = (("Up", (-1, 0)), ("Right", (0, 1)), ("Down", (1, 0)), ("Left", (0, -1))
 Outcome = tuple[float, int, float, bool]
 
 
-class DynaMazeEnv(Env):
+class DynaMazeEnv(ModelEnv):
     """Example 8.1's maze: 6x9, seven wall cells, +1 at the goal, 0 otherwise."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
-
     def __init__(self, render_mode: str | None = None) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"DynaMaze render_mode must be 'ansi' or None, got {render_mode!r}")
+        self._set_render_mode(render_mode)
         self.shape = SHAPE
         self.start, self.goal, self.walls = START, GOAL, WALLS
         self.action_names = tuple(name for name, _ in MOVES)
@@ -50,9 +46,7 @@ class DynaMazeEnv(Env):
         self.initial_state_distrib[self.start_state_index] = 1.0
         self.observation_space = spaces.Discrete(self.nS)
         self.action_space = spaces.Discrete(self.nA)
-        self.render_mode = render_mode
         self.s = self.start_state_index
-        self.lastaction: int | None = None
 
     def to_state(self, row: int, col: int) -> int:
         return row * SHAPE[1] + col
@@ -64,27 +58,7 @@ class DynaMazeEnv(Env):
         at_goal = (r, c) == GOAL
         return [(1.0, self.to_state(r, c), GOAL_REWARD if at_goal else 0.0, at_goal)]
 
-    def step(self, a: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
-        p, s, r, terminated = self.P[self.s][int(a)][0]
-        self.s = s
-        self.lastaction = int(a)
-        return int(s), float(r), bool(terminated), False, {"prob": p}
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[int, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
-        self.lastaction = None
-        return int(self.s), {"prob": 1.0}
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode, e.g. "
-                'gymnasium.make("tui_taxi/DynaMaze-v0", render_mode="ansi")'
-            )
-            return None
+    def _render_text(self) -> str:
         lines = []
         for row in range(SHAPE[0]):
             cells = []
@@ -93,6 +67,4 @@ class DynaMazeEnv(Env):
                 mark = "#" if (row, col) in WALLS else "S" if (row, col) == START else "."
                 cells.append("x" if here else "G" if (row, col) == GOAL else mark)
             lines.append(" ".join(cells))
-        if self.lastaction is not None:
-            lines.append(f"  ({self.action_names[self.lastaction]})")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._last_action_line()) + "\n"

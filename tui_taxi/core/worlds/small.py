@@ -10,11 +10,10 @@ FrozenLake's holes are, so a planner's value of it is 0, as the book draws it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from gymnasium import Env, logger, spaces
-from gymnasium.envs.toy_text.utils import categorical_sample
+from gymnasium import spaces
+
+from tui_taxi.core.worlds.model_env import ModelEnv
 
 SIZE = 4
 TERMINALS = (0, SIZE * SIZE - 1)
@@ -25,16 +24,11 @@ MOVES = (("Up", (-1, 0)), ("Right", (0, 1)), ("Down", (1, 0)), ("Left", (0, -1))
 Outcome = tuple[float, int, float, bool]
 
 
-class SmallGridworldEnv(Env):
+class SmallGridworldEnv(ModelEnv):
     """Example 4.1's 4x4 gridworld: two terminal corners, -1 a step, moves off the grid stay."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
-
     def __init__(self, render_mode: str | None = None) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"SmallGridworld render_mode must be 'ansi' or None, got {render_mode!r}"
-            )
+        self._set_render_mode(render_mode)
         self.shape = (SIZE, SIZE)
         self.action_names = tuple(name for name, _ in MOVES)
         self.nS, self.nA = SIZE * SIZE, len(MOVES)
@@ -53,9 +47,7 @@ class SmallGridworldEnv(Env):
         self.initial_state_distrib /= self.initial_state_distrib.sum()
         self.observation_space = spaces.Discrete(self.nS)
         self.action_space = spaces.Discrete(self.nA)
-        self.render_mode = render_mode
         self.s = 1
-        self.lastaction: int | None = None
 
     def _outcomes(self, s: int, a: int) -> list[Outcome]:
         if s in TERMINALS:  # absorbing: never a current state of an episode
@@ -68,27 +60,7 @@ class SmallGridworldEnv(Env):
         s_next = r * SIZE + c
         return [(1.0, s_next, STEP_REWARD, s_next in TERMINALS)]
 
-    def step(self, a: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
-        p, s, r, terminated = self.P[self.s][int(a)][0]
-        self.s = s
-        self.lastaction = int(a)
-        return int(s), float(r), bool(terminated), False, {"prob": p}
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[int, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
-        self.lastaction = None
-        return int(self.s), {"prob": 1.0}
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode, e.g. "
-                'gymnasium.make("tui_taxi/SmallGridworld-v0", render_mode="ansi")'
-            )
-            return None
+    def _render_text(self) -> str:
         lines = []
         for row in range(SIZE):
             cells = []
@@ -96,6 +68,4 @@ class SmallGridworldEnv(Env):
                 s = row * SIZE + col
                 cells.append("x" if s == self.s else "T" if s in TERMINALS else ".")
             lines.append(" ".join(cells))
-        if self.lastaction is not None:
-            lines.append(f"  ({self.action_names[self.lastaction]})")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._last_action_line()) + "\n"

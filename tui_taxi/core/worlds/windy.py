@@ -20,11 +20,10 @@ cap it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from gymnasium import Env, logger, spaces
-from gymnasium.envs.toy_text.utils import categorical_sample
+from gymnasium import spaces
+
+from tui_taxi.core.worlds.model_env import ModelEnv
 
 SHAPE = (7, 10)
 WIND = (0, 0, 0, 1, 1, 1, 2, 2, 1, 0)  # upward push per column
@@ -45,12 +44,10 @@ STAY = (("Stay", (0, 0)),)
 Outcome = tuple[float, int, float, bool]
 
 
-class WindyGridworldEnv(Env):
+class WindyGridworldEnv(ModelEnv):
     """Windy Gridworld. ``king_moves`` adds the four diagonal moves (8 actions), ``stay`` an
     action that moves only with the wind (after the others: 5 actions, or 9 with king's
     moves), ``stochastic_wind`` makes a windy column's push vary by one either way."""
-
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -66,10 +63,7 @@ class WindyGridworldEnv(Env):
         ):
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"WindyGridworld {name} must be True or False, got {value!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"WindyGridworld render_mode must be 'ansi' or None, got {render_mode!r}"
-            )
+        self._set_render_mode(render_mode)
         self.shape = SHAPE
         self.wind = np.array(WIND, dtype=np.int64)
         self.start = START
@@ -93,9 +87,7 @@ class WindyGridworldEnv(Env):
         self.initial_state_distrib[self.start_state_index] = 1.0
         self.observation_space = spaces.Discrete(self.nS)
         self.action_space = spaces.Discrete(self.nA)
-        self.render_mode = render_mode
         self.s = self.start_state_index
-        self.lastaction: int | None = None
 
     def to_state(self, row: int, col: int) -> int:
         return row * self.shape[1] + col
@@ -119,32 +111,6 @@ class WindyGridworldEnv(Env):
             )
         return outcomes
 
-    def step(self, a: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
-        transitions = self.P[self.s][int(a)]
-        i = categorical_sample([t[0] for t in transitions], self.np_random)
-        p, s, r, terminated = transitions[i]
-        self.s = s
-        self.lastaction = int(a)
-        # truncated is False: a time limit is the TimeLimit wrapper's business
-        return int(s), float(r), bool(terminated), False, {"prob": p}
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[int, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.s = int(categorical_sample(self.initial_state_distrib, self.np_random))
-        self.lastaction = None
-        return int(self.s), {"prob": 1.0}
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode, e.g. "
-                'gymnasium.make("tui_taxi/WindyGridworld-v0", render_mode="ansi")'
-            )
-            return None
-        return self._render_text()
-
     def _render_text(self) -> str:
         """The grid (x the agent, S start, G goal, . floor), the wind under its columns, and
         the last action."""
@@ -164,6 +130,4 @@ class WindyGridworldEnv(Env):
                     cells.append(".")
             lines.append(" ".join(cells))
         lines.append(" ".join(str(int(w)) for w in self.wind) + "  (wind)")
-        if self.lastaction is not None:
-            lines.append(f"  ({self.action_names[self.lastaction]})")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._last_action_line()) + "\n"
