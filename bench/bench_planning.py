@@ -13,8 +13,9 @@ import time
 
 import numpy as np
 
-from tui_taxi.core.optimal import policy_report
+from tui_taxi.core.agent import Budget
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
+from tui_taxi.core.training import goal_for, train
 
 MAZE = "tui_taxi/DynaMaze-v0"
 
@@ -39,13 +40,8 @@ def updates_until_optimal(learner: str, seed: int) -> tuple[int, int]:
         seed=seed,
     )
     agent = TabularAgent(config)
-    for _ in range(500):
-        agent.train(episodes=1)
-        report = policy_report(agent.model, agent.q, 0.95)
-        if report.n_optimal == report.n_start:
-            break
-    real = agent.total_steps if learner == "dyna-q" else 0
-    return int(agent.dyna.backups[0]) + real, agent.total_steps
+    train(agent, Budget(episodes=500), goal=goal_for(agent, every=1))
+    return agent.q_updates, agent.total_steps
 
 
 def main() -> None:

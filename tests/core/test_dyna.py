@@ -197,7 +197,10 @@ def test_prioritized_sweeping_updates_through_its_queue_by_hand():
 
 
 def _updates_until_optimal(learner: str, seed: int) -> int:
-    from tui_taxi.core.optimal import policy_report
+    """Q-updates, real and planned, until the greedy policy is optimal (checked after every
+    episode, as `train` checks it)."""
+    from tui_taxi.core.agent import Budget
+    from tui_taxi.core.training import goal_for, train
 
     config = TrainConfig(
         env_id=MAZE,
@@ -209,13 +212,8 @@ def _updates_until_optimal(learner: str, seed: int) -> int:
         seed=seed,
     )
     agent = TabularAgent(config)
-    for _ in range(500):
-        agent.train(episodes=1)
-        report = policy_report(agent.model, agent.q, 0.95)
-        if report.n_optimal == report.n_start:
-            break
-    real = agent.total_steps if learner == "dyna-q" else 0  # (sweeping learns only by its queue)
-    return int(agent.dyna.backups[0]) + real
+    train(agent, Budget(episodes=500), goal=goal_for(agent, every=1))
+    return agent.q_updates
 
 
 def test_prioritized_sweeping_needs_fewer_updates_than_dyna_q_to_the_optimal_policy():

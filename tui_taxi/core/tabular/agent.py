@@ -466,6 +466,13 @@ class TabularAgent(AgentBase):
         return int(self.cursor[kernel.C_TOTAL])
 
     @property
+    def q_updates(self) -> int:
+        """Q-updates so far (of a run with one learner): one per real step, but prioritized
+        sweeping's (it learns only through its queue), and every update from the model."""
+        real = 0 if self.config.learner == "prioritized-sweeping" else self.total_steps
+        return real + int(self.dyna.backups[0])
+
+    @property
     def t(self) -> int:
         """Steps taken in the current episode."""
         return int(self.cursor[kernel.C_T])
