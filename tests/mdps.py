@@ -9,6 +9,17 @@ from tui_taxi.core.schedules import Schedule
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
 LEFT, RIGHT = 0, 1
+#: A DQN small enough to step by hand: learning from step 20, an update every 2 steps on 8 of
+#: 64 transitions, a target copy every 10, one hidden layer of 8.
+DQN_SMALL = {
+    "learning_starts": 20,
+    "train_frequency": 2,
+    "gradient_steps": 1,
+    "batch_size": 8,
+    "buffer_size": 64,
+    "target_network_frequency": 10,
+    "hidden": (8,),
+}
 
 
 def chain_model(start: int = 0, max_episode_steps: int = 0):

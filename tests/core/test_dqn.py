@@ -10,7 +10,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-from mdps import chain_model
+from mdps import DQN_SMALL, chain_model
 
 from tui_taxi.core.agent import load as load_any
 from tui_taxi.core.dqn import kernel as K
@@ -21,16 +21,8 @@ from tui_taxi.core.optimal import solve
 from tui_taxi.core.rng import make_rng
 from tui_taxi.core.tabular import TabularAgent, TrainConfig
 
-SMALL = {
-    "learning_starts": 20,
-    "train_frequency": 2,
-    "gradient_steps": 1,
-    "batch_size": 8,
-    "buffer_size": 64,
-    "target_network_frequency": 10,
-    "hidden": (8,),
-    "n_step": 1,  # DQN's one-step targets (the refinements' own tests cover n-step returns)
-}
+# DQN's one-step targets (the refinements' own tests cover n-step returns)
+SMALL = {**DQN_SMALL, "n_step": 1}
 
 
 def _net(sizes, index_input=False, seed=0):

@@ -9,22 +9,14 @@ import copy
 
 import numpy as np
 import pytest
-from mdps import chain_model
+from mdps import DQN_SMALL, chain_model
 
 from tui_taxi.core.dqn import kernel as K
 from tui_taxi.core.dqn.agent import DQNAgent
 from tui_taxi.core.dqn.config import DQNConfig
 from tui_taxi.core.errors import ConfigError, SaveFileError
 
-SMALL = {
-    "learning_starts": 20,
-    "train_frequency": 2,
-    "gradient_steps": 1,
-    "batch_size": 8,
-    "buffer_size": 64,
-    "target_network_frequency": 10,
-    "hidden": (8,),
-}
+SMALL = DQN_SMALL
 PIECES = {
     "prioritized": {"prioritized": True, "n_step": 1},
     "3-step": {"n_step": 3},
