@@ -11,9 +11,6 @@ CliffWalking's cliff cells are). No time limit is registered, as in the book.
 
 from __future__ import annotations
 
-import numpy as np
-from gymnasium import spaces
-
 from tui_taxi.core.worlds.model_env import ModelEnv
 
 SHAPE = (6, 9)
@@ -36,17 +33,11 @@ class DynaMazeEnv(ModelEnv):
         self.start, self.goal, self.walls = START, GOAL, WALLS
         self.action_names = tuple(name for name, _ in MOVES)
         n_rows, n_cols = SHAPE
-        self.nS, self.nA = n_rows * n_cols, len(MOVES)
-        self.P = {
-            s: {a: self._outcomes(*divmod(s, n_cols), *MOVES[a][1]) for a in range(self.nA)}
-            for s in range(self.nS)
+        P = {
+            s: {a: self._outcomes(*divmod(s, n_cols), *delta) for a, (_, delta) in enumerate(MOVES)}
+            for s in range(n_rows * n_cols)
         }
-        self.start_state_index = self.to_state(*START)
-        self.initial_state_distrib = np.zeros(self.nS)
-        self.initial_state_distrib[self.start_state_index] = 1.0
-        self.observation_space = spaces.Discrete(self.nS)
-        self.action_space = spaces.Discrete(self.nA)
-        self.s = self.start_state_index
+        self._set_model(P, self.to_state(*START))
 
     def to_state(self, row: int, col: int) -> int:
         return row * SHAPE[1] + col

@@ -1,14 +1,15 @@
 """What the grid worlds of ours share with Gymnasium's toy-text envs: an exact transition model
 ``P[s][a] -> [(p, s', r, terminated), ...]`` that ``step`` samples, a start drawn from
 ``initial_state_distrib``, and an ``ansi`` rendering. A world subclasses :class:`ModelEnv`,
-builds ``P`` and the rest in its constructor (after :meth:`_set_render_mode`) and writes its
-picture in :meth:`_render_text`."""
+gives its model to :meth:`_set_model` in its constructor (after :meth:`_set_render_mode`) and
+writes its picture in :meth:`_render_text`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gymnasium import Env, logger
+import numpy as np
+from gymnasium import Env, logger, spaces
 from gymnasium.envs.toy_text.utils import categorical_sample
 
 
@@ -22,6 +23,19 @@ class ModelEnv(Env):
             )
         self.render_mode = render_mode
         self.lastaction: int | None = None
+
+    def _set_model(self, P: dict, starts: np.ndarray | int) -> None:
+        """The model ``P`` over ``len(P)`` states, the spaces it makes, and where episodes
+        start: a distribution over the states, or one state."""
+        self.P = P
+        self.nS, self.nA = len(P), len(P[0])
+        if np.ndim(starts) == 0:
+            self.start_state_index = int(starts)
+            starts = np.eye(self.nS)[self.start_state_index]
+        self.initial_state_distrib = np.asarray(starts, dtype=np.float64)
+        self.observation_space = spaces.Discrete(self.nS)
+        self.action_space = spaces.Discrete(self.nA)
+        self.s = int(np.flatnonzero(self.initial_state_distrib)[0])
 
     def step(self, a: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
         transitions = self.P[self.s][int(a)]

@@ -11,7 +11,6 @@ FrozenLake's holes are, so a planner's value of it is 0, as the book draws it.
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
 from tui_taxi.core.worlds.model_env import ModelEnv
 
@@ -31,23 +30,17 @@ class SmallGridworldEnv(ModelEnv):
         self._set_render_mode(render_mode)
         self.shape = (SIZE, SIZE)
         self.action_names = tuple(name for name, _ in MOVES)
-        self.nS, self.nA = SIZE * SIZE, len(MOVES)
         self.terminal_states = TERMINALS
         self.success_reward = STEP_REWARD  # reaching a corner is the goal, at the step's cost
-        self.P = {s: {a: self._outcomes(s, a) for a in range(self.nA)} for s in range(self.nS)}
         # the map, as FrozenLake's: G a terminal corner, F floor (an episode starts on any F)
         rows = ["F" * SIZE for _ in range(SIZE)]
         for s in TERMINALS:
             r, c = divmod(s, SIZE)
             rows[r] = rows[r][:c] + "G" + rows[r][c + 1 :]
         self.desc = np.asarray([list(row) for row in rows], dtype="c")
-        self.initial_state_distrib = np.array(
-            [0.0 if s in TERMINALS else 1.0 for s in range(self.nS)]
-        )
-        self.initial_state_distrib /= self.initial_state_distrib.sum()
-        self.observation_space = spaces.Discrete(self.nS)
-        self.action_space = spaces.Discrete(self.nA)
-        self.s = 1
+        P = {s: {a: self._outcomes(s, a) for a in range(len(MOVES))} for s in range(SIZE * SIZE)}
+        starts = np.array([0.0 if s in TERMINALS else 1.0 for s in range(SIZE * SIZE)])
+        self._set_model(P, starts / starts.sum())  # any cell but the corners
 
     def _outcomes(self, s: int, a: int) -> list[Outcome]:
         if s in TERMINALS:  # absorbing: never a current state of an episode

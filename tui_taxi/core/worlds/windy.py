@@ -21,7 +21,6 @@ cap it.
 from __future__ import annotations
 
 import numpy as np
-from gymnasium import spaces
 
 from tui_taxi.core.worlds.model_env import ModelEnv
 
@@ -76,18 +75,14 @@ class WindyGridworldEnv(ModelEnv):
         self._deltas = tuple(delta for _, delta in moves)
 
         n_rows, n_cols = self.shape
-        self.nS = n_rows * n_cols
-        self.nA = len(moves)
-        self.P = {
-            s: {a: self._outcomes(*divmod(s, n_cols), *self._deltas[a]) for a in range(self.nA)}
-            for s in range(self.nS)
+        P = {
+            s: {
+                a: self._outcomes(*divmod(s, n_cols), *delta)
+                for a, delta in enumerate(self._deltas)
+            }
+            for s in range(n_rows * n_cols)
         }
-        self.start_state_index = self.to_state(*self.start)
-        self.initial_state_distrib = np.zeros(self.nS)
-        self.initial_state_distrib[self.start_state_index] = 1.0
-        self.observation_space = spaces.Discrete(self.nS)
-        self.action_space = spaces.Discrete(self.nA)
-        self.s = self.start_state_index
+        self._set_model(P, self.to_state(*self.start))
 
     def to_state(self, row: int, col: int) -> int:
         return row * self.shape[1] + col
