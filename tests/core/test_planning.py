@@ -25,19 +25,26 @@ def model():
     return compile_env(SMALL)
 
 
-def _random_policy_sweeps(k: int, in_place: bool = False) -> np.ndarray:
-    """Iterative policy evaluation written from Gymnasium's ``P`` (not the planner's model)."""
-    env = gym.make(SMALL).unwrapped
+def _sweep(v: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """One sweep of iterative policy evaluation of the random policy, written from Gymnasium's
+    ``P`` (not the planner's model): the new values (``v`` itself is left as it was)."""
+    P = gym.make(SMALL).unwrapped.P
+    new = v.copy()
+    read = new if in_place else v  # in place: each state reads the values as they are
+    for s in range(16):
+        new[s] = sum(
+            0.25 * p * (r + (0.0 if done else read[s2]))
+            for a in range(4)
+            for p, s2, r, done in P[s][a]
+        )
+    return new
+
+
+def _random_policy_sweeps(k: int) -> np.ndarray:
+    """The random policy's values after ``k`` synchronous sweeps from 0."""
     v = np.zeros(16)
     for _ in range(k):
-        new = v if in_place else v.copy()
-        for s in range(16):
-            new[s] = sum(
-                0.25 * p * (r + (0.0 if done else v[s2]))
-                for a in range(4)
-                for p, s2, r, done in env.P[s][a]
-            )
-        v = new
+        v = _sweep(v)
     return v
 
 
@@ -136,7 +143,7 @@ def test_in_place_sweeps_reach_theta_sooner_than_synchronous_ones(model):
         v, k = np.zeros(16), 0
         while True:
             before = v.copy()
-            v = _random_policy_sweeps_from(v, in_place)
+            v = _sweep(v, in_place)
             k += 1
             if np.max(np.abs(v - before)) < theta:
                 return k
@@ -148,19 +155,6 @@ def test_in_place_sweeps_reach_theta_sooner_than_synchronous_ones(model):
         assert in_place.sweeps == sweeps_to(theta, True)
         assert in_place.sweeps < sync.sweeps
         assert in_place.deltas[-1] < theta <= in_place.deltas[-2]
-
-
-def _random_policy_sweeps_from(v: np.ndarray, in_place: bool) -> np.ndarray:
-    env = gym.make(SMALL).unwrapped
-    v = v.copy()
-    new = v if in_place else v.copy()
-    for s in range(16):
-        new[s] = sum(
-            0.25 * p * (r + (0.0 if done else v[s2]))
-            for a in range(4)
-            for p, s2, r, done in env.P[s][a]
-        )
-    return new
 
 
 def test_value_iteration_finds_minus_the_distance_to_the_nearest_corner(model):
