@@ -206,17 +206,7 @@ def buffer_bytes(size: int, store: int, prioritized: bool = False) -> int:
     return size * (2 * store * 8 + 8 + 8 + 1 + 1) + trees
 
 
-#: The replay buffer's arrays (a copy takes their filled rows only).
-BUFFER_ARRAYS = (
-    "buf_obs",
-    "buf_next",
-    "buf_action",
-    "buf_reward",
-    "buf_terminated",
-    "buf_end",
-)
-#: Prioritized replay's sum-tree and min-tree over the buffer's transitions.
-TREE_ARRAYS = ("per_sum", "per_min")
+BUFFER_ARRAYS, TREE_ARRAYS = persist.BUFFER_ARRAYS, persist.TREE_ARRAYS
 
 
 def empty_trees(size: int, prioritized: bool) -> dict[str, np.ndarray]:

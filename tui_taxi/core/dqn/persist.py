@@ -83,16 +83,19 @@ _ARRAYS = {
 #: Version 2's loss history, beside the history.
 _LOSS_MEMBERS = {name.replace("history_", "loss_"): kind for name, kind in HISTORY_MEMBERS.items()}
 MEMBERS = {"header": None, **_ARRAYS, **HISTORY_MEMBERS, **_LOSS_MEMBERS}
-_BUFFER = (
+#: The replay buffer's arrays (a copy takes their filled rows only; a save without its buffer
+#: leaves them, and the trees, out).
+BUFFER_ARRAYS = (
     "buf_obs",
     "buf_next",
     "buf_action",
     "buf_reward",
     "buf_terminated",
     "buf_end",
-    "per_sum",
-    "per_min",
 )
+#: Prioritized replay's sum-tree and min-tree over the buffer's transitions.
+TREE_ARRAYS = ("per_sum", "per_min")
+_BUFFER = BUFFER_ARRAYS + TREE_ARRAYS
 _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(DQNConfig))
 
 
