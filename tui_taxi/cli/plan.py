@@ -14,6 +14,7 @@ from tui_taxi.cli.options import MAX_STEPS, env_kwarg, number, whole
 from tui_taxi.core.envs import CompiledEnv, check_env_kwargs, compile_env, resolve_env_id
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.planning import METHODS, PlanResult, plan
+from tui_taxi.core.planning.dp import absorbing_states
 from tui_taxi.core.worlds import ARROWS, JACKS_CAR_RENTAL_ID, SMALL_GRIDWORLD_ID
 
 NAME = "plan"
@@ -238,13 +239,6 @@ def _progress(result: PlanResult, theta: float, fixed: bool) -> str:
     )
 
 
-def _terminal(model: CompiledEnv) -> np.ndarray:
-    """States whose every action stays put and ends the episode (absorbing: never current)."""
-    here = np.arange(model.n_states)[:, None, None]
-    stays = model.terminated & (model.next_state == here)
-    return np.all(stays | (model.prob == 0), axis=(1, 2))  # (the padding's outcomes: p = 0)
-
-
 def value_grid(model: CompiledEnv, v: np.ndarray) -> str:
     """V(s) to two decimals; cells never a state of an episode (cliff, wall) marked instead."""
     grid = model.grid
@@ -262,7 +256,7 @@ def value_grid(model: CompiledEnv, v: np.ndarray) -> str:
 
 def arrow_grid(model: CompiledEnv, greedy: np.ndarray) -> str:
     rows, cols = model.grid.n_rows, model.grid.n_cols
-    terminal = _terminal(model)
+    terminal = absorbing_states(model)
     cells = []
     for s in range(model.n_states):
         kind = model.grid.kind(*model.grid.cell(s))

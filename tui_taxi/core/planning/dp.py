@@ -71,6 +71,23 @@ def _sweep(
     return delta
 
 
+def absorbing_states(model: CompiledEnv) -> np.ndarray:
+    """(S,) True where every outcome of every action stays put and ends the episode (a
+    FrozenLake hole, the small gridworld's corners): never a current state."""
+    here = np.arange(model.n_states)[:, None, None]
+    stays = model.terminated & (model.next_state == here)
+    return np.all(stays | (model.prob == 0), axis=(1, 2))  # (the padding's outcomes: p = 0)
+
+
+def end_states(model: CompiledEnv) -> np.ndarray:
+    """(S,) True where episodes end or that are never a state of one: absorbing states and a
+    grid world's goals, walls and cliffs."""
+    ends = absorbing_states(model)
+    if model.grid is not None:
+        ends |= np.isin(np.array(list("".join(model.grid.kinds))), list("GWC"))
+    return ends
+
+
 @dataclass(frozen=True)
 class Backup:
     """One state's backup, with its numbers: each action's expected return, the new value."""

@@ -21,9 +21,9 @@ from textual.widgets import Static
 
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.planning import Backup, Planner
-from tui_taxi.core.planning.dp import optimality_check
+from tui_taxi.core.planning.dp import end_states, optimality_check
 from tui_taxi.ui.widgets.backup_explainer import backup_text
-from tui_taxi.ui.widgets.planner_grid import end_states, planner_grid_text
+from tui_taxi.ui.widgets.planner_grid import planner_grid_text
 
 #: Sweeps a second when running at a pace the room can follow.
 PACE = 2.0

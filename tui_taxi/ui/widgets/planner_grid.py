@@ -8,21 +8,12 @@ import numpy as np
 from rich.text import Text
 
 from tui_taxi.core.envs import CompiledEnv
+from tui_taxi.core.planning.dp import end_states
 from tui_taxi.core.worlds import ARROWS
 from tui_taxi.ui.colors import SequentialScale, text_on
 from tui_taxi.ui.widgets.grid_world import KIND
 
 CELL_W = 7  # "-14.00" and a space
-
-
-def end_states(model: CompiledEnv) -> np.ndarray:
-    """Cells where episodes end or that are never a state of one: absorbing states (every
-    outcome stays and terminates), goals, walls and cliffs."""
-    here = np.arange(model.n_states)[:, None, None]
-    stays = model.terminated & (model.next_state == here)
-    absorbing = np.all(stays | (model.prob == 0), axis=(1, 2))
-    kinds = np.array(list("".join(model.grid.kinds)))
-    return absorbing | np.isin(kinds, list("GWC"))
 
 
 def planner_grid_text(
