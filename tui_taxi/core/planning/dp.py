@@ -13,6 +13,7 @@ as several arrows, as in the book's Figure 4.1, never broken silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,9 @@ class Planner:
     """Dynamic programming on ``model``: its values ``v``, the policy ``pi`` it evaluates (the
     equiprobable random policy at first), the sweeps done ``k``, the backups done, each
     sweep's Delta, and the next state in sweep order (a sweep can be taken one backup at a
-    time; a synchronous sweep's new values show when it completes)."""
+    time; a synchronous sweep's new values show when it completes). With a ``check`` of a Q-table
+    (:func:`optimality_check`), each sweep's greedy policy is judged: ``optimal_at`` is the first
+    sweep (and its backups) where it passed, ``optimal_since`` the sweep since which it has."""
 
     def __init__(
         self,
@@ -113,6 +116,7 @@ class Planner:
         *,
         in_place: bool = False,
         greedy: bool = False,
+        check: Callable[[np.ndarray], bool] | None = None,
     ) -> None:
         if isinstance(gamma, bool) or not 0.0 <= gamma <= 1.0:
             raise ConfigError(f"gamma must be in [0, 1], got {gamma!r}")
@@ -135,8 +139,9 @@ class Planner:
         self.deltas: list[float] = []
         self._delta = 0.0  # this sweep's so far
         self.improvements = 0  # policy improvements made
-        self.after_sweep = lambda: False  # called after each sweep: True stops run()
-        self._stop = False
+        self.check = check
+        self.optimal_at: tuple[int, int] | None = None
+        self.optimal_since: int | None = None
 
     def _args(self):
         m = self.model
@@ -156,7 +161,18 @@ class Planner:
             self.k += 1
             self.deltas.append(self._delta)
             self.position, self._delta = 0, 0.0
-            self._stop = bool(self.after_sweep())
+            self._judge()
+
+    def _judge(self) -> None:
+        if self.check is None:
+            return
+        if not self.check(self.q()):
+            self.optimal_since = None
+            return
+        if self.optimal_since is None:
+            self.optimal_since = self.k
+        if self.optimal_at is None:
+            self.optimal_at = (self.k, self.backups)
 
     def backup(self) -> Backup:
         """Back up the next state in sweep order, and say how."""
@@ -176,17 +192,23 @@ class Planner:
         self._run(self.model.n_states - self.position)
         return self.deltas[-1]
 
-    def run(self, theta: float, max_sweeps: int = MAX_SWEEPS) -> bool:
-        """Sweep until a sweep's Delta is below ``theta`` (True) or ``max_sweeps`` more sweeps
-        are done (False)."""
+    def run(self, theta: float, max_sweeps: int = MAX_SWEEPS, until_optimal: bool = False) -> bool:
+        """Sweep until a sweep's Delta is below ``theta`` (True), or ``max_sweeps`` more sweeps
+        are done or (``until_optimal``) the greedy policy is optimal (False)."""
         if not theta > 0:
             raise ConfigError(f"theta must be > 0, got {theta!r}")
         for _ in range(max_sweeps):
             if self.sweep() < theta:
                 return True
-            if self._stop:
+            if until_optimal and self.optimal_since is not None:
                 return False
         return False
+
+    def forget_convergence(self) -> None:
+        """The policy, the rule or the model changed: the sweeps so far no longer say whether V
+        has converged or the greedy policy is optimal (the next sweep does)."""
+        self.deltas.clear()
+        self.optimal_since = None
 
     @property
     def delta(self) -> float:
@@ -249,36 +271,26 @@ def plan(
     if sweeps is not None and (isinstance(sweeps, bool) or sweeps < 0):
         raise ConfigError(f"sweeps must be >= 0, got {sweeps!r}")
     planner = Planner(model, gamma, in_place=in_place, greedy=method == "value-iteration")
+    planner.check = optimality_check(model, gamma)  # (after the planner has checked gamma)
     policies: list[np.ndarray] = []
-    check = optimality_check(model, gamma)
-    optimal_at: list[tuple[int, int]] = []
-
-    def swept() -> bool:
-        """After a sweep: record the first optimal one; whether to stop there."""
-        if check is not None and not optimal_at and check(planner.q()):
-            optimal_at.append((planner.k, planner.backups))
-        return until_optimal and bool(optimal_at)
-
-    planner.after_sweep = swept
     if method == "policy-iteration":
-        converged = False
+        converged = False  # (the policy is stable)
         while planner.k < (sweeps if sweeps is not None else MAX_SWEEPS):
             budget = MAX_SWEEPS if sweeps is None else sweeps - planner.k
-            if not planner.run(theta, budget):
+            if not planner.run(theta, budget, until_optimal):
                 break
-            stable = planner.improve()
+            converged = planner.improve()
             policies.append(planner.pi > 0)
-            if stable or planner._stop:
-                converged = True
+            if converged:
                 break
     elif sweeps is not None:
         for _ in range(sweeps):
             planner.sweep()
-            if planner._stop:
+            if until_optimal and planner.optimal_since is not None:
                 break
         converged = bool(planner.deltas) and planner.delta < theta
     else:
-        converged = planner.run(theta)
+        converged = planner.run(theta, until_optimal=until_optimal)
     return PlanResult(
         method,
         planner.v.copy(),
@@ -288,7 +300,7 @@ def plan(
         tuple(planner.deltas),
         converged,
         tuple(policies),
-        optimal_at[0] if optimal_at else None,
+        planner.optimal_at,
     )
 
 

@@ -81,18 +81,10 @@ class PlanningScreen(ModalScreen[None]):
 
     def _reset(self) -> None:
         greedy = METHODS[self.method][1]
-        self.planner = Planner(self.model, self.gamma, in_place=self.in_place, greedy=greedy)
+        self.planner = Planner(
+            self.model, self.gamma, in_place=self.in_place, greedy=greedy, check=self._check
+        )
         self.last: Backup | None = None
-        self.optimal_since: int | None = None
-        self.planner.after_sweep = self._after_sweep
-
-    def _after_sweep(self) -> bool:
-        if self._check is not None and self._check(self.planner.q()):
-            if self.optimal_since is None:
-                self.optimal_since = self.planner.k
-        else:
-            self.optimal_since = None
-        return False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -154,19 +146,13 @@ class PlanningScreen(ModalScreen[None]):
                 f"π is now greedy for V (ties kept): {changed} states changed; s or f evaluates it"
             )
         self.notify(f"policy improvement: {said}", timeout=5)
-        self._changed()
+        self.planner.forget_convergence()
         self._draw()
-
-    def _changed(self) -> None:
-        """The policy, the method or the model changed: the sweeps so far no longer tell
-        whether V has converged or the greedy policy is optimal (the next sweep says)."""
-        self.planner.deltas.clear()
-        self.optimal_since = None
 
     def action_method(self) -> None:
         self.method = (self.method + 1) % len(METHODS)
         self.planner.greedy = METHODS[self.method][1]
-        self._changed()
+        self.planner.forget_convergence()
         self._draw()
 
     def action_in_place(self) -> None:
@@ -194,8 +180,8 @@ class PlanningScreen(ModalScreen[None]):
         reward.setflags(write=False)
         self.model = dataclasses.replace(m, reward=reward)
         self.planner.model = self.model
-        self._check = optimality_check(self.model, self.gamma)
-        self._changed()
+        self._check = self.planner.check = optimality_check(self.model, self.gamma)
+        self.planner.forget_convergence()
         self.notify(f"every step's reward {self.cost:+.1f} from the world's own", timeout=3)
         self._draw()
 
@@ -220,8 +206,8 @@ class PlanningScreen(ModalScreen[None]):
             text.append(f" (before: {p.deltas[-2]:.3g})", style="#8a8a96")
         text.append(" · backups ")
         text.append(f"{p.backups:,}", style="bold")
-        if self.optimal_since is not None:
-            text.append(f" · optimal since k {self.optimal_since}", style="bold green")
+        if p.optimal_since is not None:
+            text.append(f" · optimal since k {p.optimal_since}", style="bold green")
         if p.deltas and p.delta < THETA:
             text.append(" · converged", style="bold")
         return text
