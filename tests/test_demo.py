@@ -105,7 +105,8 @@ def test_demo_lists_its_tours_and_refuses_an_unknown_one(capsys):
     assert main(["demo", "ppo"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "tui-taxi: error: no tour named 'ppo'; the tours: taxi, windy, cliff, frozen, bias, dqn"
+        "tui-taxi: error: no tour named 'ppo'; the tours: taxi, windy, cliff, frozen, bias, dqn, "
+        "planning"
     )
 
 

@@ -37,6 +37,17 @@ Commands (each becomes an intent of :mod:`tui_taxi.protocol`, handled as a key's
   showing that metric); ``panel explain|stats|policy|compare`` (the TD explainer, the
   statistics, Q and π(a|s), or random vs trained vs optimum).
 
+Planning (dynamic programming on the world's model, shown on the planning panel instead of the
+dashboard, as ``P`` shows it; the run goes on behind it, its max Q and samples beside the planner):
+
+- ``plan policy-evaluation|value-iteration [in-place] [from ACTION]``: a fresh planner on the
+  tour's world at that point, with the tour's gamma then, evaluating the random policy (or the
+  one that always takes ACTION, e.g. ``from move +0``: Jack's pi_0) or iterating values;
+- ``sweep N``, ``sweep until optimal`` (the greedy policy optimal from every start),
+  ``sweep until converged`` (Delta below 1e-4); ``backup N`` (states in sweep order, the last
+  one explained); ``improve`` (policy improvement); ``iterate`` (policy iteration: evaluate and
+  improve until the policy is stable); ``grid v|maxq|gap`` (what the cells show).
+
 Step k is shown by replaying the intents of steps 1..k on a fresh agent with the tour's seed,
 so going back or restarting lands on exactly the same screen; ``steps N`` at the end of the step
 shown is a wait: its steps play at a pace the room can follow.
@@ -63,7 +74,10 @@ from tui_taxi.core.errors import ConfigError
 from tui_taxi.core.schedules import ScheduleError
 from tui_taxi.protocol import KeepCurve, Reset, SetSetting, SetWorld, Step, Train, Walk
 
-VIEWS = ("qtable", "chart")
+VIEWS = ("qtable", "chart")  # (a planning verb shows the planning panel)
+PLAN_METHODS = ("policy-evaluation", "value-iteration")
+PLAN_UNTIL = ("optimal", "converged")
+PLAN_GRIDS = ("v", "maxq", "gap")
 PANELS = ("explain", "stats", "policy", "compare")
 CHART_METRICS = {
     "return": "episodic_return",
@@ -89,6 +103,7 @@ CAPTION_FIELDS = {
     "epsilon": "epsilon now (the caption's header)",
     "alpha": "alpha now (the caption's header)",
     "gamma": "gamma (the caption's header)",
+    "planning_steps": "Dyna-Q's planning steps n a real step (the caption's header)",
     "last100": "the mean return of the last 100 episodes (statistics)",
     "last100_steps": "the mean steps of the last 100 episodes (the steps chart's legend)",
     "success": "the share of the last 100 episodes that succeeded (statistics)",
@@ -120,6 +135,19 @@ CAPTION_FIELDS = {
     "q_max": "the largest |Q| over recent observations, at the last check (statistics)",
     "q_bound": "what no return can exceed, r / (1 - gamma) (statistics)",
     "n_step": "a network's returns, as '3-step' (the status line)",
+    # a planning slide's, as the planning panel writes them
+    "k": "the planner's sweeps so far (the planning panel)",
+    "delta": "the last sweep's Delta, max |V_k+1 - V_k| (the planning panel)",
+    "backups": "the planner's backups so far (the planning panel)",
+    "optimal_k": "the sweep since which the greedy policy is optimal from every start",
+    "optimal_backups": "the backups done when it first was (the planning panel)",
+    "policy": "the policy evaluated, as 'π2' (the planning panel)",
+    "changed": "the states the last policy improvement changed (the planning panel)",
+    "v_min": "the smallest V(s) (the planning panel, a world drawn without numbers)",
+    "v_max": "the largest V(s) (the planning panel, a world drawn without numbers)",
+    "samples": "the run's environment steps beside the planner (the planning panel)",
+    "gap": "the mean |V - max Q| between the planner and the run (the planning panel)",
+    "run_optimal": "start states the run's greedy policy serves optimally, n/N (the panel)",
     # the world's own facts, from its compiled model
     "states": "the world's states (its model)",
     "actions": "the world's actions (its model)",
@@ -130,6 +158,78 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
+class PlanStart:
+    """``plan METHOD ...``: a fresh planner on the tour's world and gamma at that point."""
+
+    env_id: str
+    env_kwargs: tuple
+    gamma: float
+    greedy: bool  # value iteration, else policy evaluation
+    in_place: bool = False
+    start: int | None = None  # evaluate the policy always taking this action (else random)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """What a slide does to the planner: ``sweep`` N (``until`` "optimal" or "converged"),
+    ``backup`` N, ``improve``, ``iterate`` (policy iteration until stable), ``grid`` N (the
+    cells show V, the run's max Q or the gap: 0, 1, 2)."""
+
+    verb: str
+    count: int = 1
+    until: str = ""
+
+
+PlanAction = PlanStart | PlanStep
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What a slide's planning steps left beside the planner's own state."""
+
+    last: object | None  # the last backup (a planning.Backup), if the steps ended on one
+    changed: int | None  # states the last improvement changed (0: the policy was stable)
+    policy: int  # the policy now evaluated: pi_0, then one more per improvement that changed it
+
+
+def improve_counted(planner) -> tuple[bool, int]:
+    """Policy improvement: whether the policy was stable, and how many states it changed in;
+    the sweeps so far no longer say whether V has converged."""
+    import numpy as np
+
+    before = planner.pi > 0
+    stable = planner.improve()
+    changed = int(np.any(before != (planner.pi > 0), axis=1).sum())
+    planner.forget_convergence()
+    return stable, changed
+
+
+def play_plan(planner, steps, theta: float) -> PlanOutcome:
+    """A slide's planning steps on ``planner`` (a :class:`tui_taxi.core.planning.Planner`),
+    in order, as the app shows them and the tests check them."""
+    last, changed, policy = None, None, 0
+    for step in steps:
+        if step.verb == "sweep":
+            if step.until:
+                planner.run(theta, until_optimal=step.until == "optimal")
+            else:
+                for _ in range(step.count):
+                    planner.sweep()
+            last = None
+        elif step.verb == "backup":
+            for _ in range(step.count):
+                last = planner.backup()
+        elif step.verb == "improve":
+            changed = improve_counted(planner)[1]
+            policy += changed > 0
+        elif step.verb == "iterate":  # until stable: the last improvement changes nothing
+            stable, policies = planner.iterate(theta)
+            policy += len(policies) - stable
+            changed = 0 if stable else None
+    return PlanOutcome(last, changed, policy)
+
+
+@dataclass(frozen=True)
 class TourStep:
     title: str
     caption: str
@@ -137,6 +237,7 @@ class TourStep:
     view: str | None
     panel: str | None
     chart: tuple[str, str] | None = None  # (metric, range) when the step shows a chart
+    plan: tuple[PlanAction, ...] = ()  # what it does to the planner, in order
 
 
 @dataclass(frozen=True)
@@ -157,6 +258,15 @@ class Tour:
         if shown and isinstance(shown[-1], Step | Walk):
             return intents[:-1], shown[-1]
         return intents, None
+
+    def plan_at(self, index: int) -> tuple[PlanStart, tuple[PlanStep, ...]] | None:
+        """What the planner shows at step ``index``: the last ``plan`` so far and what the
+        steps did to it since (None before any)."""
+        actions = [a for step in self.steps[: index + 1] for a in step.plan]
+        starts = [i for i, a in enumerate(actions) if isinstance(a, PlanStart)]
+        if not starts:
+            return None
+        return actions[starts[-1]], tuple(actions[starts[-1] + 1 :])
 
     def view_at(self, index: int) -> str:
         """The last view chosen up to step ``index`` (the Q-table by default)."""
@@ -182,6 +292,8 @@ TOURS = {
     "frozen": "FrozenLake: learning on slippery ice, where even the best policy may fall",
     "bias": "Maximization bias (Example 6.7): Q-learning and Expected SARSA against Double Q",
     "dqn": "From the Q-table to a Q-network: replay, the target network, Taxi, CartPole solved",
+    "planning": "Planning with the model against learning from samples: Figure 4.1, value "
+    "iteration on Taxi, Dyna-Q, Jack's car rental",
 }
 DEFAULT_TOUR = "taxi"
 
@@ -255,6 +367,8 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
     agent = DEFAULT_KIND
     env: tuple[str, tuple] | None = None
     steps: list[dict] = []
+    world: tuple[str, tuple] | None = None  # the world and gamma at this line (for 'plan')
+    gamma: float | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         where = f"{source}:{number}"
@@ -272,6 +386,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                     "view": None,
                     "panel": None,
                     "chart": None,
+                    "plan": [],
                     "line": number,
                 }
             )
@@ -306,17 +421,30 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         if verb == "env" and not steps:  # the tour's world
             env = _env(args, where, agent)
             continue
+        if world is None:  # the first step: the tour's world, its gamma
+            world = env if env is not None else (kind_named(agent).default_env, ())
+            gamma = _gamma_of(agent, *world)
         if not steps:
             raise TourError(f"{where}: '{verb}' before the first '== step'")
         step = steps[-1]
         if verb == "set":
             if len(args) != 2:
                 raise TourError(f"{where}: expected 'set NAME VALUE', got {line!r}")
-            step["actions"].append(SetSetting(args[0], _setting(agent, args[0], args[1], where)))
+            value = _setting(agent, args[0], args[1], where)
+            step["actions"].append(SetSetting(args[0], value))
+            if args[0] == "gamma":
+                gamma = float(value)
         elif verb == "env":  # another world from this step on, the settings so far kept
-            step["actions"].append(SetWorld(*_env(args, where, agent), keep_settings=True))
+            world = _env(args, where, agent)
+            step["actions"].append(SetWorld(*world, keep_settings=True))
         elif verb == "world":  # another world from this step on, with its own defaults
-            step["actions"].append(SetWorld(*_env(args, where, agent), keep_settings=False))
+            world = _env(args, where, agent)
+            gamma = _gamma_of(agent, *world)
+            step["actions"].append(SetWorld(*world, keep_settings=False))
+        elif verb in PLAN_VERBS:
+            started = any(isinstance(a, PlanStart) for st in steps for a in st["plan"])
+            step["plan"].append(_plan(verb, args, where, world, gamma, started))
+            step["view"] = "planning"
         elif verb == "reset":
             if args:
                 raise TourError(f"{where}: 'reset' takes nothing after it")
@@ -372,7 +500,8 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
         else:
             raise TourError(
                 f"{where}: unknown command {verb!r}; use set, learner, steps, walk, train, "
-                "keep, view, chart, panel, reset, env, agent or seed"
+                "keep, view, chart, panel, reset, env, agent, seed, or to plan: "
+                + ", ".join(PLAN_VERBS)
             )
     if not steps:
         raise TourError(f"{source}: no steps; start one with a line '== Title'")
@@ -390,6 +519,7 @@ def parse_tour(text: str, source: str = "<tour>") -> Tour:
                 s["view"],
                 s["panel"],
                 s["chart"],
+                tuple(s["plan"]),
             )
             for s in steps
         ),
@@ -413,6 +543,60 @@ def _env(args: list[str], where: str, agent: str = DEFAULT_KIND) -> tuple[str, t
     except (EnvError, ConfigError) as exc:
         raise TourError(f"{where}: {exc}") from None
     return env_id, kwargs
+
+
+PLAN_VERBS = ("plan", "sweep", "backup", "improve", "iterate", "grid")
+
+
+def _gamma_of(agent: str, env_id: str, env_kwargs: tuple) -> float:
+    return float(kind_named(agent).configure(env_id, env_kwargs).gamma)
+
+
+def _plan(verb: str, args: list[str], where: str, world, gamma, started: bool) -> PlanAction:
+    """A planning verb (see the module's doc), checked now: its world has a model, its action
+    exists, a planner was started before it is stepped."""
+    from tui_taxi.core.envs import compile_env
+
+    if verb == "plan":
+        usage = f"expected 'plan {'|'.join(PLAN_METHODS)} [in-place] [from ACTION]'"
+        if not args or args[0] not in PLAN_METHODS:
+            raise TourError(f"{where}: {usage}")
+        rest = args[1:]
+        in_place = bool(rest) and rest[0] == "in-place"
+        rest = rest[1:] if in_place else rest
+        try:
+            model = compile_env(*world)
+        except (EnvError, ConfigError) as exc:
+            raise TourError(f"{where}: planning needs a world with a model: {exc}") from None
+        start = None
+        if rest:
+            name = " ".join(rest[1:])
+            if rest[0] != "from" or name not in model.action_names:
+                raise TourError(
+                    f"{where}: {usage}; {world[0]}'s actions: {', '.join(model.action_names)}"
+                )
+            start = model.action_names.index(name)
+        return PlanStart(*world, gamma, args[0] == "value-iteration", in_place, start)
+    if not started:
+        raise TourError(f"{where}: '{verb}' before a 'plan' (which starts a planner)")
+    if verb == "sweep":
+        if len(args) == 2 and args[0] == "until" and args[1] in PLAN_UNTIL:
+            step = PlanStep("sweep", until=args[1])
+        elif len(args) == 1 and args[0].isdigit():
+            step = PlanStep("sweep", _count(args, where, verb, minimum=1))
+        else:
+            raise TourError(f"{where}: expected 'sweep N' or 'sweep until optimal|converged'")
+    elif verb == "backup":
+        step = PlanStep("backup", _count(args, where, verb, minimum=1))
+    elif verb == "grid":
+        if len(args) != 1 or args[0] not in PLAN_GRIDS:
+            raise TourError(f"{where}: expected 'grid {'|'.join(PLAN_GRIDS)}'")
+        step = PlanStep("grid", PLAN_GRIDS.index(args[0]))
+    else:  # improve, iterate
+        if args:
+            raise TourError(f"{where}: '{verb}' takes nothing after it")
+        step = PlanStep(verb)
+    return step
 
 
 def _join(lines: list[str]) -> str:

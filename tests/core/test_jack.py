@@ -65,8 +65,8 @@ def test_jacks_car_rental_is_a_gymnasium_env():
 def test_figure_4_2_policy_iteration_is_stable_at_pi_4():
     model = compile_env(JACK)
     planner = Planner(model, GAMMA)
-    planner.pi = np.zeros((441, 11))
-    planner.pi[:, 5] = 1.0  # pi_0: never move a car
+    planner.follow(5)  # pi_0: never move a car
+    assert planner.pi[:, 5].tolist() == [1.0] * 441 and planner.pi.sum() == 441
     policies = [np.full(441, 0)]
     for _ in range(10):
         planner.run(1e-6)

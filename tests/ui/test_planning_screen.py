@@ -74,14 +74,67 @@ async def test_value_iteration_from_a_reset():
         assert not isinstance(app.screen, PlanningScreen)
 
 
-async def test_a_world_without_a_grid_says_where_planning_is():
-    app = make_app()  # Taxi
+async def test_a_world_drawn_without_planning_says_where_planning_is():
+    app = make_app(env_id="tui_taxi/MaximizationBias-v0")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda s: True)
         await pilot.press("P")
         assert not isinstance(app.screen, PlanningScreen)
         said = [n.message for n in app.toasts.shown()]
-        assert any("Taxi-v4 is not one" in m and "tui-taxi plan --env ID" in m for m in said)
+        assert any("not tui_taxi/MaximizationBias-v0" in m and "tui-taxi plan" in m for m in said)
+
+
+async def test_value_iteration_on_taxi_one_passenger_at_a_time():
+    """Taxi at R with the passenger there, bound for G: pick up, then eight moves round the
+    walls (down two, right two, up two, right two), then drop off for +20; by hand at gamma
+    0.6, V = -(1 + 0.6 + ... + 0.6^8) + 20 * 0.6^9 = -2.27."""
+    app = make_app()  # Taxi, the tutorial's gamma 0.6
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda s: True)
+        await pilot.press("P", "m", "f")
+        head, grid, _ = _texts(app)
+        by_hand = -sum(0.6**t for t in range(9)) + 20 * 0.6**9
+        assert "value iteration" in head and "converged" in head
+        assert "passenger at R, destination G" in head
+        first = grid.splitlines()[1].replace("┃", " ").replace("┆", " ").split()
+        assert first[0] == f"{by_hand:.2f}" == "-2.27"
+        assert grid.splitlines()[2].split()[1] == "Rp"  # at R: pick up, the only best action
+        await pilot.press("x")  # the next slice: the passenger at R, bound for Y
+        head, grid, _ = _texts(app)
+        assert "passenger at R, destination Y" in head
+        await pilot.press("b")  # state 0: taxi (0,0), passenger at R, bound for R
+        _, _, backup = _texts(app)
+        assert "Backup of s 0 (taxi 0,0 · R → R)" in backup
+
+
+async def test_jacks_policy_drawn_as_figure_4_2_after_planning_on_a_worker():
+    """Jack's car rental on the planning screen: evaluation to convergence runs on a worker
+    thread (two million outcomes a sweep); improvement gives pi_1, drawn as a map of moves; at
+    100x30 in half blocks under a legend, at 120x40 with its numbers."""
+    from tui_taxi.ui.widgets.planning_panel import PlanningPanel
+
+    for size, numbers in (((100, 30), False), ((120, 40), True)):
+        app = make_app(env_id="tui_taxi/JacksCarRental-v0")
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot, lambda s: True)
+            await pilot.press("P", "f")
+            panel = app.screen.query_one(PlanningPanel)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not panel.busy
+            head, grid, _ = _texts(app)
+            assert "converged" in head and "V(s) from" in grid
+            await pilot.press("i")
+            head, grid, _ = _texts(app)
+            assert "of π1 (" in head and "states changed)" in head
+            moves = panel.planner.greedy_actions().argmax(axis=1) - 5
+            if numbers:  # the row of 20 cars at the first location, as the map prints it
+                row = next(line for line in grid.splitlines() if line.startswith(" 20 "))
+                assert [int(m) for m in row.split()[1:]] == moves[20 * 21 :].tolist()
+            else:
+                assert "moves -5 -4 -3 -2 -1  0 +1 +2 +3 +4 +5" in grid
+            assert app.screen.query_one(PlanningPanel).region.bottom <= size[1]
+            app.trainer.stop()
 
 
 def test_the_planning_screen(snap_compare):

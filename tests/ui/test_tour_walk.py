@@ -29,6 +29,8 @@ def _ready(app, tour, index):
         if snap.model is not None and snap.report is None:
             return False
         caption = app.live.query_one(TourCaption)
+        if caption.planning is not None and caption.planning.busy:
+            return False  # (a large model planned on a worker)
         return tour.panel_at(index) != "compare" or caption.comparison is not None
 
     return ready
@@ -62,6 +64,17 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
                     assert figures[field] in elsewhere, f"{where}: {figures[field]} ({field})"
             assert "…" not in caption.caption().plain, where
             assert "could not be drawn" not in elsewhere, where
+            warned = [n.message for n in app.toasts.shown() if n.severity != "information"]
+            assert not warned, f"{where}: {warned}"  # (a warning would cover the screen)
+            if tour.view_at(index) == "planning":  # the planner instead of the dashboard
+                planning = app.live.query_one("#planning")
+                assert planning.display and app.live.has_class("-planning"), where
+                assert not app.live.query_one("#dashboard").display, where
+                assert planning.region.height > 0 and planning.region.bottom <= 30, where
+                grid = app.live.query_one("#plan-grid").region
+                assert grid.height > 0 and grid.bottom <= planning.region.bottom, where
+                continue
+            assert not app.live.has_class("-planning"), where
             shown = {w.id for w in app.live.query("#left > *, #right > *") if w.display}
             view = "chart" if app.live.chart_view else "qtable"
             assert VIEWS[tour.view_at(index)] == VIEWS[view] and VIEWS[view] in shown, where
@@ -72,6 +85,4 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
                     assert region.bottom <= 30 and region.height > 0, (where, panel.id)
                     if panel.id == "qtable" and name == "taxi" and not presenter:
                         assert region.height == 27, where  # its legend, the last line
-            warned = [n.message for n in app.toasts.shown() if n.severity != "information"]
-            assert not warned, f"{where}: {warned}"  # (a warning would cover the screen)
         app.trainer.stop()

@@ -139,7 +139,10 @@ class Setting:
 
     @property
     def figure(self) -> str:
-        """The value now with the digits it needs (see :func:`figure_of`)."""
+        """The value now with the digits it needs (see :func:`figure_of`); a count (a ladder's
+        rung: Dyna's n) as a whole number."""
+        if self.ladder and float(self.value).is_integer():
+            return f"{int(self.value)}"
         return figure_of(self.value, spans_decades=bool(self.factor))
 
     @property

@@ -18,6 +18,7 @@ from textual.app import App, SystemCommand
 
 from tui_taxi.core.agent import default_config, kind_named, kind_of, new_agent, open_env
 from tui_taxi.core.agent import load as load_agent
+from tui_taxi.core.envs import compile_env
 from tui_taxi.core.errors import ConfigError
 from tui_taxi.demo import Tour
 from tui_taxi.protocol import (
@@ -61,8 +62,9 @@ from tui_taxi.ui.screens.trip import BalanceScreen, TripScreen
 from tui_taxi.ui.screens.world_picker import WorldPicker
 from tui_taxi.ui.theme import PRESENTER
 from tui_taxi.ui.toasts import Toasts
-from tui_taxi.ui.views import MISSING_WHY, missing, move_action, play_moves
+from tui_taxi.ui.views import MISSING_WHY, missing, move_action, play_moves, view_for
 from tui_taxi.ui.widgets.compare_table import CompareTable
+from tui_taxi.ui.widgets.planning_panel import PlanningPanel
 from tui_taxi.ui.widgets.reward_chart import RewardChart
 from tui_taxi.ui.widgets.tour_caption import TourCaption
 
@@ -264,6 +266,26 @@ class TaxiApp(App[None]):
         self.live.dashboard.set_tour_panel(panel)
         metric, shown = self.tour.chart_at(index)
         self.live.query_one(RewardChart).set_view(metric, shown == "clipped")
+        self._tour_planning(index, caption)
+
+    def _tour_planning(self, index: int, caption: TourCaption) -> None:
+        """A planning slide: the planner as the tour's steps leave it, instead of the
+        dashboard, the run beside it; its figures in the caption."""
+        plan = self.tour.plan_at(index) if self.tour.view_at(index) == "planning" else None
+        self.live.set_class(plan is not None, "-planning")
+        panel = self.live.query_one(PlanningPanel)
+        caption.planning = panel if plan is not None else None
+        if plan is None:
+            return
+        start, steps = plan
+        model = compile_env(start.env_id, start.env_kwargs)  # (compiled when the tour was read)
+        panel.drawn = lambda: caption.refresh(layout=True)
+        panel.replay(model, view_for(World.of(model)).plan, start, steps, self._run_values)
+
+    def _run_values(self):
+        """The run on the trainer's thread, as its latest snapshot shows it (beside a planner)."""
+        snap = self.snapshot
+        return (snap.q, snap.total_steps, snap.variant) if snap else (None, 0, "")
 
     def action_world(self) -> None:
         def chosen(world: tuple[str, tuple] | None) -> None:
@@ -310,12 +332,10 @@ class TaxiApp(App[None]):
         from tui_taxi.ui.screens.planning import PlanningScreen
 
         gamma = self.snapshot.config.gamma if self.snapshot is not None else 1.0
-
-        def run():  # the run on the trainer's thread, as its latest snapshot shows it
-            snap = self.snapshot
-            return (snap.q, snap.total_steps, snap.variant) if snap else (None, 0, "")
-
-        self.push_screen(PlanningScreen(self.world.model, gamma, self.world.env_id, run))
+        view = view_for(self.world).plan
+        self.push_screen(
+            PlanningScreen(self.world.model, gamma, self.world.env_id, view, self._run_values)
+        )
 
     def action_replay(self) -> None:
         if self._refused("replay"):

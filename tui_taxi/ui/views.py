@@ -8,6 +8,7 @@ action names, never Taxi's). A new world adds an entry here and its widgets; not
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_taxi.core.worlds import MAXIMIZATION_BIAS_ID
+from tui_taxi.core.worlds import JACKS_CAR_RENTAL_ID, MAXIMIZATION_BIAS_ID
 from tui_taxi.protocol import World
 
 #: Play mode's moves and the action names that mean them, in any env.
@@ -35,6 +36,19 @@ MOVE_NAMES = {
 
 
 @dataclass(frozen=True)
+class PlanView:
+    """How the planning screen draws a planner's values on this world."""
+
+    #: (model, V, greedy mask with ties, state backed up last, next in sweep order, part,
+    #: rows it may take) -> the values drawn
+    draw: Callable[..., Text]
+    parts: int = 1  # the slices of the world drawn one at a time (Taxi's 20 maps)
+    part_name: Callable[[int], str] = lambda part: ""
+    describe: Callable[[int], str] = lambda state: ""  # a state in words (the backup's)
+    value_range: bool = False  # V's range said above the drawing (which has no numbers)
+
+
+@dataclass(frozen=True)
 class WorldView:
     name: str
     world: Callable[..., Widget]  # (world, id=...) -> draws the world and the last action
@@ -47,9 +61,11 @@ class WorldView:
     world_rows: Callable[[World], int] = lambda world: 8  # the world's rows, at the least
     #: a state as Q(s, ·) names it: its index, or the name the world gives it (A, B)
     state_name: Callable[[World, int], int | str] = lambda world, state: state
+    plan: PlanView | None = None  # planning on screen (P), if drawn for this world
 
 
 def _taxi() -> WorldView:
+    from tui_taxi.ui.widgets.planner_grid import taxi_planner_text, taxi_slice_name, taxi_slices
     from tui_taxi.ui.widgets.q_heatmap import QHeatmap, heatmap_size
     from tui_taxi.ui.widgets.q_zoom import QZoom
     from tui_taxi.ui.widgets.taxi_grid import TaxiGrid, map_text
@@ -68,6 +84,14 @@ def _taxi() -> WorldView:
         "a group per passenger (p=) and destination.",
         _taxi_state,
         lambda world, state: map_text(state, 9, 2),
+        plan=PlanView(
+            lambda model, v, greedy, last, following, part, rows: taxi_planner_text(
+                model, v, greedy, last, following, part
+            ),
+            len(taxi_slices()),
+            taxi_slice_name,
+            lambda state: _taxi_state(None, state),
+        ),
     )
 
 
@@ -81,6 +105,7 @@ def _taxi_state(world: World, state: int) -> str:
 
 def _grid() -> WorldView:
     from tui_taxi.ui.widgets.grid_world import GridWorldMap, ValueGrid, map_text, value_grid_size
+    from tui_taxi.ui.widgets.planner_grid import planner_grid_text
 
     return WorldView(
         "grid",
@@ -96,6 +121,11 @@ def _grid() -> WorldView:
         _grid_state,
         lambda world, state: map_text(world.model.grid, state, 3),
         lambda world: world.model.grid.n_rows + (1 if world.model.grid.wind else 0) + 1,
+        plan=PlanView(
+            lambda model, v, greedy, last, following, part, rows: planner_grid_text(
+                model, v, greedy, last, following
+            ),
+        ),
     )
 
 
@@ -149,6 +179,27 @@ def _fallback() -> WorldView:
         lambda world, state: f"state {state}",
         None,
         lambda world: 3,
+    )
+
+
+def _jack() -> WorldView:
+    """Jack's car rental (Example 4.2): the fallback's views, and its policy drawn as the book's
+    Figure 4.2 maps it."""
+    from tui_taxi.ui.widgets.planner_grid import JACK_SIDE, jack_policy_text
+
+    def describe(state: int) -> str:
+        first, second = divmod(state, JACK_SIDE)
+        return f"{first} cars at the first, {second} at the second"
+
+    return dataclasses.replace(
+        _fallback(),
+        name="jack",
+        describe=lambda world, state: "cars {} and {}".format(*divmod(state, JACK_SIDE)),
+        plan=PlanView(
+            lambda model, v, greedy, last, following, part, rows: jack_policy_text(greedy, rows),
+            describe=describe,
+            value_range=True,
+        ),
     )
 
 
@@ -216,6 +267,7 @@ REGISTRY: list[tuple[Callable[[World], bool], Callable[[], WorldView]]] = [
     (lambda world: world.model is not None and world.model.is_taxi, _taxi),
     (lambda world: world.model is not None and world.model.grid is not None, _grid),
     (lambda world: world.model is not None and world.model.env_id == MAXIMIZATION_BIAS_ID, _bias),
+    (lambda world: world.model is not None and world.model.env_id == JACKS_CAR_RENTAL_ID, _jack),
 ]
 
 
@@ -239,6 +291,7 @@ def missing(world: World) -> frozenset[str]:
     hidden = set()
     if world.model is None or world.model.grid is None:
         hidden.add("per_action")
+    if world.model is None or view_for(world).plan is None:
         hidden.add("plan")
     if world.model is None:
         hidden.add("replay")
@@ -250,8 +303,8 @@ def missing(world: World) -> frozenset[str]:
 #: Why a world lacks an action, said when its key is pressed anyway (palette, muscle memory).
 MISSING_WHY = {
     "per_action": "each action's value per cell needs a grid world",
-    "plan": "planning on screen draws a grid world with a model; {env} is not one (any world "
-    "with a model: tui-taxi plan --env ID)",
+    "plan": "planning on screen draws the grid worlds, Taxi and Jack's car rental; not {env} "
+    "(any world with a model: tui-taxi plan --env ID)",
     "replay": "replay draws the grid worlds' states; {env}'s are not recorded",
     "manual": "play: CartPole and the grid worlds; {env} is watched, not played",
 }

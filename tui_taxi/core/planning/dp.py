@@ -225,6 +225,33 @@ class Planner:
         tol = value_tolerance(self.model, self.gamma, self.v)
         return q >= q.max(axis=1, keepdims=True) - tol[:, None]
 
+    def follow(self, action: int) -> None:
+        """Evaluate the policy that always takes ``action`` (where it is legal; elsewhere the
+        legal actions equally): the book's pi_0 on Jack's car rental, never moving a car."""
+        legal = self.model.legal_mask
+        if not 0 <= action < self.model.n_actions:
+            raise ConfigError(f"no action {action!r}; this world has {self.model.n_actions}")
+        pi = np.where(legal[:, [action]], np.eye(self.model.n_actions)[action], legal)
+        self.pi = pi / pi.sum(axis=1, keepdims=True)
+        self.forget_convergence()
+
+    def iterate(
+        self, theta: float, max_sweeps: int = MAX_SWEEPS, until_optimal: bool = False
+    ) -> tuple[bool, list[np.ndarray]]:
+        """Policy iteration from the policy now: evaluate to ``theta``, improve, until the
+        policy is stable (True) or ``max_sweeps`` sweeps in all (or, ``until_optimal``, the
+        greedy policy optimal) stop it; with each improved policy's greedy mask."""
+        policies: list[np.ndarray] = []
+        start = self.k
+        while self.k - start < max_sweeps:
+            if not self.run(theta, max_sweeps - (self.k - start), until_optimal):
+                return False, policies
+            stable = self.improve()
+            policies.append(self.pi > 0)
+            if stable:
+                return True, policies
+        return False, policies
+
     def improve(self) -> bool:
         """Policy improvement: pi becomes greedy for the current V, uniform over its ties;
         returns whether it stayed the same (the policy is stable)."""
@@ -273,16 +300,10 @@ def plan(
     planner = Planner(model, gamma, in_place=in_place, greedy=method == "value-iteration")
     planner.check = optimality_check(model, gamma)  # (after the planner has checked gamma)
     policies: list[np.ndarray] = []
-    if method == "policy-iteration":
-        converged = False  # (the policy is stable)
-        while planner.k < (sweeps if sweeps is not None else MAX_SWEEPS):
-            budget = MAX_SWEEPS if sweeps is None else sweeps - planner.k
-            if not planner.run(theta, budget, until_optimal):
-                break
-            converged = planner.improve()
-            policies.append(planner.pi > 0)
-            if converged:
-                break
+    if method == "policy-iteration":  # (the policy stable is "converged")
+        converged, policies = planner.iterate(
+            theta, MAX_SWEEPS if sweeps is None else sweeps, until_optimal
+        )
     elif sweeps is not None:
         for _ in range(sweeps):
             planner.sweep()

@@ -297,7 +297,7 @@ class TabularAgent(AgentBase):
         if name == "planning_steps":
             if not text.strip().isdigit():
                 raise ConfigError(f"planning steps must be a whole number, got {text!r}")
-            TrainConfig(planning_steps=int(text))  # its range, checked
+            TrainConfig(learner="dyna-q", planning_steps=int(text))  # its range, checked
             return int(text)
         _known(name)
         try:

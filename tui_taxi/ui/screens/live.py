@@ -17,6 +17,7 @@ from tui_taxi.ui.toasts import show_toasts
 from tui_taxi.ui.views import missing, play_moves
 from tui_taxi.ui.widgets.dashboard import Dashboard
 from tui_taxi.ui.widgets.key_bar import KeyBar
+from tui_taxi.ui.widgets.planning_panel import PlanningPanel
 from tui_taxi.ui.widgets.reward_chart import RewardChart
 from tui_taxi.ui.widgets.status_bar import StatusBar
 from tui_taxi.ui.widgets.tour_caption import TourCaption
@@ -40,6 +41,7 @@ class LiveScreen(Screen):
     def compose(self) -> ComposeResult:
         if self.tour is not None:
             yield TourCaption(self.tour, id="caption")
+            yield PlanningPanel(keys=False, reserve=5, id="planning")  # a planning slide's
         else:
             yield StatusBar(id="status")
         yield Dashboard(self.world, id="dashboard")
@@ -62,6 +64,8 @@ class LiveScreen(Screen):
         with self.app.batch_update():
             panel.first().show(snap)
             dashboard.first().show(snap)
+            if self.has_class("-planning"):  # the run beside the planner, as the caption says
+                self.query_one(PlanningPanel).draw()
 
     def show_starting(self, text: str) -> None:
         for status in self.query(StatusBar):  # (none in a tour, nor while closing)

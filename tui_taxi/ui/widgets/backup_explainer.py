@@ -18,8 +18,9 @@ def _term(p: float, r: float, gamma: float, v_next: float | None, deterministic:
     return inner if deterministic else f"{p:.2g}·({inner})"
 
 
-def backup_text(planner: Planner, backup: Backup | None, width: int) -> Text:
-    """What the last backup computed, in lines of at most ``width`` characters."""
+def backup_text(planner: Planner, backup: Backup | None, width: int, where: str = "") -> Text:
+    """What the last backup computed, in lines of at most ``width`` characters; ``where``: the
+    state in words (a grid world's row and column by default)."""
     text = Text()
     if backup is None:
         text.append("No backup yet: ", style="bold")
@@ -27,9 +28,12 @@ def backup_text(planner: Planner, backup: Backup | None, width: int) -> Text:
         return text
     model: CompiledEnv = planner.model
     s = backup.state
-    where = f"row {s // model.grid.n_cols}, col {s % model.grid.n_cols}" if model.grid else ""
+    if model.grid is not None:
+        where = f"row {s // model.grid.n_cols}, col {s % model.grid.n_cols}"
     text.append(f"Backup of s {s}", style="bold")
-    text.append(f" ({where}) · sweep {backup.sweep}\n", style=DIM)
+    text.append(
+        f" ({where}) · sweep {backup.sweep}\n" if where else f" · sweep {backup.sweep}\n", style=DIM
+    )
     name_w = max(len(n) for n in model.action_names)
     legal = model.legal_mask[s]
     for a, name in enumerate(model.action_names):

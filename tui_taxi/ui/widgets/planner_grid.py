@@ -10,7 +10,7 @@ from rich.text import Text
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.planning.dp import end_states
 from tui_taxi.core.worlds import ARROWS
-from tui_taxi.ui.colors import SequentialScale, text_on
+from tui_taxi.ui.colors import DivergingScale, SequentialScale, text_on
 from tui_taxi.ui.widgets.grid_world import KIND
 
 CELL_W = 7  # "-14.00" and a space
@@ -49,4 +49,113 @@ def planner_grid_text(
                 elif s == following and line == 1:
                     style = f"underline {style}"
                 text.append(f"{body[: CELL_W - 1]:^{CELL_W}}", style=style)
+    return text
+
+
+#: Taxi's actions in a cell's arrow line (Pickup and Dropoff as letters).
+TAXI_MARKS = {"Pickup": "p", "Dropoff": "d"}
+
+
+def taxi_slices() -> list[tuple[int, int]]:
+    """Taxi's (passenger, destination) pairs, each a map of 25 taxi cells: the passenger at a
+    pad (0-3) or in the taxi (4), the destination another pad."""
+    return [(p, d) for p in range(5) for d in range(4) if p != d]
+
+
+def taxi_slice_name(part: int) -> str:
+    from tui_taxi.core.envs import TAXI_PADS
+
+    passenger, dest = taxi_slices()[part % len(taxi_slices())]
+    where = "in the taxi" if passenger == 4 else f"at {TAXI_PADS[passenger]}"
+    return f"passenger {where}, destination {TAXI_PADS[dest]}"
+
+
+def taxi_planner_text(
+    model: CompiledEnv,
+    v: np.ndarray,
+    greedy: np.ndarray,
+    last: int | None,
+    following: int,
+    part: int = 0,
+) -> Text:
+    """Taxi's values for one (passenger, destination) slice as its map: each of the 25 taxi
+    cells with V(s) and its greedy moves (p pick up, d drop off; ties: every one), walls as
+    walls, the pads lettered."""
+    from tui_taxi.core.envs import TAXI_LOCS, TAXI_PADS, taxi_encode, taxi_walls
+
+    passenger, dest = taxi_slices()[part % len(taxi_slices())]
+    states = [taxi_encode(r, c, passenger, dest) for r in range(5) for c in range(5)]
+    scale = SequentialScale.of(v[states])
+    walls = taxi_walls()
+    pads = {loc: TAXI_PADS[i] for i, loc in enumerate(TAXI_LOCS)}
+    border = "bold #c8c8c8"
+    text = Text("┏" + "━" * (5 * CELL_W + 4) + "┓", style=border)
+    for r in range(5):
+        for line in range(2):
+            text.append("\n┃", style=border)
+            for c in range(5):
+                s = states[r * 5 + c]
+                if line == 0:
+                    body = f"{v[s]:.2f}"
+                else:
+                    names = [model.action_names[a] for a in np.flatnonzero(greedy[s])]
+                    body = "".join(TAXI_MARKS.get(n) or ARROWS.get(n, "?") for n in names)
+                    pad = pads.get((r, c))
+                    body = f"{pad}{body}" if pad else body
+                bg = scale.hex(float(v[s]))
+                style = f"{text_on(bg)} on {bg}"
+                if s == last:
+                    style = f"bold reverse {style}"
+                elif s == following and line == 1:
+                    style = f"underline {style}"
+                text.append(f"{body[: CELL_W - 1]:^{CELL_W}}", style=style)
+                if c < 4:
+                    text.append("┃" if (r, c) in walls else "┆", style=border)
+            text.append("┃", style=border)
+    text.append("\n┗" + "━" * (5 * CELL_W + 4) + "┛", style=border)
+    return text
+
+
+JACK_SIDE = 21  # cars 0..20 at each location
+
+
+def jack_policy_text(greedy: np.ndarray, rows: int) -> Text:
+    """Jack's greedy moves as the book's Figure 4.2 maps them: the cars at the first location
+    up (20 at the top), at the second across; each move (+ from the first to the second) a
+    colour, with its number where there are ``rows`` for one line a location count, else two
+    counts a line in half blocks under a legend of the colours. Ties: the smallest move."""
+    moves = (greedy.argmax(axis=1) - 5).reshape(JACK_SIDE, JACK_SIDE)
+    scale = DivergingScale(-5.0, 5.0)
+    numbers = rows >= JACK_SIDE + 3  # (its title, the axis, the axis's words)
+    text = Text("cars moved overnight, first location → second (− back), by cars at each:\n")
+    if not numbers:
+        text.append("moves ")
+        for m in range(-5, 6):
+            bg = scale.hex(m)
+            text.append(f"{m:+d}"[-2:] if m else " 0", style=f"{text_on(bg)} on {bg}")
+            text.append(" ")
+        text.append("\n")
+    if numbers:
+        for n1 in range(JACK_SIDE - 1, -1, -1):
+            text.append(f"{n1:>3} ")
+            for n2 in range(JACK_SIDE):
+                m = int(moves[n1, n2])
+                bg = scale.hex(m)
+                text.append(f"{m:>3}", style=f"{text_on(bg)} on {bg}")
+            text.append("\n")
+        text.append("    " + "".join(f"{n2:>3}" for n2 in range(JACK_SIDE)))
+        text.append("\n    first location's cars up, the second's across")
+        return text
+    for top in range(JACK_SIDE - 1, -1, -2):  # two counts a line: top half, bottom half
+        label = f"{top:>2}-{top - 1:<2}" if top else " 0"
+        text.append(f"{label:<5} ")
+        for n2 in range(JACK_SIDE):
+            upper = scale.hex(int(moves[top, n2]))
+            lower = scale.hex(int(moves[top - 1, n2])) if top else "#000000"
+            text.append("▀▀", style=f"{upper} on {lower}")
+        text.append("\n")
+    axis = [" "] * (6 + 2 * JACK_SIDE)
+    for n2 in (0, 10, 20):
+        axis[6 + 2 * n2 : 6 + 2 * n2 + len(str(n2))] = str(n2)
+    text.append("".join(axis) + " the second's cars (the first's up)")
     return text

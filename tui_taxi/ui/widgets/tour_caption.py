@@ -35,6 +35,7 @@ class TourCaption(Widget):
         self.snapshot: Snapshot | None = None
         self.comparison: Comparison | None = None
         self._fresh_from = 0  # commands the trainer must have handled for this slide's run
+        self.planning = None  # the planning panel, on a planning slide (its figures)
 
     def go(self, move: int, sent: int = 0) -> int:
         """Next (1), back (-1) or the first slide (0); returns the slide to show. ``sent``: the
@@ -59,7 +60,10 @@ class TourCaption(Widget):
         snap = self.snapshot
         if snap is None or snap.handled < self._fresh_from:
             return {}
-        return caption_figures(snap, self.comparison)
+        figures = caption_figures(snap, self.comparison)
+        if self.planning is not None:
+            figures.update(self.planning.figures())
+        return figures
 
     def caption(self) -> Text:
         """The slide's caption with its figures filled in (``…`` where not known yet)."""
