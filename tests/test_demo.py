@@ -66,6 +66,14 @@ def test_a_tour_parses_into_steps_of_intents_and_waits():
         ("== A\n> x\ntrain 5 until\n", "t.tour:3: expected 'train N [steps] [until optimal]'"),
         ("== A\n> x\ntrain until optimal\n", "t.tour:3: expected 'train N [steps] [until"),
         ("== A\n> x\ntrain 5 until best\n", "t.tour:3: expected 'train N [steps] [until"),
+        ("== A\n> x\nsweep 3\n", "t.tour:3: 'sweep' before a 'plan' (which starts a planner)"),
+        ("== A\n> x\nplan fast\n", "t.tour:3: expected 'plan policy-evaluation|value-iteration"),
+        ("== A\n> x\nplan value-iteration from Fly\n", "t.tour:3: expected 'plan policy-eval"),
+        ("agent dqn\nenv CartPole-v1\n== A\n> x\nplan value-iteration\n", "planning needs"),
+        ("== A\n> x\nplan value-iteration\nsweep until done\n", "expected 'sweep N' or"),
+        ("== A\n> x\nplan value-iteration\nsweep 0\n", "t.tour:4: sweep must be 1 to"),
+        ("== A\n> x\nplan value-iteration\ngrid q\n", "t.tour:4: expected 'grid v|maxq|gap'"),
+        ("== A\n> x\nplan value-iteration\nimprove 2\n", "'improve' takes nothing after it"),
     ],
 )
 def test_malformed_tours_name_the_line_and_the_problem(text, message):
@@ -73,6 +81,31 @@ def test_malformed_tours_name_the_line_and_the_problem(text, message):
         parse_tour(text, "t.tour")
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_planning_verbs_start_a_planner_on_the_world_and_gamma_of_their_line():
+    tour = parse_tour(
+        "env tui_taxi/SmallGridworld-v0\n== A\n> x\nplan policy-evaluation in-place\nsweep 3\n"
+        "== B\n> y\nset gamma 0.5\nsweep until optimal\nview qtable\n"
+        "== C\n> z\nworld tui_taxi/JacksCarRental-v0\nplan policy-evaluation from move +0\n"
+        "improve\niterate\ngrid gap\n"
+    )
+    start, steps = tour.plan_at(1)
+    assert (start.env_id, start.gamma, start.greedy, start.in_place) == (
+        "tui_taxi/SmallGridworld-v0",
+        1.0,
+        False,
+        True,
+    )  # the world's own gamma (Example 4.1: 1), not the later 'set gamma'
+    assert [(s.verb, s.count, s.until) for s in steps] == [
+        ("sweep", 3, ""),
+        ("sweep", 1, "optimal"),
+    ]
+    assert [tour.view_at(i) for i in range(3)] == ["planning", "qtable", "planning"]
+    start, steps = tour.plan_at(2)
+    assert (start.env_id, start.gamma, start.start) == ("tui_taxi/JacksCarRental-v0", 0.9, 5)
+    assert [s.verb for s in steps] == ["improve", "iterate", "grid"] and steps[2].count == 2
+    assert tour.steps[2].actions[0].env_id == "tui_taxi/JacksCarRental-v0"  # the run's world
 
 
 @pytest.mark.parametrize("name", list(TOURS))

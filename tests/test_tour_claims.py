@@ -192,3 +192,117 @@ def test_windy_first_episodes_wander_for_hundreds_of_steps():
     first = run.history.means()["episodic_length"][:1]  # (bins of one episode this early)
     lengths = TabularAgent(run.config).train(episodes=3).episodic_length
     assert (lengths >= 100).all() and lengths.max() < 1000 and first[0] == lengths[0]
+
+
+def _planned(title: str):
+    """The planner as slide ``title`` of the planning tour leaves it, and what its steps left."""
+    from tui_taxi.core.envs import compile_env
+    from tui_taxi.core.planning import Planner
+    from tui_taxi.demo import play_plan
+    from tui_taxi.ui.widgets.planning_panel import THETA
+
+    tour = load_tour(name="planning")
+    index = next(i for i, step in enumerate(tour.steps) if step.title == title)
+    start, steps = tour.plan_at(index)
+    model = compile_env(start.env_id, start.env_kwargs)
+    planner = Planner(model, start.gamma, in_place=start.in_place, greedy=start.greedy)
+    from tui_taxi.core.planning.dp import optimality_check
+
+    planner.check = optimality_check(model, start.gamma)
+    if start.start is not None:
+        planner.follow(start.start)
+    return planner, play_plan(planner, steps, THETA)
+
+
+#: Figure 4.1's grids as printed (one decimal): k = 3, and the random policy's values.
+FIGURE_4_1_K3 = [0, -2.4, -2.9, -3, -2.4, -2.9, -3, -2.9, -2.9, -3, -2.9, -2.4, -3, -2.9, -2.4, 0]
+FIGURE_4_1_LIMIT = [0, -14, -20, -22, -14, -18, -20, -20, -20, -20, -18, -14, -22, -20, -14, 0]
+
+
+def test_the_planning_tour_shows_figure_4_1_and_its_greedy_policy_optimal_at_k_3():
+    planner, _ = _planned("Sweep by sweep")
+    assert planner.k == 3 and planner.optimal_since == 3  # "already optimal, since sweep 3"
+    assert planner.delta > 0.5  # "the values are still moving"
+    np.testing.assert_allclose(planner.v, FIGURE_4_1_K3, atol=0.05)
+    planner, _ = _planned("Evaluated to convergence")
+    np.testing.assert_allclose(planner.v, FIGURE_4_1_LIMIT, atol=0.01)
+    assert planner.optimal_since == 3  # "has been optimal since sweep 3"
+    planner, _ = _planned("Value iteration")
+    distance = [min(r + c, 6 - r - c) for r, c in (divmod(s, 4) for s in range(16))]
+    np.testing.assert_allclose(planner.v, -np.array(distance), atol=1e-9)  # minus the steps
+
+
+def test_the_planning_tour_plans_taxi_to_the_optimum_with_far_fewer_backups_than_samples():
+    from exact import optimal_q
+
+    planner, _ = _planned("Taxi, planned")
+    np.testing.assert_allclose(planner.v, optimal_q(planner.model, 0.6).max(axis=1), atol=1e-3)
+    slide = _slide("planning", "Planning against learning")
+    report = _report(slide.agent)
+    assert report.n_optimal == report.n_start == 300  # "optimal from 300/300 starts"
+    samples = slide.agent.total_steps
+    backups = planner.optimal_at[1]
+    assert backups * 10 < samples  # the gap the slide shows: tens of times fewer
+
+
+def test_the_planning_tour_dyna_q_with_fifty_planning_steps_finds_the_shortest_path():
+    slide = _slide("planning", "Fifty planning steps a step")
+    assert slide.agent.config.planning_steps == 50 and slide.agent.config.learner == "dyna-q"
+    report = _report(slide.agent)
+    assert report.n_loop == 0 and report.optimal_mean_steps == 14  # Figure 8.2's shortest path
+    assert report.mean_steps <= 14 + 2  # near it within 50 episodes
+    kept = slide._snapshots.kept[0]
+    assert kept.label == "n = 0"
+    # "take fewer steps on average": the same 50 episodes, n = 50 against n = 0 (Figure 8.2)
+    assert slide.agent.history.recent_mean_length() < kept.recent_length / 2
+
+
+def test_the_planning_tour_ends_at_figure_4_2s_stable_policy():
+    _, never = _planned("Jack's car rental: never move")
+    planner, outcome = _planned("Policy improvement")
+    assert outcome.policy == 1 and outcome.changed > 0
+    planner, outcome = _planned("Policy iteration: stable")
+    assert outcome.policy == 4 and outcome.changed == 0  # pi_4 stable, as in Figure 4.2
+    moves = (planner.greedy_actions().argmax(axis=1) - 5).reshape(21, 21)
+    assert moves[20, 0] == 5 and moves[0, 20] == -4 and moves[20, 20] == 0 == moves[0, 0]
+    assert 420 < planner.v.min() < 423 and 630 < planner.v.max() < 640  # (see test_jack)
+
+
+def test_the_planning_tour_learner_is_far_off_v_star_only_where_its_greedy_paths_never_go():
+    """'Off V* by {gap} on average, by far more in cells its greedy paths never enter (here,
+    the passenger aboard)': the largest gaps, walked by hand from every start, lie off every
+    greedy path, and the slice shown (the passenger in the taxi, bound for G) has one."""
+    from exact import optimal_q
+
+    from tui_taxi.core.envs import taxi_encode
+
+    slide = _slide("planning", "Planning against learning")  # (the next slide trains no more)
+    model, q = slide.agent.model, slide.agent.q
+    gap = np.abs(optimal_q(model, 0.6).max(axis=1) - q.max(axis=1))
+    walked = set()
+    for start in model.start_states:  # Taxi is deterministic: one outcome an action
+        s = int(start)
+        for _ in range(200):
+            walked.add(s)
+            a = int(np.argmax(q[s]))
+            if model.terminated[s, a, 0]:
+                break
+            s = int(model.next_state[s, a, 0])
+    can = set(int(s) for s in model.start_states)  # the states an episode can be in, by hand
+    todo = list(can)
+    while todo:
+        s = todo.pop()
+        for a in range(model.n_actions):
+            if not model.terminated[s, a, 0] and int(model.next_state[s, a, 0]) not in can:
+                can.add(int(model.next_state[s, a, 0]))
+                todo.append(int(model.next_state[s, a, 0]))
+    reachable = np.zeros(model.n_states, dtype=bool)
+    reachable[sorted(can)] = True
+    assert reachable.sum() == 400  # Taxi: never the passenger at its destination
+    far = np.flatnonzero(reachable & (gap > 20 * gap[reachable].mean()))
+    assert far.size and not set(far.tolist()) & walked
+    shown = [taxi_encode(r, c, 4, 1) for r in range(5) for c in range(5)]
+    assert set(far.tolist()) & set(shown)
+    tour = load_tour(name="planning")
+    index = next(i for i, s in enumerate(tour.steps) if s.title == "Optimal, yet not exact")
+    assert tour.plan_at(index)[1][-1].count == 13  # the slice of (in the taxi, G)

@@ -46,7 +46,9 @@ dashboard, as ``P`` shows it; the run goes on behind it, its max Q and samples b
 - ``sweep N``, ``sweep until optimal`` (the greedy policy optimal from every start),
   ``sweep until converged`` (Delta below 1e-4); ``backup N`` (states in sweep order, the last
   one explained); ``improve`` (policy improvement); ``iterate`` (policy iteration: evaluate and
-  improve until the policy is stable); ``grid v|maxq|gap`` (what the cells show).
+  improve until the policy is stable); ``grid v|maxq|gap`` (what the cells show); ``slice N``
+  (a world drawn a slice at a time: the N-th, counted from 0; Taxi's 20 maps, passenger then
+  destination, R G Y B and in the taxi: the panel names the one shown).
 
 Step k is shown by replaying the intents of steps 1..k on a fresh agent with the tour's seed,
 so going back or restarting lands on exactly the same screen; ``steps N`` at the end of the step
@@ -173,7 +175,7 @@ class PlanStart:
 class PlanStep:
     """What a slide does to the planner: ``sweep`` N (``until`` "optimal" or "converged"),
     ``backup`` N, ``improve``, ``iterate`` (policy iteration until stable), ``grid`` N (the
-    cells show V, the run's max Q or the gap: 0, 1, 2)."""
+    cells show V, the run's max Q or the gap: 0, 1, 2), ``slice`` N (which slice is drawn)."""
 
     verb: str
     count: int = 1
@@ -545,7 +547,7 @@ def _env(args: list[str], where: str, agent: str = DEFAULT_KIND) -> tuple[str, t
     return env_id, kwargs
 
 
-PLAN_VERBS = ("plan", "sweep", "backup", "improve", "iterate", "grid")
+PLAN_VERBS = ("plan", "sweep", "backup", "improve", "iterate", "grid", "slice")
 
 
 def _gamma_of(agent: str, env_id: str, env_kwargs: tuple) -> float:
@@ -588,6 +590,8 @@ def _plan(verb: str, args: list[str], where: str, world, gamma, started: bool) -
             raise TourError(f"{where}: expected 'sweep N' or 'sweep until optimal|converged'")
     elif verb == "backup":
         step = PlanStep("backup", _count(args, where, verb, minimum=1))
+    elif verb == "slice":
+        step = PlanStep("slice", _count(args, where, verb, minimum=0))
     elif verb == "grid":
         if len(args) != 1 or args[0] not in PLAN_GRIDS:
             raise TourError(f"{where}: expected 'grid {'|'.join(PLAN_GRIDS)}'")

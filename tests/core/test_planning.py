@@ -211,3 +211,16 @@ def test_the_greedy_policy_is_first_optimal_after_the_third_sweep(model):
         assert plan(model, method).optimal_at == (3, 48)
     stopped = plan(model, "policy-evaluation", until_optimal=True)
     assert stopped.sweeps == 3 and not stopped.converged
+
+
+def test_reachable_states_are_those_an_episode_can_be_in():
+    from tui_taxi.core.envs import compile_env, taxi_decode
+    from tui_taxi.core.planning.dp import reachable_states
+
+    taxi = compile_env("Taxi-v4")
+    reached = reachable_states(taxi)
+    # every taxi cell with the passenger waiting elsewhere or aboard, never at its destination
+    expected = [p != d for p, d in (taxi_decode(s)[2:] for s in range(500))]
+    assert reached.tolist() == expected and reached.sum() == 400
+    small = compile_env("tui_taxi/SmallGridworld-v0")
+    assert reachable_states(small).tolist() == [False] + [True] * 14 + [False]  # not the ends

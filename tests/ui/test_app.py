@@ -198,8 +198,8 @@ async def test_help_lists_the_keys_of_the_current_mode_grouped(mode):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {k.help for k in app.screen.keys}
-        # Taxi has no diagonal or stay move, no per-action grid view and no planning screen
-        not_taxi = ("move('up-", "move('down-", "move('stay')", "per_action", "plan")
+        # Taxi has no diagonal or stay move and no per-action grid view (it has planning: P)
+        not_taxi = ("move('up-", "move('down-", "move('stay')", "per_action")
         assert listed == {
             k.help for k in keys.KEYS if mode in k.modes and not k.action.startswith(not_taxi)
         }

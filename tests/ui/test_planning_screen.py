@@ -157,7 +157,7 @@ async def test_the_run_beside_the_planner_and_a_step_reward_edited_live():
         await pilot.press("P", "m", "f", "v")
         head, grid, _ = _texts(app)
         assert f"the run, q-learning: {snap.total_steps:,} samples" in head
-        assert "grid: max Q (the run)" in head
+        assert "grid: its max Q" in head
         best = app.trainer.agent.q.max(axis=1)
         assert grid.splitlines()[2].split()[0] == f"{best[4]:.2f}"  # row 1, col 0
         await pilot.press("v", "v", "minus")

@@ -90,6 +90,20 @@ def test_demo_td_update_slide(snap_compare):
     assert snap_compare(_tour_app(), terminal_size=(100, 30), run_before=_tour_at(keys, 8))
 
 
+def test_demo_planning_slide_against_learning(snap_compare):
+    """The planning tour's Taxi slide: value iteration's V* for one passenger and destination,
+    its backups against the samples Q-learning took to be optimal (the same screen twice)."""
+    from tui_taxi.core.agent import kind_named
+    from tui_taxi.ui.app import create_app
+
+    tour = load_tour(name="planning")
+    config = kind_named(tour.agent).configure(tour.env_id, tour.env_kwargs, seed=tour.seed)
+    app = create_app(config, paused=True, tour=tour)
+    slide = next(i for i, s in enumerate(tour.steps) if s.title == "Planning against learning")
+    keys = ("space",) * slide
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_tour_at(keys, slide))
+
+
 WORLDS = {
     "frozenlake": ("FrozenLake-v1", (), 2000),
     "frozenlake8x8": ("FrozenLake-v1", (("is_slippery", False), ("map_name", "8x8")), 2000),

@@ -89,6 +89,22 @@ def end_states(model: CompiledEnv) -> np.ndarray:
     return ends
 
 
+def reachable_states(model: CompiledEnv) -> np.ndarray:
+    """(S,) True for the states some episode can be in: the start states and every state an
+    outcome leads to from one without ending the episode (Taxi's passenger at its destination
+    never is: the drop-off ends the episode)."""
+    reached = np.zeros(model.n_states, dtype=bool)
+    reached[model.start_states] = True
+    live = (model.prob > 0) & ~model.terminated
+    frontier = reached.copy()
+    while frontier.any():
+        following = np.zeros_like(reached)
+        following[model.next_state[frontier][live[frontier]]] = True
+        frontier = following & ~reached
+        reached |= following
+    return reached
+
+
 @dataclass(frozen=True)
 class Backup:
     """One state's backup, with its numbers: each action's expected return, the new value."""

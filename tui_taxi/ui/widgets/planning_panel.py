@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.planning import Backup, Planner
-from tui_taxi.core.planning.dp import end_states, optimality_check
+from tui_taxi.core.planning.dp import end_states, optimality_check, reachable_states
 from tui_taxi.demo import PlanOutcome, PlanStart, PlanStep, improve_counted, play_plan
 from tui_taxi.ui.views import PlanView
 from tui_taxi.ui.widgets.backup_explainer import backup_text
@@ -36,7 +36,7 @@ THETA = 1e-4
 #: What m cycles through.
 METHODS = (("policy evaluation", False), ("value iteration", True))
 #: What v shows in the grid: the planner's V, the run's max Q, or the gap between them.
-VIEWS = ("V (planning)", "max Q (the run)", "|V − max Q|")
+VIEWS = ("V", "its max Q", "|V − max Q|")
 #: How much one press of - or + changes the reward of every step.
 COST_STEP = 0.1
 #: Outcomes in a model (states x actions x successors) above which running to convergence
@@ -98,6 +98,7 @@ class PlanningPanel(Vertical):
         self.gamma, self.world_name, self.view_of, self.run = gamma, world_name, view, run
         self.method, self.in_place, self.view, self.cost, self.part = 0, False, 0, 0.0, 0
         self._check = optimality_check(model, gamma)
+        self._live = reachable_states(model) & ~end_states(model)
         self._fresh()
         self.draw()
 
@@ -140,6 +141,8 @@ class PlanningPanel(Vertical):
             self.start_name = model.action_names[start.start]
         grids = [s.count for s in steps if s.verb == "grid"]
         self.view = grids[-1] if grids else 0
+        parts = [s.count for s in steps if s.verb == "slice"]
+        self.part = parts[-1] % view.parts if parts else 0
 
         def work() -> PlanOutcome:
             return play_plan(planner, steps, THETA)
@@ -320,9 +323,10 @@ class PlanningPanel(Vertical):
         return figures
 
     def _gap(self, q: np.ndarray) -> float:
-        live = ~end_states(self.model)
+        """The mean |V − max Q| over the states an episode can be in (a state none reaches
+        keeps its initial Q whatever the run learns)."""
         best = self.model.masked(q).max(axis=1)
-        return float(np.abs(self.planner.v - best)[live].mean())
+        return float(np.abs(self.planner.v - best)[self._live].mean())
 
     def _head(self, figures: dict[str, str]) -> Text:
         p = self.planner
@@ -387,8 +391,10 @@ class PlanningPanel(Vertical):
             return
         figures = self.figures()
         head = self._head(figures)
-        if self.busy:
+        if self.busy:  # (the values are being made: the last drawing would mislead)
             self.query_one("#plan-head", Static).update(head)
+            self.query_one("#plan-grid", Static).update("")
+            self.query_one("#plan-backup", Static).display = False
             if self.drawn is not None:
                 self.drawn()
             return
