@@ -45,7 +45,9 @@ class PlanView:
     parts: int = 1  # the slices of the world drawn one at a time (Taxi's 20 maps)
     part_name: Callable[[int], str] = lambda part: ""
     describe: Callable[[int], str] = lambda state: ""  # a state in words (the backup's)
-    value_range: bool = False  # V's range said above the drawing (which has no numbers)
+    #: a map of the policy (no numbers: V's range said above it): the policy evaluated, as
+    #: Figure 4.2 draws pi_0..pi_4 (the random one, or value iteration: the greedy one)
+    policy_map: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def _jack() -> WorldView:
         plan=PlanView(
             lambda model, v, greedy, last, following, part, rows: jack_policy_text(greedy, rows),
             describe=describe,
-            value_range=True,
+            policy_map=True,
         ),
     )
 

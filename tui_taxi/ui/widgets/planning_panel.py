@@ -399,6 +399,9 @@ class PlanningPanel(Vertical):
                 self.drawn()
             return
         values, greedy = p.v, p.greedy_actions()
+        shows = "greedy for V"
+        if self.view_of.policy_map and not p.greedy and (p.improvements or self.start_name):
+            greedy, shows = p.pi > 0, f"{figures['policy']}, the policy evaluated"  # (Fig. 4.2)
         q, _, name = self._run_values()
         if q is not None:
             head.append_text(self._run_line(figures, name))
@@ -407,6 +410,7 @@ class PlanningPanel(Vertical):
                 best = masked.max(axis=1)
                 values = best if self.view == 1 else np.abs(p.v - best)
                 greedy = masked == best[:, None]
+                shows = "the run's greedy policy"
         self.query_one("#plan-head", Static).update(head)
         width = max(40, min(96, self.app.size.width - 8))
         if self.last is None and not self.show_keys:
@@ -417,13 +421,12 @@ class PlanningPanel(Vertical):
         self.query_one("#plan-backup", Static).update(backup)
         self.query_one("#plan-backup", Static).display = bool(backup.plain)
         lines = head.plain.count("\n") + 1 + (backup.plain.count("\n") + 1 if backup.plain else 0)
-        rows = self.app.size.height - self.reserve - lines - self.view_of.value_range
+        rows = self.app.size.height - self.reserve - lines - self.view_of.policy_map
         last = self.last.state if self.last is not None else None
         grid = self.view_of.draw(self.model, values, greedy, last, p.position, self.part, rows)
-        if self.view_of.value_range:  # (a map of moves: no numbers of its own)
-            grid = Text.assemble(
-                (f"V(s) from {figures['v_min']} to {figures['v_max']}\n", DIM), grid
-            )
+        if self.view_of.policy_map:  # (a map of moves: no numbers of its own)
+            above = f"V(s) from {figures['v_min']} to {figures['v_max']} · the map: {shows}\n"
+            grid = Text.assemble((above, DIM), grid)
         self.query_one("#plan-grid", Static).update(grid)
         if self.drawn is not None:
             self.drawn()
