@@ -228,6 +228,7 @@ def test_the_planning_tour_shows_figure_4_1_and_its_greedy_policy_optimal_at_k_3
     np.testing.assert_allclose(planner.v, FIGURE_4_1_LIMIT, atol=0.01)
     assert planner.optimal_since == 3  # "has been optimal since sweep 3"
     planner, _ = _planned("Value iteration")
+    assert planner.delta == 0 and planner.optimal_since == 3  # "converged (Δ 0)", "from 3 on"
     distance = [min(r + c, 6 - r - c) for r, c in (divmod(s, 4) for s in range(16))]
     np.testing.assert_allclose(planner.v, -np.array(distance), atol=1e-9)  # minus the steps
 
@@ -258,9 +259,11 @@ def test_the_planning_tour_dyna_q_with_fifty_planning_steps_finds_the_shortest_p
 
 
 def test_the_planning_tour_ends_at_figure_4_2s_stable_policy():
-    _, never = _planned("Jack's car rental: never move")
+    never, _ = _planned("Jack's car rental: never move")
+    assert never.pi[:, 5].tolist() == [1.0] * 441  # pi_0: "never moves a car"
     planner, outcome = _planned("Policy improvement")
     assert outcome.policy == 1 and outcome.changed > 0
+    assert np.all(planner.v >= never.v - 1e-3)  # "worth more in every state" (theorem 4.3)
     planner, outcome = _planned("Policy iteration: stable")
     assert outcome.policy == 4 and outcome.changed == 0  # pi_4 stable, as in Figure 4.2
     moves = (planner.greedy_actions().argmax(axis=1) - 5).reshape(21, 21)
@@ -303,6 +306,7 @@ def test_the_planning_tour_learner_is_far_off_v_star_only_where_its_greedy_paths
     assert far.size and not set(far.tolist()) & walked
     shown = [taxi_encode(r, c, 4, 1) for r in range(5) for c in range(5)]
     assert set(far.tolist()) & set(shown)
+    assert np.argmax(np.where(reachable, gap, 0)) in shown  # "up to {gap_max}": on this map
     tour = load_tour(name="planning")
     index = next(i for i, s in enumerate(tour.steps) if s.title == "Optimal, yet not exact")
     assert tour.plan_at(index)[1][-1].count == 13  # the slice of (in the taxi, G)

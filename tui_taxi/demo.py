@@ -149,6 +149,7 @@ CAPTION_FIELDS = {
     "v_max": "the largest V(s) (the planning panel, a world drawn without numbers)",
     "samples": "the run's environment steps beside the planner (the planning panel)",
     "gap": "the mean |V - max Q| between the planner and the run (the planning panel)",
+    "gap_max": "the largest |V - max Q| over the states an episode can be in (the grid's gap)",
     "run_optimal": "start states the run's greedy policy serves optimally, n/N (the panel)",
     # the world's own facts, from its compiled model
     "states": "the world's states (its model)",
@@ -206,10 +207,11 @@ def improve_counted(planner) -> tuple[bool, int]:
     return stable, changed
 
 
-def play_plan(planner, steps, theta: float) -> PlanOutcome:
+def play_plan(planner, steps, theta: float, since: PlanOutcome | None = None) -> PlanOutcome:
     """A slide's planning steps on ``planner`` (a :class:`tui_taxi.core.planning.Planner`),
-    in order, as the app shows them and the tests check them."""
-    last, changed, policy = None, None, 0
+    in order, as the app shows them and the tests check them; ``since``: what the steps
+    before these left (the planner is as they left it)."""
+    last, changed, policy = (since.last, since.changed, since.policy) if since else (None, None, 0)
     for step in steps:
         if step.verb == "sweep":
             if step.until:

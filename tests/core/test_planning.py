@@ -224,3 +224,19 @@ def test_reachable_states_are_those_an_episode_can_be_in():
     assert reached.tolist() == expected and reached.sum() == 400
     small = compile_env("tui_taxi/SmallGridworld-v0")
     assert reachable_states(small).tolist() == [False] + [True] * 14 + [False]  # not the ends
+
+
+def test_a_planners_copy_goes_on_as_the_original_would_and_alone(model):
+    planner = Planner(model, 1.0)
+    planner.sweep()
+    planner.backup()
+    twin = planner.copy()
+    for p in (planner, twin):
+        p.sweep()
+        p.improve()
+        p.sweep()
+    assert twin.k == planner.k == 3 and twin.backups == planner.backups
+    np.testing.assert_array_equal(twin.v, planner.v)
+    np.testing.assert_array_equal(twin.pi, planner.pi)
+    twin.sweep()
+    assert planner.k == 3 and not np.array_equal(twin.v, planner.v)  # its own arrays

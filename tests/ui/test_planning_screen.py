@@ -162,7 +162,7 @@ async def test_the_run_beside_the_planner_and_a_step_reward_edited_live():
         assert grid.splitlines()[2].split()[0] == f"{best[4]:.2f}"  # row 1, col 0
         await pilot.press("v", "v", "minus")
         head, _, _ = _texts(app)
-        assert "step reward -0.1" in head
+        assert "every reward shifted -0.1 a step" in head
         await pilot.press("f")
         _, grid, _ = _texts(app)
         distance = np.array([[0, 1, 2, 3], [1, 2, 3, 2], [2, 3, 2, 1], [3, 2, 1, 0]])
@@ -171,3 +171,22 @@ async def test_the_run_beside_the_planner_and_a_step_reward_edited_live():
             for c in range(4):
                 if distance[r, c]:
                     assert rows[r][c] == f"{-1.1 * distance[r, c]:.2f}"
+
+
+def test_jacks_map_draws_each_move_where_figure_4_2_has_it():
+    """The map as the book's: the first location's cars up (20 on top), the second's across;
+    numbers where the rows allow, else half blocks (two counts a line) under a legend."""
+    import numpy as np
+
+    from tui_taxi.ui.widgets.planner_grid import jack_policy_text
+
+    moves = np.add.outer(np.arange(21), -np.arange(21)).clip(-5, 5)  # first minus second
+    greedy = np.zeros((441, 11), dtype=bool)
+    greedy[np.arange(441), moves.ravel() + 5] = True
+    lines = jack_policy_text(greedy, 30).plain.splitlines()
+    rows = {int(line.split()[0]): line.split()[1:] for line in lines[1:22]}
+    assert rows[20] == ["5"] * 16 + ["4", "3", "2", "1", "0"]  # 20 cars there, 0..20 here
+    assert rows[0] == ["0"] + [str(-min(n, 5)) for n in range(1, 21)]
+    half = jack_policy_text(greedy, 20).plain.splitlines()
+    assert half[1] == "moves -5 -4 -3 -2 -1  0 +1 +2 +3 +4 +5 "
+    assert [line[:5] for line in half[2:4]] == ["20-19", "18-17"] and len(half) == 14

@@ -71,26 +71,3 @@ async def test_the_td_update_slide_shows_a_bootstrap_that_is_not_zero():
         record = snap.last_step
         assert record.bootstrap != 0 and record.gamma == pytest.approx(0.6)
         assert app.query_one("#explainer").display
-
-
-async def test_jacks_slides_map_the_policy_evaluated_as_figure_4_2_does():
-    """'The policy π0 never moves a car': its map is all zeros (not the policy greedy for its
-    values, which is π1), and the slide after maps π1."""
-    tour = load_tour(name="planning")
-    slide = next(i for i, s in enumerate(tour.steps) if s.title.startswith("Jack's"))
-    app = _tour_app("planning")
-    async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(slide):
-            await pilot.press("space")
-        panel = app.live.query_one("#planning")
-        for policy in ("π0", "π1"):
-            await app.workers.wait_for_complete()
-            await settle(pilot, lambda s: not panel.busy)
-            grid = str(app.live.query_one("#plan-grid").render())
-            assert f"the map: {policy}, the policy evaluated" in grid
-            rows = [line.split()[1:] for line in grid.splitlines() if line[:4].strip().isdigit()]
-            assert len(rows) == 21
-            moved = sum(m != "0" for row in rows for m in row)
-            assert (moved == 0) == (policy == "π0")
-            await pilot.press("space")
-        app.trainer.stop()

@@ -73,6 +73,8 @@ async def test_every_figure_a_caption_states_is_on_the_screen(name, presenter, m
                 assert planning.region.height > 0 and planning.region.bottom <= 30, where
                 grid = app.live.query_one("#plan-grid").region
                 assert grid.height > 0 and grid.bottom <= planning.region.bottom, where
+                if "policy" in figures and "the map:" in elsewhere:  # Jack's: the policy named
+                    assert f"the map: {figures['policy']}, the policy evaluated" in elsewhere
                 continue
             assert not app.live.has_class("-planning"), where
             shown = {w.id for w in app.live.query("#left > *, #right > *") if w.display}

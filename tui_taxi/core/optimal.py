@@ -102,8 +102,22 @@ def q_from_v(model: CompiledEnv, v: np.ndarray, gamma: float = 1.0) -> np.ndarra
 
 
 def _q_for(model: CompiledEnv, reward: np.ndarray, v: np.ndarray, gamma: float = 1.0) -> np.ndarray:
-    cont = np.where(model.terminated, 0.0, gamma * v[model.next_state])
-    return np.sum(model.prob * (reward + cont), axis=2)
+    q = np.empty((model.n_states, model.n_actions))
+    _q_kernel(model.prob, model.next_state, reward, model.terminated, model.n_outcomes, v, gamma, q)
+    return q
+
+
+@njit(nogil=True, cache=True)
+def _q_kernel(prob, next_state, reward, terminated, n_outcomes, v, gamma, out):  # pragma: no cover
+    """Q(s, a) = sum over the real outcomes of p (r + gamma V(s')), nothing after an end, in
+    the outcomes' order (Jack's 441 a pair: ~1 ms where the array expression took 12)."""
+    for s in range(out.shape[0]):
+        for a in range(out.shape[1]):
+            total = 0.0
+            for k in range(n_outcomes[s, a]):
+                ahead = 0.0 if terminated[s, a, k] else gamma * v[next_state[s, a, k]]
+                total += prob[s, a, k] * (reward[s, a, k] + ahead)
+            out[s, a] = total
 
 
 def _solve(

@@ -13,6 +13,7 @@ as several arrows, as in the book's Figure 4.1, never broken silently.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -240,6 +241,13 @@ class Planner:
         q = self.q()
         tol = value_tolerance(self.model, self.gamma, self.v)
         return q >= q.max(axis=1, keepdims=True) - tol[:, None]
+
+    def copy(self) -> Planner:
+        """The planner as it is now, its own arrays (the model and the check shared)."""
+        twin = copy.copy(self)
+        twin.v, twin._next, twin.pi = self.v.copy(), self._next.copy(), self.pi.copy()
+        twin.deltas = list(self.deltas)
+        return twin
 
     def follow(self, action: int) -> None:
         """Evaluate the policy that always takes ``action`` (where it is legal; elsewhere the

@@ -10,7 +10,7 @@ from rich.text import Text
 from tui_taxi.core.envs import CompiledEnv
 from tui_taxi.core.planning.dp import end_states
 from tui_taxi.core.worlds import ARROWS
-from tui_taxi.ui.colors import DivergingScale, SequentialScale, text_on
+from tui_taxi.ui.colors import SequentialScale, text_on
 from tui_taxi.ui.widgets.grid_world import KIND
 
 CELL_W = 7  # "-14.00" and a space
@@ -117,21 +117,30 @@ def taxi_planner_text(
 
 
 JACK_SIDE = 21  # cars 0..20 at each location
+#: A colour per move, -5..5 (ColorBrewer's RdBu, 0 a dark grey): one move away from 0 is
+#: already a clear tint, so the contours of Figure 4.2 read on a projector.
+JACK_COLORS = (
+    "#2166ac", "#4393c3", "#6baed6", "#92c5de", "#c6dbef", "#3a3a44",
+    "#fcd3bc", "#f4a582", "#e7765a", "#d6604d", "#b2182b",
+)  # fmt: skip
 
 
 def jack_policy_text(greedy: np.ndarray, rows: int) -> Text:
-    """Jack's greedy moves as the book's Figure 4.2 maps them: the cars at the first location
-    up (20 at the top), at the second across; each move (+ from the first to the second) a
-    colour, with its number where there are ``rows`` for one line a location count, else two
-    counts a line in half blocks under a legend of the colours. Ties: the smallest move."""
+    """Jack's policy as the book's Figure 4.2 maps it: the cars at the first location up (20
+    at the top), at the second across; each move (+: from the first location to the second)
+    a colour, with its number where there are ``rows`` for a line a count, else two counts a
+    line in half blocks under a legend of the colours. Ties: the smallest move."""
     moves = (greedy.argmax(axis=1) - 5).reshape(JACK_SIDE, JACK_SIDE)
-    scale = DivergingScale(-5.0, 5.0)
+
+    def colour(m: int) -> str:
+        return JACK_COLORS[int(m) + 5]
+
     numbers = rows >= JACK_SIDE + 3  # (its title, the axis, the axis's words)
-    text = Text("cars moved overnight, first location → second (− back), by cars at each:\n")
+    text = Text("cars moved overnight from the first location to the second (−: back):\n")
     if not numbers:
         text.append("moves ")
         for m in range(-5, 6):
-            bg = scale.hex(m)
+            bg = colour(m)
             text.append(f"{m:+d}"[-2:] if m else " 0", style=f"{text_on(bg)} on {bg}")
             text.append(" ")
         text.append("\n")
@@ -139,23 +148,22 @@ def jack_policy_text(greedy: np.ndarray, rows: int) -> Text:
         for n1 in range(JACK_SIDE - 1, -1, -1):
             text.append(f"{n1:>3} ")
             for n2 in range(JACK_SIDE):
-                m = int(moves[n1, n2])
-                bg = scale.hex(m)
-                text.append(f"{m:>3}", style=f"{text_on(bg)} on {bg}")
+                bg = colour(moves[n1, n2])
+                text.append(f"{int(moves[n1, n2]):>3}", style=f"{text_on(bg)} on {bg}")
             text.append("\n")
         text.append("    " + "".join(f"{n2:>3}" for n2 in range(JACK_SIDE)))
-        text.append("\n    first location's cars up, the second's across")
+        text.append("\n    ↑ cars at the first location · → cars at the second")
         return text
     for top in range(JACK_SIDE - 1, -1, -2):  # two counts a line: top half, bottom half
         label = f"{top:>2}-{top - 1:<2}" if top else " 0"
         text.append(f"{label:<5} ")
         for n2 in range(JACK_SIDE):
-            upper = scale.hex(int(moves[top, n2]))
-            lower = scale.hex(int(moves[top - 1, n2])) if top else "#000000"
-            text.append("▀▀", style=f"{upper} on {lower}")
+            upper = colour(moves[top, n2])
+            style = f"{upper} on {colour(moves[top - 1, n2])}" if top else upper
+            text.append("▀▀", style=style)
         text.append("\n")
     axis = [" "] * (6 + 2 * JACK_SIDE)
     for n2 in (0, 10, 20):
         axis[6 + 2 * n2 : 6 + 2 * n2 + len(str(n2))] = str(n2)
-    text.append("".join(axis) + " the second's cars (the first's up)")
+    text.append("".join(axis) + " ↑ cars at the first · → at the second")
     return text

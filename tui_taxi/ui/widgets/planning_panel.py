@@ -42,6 +42,8 @@ COST_STEP = 0.1
 #: Outcomes in a model (states x actions x successors) above which running to convergence
 #: goes to a worker thread (Jack's: 2.1 million, half a second to converge).
 LARGE_MODEL = 200_000
+#: Tour slides' planners kept, to go back and forth without planning again.
+REPLAYS_KEPT = 16
 #: The run beside the planner: (its Q-table or None, its samples so far, its name).
 RunValues = Callable[[], tuple[np.ndarray | None, int, str]]
 DIM = "#8a8a96"
@@ -72,6 +74,7 @@ class PlanningPanel(Vertical):
         self.changed: int | None = None  # states the last improvement changed
         self.start_name = ""  # the policy evaluated first, if not the random one
         self.drawn: Callable[[], None] | None = None  # told after each drawing (a caption)
+        self._replayed: dict = {}  # a tour's (start, steps) -> (the planner, its outcome)
 
     def compose(self) -> ComposeResult:
         yield Static(id="plan-head")
@@ -135,20 +138,33 @@ class PlanningPanel(Vertical):
         self.method = 1 if start.greedy else 0
         self.in_place = start.in_place
         self._fresh()
-        planner = self.planner
         if start.start is not None:
-            planner.follow(start.start)
+            self.planner.follow(start.start)
             self.start_name = model.action_names[start.start]
         grids = [s.count for s in steps if s.verb == "grid"]
         self.view = grids[-1] if grids else 0
         parts = [s.count for s in steps if s.verb == "slice"]
         self.part = parts[-1] % view.parts if parts else 0
+        # the slides before this one's (back and forth: Jack's policy iteration takes seconds)
+        steps = tuple(steps)
+        done, since = 0, None
+        for n in range(len(steps), 0, -1):
+            if (start, steps[:n]) in self._replayed:
+                done = n
+                kept, since = self._replayed[(start, steps[:n])]
+                self.planner = kept.copy()
+                break
+        planner = self.planner
 
         def work() -> PlanOutcome:
-            return play_plan(planner, steps, THETA)
+            return play_plan(planner, steps[done:], THETA, since)
 
         def finish(result: PlanOutcome) -> None:
+            self._replayed[(start, steps)] = (planner.copy(), result)
+            while len(self._replayed) > REPLAYS_KEPT:
+                del self._replayed[next(iter(self._replayed))]
             if generation == self._generation:  # (not a slide left since)
+                self.planner = planner
                 self.last, self.changed, self.policy = result.last, result.changed, result.policy
                 self.busy = False
                 self.draw()
@@ -283,7 +299,7 @@ class PlanningPanel(Vertical):
         self.planner.model = self.model
         self._check = self.planner.check = optimality_check(self.model, self.gamma)
         self.planner.forget_convergence()
-        self.notify(f"every step's reward {self.cost:+.1f} from the world's own", timeout=3)
+        self.notify(f"every step's reward shifted {self.cost:+.1f} from the world's own", timeout=3)
         self.draw()
 
     # -- what it shows ---------------------------------------------------------------------
@@ -316,17 +332,18 @@ class PlanningPanel(Vertical):
         q, samples, _ = self._run_values()
         if q is not None:
             figures["samples"] = f"{samples:,}"
-            figures["gap"] = f"{self._gap(q):.2f}"
+            gaps = self._gaps(q)
+            figures["gap"], figures["gap_max"] = f"{gaps.mean():.2f}", f"{gaps.max():.2f}"
             if self._check is not None and self.cost == 0:
                 report = self._check.report(q)
                 figures["run_optimal"] = f"{report.n_optimal}/{report.n_start}"
         return figures
 
-    def _gap(self, q: np.ndarray) -> float:
-        """The mean |V − max Q| over the states an episode can be in (a state none reaches
-        keeps its initial Q whatever the run learns)."""
+    def _gaps(self, q: np.ndarray) -> np.ndarray:
+        """|V − max Q| over the states an episode can be in (a state none reaches keeps its
+        initial Q whatever the run learns)."""
         best = self.model.masked(q).max(axis=1)
-        return float(np.abs(self.planner.v - best)[self._live].mean())
+        return np.abs(self.planner.v - best)[self._live]
 
     def _head(self, figures: dict[str, str]) -> Text:
         p = self.planner
@@ -348,7 +365,7 @@ class PlanningPanel(Vertical):
                 method += " of the random policy"
         text = Text()
         text.append(f"Planning: {method}", style="bold")
-        cost = f" · step reward {self.cost:+.1f}" if self.cost else ""
+        cost = f" · every reward shifted {self.cost:+.1f} a step" if self.cost else ""
         text.append(
             f" · γ {self.gamma:g} · {'in place' if p.in_place else 'synchronous'} sweeps{cost}"
             f"{' · running' if self.running else ''}\n",
@@ -357,7 +374,7 @@ class PlanningPanel(Vertical):
         text.append(f"k {figures['k']}", style="bold")
         text.append(" · Δ ")
         text.append(figures.get("delta", "—"), style="bold")
-        if len(p.deltas) > 1:
+        if len(p.deltas) > 1 and self.app.size.width >= 110:  # (its trend, where it fits)
             text.append(f" (before: {p.deltas[-2]:.3g})", style=DIM)
         text.append(" · backups ")
         text.append(figures["backups"], style="bold")
