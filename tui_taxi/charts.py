@@ -443,3 +443,41 @@ def heatmap_plot(
     fig.xlabel(x_name)
     fig.ylabel(y_name)
     return fig.build().rstrip("\n")
+
+
+def history_plot(
+    numbers: list[int],
+    scores: list[float],
+    best: list[float],
+    title: str,
+    color: bool = False,
+    width: int = 80,
+    height: int = 16,
+) -> str:
+    """An adaptive search's optimisation history: each configuration's score as a dot (by its
+    trial number), the best so far as a line (Optuna's plot_optimization_history, in the
+    terminal); y over the range that holds the scores. The legend under the chart."""
+    from plotext._figure import _figure_class
+
+    fig = _figure_class()
+    fig.plot_size(width, height)
+    fig.theme("clear")
+    fig.title(title)
+    fig.xlabel("trial")
+    lo, hi = float(min(scores)), float(max(scores))
+    if hi <= lo:  # (every configuration alike: a band around it)
+        lo, hi = lo - max(1.0, abs(lo) * 0.1), hi + max(1.0, abs(hi) * 0.1)
+    ticks = nice_ticks(lo, hi, 5)
+    fig.ylim(min(lo, ticks[0]), max(hi, ticks[-1]))
+    fig.yticks(ticks, tick_labels(ticks))
+    x_ticks = nice_ticks(0, max(numbers[-1], 1), 6, integer=True)
+    fig.xticks(x_ticks, tick_labels(x_ticks))
+    dots, line = ("cyan", "orange") if color else ("default", "default")
+    fig.scatter(numbers, scores, marker="•" if color else "o", color=dots)
+    fig.plot(numbers, best, marker="braille" if color else "+", color=line)
+    chart = fig.build().rstrip("\n")
+    if not color:
+        chart = strip_ansi(chart)
+    key_dot = f"{_ANSI_COLOUR['cyan']}•\x1b[0m" if color else "o"
+    key_line = f"\x1b[1m{_ANSI_COLOUR['orange']}━━\x1b[0m" if color else "+ +"
+    return f"{chart}\n  {key_dot} a configuration's score   {key_line} the best so far"

@@ -304,12 +304,13 @@ def _check_new(path: Path) -> None:
         raise SweepError(f"{path} exists; --resume {path} goes on with it, or give another --out")
 
 
-def _new_file(path: Path, spec: SweepSpec) -> None:
-    """Create the results file with its header, refusing to overwrite one."""
+def _new_file(path: Path, spec: SweepSpec, driver: str | None = None) -> None:
+    """Create the results file with its header, refusing to overwrite one (``driver``: an
+    adaptive search's mark on its trials in a shared journal)."""
     _check_new(path)
     try:
         with open(path, "x", encoding="utf-8") as f:
-            f.write(header_line(spec) + "\n")
+            f.write(header_line(spec, driver) + "\n")
     except FileExistsError:
         raise SweepError(
             f"{path} exists; --resume {path} goes on with it, or give another --out"
@@ -615,8 +616,8 @@ def _as_float(text: str) -> float | None:
 
 def most_varied(spec: SweepSpec) -> tuple[str, str] | None:
     """The two parameters a grid sweep varies most (the heatmap shown on a terminal when none is
-    asked for); None for random search or fewer than two varied parameters."""
-    if spec.samples:
+    asked for); None for random or adaptive search or fewer than two varied parameters."""
+    if spec.samples or spec.search:
         return None
     varied = [(name, len(values)) for name, values in spec.grid if len(values) > 1]
     varied.sort(key=lambda nv: -nv[1])  # (stable: the sweep's own order between equals)
@@ -636,15 +637,19 @@ def report(
 ) -> str:
     """Everything a finished (or shown) sweep prints."""
     summaries = aggregate(records, spec)
-    total = len(spec.configurations()) * spec.seeds
-    parts = [table(summaries, spec, top, total if len(records) < total else None)]
+    # (an adaptive search's total is not known: its pruned configurations ran fewer seeds)
+    total = None if spec.search else len(spec.configurations()) * spec.seeds
+    parts = [table(summaries, spec, top, total if total and len(records) < total else None)]
     if heatmap_pair is not None:
         parts.append(heatmap(summaries, heatmap_pair, metric, color, spec.unit))
     if curves_top:
         parts.append(curves(summaries, curves_top, min(width, 100), 20, color))
-    parts.append(
-        verdict(summaries, tutorial_baseline(spec) if not spec.samples else None, spec.unit)
-    )
+    if spec.search:
+        from tui_taxi.search import search_report
+
+        parts.append(search_report(records, spec, color))
+    baseline = tutorial_baseline(spec) if not (spec.samples or spec.search) else None
+    parts.append(verdict(summaries, baseline, spec.unit))
     failed = [r for r in records if r["error"] is not None]
     if failed:
         parts.append(f"{len(failed)} trial(s) failed; the first: {failed[0]['error']}")

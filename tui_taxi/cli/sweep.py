@@ -33,6 +33,7 @@ from tui_taxi.core.sweep import (
 )
 from tui_taxi.core.training import CHECK_EVERY
 
+_TUNE = "pip install 'tui-taxi[tune]'"
 HELP = (
     "grid or random search of an agent's settings over seeds, scored by when the greedy "
     "policy becomes exactly optimal"
@@ -109,11 +110,42 @@ def add_parsers(command) -> dict:
     )
     sw.option(
         grid,
+        "--search",
+        choices=("grid", "random", "tpe"),
+        default=None,
+        help="grid: every combination of the lists (the default); random: --samples N draws "
+        "(or --trials N); tpe: Optuna's TPE sampler, --trials N configurations each proposed "
+        f"from the ones before (needs {_TUNE})",
+    )
+    sw.option(
+        grid,
+        "--trials",
+        type=whole(1, 100_000),
+        metavar="N",
+        help="configurations an adaptive (tpe) or random search tries",
+    )
+    sw.option(
+        grid,
+        "--prune",
+        choices=("median", "hyperband", "none"),
+        default="median",
+        help="tpe: stop a hopeless configuration between its seeds, by Optuna's median "
+        "(default) or Hyperband pruner, or never",
+    )
+    sw.option(
+        grid,
+        "--storage",
+        metavar="FILE",
+        help="tpe: Optuna's journal file (e.g. search.log): a killed search goes on with "
+        "--resume, and drivers given the same search and FILE share one study",
+    )
+    sw.option(
+        grid,
         "--sample-seed",
         type=whole(0, MAX_SEED),
         default=0,
         metavar="N",
-        help="the seed of the random search's draws (default: 0)",
+        help="the seed of the random search's draws, or of the tpe sampler (default: 0)",
     )
     run = sw.add_argument_group("each trial")
     sw.option(
@@ -239,6 +271,10 @@ def _defining() -> tuple[str, ...]:
         *(f"sweep_{n}" for n in all_params()),
         "samples",
         "sample_seed",
+        "search",
+        "trials",
+        "prune",
+        "storage",
         "seeds",
         "episodes",
         "steps",
@@ -292,7 +328,14 @@ def run_sweep(args: argparse.Namespace) -> int:
         if missing:
             raise CliError(f"--heatmap: the sweep does not vary {missing[0]}")
     try:
-        records = sweeps.run_sweep(
+        if spec.search:
+            from tui_taxi.search import run_search as run
+
+            if not args.resume and spec.storage and path.exists():
+                raise CliError(f"{path} exists; --resume {path} goes on with that search")
+        else:
+            run = sweeps.run_sweep
+        records = run(
             spec, path, workers=args.workers, cluster=args.cluster, resume=bool(args.resume)
         )
     except sweeps.SweepInterrupted as exc:
@@ -354,16 +397,45 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
             else f"the {kind.label}'s are " + ", ".join(flag(n) for n in params_of(agent))
         )
         raise CliError(f"{flag(wrong[0])} is not a {agent} setting; {other}")
-    if not given:
+    search = args.search or ("random" if args.samples else "grid")
+    samples = args.samples or 0
+    if search == "grid" and (args.samples or args.trials):
+        raise CliError(
+            "--search grid runs every combination; --samples and --trials are for "
+            "random or tpe search"
+        )
+    if search == "random":
+        if args.samples and args.trials and args.samples != args.trials:
+            raise CliError("--samples and --trials say the same for random search: give one")
+        samples = args.samples or args.trials or 0
+        if not samples:
+            raise CliError("--search random needs --samples N (or --trials N)")
+    if search == "tpe":
         if args.samples:
+            raise CliError("--search tpe tries --trials N configurations; drop --samples")
+        if not args.trials:
+            raise CliError("--search tpe needs --trials N (how many configurations to try)")
+    if search != "tpe":
+        extra = [o for o, n in (("--storage", "storage"), ("--prune", "prune")) if n in args.given]
+        if extra:
+            raise CliError(f"{extra[0]} is for --search tpe")
+    drawn = search in ("random", "tpe")
+    if not given:
+        if drawn:
             example = f"{flag(params_of(agent)[0])} LOW..HIGH"
-            raise CliError(f"--samples draws from ranges: give at least one, e.g. {example}")
+            raise CliError(
+                f"a {search} search draws from ranges: give at least one, e.g. {example}"
+            )
         given = kind.sweep_defaults(env_id)
     grid = tuple(
-        (n, (parse_range if args.samples else parse_values)(n, given[n], agent))
+        (n, (parse_range if drawn else parse_values)(n, given[n], agent))
         for n in params_of(agent)
         if n in given
     )
+    if search == "tpe":
+        from tui_taxi.search import import_optuna
+
+        import_optuna()  # (its absence: one line, before anything runs)
     episodes, steps = args.episodes, args.steps
     if kind.unit == STEPS and episodes is not None:
         raise CliError(f"--episodes: a {kind.label} sweep's budget is in steps (--steps N)")
@@ -372,11 +444,20 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
         episodes, steps = budget.episodes, budget.steps
     check = args.check_every or CHECK_EVERY[kind.unit]
     max_steps = None if args.max_steps is None else (args.max_steps or 0)
+    storage = None
+    if args.storage is not None:
+        if not args.storage.strip():
+            raise CliError("--storage needs a file name")
+        storage = str(Path(args.storage).resolve())
     return SweepSpec(
         env_id,
         env_kwargs,
         grid,
-        samples=args.samples or 0,
+        samples=samples if search == "random" else 0,
+        search="tpe" if search == "tpe" else "",
+        n_trials=(args.trials or 0) if search == "tpe" else 0,
+        pruner=args.prune,
+        storage=storage,
         sample_seed=args.sample_seed,
         seeds=args.seeds,
         episodes=episodes,

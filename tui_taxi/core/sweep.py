@@ -38,6 +38,10 @@ CURVE_POINTS = 60  # the learning curve kept per trial
 FORMAT = "tui-taxi-sweep"
 VERSION = 1
 MAX_TRIALS = 1_000_000
+#: Adaptive searches (Optuna's samplers), beside the grid and random search.
+ADAPTIVE = ("tpe",)
+#: What stops a hopeless configuration of an adaptive search between its seeds.
+PRUNERS = ("median", "hyperband", "none")
 
 
 class SweepError(ValueError):
@@ -151,10 +155,23 @@ class SweepSpec:
     check_every: int = 250  # episodes (a DQN: steps) between optimality checks
     max_steps: int | None = None
     agent: str = DEFAULT_KIND
+    # an adaptive search (Optuna's, see tui_taxi.search): "tpe", with ``n_trials``
+    # configurations drawn one after another from the ranges and lists, ``pruner`` stopping
+    # a hopeless one between its seeds, ``storage`` its resumable journal file (or none)
+    search: str = ""
+    n_trials: int = 0
+    pruner: str = "median"
+    storage: str | None = None
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.check_every < 1 or self.samples < 0:
             raise SweepError("seeds and check-every must be at least 1")
+        if self.search not in ("", *ADAPTIVE):
+            raise SweepError(f"unknown search {self.search!r}; choose grid, random or tpe")
+        if self.search and (self.n_trials < 1 or self.samples):
+            raise SweepError(f"a {self.search} search needs --trials N (and no --samples)")
+        if self.pruner not in PRUNERS:
+            raise SweepError(f"unknown pruner {self.pruner!r}; choose {', '.join(PRUNERS)}")
         kind = _kind(self.agent)
         if kind.unit == "steps" and (self.steps is None or self.episodes is not None):
             raise SweepError(f"a {self.agent} sweep's budget is in steps: --steps N")
@@ -165,7 +182,10 @@ class SweepSpec:
     def judged_by_threshold(self) -> bool:
         """A world with no exact optimum (CartPole, Acrobot, ...): "optimal" is "solved", the
         greedy mean reaching the env's reward threshold."""
-        model, _, _ = _kind(self.agent).open_env(self.trials()[0].config())
+        kind = _kind(self.agent)
+        model, _, _ = kind.open_env(
+            kind.configure(self.env_id, self.env_kwargs, max_steps=self.max_steps)
+        )
         return model is None
 
     @property
@@ -179,6 +199,8 @@ class SweepSpec:
 
     def configurations(self) -> list[tuple[tuple[str, str], ...]]:
         """Each configuration as sorted (name, value text) pairs."""
+        if self.search:
+            raise SweepError(f"a {self.search} search draws its configurations as it goes")
         grid = dict(self.grid)
         if not self.samples:
             ranged = [name for name, v in grid.items() if _is_range(v)]
@@ -217,23 +239,46 @@ class SweepSpec:
         configs = self.configurations()
         if len(configs) * self.seeds > MAX_TRIALS:
             raise SweepError(f"{len(configs) * self.seeds:,} trials: more than {MAX_TRIALS:,}")
-        trials = [
-            Trial(
-                self.env_id,
-                self.env_kwargs,
-                params,
-                seed,
-                self.episodes,
-                self.steps,
-                self.check_every,
-                self.max_steps,
-                self.agent,
-            )
-            for params in configs
-            for seed in range(self.seeds)
-        ]
+        trials = [self.trial_for(params, seed) for params in configs for seed in range(self.seeds)]
         _kind(self.agent).open_env(trials[0].config())  # a world it cannot learn: one line, now
         return trials
+
+    def trial_for(self, params: tuple[tuple[str, str], ...], seed: int) -> Trial:
+        """The trial of one configuration (sorted (name, value text) pairs) and one seed."""
+        return Trial(
+            self.env_id,
+            self.env_kwargs,
+            params,
+            seed,
+            self.episodes,
+            self.steps,
+            self.check_every,
+            self.max_steps,
+            self.agent,
+        )
+
+    def drawn_trial(self, params: dict, seed: int) -> Trial:
+        """A trial of an adaptive search: its configuration checked against the search's
+        space (each parameter one the sweep varies, each value its kind reads, within a
+        range or one of a list)."""
+        space = dict(self.grid)
+        if set(params) != set(space):
+            raise ValueError("its parameters are not the search's")
+        for name, text in params.items():
+            if not isinstance(text, str):
+                raise ValueError(f"{name}'s value must be text")
+            value = typed_value(name, text, self.agent)
+            choices = space[name]
+            if _is_range(choices):
+                low, high = choices
+                if not low * (1 - 1e-9) <= _number(value) <= high * (1 + 1e-9):
+                    raise ValueError(f"{name} {text} is outside its range")
+            elif text not in choices:
+                raise ValueError(f"{name} {text} is not one of its values")
+        ordered = tuple((n, params[n]) for n in self.params if n in params)
+        if type(seed) is not int or not 0 <= seed < self.seeds:
+            raise ValueError("its seed is not one of the search's")
+        return self.trial_for(ordered, seed)
 
     def to_json(self) -> dict:
         out = dataclasses.asdict(self)
@@ -357,8 +402,11 @@ def _metrics(run, reached, optimality: float, optimal: bool) -> tuple[dict, list
 
 
 # -- results -----------------------------------------------------------------------------------
-def header_line(spec: SweepSpec) -> str:
-    return json.dumps({"format": FORMAT, "version": VERSION, "sweep": spec.to_json()})
+def header_line(spec: SweepSpec, driver: str | None = None) -> str:
+    head = {"format": FORMAT, "version": VERSION, "sweep": spec.to_json()}
+    if driver is not None:  # (an adaptive search's: which journal trials are this file's)
+        head["driver"] = driver
+    return json.dumps(head)
 
 
 def read_results(path) -> tuple[SweepSpec, dict[str, dict], int]:
@@ -396,14 +444,21 @@ def read_results(path) -> tuple[SweepSpec, dict[str, dict], int]:
         raise SweepError(f"{path}: unsupported version {head.get('version')!r}")
     spec = SweepSpec.from_json(head.get("sweep") or {})
     try:
-        trials = {trial.key: trial for trial in spec.trials()}
+        trials = {trial.key: trial for trial in spec.trials()} if not spec.search else None
     except (ConfigError, ValueError, TypeError) as exc:
         raise SweepError(f"{path}: the sweep's header is invalid ({exc})"[:300]) from None
     records: dict[str, dict] = {}
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
-            _check_record(record, trials)
+            if trials is None:  # an adaptive search: its trial from the record, checked
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+                trial = spec.drawn_trial(record["params"], record["seed"])
+                _check_record(record, {trial.key: trial})
+                _check_search_fields(record)
+            else:
+                _check_record(record, trials)
         except (ValueError, UnicodeDecodeError, KeyError, TypeError, RecursionError) as exc:
             raise SweepError(f"{path}: line {number} is not a trial record ({exc})"[:300]) from None
         records[record["key"]] = record
@@ -425,6 +480,15 @@ def _number_or_nan(value, name: str, low: float = -math.inf, high: float = math.
         raise ValueError(f"{name} must be a number from {low:g} to {high:g}")
     if math.isinf(value):
         raise ValueError(f"{name} must be finite")
+
+
+def _check_search_fields(record: dict) -> None:
+    """An adaptive search's record also names its Optuna trial, and may say it was pruned."""
+    number = record.get("trial")
+    if type(number) is not int or not 0 <= number <= MAX_COUNT:
+        raise ValueError("trial must be the search's trial number")
+    if type(record.get("pruned", False)) is not bool:
+        raise ValueError("pruned must be true or false")
 
 
 def _check_record(record, trials: dict[str, Trial]) -> None:
@@ -511,8 +575,11 @@ LOWER_IS_BETTER = ("to_optimal", "wall_time")
 def aggregate(records: Iterable[dict], spec: SweepSpec) -> list[Summary]:
     """Records grouped by configuration, ranked: most seeds reaching the optimum first, then
     the least time to it (a seed that never did counts as the whole budget), then the final
-    optimality and the last 100 episodes' return."""
+    optimality and the last 100 episodes' return. An adaptive search's pruned configurations
+    (stopped between seeds) are never ranked."""
     records = list(records)
+    pruned = {r.get("trial") for r in records if r.get("pruned")}
+    records = [r for r in records if not (r.get("pruned") or r.get("trial", -1) in pruned)]
     groups: dict[tuple, list[dict]] = {}
     order = spec.params
     for record in records:

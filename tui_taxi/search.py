@@ -1,0 +1,464 @@
+"""``tui-taxi sweep --search tpe``: an adaptive search, as rl-zoo3's ``--optimize`` does it:
+Optuna's TPE sampler proposes each configuration from the ones told so far, its median (or
+Hyperband) pruner stops a hopeless one between its seeds (as CleanRL's tuner does), and a
+journal file (``--storage``) makes the search resumable after a kill and shareable between
+drivers. Optuna is an optional extra (``pip install 'tui-taxi[tune]'``).
+
+The driver asks and tells (Optuna's ask-and-tell interface); the seeds run on the sweep's own
+executors (:func:`tui_taxi.sweep.open_executor`: this process, the process pool, a Dask
+cluster), one seed of a configuration at a time, several configurations at once. Each seed's
+record goes to the sweep's results file as today, with its trial's number; a pruned
+configuration's last record says so, and it is never ranked.
+
+Deterministic in this process (one worker): a seeded sampler, trials told in the order asked.
+With several workers the order in which trials end, and so what the sampler has seen when it
+proposes the next one, depends on timing: the trials differ from run to run (the search is
+as good, not the same)."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import math
+import os
+import sys
+import uuid
+import warnings
+from pathlib import Path
+from typing import TextIO
+
+from tui_taxi.core.sweep import (
+    Summary,
+    SweepError,
+    SweepSpec,
+    aggregate,
+    read_results,
+    run_trial,
+    space_of,
+)
+from tui_taxi.sweep import (
+    SweepInterrupted,
+    SweepLost,
+    SweepProgress,
+    _abandon,
+    _check_new,
+    _json_line,
+    _Lost,
+    _new_file,
+    open_executor,
+    warm_up,
+)
+
+TUNE_EXTRA = "pip install 'tui-taxi[tune]' (Optuna)"
+#: Configurations the sampler draws at random before TPE models the results (Optuna's 10,
+#: fewer for a small search).
+STARTUP_TRIALS = 10
+
+
+def import_optuna():
+    """Optuna, quiet; its absence is a one-line SweepError saying how to install it."""
+    try:
+        import optuna
+    except ImportError:
+        raise SweepError(f"--search tpe needs Optuna: {TUNE_EXTRA}") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def distributions(spec: SweepSpec) -> dict:
+    """Each parameter the search varies as an Optuna distribution: a range as a float (a
+    whole number's as an integer), log-scaled where the parameter spans decades; a list as
+    a categorical choice."""
+    optuna = import_optuna()
+    d = optuna.distributions
+    space = {p.name: p for p in space_of(spec.agent)}
+    out = {}
+    for name, values in spec.grid:
+        param = space[name]
+        if len(values) == 2 and all(isinstance(v, float) for v in values):
+            low, high = values
+            if param.whole:
+                out[name] = d.IntDistribution(int(low), int(high), log=param.log)
+            else:
+                out[name] = d.FloatDistribution(low, high, log=param.log)
+        else:
+            out[name] = d.CategoricalDistribution(list(values))
+    return out
+
+
+def as_text(spec: SweepSpec, params: dict) -> dict[str, str]:
+    """A proposal's values as the sweep writes them (a number to 4 significant digits)."""
+    whole = {p.name for p in space_of(spec.agent) if p.whole}
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, str):
+            out[name] = value
+        elif name in whole:
+            out[name] = str(int(round(value)))
+        else:
+            out[name] = f"{value:.4g}"
+    return out
+
+
+def study_name(spec: SweepSpec) -> str:
+    """One name per search (its world, budget, space and sampler seed), so the drivers of
+    the same search share one study in a journal, and another search never joins it."""
+    what = spec.to_json()
+    what.pop("storage", None)
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
+    return f"tui-taxi-{spec.search}-{digest}"
+
+
+def make_study(spec: SweepSpec):
+    """The search's study: in its journal file when it has one (created, or joined as it
+    is), else in memory."""
+    optuna = import_optuna()
+    sampler = optuna.samplers.TPESampler(
+        seed=spec.sample_seed, n_startup_trials=min(STARTUP_TRIALS, max(1, spec.n_trials // 4))
+    )
+    if spec.pruner == "median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    elif spec.pruner == "hyperband":
+        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=spec.seeds)
+    else:
+        pruner = optuna.pruners.NopPruner()
+    storage = None
+    if spec.storage:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        try:
+            storage = JournalStorage(JournalFileBackend(spec.storage))
+        except OSError as exc:
+            raise SweepError(f"--storage {spec.storage}: {exc.strerror or exc}") from None
+    return optuna.create_study(
+        study_name=study_name(spec),
+        storage=storage,
+        sampler=sampler,
+        pruner=pruner,
+        direction="minimize",
+        load_if_exists=True,
+    )
+
+
+def finished_trials(study) -> list:
+    """The study's trials that count toward ``--trials``: complete or pruned."""
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+class _Config:
+    """One configuration in flight: its Optuna trial, its seeds' records so far."""
+
+    def __init__(self, trial, params: dict[str, str]) -> None:
+        self.trial, self.params, self.records = trial, params, []
+        self.pending = None  # (in this process) the seed's trial to run next
+
+    @property
+    def number(self) -> int:
+        return self.trial.number
+
+
+def score_of(spec: SweepSpec, records: list[dict]) -> float:
+    """The search's objective: the sweep's own ranking score, the time to the optimum over the
+    seeds so far (a seed that never got there counted at the budget; less is better)."""
+    summaries = aggregate([{**r, "pruned": False} for r in records], spec)
+    return summaries[0].score if summaries else math.inf
+
+
+def run_search(
+    spec: SweepSpec,
+    path: Path,
+    *,
+    workers: int,
+    cluster: str | None,
+    resume: bool,
+    out: TextIO = sys.stderr,
+    inline: bool | None = None,
+) -> list[dict]:
+    """Run the search until ``spec.n_trials`` configurations (its own and, sharing a journal,
+    other drivers') are complete or pruned; each seed's record is appended to ``path`` as it
+    ends. Returns the records in ``path``."""
+    import_optuna()
+    from optuna.trial import TrialState
+
+    records: list[dict] = []
+    driver = uuid.uuid4().hex
+    if resume:
+        _, done, whole = read_results(path)
+        with open(path, "r+b") as f:
+            f.truncate(whole)
+        records = list(done.values())
+        driver = _driver_of(path) or driver
+    else:
+        _check_new(path)
+    study = make_study(spec)
+    space = distributions(spec)
+    # a trial this driver left running when it was killed: failed, so another is asked in its
+    # place; its seeds' records go (the configuration is asked again or never ranked)
+    stale = [
+        t.number
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if t.user_attrs.get("driver") == driver
+    ]
+    for number in stale:
+        study.tell(number, state=TrialState.FAIL)
+    if stale and records:
+        records = [r for r in records if r.get("trial") not in stale]
+        _rewrite(path, records)
+    executor, close, stalled = open_executor(workers, cluster, inline)
+    if not resume:
+        try:
+            _new_file(path, spec, driver=driver)
+        except SweepError:
+            close()
+            raise
+    slots = 1 if executor is None else max(1, workers if not cluster else _cluster_slots(executor))
+    where = cluster or (f"{workers} worker processes" if executor else "this process")
+    already = len(finished_trials(study))
+    out.write(
+        f"tpe search: {spec.n_trials} configurations x {spec.seeds} seeds on {spec.env_id}, "
+        f"{already} done; {spec.pruner} pruning between seeds; on {where}; results: {path}"
+        + (f"; journal: {spec.storage}" if spec.storage else "")
+        + "\n"
+    )
+    if isinstance(executor, cf.ProcessPoolExecutor):
+        warm_up(spec)
+    progress = SweepProgress(out, spec.n_trials * spec.seeds, len(records), spec)
+    progress.extend(records)
+    told: dict[tuple, float] = {}  # a configuration asked again: told its score, not rerun
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        told[tuple(sorted(as_text(spec, t.params).items()))] = t.value
+    flying: dict[cf.Future | int, _Config] = {}
+    waiting_inline: list[_Config] = []
+
+    def want_more() -> bool:
+        running = len(flying) + len(waiting_inline)
+        return len(finished_trials(study)) + running < spec.n_trials
+
+    def ask() -> _Config | None:
+        while want_more():
+            trial = study.ask(space)
+            trial.set_user_attr("driver", driver)
+            params = as_text(spec, trial.params)
+            key = tuple(sorted(params.items()))
+            if key in told:  # (a list-only space: the sampler proposes a configuration again)
+                study.tell(trial, told[key])
+                continue
+            return _Config(trial, params)
+        return None
+
+    def submit(config: _Config) -> None:
+        seed = len(config.records)
+        work = spec.drawn_trial(config.params, seed)
+        if executor is None:
+            waiting_inline.append(config)
+            flying[id(config)] = config
+            config.pending = work
+        else:
+            flying[executor.submit(run_trial, work)] = config
+
+    def ended(config: _Config, record: dict, results) -> None:
+        """A seed's record: written; the configuration told, pruned, or its next seed run."""
+        record = {**record, "trial": config.number}
+        config.records.append(record)
+        seeds = len(config.records)
+        value = score_of(spec, config.records)
+        if seeds < spec.seeds:
+            config.trial.report(value, seeds)
+            if config.trial.should_prune():
+                record["pruned"] = True
+        results.write(_json_line(record))
+        results.flush()
+        os.fsync(results.fileno())
+        records.append(record)
+        progress.add(record)
+        if record.get("pruned"):
+            study.tell(config.trial, state=TrialState.PRUNED)
+            progress.total -= spec.seeds - seeds  # (the seeds it will not run)
+        elif seeds == spec.seeds:
+            study.tell(config.trial, value)
+            told[tuple(sorted(config.params.items()))] = value
+        else:
+            submit(config)
+            return
+        following = ask()
+        if following is not None:
+            submit(following)
+
+    try:
+        with open(path, "a", encoding="utf-8") as results:
+            for _ in range(slots):
+                config = ask()
+                if config is None:
+                    break
+                submit(config)
+            if executor is None:
+                while waiting_inline:
+                    config = waiting_inline.pop(0)
+                    del flying[id(config)]
+                    ended(config, run_trial(config.pending), results)
+            else:
+                while flying:
+                    done, _ = cf.wait(list(flying), timeout=10, return_when=cf.FIRST_COMPLETED)
+                    if not done:
+                        why = stalled()
+                        if why:
+                            out.write(f"waiting: {why}\n")
+                        continue
+                    for future in done:
+                        config = flying.pop(future)
+                        try:
+                            record = future.result()
+                        except Exception as exc:  # noqa: BLE001 - the executor's: see _Lost
+                            raise _Lost(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+                        ended(config, record, results)
+                executor.shutdown(wait=True)
+    except KeyboardInterrupt:
+        if executor is not None:
+            _abandon(executor)
+        progress.close()
+        raise SweepInterrupted(len(finished_trials(study)), spec.n_trials) from None
+    except _Lost as exc:
+        _abandon(executor)
+        progress.close()
+        raise SweepLost(f"lost a trial's worker ({exc})", len(records), spec.n_trials) from None
+    finally:
+        close()
+    progress.close()
+    _, done, _ = read_results(path)
+    return list(done.values())
+
+
+def _cluster_slots(executor) -> int:
+    """A Dask cluster's worker threads, so each runs a configuration."""
+    try:
+        info = executor._client.scheduler_info()  # (the executor's client)
+        return max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+    except Exception:  # noqa: BLE001 - unknown: one at a time is always right
+        return 1
+
+
+def _driver_of(path: Path) -> str | None:
+    """The driver id a results file's header keeps (its trials' mark in the journal)."""
+    with open(path, encoding="utf-8") as f:
+        head = json.loads(f.readline())
+    return head.get("driver")
+
+
+def _rewrite(path: Path, records: list[dict]) -> None:
+    """The results file with only ``records`` after its header, replaced atomically."""
+    with open(path, encoding="utf-8") as f:
+        header = f.readline()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(header)
+        for record in records:
+            f.write(_json_line(record))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# -- the report --------------------------------------------------------------------------------
+def history(records: list[dict], spec: SweepSpec) -> list[tuple[int, float, float]]:
+    """Per configuration told (by trial number): (number, its score, the best so far)."""
+    by_trial: dict[int, list[dict]] = {}
+    pruned = set()
+    for r in records:
+        by_trial.setdefault(r["trial"], []).append(r)
+        if r.get("pruned"):
+            pruned.add(r["trial"])
+    rows, best = [], math.inf
+    for number in sorted(by_trial):
+        if number in pruned or len(by_trial[number]) < spec.seeds:
+            continue
+        score = score_of(spec, by_trial[number])
+        best = min(best, score)
+        rows.append((number, score, best))
+    return rows
+
+
+def pruning_summary(records: list[dict], spec: SweepSpec) -> str:
+    """How many configurations were pruned and the seeds, and time, that saved."""
+    trials: dict[int, list[dict]] = {}
+    for r in records:
+        trials.setdefault(r["trial"], []).append(r)
+    pruned = [n for n, rs in trials.items() if any(r.get("pruned") for r in rs)]
+    ran = sum(len(rs) for rs in trials.values())
+    skipped = sum(spec.seeds - len(trials[n]) for n in pruned)
+    seconds = [r["metrics"]["wall_time"] for r in records if r["error"] is None]
+    per_seed = sum(seconds) / len(seconds) if seconds else 0.0
+    share = skipped / (ran + skipped) if ran + skipped else 0.0
+    return (
+        f"{len(pruned)} of {len(trials)} configurations pruned ({spec.pruner}): {skipped} of "
+        f"{ran + skipped} seed runs not run, {share:.0%} of the compute "
+        f"(~{skipped * per_seed:,.1f} s at {per_seed:.2f} s a seed)"
+    )
+
+
+def importances(records: list[dict], spec: SweepSpec) -> dict[str, float]:
+    """Optuna's parameter importances (its default evaluator) over the configurations told,
+    from the results file alone (an in-memory study of them)."""
+    optuna = import_optuna()
+    space = distributions(spec)
+    study = optuna.create_study(direction="minimize")
+    by_trial: dict[int, list[dict]] = {}
+    for r in records:
+        by_trial.setdefault(r["trial"], []).append(r)
+    for rs in by_trial.values():
+        if any(r.get("pruned") for r in rs) or len(rs) < spec.seeds:
+            continue
+        params = {}
+        for name, dist in space.items():
+            text = rs[0]["params"][name]
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                params[name] = text
+            elif isinstance(dist, optuna.distributions.IntDistribution):
+                params[name] = min(max(int(float(text)), dist.low), dist.high)
+            else:
+                params[name] = min(max(float(text), dist.low), dist.high)
+        study.add_trial(
+            optuna.trial.create_trial(params=params, distributions=space, value=score_of(spec, rs))
+        )
+    if len(study.trials) < 2 or len(space) < 2:
+        return {}
+    with warnings.catch_warnings():  # (too few or too alike trials: equal importances, said)
+        warnings.simplefilter("ignore")
+        return dict(optuna.importance.get_param_importances(study))
+
+
+def search_report(records: list[dict], spec: SweepSpec, color: bool) -> str:
+    """The adaptive search's own part of the report: the optimisation history (the best
+    score against the configurations told) as a terminal chart, the parameters'
+    importances, and what pruning saved."""
+    from tui_taxi.charts import history_plot
+
+    rows = history(records, spec)
+    unit = spec.unit
+    lines = []
+    if rows:
+        lines.append(
+            history_plot(
+                [n for n, _, _ in rows],
+                [s for _, s, _ in rows],
+                [b for _, _, b in rows],
+                f"optimisation history: {unit} to the optimum (each configuration, the best so far)",
+                color,
+            )
+        )
+    found = importances(records, spec)
+    if found:
+        lines.append(
+            "parameter importances (Optuna's evaluator): "
+            + ", ".join(f"{name} {value:.2f}" for name, value in found.items())
+        )
+    lines.append(pruning_summary(records, spec))
+    return "\n".join(lines)
+
+
+def best_summary(records: list[dict], spec: SweepSpec) -> Summary | None:
+    summaries = aggregate(records, spec)
+    return summaries[0] if summaries else None
