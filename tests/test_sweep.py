@@ -9,7 +9,6 @@ import io
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+from dask_cluster import _free_port
 from mdps import make_session
 
 from tui_taxi.cli import main
@@ -94,49 +94,17 @@ SMALL = SweepSpec(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_same_sweep_gives_the_same_records_everywhere(tmp_path):
     inline = run_sweep(SMALL, tmp_path / "a.jsonl", workers=1, cluster=None, resume=False)
     pool = run_sweep(SMALL, tmp_path / "b.jsonl", workers=2, cluster=None, resume=False)
     assert len(inline) == 8 and all(r["error"] is None for r in inline)
     assert _strip(inline) == _strip(pool)
     pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
-    from distributed import Client
+    from dask_cluster import local_cluster
 
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    dask = [sys.executable, "-m", "dask"]
-    procs = [
-        subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    try:
-        procs.append(
-            subprocess.Popen(
-                [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
+    with local_cluster(2) as address:
         cluster = run_sweep(SMALL, tmp_path / "c.jsonl", workers=2, cluster=address, resume=False)
-        assert _strip(cluster) == _strip(inline)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in reversed(procs):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    assert _strip(cluster) == _strip(inline)
 
 
 def test_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):

@@ -1,0 +1,169 @@
+"""The adaptive search (sweep --search tpe, Optuna's): a seeded search is the same twice, a
+search killed with kill -9 goes on from its journal to the same number of finished
+configurations with no trial twice, pruned configurations are recorded as pruned and never
+ranked, the cluster runs it as this process does, and without Optuna the error is one line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna", reason="the test extra installs Optuna")
+
+from tui_taxi.cli import main  # noqa: E402
+from tui_taxi.core.sweep import SweepSpec, aggregate, parse_range, read_results  # noqa: E402
+from tui_taxi.search import make_study, run_search  # noqa: E402
+
+#: Taxi with a budget where settings matter: some reach the optimum within it, some never.
+SPACE = (
+    ("alpha", parse_range("alpha", "0.02..1")),
+    ("gamma", parse_range("gamma", "0.5..0.95")),
+    ("learner", parse_range("learner", "q-learning,sarsa")),
+)
+SEARCH = SweepSpec(
+    "Taxi-v4", (), SPACE, seeds=2, episodes=1500, check_every=100, search="tpe", n_trials=12
+)
+
+
+def _drawn(records):
+    """What the search tried, in order: (trial, seed, params), and each seed's result."""
+    return [
+        (r["trial"], r["seed"], r["params"], r["metrics"]["episodes_to_optimal"])
+        for r in sorted(records, key=lambda r: (r["trial"], r["seed"]))
+    ]
+
+
+def test_a_seeded_search_draws_the_same_trials_twice(tmp_path):
+    first = run_search(SEARCH, tmp_path / "a.jsonl", workers=1, cluster=None, resume=False)
+    again = run_search(SEARCH, tmp_path / "b.jsonl", workers=1, cluster=None, resume=False)
+    assert _drawn(first) == _drawn(again)
+    trials = {r["trial"] for r in first}
+    assert trials == set(range(12))  # each configuration a trial, none asked twice
+    other = dataclasses.replace(SEARCH, sample_seed=1)
+    third = run_search(other, tmp_path / "c.jsonl", workers=1, cluster=None, resume=False)
+    assert [d[2] for d in _drawn(third)] != [d[2] for d in _drawn(first)]  # another seed
+
+
+def test_pruned_configurations_are_recorded_as_pruned_and_never_ranked(tmp_path):
+    spec = dataclasses.replace(SEARCH, seeds=3, n_trials=16)
+    records = run_search(spec, tmp_path / "p.jsonl", workers=1, cluster=None, resume=False)
+    pruned = {r["trial"] for r in records if r.get("pruned")}
+    assert pruned, "the median pruner stopped no configuration"
+    for number in pruned:
+        seeds = [r for r in records if r["trial"] == number]
+        assert len(seeds) < 3 and seeds[-1]["pruned"]  # stopped between its seeds
+    ranked = aggregate(records, spec)
+    pruned_params = [r["params"] for r in records if r["trial"] in pruned]
+    assert all(dict(s.params) not in pruned_params for s in ranked)
+    assert len(ranked) == len({r["trial"] for r in records}) - len(pruned)
+    # even a pruned configuration that looked best on its first seed is never ranked first
+    best = min(records, key=lambda r: r["metrics"]["episodes_to_optimal"] or 10**9)
+    doctored = [{**r, "pruned": True} if r["trial"] == best["trial"] else r for r in records]
+    assert all(dict(s.params) != best["params"] for s in aggregate(doctored, spec))
+
+
+def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path):
+    """kill -9 mid-search; --resume goes on with the journal: 10 configurations finished in
+    all, each seed of each once, none of the killed driver's half-run trial left."""
+    out, log = tmp_path / "r.jsonl", tmp_path / "search.log"
+    argv = [
+        "sweep", "--search", "tpe", "--trials", "10", "--seeds", "2", "--episodes", "1500",
+        "--check-every", "100", "--alpha", "0.02..1", "--gamma", "0.5..0.95",
+        "--workers", "1", "--curves", "0", "--out", str(out), "--storage", str(log),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tui_taxi", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        for _ in range(6000):  # until a few seeds are in (each ~0.1 s), then kill -9
+            if out.exists() and len(out.read_text().splitlines()) >= 6:
+                break
+            if driver.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert driver.poll() is None, "the search ended before it could be killed"
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    before = len(out.read_text().splitlines())
+    assert 2 <= before < 1 + 20
+    assert main(["sweep", "--resume", str(out), "--curves", "0"]) == 0
+    spec, records, _ = read_results(out)
+    study = make_study(spec)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    done = [
+        t.number
+        for t in finished
+        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    ]
+    assert len(done) == 10
+    lines = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    pairs = [(r["trial"], r["seed"]) for r in lines]
+    assert len(pairs) == len(set(pairs))  # no seed of a trial twice
+    assert {r["trial"] for r in lines} == set(done)  # nothing of a failed (killed) trial
+    for number in done:
+        seeds = sorted(r["seed"] for r in lines if r["trial"] == number)
+        assert seeds == [0, 1] or lines[[r["trial"] for r in lines].index(number)].get("pruned")
+    assert optuna.trial.TrialState.RUNNING not in states
+
+
+def test_the_cluster_runs_the_search(tmp_path):
+    pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
+    from dask_cluster import local_cluster
+
+    spec = dataclasses.replace(SEARCH, n_trials=6)
+    with local_cluster(2) as address:
+        records = run_search(spec, tmp_path / "c.jsonl", workers=2, cluster=address, resume=False)
+    trials = {r["trial"] for r in records}
+    assert len(trials) == 6 and all(r["error"] is None for r in records)
+    for number in trials:  # each configuration's seeds, or fewer if pruned
+        seeds = [r for r in records if r["trial"] == number]
+        assert len(seeds) == 2 or seeds[-1].get("pruned")
+
+
+def test_without_optuna_tpe_is_one_line_and_grid_and_random_still_run(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if it were not installed
+    argv = ["sweep", "--search", "tpe", "--trials", "5", "--alpha", "0.05..1", "--episodes", "50"]
+    code = main([*argv, "--out", str(tmp_path / "x.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--search tpe needs Optuna: pip install 'tui-taxi[tune]'" in err
+    assert not (tmp_path / "x.jsonl").exists()
+    random = ["sweep", "--search", "random", "--trials", "2", "--alpha", "0.05..1"]
+    common = ["--episodes", "50", "--seeds", "1", "--workers", "1", "--curves", "0"]
+    assert main([*random, *common, "--out", str(tmp_path / "r.jsonl")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--search", "tpe", "--alpha", "0.05..1"], "--search tpe needs --trials N"),
+        (["--search", "tpe", "--trials", "3", "--samples", "3", "--alpha", "0.1..1"], "drop --samples"),
+        (["--search", "grid", "--trials", "3"], "--search grid runs every combination"),
+        (["--storage", "x.log", "--alpha", "0.1"], "--storage is for --search tpe"),
+        (["--search", "random", "--alpha", "0.1..1"], "--search random needs --samples N"),
+        (["--search", "tpe", "--trials", "2"], "a tpe search draws from ranges: give at least"),
+    ],
+)  # fmt: skip
+def test_bad_search_options_are_one_line(argv, message, capsys, tmp_path):
+    code = main(["sweep", *argv, "--out", str(tmp_path / "x.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
