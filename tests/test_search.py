@@ -70,7 +70,7 @@ def test_pruned_configurations_are_recorded_as_pruned_and_never_ranked(tmp_path)
     assert all(dict(s.params) != best["params"] for s in aggregate(doctored, spec))
 
 
-def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path):
+def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path, capsys):
     """kill -9 mid-search; --resume goes on with the journal: 10 configurations finished in
     all, each seed of each once, none of the killed driver's half-run trial left."""
     out, log = tmp_path / "r.jsonl", tmp_path / "search.log"
@@ -103,6 +103,9 @@ def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path):
     before = len(out.read_text().splitlines())
     assert 2 <= before < 1 + 20
     assert main(["sweep", "--resume", str(out), "--curves", "0"]) == 0
+    report = capsys.readouterr().out  # the search's own report, under the table
+    assert "optimisation history" in report and "parameter importances" in report
+    assert "configurations pruned (median)" in report
     spec, records, _ = read_results(out)
     study = make_study(spec)
     states = [t.state for t in study.get_trials(deepcopy=False)]

@@ -110,13 +110,20 @@ def study_name(spec: SweepSpec) -> str:
     return f"tui-taxi-{spec.search}-{digest}"
 
 
+def sampler_for(spec: SweepSpec):
+    """TPE, seeded by the search's sample seed, its random start a quarter of a small search
+    (Optuna's 10 trials for 40 or more)."""
+    optuna = import_optuna()
+    return optuna.samplers.TPESampler(
+        seed=spec.sample_seed, n_startup_trials=min(STARTUP_TRIALS, max(1, spec.n_trials // 4))
+    )
+
+
 def make_study(spec: SweepSpec):
     """The search's study: in its journal file when it has one (created, or joined as it
     is), else in memory."""
     optuna = import_optuna()
-    sampler = optuna.samplers.TPESampler(
-        seed=spec.sample_seed, n_startup_trials=min(STARTUP_TRIALS, max(1, spec.n_trials // 4))
-    )
+    sampler = sampler_for(spec)
     if spec.pruner == "median":
         pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
     elif spec.pruner == "hyperband":
@@ -376,19 +383,27 @@ def _rewrite(path: Path, records: list[dict]) -> None:
 
 
 # -- the report --------------------------------------------------------------------------------
+def by_trial(records: list[dict]) -> dict[int, list[dict]]:
+    """An adaptive search's records grouped by trial number (its seeds, in order)."""
+    groups: dict[int, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r["trial"], []).append(r)
+    return groups
+
+
+def told(records: list[dict], spec: SweepSpec) -> dict[int, float]:
+    """Each configuration that ran all its seeds (not pruned), by trial number: its score."""
+    return {
+        number: score_of(spec, rs)
+        for number, rs in sorted(by_trial(records).items())
+        if len(rs) == spec.seeds and not any(r.get("pruned") for r in rs)
+    }
+
+
 def history(records: list[dict], spec: SweepSpec) -> list[tuple[int, float, float]]:
     """Per configuration told (by trial number): (number, its score, the best so far)."""
-    by_trial: dict[int, list[dict]] = {}
-    pruned = set()
-    for r in records:
-        by_trial.setdefault(r["trial"], []).append(r)
-        if r.get("pruned"):
-            pruned.add(r["trial"])
     rows, best = [], math.inf
-    for number in sorted(by_trial):
-        if number in pruned or len(by_trial[number]) < spec.seeds:
-            continue
-        score = score_of(spec, by_trial[number])
+    for number, score in told(records, spec).items():
         best = min(best, score)
         rows.append((number, score, best))
     return rows
@@ -396,9 +411,7 @@ def history(records: list[dict], spec: SweepSpec) -> list[tuple[int, float, floa
 
 def pruning_summary(records: list[dict], spec: SweepSpec) -> str:
     """How many configurations were pruned and the seeds, and time, that saved."""
-    trials: dict[int, list[dict]] = {}
-    for r in records:
-        trials.setdefault(r["trial"], []).append(r)
+    trials = by_trial(records)
     pruned = [n for n, rs in trials.items() if any(r.get("pruned") for r in rs)]
     ran = sum(len(rs) for rs in trials.values())
     skipped = sum(spec.seeds - len(trials[n]) for n in pruned)
@@ -418,12 +431,9 @@ def importances(records: list[dict], spec: SweepSpec) -> dict[str, float]:
     optuna = import_optuna()
     space = distributions(spec)
     study = optuna.create_study(direction="minimize")
-    by_trial: dict[int, list[dict]] = {}
-    for r in records:
-        by_trial.setdefault(r["trial"], []).append(r)
-    for rs in by_trial.values():
-        if any(r.get("pruned") for r in rs) or len(rs) < spec.seeds:
-            continue
+    groups = by_trial(records)
+    for number, score in told(records, spec).items():
+        rs = groups[number]
         params = {}
         for name, dist in space.items():
             text = rs[0]["params"][name]
@@ -433,9 +443,7 @@ def importances(records: list[dict], spec: SweepSpec) -> dict[str, float]:
                 params[name] = min(max(int(float(text)), dist.low), dist.high)
             else:
                 params[name] = min(max(float(text), dist.low), dist.high)
-        study.add_trial(
-            optuna.trial.create_trial(params=params, distributions=space, value=score_of(spec, rs))
-        )
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=space, value=score))
     if len(study.trials) < 2 or len(space) < 2:
         return {}
     with warnings.catch_warnings():  # (too few or too alike trials: equal importances, said)
@@ -458,11 +466,15 @@ def search_report(records: list[dict], spec: SweepSpec, color: bool) -> str:
                 [n for n, _, _ in rows],
                 [s for _, s, _ in rows],
                 [b for _, _, b in rows],
-                f"optimisation history: {unit} to the optimum (each configuration, the best so far)",
+                f"optimisation history: {unit} to the optimum",
                 color,
             )
         )
-    found = importances(records, spec)
+    try:
+        found = importances(records, spec)
+    except SweepError:  # (--show where Optuna is not installed: the rest needs none)
+        found = {}
+        lines.append(f"parameter importances: {TUNE_EXTRA} to see them")
     if found:
         lines.append(
             "parameter importances (Optuna's evaluator): "

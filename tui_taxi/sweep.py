@@ -373,6 +373,8 @@ def table(
         budget += (" or " if budget else "") + f"{spec.steps:,} steps"
     world = spec.env_id + "".join(f" {k}={v}" for k, v in spec.env_kwargs)
     count = f"{_plural(len(summaries), 'configuration')} x {_plural(spec.seeds, 'seed')}"
+    if spec.search:  # (the pruned ones are not in the table: the search's report counts them)
+        count = f"{spec.search} search: the {count} not pruned"
     if trials is not None:
         count = f"{sum(s.seeds for s in summaries)} of {trials} trials ({count})"
     meaning = (

@@ -423,9 +423,8 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
     if not given:
         if drawn:
             example = f"{flag(params_of(agent)[0])} LOW..HIGH"
-            raise CliError(
-                f"a {search} search draws from ranges: give at least one, e.g. {example}"
-            )
+            what = "--samples draws" if args.samples else f"a {search} search draws"
+            raise CliError(f"{what} from ranges: give at least one, e.g. {example}")
         given = kind.sweep_defaults(env_id)
     grid = tuple(
         (n, (parse_range if drawn else parse_values)(n, given[n], agent))
