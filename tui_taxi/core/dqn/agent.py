@@ -255,6 +255,9 @@ class DQNAgent(AgentBase):
         SweepParam("target_network_frequency", "10,100,500", log=True, whole=True),
         SweepParam("batch_size", "32,64", log=True, whole=True),
         SweepParam("double", "false,true", choices=("false", "true")),
+        SweepParam("dueling", "false,true", choices=("false", "true")),
+        SweepParam("prioritized", "false,true", choices=("false", "true")),
+        SweepParam("n_step", "1,3", whole=True),
     )
 
     def __init__(
@@ -784,9 +787,9 @@ class DQNAgent(AgentBase):
 
     @classmethod
     def sweep_value(cls, name: str, text: str):
-        if name == "double":
+        if name in ("double", "dueling", "prioritized"):
             if text.lower() not in ("true", "false"):
-                raise ValueError("double is true or false")
+                raise ValueError(f"{name} is true or false")
             return text.lower() == "true"
         whole = next(p.whole for p in cls.sweep_space if p.name == name)
         if whole and not text.strip().isdigit():
