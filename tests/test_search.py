@@ -126,6 +126,14 @@ def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path, capsys):
     assert optuna.trial.TrialState.RUNNING not in states
 
 
+def test_a_search_without_a_journal_cannot_resume_and_says_so(tmp_path, capsys):
+    spec = dataclasses.replace(SEARCH, n_trials=2, seeds=1)
+    run_search(spec, tmp_path / "r.jsonl", workers=1, cluster=None, resume=False)
+    assert main(["sweep", "--resume", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "kept no journal (--storage FILE)" in err
+
+
 def test_the_cluster_runs_the_search(tmp_path):
     pytest.importorskip("distributed", reason="the test extra installs dask's distributed")
     from dask_cluster import local_cluster

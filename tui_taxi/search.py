@@ -206,6 +206,11 @@ def run_search(
 
     records: list[dict] = []
     driver = uuid.uuid4().hex
+    if resume and not spec.storage:
+        raise SweepError(
+            f"this {spec.search} search kept no journal (--storage FILE): it cannot go on from "
+            f"{path}; 'tui-taxi sweep --show {path}' shows what it found"
+        )
     if resume:
         _, done, whole = read_results(path)
         with open(path, "r+b") as f:
