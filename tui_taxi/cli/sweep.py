@@ -35,8 +35,8 @@ from tui_taxi.core.training import CHECK_EVERY
 
 _TUNE = "pip install 'tui-taxi[tune]'"
 HELP = (
-    "grid or random search of an agent's settings over seeds, scored by when the greedy "
-    "policy becomes exactly optimal"
+    "grid, random or adaptive (Optuna's TPE) search of an agent's settings over seeds, scored "
+    "by when the greedy policy becomes exactly optimal"
 )
 
 
@@ -46,7 +46,9 @@ def add_parsers(command) -> dict:
         HELP,
         "Give a comma-separated list per parameter for a grid (every combination), or "
         "LOW..HIGH ranges with --samples N for random search (alpha and epsilon drawn "
-        "log-uniformly). Each trial trains one configuration with one seed and checks, every "
+        "log-uniformly), or with --search tpe --trials N for Optuna's TPE sampler, which "
+        "proposes each configuration from the results so far and prunes hopeless ones between "
+        "their seeds. Each trial trains one configuration with one seed and checks, every "
         "--check-every episodes, whether its greedy policy is optimal from every start state "
         "against the exact optimum for its gamma. Records are appended to --out as each trial "
         "ends; --resume FILE goes on after an interruption.",
@@ -55,6 +57,8 @@ def add_parsers(command) -> dict:
         "  tui-taxi sweep --alpha 0.05,0.1,0.5 --gamma 0.6,0.9,0.99 "
         "--epsilon 0.1,exp:1:0.01:0.999 --learner q-learning,sarsa\n"
         "  tui-taxi sweep --samples 40 --alpha 0.01..1 --gamma 0.5..0.99 --epsilon 0.01..0.3\n"
+        "  tui-taxi sweep --search tpe --trials 100 --alpha 0.01..1 --gamma 0.5..0.99 "
+        "--storage s.log\n"
         "  tui-taxi sweep --heatmap alpha,gamma --out s.jsonl;  tui-taxi sweep --show s.jsonl\n"
         "  tui-taxi sweep --cluster tcp://scheduler:8786      on a Dask cluster\n"
         "  tui-taxi --from-sweep s.jsonl                       the app, from the best one",
