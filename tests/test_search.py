@@ -124,6 +124,102 @@ def test_a_search_killed_with_kill_9_goes_on_from_its_journal(tmp_path, capsys):
         seeds = sorted(r["seed"] for r in lines if r["trial"] == number)
         assert seeds == [0, 1] or lines[[r["trial"] for r in lines].index(number)].get("pruned")
     assert optuna.trial.TrialState.RUNNING not in states
+    # the resumed driver drew new configurations, not its first ones again
+    drawn = [tuple(sorted(t.params.items())) for t in finished if t.number in done]
+    assert len(set(drawn)) == len(drawn)
+
+
+def _cli(argv, env=None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_taxi", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+
+
+def test_two_drivers_on_one_journal_share_the_search_without_overshoot(tmp_path):
+    log = tmp_path / "shared.log"
+    common = [
+        "sweep", "--search", "tpe", "--trials", "8", "--seeds", "1", "--episodes", "800",
+        "--check-every", "100", "--alpha", "0.02..1", "--gamma", "0.5..0.95",
+        "--workers", "1", "--curves", "0", "--storage", str(log),
+    ]  # fmt: skip
+    drivers = [_cli([*common, "--out", str(tmp_path / f"{k}.jsonl")]) for k in "ab"]
+    for d in drivers:
+        _, err = d.communicate(timeout=200)
+        assert d.returncode == 0, err
+    spec, _, _ = read_results(tmp_path / "a.jsonl")
+    study = make_study(spec)
+    finished = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    ]
+    assert len(finished) == 8  # the two together, not 8 each, nor 9
+    drawn = [tuple(sorted(t.params.items())) for t in finished]
+    assert len(set(drawn)) == 8  # none drawn by both
+    mine = [{r["trial"] for r in read_results(tmp_path / f"{k}.jsonl")[1].values()} for k in "ab"]
+    assert not mine[0] & mine[1] and mine[0] | mine[1] == {t.number for t in finished}
+
+
+def test_a_space_of_few_lists_stops_when_every_configuration_is_tried(tmp_path, capsys):
+    spec = dataclasses.replace(
+        SEARCH,
+        grid=(("alpha", ("0.1", "0.5")), ("gamma", ("0.9",))),
+        n_trials=10,
+        seeds=1,
+        storage=str(tmp_path / "l.log"),
+    )
+    import io
+
+    said = io.StringIO()
+    records = run_search(
+        spec, tmp_path / "l.jsonl", workers=1, cluster=None, resume=False, out=said
+    )
+    assert sorted(r["params"]["alpha"] for r in records) == ["0.1", "0.5"]  # each once
+    assert "its space holds 2 configurations: all tried" in said.getvalue()
+
+
+def test_one_results_file_one_driver(tmp_path, capsys):
+    from tui_taxi.search import _hold
+
+    spec = dataclasses.replace(SEARCH, n_trials=1, seeds=1, storage=str(tmp_path / "j.log"))
+    out = tmp_path / "r.jsonl"
+    run_search(spec, out, workers=1, cluster=None, resume=False)
+    held = _hold(out)  # as a driver still running on it holds it
+    try:
+        assert main(["sweep", "--resume", str(out)]) == 2
+    finally:
+        held.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is being written by another running driver" in err
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [b"hello world\nnot json\n", b"\xb6\x00\xff binary\n", b'{"op_code": 0, "worker_id"\n'],
+)
+def test_a_journal_that_is_not_one_is_a_one_line_error(tmp_path, capsys, journal):
+    log = tmp_path / "bad.log"
+    log.write_bytes(journal)
+    argv = ["sweep", "--search", "tpe", "--trials", "2", "--seeds", "1", "--episodes", "50"]
+    code = main([*argv, "--alpha", "0.1..1", "--storage", str(log), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "not an Optuna journal" in err
+
+
+def test_a_journal_cut_mid_line_by_a_kill_is_mended_not_bricked(tmp_path):
+    spec = dataclasses.replace(SEARCH, n_trials=2, seeds=1, storage=str(tmp_path / "j.log"))
+    run_search(spec, tmp_path / "a.jsonl", workers=1, cluster=None, resume=False)
+    log = Path(spec.storage)
+    log.write_bytes(log.read_bytes() + b'{"op_code": 5, "worker_id": "zz')  # a torn last line
+    more = dataclasses.replace(spec, n_trials=3)  # (another search: a study of its own)
+    run_search(more, tmp_path / "b.jsonl", workers=1, cluster=None, resume=False)
+    assert len(finished := make_study(more).get_trials(deepcopy=False)) == 3 and finished
+    assert all(line.startswith(b"{") for line in log.read_bytes().splitlines())
 
 
 def test_a_search_without_a_journal_cannot_resume_and_says_so(tmp_path, capsys):

@@ -473,8 +473,11 @@ def history_plot(
     x_ticks = nice_ticks(0, max(numbers[-1], 1), 6, integer=True)
     fig.xticks(x_ticks, tick_labels(x_ticks))
     dots, line = ("cyan", "orange") if color else ("default", "default")
+    # the best so far as steps (it changes only at a better configuration), under the dots
+    step_x = [x for i, x in enumerate(numbers) for _ in range(2 if i else 1)]
+    step_y = [best[0]] + [y for i in range(1, len(best)) for y in (best[i - 1], best[i])]
+    fig.plot(step_x, step_y, marker="braille" if color else "+", color=line)
     fig.scatter(numbers, scores, marker="•" if color else "o", color=dots)
-    fig.plot(numbers, best, marker="braille" if color else "+", color=line)
     chart = fig.build().rstrip("\n")
     if not color:
         chart = strip_ansi(chart)

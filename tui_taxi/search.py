@@ -110,12 +110,19 @@ def study_name(spec: SweepSpec) -> str:
     return f"tui-taxi-{spec.search}-{digest}"
 
 
-def sampler_for(spec: SweepSpec):
+def sampler_for(spec: SweepSpec, already: int = 0):
     """TPE, seeded by the search's sample seed, its random start a quarter of a small search
-    (Optuna's 10 trials for 40 or more)."""
+    (Optuna's 10 trials for 40 or more). A driver that joins or resumes a study of ``already``
+    trials draws from another stream (the sample seed and that count), not the first draws
+    again."""
+    import numpy as np
+
     optuna = import_optuna()
+    seed = spec.sample_seed
+    if already:
+        seed = int(np.random.SeedSequence([spec.sample_seed, already]).generate_state(1)[0])
     return optuna.samplers.TPESampler(
-        seed=spec.sample_seed, n_startup_trials=min(STARTUP_TRIALS, max(1, spec.n_trials // 4))
+        seed=seed, n_startup_trials=min(STARTUP_TRIALS, max(1, spec.n_trials // 4))
     )
 
 
@@ -131,22 +138,52 @@ def make_study(spec: SweepSpec):
     else:
         pruner = optuna.pruners.NopPruner()
     storage = None
-    if spec.storage:
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
+    try:
+        if spec.storage:
+            from optuna.storages import JournalStorage
+            from optuna.storages.journal import JournalFileBackend
 
-        try:
+            _mend_journal(spec.storage)
             storage = JournalStorage(JournalFileBackend(spec.storage))
-        except OSError as exc:
-            raise SweepError(f"--storage {spec.storage}: {exc.strerror or exc}") from None
-    return optuna.create_study(
-        study_name=study_name(spec),
-        storage=storage,
-        sampler=sampler,
-        pruner=pruner,
-        direction="minimize",
-        load_if_exists=True,
-    )
+
+        def create(sampler):
+            return optuna.create_study(
+                study_name=study_name(spec),
+                storage=storage,
+                sampler=sampler,
+                pruner=pruner,
+                direction="minimize",
+                load_if_exists=True,
+            )
+
+        study = create(sampler)
+        already = len(study.get_trials(deepcopy=False))
+        return create(sampler_for(spec, already)) if already else study
+    except OSError as exc:
+        raise SweepError(f"--storage {spec.storage}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # (JSON, UTF-8, fields)
+        raise SweepError(
+            f"--storage {spec.storage}: not an Optuna journal this search can read "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:100]})"
+        ) from None
+
+
+def _mend_journal(path: str) -> None:
+    """A journal whose last line a kill cut off: that line cut away (under the journal's own
+    lock), so the next write starts on a line of its own instead of joining the fragment."""
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    if not os.path.exists(path) or not os.path.getsize(path):
+        return
+    lock = JournalFileSymlinkLock(path)
+    lock.acquire()
+    try:
+        with open(path, "r+b") as f:
+            data = f.read()
+            if not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+    finally:
+        lock.release()
 
 
 def finished_trials(study) -> list:
@@ -154,6 +191,21 @@ def finished_trials(study) -> list:
     from optuna.trial import TrialState
 
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+
+
+#: Proposals in a row that repeat a configuration already tried before a search says its space
+#: has nothing new left (a space of a few lists).
+MAX_REPEATS = 100
+
+
+def _space_size(spec: SweepSpec) -> int | None:
+    """How many configurations a space of lists holds (None: a range makes it endless)."""
+    size = 1
+    for _, values in spec.grid:
+        if len(values) == 2 and all(isinstance(v, float) for v in values):
+            return None
+        size *= len(values)
+    return size
 
 
 class _Config:
@@ -202,7 +254,6 @@ def run_search(
     other drivers') are complete or pruned; each seed's record is appended to ``path`` as it
     ends. Returns the records in ``path``."""
     import_optuna()
-    from optuna.trial import TrialState
 
     records: list[dict] = []
     driver = uuid.uuid4().hex
@@ -211,7 +262,9 @@ def run_search(
             f"this {spec.search} search kept no journal (--storage FILE): it cannot go on from "
             f"{path}; 'tui-taxi sweep --show {path}' shows what it found"
         )
+    held = None
     if resume:
+        held = _hold(path)  # (one driver a results file: a second would fail the first's trial)
         _, done, whole = read_results(path)
         with open(path, "r+b") as f:
             f.truncate(whole)
@@ -219,6 +272,32 @@ def run_search(
         driver = _driver_of(path) or driver
     else:
         _check_new(path)
+    try:
+        return _search(spec, path, records, driver, held, workers, cluster, resume, out, inline)
+    finally:
+        if held is not None:
+            held.close()
+
+
+def _hold(path: Path):
+    """The results file, opened and locked for this driver alone (closing it lets go)."""
+    import fcntl
+
+    f = open(path, "rb")  # noqa: SIM115 - held until the search ends
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise SweepError(
+            f"{path} is being written by another running driver; wait for it to end, or start "
+            "another driver on the same --storage with its own --out"
+        ) from None
+    return f
+
+
+def _search(spec, path, records, driver, held, workers, cluster, resume, out, inline):
+    from optuna.trial import TrialState
+
     study = make_study(spec)
     space = distributions(spec)
     # a trial this driver left running when it was killed: failed, so another is asked in its
@@ -233,19 +312,27 @@ def run_search(
     if stale and records:
         records = [r for r in records if r.get("trial") not in stale]
         _rewrite(path, records)
+        held.close()
+        held = _hold(path)  # (the file rewritten is another inode: held again)
     executor, close, stalled = open_executor(workers, cluster, inline)
     if not resume:
         try:
             _new_file(path, spec, driver=driver)
+            held = _hold(path)
         except SweepError:
             close()
             raise
     slots = 1 if executor is None else max(1, workers if not cluster else _cluster_slots(executor))
     where = cluster or (f"{workers} worker processes" if executor else "this process")
     already = len(finished_trials(study))
+    if spec.seeds == 1 or spec.pruner == "none":
+        pruning = "no pruning" + (" (one seed: nothing between seeds)" if spec.seeds == 1 else "")
+    else:
+        pruning = f"{spec.pruner} pruning between seeds"
+    seeds = f"{spec.seeds} seed{'s' if spec.seeds != 1 else ''}"
     out.write(
-        f"tpe search: {spec.n_trials} configurations x {spec.seeds} seeds on {spec.env_id}, "
-        f"{already} done; {spec.pruner} pruning between seeds; on {where}; results: {path}"
+        f"tpe search: {spec.n_trials} configurations x {seeds} on {spec.env_id}, "
+        f"{already} done; {pruning}; on {where}; results: {path}"
         + (f"; journal: {spec.storage}" if spec.storage else "")
         + "\n"
     )
@@ -253,24 +340,41 @@ def run_search(
         warm_up(spec)
     progress = SweepProgress(out, spec.n_trials * spec.seeds, len(records), spec)
     progress.extend(records)
-    told: dict[tuple, float] = {}  # a configuration asked again: told its score, not rerun
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        told[tuple(sorted(as_text(spec, t.params).items()))] = t.value
-    flying: dict[cf.Future | int, _Config] = {}
+    flying: dict[cf.Future, _Config] = {}
     waiting_inline: list[_Config] = []
+    size = _space_size(spec)
+    exhausted = []  # (said once)
 
-    def want_more() -> bool:
-        running = len(flying) + len(waiting_inline)
-        return len(finished_trials(study)) + running < spec.n_trials
+    def tried() -> set[tuple]:
+        """The configurations the study has run or is running (any driver's)."""
+        states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+        return {
+            tuple(sorted(as_text(spec, t.params).items()))
+            for t in study.get_trials(deepcopy=False, states=states)
+            if t.params
+        }
+
+    def want_more() -> bool:  # (other drivers' running trials count too: none overshoots)
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        return not exhausted and len(finished_trials(study)) + len(running) < spec.n_trials
 
     def ask() -> _Config | None:
+        repeats = 0
         while want_more():
+            seen = tried()
+            if size is not None and len(seen) >= size:
+                exhausted.append(f"its space holds {size} configurations: all tried")
+                break
             trial = study.ask(space)
             trial.set_user_attr("driver", driver)
             params = as_text(spec, trial.params)
-            key = tuple(sorted(params.items()))
-            if key in told:  # (a list-only space: the sampler proposes a configuration again)
-                study.tell(trial, told[key])
+            if tuple(sorted(params.items())) in seen:  # proposed again: not run, not counted
+                trial.set_user_attr("repeat", True)
+                study.tell(trial, state=TrialState.FAIL)
+                repeats += 1
+                if repeats >= MAX_REPEATS:
+                    exhausted.append(f"{MAX_REPEATS} proposals in a row repeated one tried")
+                    break
                 continue
             return _Config(trial, params)
         return None
@@ -279,9 +383,8 @@ def run_search(
         seed = len(config.records)
         work = spec.drawn_trial(config.params, seed)
         if executor is None:
-            waiting_inline.append(config)
-            flying[id(config)] = config
             config.pending = work
+            waiting_inline.append(config)
         else:
             flying[executor.submit(run_trial, work)] = config
 
@@ -305,7 +408,6 @@ def run_search(
             progress.total -= spec.seeds - seeds  # (the seeds it will not run)
         elif seeds == spec.seeds:
             study.tell(config.trial, value)
-            told[tuple(sorted(config.params.items()))] = value
         else:
             submit(config)
             return
@@ -323,7 +425,6 @@ def run_search(
             if executor is None:
                 while waiting_inline:
                     config = waiting_inline.pop(0)
-                    del flying[id(config)]
                     ended(config, run_trial(config.pending), results)
             else:
                 while flying:
@@ -352,7 +453,11 @@ def run_search(
         raise SweepLost(f"lost a trial's worker ({exc})", len(records), spec.n_trials) from None
     finally:
         close()
+        if held is not None:
+            held.close()
     progress.close()
+    if exhausted:
+        out.write(f"the search stopped before {spec.n_trials} configurations: {exhausted[0]}\n")
     _, done, _ = read_results(path)
     return list(done.values())
 
@@ -434,7 +539,11 @@ def importances(records: list[dict], spec: SweepSpec) -> dict[str, float]:
     """Optuna's parameter importances (its default evaluator) over the configurations told,
     from the results file alone (an in-memory study of them)."""
     optuna = import_optuna()
-    space = distributions(spec)
+    space = {  # (a parameter held at one value has no importance to tell)
+        name: d
+        for name, d in distributions(spec).items()
+        if not (isinstance(d, optuna.distributions.CategoricalDistribution) and len(d.choices) < 2)
+    }
     study = optuna.create_study(direction="minimize")
     groups = by_trial(records)
     for number, score in told(records, spec).items():
@@ -471,21 +580,32 @@ def search_report(records: list[dict], spec: SweepSpec, color: bool) -> str:
                 [n for n, _, _ in rows],
                 [s for _, s, _ in rows],
                 [b for _, _, b in rows],
-                f"optimisation history: {unit} to the optimum",
+                f"optimisation history: the score ({unit} to the optimum; see below)",
                 color,
             )
         )
+    lines.append(
+        f"score: the {unit} to the optimum over the seeds (never: the budget), plus up to "
+        f"{CLOSENESS:.0%} of the budget for the starts still not optimal at the end"
+    )
+    scores = set(told(records, spec).values())
     try:
-        found = importances(records, spec)
+        found = importances(records, spec) if len(scores) > 1 else {}
     except SweepError:  # (--show where Optuna is not installed: the rest needs none)
-        found = {}
+        found = None
         lines.append(f"parameter importances: {TUNE_EXTRA} to see them")
     if found:
         lines.append(
             "parameter importances (Optuna's evaluator): "
             + ", ".join(f"{name} {value:.2f}" for name, value in found.items())
         )
-    lines.append(pruning_summary(records, spec))
+    elif found is not None:
+        lines.append(
+            "parameter importances: none to tell (one parameter varied, or every configuration "
+            "scored alike)"
+        )
+    if spec.seeds > 1 and spec.pruner != "none":
+        lines.append(pruning_summary(records, spec))
     return "\n".join(lines)
 
 

@@ -344,7 +344,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         )
     except sweeps.SweepInterrupted as exc:
         print(
-            f"{PROG}: interrupted: {exc.done} of {exc.total} trials are in {path}; "
+            f"{PROG}: interrupted: {exc.done} of {exc.total} "
+            f"{'configurations' if spec.search else 'trials'} are in {path}; "
             f"'{PROG} sweep --resume {path}' goes on",
             file=sys.stderr,
         )
@@ -409,8 +410,8 @@ def sweep_spec_from_args(args: argparse.Namespace) -> SweepSpec:
             "random or tpe search"
         )
     if search == "random":
-        if args.samples and args.trials and args.samples != args.trials:
-            raise CliError("--samples and --trials say the same for random search: give one")
+        if args.samples and args.trials:
+            raise CliError("--samples N and --trials N both say how many to draw: give one")
         samples = args.samples or args.trials or 0
         if not samples:
             raise CliError("--search random needs --samples N (or --trials N)")
