@@ -103,7 +103,7 @@ def add_parsers(command) -> dict:
                 dest="sweep_" + param.name,
                 metavar="LIST",
                 help=f"{param.name.replace('_', '-')} values, e.g. {owner}{param.example}"
-                + ("" if param.choices else "; with --samples, LOW..HIGH"),
+                + ("" if param.choices else "; with --samples or --search tpe, LOW..HIGH"),
             )
     sw.option(
         grid,
@@ -215,7 +215,8 @@ def add_parsers(command) -> dict:
         where,
         "--resume",
         metavar="FILE",
-        help="go on with an interrupted sweep: the trials not in FILE run, and are appended to it",
+        help="go on with an interrupted sweep: the trials not in FILE run, and are appended to "
+        "it (a tpe search: from its --storage journal, which it needs)",
     )
     sw.option(
         where,
