@@ -43,13 +43,19 @@ def planner_grid_text(
                     else:
                         names = [model.action_names[a] for a in np.flatnonzero(greedy[s])]
                         body = "".join(ARROWS.get(n, "?") for n in names)
-                style = f"{text_on(bg)} on {bg}"
-                if s == last:
-                    style = f"bold reverse {style}"
-                elif s == following and line == 1:
-                    style = f"underline {style}"
-                text.append(f"{body[: CELL_W - 1]:^{CELL_W}}", style=style)
+                _cell(text, body, bg, s == last, s == following and line == 1)
     return text
+
+
+def _cell(text: Text, body: str, bg: str, last: bool, following: bool) -> None:
+    """One line of a cell on its value's colour: the state backed up last in bold reverse,
+    the next in sweep order underlined (its second line)."""
+    style = f"{text_on(bg)} on {bg}"
+    if last:
+        style = f"bold reverse {style}"
+    elif following:
+        style = f"underline {style}"
+    text.append(f"{body[: CELL_W - 1]:^{CELL_W}}", style=style)
 
 
 #: Taxi's actions in a cell's arrow line (Pickup and Dropoff as letters).
@@ -102,13 +108,7 @@ def taxi_planner_text(
                     body = "".join(TAXI_MARKS.get(n) or ARROWS.get(n, "?") for n in names)
                     pad = pads.get((r, c))
                     body = f"{pad}{body}" if pad else body
-                bg = scale.hex(float(v[s]))
-                style = f"{text_on(bg)} on {bg}"
-                if s == last:
-                    style = f"bold reverse {style}"
-                elif s == following and line == 1:
-                    style = f"underline {style}"
-                text.append(f"{body[: CELL_W - 1]:^{CELL_W}}", style=style)
+                _cell(text, body, scale.hex(float(v[s])), s == last, s == following and line == 1)
                 if c < 4:
                     text.append("┃" if (r, c) in walls else "┆", style=border)
             text.append("┃", style=border)
