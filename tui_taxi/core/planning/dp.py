@@ -47,14 +47,28 @@ def _backup(prob, next_state, reward, terminated, n_outcomes, legal, v, gamma, s
 
 @njit(nogil=True, cache=True)
 def _sweep(
-    prob, next_state, reward, terminated, n_outcomes, legal, pi, v, out, gamma, greedy, first, count
+    prob,
+    next_state,
+    reward,
+    terminated,
+    n_outcomes,
+    legal,
+    pi,
+    v,
+    out,
+    gamma,
+    greedy,
+    order,
+    first,
+    count,
 ):
-    """Back up states ``first`` .. ``first + count - 1`` in order: V(s) from ``v`` into ``out``
-    (the same array: in place), by the policy ``pi``'s expectation or (``greedy``) the max.
-    Returns the largest change."""
+    """Back up the states ``order[first]`` .. ``order[first + count - 1]``: V(s) from ``v``
+    into ``out`` (the same array: in place), by the policy ``pi``'s expectation or
+    (``greedy``) the max. Returns the largest change."""
     q = np.empty(n_outcomes.shape[1])
     delta = 0.0
-    for s in range(first, first + count):
+    for i in range(first, first + count):
+        s = order[i]
         _backup(prob, next_state, reward, terminated, n_outcomes, legal, v, gamma, s, q)
         if greedy:
             new = -np.inf
@@ -152,7 +166,10 @@ class Planner:
         self._next = np.zeros(model.n_states)  # a synchronous sweep's values so far
         self.k = 0
         self.backups = 0
-        self.position = 0  # the next state to back up in this sweep
+        # a sweep backs up the states episodes pass through, in state order (as the book's
+        # Figure 4.1: 14 of the 16 cells; an end's value is 0 and stays 0)
+        self.order = np.flatnonzero(~end_states(model)).astype(np.int64)
+        self.position = 0  # the next state to back up in this sweep, as an index into order
         self.deltas: list[float] = []
         self._delta = 0.0  # this sweep's so far
         self.improvements = 0  # policy improvements made
@@ -167,12 +184,20 @@ class Planner:
     def _run(self, count: int) -> None:
         target = self.v if self.in_place else self._next
         delta = _sweep(
-            *self._args(), self.pi, self.v, target, self.gamma, self.greedy, self.position, count
+            *self._args(),
+            self.pi,
+            self.v,
+            target,
+            self.gamma,
+            self.greedy,
+            self.order,
+            self.position,
+            count,
         )
         self._delta = max(self._delta, delta)
         self.position += count
         self.backups += count
-        if self.position == self.model.n_states:  # the sweep is complete
+        if self.position == len(self.order):  # the sweep is complete
             if not self.in_place:
                 self.v, self._next = self._next, self.v
             self.k += 1
@@ -191,9 +216,14 @@ class Planner:
         if self.optimal_at is None:
             self.optimal_at = (self.k, self.backups)
 
+    @property
+    def following(self) -> int:
+        """The next state to back up (the first of a sweep between sweeps)."""
+        return int(self.order[self.position]) if len(self.order) else 0
+
     def backup(self) -> Backup:
         """Back up the next state in sweep order, and say how."""
-        s = self.position
+        s = self.following
         q = np.empty(self.model.n_actions)
         read = self.v.copy()
         _backup(*self._args(), self.v, self.gamma, s, q)
@@ -206,7 +236,7 @@ class Planner:
 
     def sweep(self) -> float:
         """Finish this sweep (a whole one if none is under way); returns its Delta."""
-        self._run(self.model.n_states - self.position)
+        self._run(len(self.order) - self.position)
         return self.deltas[-1]
 
     def run(self, theta: float, max_sweeps: int = MAX_SWEEPS, until_optimal: bool = False) -> bool:

@@ -440,7 +440,7 @@ class PlanningPanel(Vertical):
         lines = head.plain.count("\n") + 1 + (backup.plain.count("\n") + 1 if backup.plain else 0)
         rows = self.app.size.height - self.reserve - lines - self.view_of.policy_map
         last = self.last.state if self.last is not None else None
-        grid = self.view_of.draw(self.model, values, greedy, last, p.position, self.part, rows)
+        grid = self.view_of.draw(self.model, values, greedy, last, p.following, self.part, rows)
         if self.view_of.policy_map:  # (a map of moves: no numbers of its own)
             above = f"V(s) from {figures['v_min']} to {figures['v_max']} · the map: {shows}\n"
             grid = Text.assemble((above, DIM), grid)
