@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TextIO
 
 from tui_taxi.core.sweep import (
-    Summary,
     SweepError,
     SweepSpec,
     aggregate,
@@ -38,6 +37,7 @@ from tui_taxi.core.sweep import (
     space_of,
 )
 from tui_taxi.sweep import (
+    Running,
     SweepInterrupted,
     SweepLost,
     SweepProgress,
@@ -46,6 +46,7 @@ from tui_taxi.sweep import (
     _json_line,
     _Lost,
     _new_file,
+    lost,
     open_executor,
     warm_up,
 )
@@ -340,53 +341,42 @@ def _search(spec, path, records, driver, held, workers, cluster, resume, out, in
         warm_up(spec)
     progress = SweepProgress(out, spec.n_trials * spec.seeds, len(records), spec)
     progress.extend(records)
-    flying: dict[cf.Future, _Config] = {}
+    running = Running(executor, stalled, out) if executor is not None else None
     waiting_inline: list[_Config] = []
     size = _space_size(spec)
     exhausted = []  # (said once)
-
-    def tried() -> set[tuple]:
-        """The configurations the study has run or is running (any driver's)."""
-        states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-        return {
-            tuple(sorted(as_text(spec, t.params).items()))
-            for t in study.get_trials(deepcopy=False, states=states)
-            if t.params
-        }
-
-    def want_more() -> bool:  # (other drivers' running trials count too: none overshoots)
-        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        return not exhausted and len(finished_trials(study)) + len(running) < spec.n_trials
+    counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
     def ask() -> _Config | None:
-        repeats = 0
-        while want_more():
-            seen = tried()
+        """The next configuration to run, or None: --trials finished or running (any driver's:
+        none overshoots), or nothing new left to propose. One proposed again is failed, not
+        run nor counted."""
+        for _ in range(MAX_REPEATS):
+            trials = study.get_trials(deepcopy=False, states=counted)
+            if len(trials) >= spec.n_trials:
+                return None
+            seen = {tuple(sorted(as_text(spec, t.params).items())) for t in trials if t.params}
             if size is not None and len(seen) >= size:
                 exhausted.append(f"its space holds {size} configurations: all tried")
-                break
+                return None
             trial = study.ask(space)
             trial.set_user_attr("driver", driver)
             params = as_text(spec, trial.params)
-            if tuple(sorted(params.items())) in seen:  # proposed again: not run, not counted
-                trial.set_user_attr("repeat", True)
-                study.tell(trial, state=TrialState.FAIL)
-                repeats += 1
-                if repeats >= MAX_REPEATS:
-                    exhausted.append(f"{MAX_REPEATS} proposals in a row repeated one tried")
-                    break
-                continue
-            return _Config(trial, params)
+            if tuple(sorted(params.items())) not in seen:
+                return _Config(trial, params)
+            trial.set_user_attr("repeat", True)
+            study.tell(trial, state=TrialState.FAIL)
+        exhausted.append(f"{MAX_REPEATS} proposals in a row repeated one tried")
         return None
 
     def submit(config: _Config) -> None:
         seed = len(config.records)
         work = spec.drawn_trial(config.params, seed)
-        if executor is None:
+        if running is None:
             config.pending = work
             waiting_inline.append(config)
         else:
-            flying[executor.submit(run_trial, work)] = config
+            running.submit(work, config)
 
     def ended(config: _Config, record: dict, results) -> None:
         """A seed's record: written; the configuration told, pruned, or its next seed run."""
@@ -422,25 +412,13 @@ def _search(spec, path, records, driver, held, workers, cluster, resume, out, in
                 if config is None:
                     break
                 submit(config)
-            if executor is None:
+            if running is None:
                 while waiting_inline:
                     config = waiting_inline.pop(0)
                     ended(config, run_trial(config.pending), results)
             else:
-                while flying:
-                    done, _ = cf.wait(list(flying), timeout=10, return_when=cf.FIRST_COMPLETED)
-                    if not done:
-                        why = stalled()
-                        if why:
-                            out.write(f"waiting: {why}\n")
-                        continue
-                    for future in done:
-                        config = flying.pop(future)
-                        try:
-                            record = future.result()
-                        except Exception as exc:  # noqa: BLE001 - the executor's: see _Lost
-                            raise _Lost(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
-                        ended(config, record, results)
+                for config, record in running.finished():
+                    ended(config, record, results)
                 executor.shutdown(wait=True)
     except KeyboardInterrupt:
         if executor is not None:
@@ -450,7 +428,7 @@ def _search(spec, path, records, driver, held, workers, cluster, resume, out, in
     except _Lost as exc:
         _abandon(executor)
         progress.close()
-        raise SweepLost(f"lost a trial's worker ({exc})", len(records), spec.n_trials) from None
+        raise SweepLost(lost(exc, cluster), len(records), spec.n_trials) from None
     finally:
         close()
         if held is not None:
@@ -607,8 +585,3 @@ def search_report(records: list[dict], spec: SweepSpec, color: bool) -> str:
     if spec.seeds > 1 and spec.pruner != "none":
         lines.append(pruning_summary(records, spec))
     return "\n".join(lines)
-
-
-def best_summary(records: list[dict], spec: SweepSpec) -> Summary | None:
-    summaries = aggregate(records, spec)
-    return summaries[0] if summaries else None

@@ -49,6 +49,44 @@ class _Lost(Exception):
     trial's: run_trial records a trial's own)."""
 
 
+class Running:
+    """Trials on an executor, each with a tag of the caller's; :meth:`finished` yields
+    (tag, record) as each ends, and trials may be submitted while it does. While none ends for
+    a while, ``stalled`` says why, if it knows (a cluster without workers), once per reason."""
+
+    def __init__(
+        self,
+        executor: cf.Executor,
+        stalled: Callable[[], str | None] = lambda: None,
+        out: TextIO = sys.stderr,
+    ) -> None:
+        self.executor, self.stalled, self.out = executor, stalled, out
+        self.waiting: dict[cf.Future, object] = {}
+
+    def submit(self, trial: Trial, tag: object = None) -> None:
+        self.waiting[self.executor.submit(run_trial, trial)] = tag
+
+    def finished(self) -> Iterator[tuple[object, dict]]:
+        said = None
+        while self.waiting:
+            done, _ = cf.wait(self.waiting, timeout=STALL_CHECK, return_when=cf.FIRST_COMPLETED)
+            if not done:
+                why = self.stalled()
+                if why is not None and why != said:
+                    self.out.write(f"waiting: {why}\n")
+                    self.out.flush()
+                said = why
+                continue
+            said = None
+            for future in done:
+                tag = self.waiting.pop(future)
+                try:
+                    record = future.result()
+                except Exception as exc:  # noqa: BLE001 - the executor's failure: see _Lost
+                    raise _Lost(f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from exc
+                yield tag, record
+
+
 def _finished(
     executor: cf.Executor | None,
     pending: list[Trial],
@@ -56,30 +94,23 @@ def _finished(
     out: TextIO = sys.stderr,
 ) -> Iterator[dict]:
     """Each trial's record as it ends: on the executor, or (None) one after another in this
-    process, so each is written at once and Ctrl-C stops the sweep there. While no trial ends
-    for a while, ``stalled`` says why, if it knows (a cluster without workers), once."""
+    process, so each is written at once and Ctrl-C stops the sweep there."""
     if executor is None:
         for trial in pending:
             yield run_trial(trial)
         return
-    waiting = {executor.submit(run_trial, t) for t in pending}
-    said = None
-    while waiting:
-        done, waiting = cf.wait(waiting, timeout=STALL_CHECK, return_when=cf.FIRST_COMPLETED)
-        if not done:
-            why = stalled()
-            if why is not None and why != said:
-                out.write(f"waiting: {why}\n")
-                out.flush()
-            said = why
-            continue
-        said = None
-        for future in done:
-            try:
-                record = future.result()
-            except Exception as exc:  # noqa: BLE001 - the executor's failure: see _Lost
-                raise _Lost(f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from exc
-            yield record
+    running = Running(executor, stalled, out)
+    for trial in pending:
+        running.submit(trial)
+    for _, record in running.finished():
+        yield record
+
+
+def lost(exc: _Lost, cluster: str | None) -> str:
+    """What a lost trial means: the Dask scheduler gone, or a worker."""
+    if cluster and not _reachable(cluster):
+        return f"lost the Dask scheduler at {cluster}"
+    return f"lost a trial's worker ({exc})"
 
 
 def open_executor(
@@ -223,12 +254,7 @@ def run_sweep(
     except _Lost as exc:  # the trials not run are not failures: --resume runs them
         _abandon(executor)
         progress.close()
-        what = (
-            f"lost the Dask scheduler at {cluster}"
-            if cluster and not _reachable(cluster)
-            else f"lost a trial's worker ({exc})"
-        )
-        raise SweepLost(what, len(records), len(trials)) from None
+        raise SweepLost(lost(exc, cluster), len(records), len(trials)) from None
     finally:
         close()
     progress.close()
