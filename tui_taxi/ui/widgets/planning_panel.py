@@ -97,13 +97,16 @@ class PlanningPanel(Vertical):
         run: RunValues | None = None,
     ) -> None:
         """Plan on ``model`` from scratch: evaluation of the random policy, synchronous."""
-        self.original = self.model = model
-        self.gamma, self.world_name, self.view_of, self.run = gamma, world_name, view, run
-        self.method, self.in_place, self.view, self.cost, self.part = 0, False, 0, 0.0, 0
-        self._check = optimality_check(model, gamma)
-        self._live = reachable_states(model) & ~end_states(model)
+        self._load(model, gamma, world_name, view, run)
         self._fresh()
         self.draw()
+
+    def _load(self, model, gamma, world_name, view, run, method=0, in_place=False) -> None:
+        self.original = self.model = model
+        self.gamma, self.world_name, self.view_of, self.run = gamma, world_name, view, run
+        self.method, self.in_place, self.view, self.cost, self.part = method, in_place, 0, 0.0, 0
+        self._check = optimality_check(model, gamma)
+        self._live = reachable_states(model) & ~end_states(model)
 
     def _fresh(self) -> None:
         self.planner = Planner(
@@ -114,9 +117,8 @@ class PlanningPanel(Vertical):
             check=self._check,
         )
         self.last, self.changed, self.start_name = None, None, ""
-        self.policy = (
-            0  # the policy evaluated: pi_0, then one more each improvement that changes it
-        )
+        # the policy evaluated: pi_0, then one more each improvement that changes it
+        self.policy = 0
         self.running = False
         if self.is_mounted:
             self._timer.pause()
@@ -134,9 +136,7 @@ class PlanningPanel(Vertical):
         thread when the model is large; the panel draws when done."""
         self._generation += 1
         generation = self._generation
-        self.open(model, start.gamma, start.env_id, view, run)
-        self.method = 1 if start.greedy else 0
-        self.in_place = start.in_place
+        self._load(model, start.gamma, start.env_id, view, run, int(start.greedy), start.in_place)
         self._fresh()
         if start.start is not None:
             self.planner.follow(start.start)
@@ -304,8 +304,8 @@ class PlanningPanel(Vertical):
 
     # -- what it shows ---------------------------------------------------------------------
     def _follow_run(self) -> None:
-        if self.run is not None and not self.running and self.planner is not None:
-            self.draw()  # the run learns on behind the panel
+        if self.run is not None and not self.running and self.planner is not None and self.display:
+            self.draw()  # the run learns on behind the panel (not while a tour hides it)
 
     def _run_values(self) -> tuple[np.ndarray | None, int, str]:
         q, samples, name = self.run() if self.run is not None else (None, 0, "")
